@@ -1,0 +1,3 @@
+module github.com/iotsec/iotsec
+
+go 1.26.8
