@@ -1,0 +1,49 @@
+package iotsec
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// JobState is where a background job is.
+type JobState string
+
+const (
+	JobQueued    JobState = "queued"
+	JobRunning   JobState = "running"
+	JobSucceeded JobState = "succeeded"
+	JobFailed    JobState = "failed"
+)
+
+// Done reports whether the job has finished, one way or the other.
+func (s JobState) Done() bool { return s == JobSucceeded || s == JobFailed }
+
+// Job is long work (an import, a scan, a report build) run by whichever
+// worker picks it from the queue. Progress is checkpointed in the store in
+// the same transaction as the work it counts, so a worker that stops half
+// way leaves a job the next worker resumes from Done.
+type Job struct {
+	ID         string          `json:"id"`
+	OrgID      string          `json:"org_id"`
+	Kind       string          `json:"kind"` // e.g. "device-import"
+	State      JobState        `json:"state"`
+	Done       int64           `json:"done"`  // units finished (rows, files, ...)
+	Total      int64           `json:"total"` // units expected, 0 if unknown
+	Message    string          `json:"message,omitempty"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	Attempts   int             `json:"attempts"`
+	Actor      Actor           `json:"-"` // who asked; the worker acts as them
+	CreatedBy  string          `json:"created_by"`
+	CreatedAt  time.Time       `json:"created_at"`
+	StartedAt  time.Time       `json:"started_at,omitzero"`
+	FinishedAt time.Time       `json:"finished_at,omitzero"`
+}
+
+// Progress is a checkpoint written together with a unit of work.
+type Progress struct {
+	JobID   string
+	Done    int64
+	Total   int64
+	Message string
+}
