@@ -1,0 +1,260 @@
+// Package auth signs people and programs in: argon2id passwords, sessions
+// for browsers, bearer tokens for programs, one-time sign-in links, and a
+// rate limit on failed sign-ins. All state is in the store, so any replica
+// can authenticate any request.
+//
+// It imports the domain and crypto libraries; it must not import the store
+// implementations, server, api, ui, cli or app packages.
+package auth
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+// params follow OWASP's argon2id recommendation (19 MiB, 2 passes, 1 lane):
+// about 30 ms per hash on one core, affordable per sign-in, costly per guess.
+var params = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// Password length bounds, after NIST SP 800-63B: long passphrases welcome,
+// short ones refused, no composition rules.
+const (
+	MinPassword = 10
+	MaxPassword = 256
+)
+
+// HashPassword returns the argon2id PHC string for password.
+func HashPassword(password string) (string, error) {
+	if n := utf8.RuneCountInString(password); n < MinPassword || n > MaxPassword {
+		return "", iotsec.Invalid("password", "must be %d to %d characters", MinPassword, MaxPassword)
+	}
+	if commonPasswords()[strings.ToLower(password)] {
+		return "", iotsec.Invalid("password", "is on the list of commonly used passwords")
+	}
+	return argon2id.CreateHash(password, params)
+}
+
+//go:embed common.txt
+var commonText string
+
+// commonPasswords is read once from common.txt.
+var commonPasswords = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(commonText))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			m[strings.ToLower(line)] = true
+		}
+	}
+	return m
+})
+
+// DummyHash is checked against when the account does not exist, so a
+// failed sign-in takes as long either way and does not reveal accounts.
+const DummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2bm6R3yBgQ5mH3mcj3z0mXvCUnxVSh9Q7Lw0vtn7k2M"
+
+// Limits bound failed sign-ins per account and per client address within
+// a window. They are counted in the store, so they hold across replicas.
+type Limits struct {
+	Window     time.Duration
+	PerAccount int
+	PerAddress int
+}
+
+// DefaultLimits allow 10 failures per account and 50 per address in 15 minutes.
+var DefaultLimits = Limits{Window: 15 * time.Minute, PerAccount: 10, PerAddress: 50}
+
+// Service authenticates.
+type Service struct {
+	Store      iotsec.Store
+	Now        func() time.Time
+	Rand       io.Reader // nil: crypto/rand
+	SessionTTL time.Duration
+	Limits     Limits
+}
+
+// New returns a service with default settings.
+func New(store iotsec.Store) *Service {
+	return &Service{Store: store, Now: time.Now, SessionTTL: 12 * time.Hour, Limits: DefaultLimits}
+}
+
+// ErrBadLogin is what every failed sign-in says, whatever the reason.
+var ErrBadLogin = &iotsec.Error{Kind: iotsec.ErrUnauthorized, Message: "wrong email or password"}
+
+// Login checks email and password and starts a session. addr is the
+// client's address, for the rate limit and the audit log. It returns the
+// session and the secret for the cookie.
+func (s *Service) Login(ctx context.Context, email, password, addr string) (iotsec.Session, string, error) {
+	now := s.Now()
+	email = strings.ToLower(strings.TrimSpace(email))
+	keys := []string{"account:" + email, "address:" + addr}
+	for i, max := range []int{s.Limits.PerAccount, s.Limits.PerAddress} {
+		n, err := s.Store.LoginFailures(ctx, keys[i], now.Add(-s.Limits.Window))
+		if err != nil {
+			return iotsec.Session{}, "", fmt.Errorf("login: %w", err)
+		}
+		if n >= max {
+			return iotsec.Session{}, "", iotsec.Errorf(iotsec.ErrRateLimited, "too many failed sign-ins; try again in %d minutes", int(s.Limits.Window.Minutes()))
+		}
+	}
+	u, err := s.Store.GetUserByEmail(ctx, email)
+	hash := u.PasswordHash
+	if err != nil || hash == "" {
+		hash = DummyHash
+	}
+	ok, cerr := argon2id.ComparePasswordAndHash(password, hash)
+	ok = ok && cerr == nil && err == nil && u.PasswordHash != ""
+	for _, k := range keys {
+		if err := s.Store.RecordLogin(ctx, k, ok, now); err != nil {
+			return iotsec.Session{}, "", fmt.Errorf("login: %w", err)
+		}
+	}
+	if !ok {
+		s.Store.Audit(ctx, &iotsec.AuditEvent{Actor: "address:" + addr, Action: "session.login-failed", Target: email})
+		return iotsec.Session{}, "", ErrBadLogin
+	}
+	return s.startSession(ctx, u, "password", addr)
+}
+
+// LoginLink makes a one-time sign-in link secret for a user, valid for ttl.
+func (s *Service) LoginLink(ctx context.Context, userID string, ttl time.Duration) (string, error) {
+	secret, hash := iotsec.NewSecret(s.Rand, iotsec.SecretLink)
+	if err := s.Store.CreateLoginLink(ctx, userID, hash, s.Now().Add(ttl)); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// UseLink spends a one-time link and starts a session.
+func (s *Service) UseLink(ctx context.Context, secret, addr string) (iotsec.Session, string, error) {
+	userID, err := s.Store.UseLoginLink(ctx, iotsec.HashSecret(secret), s.Now())
+	if err != nil {
+		if errors.Is(err, iotsec.ErrNotFound) {
+			return iotsec.Session{}, "", &iotsec.Error{Kind: iotsec.ErrUnauthorized, Message: "this sign-in link is used up or has expired"}
+		}
+		return iotsec.Session{}, "", err
+	}
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
+		return iotsec.Session{}, "", err
+	}
+	return s.startSession(ctx, u, "link", addr)
+}
+
+func (s *Service) startSession(ctx context.Context, u iotsec.User, method, addr string) (iotsec.Session, string, error) {
+	secret, hash := iotsec.NewSecret(s.Rand, iotsec.SecretSession)
+	csrf, _ := iotsec.NewSecret(s.Rand, "")
+	ses := iotsec.Session{Hash: hash, UserID: u.ID, CSRF: csrf, ExpiresAt: s.Now().Add(s.SessionTTL)}
+	ms, err := s.Store.Memberships(ctx, u.ID)
+	if err != nil {
+		return ses, "", err
+	}
+	if len(ms) > 0 {
+		ses.OrgID = ms[0].OrgID
+	}
+	if err := s.Store.CreateSession(ctx, &ses); err != nil {
+		return ses, "", err
+	}
+	s.Store.Audit(ctx, &iotsec.AuditEvent{OrgID: ses.OrgID, Actor: "user:" + u.ID + " (" + u.Email + ")", Action: "session.login",
+		Details: fmt.Sprintf(`{"method":%q,"address":%q}`, method, addr)})
+	return ses, secret, nil
+}
+
+// Session looks up a live session by its cookie secret and returns it with
+// its user and, when an organisation is selected, the actor it acts as.
+func (s *Service) Session(ctx context.Context, secret string) (iotsec.Session, iotsec.User, iotsec.Actor, error) {
+	var a iotsec.Actor
+	if !strings.HasPrefix(secret, iotsec.SecretSession) {
+		return iotsec.Session{}, iotsec.User{}, a, ErrNoCredentials
+	}
+	ses, err := s.Store.SessionByHash(ctx, iotsec.HashSecret(secret), s.Now())
+	if err != nil {
+		if errors.Is(err, iotsec.ErrNotFound) {
+			err = ErrNoCredentials
+		}
+		return ses, iotsec.User{}, a, err
+	}
+	u, err := s.Store.GetUser(ctx, ses.UserID)
+	if err != nil {
+		return ses, u, a, err
+	}
+	if ses.OrgID != "" {
+		role, err := s.role(ctx, u.ID, ses.OrgID)
+		if err != nil {
+			return ses, u, a, err
+		}
+		a = iotsec.Actor{OrgID: ses.OrgID, UserID: u.ID, Role: role, Label: u.Email}
+	}
+	return ses, u, a, nil
+}
+
+func (s *Service) role(ctx context.Context, user, org string) (iotsec.Role, error) {
+	ms, err := s.Store.Memberships(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if m.OrgID == org {
+			return m.Role, nil
+		}
+	}
+	return "", ErrNoCredentials
+}
+
+// ErrNoCredentials means the request carries no valid credentials.
+var ErrNoCredentials = &iotsec.Error{Kind: iotsec.ErrUnauthorized, Message: "sign in, or send a valid API token as Authorization: Bearer"}
+
+// Token authenticates an API token and returns the actor it acts as. A
+// token never acts with more than its creator's current role.
+func (s *Service) Token(ctx context.Context, secret string) (iotsec.Actor, error) {
+	if !strings.HasPrefix(secret, iotsec.SecretToken) {
+		return iotsec.Actor{}, ErrNoCredentials
+	}
+	now := s.Now()
+	t, err := s.Store.TokenByHash(ctx, iotsec.HashSecret(secret), now)
+	if err != nil {
+		if errors.Is(err, iotsec.ErrNotFound) {
+			err = ErrNoCredentials
+		}
+		return iotsec.Actor{}, err
+	}
+	role := t.Role
+	if t.UserID != "" {
+		creator, err := s.role(ctx, t.UserID, t.OrgID)
+		if err != nil {
+			return iotsec.Actor{}, err
+		}
+		if !creator.Covers(role) {
+			role = creator
+		}
+	}
+	// Writing last-used on every request would turn reads into writes;
+	// once a minute is precise enough to spot stale tokens.
+	if now.Sub(t.LastUsedAt) > time.Minute {
+		s.Store.TouchToken(ctx, t.ID, now)
+	}
+	return iotsec.Actor{OrgID: t.OrgID, TokenID: t.ID, UserID: t.UserID, Role: role, Label: t.Name}, nil
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, secret string) error {
+	return s.Store.DeleteSession(ctx, iotsec.HashSecret(secret))
+}
+
+// CheckCSRF compares a submitted form token with the session's.
+func CheckCSRF(ses iotsec.Session, submitted string) bool {
+	return ses.CSRF != "" && subtle.ConstantTimeCompare([]byte(ses.CSRF), []byte(submitted)) == 1
+}
