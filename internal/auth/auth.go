@@ -10,8 +10,8 @@ package auth
 import (
 	"bufio"
 	"context"
-	_ "embed"
 	"crypto/subtle"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
