@@ -1,0 +1,334 @@
+package firmware
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func unpackT(t testing.TB, name string, data []byte) *Image {
+	t.Helper()
+	im, err := Unpack(context.Background(), name, data, Limits{})
+	if err != nil {
+		t.Fatalf("Unpack(%s): %v", name, err)
+	}
+	return im
+}
+
+// checkTree asserts that dir in im holds sampleTree.
+func checkTree(t *testing.T, im *Image, dir string) {
+	t.Helper()
+	if diff := cmp.Diff(want(sampleTree()), listing(t, im.FS, dir)); diff != "" {
+		t.Errorf("listing of %s (-want +got):\n%s", dir, diff)
+	}
+	pre := dir + "/"
+	if dir == "." {
+		pre = ""
+	}
+	got, err := fs.ReadFile(im.FS, pre+"etc/passwd")
+	if err != nil || string(got) != "root:x:0:0:root:/root:/bin/sh\n" {
+		t.Errorf("ReadFile(etc/passwd) = %q, %v", got, err)
+	}
+	big, err := fs.ReadFile(im.FS, pre+"usr/lib/big.bin")
+	if err != nil || string(big) != strings.Repeat("0123456789abcdef", 20000) {
+		t.Errorf("ReadFile(usr/lib/big.bin) = %d bytes, %v", len(big), err)
+	}
+	// absolute and escaping links resolve inside this file system
+	for _, l := range []string{"abslink", "escape"} {
+		got, err := fs.ReadFile(im.FS, pre+l)
+		if err != nil || !bytes.HasPrefix(got, []byte("root:x:0")) {
+			t.Errorf("ReadFile(%s) = %q, %v; want the image's etc/passwd", l, got, err)
+		}
+	}
+	st, err := im.FS.Stat(pre + "usr/sbin/passwd")
+	if err != nil || st.Mode()&fs.ModeSetuid == 0 {
+		t.Errorf("Stat(usr/sbin/passwd) = %v, %v; want setuid", st, err)
+	}
+	if err := fstest.TestFS(im.FS, pre+"etc/passwd", pre+"bin/busybox"); err != nil {
+		t.Errorf("fstest: %v", err)
+	}
+}
+
+func TestUnpackArchives(t *testing.T) {
+	tree := sampleTree()
+	cases := []struct {
+		name    string
+		data    func(t *testing.T) []byte
+		formats []string
+	}{
+		{"newc", func(t *testing.T) []byte { return newc(tree) }, []string{"cpio"}},
+		{"odc", func(t *testing.T) []byte { return odc(tree) }, []string{"cpio"}},
+		{"tar", func(t *testing.T) []byte { return tarball(t, tree) }, []string{"tar"}},
+		{"initramfs.cpio.gz", func(t *testing.T) []byte { return gz(newc(tree)) }, []string{"gzip", "cpio"}},
+		{"tar.xz", func(t *testing.T) []byte { return xzc(t, tarball(t, tree)) }, []string{"xz", "tar"}},
+		{"cpio.zst", func(t *testing.T) []byte { return zstdc(t, newc(tree)) }, []string{"zstd", "cpio"}},
+		{"cpio.lzma", func(t *testing.T) []byte { return lzmac(t, newc(tree)) }, []string{"lzma", "cpio"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			im := unpackT(t, c.name, c.data(t))
+			if diff := cmp.Diff(c.formats, im.Formats()); diff != "" {
+				t.Errorf("Formats() (-want +got):\n%s", diff)
+			}
+			checkTree(t, im, ".")
+		})
+	}
+}
+
+func TestUnpackSquashfs(t *testing.T) {
+	for _, comp := range []string{"gzip", "xz", "lzma", "lzo", "lz4", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			img := mksquashfs(t, sampleTree(), comp)
+			im := unpackT(t, "root.sqfs", img)
+			if diff := cmp.Diff([]string{"squashfs"}, im.Formats()); diff != "" {
+				t.Errorf("Formats() (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(im.Parts[0].Info, comp) {
+				t.Errorf("Info = %q, want %s", im.Parts[0].Info, comp)
+			}
+			checkTree(t, im, ".")
+		})
+	}
+	t.Run("uncompressed-fragments", func(t *testing.T) {
+		img := mksquashfs(t, sampleTree(), "gzip", "-noI", "-noD", "-noF", "-b", "4096")
+		checkTree(t, unpackT(t, "root.sqfs", img), ".")
+	})
+	t.Run("no-fragments", func(t *testing.T) {
+		img := mksquashfs(t, sampleTree(), "xz", "-no-fragments")
+		checkTree(t, unpackT(t, "root.sqfs", img), ".")
+	})
+}
+
+// kernelBlob is a fake vmlinux starting with a version banner.
+func kernelBlob() []byte {
+	b := []byte("Linux version 4.14.180 (builder@buildhost) (gcc version 7.3.0) #0 Sat May 16 18:32:20 2020\n")
+	return append(b, bytes.Repeat([]byte{0x42}, 4096)...)
+}
+
+func TestUnpackFirmware(t *testing.T) {
+	tree := sampleTree()
+	sq := func(t *testing.T) []byte { return mksquashfs(t, tree, "xz") }
+	pad := func(b []byte, n int) []byte { return append(b, make([]byte, n-len(b))...) }
+	cases := []struct {
+		name    string
+		data    func(t *testing.T) []byte
+		rootfs  string // directory that must hold sampleTree
+		formats []string
+		kernel  string // Part path expected to hold the kernel banner
+	}{
+		{
+			name: "sysupgrade",
+			data: func(t *testing.T) []byte {
+				k := uimage(2, 1, "MIPS OpenWrt Linux-4.14.180", gz(kernelBlob()))
+				return append(pad(k, 0x10000), sq(t)...)
+			},
+			rootfs: "0x10000.squashfs", formats: []string{"uimage", "linux-kernel", "squashfs"}, kernel: "kernel",
+		},
+		{
+			name: "trx",
+			data: func(t *testing.T) []byte {
+				return trx(gz(kernelBlob()), sq(t))
+			},
+			rootfs: "part1", formats: []string{"trx", "gzip", "linux-kernel", "squashfs"}, kernel: "part0",
+		},
+		{
+			name: "uimage-multi",
+			data: func(t *testing.T) []byte {
+				k, r := kernelBlob(), gz(newc(tree))
+				var p bytes.Buffer
+				for _, n := range []int{len(k), len(r), 0} {
+					p.Write([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+				}
+				p.Write(k)
+				for p.Len()%4 != 0 {
+					p.WriteByte(0)
+				}
+				p.Write(r)
+				return uimage(4, 0, "multi", p.Bytes())
+			},
+			rootfs: "image-1", formats: []string{"uimage", "linux-kernel", "gzip", "cpio"}, kernel: "image-0",
+		},
+		{
+			name: "uimage-lzma-initramfs",
+			data: func(t *testing.T) []byte {
+				// a kernel with an embedded gzip'd initramfs after its banner
+				k := append(kernelBlob(), gz(newc(tree))...)
+				return uimage(2, 3, "kernel", lzmac(t, k))
+			},
+			rootfs: fmt.Sprintf("kernel.extracted/%#x.gzip", len(kernelBlob())), formats: []string{"uimage", "linux-kernel", "gzip", "cpio"}, kernel: "kernel",
+		},
+		{
+			name: "fit",
+			data: func(t *testing.T) []byte {
+				return fitImage(t, map[string][]byte{"kernel-1": gz(kernelBlob()), "ramdisk-1": gz(newc(tree))})
+			},
+			rootfs: "ramdisk-1", formats: []string{"fit", "linux-kernel", "gzip", "cpio"}, kernel: "kernel-1",
+		},
+		{
+			name: "tar-of-images",
+			data: func(t *testing.T) []byte {
+				return tarball(t, []entry{
+					{"sysupgrade-x", fs.ModeDir | 0o755, ""},
+					{"sysupgrade-x/root", 0o644, string(sq(t))},
+					{"sysupgrade-x/kernel", 0o644, string(uimage(2, 0, "k", kernelBlob()))},
+				})
+			},
+			rootfs: "sysupgrade-x/root.extracted", formats: []string{"tar", "squashfs", "uimage", "linux-kernel"}, kernel: "sysupgrade-x/kernel.extracted/kernel",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			im := unpackT(t, c.name+".bin", c.data(t))
+			if diff := cmp.Diff(c.formats, im.Formats()); diff != "" {
+				t.Errorf("Formats() (-want +got):\n%s\nparts: %+v", diff, im.Parts)
+			}
+			checkTree(t, im, c.rootfs)
+			var banner string
+			for _, p := range im.Parts {
+				if p.Format == "linux-kernel" && p.Path == c.kernel {
+					banner = p.Info
+				}
+			}
+			if !strings.HasPrefix(banner, "Linux version 4.14.180 ") {
+				t.Errorf("kernel banner at %s = %q; parts %+v", c.kernel, banner, im.Parts)
+			}
+		})
+	}
+}
+
+func TestUnpackErrors(t *testing.T) {
+	tree := sampleTree()
+	cases := []struct {
+		name    string
+		data    func(t *testing.T) []byte
+		lim     Limits
+		wantErr string // substring of the error
+		isLimit bool
+		has     string // a file that must still be there
+	}{
+		{
+			name:    "truncated-cpio",
+			data:    func(t *testing.T) []byte { b := newc(tree); return b[:len(b)-200] },
+			wantErr: "unpack x: cpio at 0x0: entry at ",
+			has:     "etc/passwd",
+		},
+		{
+			name: "truncated-squashfs",
+			data: func(t *testing.T) []byte {
+				b := mksquashfs(t, tree, "gzip", "-noI", "-noD", "-noF", "-no-fragments")
+				return b[:len(b)*2/3]
+			},
+			wantErr: "unpack x: squashfs at 0x0: image of",
+		},
+		{
+			name: "bad-uimage-crc",
+			data: func(t *testing.T) []byte {
+				b := uimage(2, 1, "k", gz(newc(tree)))
+				b[len(b)-10] ^= 0xff
+				return b
+			},
+			wantErr: "unpack x: uimage at 0x0: payload checksum mismatch",
+		},
+		{
+			name:    "bytes-limit",
+			data:    func(t *testing.T) []byte { return gz(make([]byte, 10<<20)) },
+			lim:     Limits{MaxBytes: 1 << 20},
+			wantErr: "extracted bytes would exceed 1048576",
+			isLimit: true,
+		},
+		{
+			name:    "files-limit",
+			data:    func(t *testing.T) []byte { return newc(manyFiles(2000)) },
+			lim:     Limits{MaxFiles: 1000},
+			wantErr: "more than 1000 files",
+			isLimit: true,
+		},
+		{
+			name: "depth-limit",
+			data: func(t *testing.T) []byte {
+				b := newc(tree)
+				for range 5 {
+					b = gz(b)
+				}
+				return b
+			},
+			lim:     Limits{MaxDepth: 3},
+			wantErr: "nesting deeper than 3",
+			isLimit: true,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			im, err := Unpack(context.Background(), "x", c.data(t), c.lim)
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("Unpack() error = %v, want it to contain %q", err, c.wantErr)
+			}
+			if c.isLimit != errors.Is(err, ErrLimit) {
+				t.Errorf("errors.Is(%v, ErrLimit) = %v, want %v", err, !c.isLimit, c.isLimit)
+			}
+			if im == nil {
+				t.Fatal("no image with the error")
+			}
+			if c.has != "" {
+				if _, err := fs.Stat(im.FS, c.has); err != nil {
+					t.Errorf("partial image lacks %s: %v", c.has, err)
+				}
+			}
+		})
+	}
+}
+
+func manyFiles(n int) []entry {
+	out := []entry{{"d", fs.ModeDir | 0o755, ""}}
+	for i := range n {
+		out = append(out, entry{path: "d/f" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + itoa(i), mode: 0o644, data: "x"})
+	}
+	return out
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{digits[i%10]}, b...)
+	}
+	return string(b)
+}
+
+func TestPathEscape(t *testing.T) {
+	tree := []entry{
+		{"../../../etc/evil", 0o644, "evil"},
+		{"/abs/file", 0o644, "abs"},
+		{"a/./b/../c", 0o644, "c"},
+		{"loop1", fs.ModeSymlink | 0o777, "loop2"},
+		{"loop2", fs.ModeSymlink | 0o777, "loop1"},
+		{"up", fs.ModeSymlink | 0o777, "../../../../../../"},
+	}
+	for _, data := range [][]byte{newc(tree), odc(tree)} {
+		im := unpackT(t, "evil.cpio", data)
+		got := listing(t, im.FS, ".")
+		wantList := []string{"a/", "a/b/", "a/b/c 1", "abs/", "abs/file 3", "etc/", "etc/evil 4",
+			"loop1 L--------- -> loop2", "loop2 L--------- -> loop1", "up L--------- -> ../../../../../../"}
+		if diff := cmp.Diff(wantList, got); diff != "" {
+			t.Errorf("listing (-want +got):\n%s", diff)
+		}
+		if _, err := im.FS.Open("loop1"); err == nil || !strings.Contains(err.Error(), "too many levels") {
+			t.Errorf("Open(loop1) error = %v, want a link loop", err)
+		}
+		// "up" resolves to the root of the image, never above it
+		ents, err := fs.ReadDir(im.FS, "up")
+		if err != nil || len(ents) != 6 {
+			t.Errorf("ReadDir(up) = %d entries, %v; want the image root", len(ents), err)
+		}
+	}
+}
