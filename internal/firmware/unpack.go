@@ -16,10 +16,10 @@ import (
 
 // Defaults and caps for Limits.
 const (
-	DefaultBytesFactor = 20       // MaxBytes default: this many times the input size
-	MaxBytesCap        = 4 << 30  // MaxBytes never exceeds this
-	DefaultMaxFiles    = 500_000  // entries (files, directories, links)
-	DefaultMaxDepth    = 8        // nested blobs: container in stream in container ...
+	DefaultBytesFactor = 20      // MaxBytes default: this many times the input size
+	MaxBytesCap        = 4 << 30 // MaxBytes never exceeds this
+	DefaultMaxFiles    = 500_000 // entries (files, directories, links)
+	DefaultMaxDepth    = 8       // nested blobs: container in stream in container ...
 	DefaultTimeout     = 5 * time.Minute
 	minBytes           = 64 << 20 // so that tiny images may still hold a kernel
 )
