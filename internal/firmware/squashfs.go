@@ -87,13 +87,13 @@ func readSquashfs(u *unpacker, data []byte, s *sink) (int64, string, error) {
 	}
 	q := &squashfs{u: u, comp: le.Uint16(data[20:]), block: block, meta: map[int64]sqMetaBlock{}}
 	info := fmt.Sprintf("v4.%d %s", minor, sqCompName(q.comp))
-	if q.comp < 1 || q.comp > 6 {
-		return used, info, fmt.Errorf("unknown %s", sqCompName(q.comp))
-	}
 	var errs []error
 	if used > int64(len(data)) {
 		errs = append(errs, fmt.Errorf("image of %d bytes runs past end of input (%d)", used, len(data)))
 		used = int64(len(data))
+	}
+	if q.comp < 1 || q.comp > 6 {
+		return used, info, fmt.Errorf("unknown %s", sqCompName(q.comp))
 	}
 	q.data = data[:used]
 	if q.comp == 6 {

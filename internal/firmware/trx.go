@@ -25,6 +25,9 @@ func splitTRX(u *unpacker, data []byte) ([]part, int64, string, error) {
 	nOff := 3
 	if version == 2 {
 		nOff = 4
+		if len(data) < hdr+4 {
+			return nil, 0, "", errNotFormat
+		}
 	}
 	var errs []error
 	end := length
