@@ -282,3 +282,16 @@ func (f *file) ReadDir(count int) ([]fs.DirEntry, error) {
 	f.dpos += count
 	return rest[:count], nil
 }
+
+// Data returns the contents of the named file without copying, for
+// analysers that read many files; the slice must not be modified.
+func (f *FS) Data(name string) ([]byte, error) {
+	n, err := f.lookup("read", name, true)
+	if err != nil {
+		return nil, err
+	}
+	if !n.mode.IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	}
+	return n.data, nil
+}
