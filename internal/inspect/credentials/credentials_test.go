@@ -118,15 +118,15 @@ func TestAnalyse(t *testing.T) {
 			"daemon:*:0:0:99999:7:::\n" +
 			"backdoor:" + strong + ":18000:0:99999:7:::\n" +
 			"alice:" + strong + ":18000:0:99999:7:::\n")},
-		"rootfs/www/.htpasswd":                 {Data: []byte("admin:$apr1$xyzabcde$2TFCn.Vo93NRRHVb9Rd0h0\n")},
-		"rootfs/etc/httpd.conf":                {Data: []byte("A:*\n/cgi-bin:admin:admin\n")},
-		"rootfs/etc/config/wireless":           {Data: []byte("config wifi-iface\n\toption ssid 'Home'\n\toption encryption 'psk2'\n\toption key 'supersecret99'\n")},
-		"rootfs/usr/sbin/cloud.sh":             {Data: []byte("#!/bin/sh\nPASSWORD=\"$1\"\nAPI_KEY=sk_live_51HxYz\ncurl ftp://upload:Upl0adPw@files.example.com/\n")},
-		"rootfs/etc/app.json":                  {Data: []byte(`{"user":"admin","password":"hunter2"}`)},
-		"rootfs/usr/share/doc/readme.txt":      {Data: []byte("password=shouldnotmatch\n")},
-		"rootfs/etc/mosquitto/mosquitto.conf":  {Data: []byte("password_file /etc/mosquitto/passwd\n")},
-		"rootfs/etc/mosquitto/passwd":          {Data: []byte("sensor:$6$MDEyMzQ1Njc4OWFi$" + mosq6("support") + "\n")},
-		"rootfs/etc/placeholders.conf":         {Data: []byte("password=${PASS}\npassword=\ntoken = %s\nkey: true\n")},
+		"rootfs/www/.htpasswd":                {Data: []byte("admin:$apr1$xyzabcde$2TFCn.Vo93NRRHVb9Rd0h0\n")},
+		"rootfs/etc/httpd.conf":               {Data: []byte("A:*\n/cgi-bin:admin:admin\n")},
+		"rootfs/etc/config/wireless":          {Data: []byte("config wifi-iface\n\toption ssid 'Home'\n\toption encryption 'psk2'\n\toption key 'supersecret99'\n")},
+		"rootfs/usr/sbin/cloud.sh":            {Data: []byte("#!/bin/sh\nPASSWORD=\"$1\"\nAPI_KEY=sk_live_51HxYz\ncurl ftp://upload:Upl0adPw@files.example.com/\n")},
+		"rootfs/etc/app.json":                 {Data: []byte(`{"user":"admin","password":"hunter2"}`)},
+		"rootfs/usr/share/doc/readme.txt":     {Data: []byte("password=shouldnotmatch\n")},
+		"rootfs/etc/mosquitto/mosquitto.conf": {Data: []byte("password_file /etc/mosquitto/passwd\n")},
+		"rootfs/etc/mosquitto/passwd":         {Data: []byte("sensor:$6$MDEyMzQ1Njc4OWFi$" + mosq6("support") + "\n")},
+		"rootfs/etc/placeholders.conf":        {Data: []byte("password=${PASS}\npassword=\ntoken = %s\nkey: true\n")},
 	}
 	got := analyse(t, fsys)
 	want := []string{

@@ -4,9 +4,9 @@ import "testing"
 
 func TestDESCrypt(t *testing.T) {
 	cases := []struct{ password, salt, want string }{
-		{"password", "xO", "xOAFZqRz5RduI"}, // evaluation.md §3 test vector
-		{"admin", "ab", "abOV.DfJmdnYw"},    // glibc crypt(3)
-		{"12345678", "Zz", "ZzghNB6kZv6hQ"}, // glibc crypt(3)
+		{"password", "xO", "xOAFZqRz5RduI"},      // evaluation.md §3 test vector
+		{"admin", "ab", "abOV.DfJmdnYw"},         // glibc crypt(3)
+		{"12345678", "Zz", "ZzghNB6kZv6hQ"},      // glibc crypt(3)
 		{"12345678extra", "Zz", "ZzghNB6kZv6hQ"}, // only 8 characters count
 	}
 	for _, c := range cases {
