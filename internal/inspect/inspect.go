@@ -16,6 +16,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/inspect/check"
 	"github.com/iotsec/iotsec/internal/inspect/credentials"
+	"github.com/iotsec/iotsec/internal/inspect/cryptomaterial"
 )
 
 // Shapes shared with the families, re-exported for callers.
@@ -33,6 +34,7 @@ type (
 func Default() []Analyser {
 	return []Analyser{
 		credentials.New(),
+		cryptomaterial.New(),
 	}
 }
 
