@@ -17,6 +17,7 @@ import (
 	"github.com/iotsec/iotsec/internal/inspect/check"
 	"github.com/iotsec/iotsec/internal/inspect/credentials"
 	"github.com/iotsec/iotsec/internal/inspect/cryptomaterial"
+	"github.com/iotsec/iotsec/internal/inspect/hardening"
 )
 
 // Shapes shared with the families, re-exported for callers.
@@ -35,6 +36,7 @@ func Default() []Analyser {
 	return []Analyser{
 		credentials.New(),
 		cryptomaterial.New(),
+		hardening.New(),
 	}
 }
 
