@@ -18,6 +18,7 @@ import (
 	"github.com/iotsec/iotsec/internal/inspect/credentials"
 	"github.com/iotsec/iotsec/internal/inspect/cryptomaterial"
 	"github.com/iotsec/iotsec/internal/inspect/hardening"
+	"github.com/iotsec/iotsec/internal/inspect/surface"
 )
 
 // Shapes shared with the families, re-exported for callers.
@@ -37,6 +38,7 @@ func Default() []Analyser {
 		credentials.New(),
 		cryptomaterial.New(),
 		hardening.New(),
+		surface.New(),
 	}
 }
 
