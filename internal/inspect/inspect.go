@@ -19,6 +19,7 @@ import (
 	"github.com/iotsec/iotsec/internal/inspect/cryptomaterial"
 	"github.com/iotsec/iotsec/internal/inspect/hardening"
 	"github.com/iotsec/iotsec/internal/inspect/surface"
+	"github.com/iotsec/iotsec/internal/inspect/update"
 )
 
 // Shapes shared with the families, re-exported for callers.
@@ -39,6 +40,7 @@ func Default() []Analyser {
 		cryptomaterial.New(),
 		hardening.New(),
 		surface.New(),
+		update.New(),
 	}
 }
 
