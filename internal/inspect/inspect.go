@@ -17,6 +17,7 @@ import (
 	"github.com/iotsec/iotsec/internal/inspect/check"
 	"github.com/iotsec/iotsec/internal/inspect/credentials"
 	"github.com/iotsec/iotsec/internal/inspect/cryptomaterial"
+	"github.com/iotsec/iotsec/internal/inspect/dataprotection"
 	"github.com/iotsec/iotsec/internal/inspect/hardening"
 	"github.com/iotsec/iotsec/internal/inspect/surface"
 	"github.com/iotsec/iotsec/internal/inspect/update"
@@ -41,6 +42,7 @@ func Default() []Analyser {
 		hardening.New(),
 		surface.New(),
 		update.New(),
+		dataprotection.New(),
 	}
 }
 
