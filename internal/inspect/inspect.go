@@ -19,6 +19,7 @@ import (
 	"github.com/iotsec/iotsec/internal/inspect/cryptomaterial"
 	"github.com/iotsec/iotsec/internal/inspect/dataprotection"
 	"github.com/iotsec/iotsec/internal/inspect/hardening"
+	"github.com/iotsec/iotsec/internal/inspect/network"
 	"github.com/iotsec/iotsec/internal/inspect/surface"
 	"github.com/iotsec/iotsec/internal/inspect/update"
 )
@@ -43,6 +44,7 @@ func Default() []Analyser {
 		surface.New(),
 		update.New(),
 		dataprotection.New(),
+		network.New(),
 	}
 }
 
