@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/iotsec/iotsec/internal/inspect/check"
+	"github.com/iotsec/iotsec/internal/inspect/components"
 	"github.com/iotsec/iotsec/internal/inspect/credentials"
 	"github.com/iotsec/iotsec/internal/inspect/cryptomaterial"
 	"github.com/iotsec/iotsec/internal/inspect/dataprotection"
@@ -45,6 +46,7 @@ func Default() []Analyser {
 		update.New(),
 		dataprotection.New(),
 		network.New(),
+		components.New(),
 	}
 }
 
