@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -113,4 +114,17 @@ func FuzzTRX(f *testing.F) {
 func FuzzFIT(f *testing.F) {
 	f.Add(fitImage(f, map[string][]byte{"kernel": gz(kernelBlob()), "fdt": []byte("dtb")}))
 	fuzzSplit(f, splitFIT)
+}
+
+func FuzzExt(f *testing.F) {
+	if _, err := exec.LookPath("genext2fs"); err == nil {
+		dir := f.TempDir()
+		writeTree(f, dir+"/root", sampleTree()[:8])
+		if exec.Command("genext2fs", "-b", "64", "-d", dir+"/root", dir+"/img").Run() == nil {
+			if b, err := os.ReadFile(dir + "/img"); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	fuzzTree(f, readExt)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -330,5 +331,39 @@ func TestPathEscape(t *testing.T) {
 		if err != nil || len(ents) != 6 {
 			t.Errorf("ReadDir(up) = %d entries, %v; want the image root", len(ents), err)
 		}
+	}
+}
+
+func TestUnpackExt(t *testing.T) {
+	cases := []struct {
+		name string
+		tool string
+		pkg  string
+		args func(root, img string) []string
+		info string
+	}{
+		{"ext2-genext2fs", "genext2fs", "genext2fs", func(root, img string) []string { return []string{"-b", "4096", "-d", root, img} }, "ext2"},
+		{"ext4", "mkfs.ext4", "e2fsprogs", func(root, img string) []string { return []string{"-q", "-F", "-d", root, img, "8M"} }, "ext4"},
+		{"ext3", "mkfs.ext3", "e2fsprogs", func(root, img string) []string { return []string{"-q", "-F", "-d", root, img, "8M"} }, "ext3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			root, img := dir+"/root", dir+"/img"
+			writeTree(t, root, sampleTree())
+			runTool(t, c.pkg, c.tool, c.args(root, img)...)
+			data, err := os.ReadFile(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im := unpackT(t, "rootfs.ext", data)
+			if diff := cmp.Diff([]string{"ext"}, im.Formats()); diff != "" {
+				t.Errorf("Formats() (-want +got):\n%s", diff)
+			}
+			if im.Parts[0].Info != c.info {
+				t.Errorf("Info = %q, want %q", im.Parts[0].Info, c.info)
+			}
+			checkTree(t, im, ".")
+		})
 	}
 }
