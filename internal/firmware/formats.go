@@ -61,6 +61,7 @@ func formats() []format {
 		{name: "squashfs", kind: kindTree, nested: true, magics: []magic{{0, []byte("hsqs")}, {0, []byte("sqsh")}}, tree: readSquashfs},
 		{name: "cpio", kind: kindTree, nested: true, magics: []magic{{0, []byte("070701")}, {0, []byte("070702")}, {0, []byte("070707")}}, tree: readCpio},
 		{name: "tar", kind: kindTree, nested: true, magics: []magic{{257, []byte("ustar")}}, tree: readTar},
+		{name: "cramfs", kind: kindTree, nested: true, magics: []magic{{0, []byte{0x45, 0x3d, 0xcd, 0x28}}, {0, []byte{0x28, 0xcd, 0x3d, 0x45}}}, tree: readCramfs},
 		{name: "ext", kind: kindTree, nested: true, magics: []magic{{1080, []byte{0x53, 0xef}}}, tree: readExt},
 		{name: "gzip", kind: kindStream, nested: true, magics: []magic{{0, []byte{0x1f, 0x8b, 0x08}}}},
 		{name: "xz", kind: kindStream, nested: true, magics: []magic{{0, []byte{0xfd, '7', 'z', 'X', 'Z', 0}}}},

@@ -128,3 +128,8 @@ func FuzzExt(f *testing.F) {
 	}
 	fuzzTree(f, readExt)
 }
+
+func FuzzCramfs(f *testing.F) {
+	seedFile(f, "cramfs.bin")
+	fuzzTree(f, readCramfs)
+}

@@ -309,7 +309,17 @@ func (u *unpacker) try(h hit, data []byte, parent *node, elems []string, in stri
 		}
 		record(n, "")
 		if len(elems) == 0 {
-			u.blob(parent, "", where, out, modeTop, depth+1)
+			// the input is one stream: unpack its output in place when it
+			// starts with a format, else keep it as a file
+			if hs := u.scan(out, true); len(hs) > 0 || mode == modeNested {
+				u.blob(parent, "", where, out, modeTop, depth+1)
+			} else {
+				name := strings.TrimSuffix(u.name, path.Ext(u.name))
+				if name == "" || name == u.name {
+					name = "data"
+				}
+				u.blob(parent, name, where, out, modePart, depth+1)
+			}
 			return n, true
 		}
 		dir, err := u.mkdirs(parent, elems[:len(elems)-1])

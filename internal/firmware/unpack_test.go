@@ -367,3 +367,68 @@ func TestUnpackExt(t *testing.T) {
 		})
 	}
 }
+
+func TestUnpackSamples(t *testing.T) {
+	cases := []struct {
+		file    string
+		formats []string
+		listing []string
+	}{
+		{"squashfs.bin", []string{"squashfs"}, []string{"lsb-release 104"}},
+		{"gzip.bin", []string{"gzip"}, []string{"gzip 104"}},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			data, err := os.ReadFile("testdata/" + c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := Unpack(context.Background(), c.file, data, Limits{})
+			if err != nil {
+				t.Fatalf("Unpack: %v", err)
+			}
+			if diff := cmp.Diff(c.formats, im.Formats()); diff != "" {
+				t.Errorf("Formats() (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(c.listing, listing(t, im.FS, ".")); diff != "" {
+				t.Errorf("listing (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestUnpackCramfs(t *testing.T) {
+	t.Run("sample", func(t *testing.T) {
+		data, err := os.ReadFile("testdata/cramfs.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		im := unpackT(t, "cramfs.bin", data)
+		if diff := cmp.Diff([]string{"cramfs"}, im.Formats()); diff != "" {
+			t.Errorf("Formats() (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"lsb-release 104"}, listing(t, im.FS, ".")); diff != "" {
+			t.Errorf("listing (-want +got):\n%s", diff)
+		}
+		got, _ := fs.ReadFile(im.FS, "lsb-release")
+		if !bytes.HasPrefix(got, []byte("DISTRIB_ID=Ubuntu\n")) {
+			t.Errorf("lsb-release = %q", got)
+		}
+	})
+	for _, endian := range []string{"little", "big"} {
+		t.Run(endian, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir+"/root", sampleTree())
+			runTool(t, "util-linux", "mkfs.cramfs", "-N", endian, dir+"/root", dir+"/img")
+			data, err := os.ReadFile(dir + "/img")
+			if err != nil {
+				t.Fatal(err)
+			}
+			im := unpackT(t, "root.cramfs", data)
+			if im.Parts[0].Info != endian+"-endian" {
+				t.Errorf("Info = %q", im.Parts[0].Info)
+			}
+			checkTree(t, im, ".")
+		})
+	}
+}
