@@ -2,6 +2,7 @@ package firmware
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"slices"
 )
@@ -62,6 +63,7 @@ func formats() []format {
 		{name: "cpio", kind: kindTree, nested: true, magics: []magic{{0, []byte("070701")}, {0, []byte("070702")}, {0, []byte("070707")}}, tree: readCpio},
 		{name: "tar", kind: kindTree, nested: true, magics: []magic{{257, []byte("ustar")}}, tree: readTar},
 		{name: "cramfs", kind: kindTree, nested: true, magics: []magic{{0, []byte{0x45, 0x3d, 0xcd, 0x28}}, {0, []byte{0x28, 0xcd, 0x3d, 0x45}}}, tree: readCramfs},
+		{name: "jffs2", kind: kindTree, nested: true, magics: []magic{{0, []byte{0x85, 0x19}}, {0, []byte{0x19, 0x85}}}, tree: readJFFS2, valid: validJFFS2},
 		{name: "ext", kind: kindTree, nested: true, magics: []magic{{1080, []byte{0x53, 0xef}}}, tree: readExt},
 		{name: "gzip", kind: kindStream, nested: true, magics: []magic{{0, []byte{0x1f, 0x8b, 0x08}}}},
 		{name: "xz", kind: kindStream, nested: true, magics: []magic{{0, []byte{0xfd, '7', 'z', 'X', 'Z', 0}}}},
@@ -70,6 +72,19 @@ func formats() []format {
 		{name: "lz4", kind: kindStream, magics: []magic{{0, []byte{0x04, 0x22, 0x4d, 0x18}}, {0, []byte{0x02, 0x21, 0x4c, 0x18}}}},
 		{name: "lzma", kind: kindStream, magics: []magic{{0, []byte{0x5d, 0, 0}}}, valid: validLzma},
 	}
+}
+
+// validJFFS2 checks the node header CRC, so that the two-byte magic is
+// not tried everywhere it occurs by chance.
+func validJFFS2(d []byte) bool {
+	if len(d) < 12 {
+		return false
+	}
+	bo := binary.ByteOrder(binary.LittleEndian)
+	if d[0] == 0x19 {
+		bo = binary.BigEndian
+	}
+	return jffs2CRC(d[:8]) == bo.Uint32(d[8:])
 }
 
 func validBzip2(d []byte) bool {

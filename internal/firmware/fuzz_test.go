@@ -133,3 +133,18 @@ func FuzzCramfs(f *testing.F) {
 	seedFile(f, "cramfs.bin")
 	fuzzTree(f, readCramfs)
 }
+
+func FuzzJFFS2(f *testing.F) {
+	if _, err := exec.LookPath("mkfs.jffs2"); err == nil {
+		dir := f.TempDir()
+		writeTree(f, dir+"/root", sampleTree()[:8])
+		for _, endian := range []string{"-l", "-b"} {
+			if exec.Command("mkfs.jffs2", "-r", dir+"/root", "-o", dir+"/img", "-e", "0x1000", "-n", endian).Run() == nil {
+				if b, err := os.ReadFile(dir + "/img"); err == nil {
+					f.Add(b)
+				}
+			}
+		}
+	}
+	fuzzTree(f, readJFFS2)
+}

@@ -3,6 +3,7 @@ package firmware
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 func unpackT(t testing.TB, name string, data []byte) *Image {
@@ -430,5 +432,111 @@ func TestUnpackCramfs(t *testing.T) {
 			}
 			checkTree(t, im, ".")
 		})
+	}
+}
+
+func TestUnpackJFFS2(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		compr byte // a compressor the image must use
+	}{
+		{"le-zlib", []string{"-l"}, 6},
+		{"be-zlib", []string{"-b"}, 6},
+		{"le-rtime", []string{"-l", "-m", "priority", "-x", "zlib", "-x", "lzo"}, 2},
+		{"le-none", []string{"-l", "-m", "none"}, 0},
+		{"be-lzo", []string{"-b", "-X", "lzo", "-y", "40:lzo"}, 7},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir+"/root", sampleTree())
+			runTool(t, "mtd-utils", "mkfs.jffs2", append([]string{"-r", dir + "/root", "-o", dir + "/img", "-e", "0x10000", "-n"}, c.args...)...)
+			data, err := os.ReadFile(dir + "/img")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !jffs2Uses(t, data, c.compr) {
+				t.Errorf("image has no node compressed with %d", c.compr)
+			}
+			im := unpackT(t, "root.jffs2", data)
+			if diff := cmp.Diff([]string{"jffs2"}, im.Formats()); diff != "" {
+				t.Errorf("Formats() (-want +got):\n%s", diff)
+			}
+			checkTree(t, im, ".")
+		})
+	}
+}
+
+func jffs2Uses(t *testing.T, data []byte, compr byte) bool {
+	u, _ := fuzzUnpacker()
+	bo := binary.ByteOrder(binary.LittleEndian)
+	if data[0] == 0x19 {
+		bo = binary.BigEndian
+	}
+	j := &jffs2{u: u, bo: bo, dirents: map[[2]uint64]jffs2Dirent{}, inodes: map[uint32][]jffs2Data{}}
+	if _, err := j.scan(data); err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range j.inodes {
+		for _, n := range ns {
+			if n.compr == compr && n.dsize > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// jffs2Node builds one little-endian node with valid CRCs.
+func jffs2Node(typ uint16, body []byte, crcLen, crcAt int) []byte {
+	le := binary.LittleEndian
+	n := make([]byte, 12, 12+len(body))
+	le.PutUint16(n, jffs2Magic)
+	le.PutUint16(n[2:], typ)
+	le.PutUint32(n[4:], uint32(12+len(body)))
+	le.PutUint32(n[8:], jffs2CRC(n[:8]))
+	n = append(n, body...)
+	le.PutUint32(n[crcAt:], jffs2CRC(n[:crcLen]))
+	for len(n)%4 != 0 {
+		n = append(n, 0)
+	}
+	return n
+}
+
+func TestJFFS2LZMA(t *testing.T) {
+	le := binary.LittleEndian
+	content := bytes.Repeat([]byte("jffs2 lzma node "), 64)
+	var c bytes.Buffer
+	w, err := lzma.WriterConfig{Properties: &lzma.Properties{LC: 0, LP: 0, PB: 0}, DictCap: 0x2000, SizeInHeader: true, Size: int64(len(content))}.NewWriter(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(content)
+	w.Close()
+	raw := c.Bytes()[13:] // the kernel stores the stream without its header
+	name := "hello.txt"
+	d := make([]byte, 28+len(name))
+	le.PutUint32(d[0:], 1) // parent
+	le.PutUint32(d[4:], 1) // version
+	le.PutUint32(d[8:], 2) // inode
+	d[16], d[17] = byte(len(name)), 8
+	copy(d[28:], name)
+	dirent := jffs2Node(jffs2NodeDirent, d, 32, 32)
+	le.PutUint32(dirent[36:], jffs2CRC([]byte(name)))
+	in := make([]byte, 56+len(raw))
+	le.PutUint32(in[0:], 2)
+	le.PutUint32(in[4:], 1)
+	le.PutUint32(in[8:], 0o100644)
+	le.PutUint32(in[16:], uint32(len(content)))
+	le.PutUint32(in[36:], uint32(len(raw)))
+	le.PutUint32(in[40:], uint32(len(content)))
+	in[44] = 8 // lzma
+	copy(in[56:], raw)
+	inode := jffs2Node(jffs2NodeInode, in, 60, 64)
+	im := unpackT(t, "lzma.jffs2", append(dirent, inode...))
+	got, err := fs.ReadFile(im.FS, "hello.txt")
+	if err != nil || !bytes.Equal(got, content) {
+		t.Errorf("ReadFile(hello.txt) = %q, %v", got, err)
 	}
 }
