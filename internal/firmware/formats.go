@@ -59,6 +59,8 @@ func formats() []format {
 		{name: "uimage", kind: kindContainer, nested: true, magics: []magic{{0, []byte{0x27, 0x05, 0x19, 0x56}}}, split: splitUImage},
 		{name: "trx", kind: kindContainer, nested: true, magics: []magic{{0, []byte("HDR0")}}, split: splitTRX},
 		{name: "fit", kind: kindContainer, nested: true, magics: []magic{{0, []byte{0xd0, 0x0d, 0xfe, 0xed}}}, split: splitFIT},
+		{name: "ubi", kind: kindContainer, nested: true, magics: []magic{{0, []byte("UBI#")}}, split: splitUBI},
+		{name: "ubifs", kind: kindTree, nested: true, magics: []magic{{0, []byte{0x31, 0x18, 0x10, 0x06}}}, tree: readUBIFS},
 		{name: "squashfs", kind: kindTree, nested: true, magics: []magic{{0, []byte("hsqs")}, {0, []byte("sqsh")}}, tree: readSquashfs},
 		{name: "cpio", kind: kindTree, nested: true, magics: []magic{{0, []byte("070701")}, {0, []byte("070702")}, {0, []byte("070707")}}, tree: readCpio},
 		{name: "tar", kind: kindTree, nested: true, magics: []magic{{257, []byte("ustar")}}, tree: readTar},

@@ -148,3 +148,36 @@ func FuzzJFFS2(f *testing.F) {
 	}
 	fuzzTree(f, readJFFS2)
 }
+
+// smallUBI builds small UBIFS and UBI images for seeds, when the tools are
+// installed.
+func smallUBI(f *testing.F) (ubifs, ubi []byte) {
+	if _, err := exec.LookPath("mkfs.ubifs"); err != nil {
+		return nil, nil
+	}
+	dir := f.TempDir()
+	writeTree(f, dir+"/root", sampleTree()[:8])
+	if exec.Command("mkfs.ubifs", "-r", dir+"/root", "-m", "512", "-e", "15360", "-c", "32", "-o", dir+"/r.ubifs").Run() != nil {
+		return nil, nil
+	}
+	ubifs, _ = os.ReadFile(dir + "/r.ubifs")
+	os.WriteFile(dir+"/ubi.ini", []byte("[r]\nmode=ubi\nimage="+dir+"/r.ubifs\nvol_id=0\nvol_type=dynamic\nvol_name=rootfs\n"), 0o644)
+	if exec.Command("ubinize", "-o", dir+"/r.ubi", "-m", "512", "-p", "16KiB", "-s", "512", dir+"/ubi.ini").Run() == nil {
+		ubi, _ = os.ReadFile(dir + "/r.ubi")
+	}
+	return ubifs, ubi
+}
+
+func FuzzUBIFS(f *testing.F) {
+	if b, _ := smallUBI(f); b != nil {
+		f.Add(b)
+	}
+	fuzzTree(f, readUBIFS)
+}
+
+func FuzzUBI(f *testing.F) {
+	if _, b := smallUBI(f); b != nil {
+		f.Add(b)
+	}
+	fuzzSplit(f, splitUBI)
+}

@@ -540,3 +540,56 @@ func TestJFFS2LZMA(t *testing.T) {
 		t.Errorf("ReadFile(hello.txt) = %q, %v", got, err)
 	}
 }
+
+// ubinize wraps volumes (name, file, static) into a UBI image.
+func ubinize(t *testing.T, dir string, vols ...[3]string) []byte {
+	t.Helper()
+	var ini strings.Builder
+	for i, v := range vols {
+		typ := "dynamic"
+		if v[2] == "static" {
+			typ = "static"
+		}
+		fmt.Fprintf(&ini, "[%s]\nmode=ubi\nimage=%s\nvol_id=%d\nvol_type=%s\nvol_name=%s\n\n", v[0], v[1], i, typ, v[0])
+	}
+	if err := os.WriteFile(dir+"/ubi.ini", []byte(ini.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runTool(t, "mtd-utils", "ubinize", "-o", dir+"/img.ubi", "-m", "2048", "-p", "128KiB", "-s", "2048", dir+"/ubi.ini")
+	b, err := os.ReadFile(dir + "/img.ubi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestUnpackUBI(t *testing.T) {
+	for _, comp := range []string{"lzo", "zlib", "zstd", "none"} {
+		t.Run("ubifs-"+comp, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir+"/root", sampleTree())
+			runTool(t, "mtd-utils", "mkfs.ubifs", "-r", dir+"/root", "-m", "2048", "-e", "126976", "-c", "256", "-x", comp, "-o", dir+"/root.ubifs")
+			img := ubinize(t, dir, [3]string{"rootfs", dir + "/root.ubifs", "dynamic"})
+			im := unpackT(t, "root.ubi", img)
+			if diff := cmp.Diff([]string{"ubi", "ubifs"}, im.Formats()); diff != "" {
+				t.Errorf("Formats() (-want +got):\n%s", diff)
+			}
+			checkTree(t, im, "rootfs")
+		})
+	}
+	t.Run("squashfs-and-ubifs", func(t *testing.T) {
+		dir := t.TempDir()
+		sq := mksquashfs(t, sampleTree(), "xz")
+		if err := os.WriteFile(dir+"/root.sqfs", sq, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		writeTree(t, dir+"/data", []entry{{"etc", fs.ModeDir | 0o755, ""}, {"etc/config", 0o644, "overlay"}})
+		runTool(t, "mtd-utils", "mkfs.ubifs", "-r", dir+"/data", "-m", "2048", "-e", "126976", "-c", "64", "-o", dir+"/data.ubifs")
+		img := ubinize(t, dir, [3]string{"rootfs", dir + "/root.sqfs", "static"}, [3]string{"rootfs_data", dir + "/data.ubifs", "dynamic"})
+		im := unpackT(t, "sysupgrade.ubi", img)
+		checkTree(t, im, "rootfs")
+		if got, err := fs.ReadFile(im.FS, "rootfs_data/etc/config"); err != nil || string(got) != "overlay" {
+			t.Errorf("rootfs_data/etc/config = %q, %v", got, err)
+		}
+	})
+}
