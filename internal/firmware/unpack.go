@@ -134,7 +134,12 @@ func Unpack(ctx context.Context, name string, data []byte, lim Limits) (*Image, 
 	u := &unpacker{ctx: ctx, name: name, lim: lim, root: root, formats: formats()}
 	u.blob(root, "", "", data, modeTop, 0)
 	im := &Image{Name: name, Size: int64(len(data)), FS: &FS{root: root}, Parts: u.parts, Files: u.files, Bytes: u.bytes}
-	return im, errors.Join(u.errs...)
+	err := errors.Join(u.errs...)
+	if u.stop != nil && !errors.Is(err, u.stop) {
+		// stopped between formats: no parser reported it
+		err = errors.Join(err, fmt.Errorf("unpack %s: %w", name, u.stop))
+	}
+	return im, err
 }
 
 type unpacker struct {

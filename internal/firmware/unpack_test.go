@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -73,6 +74,9 @@ func TestUnpackArchives(t *testing.T) {
 		{"tar.xz", func(t *testing.T) []byte { return xzc(t, tarball(t, tree)) }, []string{"xz", "tar"}},
 		{"cpio.zst", func(t *testing.T) []byte { return zstdc(t, newc(tree)) }, []string{"zstd", "cpio"}},
 		{"cpio.lzma", func(t *testing.T) []byte { return lzmac(t, newc(tree)) }, []string{"lzma", "cpio"}},
+		{"cpio.bz2", func(t *testing.T) []byte { return filter(t, "bzip2", "bzip2", newc(tree), "-c") }, []string{"bzip2", "cpio"}},
+		{"cpio.lz4-legacy", func(t *testing.T) []byte { return filter(t, "lz4", "lz4", newc(tree), "-l", "-c") }, []string{"lz4", "cpio"}},
+		{"cpio.lz4", func(t *testing.T) []byte { return filter(t, "lz4", "lz4", newc(tree), "-c") }, []string{"lz4", "cpio"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -590,6 +594,75 @@ func TestUnpackUBI(t *testing.T) {
 		checkTree(t, im, "rootfs")
 		if got, err := fs.ReadFile(im.FS, "rootfs_data/etc/config"); err != nil || string(got) != "overlay" {
 			t.Errorf("rootfs_data/etc/config = %q, %v", got, err)
+		}
+	})
+}
+
+// filter pipes data through an external compressor, or skips.
+func filter(t *testing.T, pkg, name string, data []byte, args ...string) []byte {
+	t.Helper()
+	tool, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not installed (Debian package %s)", name, pkg)
+	}
+	cmd := exec.Command(tool, args...)
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return out
+}
+
+func TestHostile(t *testing.T) {
+	t.Run("sparse-squashfs-bomb", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.MkdirAll(dir+"/root", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(dir + "/root/huge")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Truncate(1 << 30) // 1 GiB of holes, a few bytes in the image
+		f.Close()
+		runTool(t, "squashfs-tools", "mksquashfs", dir+"/root", dir+"/img", "-noappend", "-no-progress", "-quiet")
+		data, _ := os.ReadFile(dir + "/img")
+		if len(data) > 1<<20 {
+			t.Fatalf("image is %d bytes", len(data))
+		}
+		_, err = Unpack(context.Background(), "bomb.sqfs", data, Limits{})
+		if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "squashfs at 0x0") {
+			t.Errorf("Unpack() error = %v, want a squashfs limit error", err)
+		}
+	})
+	t.Run("gzip-bomb", func(t *testing.T) {
+		// 64 MiB of zeros compress to 64 KiB; the default limit is 64 MiB
+		data := gz(make([]byte, 65<<20))
+		_, err := Unpack(context.Background(), "bomb.gz", data, Limits{})
+		if !errors.Is(err, ErrLimit) {
+			t.Errorf("Unpack() error = %v, want a limit error", err)
+		}
+	})
+	t.Run("many-files", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("builds a 60 MB archive")
+		}
+		tree := make([]entry, 0, DefaultMaxFiles+10)
+		for i := range DefaultMaxFiles + 10 {
+			tree = append(tree, entry{path: "f" + itoa(i), mode: 0o644})
+		}
+		_, err := Unpack(context.Background(), "many.cpio", newc(tree), Limits{})
+		if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "more than 500000 files") {
+			t.Errorf("Unpack() error = %v, want a file-count limit error", err)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := Unpack(ctx, "x.cpio", newc(sampleTree()), Limits{})
+		if err == nil || !strings.Contains(err.Error(), "time limit") {
+			t.Errorf("Unpack() error = %v, want a time limit error", err)
 		}
 	})
 }
