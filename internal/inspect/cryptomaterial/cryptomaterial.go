@@ -351,7 +351,8 @@ func selfSigned(c *x509.Certificate) bool {
 	if !bytes.Equal(c.RawIssuer, c.RawSubject) {
 		return false
 	}
-	err := c.CheckSignatureFrom(c)
+	// CheckSignature, not CheckSignatureFrom: a self-signed leaf is no CA
+	err := c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
 	var insecure x509.InsecureAlgorithmError
 	return err == nil || errors.As(err, &insecure)
 }

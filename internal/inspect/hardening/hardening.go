@@ -91,6 +91,19 @@ func fortifiable(name string) bool {
 	return false
 }
 
+// alwaysFortified functions are replaced by their __*_chk variant under
+// _FORTIFY_SOURCE whenever the destination size is known, which it almost
+// always is; a binary importing them plainly was built without FORTIFY.
+// (memcpy, snprintf and the like are left out: compilers keep the plain
+// call when the sizes are constant, so their presence proves nothing.)
+func alwaysFortified(name string) bool {
+	switch name {
+	case "strcpy", "strcat", "sprintf", "vsprintf", "gets", "stpcpy", "strncpy", "strncat":
+		return true
+	}
+	return false
+}
+
 // Inspect reads the hardening properties of an ELF image.
 func Inspect(b []byte) (p Props, err error) {
 	defer func() {
@@ -205,7 +218,7 @@ func Inspect(b []byte) (p Props, err error) {
 		base := strings.TrimSuffix(strings.TrimPrefix(s, "__"), "_chk")
 		if strings.HasPrefix(s, "__") && strings.HasSuffix(s, "_chk") && s != "__stack_chk" && fortifiable(base) {
 			chk++
-		} else if fortifiable(s) {
+		} else if alwaysFortified(s) {
 			fort++
 		}
 		if danger(s) != "" {
