@@ -140,7 +140,10 @@ func (q *squashfs) decompress(src []byte, limit int) ([]byte, error) {
 		out, err = unlzo(src, limit)
 	case 4:
 		var r *xz.Reader
-		r, err = xz.ReaderConfig{DictCap: maxDict, SingleStream: true}.NewReader(bytes.NewReader(src))
+		if d, ok := xzDict(src); ok && d > maxDict {
+			return nil, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
+		}
+		r, err = xz.ReaderConfig{DictCap: lzma.MinDictCap, SingleStream: true}.NewReader(bytes.NewReader(src))
 		if err == nil {
 			out, err = readLimit(r, int64(limit))
 		}

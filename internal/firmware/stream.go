@@ -85,9 +85,74 @@ func inflateZlib(data []byte, max int64) ([]byte, int64, error) {
 	return out, int64(len(data) - br.Len()), wrapStream("zlib", err)
 }
 
+// xzDict reads the LZMA2 dictionary size of an xz stream's first block.
+// The xz reader sizes its window from this header, not from its
+// configuration, so a forged header could ask for gigabytes.
+func xzDict(data []byte) (int64, bool) {
+	const streamHeader = 12
+	if len(data) < streamHeader+2 {
+		return 0, false
+	}
+	h := data[streamHeader:]
+	size := (int(h[0]) + 1) * 4
+	if h[0] == 0 || size > len(h) {
+		return 0, false
+	}
+	h = h[1:size]
+	flags := h[0]
+	p := 1
+	varint := func() (uint64, bool) {
+		var v uint64
+		for i := 0; i < 9 && p < len(h); i++ {
+			b := h[p]
+			p++
+			v |= uint64(b&0x7f) << (7 * i)
+			if b&0x80 == 0 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	if flags&0x40 != 0 { // compressed size present
+		if _, ok := varint(); !ok {
+			return 0, false
+		}
+	}
+	if flags&0x80 != 0 { // uncompressed size present
+		if _, ok := varint(); !ok {
+			return 0, false
+		}
+	}
+	for range int(flags&3) + 1 {
+		id, ok := varint()
+		if !ok {
+			return 0, false
+		}
+		n, ok := varint()
+		if !ok || p+int(n) > len(h) {
+			return 0, false
+		}
+		if id == 0x21 && n == 1 { // LZMA2: one byte encodes the dictionary
+			b := h[p]
+			if b > 40 {
+				return 0, false
+			}
+			if b == 40 {
+				return 1<<32 - 1, true
+			}
+			return int64(2|b&1) << (b/2 + 11), true
+		}
+		p += int(n)
+	}
+	return 0, false
+}
+
 func unxz(data []byte, max int64) ([]byte, int64, error) {
+	if d, ok := xzDict(data); ok && d > maxDict {
+		return nil, 0, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
+	}
 	br := bytes.NewReader(data)
-	zr, err := xz.ReaderConfig{DictCap: maxDict, SingleStream: true}.NewReader(br)
+	zr, err := xz.ReaderConfig{DictCap: lzma.MinDictCap, SingleStream: true}.NewReader(br)
 	if err != nil {
 		return nil, 0, fmt.Errorf("xz header: %w", err)
 	}
