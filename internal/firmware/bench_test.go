@@ -24,12 +24,12 @@ var bench struct {
 }
 
 // benchMB is the uncompressed size of the benchmark tree, IOTSEC_BENCH_MB
-// or 160 (which xz-compresses to about 64 MiB).
+// or 128 (which xz-compresses to about 65 MiB).
 func benchMB() int64 {
 	if v, err := strconv.Atoi(os.Getenv("IOTSEC_BENCH_MB")); err == nil && v > 0 {
 		return int64(v)
 	}
-	return 160
+	return 128
 }
 
 func benchImage(b *testing.B) string {

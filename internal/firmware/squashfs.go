@@ -13,7 +13,7 @@ import (
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz"
+	"github.com/therootcompany/xz"
 	"github.com/ulikunitz/xz/lzma"
 )
 
@@ -43,6 +43,7 @@ type squashfs struct {
 	fragOnce []sync.Once
 	fragData [][]byte
 	fragErr  []error
+	xz       sync.Pool // *xz.Reader, reused across blocks
 }
 
 type sqMetaBlock struct {
@@ -139,13 +140,19 @@ func (q *squashfs) decompress(src []byte, limit int) ([]byte, error) {
 	case 3:
 		out, err = unlzo(src, limit)
 	case 4:
-		var r *xz.Reader
 		if d, ok := xzDict(src); ok && d > maxDict {
 			return nil, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
 		}
-		r, err = xz.ReaderConfig{DictCap: lzma.MinDictCap, SingleStream: true}.NewReader(bytes.NewReader(src))
+		r, _ := q.xz.Get().(*xz.Reader)
+		if r == nil {
+			r, err = xz.NewReader(bytes.NewReader(src), maxDict)
+		} else {
+			err = r.Reset(bytes.NewReader(src))
+		}
 		if err == nil {
-			out, err = readLimit(r, int64(limit))
+			r.Multistream(false)
+			out, err = readFull(r, limit)
+			q.xz.Put(r)
 		}
 	case 5:
 		out = make([]byte, limit)

@@ -13,13 +13,31 @@ import (
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz"
+	"github.com/therootcompany/xz"
 	"github.com/ulikunitz/xz/lzma"
 )
 
 // maxDict bounds the dictionary an xz or lzma header may ask for, so a
 // forged header cannot make the decoder allocate gigabytes up front.
 const maxDict = 64 << 20
+
+// readFull reads r to the end into one buffer of at most limit bytes,
+// for blocks whose size is known in advance.
+func readFull(r io.Reader, limit int) ([]byte, error) {
+	buf := make([]byte, limit+1)
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err == io.EOF {
+			return buf[:n], nil
+		}
+		if err != nil {
+			return buf[:n], err
+		}
+	}
+	return buf[:limit], errTooBig
+}
 
 // errTooBig reports decompressed output beyond the caller's budget.
 var errTooBig = errors.New("decompressed size exceeds limit")
@@ -152,10 +170,11 @@ func unxz(data []byte, max int64) ([]byte, int64, error) {
 		return nil, 0, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
 	}
 	br := bytes.NewReader(data)
-	zr, err := xz.ReaderConfig{DictCap: lzma.MinDictCap, SingleStream: true}.NewReader(br)
+	zr, err := xz.NewReader(br, maxDict)
 	if err != nil {
 		return nil, 0, fmt.Errorf("xz header: %w", err)
 	}
+	zr.Multistream(false)
 	out, err := readLimit(zr, max)
 	return out, int64(len(data) - br.Len()), wrapStream("xz", err)
 }

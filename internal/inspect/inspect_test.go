@@ -138,7 +138,7 @@ func rootfs(t testing.TB, files []file, comp string) ([]byte, string) {
 // router builds a sysupgrade-style image: a uImage kernel padded to
 // 64 KiB, then the root file system.
 func router(t testing.TB, files []file) ([]byte, string) {
-	kernel := append([]byte("Linux version 4.14.180 (builder@buildhost) (gcc version 7.3.0) #0 Sat May 16 18:32:20 2020\n"), bytes.Repeat([]byte{0x42}, 8192)...)
+	kernel := append([]byte("\x00\x00Linux version 4.14.180 (builder@buildhost) (gcc version 7.3.0) #0 Sat May 16 18:32:20 2020\n\x00"), bytes.Repeat([]byte{0x42, 0}, 4096)...)
 	k := uimage(gz(kernel))
 	k = append(k, make([]byte, 0x10000-len(k))...)
 	root, format := rootfs(t, files, "xz")

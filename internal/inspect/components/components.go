@@ -80,6 +80,9 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 		if err != nil {
 			continue
 		}
+		if check.IsText(b) && !strings.HasSuffix(f.Name(), ".so") {
+			continue // version strings live in programs, libraries and kernels
+		}
 		comps = append(comps, match(sigs, f, b)...)
 	}
 	comps = append(comps, packages(t)...)

@@ -11,6 +11,7 @@ package credentials
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
@@ -451,12 +452,23 @@ func hardcoded(ctx context.Context, t *check.Target) ([]check.Finding, error) {
 			continue
 		}
 		b, err := t.Read(f.Path)
-		if err != nil || !check.IsText(b) {
+		if err != nil || !check.IsText(b) || !mentionsSecret(b) {
 			continue
 		}
 		out = append(out, scanSecrets(f.Path, b)...)
 	}
 	return out, nil
+}
+
+// mentionsSecret is a fast filter before the regular expressions: the
+// words they need, in the usual cases, or a URL with user info.
+func mentionsSecret(b []byte) bool {
+	for _, w := range []string{"pass", "Pass", "PASS", "secret", "Secret", "SECRET", "key", "Key", "KEY", "token", "Token", "TOKEN", "pwd", "Pwd", "PWD", "psk", "PSK", "://"} {
+		if bytes.Contains(b, []byte(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 // scanSecrets reports at most ten secrets per file.

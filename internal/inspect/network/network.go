@@ -126,7 +126,26 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 func endpoints(b []byte) []endpoint {
 	var out []endpoint
 	seen := map[string]bool{}
-	for _, m := range urlRe.FindAllIndex(b, 500) {
+	// find "://" with bytes.Index (fast) and run the pattern only around it
+	var ms [][2]int
+	for from := 0; len(ms) < 500; {
+		i := bytes.Index(b[from:], []byte("://"))
+		if i < 0 {
+			break
+		}
+		at := from + i
+		from = at + 3
+		start := max(0, at-16)
+		w := b[start:min(len(b), at+300)]
+		for _, m := range urlRe.FindAllIndex(w, -1) {
+			if start+m[0] <= at && at < start+m[1] {
+				ms = append(ms, [2]int{start + m[0], start + m[1]})
+				from = max(from, start+m[1])
+				break
+			}
+		}
+	}
+	for _, m := range ms {
 		raw := strings.TrimRight(string(b[m[0]:m[1]]), `.,;:'")]}`)
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
