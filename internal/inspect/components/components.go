@@ -17,8 +17,10 @@ import (
 	"fmt"
 
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/iotsec/iotsec/internal/inspect/check"
 	"github.com/package-url/packageurl-go"
@@ -65,25 +67,42 @@ func CPE(part, vendor, product, version string) string {
 	return fmt.Sprintf("cpe:2.3:%s:%s:%s:%s:*:*:*:*:*:*:*", part, esc(vendor), esc(product), version)
 }
 
-// Analyse identifies components.
+// Analyse identifies components. Files are matched on all cores: this is
+// the one analyser that reads every program byte by byte.
 func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, error) {
 	sigs := signatures()
+	files := t.Regular(func(f check.File) bool { return f.Size >= 8 && f.Size <= check.DefaultMaxRead && !skip(f.Path) })
+	results := make([][]check.Component, len(files))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				f := files[i]
+				b, err := t.Read(f.Path)
+				if err != nil || check.IsText(b) && !strings.HasSuffix(f.Name(), ".so") {
+					continue // version strings live in programs, libraries and kernels
+				}
+				results[i] = match(sigs, f, b)
+			}
+		}()
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return check.Report{}, err
+	}
 	var comps []check.Component
-	for _, f := range t.Regular(func(f check.File) bool { return f.Size >= 8 && f.Size <= check.DefaultMaxRead }) {
-		if err := ctx.Err(); err != nil {
-			return check.Report{}, err
-		}
-		if skip(f.Path) {
-			continue
-		}
-		b, err := t.Read(f.Path)
-		if err != nil {
-			continue
-		}
-		if check.IsText(b) && !strings.HasSuffix(f.Name(), ".so") {
-			continue // version strings live in programs, libraries and kernels
-		}
-		comps = append(comps, match(sigs, f, b)...)
+	for _, r := range results {
+		comps = append(comps, r...)
 	}
 	comps = append(comps, packages(t)...)
 	return check.Report{Components: dedupe(comps)}, nil
