@@ -61,4 +61,3 @@ admin.`,
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed demo data and print a one-time sign-in link for the demo admin")
 	return cmd
 }
-

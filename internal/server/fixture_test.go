@@ -155,4 +155,3 @@ func (p problem) field() string {
 	}
 	return p.Errors[0].Field
 }
-

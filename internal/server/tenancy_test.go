@@ -33,33 +33,33 @@ func TestTenancyEveryRoute(t *testing.T) {
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
-		"POST /api/v1/products":                `{"name":"A's","model_number":"CAM-B"}`,
-		"PATCH /api/v1/products/{id}":          `{"name":"pwned"}`,
-		"POST /api/v1/products/{id}/firmware":  `{"version":"6.6.6"}`,
-		"PATCH /api/v1/firmware/{id}":          `{"version":"6.6.6"}`,
-		"POST /api/v1/devices":                 `{"uid":"SN-CAM-B","product_id":"` + b.product.ID + `"}`,
-		"PATCH /api/v1/devices/{id}":           `{"state":"disposed"}`,
-		"POST /api/v1/tokens":                  `{"name":"x","role":"viewer"}`,
-		"POST /api/v1/members":                 `{"email":"nobody@b.example","role":"viewer"}`,
-		"PATCH /api/v1/members/{user_id}":      `{"role":"viewer"}`,
-		"POST /api/v1/devices/import":          "uid,product\nSN-CAM-B," + b.product.ID + "\n",
+		"POST /api/v1/products":               `{"name":"A's","model_number":"CAM-B"}`,
+		"PATCH /api/v1/products/{id}":         `{"name":"pwned"}`,
+		"POST /api/v1/products/{id}/firmware": `{"version":"6.6.6"}`,
+		"PATCH /api/v1/firmware/{id}":         `{"version":"6.6.6"}`,
+		"POST /api/v1/devices":                `{"uid":"SN-CAM-B","product_id":"` + b.product.ID + `"}`,
+		"PATCH /api/v1/devices/{id}":          `{"state":"disposed"}`,
+		"POST /api/v1/tokens":                 `{"name":"x","role":"viewer"}`,
+		"POST /api/v1/members":                `{"email":"nobody@b.example","role":"viewer"}`,
+		"PATCH /api/v1/members/{user_id}":     `{"role":"viewer"}`,
+		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.product.ID + "\n",
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
 	collection := map[string]int{
-		"GET /api/v1/me":             200,
-		"GET /api/v1/overview":       200,
-		"GET /api/v1/products":       200,
-		"POST /api/v1/products":      201, // creates A's own product
-		"GET /api/v1/devices":        200,
-		"POST /api/v1/devices":       400, // B's product is not A's: a body reference, not an addressed thing
+		"GET /api/v1/me":              200,
+		"GET /api/v1/overview":        200,
+		"GET /api/v1/products":        200,
+		"POST /api/v1/products":       201, // creates A's own product
+		"GET /api/v1/devices":         200,
+		"POST /api/v1/devices":        400, // B's product is not A's: a body reference, not an addressed thing
 		"POST /api/v1/devices/import": 400,
-		"GET /api/v1/jobs":           200,
-		"GET /api/v1/tokens":         200,
-		"POST /api/v1/tokens":        201,
-		"GET /api/v1/members":        200,
-		"POST /api/v1/members":       400,
-		"GET /api/v1/audit":          200,
+		"GET /api/v1/jobs":            200,
+		"GET /api/v1/tokens":          200,
+		"POST /api/v1/tokens":         201,
+		"GET /api/v1/members":         200,
+		"POST /api/v1/members":        400,
+		"GET /api/v1/audit":           200,
 	}
 	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email}
 
