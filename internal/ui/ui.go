@@ -220,6 +220,11 @@ func (h *Handler) Error(w http.ResponseWriter, r *http.Request, status int, msg 
 		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
+	if _, ok := sessionFrom(r.Context()); !ok {
+		if r2, err := h.load(r); err == nil {
+			r = r2 // so the error page keeps the menu
+		}
+	}
 	title := http.StatusText(status)
 	switch status {
 	case http.StatusNotFound:
