@@ -178,7 +178,9 @@ func TestUICSRF(t *testing.T) {
 	f.setPassword(f.a.owner, "correct horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
-	form := func() url.Values { return url.Values{"name": {"Hub"}, "model_number": {"HUB-1"}, "class": {"hub"}, "sector": {"consumer"}} }
+	form := func() url.Values {
+		return url.Values{"name": {"Hub"}, "model_number": {"HUB-1"}, "class": {"hub"}, "sector": {"consumer"}}
+	}
 
 	f2 := form()
 	f2.Set("csrf", "forged")
