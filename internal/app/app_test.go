@@ -47,7 +47,7 @@ func databases(t *testing.T) map[string]func(t *testing.T) config.Config {
 
 // serve starts an app on a loopback port and returns a stop function that
 // shuts it down as SIGTERM would.
-func serve(t *testing.T, a *app.App) (url string, stop func()) {
+func serve(t testing.TB, a *app.App) (url string, stop func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -69,7 +69,7 @@ func serve(t *testing.T, a *app.App) (url string, stop func()) {
 	return "http://" + ln.Addr().String(), stop
 }
 
-func seed(t *testing.T, a *app.App) (iotsec.Actor, string) {
+func seed(t testing.TB, a *app.App) (iotsec.Actor, string) {
 	t.Helper()
 	ctx := context.Background()
 	o := iotsec.Organisation{Name: "Maker", Country: "FI"}
@@ -100,7 +100,7 @@ func csv(n int) string {
 	return b.String()
 }
 
-func getJob(t *testing.T, url, token, id string) iotsec.Job {
+func getJob(t testing.TB, url, token, id string) iotsec.Job {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url+"/api/v1/jobs/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
