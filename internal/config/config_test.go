@@ -77,7 +77,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestURLAndRedaction(t *testing.T) {
 	for _, tt := range []struct {
-		c         Config
+		c        Config
 		url, dsn string
 	}{
 		{Config{Addr: "localhost:8080", Data: "d"}, "http://localhost:8080", "d/iotsec.db"},
