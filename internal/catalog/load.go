@@ -516,15 +516,13 @@ func (c *Catalog) resolveProfile(s *Scheme, v *validator, seen map[string]bool) 
 			p.Kind = KindMandatory
 		}
 	}
-	if len(s.Categories) == 0 {
-		used := map[string]bool{}
-		for _, p := range s.Provisions {
-			used[p.Category] = true
-		}
-		for _, cat := range base.Categories {
-			if used[cat.ID] {
-				s.Categories = append(s.Categories, cat)
-			}
+	used := map[string]bool{}
+	for _, p := range s.Provisions {
+		used[p.Category] = true
+	}
+	for _, cat := range base.Categories {
+		if used[cat.ID] && !slices.ContainsFunc(s.Categories, func(c Category) bool { return c.ID == cat.ID }) {
+			s.Categories = append(s.Categories, cat)
 		}
 	}
 }

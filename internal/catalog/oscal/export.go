@@ -114,7 +114,12 @@ func ExportScheme(s catalog.Scheme, at time.Time) (Bundle, error) {
 	for _, c := range s.Categories {
 		groups[c.ID] = &o.Group{ID: groupID(c.ID), Title: clean(c.Title), Class: "category",
 			Props: props([]o.Property{prop("label", c.ID)})}
-		order = append(order, c.ID)
+	}
+	// Groups follow the provisions' order so a round trip keeps it.
+	for _, p := range s.Provisions {
+		if _, ok := groups[p.Category]; ok && !slices.Contains(order, p.Category) {
+			order = append(order, p.Category)
+		}
 	}
 	for _, p := range s.Provisions {
 		cid := ControlID(p.ID)
@@ -254,7 +259,7 @@ func provisionControl(p catalog.Provision) o.Control {
 }
 
 func levelProfile(s catalog.Scheme, l catalog.Level, ids []string, at time.Time) o.Profile {
-	ps := []o.Property{prop("slug", s.Slug), prop("level", l.ID), prop("rank", strconv.Itoa(l.Rank))}
+	ps := []o.Property{prop("slug", s.Slug), prop("level", l.ID), prop("level-title", clean(l.Title)), prop("rank", strconv.Itoa(l.Rank))}
 	if l.Assessment != "" {
 		ps = append(ps, prop("assessment", l.Assessment))
 	}
