@@ -133,7 +133,9 @@ func cellLevel(a Applicability) string {
 		return GapMandatory
 	case a.Status == StatusMandatory:
 		return GapUpcoming
-	case a.International:
+	case a.International || (a.Type != "label" && a.Type != "certification"):
+		// Guidance and standards help, but nobody checks or labels against
+		// them in the market.
 		return GapStandard
 	case a.Available && a.InForce && a.State != "stalled":
 		return GapLabel

@@ -93,6 +93,9 @@ func ReadMappingsCSV(r io.Reader, lim CSVLimits) ([]MappingSet, error) {
 		}
 		return nil, fmt.Errorf("mapping csv: read header: %w", err)
 	}
+	if lr.N <= 0 {
+		return nil, fmt.Errorf("mapping csv: %w (%d bytes)", errTooLarge, lim.MaxBytes)
+	}
 	col := map[string]int{}
 	for i, h := range header {
 		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
@@ -109,6 +112,9 @@ func ReadMappingsCSV(r io.Reader, lim CSVLimits) ([]MappingSet, error) {
 	index := map[string]int{}
 	for rows := 0; ; rows++ {
 		rec, err := cr.Read()
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("mapping csv: %w (%d bytes)", errTooLarge, lim.MaxBytes)
+		}
 		if err == io.EOF {
 			break
 		}
