@@ -118,14 +118,18 @@ func ReadMappingsCSV(r io.Reader, lim CSVLimits) ([]MappingSet, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			if lr.N <= 0 {
-				return nil, fmt.Errorf("mapping csv: %w (%d bytes)", errTooLarge, lim.MaxBytes)
+			// FieldPos is undefined after a failed Read; the ParseError
+			// carries the line.
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
 			}
 			add(line, "%v", err)
 			return nil, &CSVError{Problems: problems}
 		}
+		line, _ := cr.FieldPos(0)
 		if rows >= lim.MaxRows {
 			return nil, fmt.Errorf("mapping csv: more than %d rows", lim.MaxRows)
 		}
