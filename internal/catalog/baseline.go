@@ -78,13 +78,13 @@ func (c *Catalog) Baseline(q BaselineQuery) (*Baseline, error) {
 	hub := c.hubs[0]
 	hs := c.schemes[hub]
 	out := &Baseline{Query: q, Hub: hub, Schemes: refs}
-	hubAll := make(map[string]*Provision, len(hs.Provisions))
+	hubAll := make(members, len(hs.Provisions))
 	for i := range hs.Provisions {
-		hubAll[hs.Provisions[i].ID] = &hs.Provisions[i]
+		hubAll[hs.Provisions[i].ID] = member{&hs.Provisions[i], i}
 	}
 	hubLines := map[string]*BaselineLine{}
 	var extras []*BaselineLine
-	routes := c.routes("", hub)
+	routes := withTarget(c.routes("", hub), hub)
 	for _, ref := range refs {
 		s, provs, err := c.provisions(ref)
 		if err != nil {
@@ -94,7 +94,7 @@ func (c *Catalog) Baseline(q BaselineQuery) (*Baseline, error) {
 			out.Sources++
 			srv := Served{Scheme: s.Slug, Level: ref.Level, ID: p.ID, Title: p.Title, Kind: p.Kind, Coverage: CoverFull}
 			if s.Slug == hub {
-				addServed(hubLines, hubAll[p.ID], hub, srv)
+				addServed(hubLines, hubAll[p.ID].Provision, hub, srv)
 				continue
 			}
 			pc := c.compareProvision(s.Slug, p, hub, hubAll, routes)
@@ -114,7 +114,7 @@ func (c *Catalog) Baseline(q BaselineQuery) (*Baseline, error) {
 					if fulls > 1 {
 						sv.Coverage = CoverPartial
 					}
-					addServed(hubLines, hubAll[cv.ID], hub, sv)
+					addServed(hubLines, hubAll[cv.ID].Provision, hub, sv)
 				}
 				continue
 			}

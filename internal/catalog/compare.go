@@ -133,13 +133,13 @@ func (c *Catalog) Compare(a, b SchemeRef) (*Comparison, error) {
 	if err != nil {
 		return nil, err
 	}
-	inB := make(map[string]*Provision, len(pb))
-	for _, p := range pb {
-		inB[p.ID] = p
+	inB := make(members, len(pb))
+	for i, p := range pb {
+		inB[p.ID] = member{p, i}
 	}
 	out := &Comparison{A: a, B: b, ATitle: sa.Title, BTitle: sb.Title, Provisions: make([]ProvisionCompare, 0, len(pa))}
 	used := map[string]bool{}
-	routes := c.routes(a.Slug, b.Slug)
+	routes := withTarget(c.routes(a.Slug, b.Slug), b.Slug)
 	for _, p := range pa {
 		pc := c.compareProvision(a.Slug, p, b.Slug, inB, routes)
 		for _, cv := range pc.Covers {
@@ -185,42 +185,74 @@ func (c *Catalog) routes(a, b string) [][]string {
 	return out
 }
 
+// member is a provision of the target scheme (at its level) and its
+// position, so covers list in the scheme's order.
+type member struct {
+	*Provision
+	pos int
+}
+
+type members map[string]member
+
 var coverRank = map[string]int{CoverNone: 0, CoverPartial: 1, CoverFull: 2}
 
-func (c *Catalog) compareProvision(a string, p *Provision, b string, inB map[string]*Provision, routes [][]string) ProvisionCompare {
+// withTarget appends b to every route, once per comparison rather than
+// once per provision.
+func withTarget(routes [][]string, b string) [][]string {
+	out := make([][]string, len(routes))
+	for i, r := range routes {
+		out[i] = append(slices.Clone(r), b)
+	}
+	return out
+}
+
+func (c *Catalog) compareProvision(a string, p *Provision, b string, inB members, routes [][]string) ProvisionCompare {
 	pc := ProvisionCompare{ID: p.ID, Title: p.Title, Kind: p.Kind, Category: p.Category, Coverage: CoverNone}
 	start := walkState{full: []string{p.ID}, all: []string{p.ID}, score: 1}
 	if _, direct := c.adj[a][p.ID][b]; direct {
-		w := c.walk(a, start, []string{b}, inB)
+		w := c.walk(a, start, []string{b}, inB, true)
 		c.fill(&pc, w, []string{a, b}, inB, b)
 		pc.Direct = true
 		return pc
 	}
+	// Search without recording hops, then walk the winner again to record
+	// them: most routes lose, and hop records are what allocates.
+	byTo := c.adj[a][p.ID]
+	if len(byTo) == 0 {
+		return pc // mapped nowhere: no route can reach b
+	}
 	var best *walkState
-	var bestPath []string
+	var bestRoute []string
 	for _, r := range routes {
-		w := c.walk(a, start, append(slices.Clone(r), b), inB)
+		if len(byTo[r[0]]) == 0 {
+			continue
+		}
+		if best != nil && best.coverage() == CoverFull && len(r) > len(bestRoute) {
+			break // routes are ordered by length; a longer one cannot win
+		}
+		w := c.walk(a, start, r, inB, false)
 		if w.coverage() == CoverNone {
 			continue
 		}
-		if best == nil || better(w, *best) {
+		if best == nil || better(w, *best, len(r), len(bestRoute)) {
 			wc := w
-			best, bestPath = &wc, append(append([]string{a}, r...), b)
+			best, bestRoute = &wc, r
 		}
 	}
 	if best != nil {
-		c.fill(&pc, *best, bestPath, inB, b)
+		w := c.walk(a, start, bestRoute, inB, true)
+		c.fill(&pc, w, append([]string{a}, bestRoute...), inB, b)
 	}
 	return pc
 }
 
-// better prefers fuller coverage, then fewer hops, then higher confidence.
-func better(w, than walkState) bool {
+// better prefers fuller coverage, then shorter routes, then higher confidence.
+func better(w, than walkState, wLen, thanLen int) bool {
 	if r, t := coverRank[w.coverage()], coverRank[than.coverage()]; r != t {
 		return r > t
 	}
-	if len(w.hops) != len(than.hops) {
-		return len(w.hops) < len(than.hops)
+	if wLen != thanLen {
+		return wLen < thanLen
 	}
 	return w.score > than.score
 }
@@ -246,7 +278,7 @@ func (w walkState) coverage() string {
 
 // walk follows mappings from scheme `from` through each scheme of path.
 // The last step keeps only provisions of the target level (inB).
-func (c *Catalog) walk(from string, st walkState, path []string, inB map[string]*Provision) walkState {
+func (c *Catalog) walk(from string, st walkState, path []string, inB members, record bool) walkState {
 	st.official = true
 	cur := from
 	for i, next := range path {
@@ -254,12 +286,9 @@ func (c *Catalog) walk(from string, st walkState, path []string, inB map[string]
 		var nextFull, nextAll []string
 		fullOK := st.full != nil
 		minScore := 1.0
-		inFull := make(map[string]bool, len(st.full))
-		for _, x := range st.full {
-			inFull[x] = true
-		}
 		for _, x := range st.all {
 			xFull := false
+			xInFull := slices.Contains(st.full, x)
 			for _, e := range c.adj[cur][x][next] {
 				if e.rel == NoRelationship {
 					continue
@@ -272,7 +301,7 @@ func (c *Catalog) walk(from string, st walkState, path []string, inB map[string]
 					}
 				}
 				isFull := (e.rel == EqualTo || e.rel == EquivalentTo || e.rel == SubsetOf) && len(targets) == len(e.targets)
-				if inFull[x] && isFull {
+				if xInFull && isFull {
 					xFull = true
 					nextFull = appendNew(nextFull, targets...)
 				}
@@ -283,10 +312,13 @@ func (c *Catalog) walk(from string, st walkState, path []string, inB map[string]
 				if e.provenance != ProvenanceOfficial && e.provenance != ProvenanceDerived {
 					st.official = false
 				}
+				if !record {
+					continue
+				}
 				st.hops = append(st.hops, Hop{From: cur, To: next, Sources: e.sources, Targets: e.targets, Relationship: e.rel,
 					Provenance: e.provenance, Confidence: e.confidence, Rationale: e.rationale, MappingSet: e.set})
 			}
-			if inFull[x] && !xFull {
+			if xInFull && !xFull {
 				fullOK = false
 			}
 		}
@@ -307,7 +339,7 @@ func (c *Catalog) walk(from string, st walkState, path []string, inB map[string]
 	return st
 }
 
-func filterIn(ids []string, in map[string]*Provision) []string {
+func filterIn(ids []string, in members) []string {
 	out := ids[:0:0]
 	for _, id := range ids {
 		if _, ok := in[id]; ok {
@@ -326,7 +358,7 @@ func appendNew(s []string, ids ...string) []string {
 	return s
 }
 
-func (c *Catalog) fill(pc *ProvisionCompare, w walkState, path []string, inB map[string]*Provision, b string) {
+func (c *Catalog) fill(pc *ProvisionCompare, w walkState, path []string, inB members, b string) {
 	pc.Coverage = w.coverage()
 	if pc.Coverage == CoverNone {
 		// An explicit no-relationship map still explains the answer.
@@ -347,11 +379,7 @@ func (c *Catalog) fill(pc *ProvisionCompare, w walkState, path []string, inB map
 		full[id] = true
 	}
 	ids := slices.Clone(w.all)
-	order := map[string]int{}
-	for i, p := range c.schemes[b].Provisions {
-		order[p.ID] = i
-	}
-	sort.Slice(ids, func(i, j int) bool { return order[ids[i]] < order[ids[j]] })
+	sort.Slice(ids, func(i, j int) bool { return inB[ids[i]].pos < inB[ids[j]].pos })
 	for _, id := range ids {
 		p := inB[id]
 		cov := CoverPartial

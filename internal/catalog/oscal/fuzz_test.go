@@ -1,7 +1,7 @@
 package oscal
 
 import (
-		"errors"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
