@@ -117,7 +117,7 @@ type crlEval struct {
 	scope    crlScope
 	bad      bool              // unusable: malformed or unverifiable
 	signer   *x509.Certificate // who signed it, once verified
-	verified map[*x509.Certificate]bool
+	verified map[*x509.Certificate]error
 }
 
 // checkRevocation checks every certificate of the path that has its issuer
@@ -137,7 +137,7 @@ func checkRevocation(chain []*x509.Certificate, opts Options) []Problem {
 	}
 	evals := make([]*crlEval, len(opts.CRLs))
 	for i, rl := range opts.CRLs {
-		ev := &crlEval{rl: rl, verified: map[*x509.Certificate]bool{}}
+		ev := &crlEval{rl: rl, verified: map[*x509.Certificate]error{}}
 		evals[i] = ev
 		var err error
 		if ev.scope, err = parseIDP(rl); err != nil {
@@ -177,8 +177,8 @@ func checkRevocation(chain []*x509.Certificate, opts Options) []Problem {
 				if len(rl.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(rl.AuthorityKeyId, issuer.SubjectKeyId) {
 					continue // a CRL of another key of the same CA name
 				}
-				if !ev.checkSigner(issuer) {
-					add(CodeCRLSignature, "CRL from %q does not verify under %q", rl.Issuer, subject(issuer))
+				if err := ev.checkSigner(issuer); err != nil {
+					add(CodeCRLSignature, "CRL from %q does not verify under %q: %v", rl.Issuer, subject(issuer), err)
 					continue
 				}
 			} else if ev.scope.indirect {
@@ -226,13 +226,13 @@ func checkRevocation(chain []*x509.Certificate, opts Options) []Problem {
 	return probs
 }
 
-func (ev *crlEval) checkSigner(issuer *x509.Certificate) bool {
-	ok, seen := ev.verified[issuer]
+func (ev *crlEval) checkSigner(issuer *x509.Certificate) error {
+	err, seen := ev.verified[issuer]
 	if !seen {
-		ok = ev.rl.CheckSignatureFrom(issuer) == nil
-		ev.verified[issuer] = ok
+		err = crlSignature(ev.rl, issuer)
+		ev.verified[issuer] = err
 	}
-	return ok
+	return err
 }
 
 // findIndirectSigner finds the certificate that signed an indirect CRL
@@ -251,8 +251,10 @@ func (ev *crlEval) findIndirectSigner(chain []*x509.Certificate, opts Options) (
 			}
 		}
 	}
+	why := "no certificate with its issuer name was given"
 	for _, c := range cands {
-		if !ev.checkSigner(c) {
+		if err := ev.checkSigner(c); err != nil {
+			why = err.Error()
 			continue
 		}
 		// The signer must itself be trusted; check it without CRLs so a
@@ -267,7 +269,7 @@ func (ev *crlEval) findIndirectSigner(chain []*x509.Certificate, opts Options) (
 		return c, nil
 	}
 	ev.bad = true
-	return nil, &Problem{CodeCRLSignature, fmt.Sprintf("no given certificate verifies the indirect CRL from %q", rl.Issuer)}
+	return nil, &Problem{CodeCRLSignature, fmt.Sprintf("no given certificate verifies the indirect CRL from %q: %s", rl.Issuer, why)}
 }
 
 func namesIssuer(rl *x509.RevocationList, rawIssuer []byte) bool {
@@ -313,4 +315,19 @@ func findEntry(rl *x509.RevocationList, indirect bool, c *x509.Certificate) (*x5
 		}
 	}
 	return nil, nil
+}
+
+// crlSignature checks a CRL's signature under issuer. It does not use
+// RevocationList.CheckSignatureFrom, which insists that the signer be a CA:
+// RFC 5280 lets a non-CA CRL issuer sign indirect CRLs. keyUsage, when
+// present, must allow cRLSign.
+func crlSignature(rl *x509.RevocationList, issuer *x509.Certificate) error {
+	if issuer.KeyUsage != 0 && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
+		return fmt.Errorf("%q keyUsage lacks cRLSign", subject(issuer))
+	}
+	switch rl.SignatureAlgorithm {
+	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		return x509.InsecureAlgorithmError(rl.SignatureAlgorithm)
+	}
+	return issuer.CheckSignature(rl.SignatureAlgorithm, rl.RawTBSRevocationList, rl.Signature)
 }

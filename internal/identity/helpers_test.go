@@ -8,7 +8,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/json"
 	"math/big"
+	"os"
 	"testing"
 	"time"
 )
@@ -34,6 +36,11 @@ func mk(t testing.TB, tpl *x509.Certificate, parent *node) *node {
 	serial++
 	if tpl.SerialNumber == nil {
 		tpl.SerialNumber = big.NewInt(serial)
+	}
+	if tpl.SubjectKeyId == nil {
+		// crypto/x509 fills this in for CAs only; device profiles and
+		// CreateRevocationList want it on every signer.
+		tpl.SubjectKeyId = big.NewInt(serial * 7919).Bytes()
 	}
 	if tpl.NotBefore.IsZero() {
 		tpl.NotBefore = t0.AddDate(-1, 0, 0)
@@ -129,4 +136,20 @@ func idpIndirect(t testing.TB) pkix.Extension {
 	t.Helper()
 	// SEQUENCE { [4] IMPLICIT BOOLEAN TRUE }
 	return pkix.Extension{Id: oidExtIDP, Critical: true, Value: []byte{0x30, 0x03, 0x84, 0x01, 0xff}}
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func readJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	if err := json.Unmarshal(readFile(t, path), v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }

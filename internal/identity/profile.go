@@ -56,13 +56,23 @@ func checkMatter(chain []*x509.Certificate, complete bool, opts Options) []Probl
 	if complete && len(chain) != 3 {
 		add(CodeMatterChainLength, "path has %d certificates, Matter wants DAC, PAI and PAA", len(chain))
 	}
+	// Roles by position: the leaf is the DAC, a trust anchor ending the
+	// path is the PAA, anything between is a PAI (more than one is already
+	// a chain-length problem).
+	roleOf := func(i int) int {
+		switch {
+		case i == 0:
+			return 0
+		case complete && i == len(chain)-1:
+			return 2
+		}
+		return 1
+	}
 	roles := []string{"DAC", "PAI", "PAA"}
 	ids := make([]matter.IDs, len(chain))
 	dac := chain[0]
-	for i, c := range chain {
-		if i > 2 {
-			break
-		}
+	for idx, c := range chain {
+		i := roleOf(idx)
 		role := roles[i]
 		if c.Version != 3 {
 			add(CodeMatterVersion, "%s %q is version %d, want 3", role, subject(c), c.Version)
@@ -109,7 +119,7 @@ func checkMatter(chain []*x509.Certificate, complete bool, opts Options) []Probl
 			add(CodeMatterKeyID, "%s %q has no authorityKeyIdentifier", role, subject(c))
 		}
 		var err error
-		if ids[i], err = matter.ParseIDs(c.Subject); err != nil {
+		if ids[idx], err = matter.ParseIDs(c.Subject); err != nil {
 			add(CodeMatterVIDPID, "%s %q: %v", role, subject(c), err)
 		}
 		if i > 0 && (dac.NotBefore.Before(c.NotBefore) || dac.NotBefore.After(c.NotAfter)) {
@@ -133,10 +143,10 @@ func checkMatter(chain []*x509.Certificate, complete bool, opts Options) []Probl
 			add(CodeMatterPIDMismatch, "DAC product ID %04X differs from PAI product ID %04X", d.PID, p.PID)
 		}
 	}
-	if len(chain) > 2 {
-		a, p := ids[2], ids[1]
+	if complete && len(chain) > 2 {
+		a, p := ids[len(chain)-1], ids[len(chain)-2]
 		if a.HasPID {
-			add(CodeMatterVIDPID, "PAA %q must not carry a product ID", subject(chain[2]))
+			add(CodeMatterVIDPID, "PAA %q must not carry a product ID", subject(chain[len(chain)-1]))
 		}
 		if a.HasVID && p.HasVID && a.VID != p.VID {
 			add(CodeMatterVIDMismatch, "PAI vendor ID %04X differs from PAA vendor ID %04X", p.VID, a.VID)
