@@ -33,6 +33,13 @@ func mk(t testing.TB, tpl *x509.Certificate, parent *node) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mkKey(t, tpl, parent, key, key.Public())
+}
+
+// mkKey is mk for a given key pair; pub may differ from key's (to make
+// certificates for public keys nobody holds).
+func mkKey(t testing.TB, tpl *x509.Certificate, parent *node, key *ecdsa.PrivateKey, pub crypto.PublicKey) *node {
+	t.Helper()
 	serial++
 	if tpl.SerialNumber == nil {
 		tpl.SerialNumber = big.NewInt(serial)
@@ -52,7 +59,7 @@ func mk(t testing.TB, tpl *x509.Certificate, parent *node) *node {
 	if parent != nil {
 		signer, issuer = parent.key, parent.cert
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, issuer, key.Public(), signer)
+	der, err := x509.CreateCertificate(rand.Reader, tpl, issuer, pub, signer)
 	if err != nil {
 		t.Fatalf("create %s: %v", tpl.Subject, err)
 	}
