@@ -261,7 +261,8 @@ func (ca *CA) Issue(csr *x509.CertificateRequest, opts IssueOptions) (*x509.Cert
 }
 
 // checkKey accepts the keys we issue for: ECDSA P-256/P-384/P-521,
-// Ed25519 and RSA of at least 2048 bits with a sane exponent.
+// Ed25519 and RSA of at least 2048 bits with an odd exponent above 2^16,
+// the same floor identity.Audit's weak-key rule applies.
 func checkKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
@@ -275,8 +276,8 @@ func checkKey(pub crypto.PublicKey) error {
 		if k.N.BitLen() < 2048 {
 			return fmt.Errorf("%w: RSA %d bits, want at least 2048", ErrWeakKey, k.N.BitLen())
 		}
-		if k.E < 3 || k.E%2 == 0 {
-			return fmt.Errorf("%w: RSA exponent %d", ErrWeakKey, k.E)
+		if k.E <= 1<<16 || k.E%2 == 0 {
+			return fmt.Errorf("%w: RSA exponent %d (must be odd and above 65536, FIPS 186-5)", ErrWeakKey, k.E)
 		}
 		return nil
 	}
