@@ -268,3 +268,14 @@ func (b *builder) signature(child, parent *x509.Certificate) error {
 	b.sigs[key] = err
 	return err
 }
+
+// ParseProfile reads a --profile value; empty means ProfileX509.
+func ParseProfile(s string) (Profile, error) {
+	switch p := Profile(s); p {
+	case "":
+		return ProfileX509, nil
+	case ProfileX509, ProfileIDevID, ProfileMatterDAC:
+		return p, nil
+	}
+	return "", fmt.Errorf("unknown profile %q (want %s, %s or %s)", s, ProfileX509, ProfileIDevID, ProfileMatterDAC)
+}

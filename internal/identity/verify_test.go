@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/json"
+	"encoding/pem"
 	"testing"
 	"time"
 
@@ -206,4 +207,46 @@ func TestResultJSON(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Result JSON (-want +got):\n%s", diff)
 	}
+}
+
+func TestParseProfile(t *testing.T) {
+	for in, want := range map[string]Profile{"": ProfileX509, "x509": ProfileX509, "idevid": ProfileIDevID, "matter-dac": ProfileMatterDAC} {
+		if got, err := ParseProfile(in); err != nil || got != want {
+			t.Errorf("ParseProfile(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseProfile("tpm-ek"); err == nil {
+		t.Error("ParseProfile(tpm-ek) accepted an unknown profile")
+	}
+}
+
+func TestParseBundles(t *testing.T) {
+	p := newPKI(t)
+	pemBundle := append(pemCert(p.leaf.cert), pemCert(p.inter.cert)...)
+	pemBundle = append([]byte("# comment\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), pemBundle...)
+	certs, err := ParseCertificates(pemBundle)
+	if err != nil || len(certs) != 2 || !certs[0].Equal(p.leaf.cert) {
+		t.Fatalf("ParseCertificates(PEM) = %d certs, %v", len(certs), err)
+	}
+	if certs, err := ParseCertificates(p.root.cert.Raw); err != nil || len(certs) != 1 {
+		t.Fatalf("ParseCertificates(DER) = %d certs, %v", len(certs), err)
+	}
+	for name, in := range map[string][]byte{"empty": nil, "no certificate block": []byte("-----BEGIN X509 CRL-----\nAA==\n-----END X509 CRL-----\n"),
+		"garbage DER": []byte{0x30, 0x03, 1, 2, 3}, "too large": make([]byte, MaxBundleSize+1)} {
+		if _, err := ParseCertificates(in); err == nil {
+			t.Errorf("ParseCertificates(%s) succeeded", name)
+		}
+	}
+	rl := crl(t, p.inter, t0, t0.AddDate(0, 0, 1), nil)
+	if rls, err := ParseCRLs(rl.Raw); err != nil || len(rls) != 1 {
+		t.Fatalf("ParseCRLs(DER) = %d, %v", len(rls), err)
+	}
+	r := VerifyDER([][]byte{p.leaf.cert.Raw, []byte("junk")}, Options{Roots: []*x509.Certificate{p.root.cert}, Intermediates: []*x509.Certificate{p.inter.cert}, At: t0})
+	if diff := cmp.Diff([]Code{CodeCertMalformed}, codes(r)); diff != "" || r.Valid || len(r.Chain) != 3 {
+		t.Errorf("VerifyDER with a junk intermediate: valid=%v chain=%d (-want +got):\n%s", r.Valid, len(r.Chain), diff)
+	}
+}
+
+func pemCert(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
