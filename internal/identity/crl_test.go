@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/iotsec/iotsec/internal/identity/matter"
 )
 
 func TestRevocation(t *testing.T) {
@@ -155,5 +157,20 @@ func TestMatterRevokedPAI(t *testing.T) {
 	r := VerifyDER(chain, opts)
 	if diff := cmp.Diff([]Code{CodeRevoked}, codes(r)); diff != "" {
 		t.Errorf("with the PAA CRL (-want +got):\n%s\n%v", diff, r.Problems)
+	}
+
+	// The same revocation through the DCL revocation set built from it.
+	sets, err := matter.ParseRevocationSet(readFile(t, "testdata/matter/revoked-attestation-certificates/revocation-sets/revocation-set-for-paa.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.CRLs = nil
+	opts.Matter = &MatterOptions{RevocationSets: sets}
+	r = VerifyDER(chain, opts)
+	if diff := cmp.Diff([]Code{CodeRevoked}, codes(r)); diff != "" {
+		t.Errorf("with the revocation set (-want +got):\n%s\n%v", diff, r.Problems)
+	}
+	if !bytes.Equal(sets[0].CRLSigner, matterRoots(t)[0].Raw) {
+		t.Error("revocation set crl_signer_cert is not the FFF1 PAA")
 	}
 }

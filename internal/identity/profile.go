@@ -1,11 +1,14 @@
 package identity
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"math/big"
+	"slices"
 	"time"
 
 	"github.com/iotsec/iotsec/internal/identity/matter"
@@ -159,6 +162,7 @@ func checkMatter(chain []*x509.Certificate, complete bool, opts Options) []Probl
 		if m.ProductID != 0 && d.HasPID && m.ProductID != d.PID {
 			add(CodeMatterPIDMismatch, "DAC product ID %04X differs from the device's ProductID %04X", d.PID, m.ProductID)
 		}
+		probs = append(probs, checkRevocationSets(chain, m.RevocationSets)...)
 		if m.CD != nil {
 			probs = append(probs, checkDeclaration(chain, complete, ids, m)...)
 		}
@@ -188,6 +192,23 @@ func checkDeclaration(chain []*x509.Certificate, complete bool, ids []matter.IDs
 	var probs []Problem
 	for _, f := range cd.Check(matter.Device{VendorID: vid, ProductID: pid, DAC: ids[0], PAI: ids[1], PAAKeyID: chain[2].SubjectKeyId}) {
 		probs = append(probs, Problem{Code(CodeMatterCDPrefix + f.Reason), f.Detail})
+	}
+	return probs
+}
+
+// checkRevocationSets applies Matter revocation sets: an entry names its
+// issuer by DER subject and key ID, and lists revoked serial numbers.
+func checkRevocationSets(chain []*x509.Certificate, sets []matter.RevocationSet) []Problem {
+	var probs []Problem
+	for _, c := range chain {
+		for _, s := range sets {
+			if !bytes.Equal(s.IssuerName, c.RawIssuer) || len(c.AuthorityKeyId) > 0 && !bytes.Equal(s.IssuerKeyID, c.AuthorityKeyId) {
+				continue
+			}
+			if slices.ContainsFunc(s.Serials, func(n *big.Int) bool { return n.Cmp(c.SerialNumber) == 0 }) {
+				probs = append(probs, Problem{CodeRevoked, fmt.Sprintf("%q (serial %X) is in the Matter revocation set of issuer key %X", subject(c), c.SerialNumber, s.IssuerKeyID)})
+			}
+		}
 	}
 	return probs
 }

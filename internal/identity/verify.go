@@ -73,6 +73,9 @@ type MatterOptions struct {
 	CD []byte
 	// CDKeys are the trusted declaration signing keys.
 	CDKeys []matter.SignerKey
+	// RevocationSets are DCL revocation sets the caller trusts (built from
+	// verified CRLs); a PAI or DAC they list is revoked.
+	RevocationSets []matter.RevocationSet
 }
 
 // Result is the outcome of a verification, shaped for

@@ -136,3 +136,23 @@ func FuzzParseDeclaration(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseRevocationSet(f *testing.F) {
+	b, err := os.ReadFile("../testdata/matter/revoked-attestation-certificates/revocation-sets/revocation-set-for-paa.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`[{"type":"revocation_set","issuer_subject_key_id":"00","issuer_name":"","revoked_serial_numbers":["0x1"]}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sets, err := ParseRevocationSet(b)
+		if err != nil && sets != nil {
+			t.Fatal("ParseRevocationSet returned sets with an error")
+		}
+		for _, s := range sets {
+			if len(s.IssuerKeyID) == 0 {
+				t.Fatal("entry without issuer key ID accepted")
+			}
+		}
+	})
+}
