@@ -8,6 +8,7 @@ type Code string
 // Input and chain building.
 const (
 	CodeChainEmpty        Code = "chain.empty"          // no certificate to verify
+	CodeTimeMissing       Code = "options.time_missing" // Options.At not set
 	CodeCertMalformed     Code = "cert.malformed"       // a certificate does not parse
 	CodeUnsupportedKey    Code = "cert.unsupported_key" // a public key type or curve Go cannot use
 	CodeChainUntrusted    Code = "chain.untrusted"      // no path from the leaf to a trust anchor

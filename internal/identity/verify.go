@@ -98,7 +98,7 @@ func Verify(leaf *x509.Certificate, opts Options) Result {
 		return finish(nil, []Problem{{CodeChainEmpty, "no leaf certificate"}})
 	}
 	if opts.At.IsZero() {
-		return finish(nil, []Problem{{"options.time_missing", "verification time not set"}})
+		return finish(nil, []Problem{{CodeTimeMissing, "verification time not set"}})
 	}
 	inters := opts.Intermediates
 	var probs []Problem

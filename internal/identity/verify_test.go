@@ -158,7 +158,7 @@ func TestVerify(t *testing.T) {
 			o := p.opts()
 			o.At = time.Time{}
 			return p.leaf.cert, o
-		}, []Code{"options.time_missing"}},
+		}, []Code{CodeTimeMissing}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
