@@ -288,3 +288,28 @@ func hasWildcard(v string) bool {
 	}
 	return false
 }
+
+// Interner shares the storage of equal strings, so that a corpus of NVD
+// records holding the same criteria thousands of times keeps one copy.
+// The zero Interner is ready to use; it is not safe for concurrent use.
+type Interner struct {
+	m map[string]string
+}
+
+// String returns the shared copy of s.
+func (in *Interner) String(s string) string {
+	if in.m == nil {
+		in.m = map[string]string{}
+	}
+	if v, ok := in.m[s]; ok {
+		return v
+	}
+	in.m[s] = s
+	return s
+}
+
+// Name returns n with its string shared.
+func (in *Interner) Name(n Name) Name {
+	n.s = in.String(n.s)
+	return n
+}
