@@ -80,6 +80,7 @@ type entry struct {
 	id       string
 	source   string
 	aliases  []string
+	related  []string
 	cvss     *CVSS
 	kevAdded time.Time
 	configs  []cpe.Configuration
@@ -121,6 +122,9 @@ func (b *Builder) AddAdvisory(a *Advisory) {
 	}
 	for _, al := range a.Aliases {
 		e.aliases = append(e.aliases, b.in.String(al))
+	}
+	for _, r := range a.Related {
+		e.related = append(e.related, b.in.String(r))
 	}
 	b.advs[key] = e
 }
@@ -363,7 +367,8 @@ func (ix *Index) purl(c Component, seen map[int32]bool) []Match {
 // sorted by version, introduced opens, fixed and last_affected close.
 func affects(a Affected, eco, ver string) (bool, string, string) {
 	for _, v := range a.Versions {
-		if v == ver {
+		// Git tags often carry a "v" the release version lacks (v2.86).
+		if v == ver || strings.TrimPrefix(v, "v") == strings.TrimPrefix(ver, "v") {
 			return true, firstFixed(a), "version " + ver + " listed as affected"
 		}
 	}
@@ -466,7 +471,10 @@ func (ix *Index) vulnerability(e *entry) Vulnerability {
 	if e.cvss != nil {
 		v.Severity = e.cvss.Severity
 	}
-	for _, id := range append([]string{e.id}, e.aliases...) {
+	// KEV and EPSS are keyed by CVE: look through aliases, then the CVEs
+	// a distro advisory says it fixes.
+	ids := append(append([]string{e.id}, e.aliases...), e.related...)
+	for _, id := range ids {
 		if k := ix.kev[id]; k != nil && v.KEV == nil {
 			v.KEV = k
 		}

@@ -30,6 +30,7 @@ type Advisory struct {
 	ID        string
 	Source    string
 	Aliases   []string // other IDs of the same vulnerability (CVE for OSV records)
+	Related   []string // IDs of related vulnerabilities (distro advisories list the CVEs they fix here)
 	Published time.Time
 	Modified  time.Time
 	Withdrawn time.Time
