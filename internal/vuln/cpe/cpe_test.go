@@ -278,3 +278,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseAny(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"cpe:/a:example:myapplication:1.0.0", "cpe:2.3:a:example:myapplication:1.0.0:*:*:*:*:*:*:*"},
+		{"cpe:/o:linux:linux_kernel:6.8:rc1", "cpe:2.3:o:linux:linux_kernel:6.8:rc1:*:*:*:*:*:*"},
+		{"cpe:/a:foo%21:bar:-", `cpe:2.3:a:foo\!:bar:-:*:*:*:*:*:*:*`},
+		{"cpe:/a:openssl:openssl:1.0.2::~~~rust~~", "cpe:2.3:a:openssl:openssl:1.0.2:*:*:*:*:rust:*:*"},
+		{"cpe:2.3:a:busybox:busybox:1.36.1", "cpe:2.3:a:busybox:busybox:1.36.1:*:*:*:*:*:*:*"},
+	}
+	for _, tt := range tests {
+		n, err := ParseAny(tt.in)
+		if err != nil || n.String() != tt.want {
+			t.Errorf("ParseAny(%q) = %s, %v, want %s", tt.in, n, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"cpe:/a:b:c:d:e:f:g:h", "cpe:/a:b%2", "cpe:/a:b%zz", "cpe:/a:b:c:1:u:~x~y"} {
+		if _, err := ParseAny(bad); err == nil {
+			t.Errorf("ParseAny(%q) succeeded", bad)
+		}
+	}
+}

@@ -313,3 +313,99 @@ func (in *Interner) Name(n Name) Name {
 	n.s = in.String(n.s)
 	return n
 }
+
+// ParseAny reads a CPE 2.3 formatted string or a CPE 2.2 URI
+// ("cpe:/a:example:myapplication:1.0.0"), which CycloneDX and older SBOM
+// tools still write, and returns the 2.3 name.
+func ParseAny(s string) (Name, error) {
+	if len(s) >= 5 && strings.EqualFold(s[:5], "cpe:/") {
+		return fromURI(s)
+	}
+	return Parse(s)
+}
+
+// fromURI converts a CPE 2.2 URI (NISTIR 7695 §6.1), including a packed
+// edition ("~edition~sw_edition~target_sw~target_hw~other").
+func fromURI(s string) (Name, error) {
+	if len(s) > MaxLen {
+		return Name{}, fmt.Errorf("cpe longer than %d bytes", MaxLen)
+	}
+	parts := strings.Split(s[5:], ":")
+	if len(parts) > 7 {
+		return Name{}, errors.New("cpe URI has more than 7 components")
+	}
+	var vals [numAttrs]string
+	for i := range vals {
+		vals[i] = Any
+	}
+	for i, p := range parts {
+		if i == 5 && strings.HasPrefix(p, "~") {
+			packed := strings.Split(p[1:], "~")
+			if len(packed) != 5 {
+				return Name{}, errors.New("cpe URI packed edition does not have 5 fields")
+			}
+			for j, q := range packed {
+				idx := []int{AttrEdition, AttrSWEdition, AttrTargetSW, AttrTargetHW, AttrOther}[j]
+				v, err := uriValue(q)
+				if err != nil {
+					return Name{}, fmt.Errorf("cpe %s: %w", attrNames[idx], err)
+				}
+				vals[idx] = v
+			}
+			continue
+		}
+		idx := []int{AttrPart, AttrVendor, AttrProduct, AttrVersion, AttrUpdate, AttrEdition, AttrLanguage}[i]
+		v, err := uriValue(p)
+		if err != nil {
+			return Name{}, fmt.Errorf("cpe %s: %w", attrNames[idx], err)
+		}
+		vals[idx] = v
+	}
+	var b strings.Builder
+	b.WriteString("cpe:2.3")
+	for _, v := range vals {
+		b.WriteByte(':')
+		b.WriteString(v)
+	}
+	return Parse(b.String())
+}
+
+// uriValue turns a percent-encoded URI component into a formatted-string value.
+func uriValue(p string) (string, error) {
+	switch p {
+	case "":
+		return Any, nil
+	case "-":
+		return NA, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '%' {
+			if i+2 >= len(p) {
+				return "", errors.New("truncated percent escape")
+			}
+			var x byte
+			for _, h := range []byte(p[i+1 : i+3]) {
+				x <<= 4
+				switch {
+				case '0' <= h && h <= '9':
+					x |= h - '0'
+				case 'a' <= h && h <= 'f':
+					x |= h - 'a' + 10
+				case 'A' <= h && h <= 'F':
+					x |= h - 'A' + 10
+				default:
+					return "", fmt.Errorf("bad percent escape %q", p[i:i+3])
+				}
+			}
+			i += 2
+			c = x
+		}
+		if c == ':' || c == '\\' || c == '*' || c == '?' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), nil
+}
