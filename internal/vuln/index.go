@@ -39,6 +39,7 @@ type Vulnerability struct {
 	ID       string
 	Source   string
 	Aliases  []string
+	Related  []string // CVEs a distro advisory fixes
 	Severity string
 	CVSS     *CVSS
 	KEV      *KEV
@@ -67,7 +68,8 @@ func (m Match) Suppressed() bool {
 type Builder struct {
 	aliases   []cpe.Alias
 	in        cpe.Interner
-	advs      map[string]*entry // NVD and OSV advisories by source+ID
+	metrics   map[CVSS]*CVSS    // identical metrics shared by many CVEs are kept once
+	advs      map[advKey]*entry // NVD and OSV advisories
 	overrides map[string][]cpe.Configuration
 	kev       map[string]*KEV
 	epss      map[string]*EPSS
@@ -77,14 +79,27 @@ type Builder struct {
 // entry is the compact form the index keeps of an advisory: what matching
 // needs, without descriptions or references.
 type entry struct {
-	id       string
-	source   string
+	id      string
+	source  string // interned: one of a few constants
+	cvss    *CVSS  // shared between entries with the same metric
+	configs []cpe.Configuration
+	extra   *extra // nil for most NVD records
+}
+
+// extra holds the fields few records have, out of line so the common NVD
+// entry stays small (a 300,000-record index spends 64 bytes on each).
+type extra struct {
 	aliases  []string
 	related  []string
-	cvss     *CVSS
 	kevAdded time.Time
-	configs  []cpe.Configuration
 	affected []Affected
+}
+
+func (e *entry) aliases() []string {
+	if e.extra == nil {
+		return nil
+	}
+	return e.extra.aliases
 }
 
 // NewBuilder returns a Builder using the given vendor alias table
@@ -92,7 +107,7 @@ type entry struct {
 func NewBuilder(aliases []cpe.Alias) *Builder {
 	return &Builder{
 		aliases:   aliases,
-		advs:      map[string]*entry{},
+		advs:      map[advKey]*entry{},
 		overrides: map[string][]cpe.Configuration{},
 		kev:       map[string]*KEV{},
 		epss:      map[string]*EPSS{},
@@ -107,26 +122,41 @@ func (b *Builder) AddAdvisory(a *Advisory) {
 		b.overrides[a.ID] = b.internConfigs(a.Configurations)
 		return
 	}
-	key := a.Source + "\x00" + a.ID
+	key := advKey{a.Source, a.ID}
 	if !a.Withdrawn.IsZero() {
 		delete(b.advs, key)
 		return
 	}
 	e := &entry{
-		id:       b.in.String(a.ID),
-		source:   b.in.String(a.Source),
-		cvss:     bestCVSS(a.CVSS),
-		kevAdded: a.KEVAdded,
-		configs:  b.internConfigs(a.Configurations),
-		affected: a.Affected,
+		id:      b.in.String(a.ID),
+		source:  b.in.String(a.Source),
+		cvss:    b.shareCVSS(bestCVSS(a.CVSS)),
+		configs: b.internConfigs(a.Configurations),
 	}
-	for _, al := range a.Aliases {
-		e.aliases = append(e.aliases, b.in.String(al))
-	}
-	for _, r := range a.Related {
-		e.related = append(e.related, b.in.String(r))
+	if len(a.Aliases)+len(a.Related)+len(a.Affected) > 0 || !a.KEVAdded.IsZero() {
+		e.extra = &extra{kevAdded: a.KEVAdded, affected: a.Affected}
+		for _, al := range a.Aliases {
+			e.extra.aliases = append(e.extra.aliases, b.in.String(al))
+		}
+		for _, r := range a.Related {
+			e.extra.related = append(e.extra.related, b.in.String(r))
+		}
 	}
 	b.advs[key] = e
+}
+
+func (b *Builder) shareCVSS(m *CVSS) *CVSS {
+	if m == nil {
+		return nil
+	}
+	if b.metrics == nil {
+		b.metrics = map[CVSS]*CVSS{}
+	}
+	if s, ok := b.metrics[*m]; ok {
+		return s
+	}
+	b.metrics[*m] = m
+	return m
 }
 
 func (b *Builder) internConfigs(cfgs []cpe.Configuration) []cpe.Configuration {
@@ -166,18 +196,21 @@ func (b *Builder) Build() *Index {
 	}
 	// Overrides for CVEs absent from the NVD data become records of their own.
 	for id, cfgs := range b.overrides {
-		key := SourceNVD + "\x00" + id
+		key := advKey{SourceNVD, id}
 		if e, ok := b.advs[key]; ok {
 			e.configs = cfgs
 			continue
 		}
 		b.advs[key] = &entry{id: id, source: SourceNVDOverrides, configs: cfgs}
 	}
-	keys := make([]string, 0, len(b.advs))
+	keys := make([]advKey, 0, len(b.advs))
 	for k := range b.advs {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys) // a deterministic order of matches
+	// A deterministic order of matches.
+	slices.SortFunc(keys, func(x, y advKey) int {
+		return cmp.Or(cmp.Compare(x.source, y.source), cmp.Compare(x.id, y.id))
+	})
 	ix.advs = make([]*entry, 0, len(keys))
 	for _, k := range keys {
 		e := b.advs[k]
@@ -186,7 +219,10 @@ func (b *Builder) Build() *Index {
 		for _, key := range cpe.Products(e.configs) {
 			ix.byCPE[key] = append(ix.byCPE[key], i)
 		}
-		for ai, a := range e.affected {
+		if e.extra == nil {
+			continue
+		}
+		for ai, a := range e.extra.affected {
 			if pk, ok := affectedKey(a); ok {
 				ix.byPURL[pk] = append(ix.byPURL[pk], affRef{i, int32(ai)})
 			}
@@ -202,6 +238,8 @@ func (b *Builder) Build() *Index {
 }
 
 type affRef struct{ adv, aff int32 }
+
+type advKey struct{ source, id string }
 
 // Index matches components against the records it was built from. It is
 // read-only and safe for concurrent use.
@@ -233,14 +271,14 @@ func (ix *Index) Match(fw Firmware, comps []Component) []Match {
 	plat := cpe.Platform{Known: len(fw.Platform) > 0}
 	if plat.Known {
 		for _, s := range fw.Platform {
-			if n, err := cpe.Parse(s); err == nil {
-				plat.Names = append(plat.Names, n)
+			if n, err := cpe.ParseAny(s); err == nil {
+				plat.Names = append(plat.Names, cpe.NewTarget(n))
 			}
 		}
 		for _, c := range comps {
 			for _, s := range c.CPEs {
-				if n, err := cpe.Parse(s); err == nil {
-					plat.Names = append(plat.Names, n)
+				if n, err := cpe.ParseAny(s); err == nil {
+					plat.Names = append(plat.Names, cpe.NewTarget(n))
 				}
 			}
 		}
@@ -260,7 +298,7 @@ func (ix *Index) component(c Component, plat cpe.Platform) []Match {
 	var ms []Match
 	seen := map[int32]bool{}
 	for _, s := range c.CPEs {
-		n, err := cpe.Parse(s)
+		n, err := cpe.ParseAny(s)
 		if err != nil || !isName(n.Vendor()) || !isName(n.Product()) {
 			// A CPE without a literal vendor and product would fan out
 			// over every vendor; it is not matched (supplychain.md §2.1).
@@ -283,13 +321,18 @@ func (ix *Index) component(c Component, plat cpe.Platform) []Match {
 					target = target.With(cpe.AttrVendor, k.Vendor).With(cpe.AttrProduct, k.Product)
 					via = fmt.Sprintf(" via alias %s -> %s", own, k)
 				}
-				for _, ai := range ix.byCPE[k] {
+				cands := ix.byCPE[k]
+				if len(cands) == 0 {
+					continue
+				}
+				tt := cpe.NewTarget(target)
+				for _, ai := range cands {
 					if seen[ai] {
 						continue
 					}
 					e := ix.advs[ai]
 					for ci, cfg := range e.configs {
-						res, ok := cfg.Match(ci, target, plat)
+						res, ok := cfg.MatchTarget(ci, tt, plat)
 						if !ok {
 							continue
 						}
@@ -338,7 +381,7 @@ func (ix *Index) purl(c Component, seen map[int32]bool) []Match {
 			continue
 		}
 		e := ix.advs[r.adv]
-		a := e.affected[r.aff]
+		a := e.extra.affected[r.aff]
 		eco, release, _ := strings.Cut(a.Ecosystem, ":")
 		if !releaseMatches(release, q["distro"]) {
 			continue
@@ -467,13 +510,17 @@ func sortEvents(evs []Event, sys string) []Event {
 }
 
 func (ix *Index) vulnerability(e *entry) Vulnerability {
-	v := Vulnerability{ID: e.id, Source: e.source, Aliases: e.aliases, CVSS: e.cvss}
+	v := Vulnerability{ID: e.id, Source: e.source, Aliases: e.aliases(), CVSS: e.cvss}
 	if e.cvss != nil {
 		v.Severity = e.cvss.Severity
 	}
 	// KEV and EPSS are keyed by CVE: look through aliases, then the CVEs
 	// a distro advisory says it fixes.
-	ids := append(append([]string{e.id}, e.aliases...), e.related...)
+	ids := []string{e.id}
+	if e.extra != nil {
+		ids = append(append(ids, e.extra.aliases...), e.extra.related...)
+		v.Related = e.extra.related
+	}
 	for _, id := range ids {
 		if k := ix.kev[id]; k != nil && v.KEV == nil {
 			v.KEV = k
@@ -482,8 +529,8 @@ func (ix *Index) vulnerability(e *entry) Vulnerability {
 			v.EPSS = s
 		}
 	}
-	if v.KEV == nil && !e.kevAdded.IsZero() {
-		v.KEV = &KEV{CVE: e.id, DateAdded: e.kevAdded}
+	if v.KEV == nil && e.extra != nil && !e.extra.kevAdded.IsZero() {
+		v.KEV = &KEV{CVE: e.id, DateAdded: e.extra.kevAdded}
 	}
 	return v
 }

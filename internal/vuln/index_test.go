@@ -241,7 +241,8 @@ func TestMatchRefusals(t *testing.T) {
 		{"any part tries a, o and h", vuln.Component{Name: "dnsmasq", CPEs: []string{"cpe:2.3:*:thekelleys:dnsmasq:2.80"}}, 1},
 		{"rust crate of the same name", vuln.Component{Name: "openssl-src", CPEs: []string{"cpe:2.3:a:alexcrichton:openssl-src-rs:300.0.5"}}, 0},
 		{"rust crate stated", vuln.Component{Name: "openssl-src", CPEs: []string{"cpe:2.3:a:alexcrichton:openssl-src-rs:300.0.5:*:*:*:*:rust:*:*"}}, 1},
-		{"bad CPE ignored", vuln.Component{Name: "x", CPEs: []string{"cpe:/a:thekelleys:dnsmasq:2.80"}}, 0},
+		{"CPE 2.2 URI", vuln.Component{Name: "x", CPEs: []string{"cpe:/a:thekelleys:dnsmasq:2.80"}}, 1},
+		{"bad CPE ignored", vuln.Component{Name: "x", CPEs: []string{"cpe:2.3:q:thekelleys:dnsmasq:2.80"}}, 0},
 		{"bad purl ignored", vuln.Component{Name: "x", PURL: "pkg:"}, 0},
 	}
 	for _, tt := range tests {

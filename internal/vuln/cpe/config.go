@@ -52,7 +52,16 @@ func (r Result) Reason(target Name) string {
 // CPE, the hardware, the other components).
 type Platform struct {
 	Known bool
-	Names []Name
+	Names []Target
+}
+
+// NewPlatform returns a known platform made of names.
+func NewPlatform(names ...Name) Platform {
+	p := Platform{Known: true}
+	for _, n := range names {
+		p.Names = append(p.Names, NewTarget(n))
+	}
+	return p
 }
 
 // Match evaluates configuration c (at index idx of its record) for the
@@ -60,6 +69,11 @@ type Platform struct {
 // vulnerable:false criterion is platform context and never a target, so
 // a Chrome CVE running on Linux does not match the kernel.
 func (c Configuration) Match(idx int, target Name, p Platform) (Result, bool) {
+	return c.MatchTarget(idx, NewTarget(target), p)
+}
+
+// MatchTarget is Match for a prepared target.
+func (c Configuration) MatchTarget(idx int, target Target, p Platform) (Result, bool) {
 	var res Result
 	found := false
 	for ni, n := range c.Nodes {
@@ -67,7 +81,7 @@ func (c Configuration) Match(idx int, target Name, p Platform) (Result, bool) {
 			if !cr.Vulnerable {
 				continue
 			}
-			if ok, _ := cr.Match(target); ok {
+			if cr.Holds(target) {
 				res = Result{Configuration: idx, Node: ni, Criterion: cr}
 				found = true
 				break
@@ -126,12 +140,12 @@ func (c Configuration) Match(idx int, target Name, p Platform) (Result, bool) {
 
 // satisfied reports whether criterion cr holds for the component or one
 // of the known platform names.
-func satisfied(cr Criterion, target Name, p Platform) bool {
-	if ok, _ := cr.Match(target); ok {
+func satisfied(cr Criterion, target Target, p Platform) bool {
+	if cr.Holds(target) {
 		return true
 	}
 	for _, n := range p.Names {
-		if ok, _ := cr.Match(n); ok {
+		if cr.Holds(n) {
 			return true
 		}
 	}

@@ -178,14 +178,14 @@ func TestConfigurationMatch(t *testing.T) {
 		{"vulnerable:false kernel is not a target", runningOn, "cpe:2.3:o:linux:linux_kernel:6.1", Platform{}, false, false},
 		{"chrome on unknown platform", runningOn, "cpe:2.3:a:google:chrome:119.0", Platform{}, true, true},
 		{"firmware with unknown hardware", firmware, "cpe:2.3:o:netapp:h410c_firmware:-", Platform{}, true, true},
-		{"firmware on the named hardware", firmware, "cpe:2.3:o:netapp:h410c_firmware:-", Platform{Known: true, Names: []Name{MustParse("cpe:2.3:h:netapp:h410c:-")}}, true, false},
-		{"firmware on other hardware", firmware, "cpe:2.3:o:netapp:h410c_firmware:-", Platform{Known: true, Names: []Name{MustParse("cpe:2.3:h:netapp:h300s:-")}}, false, false},
+		{"firmware on the named hardware", firmware, "cpe:2.3:o:netapp:h410c_firmware:-", NewPlatform(MustParse("cpe:2.3:h:netapp:h410c:-")), true, false},
+		{"firmware on other hardware", firmware, "cpe:2.3:o:netapp:h410c_firmware:-", NewPlatform(MustParse("cpe:2.3:h:netapp:h300s:-")), false, false},
 		{"simple or", simple, "cpe:2.3:a:busybox:busybox:1.35.0", Platform{}, true, false},
 		{"simple or fixed", simple, "cpe:2.3:a:busybox:busybox:1.36.0", Platform{}, false, false},
 		{"negated platform absent", negated, "cpe:2.3:a:busybox:busybox:1.35.0", Platform{Known: true}, true, false},
-		{"negated platform present", negated, "cpe:2.3:a:busybox:busybox:1.35.0", Platform{Known: true, Names: []Name{MustParse("cpe:2.3:o:vendorx:os:1")}}, false, false},
+		{"negated platform present", negated, "cpe:2.3:a:busybox:busybox:1.35.0", NewPlatform(MustParse("cpe:2.3:o:vendorx:os:1")), false, false},
 		{"and node needs both", andNode, "cpe:2.3:a:busybox:busybox:1.35.0", Platform{Known: true}, false, false},
-		{"and node with glibc present", andNode, "cpe:2.3:a:busybox:busybox:1.35.0", Platform{Known: true, Names: []Name{MustParse("cpe:2.3:a:gnu:glibc:2.31")}}, true, false},
+		{"and node with glibc present", andNode, "cpe:2.3:a:busybox:busybox:1.35.0", NewPlatform(MustParse("cpe:2.3:a:gnu:glibc:2.31")), true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,7 +273,7 @@ func FuzzParse(f *testing.F) {
 			c := Criterion{Name: n, Vulnerable: true, Start: "1.0", End: tn.Version()}
 			c.Match(tn)
 			cfg := Configuration{And: true, Nodes: []Node{{Criteria: []Criterion{c}}, {Negate: true, Criteria: []Criterion{{Name: tn}}}}}
-			cfg.Match(0, tn, Platform{Known: true, Names: []Name{n}})
+			cfg.Match(0, tn, NewPlatform(n))
 			_ = c.Range()
 		}
 	})

@@ -69,12 +69,12 @@ func glob(p, t string) bool {
 
 // Criterion is one cpeMatch of an NVD configuration node.
 type Criterion struct {
-	Name       Name
-	Vulnerable bool
-	ID         string // NVD matchCriteriaId, when given
+	Name Name
+	ID   string // NVD matchCriteriaId, when given
 	// Version range; Start and End are plain text, empty when open.
 	Start, End         string
 	StartExcl, EndIncl bool
+	Vulnerable         bool
 }
 
 // SetRange fills the range from the four NVD fields; at most one start and
@@ -142,11 +142,44 @@ func (c Criterion) Fixed() string {
 	return ""
 }
 
+// Target is a component's CPE prepared for matching against many
+// criteria: its version is parsed once.
+type Target struct {
+	Name    Name
+	verText string // version plus a literal update (7.4 + p1)
+	ver     version.Version
+}
+
+// NewTarget prepares n for matching.
+func NewTarget(n Name) Target {
+	t := Target{Name: n}
+	if tv := n.Version(); tv != Any && tv != NA {
+		t.verText = Unquote(tv)
+		if tu := n.Update(); isLiteral(tu) {
+			t.verText += Unquote(tu)
+		}
+		t.ver = version.Parse(t.verText)
+	}
+	return t
+}
+
 // Match reports whether target, a component's CPE, is one of the
 // products the criterion names, ignoring its Vulnerable flag. The string
 // says why not when it is false.
-func (c Criterion) Match(target Name) (bool, string) {
-	s := c.Name
+func (c Criterion) Match(target Name) (bool, string) { return c.MatchTarget(NewTarget(target)) }
+
+// MatchTarget is Match for a prepared target.
+func (c Criterion) MatchTarget(t Target) (bool, string) { return c.match(t, true) }
+
+// Holds is MatchTarget without the reason, for the hot path: refusals
+// are the common case and their text is never read there.
+func (c Criterion) Holds(t Target) bool {
+	ok, _ := c.match(t, false)
+	return ok
+}
+
+func (c Criterion) match(t Target, explain bool) (bool, string) {
+	s, target := c.Name, t.Name
 	if r := Compare(s.Part(), target.Part()); r == Disjoint {
 		return false, "part differs"
 	}
@@ -158,9 +191,12 @@ func (c Criterion) Match(target Name) (bool, string) {
 	// cpe:2.3:h:intel:*; opposite relations on vendor and product are
 	// ambiguous and refused.
 	if (rv == Subset && rp == Superset) || (rv == Superset && rp == Subset) {
+		if !explain {
+			return false, ""
+		}
 		return false, fmt.Sprintf("ambiguous vendor/product relation (%s/%s)", rv, rp)
 	}
-	if ok, why := c.matchVersion(target); !ok {
+	if ok, why := c.matchVersion(t, explain); !ok {
 		return false, why
 	}
 	for _, i := range []int{AttrEdition, AttrLanguage, AttrSWEdition, AttrTargetHW, AttrOther} {
@@ -175,12 +211,16 @@ func (c Criterion) Match(target Name) (bool, string) {
 	case r == Subset && OtherPlatform(Unquote(sw)):
 		// grype only_vulnerable_targets: a criterion for the Rust crate or
 		// the npm package of the same name is not the C library.
+		if !explain {
+			return false, ""
+		}
 		return false, fmt.Sprintf("criterion is for target_sw %q, another software platform", Unquote(sw))
 	}
 	return true, ""
 }
 
-func (c Criterion) matchVersion(target Name) (bool, string) {
+func (c Criterion) matchVersion(t Target, explain bool) (bool, string) {
+	target := t.Name
 	sv, tv := c.Name.Version(), target.Version()
 	su, tu := c.Name.Update(), target.Update()
 	if tv == Any || tv == NA {
@@ -189,10 +229,7 @@ func (c Criterion) matchVersion(target Name) (bool, string) {
 		}
 		return false, "component has no version"
 	}
-	tver := Unquote(tv)
-	if isLiteral(tu) {
-		tver += Unquote(tu)
-	}
+	tver := t.verText
 	switch {
 	case sv == NA:
 		// Bogus unversioned criteria (Dependency-Track #3268) name no version.
@@ -200,19 +237,28 @@ func (c Criterion) matchVersion(target Name) (bool, string) {
 	case sv == Any && !c.HasRange():
 		return true, ""
 	case sv == Any:
-		v := version.Parse(tver)
+		v := t.ver
 		if !v.Valid() {
+			if !explain {
+				return false, ""
+			}
 			return false, fmt.Sprintf("component version %q has no order", tver)
 		}
 		if c.Start != "" {
-			x := v.Compare(version.Parse(c.Start))
+			x := v.CompareString(c.Start)
 			if x < 0 || (x == 0 && c.StartExcl) {
+				if !explain {
+					return false, ""
+				}
 				return false, "below " + c.Range()
 			}
 		}
 		if c.End != "" {
-			x := v.Compare(version.Parse(c.End))
+			x := v.CompareString(c.End)
 			if x > 0 || (x == 0 && !c.EndIncl) {
+				if !explain {
+					return false, ""
+				}
 				return false, "above " + c.Range()
 			}
 		}
@@ -227,12 +273,12 @@ func (c Criterion) matchVersion(target Name) (bool, string) {
 	// component, through its update attribute or its version string
 	// (6.8-rc1), so the final 6.8 does not match 6.8:rc1.
 	if isLiteral(su) {
-		if version.Compare(tver, Unquote(sv)+Unquote(su)) == 0 || (Unquote(tv) == Unquote(sv) && Unquote(tu) == Unquote(su)) {
+		if (tv == sv && tu == su) || version.Compare(tver, Unquote(sv)+Unquote(su)) == 0 {
 			return true, ""
 		}
 		return false, "version or update differs"
 	}
-	if version.Compare(Unquote(tv), Unquote(sv)) != 0 && tv != sv {
+	if tv != sv && version.Compare(Unquote(tv), Unquote(sv)) != 0 {
 		return false, "version differs"
 	}
 	if su == NA && isLiteral(tu) {

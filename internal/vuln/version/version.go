@@ -34,10 +34,11 @@ type token struct {
 
 // Version is a parsed version. The zero Version is the empty version.
 type Version struct {
-	epoch   string
-	release []string // numeric fields, leading zeros stripped, trailing zeros dropped
-	suffix  []token
-	valid   bool
+	epoch string
+	toks  []token // release numbers, then the suffix
+	nrel  int     // release fields kept (trailing zeros dropped)
+	suf   int     // index of the first suffix token
+	valid bool
 }
 
 // Valid reports whether the version starts with a digit (after an optional
@@ -48,6 +49,14 @@ func (v Version) Valid() bool { return v.valid }
 // Parse reads s. It never fails: any string gets a place in the order, and
 // Valid says whether the result can be trusted for ranges.
 func Parse(s string) Version {
+	v := parseInto(s, nil)
+	v.toks = append([]token(nil), v.toks...) // own the tokens, not the caller's buffer
+	return v
+}
+
+// parseInto parses s using buf for the tokens, so that a caller with a
+// stack array compares without allocating.
+func parseInto(s string, buf []token) Version {
 	if len(s) > MaxLen {
 		s = s[:MaxLen]
 	}
@@ -62,26 +71,22 @@ func Parse(s string) Version {
 		s = s[1:]
 	}
 	v.valid = len(s) > 0 && isDigit(s[0])
-
-	toks := tokenize(s)
-	// The release is the leading run of numbers each separated by a dot
-	// (or another separator); it ends at the first letter run.
-	i := 0
-	for i < len(toks) && toks[i].kind == kindNumber {
-		v.release = append(v.release, toks[i].text)
-		i++
+	v.toks = tokenize(s, buf)
+	// The release is the leading run of numbers; it ends at the first
+	// letter run. Trailing zero fields are dropped (1.0 == 1.0.0).
+	for v.suf < len(v.toks) && v.toks[v.suf].kind == kindNumber {
+		v.suf++
 	}
-	for len(v.release) > 0 && v.release[len(v.release)-1] == "" {
-		v.release = v.release[:len(v.release)-1]
+	v.nrel = v.suf
+	for v.nrel > 0 && v.toks[v.nrel-1].text == "" {
+		v.nrel--
 	}
-	v.suffix = toks[i:]
 	return v
 }
 
-// tokenize splits s into runs of digits and runs of letters; every other
-// byte separates. Digit runs keep no leading zeros ("" is zero).
-func tokenize(s string) []token {
-	var toks []token
+// tokenize appends to toks the runs of digits and runs of letters of s;
+// every other byte separates. Digit runs keep no leading zeros ("" is zero).
+func tokenize(s string, toks []token) []token {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -142,22 +147,35 @@ func preKey(w string) (string, bool) {
 }
 
 // Compare returns -1, 0 or +1 as a is less than, equal to or greater than b.
-func Compare(a, b string) int { return Parse(a).Compare(Parse(b)) }
+// It does not allocate for versions of up to 32 fields.
+func Compare(a, b string) int {
+	var ba, bb [32]token
+	return parseInto(a, ba[:0]).Compare(parseInto(b, bb[:0]))
+}
+
+// CompareString orders v against s without allocating for versions of up
+// to 32 fields; the matcher parses a component version once and compares it
+// with many range bounds.
+func (v Version) CompareString(s string) int {
+	var buf [32]token
+	return v.Compare(parseInto(s, buf[:0]))
+}
 
 // Compare orders v against w.
 func (v Version) Compare(w Version) int {
 	if c := cmpNum(v.epoch, w.epoch); c != 0 {
 		return c
 	}
-	n := max(len(v.release), len(w.release))
+	n := max(v.nrel, w.nrel)
 	for i := range n {
-		if c := cmpNum(field(v.release, i), field(w.release, i)); c != 0 {
+		if c := cmpNum(field(v.toks[:v.nrel], i), field(w.toks[:w.nrel], i)); c != 0 {
 			return c
 		}
 	}
-	n = max(len(v.suffix), len(w.suffix))
+	vs, ws := v.toks[v.suf:], w.toks[w.suf:]
+	n = max(len(vs), len(ws))
 	for i := range n {
-		a, b := tok(v.suffix, i), tok(w.suffix, i)
+		a, b := tok(vs, i), tok(ws, i)
 		if a.kind != b.kind {
 			return sign(a.kind - b.kind)
 		}
@@ -165,7 +183,7 @@ func (v Version) Compare(w Version) int {
 		if a.kind == kindNumber {
 			c = cmpNum(a.text, b.text)
 		} else {
-			c = strings.Compare(a.text, b.text)
+			c = cmpStr(a.text, b.text)
 		}
 		if c != 0 {
 			return c
@@ -180,16 +198,17 @@ func (v Version) String() string {
 	if v.epoch != "" {
 		b.WriteString(v.epoch + ":")
 	}
-	for i, f := range v.release {
+	for i, t := range v.toks[:v.nrel] {
 		if i > 0 {
 			b.WriteByte('.')
 		}
+		f := t.text
 		if f == "" {
 			f = "0"
 		}
 		b.WriteString(f)
 	}
-	for _, t := range v.suffix {
+	for _, t := range v.toks[v.suf:] {
 		b.WriteByte('~')
 		if t.kind == kindNumber && t.text == "" {
 			b.WriteByte('0')
@@ -199,9 +218,9 @@ func (v Version) String() string {
 	return b.String()
 }
 
-func field(f []string, i int) string {
+func field(f []token, i int) string {
 	if i < len(f) {
-		return f[i]
+		return f[i].text
 	}
 	return ""
 }
@@ -218,7 +237,19 @@ func cmpNum(a, b string) int {
 	if len(a) != len(b) {
 		return sign(len(a) - len(b))
 	}
-	return strings.Compare(a, b)
+	return cmpStr(a, b)
+}
+
+// cmpStr is strings.Compare written with operators, which escape analysis
+// sees through (strings.Compare's assembly makes its arguments escape).
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func trimZeros(s string) string { return strings.TrimLeft(s, "0") }

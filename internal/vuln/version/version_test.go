@@ -131,3 +131,17 @@ func FuzzCompare(f *testing.F) {
 		}
 	})
 }
+
+func TestCompareNoAlloc(t *testing.T) {
+	v := Parse("1.1.1k")
+	if n := testing.AllocsPerRun(100, func() { v.CompareString("1.1.1w") }); n != 0 {
+		t.Errorf("CompareString allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { Compare("2.90rc1", "2.90") }); n != 0 {
+		t.Errorf("Compare allocates %v times", n)
+	}
+	long := strings.Repeat("1.", 100)
+	if got := Compare(long, long+"1"); got != -1 {
+		t.Errorf("Compare of versions past the stack buffer = %d, want -1", got)
+	}
+}
