@@ -254,7 +254,13 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s, "cpe:2.3:a:busybox:busybox:1.35.0")
 	}
+	f.Add("cpe:/a:foo%21:bar:1.0::~~~rust~~", "cpe:/o:linux:linux_kernel:6.8:rc1")
 	f.Fuzz(func(t *testing.T, s, target string) {
+		if u, err := ParseAny(s); err == nil {
+			if _, err := Parse(u.String()); err != nil {
+				t.Fatalf("ParseAny(%q) = %s which does not parse: %v", s, u, err)
+			}
+		}
 		n, err := Parse(s)
 		if err != nil {
 			return
