@@ -305,3 +305,25 @@ func TestParseAny(t *testing.T) {
 		}
 	}
 }
+
+func TestGlob(t *testing.T) {
+	tests := []struct {
+		p, t string
+		want bool
+	}{
+		{"1.1.1*", "1.1.1k", true}, {"*", "", true}, {"?", "", false}, {"a?c", "abc", true},
+		{"a?c", `a\!c`, true}, {`a\!*`, `a\!bc`, true}, {`a\!*`, `a\?bc`, false},
+		{"*b*", "aabaa", true}, {"*b", "aaba", false}, {"**a**", "a", true}, {"", "", true}, {"", "x", false},
+	}
+	for _, tt := range tests {
+		if got := glob(tt.p, tt.t); got != tt.want {
+			t.Errorf("glob(%q, %q) = %v, want %v", tt.p, tt.t, got, tt.want)
+		}
+	}
+	// A hostile pattern against a long target returns at once.
+	p := strings.Repeat("*a", 400) + "b"
+	target := strings.Repeat("a", 1000)
+	if glob(p, target) {
+		t.Error("hostile pattern matched")
+	}
+}

@@ -43,28 +43,49 @@ func Compare(s, t string) Relation {
 }
 
 // glob matches target t against pattern p, where unquoted '*' is any run
-// and '?' any one character.
+// and '?' any one character; a quoted pair ("\\.") is one character. It
+// backtracks only to the last star, so it runs in O(len(p)·len(t)) even on
+// hostile patterns.
 func glob(p, t string) bool {
-	if p == "" {
-		return t == ""
+	// width is the length of the character at i: 2 for a quoted pair.
+	width := func(s string, i int) int {
+		if s[i] == '\\' && i+1 < len(s) {
+			return 2
+		}
+		return 1
 	}
-	switch p[0] {
-	case '*':
-		for i := 0; i <= len(t); i++ {
-			if glob(p[1:], t[i:]) {
-				return true
+	pi, ti := 0, 0
+	starP, starT := -1, 0
+	for ti < len(t) {
+		if pi < len(p) {
+			switch p[pi] {
+			case '*':
+				starP, starT = pi, ti
+				pi++
+				continue
+			case '?':
+				pi++
+				ti += width(t, ti)
+				continue
+			default:
+				wp, wt := width(p, pi), width(t, ti)
+				if wp == wt && p[pi:pi+wp] == t[ti:ti+wt] {
+					pi += wp
+					ti += wt
+					continue
+				}
 			}
 		}
-		return false
-	case '?':
-		return t != "" && glob(p[1:], t[1:])
-	case '\\':
-		if len(p) < 2 || len(t) < 2 || t[0] != '\\' || p[1] != t[1] {
+		if starP < 0 {
 			return false
 		}
-		return glob(p[2:], t[2:])
+		starT += width(t, starT)
+		pi, ti = starP+1, starT
 	}
-	return t != "" && p[0] == t[0] && glob(p[1:], t[1:])
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
 }
 
 // Criterion is one cpeMatch of an NVD configuration node.
