@@ -83,14 +83,16 @@ func readCycloneDX(data []byte, name string, lim Limits) ([]vuln.Statement, erro
 				st.Impact = strings.TrimSpace("cyclonedx justification " + j + ". " + st.Impact)
 			}
 		}
-		if v.Analysis.Response != nil && status == vuln.StatusAffected {
+		if status == vuln.StatusAffected {
 			var rs []string
-			for _, r := range *v.Analysis.Response {
-				rs = append(rs, string(r))
+			if v.Analysis.Response != nil {
+				for _, r := range *v.Analysis.Response {
+					rs = append(rs, string(r))
+				}
 			}
-			st.Action = strings.Join(rs, ", ")
-			if v.Recommendation != "" {
-				st.Action += ": " + v.Recommendation
+			st.Action = v.Recommendation
+			if len(rs) > 0 {
+				st.Action = strings.TrimSuffix(strings.Join(rs, ", ")+": "+v.Recommendation, ": ")
 			}
 		}
 		if v.References != nil {
