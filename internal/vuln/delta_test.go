@@ -28,7 +28,7 @@ func TestCompareMatches(t *testing.T) {
 	b = vuln.NewBuilder(cpe.DefaultAliases())
 	addNVD(t, b, "testdata/labelled/nvd/CVE-2022-48174.json", "testdata/labelled/nvd/CVE-2023-42366.json")
 	b.AddStatement(vuln.Statement{Vulnerability: "CVE-2022-48174", Product: fw.Ref, Status: vuln.StatusNotAffected,
-		Justification: "vulnerable_code_not_in_execute_path", Timestamp: time.Now()})
+		Justification: "vulnerable_code_not_in_execute_path", Timestamp: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
 	after := b.Build().Match(fw, comps)
 
 	d := vuln.CompareMatches(before, after)
