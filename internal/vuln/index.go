@@ -16,11 +16,11 @@ import (
 // Component is what the index matches: one component of a firmware
 // version, identified by CPEs, a purl or both.
 type Component struct {
-	Ref     string // the SBOM's own reference (bom-ref, SPDXID), echoed in matches
-	Name    string
-	Version string
-	CPEs    []string // CPE 2.3 formatted strings
-	PURL    string
+	Ref     string   `json:"ref,omitempty"` // the SBOM's own reference (bom-ref, SPDXID), echoed in matches
+	Name    string   `json:"name"`
+	Version string   `json:"version,omitempty"`
+	CPEs    []string `json:"cpe,omitempty"` // CPE 2.3 formatted strings (2.2 URIs are read too)
+	PURL    string   `json:"purl,omitempty"`
 }
 
 // Firmware is the product version the components belong to; VEX
@@ -36,24 +36,25 @@ type Firmware struct {
 
 // Vulnerability is what a match says about the advisory.
 type Vulnerability struct {
-	ID       string
-	Source   string
-	Aliases  []string
-	Related  []string // CVEs a distro advisory fixes
-	Severity string
-	CVSS     *CVSS
-	KEV      *KEV
-	EPSS     *EPSS
+	ID       string   `json:"id"`
+	Source   string   `json:"source"`
+	Aliases  []string `json:"aliases,omitempty"`
+	Related  []string `json:"related,omitempty"` // CVEs a distro advisory fixes
+	Severity string   `json:"severity,omitempty"`
+	CVSS     *CVSS    `json:"cvss,omitempty"`
+	KEV      *KEV     `json:"kev,omitempty"`
+	EPSS     *EPSS    `json:"epss,omitempty"`
 }
 
 // Match is one component affected by one advisory.
+// The JSON names follow the `iotsec match -o json` contract of issue 5.
 type Match struct {
-	Component     Component
-	Vulnerability Vulnerability
-	FixedVersion  string     // first fixed version when the data says
-	Via           string     // "cpe" or "purl"
-	Reason        string     // which configuration and range, or which OSV range, matched
-	VEX           *Statement // the VEX statement that applies, if any
+	Component     Component     `json:"component"`
+	Vulnerability Vulnerability `json:"vulnerability"`
+	FixedVersion  string        `json:"fixed_version,omitempty"` // first fixed version when the data says
+	Via           string        `json:"via"`                     // "cpe" or "purl"
+	Reason        string        `json:"reason"`                  // which configuration and range, or which OSV range, matched
+	VEX           *Statement    `json:"vex,omitempty"`           // the VEX statement that applies, if any
 }
 
 // Suppressed reports whether VEX says the component is not affected or fixed.

@@ -1,6 +1,7 @@
 package vuln_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,36 @@ func TestMatchRefusals(t *testing.T) {
 				t.Errorf("%d matches, want %d: %+v", len(ms), tt.want, ms)
 			}
 		})
+	}
+}
+
+func TestMatchJSON(t *testing.T) {
+	b := vuln.NewBuilder(cpe.DefaultAliases())
+	addNVD(t, b, "testdata/labelled/nvd/CVE-2024-1086.json")
+	b.AddEPSS(vuln.EPSS{CVE: "CVE-2024-1086", Score: 0.5, Percentile: 0.9})
+	ms := b.Build().Match(vuln.Firmware{}, []vuln.Component{{Name: "linux", Version: "6.1.50", CPEs: []string{"cpe:2.3:o:linux:linux_kernel:6.1.50"}}})
+	if len(ms) != 1 {
+		t.Fatalf("%d matches", len(ms))
+	}
+	data, err := json.Marshal(ms[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	json.Unmarshal(data, &got)
+	for _, k := range []string{"component", "vulnerability", "fixed_version", "reason"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("JSON lacks %q: %s", k, data)
+		}
+	}
+	v := got["vulnerability"].(map[string]any)
+	for _, k := range []string{"id", "severity", "cvss", "kev", "epss"} {
+		if _, ok := v[k]; !ok {
+			t.Errorf("vulnerability JSON lacks %q: %s", k, data)
+		}
+	}
+	c := got["component"].(map[string]any)
+	if c["name"] != "linux" || c["version"] != "6.1.50" || c["cpe"] == nil {
+		t.Errorf("component JSON = %v", c)
 	}
 }

@@ -47,12 +47,12 @@ type Advisory struct {
 
 // CVSS is one CVSS metric of an advisory.
 type CVSS struct {
-	Version  string // "2.0", "3.0", "3.1", "4.0"
-	Vector   string
-	Score    float64
-	Severity string // as given: LOW, MEDIUM, HIGH, CRITICAL
-	Source   string // who scored it (nvd@nist.gov, a CNA, an OSV database)
-	Primary  bool   // NVD type Primary
+	Version  string  `json:"version"` // "2.0", "3.0", "3.1", "4.0"
+	Vector   string  `json:"vector"`
+	Score    float64 `json:"score"`
+	Severity string  `json:"severity,omitempty"` // as given: LOW, MEDIUM, HIGH, CRITICAL
+	Source   string  `json:"source,omitempty"`   // who scored it (nvd@nist.gov, a CNA, an OSV database)
+	Primary  bool    `json:"primary,omitempty"`  // NVD type Primary
 }
 
 // Affected is one OSV affected package.
@@ -78,25 +78,25 @@ type Event struct {
 
 // KEV is one entry of the CISA Known Exploited Vulnerabilities catalogue.
 type KEV struct {
-	CVE            string
-	VendorProject  string
-	Product        string
-	Name           string
-	DateAdded      time.Time
-	DueDate        time.Time
-	RequiredAction string
-	Ransomware     string // knownRansomwareCampaignUse: "Known" or "Unknown"
-	Notes          string
-	CWEs           []string
+	CVE            string    `json:"cve"`
+	VendorProject  string    `json:"vendor_project,omitempty"`
+	Product        string    `json:"product,omitempty"`
+	Name           string    `json:"name,omitempty"`
+	DateAdded      time.Time `json:"date_added"`
+	DueDate        time.Time `json:"due_date,omitzero"`
+	RequiredAction string    `json:"required_action,omitempty"`
+	Ransomware     string    `json:"ransomware,omitempty"` // knownRansomwareCampaignUse: "Known" or "Unknown"
+	Notes          string    `json:"notes,omitempty"`
+	CWEs           []string  `json:"cwes,omitempty"`
 }
 
 // EPSS is one EPSS score.
 type EPSS struct {
-	CVE        string
-	Score      float64
-	Percentile float64
-	Date       time.Time // score date from the file header
-	Model      string
+	CVE        string    `json:"cve"`
+	Score      float64   `json:"score"`
+	Percentile float64   `json:"percentile"`
+	Date       time.Time `json:"date"` // score date from the file header
+	Model      string    `json:"model,omitempty"`
 }
 
 // VEX statuses, as OpenVEX names them; CycloneDX and CSAF states are
@@ -111,25 +111,25 @@ const (
 // Statement is one VEX statement: the status of a vulnerability in a
 // component of a product (a firmware version).
 type Statement struct {
-	Vulnerability string   // CVE or other ID
-	Aliases       []string // other IDs the statement names
-	Product       Ref      // the firmware version; zero Ref means any product
-	Component     Ref      // the component inside it; zero Ref means the whole product
-	Status        string
-	Justification string // OpenVEX justification label (CSAF flags and CycloneDX justifications are mapped)
-	Impact        string
-	Action        string
-	Timestamp     time.Time
-	Source        string // document ID or file
+	Vulnerability string    `json:"vulnerability"`      // CVE or other ID
+	Aliases       []string  `json:"aliases,omitempty"`  // other IDs the statement names
+	Product       Ref       `json:"product,omitzero"`   // the firmware version; zero Ref means any product
+	Component     Ref       `json:"component,omitzero"` // the component inside it; zero Ref means the whole product
+	Status        string    `json:"status"`
+	Justification string    `json:"justification,omitempty"` // OpenVEX justification label (CSAF flags and CycloneDX justifications are mapped)
+	Impact        string    `json:"impact,omitempty"`
+	Action        string    `json:"action,omitempty"`
+	Timestamp     time.Time `json:"timestamp,omitzero"`
+	Source        string    `json:"source,omitempty"` // document ID or file
 }
 
 // Ref identifies a product or component in a VEX statement by any of
 // purl, CPE or name and version.
 type Ref struct {
-	PURL    string
-	CPE     string
-	Name    string
-	Version string
+	PURL    string `json:"purl,omitempty"`
+	CPE     string `json:"cpe,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
 }
 
 // IsZero reports whether r names nothing.
