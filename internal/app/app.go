@@ -91,7 +91,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	a.Import = &inventory.Handler{Store: store}
 	if cfg.Workers > 0 {
-		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import}, queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now})
+		sweep := func(ctx context.Context) error {
+			n, err := store.Sweep(ctx, opts.Now())
+			log.Debug("swept expired sessions, links and sign-in attempts", "rows", n)
+			return err
+		}
+		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import},
+			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep})
 		if err != nil {
 			store.Close()
 			return nil, err

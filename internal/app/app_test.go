@@ -316,3 +316,38 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo link: %v", err)
 	}
 }
+
+// The periodic sweep runs when workers start and removes expired sessions.
+func TestSweepRuns(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	cfg.Workers = 1
+	a, err := app.New(context.Background(), cfg, quietLog(), app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	u := iotsec.User{Email: "ann@example.org"}
+	if err := a.Store.CreateUser(context.Background(), "t", &u); err != nil {
+		t.Fatal(err)
+	}
+	ses := iotsec.Session{Hash: []byte("old"), UserID: u.ID, CSRF: "c", ExpiresAt: time.Now().Add(-time.Hour)}
+	if err := a.Store.CreateSession(context.Background(), &ses); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, a)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		if err := a.Store.DB().QueryRow("SELECT count(*) FROM sessions").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the expired session was not swept within 20 s of start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -139,6 +139,16 @@ Exit codes: 0 ok, 1 a check found a problem, 2 usage or invalid input,
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e))
+	// Cobra's own completion command, given examples like every other.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = "  source <(iotsec completion bash)\n  iotsec completion zsh > \"${fpath[1]}/_iotsec\""
+			for _, sh := range c.Commands() {
+				sh.Example = "  iotsec completion " + sh.Name() + " > iotsec-completion." + sh.Name()
+			}
+		}
+	}
 	return root
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
@@ -210,4 +211,18 @@ func openFor(t *testing.T, dir string) (*sqlstore.Store, config.Config, error) {
 	cfg.Data = dir
 	s, err := app.OpenStore(context.Background(), cfg, sqlstore.Options{})
 	return s, cfg, err
+}
+
+// Every command explains itself with an example in its --help.
+func TestEveryCommandHasAnExample(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Name() != "help" && c.Example == "" {
+			t.Errorf("%q has no example in its --help", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRoot(&env{getenv: func(string) string { return "" }}))
 }
