@@ -98,16 +98,26 @@ var ErrBadLogin = &iotsec.Error{Kind: iotsec.ErrUnauthorized, Message: "wrong em
 // client's address, for the rate limit and the audit log. It returns the
 // session and the secret for the cookie.
 func (s *Service) Login(ctx context.Context, email, password, addr string) (iotsec.Session, string, error) {
+	u, err := s.Verify(ctx, email, password, addr)
+	if err != nil {
+		return iotsec.Session{}, "", err
+	}
+	return s.StartSession(ctx, u, "password", addr)
+}
+
+// Verify checks a password under the sign-in rate limits and records the
+// attempt; it starts no session.
+func (s *Service) Verify(ctx context.Context, email, password, addr string) (iotsec.User, error) {
 	now := s.Now()
 	email = strings.ToLower(strings.TrimSpace(email))
 	keys := []string{"account:" + email, "address:" + addr}
 	for i, max := range []int{s.Limits.PerAccount, s.Limits.PerAddress} {
 		n, err := s.Store.LoginFailures(ctx, keys[i], now.Add(-s.Limits.Window))
 		if err != nil {
-			return iotsec.Session{}, "", fmt.Errorf("login: %w", err)
+			return iotsec.User{}, fmt.Errorf("login: %w", err)
 		}
 		if n >= max {
-			return iotsec.Session{}, "", iotsec.Errorf(iotsec.ErrRateLimited, "too many failed sign-ins; try again in %d minutes", int(s.Limits.Window.Minutes()))
+			return iotsec.User{}, iotsec.Errorf(iotsec.ErrRateLimited, "too many failed sign-ins; try again in %d minutes", int(s.Limits.Window.Minutes()))
 		}
 	}
 	u, err := s.Store.GetUserByEmail(ctx, email)
@@ -119,14 +129,14 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (iots
 	ok = ok && cerr == nil && err == nil && u.PasswordHash != ""
 	for _, k := range keys {
 		if err := s.Store.RecordLogin(ctx, k, ok, now); err != nil {
-			return iotsec.Session{}, "", fmt.Errorf("login: %w", err)
+			return iotsec.User{}, fmt.Errorf("login: %w", err)
 		}
 	}
 	if !ok {
 		s.Store.Audit(ctx, &iotsec.AuditEvent{Actor: "address:" + addr, Action: "session.login-failed", Target: email})
-		return iotsec.Session{}, "", ErrBadLogin
+		return iotsec.User{}, ErrBadLogin
 	}
-	return s.startSession(ctx, u, "password", addr)
+	return u, nil
 }
 
 // LoginLink makes a one-time sign-in link secret for a user, valid for ttl.
@@ -151,10 +161,12 @@ func (s *Service) UseLink(ctx context.Context, secret, addr string) (iotsec.Sess
 	if err != nil {
 		return iotsec.Session{}, "", err
 	}
-	return s.startSession(ctx, u, "link", addr)
+	return s.StartSession(ctx, u, "link", addr)
 }
 
-func (s *Service) startSession(ctx context.Context, u iotsec.User, method, addr string) (iotsec.Session, string, error) {
+// StartSession signs u in: it stores a new session in the user's first
+// organisation and returns it with the secret for the cookie.
+func (s *Service) StartSession(ctx context.Context, u iotsec.User, method, addr string) (iotsec.Session, string, error) {
 	secret, hash := iotsec.NewSecret(s.Rand, iotsec.SecretSession)
 	csrf, _ := iotsec.NewSecret(s.Rand, "")
 	ses := iotsec.Session{Hash: hash, UserID: u.ID, CSRF: csrf, ExpiresAt: s.Now().Add(s.SessionTTL)}

@@ -375,9 +375,9 @@ func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, jobID
 type Handler struct {
 	Store Store
 	Batch int // rows per transaction; 0 means DefaultBatch
-	// AfterBatch, if set, is called after each batch is written; tests
-	// use it to stop a job half way.
-	AfterBatch func(done, total int64)
+	// AfterBatch, if set, is called with the job's context after each
+	// batch is written; tests use it to stop a job half way.
+	AfterBatch func(ctx context.Context, done, total int64)
 }
 
 // Kind is the job kind of device imports.
@@ -386,7 +386,11 @@ const Kind = "device-import"
 func (h Handler) Kind() string { return Kind }
 
 func (h Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.RawMessage, error) {
-	res, err := Import(ctx, h.Store, job.Actor, bytes.NewReader(input), job.ID, job.Done, h.Batch, h.AfterBatch)
+	var progress func(done, total int64)
+	if h.AfterBatch != nil {
+		progress = func(done, total int64) { h.AfterBatch(ctx, done, total) }
+	}
+	res, err := Import(ctx, h.Store, job.Actor, bytes.NewReader(input), job.ID, job.Done, h.Batch, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,16 @@ var grants = map[Role][]Permission{
 	RoleViewer:   {PermRead},
 }
 
+// permText says what each permission lets one do, for error messages.
+var permText = map[Permission]string{
+	PermRead:          "read this organisation's data",
+	PermWriteProducts: "change products, firmware versions or devices",
+	PermAssess:        "record evaluations",
+	PermManageTokens:  "manage API tokens",
+	PermManageMembers: "manage members",
+	PermReadAudit:     "read the audit log",
+}
+
 // Allows reports whether r grants p.
 func (r Role) Allows(p Permission) bool { return oneOf(p, grants[r]) }
 
@@ -81,7 +91,7 @@ func (a Actor) Can(p Permission) error {
 		return Forbidden("no organisation selected")
 	}
 	if !a.Role.Allows(p) {
-		return Forbidden("role %s may not %s", a.Role, p)
+		return Forbidden("your role, %s, may not %s", a.Role, permText[p])
 	}
 	return nil
 }

@@ -80,6 +80,11 @@ type AuthStore interface {
 	// address); LoginFailures counts failed ones since a time.
 	RecordLogin(ctx context.Context, key string, ok bool, at time.Time) error
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
+
+	// Sweep deletes what has expired by now: sessions, used or expired
+	// sign-in links, and sign-in attempts older than a day. It returns how
+	// many rows went.
+	Sweep(ctx context.Context, now time.Time) (int64, error)
 }
 
 // ProductStore keeps products and their firmware versions.

@@ -36,6 +36,7 @@ func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Name:       "postgres",
 		Numbered:   true,
+		Arrays:     true,
 		NativeTime: true,
 		// One chain, many replicas: appenders take turns on this lock,
 		// released when their transaction ends.

@@ -52,6 +52,10 @@ type Config struct {
 	PollInterval time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Sweep, if set, runs at start and every SweepEvery (default an hour)
+	// on one replica at a time (River's leader enqueues it).
+	Sweep      func(ctx context.Context) error
+	SweepEvery time.Duration
 }
 
 // Queue runs jobs.
@@ -85,7 +89,21 @@ func New(driver riverdriver.Driver[*sql.Tx], store iotsec.JobStore, handlers []H
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
+	var periodic []*river.PeriodicJob
+	if cfg.Sweep != nil {
+		if cfg.SweepEvery <= 0 {
+			cfg.SweepEvery = time.Hour
+		}
+		if err := river.AddWorkerSafely(workers, river.WorkFunc(func(ctx context.Context, _ *river.Job[sweepArgs]) error {
+			return cfg.Sweep(ctx)
+		})); err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	client, err := river.NewClient(driver, &river.Config{
+		PeriodicJobs:      periodic,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,
 		FetchPollInterval: cfg.PollInterval,
@@ -99,6 +117,11 @@ func New(driver riverdriver.Driver[*sql.Tx], store iotsec.JobStore, handlers []H
 	}
 	return &Queue{client: client}, nil
 }
+
+// sweepArgs is the periodic clean-up of expired sign-in state.
+type sweepArgs struct{}
+
+func (sweepArgs) Kind() string { return "iotsec.sweep" }
 
 // Start starts the workers; they run until Stop.
 func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }

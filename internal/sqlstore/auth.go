@@ -191,3 +191,26 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) 
 		key, s.t(since), key, s.t(since)).Scan(&n)
 	return n, err
 }
+
+func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []struct {
+			query string
+			arg   time.Time
+		}{
+			{"DELETE FROM sessions WHERE expires_at <= ?", now},
+			{"DELETE FROM login_links WHERE expires_at <= ? OR used_at IS NOT NULL", now},
+			{"DELETE FROM login_attempts WHERE at < ?", now.Add(-24 * time.Hour)},
+		} {
+			res, err := tx.ExecContext(ctx, s.q(q.query), s.t(q.arg))
+			if err != nil {
+				return fmt.Errorf("sweep: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		return nil
+	})
+	return total, err
+}

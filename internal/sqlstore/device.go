@@ -214,7 +214,7 @@ func (s *Store) UpsertDevices(ctx context.Context, a iotsec.Actor, ds []iotsec.D
 		for i, d := range batch {
 			uids[i] = d.UID
 		}
-		if err := s.lookupIn(ctx, tx, "SELECT uid, uid FROM devices WHERE org_id = ? AND uid IN", a.OrgID, uids, func(uid, _ string) {
+		if err := s.lookupIn(ctx, tx, "SELECT uid, uid FROM devices WHERE org_id = ? AND uid %s", a.OrgID, uids, func(uid, _ string) {
 			existing[uid] = true
 		}); err != nil {
 			return err
@@ -314,12 +314,12 @@ func (s *Store) checkBatchRefs(ctx context.Context, tx *sql.Tx, org string, batc
 			firmware[d.FirmwareID] = ""
 		}
 	}
-	if err := s.lookupIn(ctx, tx, "SELECT id, id FROM products WHERE org_id = ? AND id IN", org, keys(products), func(id, _ string) {
+	if err := s.lookupIn(ctx, tx, "SELECT id, id FROM products WHERE org_id = ? AND id %s", org, keys(products), func(id, _ string) {
 		products[id] = true
 	}); err != nil {
 		return err
 	}
-	if err := s.lookupIn(ctx, tx, "SELECT id, product_id FROM firmware WHERE org_id = ? AND id IN", org, keys(firmware), func(id, product string) {
+	if err := s.lookupIn(ctx, tx, "SELECT id, product_id FROM firmware WHERE org_id = ? AND id %s", org, keys(firmware), func(id, product string) {
 		firmware[id] = product
 	}); err != nil {
 		return err
@@ -335,30 +335,36 @@ func (s *Store) checkBatchRefs(ctx context.Context, tx *sql.Tx, org string, batc
 	return nil
 }
 
-// lookupIn runs "query (?, ?, ...)" over ids in chunks, calling fn with the
-// two selected columns of each row.
+// lookupIn runs query, whose last condition is a column followed by %s,
+// for every ID in ids, calling fn with the two selected columns of each
+// row. IDs go as an array where the dialect has them, else as IN lists in
+// chunks.
 func (s *Store) lookupIn(ctx context.Context, tx *sql.Tx, query, org string, ids []string, fn func(a, b string)) error {
-	for lo := 0; lo < len(ids); lo += lookupChunk {
-		part := ids[lo:min(lo+lookupChunk, len(ids))]
-		args := make([]any, 0, len(part)+1)
-		args = append(args, org)
-		for _, id := range part {
-			args = append(args, id)
-		}
-		rows, err := tx.QueryContext(ctx, s.q(query+" ("+placeholders(len(part))+")"), args...)
+	run := func(cond string, args ...any) error {
+		rows, err := tx.QueryContext(ctx, s.q(fmt.Sprintf(query, cond)), append([]any{org}, args...)...)
 		if err != nil {
 			return fmt.Errorf("look up: %w", err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var a, b string
 			if err := rows.Scan(&a, &b); err != nil {
-				rows.Close()
 				return err
 			}
 			fn(a, b)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		return rows.Err()
+	}
+	if s.d.Arrays {
+		return run("= ANY(?)", ids)
+	}
+	for lo := 0; lo < len(ids); lo += lookupChunk {
+		part := ids[lo:min(lo+lookupChunk, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		if err := run("IN ("+placeholders(len(part))+")", args...); err != nil {
 			return err
 		}
 	}

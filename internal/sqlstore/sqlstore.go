@@ -29,6 +29,10 @@ type Dialect struct {
 	Name string // "sqlite" or "postgres"
 	// Numbered placeholders ($1, $2, ...) instead of ?.
 	Numbered bool
+	// Arrays: the driver binds a []string as an array, so membership tests
+	// are "= ANY(?)" with one parameter: one plan whatever the count,
+	// instead of IN lists the planner may turn into sequential scans.
+	Arrays bool
 	// NativeTime: the driver takes and returns time.Time for timestamp and
 	// date columns; otherwise times are fixed-width UTC text.
 	NativeTime bool

@@ -283,5 +283,33 @@ func testLoginAttempts(t *testing.T, open Opener) {
 	}
 }
 
+func testSweep(t *testing.T, open Opener) {
+	f := setup(t, open)
+	for i, exp := range []time.Duration{-time.Minute, time.Hour} {
+		ses := iotsec.Session{Hash: []byte{byte(i)}, UserID: f.ua.ID, CSRF: "c", ExpiresAt: Start.Add(exp)}
+		wantKind(t, "CreateSession", f.s.CreateSession(f.ctx, &ses), nil)
+		wantKind(t, "CreateLoginLink", f.s.CreateLoginLink(f.ctx, f.ua.ID, []byte{byte(i)}, Start.Add(exp)), nil)
+	}
+	wantKind(t, "RecordLogin(old)", f.s.RecordLogin(f.ctx, "k", false, Start.Add(-25*time.Hour)), nil)
+	wantKind(t, "RecordLogin(new)", f.s.RecordLogin(f.ctx, "k2", false, Start), nil)
+	n, err := f.s.Sweep(f.ctx, Start)
+	wantKind(t, "Sweep", err, nil)
+	if n != 3 {
+		t.Errorf("Sweep removed %d rows, want 3 (a session, a link, an attempt)", n)
+	}
+	if _, err := f.s.SessionByHash(f.ctx, []byte{1}, Start); err != nil {
+		t.Errorf("live session swept: %v", err)
+	}
+	if _, err := f.s.UseLoginLink(f.ctx, []byte{1}, Start); err != nil {
+		t.Errorf("live link swept: %v", err)
+	}
+	if n, _ := f.s.Sweep(f.ctx, Start); n != 1 {
+		t.Errorf("second Sweep removed %d, want 1 (the link just used)", n)
+	}
+	if c, _ := f.s.LoginFailures(f.ctx, "k2", Start.Add(-time.Hour)); c != 1 {
+		t.Errorf("recent attempt swept")
+	}
+}
+
 // ignoreTimes drops volatile fields from comparisons.
 var ignoreTimes = cmpopts.IgnoreFields(iotsec.Product{}, "UpdatedAt")

@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener) {
 		{"Sessions", testSessions},
 		{"LoginLinks", testLoginLinks},
 		{"LoginAttempts", testLoginAttempts},
+		{"Sweep", testSweep},
 		{"Products", testProducts},
 		{"Firmware", testFirmware},
 		{"Devices", testDevices},

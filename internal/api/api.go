@@ -1,0 +1,110 @@
+// Package api is iotsec's JSON API under /api/v1: one handler per route,
+// request decoding that names the offending field, and the OpenAPI 3.1
+// document that describes it. Handlers return errors; the server turns them
+// into RFC 9457 problem documents. Every handler acts as the actor the
+// server authenticated, so every read and write stays in its organisation.
+//
+// It declares what it needs from the domain and must not import the store
+// implementations, server, ui, cli or app packages.
+package api
+
+import (
+	_ "embed"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+// Route is one API endpoint.
+type Route struct {
+	Method, Path string
+	Handler      func(http.ResponseWriter, *http.Request) error
+}
+
+// Handler serves the API.
+type Handler struct {
+	Store     iotsec.Store
+	MaxBody   int64 // JSON bodies; imports have their own limit
+	MaxImport int64
+	Now       func() time.Time
+}
+
+// New returns a handler with the default limits.
+func New(s iotsec.Store) *Handler {
+	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, Now: time.Now}
+}
+
+// Routes lists every endpoint; the server mounts exactly these, and the
+// OpenAPI test checks the document against them.
+func (h *Handler) Routes() []Route {
+	return []Route{
+		{"GET", "/api/v1/me", h.me},
+		{"GET", "/api/v1/overview", h.overview},
+		{"GET", "/api/v1/products", h.listProducts},
+		{"POST", "/api/v1/products", h.createProduct},
+		{"GET", "/api/v1/products/{id}", h.getProduct},
+		{"PATCH", "/api/v1/products/{id}", h.updateProduct},
+		{"DELETE", "/api/v1/products/{id}", h.deleteProduct},
+		{"GET", "/api/v1/products/{id}/firmware", h.listFirmware},
+		{"POST", "/api/v1/products/{id}/firmware", h.createFirmware},
+		{"GET", "/api/v1/firmware/{id}", h.getFirmware},
+		{"PATCH", "/api/v1/firmware/{id}", h.updateFirmware},
+		{"DELETE", "/api/v1/firmware/{id}", h.deleteFirmware},
+		{"GET", "/api/v1/devices", h.listDevices},
+		{"POST", "/api/v1/devices", h.createDevice},
+		{"POST", "/api/v1/devices/import", h.importDevices},
+		{"GET", "/api/v1/devices/{id}", h.getDevice},
+		{"PATCH", "/api/v1/devices/{id}", h.updateDevice},
+		{"DELETE", "/api/v1/devices/{id}", h.deleteDevice},
+		{"GET", "/api/v1/jobs", h.listJobs},
+		{"GET", "/api/v1/jobs/{id}", h.getJob},
+		{"GET", "/api/v1/tokens", h.listTokens},
+		{"POST", "/api/v1/tokens", h.createToken},
+		{"DELETE", "/api/v1/tokens/{id}", h.revokeToken},
+		{"GET", "/api/v1/members", h.listMembers},
+		{"POST", "/api/v1/members", h.addMember},
+		{"PATCH", "/api/v1/members/{user_id}", h.updateMember},
+		{"DELETE", "/api/v1/members/{user_id}", h.removeMember},
+		{"GET", "/api/v1/audit", h.listAudit},
+	}
+}
+
+//go:embed openapi.json
+var openapi []byte
+
+// OpenAPI returns the OpenAPI 3.1 document of the API.
+func OpenAPI() []byte { return openapi }
+
+// actor is the authenticated actor; the server guarantees one.
+func actor(r *http.Request) iotsec.Actor {
+	a, _ := iotsec.ActorFrom(r.Context())
+	return a
+}
+
+// List is the envelope of every list response. Next, when set, is the
+// value to pass as ?after= (devices) or ?before= (audit) for the next page.
+type List[T any] struct {
+	Items []T  `json:"items"`
+	Next  *any `json:"next,omitempty"`
+}
+
+func list[T any](items []T) List[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return List[T]{Items: items}
+}
+
+func write(w http.ResponseWriter, status int, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

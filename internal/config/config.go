@@ -1,0 +1,236 @@
+// Package config holds iotsec's settings: defaults, then a JSON file, then
+// IOTSEC_* environment variables, then command-line flags, each overriding
+// the one before. It has no package-level state; the CLI builds a Config
+// and hands it to the app.
+//
+// It must not import any other package of the module.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is every setting of the server and the commands that open the
+// database.
+type Config struct {
+	Addr          string        `json:"addr"`           // where to listen
+	Data          string        `json:"data"`           // directory for the SQLite database
+	Database      string        `json:"database"`       // "" (SQLite in Data), a SQLite file path, or postgres://...
+	BaseURL       string        `json:"base_url"`       // how users reach the server; for links iotsec prints
+	Workers       int           `json:"workers"`        // jobs run at once by this process
+	SecureCookies string        `json:"secure_cookies"` // auto, always or never
+	TrustProxy    bool          `json:"trust_proxy"`    // take the client address from X-Forwarded-For
+	SessionTTL    time.Duration `json:"session_ttl"`
+	MaxBody       int64         `json:"max_body"` // JSON request bodies, bytes
+	LogLevel      string        `json:"log_level"`
+	LogFormat     string        `json:"log_format"` // text or json
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		Addr:          "localhost:8080",
+		Data:          "iotsec-data",
+		Workers:       2,
+		SecureCookies: "auto",
+		SessionTTL:    12 * time.Hour,
+		MaxBody:       1 << 20,
+		LogLevel:      "info",
+		LogFormat:     "text",
+	}
+}
+
+// setting binds one field to its flag and environment variable.
+type setting struct {
+	flag, env, usage string
+	get              func(c *Config) string
+	set              func(c *Config, v string) error
+}
+
+func str(p func(*Config) *string) (func(*Config) string, func(*Config, string) error) {
+	return func(c *Config) string { return *p(c) }, func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func settings() []setting {
+	s := func(flag, env, usage string, p func(*Config) *string) setting {
+		g, st := str(p)
+		return setting{flag, env, usage, g, st}
+	}
+	return []setting{
+		s("addr", "IOTSEC_ADDR", "address to listen on (host:port; \":8080\" for every interface)", func(c *Config) *string { return &c.Addr }),
+		s("data", "IOTSEC_DATA", "directory for the embedded SQLite database", func(c *Config) *string { return &c.Data }),
+		s("database", "IOTSEC_DATABASE", "database: a SQLite file path, or a postgres:// URL (default: iotsec.db in the data directory)", func(c *Config) *string { return &c.Database }),
+		s("base-url", "IOTSEC_BASE_URL", "URL users reach the server at, for links iotsec prints (default: http://ADDR)", func(c *Config) *string { return &c.BaseURL }),
+		s("secure-cookies", "IOTSEC_SECURE_COOKIES", "mark cookies Secure: auto (when served over HTTPS), always or never", func(c *Config) *string { return &c.SecureCookies }),
+		s("log-level", "IOTSEC_LOG_LEVEL", "log level: debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		s("log-format", "IOTSEC_LOG_FORMAT", "log format: text or json", func(c *Config) *string { return &c.LogFormat }),
+		{"workers", "IOTSEC_WORKERS", "background jobs this process runs at once (0: none, web only)",
+			func(c *Config) string { return strconv.Itoa(c.Workers) },
+			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.Workers = n; return err }},
+		{"trust-proxy", "IOTSEC_TRUST_PROXY", "take the client address from X-Forwarded-For (only behind a proxy you run)",
+			func(c *Config) string { return strconv.FormatBool(c.TrustProxy) },
+			func(c *Config, v string) error { b, err := strconv.ParseBool(v); c.TrustProxy = b; return err }},
+		{"session-ttl", "IOTSEC_SESSION_TTL", "how long a browser session lasts",
+			func(c *Config) string { return c.SessionTTL.String() },
+			func(c *Config, v string) error { d, err := time.ParseDuration(v); c.SessionTTL = d; return err }},
+		{"max-body", "IOTSEC_MAX_BODY", "largest JSON request body, in bytes",
+			func(c *Config) string { return strconv.FormatInt(c.MaxBody, 10) },
+			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxBody = n; return err }},
+	}
+}
+
+// Flags registers the database flags (data, database) on fs; Server adds
+// the rest. Values are read back by Load.
+func Flags(fs *pflag.FlagSet, server bool) {
+	def := Default()
+	fs.String("config", "", "JSON file with settings (env IOTSEC_CONFIG)")
+	for _, s := range settings() {
+		if !server && s.flag != "data" && s.flag != "database" && s.flag != "base-url" && s.flag != "log-level" && s.flag != "log-format" {
+			continue
+		}
+		fs.String(s.flag, s.get(&def), s.usage+" (env "+s.env+")")
+	}
+}
+
+// Load builds the configuration: defaults, the file named by --config or
+// IOTSEC_CONFIG, the environment, then the flags set on fs.
+func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
+	c := Default()
+	path := getenv("IOTSEC_CONFIG")
+	if f := fs.Lookup("config"); f != nil && f.Changed {
+		path = f.Value.String()
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config file: %w", err)
+		}
+		if err := decodeFile(b, &c); err != nil {
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	for _, s := range settings() {
+		if v := getenv(s.env); v != "" {
+			if err := s.set(&c, v); err != nil {
+				return c, fmt.Errorf("%s=%q: %w", s.env, v, err)
+			}
+		}
+		if f := fs.Lookup(s.flag); f != nil && f.Changed {
+			if err := s.set(&c, f.Value.String()); err != nil {
+				return c, fmt.Errorf("--%s=%q: %w", s.flag, f.Value.String(), err)
+			}
+		}
+	}
+	return c, c.Validate()
+}
+
+// decodeFile reads a JSON settings file; durations are strings ("12h").
+func decodeFile(b []byte, c *Config) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	byName := map[string]setting{}
+	for _, s := range settings() {
+		byName[strings.ReplaceAll(s.flag, "-", "_")] = s
+	}
+	for k, v := range raw {
+		s, ok := byName[k]
+		if !ok {
+			return fmt.Errorf("unknown setting %q", k)
+		}
+		var val any
+		if err := json.Unmarshal(v, &val); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		if err := s.set(c, fmt.Sprint(val)); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks the settings fit together.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: want host:port", c.Addr))
+	}
+	switch c.SecureCookies {
+	case "auto", "always", "never":
+	default:
+		errs = append(errs, fmt.Errorf("secure-cookies %q: want auto, always or never", c.SecureCookies))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
+	}
+	if c.Workers < 0 || c.Workers > 64 {
+		errs = append(errs, fmt.Errorf("workers %d: want 0 to 64", c.Workers))
+	}
+	if c.SessionTTL < time.Minute {
+		errs = append(errs, fmt.Errorf("session-ttl %v: want at least a minute", c.SessionTTL))
+	}
+	if c.MaxBody < 1024 {
+		errs = append(errs, fmt.Errorf("max-body %d: want at least 1024", c.MaxBody))
+	}
+	return errors.Join(errs...)
+}
+
+// IsPostgres reports whether Database names a PostgreSQL server.
+func (c Config) IsPostgres() bool {
+	return strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://")
+}
+
+// SQLitePath is the SQLite file to use when not on PostgreSQL.
+func (c Config) SQLitePath() string {
+	if c.Database != "" {
+		return strings.TrimPrefix(c.Database, "sqlite:")
+	}
+	return filepath.Join(c.Data, "iotsec.db")
+}
+
+// URL is the base URL users reach the server at.
+func (c Config) URL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return "http://" + c.Addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Redacted returns a DSN safe to log or print.
+func (c Config) Redacted() string {
+	if !c.IsPostgres() {
+		return c.SQLitePath()
+	}
+	s := c.Database
+	if at := strings.LastIndex(s, "@"); at > 0 {
+		if i := strings.Index(s, "://"); i > 0 && i+3 < at {
+			if colon := strings.Index(s[i+3:at], ":"); colon >= 0 {
+				return s[:i+3+colon] + ":***" + s[at:]
+			}
+		}
+	}
+	return s
+}

@@ -1,0 +1,94 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func TestLoadPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "iotsec.json")
+	os.WriteFile(file, []byte(`{"addr":"127.0.0.1:9000","workers":3,"session_ttl":"2h","data":"/from/file"}`), 0o600)
+	env := map[string]string{"IOTSEC_CONFIG": file, "IOTSEC_ADDR": "127.0.0.1:9100", "IOTSEC_TRUST_PROXY": "true"}
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	Flags(fs, true)
+	if err := fs.Parse([]string{"--addr", "127.0.0.1:9200"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(fs, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"flag beats env and file", c.Addr, "127.0.0.1:9200"},
+		{"env beats default", c.TrustProxy, true},
+		{"file beats default", c.Workers, 3},
+		{"file duration", c.SessionTTL, 2 * time.Hour},
+		{"file string", c.Data, "/from/file"},
+		{"default", c.LogLevel, "info"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		file string
+		want string
+	}{
+		{"bad addr", map[string]string{"IOTSEC_ADDR": "8080"}, "", "addr"},
+		{"bad workers", map[string]string{"IOTSEC_WORKERS": "many"}, "", "IOTSEC_WORKERS"},
+		{"bad cookies", map[string]string{"IOTSEC_SECURE_COOKIES": "sometimes"}, "", "secure-cookies"},
+		{"unknown file key", nil, `{"colour":"red"}`, `unknown setting "colour"`},
+		{"missing file", map[string]string{"IOTSEC_CONFIG": filepath.Join(dir, "none.json")}, "", "config file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			if tt.file != "" {
+				f := filepath.Join(dir, tt.name+".json")
+				os.WriteFile(f, []byte(tt.file), 0o600)
+				env["IOTSEC_CONFIG"] = f
+			}
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			Flags(fs, true)
+			_, err := Load(fs, func(k string) string { return env[k] })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Load() error = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestURLAndRedaction(t *testing.T) {
+	for _, tt := range []struct {
+		c        Config
+		url, dsn string
+	}{
+		{Config{Addr: "localhost:8080", Data: "d"}, "http://localhost:8080", "d/iotsec.db"},
+		{Config{Addr: ":8080", Database: "sqlite:/x.db"}, "http://localhost:8080", "/x.db"},
+		{Config{Addr: ":1", BaseURL: "https://iot.example/", Database: "postgres://u:secret@db:5432/x"}, "https://iot.example", "postgres://u:***@db:5432/x"},
+	} {
+		if got := tt.c.URL(); got != tt.url {
+			t.Errorf("URL() = %q, want %q", got, tt.url)
+		}
+		if got := tt.c.Redacted(); got != tt.dsn {
+			t.Errorf("Redacted() = %q, want %q", got, tt.dsn)
+		}
+	}
+}

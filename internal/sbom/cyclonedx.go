@@ -1,0 +1,351 @@
+package sbom
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/package-url/packageurl-go"
+
+	"github.com/iotsec/iotsec/internal/vuln/cpe"
+)
+
+// Format is an SBOM serialisation.
+type Format string
+
+const (
+	CycloneDXJSON Format = "cyclonedx-json"
+	CycloneDXXML  Format = "cyclonedx-xml"
+	SPDXJSON      Format = "spdx-json"
+	SPDXTagValue  Format = "spdx-tag-value"
+)
+
+// Encode writes d in format f.
+func Encode(w io.Writer, d *Document, f Format) error {
+	switch f {
+	case CycloneDXJSON, CycloneDXXML:
+		return encodeCycloneDX(w, d, f)
+	case SPDXJSON, SPDXTagValue:
+		return encodeSPDX(w, d, f)
+	}
+	return fmt.Errorf("unknown SBOM format %q", f)
+}
+
+// serial derives a stable urn:uuid from the firmware identity and the
+// component list, so the same SBOM written twice is byte-identical.
+func (d *Document) serial() string {
+	if d.Serial != "" {
+		return d.Serial
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", d.Firmware.Manufacturer, d.Firmware.name(), d.Firmware.Version, d.Created.UTC().Format(time.RFC3339))
+	for _, c := range d.Components {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", c.Name, c.Version, c.PURL)
+	}
+	s := h.Sum(nil)
+	s[6] = s[6]&0x0f | 0x50 // version 5 style, name-based
+	s[8] = s[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+}
+
+func cdxHashes(hs []Hash) *[]cdx.Hash {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]cdx.Hash, len(hs))
+	for i, h := range hs {
+		out[i] = cdx.Hash{Algorithm: cdx.HashAlgorithm(h.Alg), Value: h.Value}
+	}
+	return &out
+}
+
+func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
+	bom := cdx.NewBOM()
+	bom.SerialNumber = d.serial()
+	fw := d.Firmware
+	top := &cdx.Component{
+		BOMRef:      fw.ref(),
+		Type:        cdx.ComponentTypeFirmware,
+		Name:        fw.name(),
+		Version:     fw.Version,
+		Description: fw.Description,
+		CPE:         fw.CPE,
+		PackageURL:  fw.PURL,
+		Hashes:      cdxHashes(fw.Hashes),
+	}
+	if fw.Manufacturer != "" {
+		top.Manufacturer = &cdx.OrganizationalEntity{Name: fw.Manufacturer}
+		top.Supplier = &cdx.OrganizationalEntity{Name: fw.Manufacturer}
+	}
+	var props []cdx.Property
+	if fw.Product != "" {
+		props = append(props, cdx.Property{Name: "iotsec:product", Value: fw.Product})
+	}
+	if fw.Model != "" {
+		props = append(props, cdx.Property{Name: "iotsec:model", Value: fw.Model})
+	}
+	if len(props) > 0 {
+		top.Properties = &props
+	}
+	bom.Metadata = &cdx.Metadata{Component: top}
+	if !d.Created.IsZero() {
+		bom.Metadata.Timestamp = d.Created.UTC().Format(time.RFC3339)
+	}
+	if d.Tool != "" {
+		bom.Metadata.Tools = &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: d.Tool}}}
+	}
+	comps := make([]cdx.Component, 0, len(d.Components))
+	deps := make([]string, 0, len(d.Components))
+	for _, c := range d.Components {
+		cc := cdx.Component{
+			BOMRef:      c.ref(),
+			Type:        cdx.ComponentType(orDefault(c.Type, TypeLibrary)),
+			Name:        c.Name,
+			Version:     c.Version,
+			Description: c.Description,
+			PackageURL:  c.PURL,
+			Hashes:      cdxHashes(c.Hashes),
+		}
+		if c.Supplier != "" {
+			cc.Supplier = &cdx.OrganizationalEntity{Name: c.Supplier}
+		}
+		if len(c.CPEs) > 0 {
+			cc.CPE = c.CPEs[0]
+			// CycloneDX holds one CPE; the others go in properties.
+			var ps []cdx.Property
+			for _, x := range c.CPEs[1:] {
+				ps = append(ps, cdx.Property{Name: "iotsec:cpe", Value: x})
+			}
+			if len(ps) > 0 {
+				cc.Properties = &ps
+			}
+		}
+		if len(c.Licenses) > 0 {
+			ls := make(cdx.Licenses, len(c.Licenses))
+			for i, l := range c.Licenses {
+				ls[i] = cdx.LicenseChoice{Expression: l}
+			}
+			cc.Licenses = &ls
+		}
+		if len(c.Files) > 0 {
+			occ := make([]cdx.EvidenceOccurrence, len(c.Files))
+			for i, p := range c.Files {
+				occ[i] = cdx.EvidenceOccurrence{Location: p}
+			}
+			cc.Evidence = &cdx.Evidence{Occurrences: &occ}
+		}
+		comps = append(comps, cc)
+		deps = append(deps, cc.BOMRef)
+	}
+	bom.Components = &comps
+	bom.Dependencies = &[]cdx.Dependency{{Ref: top.BOMRef, Dependencies: &deps}}
+	format := cdx.BOMFileFormatJSON
+	if f == CycloneDXXML {
+		format = cdx.BOMFileFormatXML
+	}
+	return cdx.NewBOMEncoder(w, format).SetPretty(true).EncodeVersion(bom, cdx.SpecVersion1_6)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func validType(t string) bool {
+	switch cdx.ComponentType(t) {
+	case cdx.ComponentTypeApplication, cdx.ComponentTypeContainer, cdx.ComponentTypeData, cdx.ComponentTypeDevice,
+		cdx.ComponentTypeDeviceDriver, cdx.ComponentTypeFile, cdx.ComponentTypeFirmware, cdx.ComponentTypeFramework,
+		cdx.ComponentTypeLibrary, cdx.ComponentTypeMachineLearningModel, cdx.ComponentTypeOS, cdx.ComponentTypePlatform,
+		cdx.ComponentTypeCryptographicAsset:
+		return true
+	}
+	return false
+}
+
+// fromCycloneDX converts and validates a decoded BOM.
+func fromCycloneDX(bom *cdx.BOM, name string, lim Limits) (*Document, error) {
+	p := &problems{max: lim.MaxErrors}
+	d := &Document{Serial: bom.SerialNumber}
+	refs := map[string]string{}
+	seeRef := func(ref, path string) {
+		if ref == "" {
+			return
+		}
+		if prev, ok := refs[ref]; ok {
+			p.add(path+".bom-ref", "bom-ref %q already used by %s", ref, prev)
+			return
+		}
+		refs[ref] = path
+	}
+	if bom.Metadata != nil {
+		if tc := bom.Metadata.Tools; tc != nil && tc.Components != nil && len(*tc.Components) > 0 {
+			d.Tool = (*tc.Components)[0].Name
+		}
+		if t := bom.Metadata.Timestamp; t != "" {
+			ts, err := time.Parse(time.RFC3339, t)
+			if err != nil {
+				p.add("metadata.timestamp", "%q is not an RFC 3339 time", t)
+			}
+			d.Created = ts
+		}
+		if mc := bom.Metadata.Component; mc != nil {
+			d.Firmware = Firmware{Ref: mc.BOMRef, Name: mc.Name, Version: mc.Version, CPE: cpe23(mc.CPE), PURL: mc.PackageURL, Description: mc.Description, Hashes: hashes(mc.Hashes)}
+			if mc.Manufacturer != nil {
+				d.Firmware.Manufacturer = mc.Manufacturer.Name
+			} else if mc.Supplier != nil {
+				d.Firmware.Manufacturer = mc.Supplier.Name
+			}
+			if mc.Properties != nil {
+				for _, pr := range *mc.Properties {
+					switch pr.Name {
+					case "iotsec:product":
+						d.Firmware.Product = pr.Value
+					case "iotsec:model":
+						d.Firmware.Model = pr.Value
+					}
+				}
+			}
+			if d.Firmware.Name == d.Firmware.Product {
+				d.Firmware.Name = "" // written as the product name
+			}
+			seeRef(mc.BOMRef, "metadata.component")
+			checkComponent(p, "metadata.component", mc.Name, mc.CPE, mc.PackageURL, d.Firmware.Hashes)
+		}
+	}
+	var walk func(cs *[]cdx.Component, path string, depth int)
+	walk = func(cs *[]cdx.Component, path string, depth int) {
+		if cs == nil {
+			return
+		}
+		for i, c := range *cs {
+			at := fmt.Sprintf("%s[%d]", path, i)
+			if c.BOMRef != "" {
+				at += " (bom-ref " + c.BOMRef + ")"
+			}
+			if depth > lim.MaxDepth {
+				p.add(at, "nested deeper than %d", lim.MaxDepth)
+				return
+			}
+			seeRef(c.BOMRef, at)
+			if !validType(string(c.Type)) {
+				p.add(at+".type", "%q is not a CycloneDX component type", c.Type)
+			}
+			out := Component{Ref: c.BOMRef, Type: string(c.Type), Name: c.Name, Version: c.Version, PURL: c.PackageURL, Description: c.Description, Hashes: hashes(c.Hashes)}
+			if c.Supplier != nil {
+				out.Supplier = c.Supplier.Name
+			}
+			if c.CPE != "" {
+				out.CPEs = append(out.CPEs, cpe23(c.CPE))
+			}
+			if c.Properties != nil {
+				for _, pr := range *c.Properties {
+					if pr.Name == "iotsec:cpe" {
+						out.CPEs = append(out.CPEs, cpe23(pr.Value))
+					}
+				}
+			}
+			if c.Licenses != nil {
+				for _, l := range *c.Licenses {
+					switch {
+					case l.Expression != "":
+						out.Licenses = append(out.Licenses, l.Expression)
+					case l.License != nil && l.License.ID != "":
+						out.Licenses = append(out.Licenses, l.License.ID)
+					case l.License != nil && l.License.Name != "":
+						out.Licenses = append(out.Licenses, l.License.Name)
+					}
+				}
+			}
+			if c.Evidence != nil && c.Evidence.Occurrences != nil {
+				for _, o := range *c.Evidence.Occurrences {
+					out.Files = append(out.Files, o.Location)
+				}
+			}
+			checkComponent(p, at, c.Name, "", c.PackageURL, out.Hashes)
+			for j, x := range out.CPEs {
+				if _, err := cpe.ParseAny(x); err != nil {
+					p.add(fmt.Sprintf("%s.cpe[%d]", at, j), "%v", err)
+				}
+			}
+			d.Components = append(d.Components, out)
+			walk(c.Components, at+".components", depth+1)
+		}
+	}
+	walk(bom.Components, "components", 1)
+	// Services are dependency targets too.
+	var services func(ss *[]cdx.Service, path string, depth int)
+	services = func(ss *[]cdx.Service, path string, depth int) {
+		if ss == nil || depth > lim.MaxDepth {
+			return
+		}
+		for i, s := range *ss {
+			at := fmt.Sprintf("%s[%d]", path, i)
+			seeRef(s.BOMRef, at)
+			services(s.Services, at+".services", depth+1)
+		}
+	}
+	services(bom.Services, "services", 1)
+	if bom.Dependencies != nil {
+		for i, dep := range *bom.Dependencies {
+			at := fmt.Sprintf("dependencies[%d]", i)
+			if _, ok := refs[dep.Ref]; !ok {
+				p.add(at+".ref", "%q names no component", dep.Ref)
+			}
+			if dep.Dependencies != nil {
+				for j, r := range *dep.Dependencies {
+					if _, ok := refs[r]; !ok {
+						p.add(fmt.Sprintf("%s.dependsOn[%d]", at, j), "%q names no component", r)
+					}
+				}
+			}
+		}
+	}
+	if err := p.err(name); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+func checkComponent(p *problems, at, name, cpeStr, purl string, hs []Hash) {
+	if name == "" {
+		p.add(at+".name", "missing")
+	}
+	if cpeStr != "" {
+		if _, err := cpe.ParseAny(cpeStr); err != nil {
+			p.add(at+".cpe", "%v", err)
+		}
+	}
+	if purl != "" {
+		if _, err := packageurl.FromString(purl); err != nil {
+			p.add(at+".purl", "%v", err)
+		}
+	}
+	for i, h := range hs {
+		checkHash(p, fmt.Sprintf("%s.hashes[%d]", at, i), h)
+	}
+}
+
+// cpe23 turns a CPE 2.2 URI into the 2.3 form the matcher uses; other
+// strings are kept as they are (validation reports them).
+func cpe23(s string) string {
+	if n, err := cpe.ParseAny(s); err == nil && strings.HasPrefix(s, "cpe:/") {
+		return n.String()
+	}
+	return s
+}
+
+func hashes(hs *[]cdx.Hash) []Hash {
+	if hs == nil {
+		return nil
+	}
+	out := make([]Hash, len(*hs))
+	for i, h := range *hs {
+		out[i] = Hash{Alg: string(h.Algorithm), Value: h.Value}
+	}
+	return out
+}

@@ -1,0 +1,284 @@
+package sbom
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	spdxjson "github.com/spdx/tools-golang/json"
+	"github.com/spdx/tools-golang/spdx"
+	"github.com/spdx/tools-golang/tagvalue"
+)
+
+// DecodeFile reads the SBOM at path.
+func DecodeFile(path string, lim Limits) (*Document, Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	return Decode(f, path, lim)
+}
+
+// Decode reads an SBOM in any of the four formats, detected from its
+// content, and validates it. On a validation error it returns the
+// document as far as it was understood with a *ValidationError listing
+// every problem (up to Limits.MaxErrors) by element.
+func Decode(r io.Reader, name string, lim Limits) (*Document, Format, error) {
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", name, err)
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, "", fmt.Errorf("%s: larger than %d bytes: %w", name, lim.MaxBytes, ErrLimit)
+	}
+	f, err := Detect(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	// Count components before decoding: a decoded component costs about
+	// twenty times its bytes, so the count limit must hold first.
+	if err := prescan(data, f, lim); err != nil {
+		return nil, f, fmt.Errorf("%s: %w", name, err)
+	}
+	d, err := decode(data, f, name, lim)
+	return d, f, err
+}
+
+func decode(data []byte, f Format, name string, lim Limits) (d *Document, err error) {
+	// The format libraries are not written for hostile input; a panic in
+	// one is reported as a parse error rather than taking the server down.
+	defer func() {
+		if r := recover(); r != nil {
+			d, err = nil, fmt.Errorf("%s: parser failed on malformed input: %v", name, r)
+		}
+	}()
+	switch f {
+	case CycloneDXJSON, CycloneDXXML:
+		format := cdx.BOMFileFormatJSON
+		if f == CycloneDXXML {
+			format = cdx.BOMFileFormatXML
+		}
+		var bom cdx.BOM
+		if err := cdx.NewBOMDecoder(bytes.NewReader(data), format).Decode(&bom); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, located(data, err))
+		}
+		return fromCycloneDX(&bom, name, lim)
+	case SPDXJSON:
+		doc, err := spdxjson.Read(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, located(data, err))
+		}
+		return fromSPDX(doc, name, lim)
+	}
+	var doc *spdx.Document
+	doc, err = tagvalue.Read(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return fromSPDX(doc, name, lim)
+}
+
+// located adds line and column to JSON syntax and type errors.
+func located(data []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return err
+	}
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
+	return fmt.Errorf("line %d column %d (byte %d): %w", line, col, off, err)
+}
+
+// Detect tells the format of an SBOM from its first bytes and top-level keys.
+func Detect(data []byte) (Format, error) {
+	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	switch {
+	case len(trim) == 0:
+		return "", errors.New("empty document")
+	case trim[0] == '{':
+		var top struct {
+			BOMFormat   string `json:"bomFormat"`
+			SPDXVersion string `json:"spdxVersion"`
+		}
+		// Only the top-level keys are needed; a syntax error later in the
+		// document is reported by the real decoder with its position.
+		dec := json.NewDecoder(bytes.NewReader(trim))
+		if err := topKeys(dec, &top.BOMFormat, &top.SPDXVersion); err != nil && top.BOMFormat == "" && top.SPDXVersion == "" {
+			return "", located(trim, err)
+		}
+		switch {
+		case top.BOMFormat == "CycloneDX":
+			return CycloneDXJSON, nil
+		case top.SPDXVersion != "":
+			return SPDXJSON, nil
+		}
+		return "", errors.New("JSON document is neither CycloneDX (bomFormat) nor SPDX (spdxVersion)")
+	case trim[0] == '<':
+		dec := xml.NewDecoder(bytes.NewReader(trim))
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				return "", fmt.Errorf("xml: %w", err)
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				if se.Name.Local == "bom" && bytes.HasPrefix([]byte(se.Name.Space), []byte("http://cyclonedx.org/schema/bom/")) {
+					return CycloneDXXML, nil
+				}
+				return "", fmt.Errorf("XML root element %q is not a CycloneDX bom", se.Name.Local)
+			}
+		}
+	}
+	sc := bufio.NewScanner(bytes.NewReader(trim))
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		if bytes.HasPrefix(line, []byte("SPDXVersion:")) {
+			return SPDXTagValue, nil
+		}
+		break
+	}
+	return "", errors.New("not a CycloneDX (JSON, XML) or SPDX (JSON, tag-value) document")
+}
+
+// topKeys reads the top-level object and fills the two string keys.
+func topKeys(dec *json.Decoder, bomFormat, spdxVersion *string) error {
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var dst any = new(json.RawMessage)
+		switch tok {
+		case "bomFormat":
+			dst = bomFormat
+		case "spdxVersion":
+			dst = spdxVersion
+		}
+		if err := dec.Decode(dst); err != nil {
+			return err
+		}
+		if *bomFormat != "" || *spdxVersion != "" {
+			return nil
+		}
+	}
+	return nil
+}
+
+// prescan counts components (CycloneDX components, SPDX packages and
+// files) and nesting depth with a token scan that allocates little.
+func prescan(data []byte, f Format, lim Limits) error {
+	over := func(n int) error {
+		return fmt.Errorf("more than %d components: %w", lim.MaxComponents, ErrLimit)
+	}
+	switch f {
+	case CycloneDXXML:
+		dec := xml.NewDecoder(bytes.NewReader(data))
+		n, depth := 0, 0
+		for {
+			tok, err := dec.RawToken()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return nil // the real decoder reports it with context
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				depth++
+				if depth > lim.MaxDepth {
+					return fmt.Errorf("XML nested deeper than %d: %w", lim.MaxDepth, ErrLimit)
+				}
+				if t.Name.Local == "component" {
+					if n++; n > lim.MaxComponents {
+						return over(n)
+					}
+				}
+			case xml.EndElement:
+				depth--
+			}
+		}
+	case SPDXTagValue:
+		n := 0
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			l := sc.Bytes()
+			if bytes.HasPrefix(l, []byte("PackageName:")) || bytes.HasPrefix(l, []byte("FileName:")) {
+				if n++; n > lim.MaxComponents {
+					return over(n)
+				}
+			}
+		}
+		return nil
+	}
+	// JSON: count objects that are elements of an array under a key named
+	// components, packages or files, at any depth.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		array   bool
+		counted bool
+	}
+	var stack []frame
+	lastKey := ""
+	expectKey := false
+	n := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return nil // reported by the real decoder
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if len(stack) > 0 && stack[len(stack)-1].array && stack[len(stack)-1].counted && t == '{' {
+					if n++; n > lim.MaxComponents {
+						return over(n)
+					}
+				}
+				counted := t == '[' && (lastKey == "components" || lastKey == "packages" || lastKey == "files")
+				stack = append(stack, frame{array: t == '[', counted: counted})
+				if len(stack) > lim.MaxDepth {
+					return fmt.Errorf("JSON nested deeper than %d: %w", lim.MaxDepth, ErrLimit)
+				}
+				expectKey = t == '{'
+				lastKey = ""
+			default:
+				stack = stack[:len(stack)-1]
+				expectKey = len(stack) > 0 && !stack[len(stack)-1].array
+			}
+			continue
+		case string:
+			if expectKey {
+				lastKey = t
+				expectKey = false
+				continue
+			}
+		}
+		// A scalar value; in an object the next token is a key again.
+		expectKey = len(stack) > 0 && !stack[len(stack)-1].array
+	}
+}

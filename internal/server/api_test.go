@@ -1,0 +1,232 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+
+	"github.com/iotsec/iotsec/internal/api"
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestAPIFlowMatchesOpenAPI drives the API through a maker's day and checks
+// every response, errors included, against the OpenAPI document.
+func TestAPIFlowMatchesOpenAPI(t *testing.T) {
+	f := newFixture(t)
+	doc, err := libopenapi.NewDocument(api.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	tok := f.a.token
+	var product, firmware, device, token, job map[string]any
+	steps := []struct {
+		method, path, ct, body string
+		want                   int
+		into                   *map[string]any
+	}{
+		{"GET", "/api/v1/me", "", "", 200, nil},
+		{"GET", "/api/v1/overview", "", "", 200, nil},
+		{"POST", "/api/v1/products", "application/json", `{"name":"Doorbell","model_number":"DB-1","class":"camera","markets":["EU","uk"]}`, 201, &product},
+		{"GET", "/api/v1/products", "", "", 200, nil},
+		{"GET", "/api/v1/products/{product}", "", "", 200, nil},
+		{"PATCH", "/api/v1/products/{product}", "application/json", `{"description":"Video doorbell"}`, 200, nil},
+		{"POST", "/api/v1/products/{product}/firmware", "application/json", `{"version":"1.0.0","release_date":"2026-01-15","support_end":"2031-01-15"}`, 201, &firmware},
+		{"GET", "/api/v1/products/{product}/firmware", "", "", 200, nil},
+		{"GET", "/api/v1/firmware/{firmware}", "", "", 200, nil},
+		{"PATCH", "/api/v1/firmware/{firmware}", "application/json", `{"image_digest":"sha256:` + strings.Repeat("ab", 32) + `"}`, 200, nil},
+		{"POST", "/api/v1/devices", "application/json", `{"uid":"DB-0001","product_id":"{product}","firmware_id":"{firmware}","state":"operational"}`, 201, &device},
+		{"GET", "/api/v1/devices?limit=1", "", "", 200, nil},
+		{"GET", "/api/v1/devices/{device}", "", "", 200, nil},
+		{"PATCH", "/api/v1/devices/{device}", "application/json", `{"state":"suspended"}`, 200, nil},
+		{"POST", "/api/v1/devices/import", "text/csv", "uid,product,firmware\nDB-0002,DB-1,1.0.0\n", 202, &job},
+		{"POST", "/api/v1/devices/import", "application/json", `[{"uid":"DB-0003","product":"DB-1"}]`, 202, nil},
+		{"GET", "/api/v1/jobs", "", "", 200, nil},
+		{"GET", "/api/v1/jobs/{job}", "", "", 200, nil},
+		{"POST", "/api/v1/tokens", "application/json", `{"name":"ci","role":"maker","expires_at":"2099-01-01T00:00:00Z"}`, 201, &token},
+		{"GET", "/api/v1/tokens", "", "", 200, nil},
+		{"DELETE", "/api/v1/tokens/{token}", "", "", 204, nil},
+		{"GET", "/api/v1/members", "", "", 200, nil},
+		{"GET", "/api/v1/audit?limit=5", "", "", 200, nil},
+		// Errors are problem documents too.
+		{"POST", "/api/v1/products", "application/json", `{"name":"Doorbell","model_number":"DB-1"}`, 409, nil},
+		{"POST", "/api/v1/products", "application/json", `{"name":1}`, 400, nil},
+		{"POST", "/api/v1/products", "text/plain", `{}`, 415, nil},
+		{"GET", "/api/v1/products/prd_nope", "", "", 404, nil},
+		{"DELETE", "/api/v1/products/{product}", "", "", 409, nil},
+		{"DELETE", "/api/v1/devices/{device}", "", "", 204, nil},
+		{"DELETE", "/api/v1/firmware/{firmware}", "", "", 204, nil},
+		{"GET", "/api/v1/devices?state=lost", "", "", 400, nil},
+		{"POST", "/api/v1/members", "application/json", `{"email":"bob@b.example","role":"viewer"}`, 201, nil},
+		{"PATCH", "/api/v1/members/{bob}", "application/json", `{"role":"maker"}`, 200, nil},
+		{"DELETE", "/api/v1/members/{bob}", "", "", 204, nil},
+	}
+	ids := func(s string) string {
+		for _, r := range []struct {
+			name string
+			m    map[string]any
+		}{{"product", product}, {"firmware", firmware}, {"device", device}, {"token", token}, {"job", job}} {
+			if r.m != nil {
+				s = strings.ReplaceAll(s, "{"+r.name+"}", fmt.Sprint(r.m["id"]))
+			}
+		}
+		return strings.ReplaceAll(s, "{bob}", f.b.owner.ID)
+	}
+	for _, st := range steps {
+		path := ids(st.path)
+		var body *bytes.Reader
+		if st.body != "" {
+			body = bytes.NewReader([]byte(ids(st.body)))
+		} else {
+			body = bytes.NewReader(nil)
+		}
+		req, _ := http.NewRequest(st.method, f.srv.URL+path, body)
+		resp, got := f.do(st.method, path, tok, st.ct, body)
+		if resp.StatusCode != st.want {
+			t.Fatalf("%s %s = %d %s, want %d", st.method, path, resp.StatusCode, got, st.want)
+		}
+		if st.into != nil {
+			if err := json.Unmarshal(got, st.into); err != nil {
+				t.Fatal(err)
+			}
+		}
+		req.Header.Set("Content-Type", st.ct)
+		if ok, verrs := v.ValidateHttpResponse(req, resp); !ok {
+			for _, e := range verrs {
+				t.Errorf("%s %s: response does not match openapi.json: %s: %s %v", st.method, path, e.Message, e.Reason, e.SchemaValidationErrors)
+			}
+		}
+	}
+	if product["markets"].([]any)[1] != "GB" {
+		t.Errorf("markets = %v, want UK read as GB", product["markets"])
+	}
+	if token["secret"] == nil || !strings.HasPrefix(token["secret"].(string), iotsec.SecretToken) {
+		t.Errorf("new token response has no secret: %v", token)
+	}
+}
+
+// TestBadInput: client mistakes get 4xx naming the field, never a 500.
+func TestBadInput(t *testing.T) {
+	f := newFixture(t)
+	tok := f.a.token
+	big := `{"name":"` + strings.Repeat("x", 1<<20) + `"}`
+	for _, tt := range []struct {
+		name, method, path, ct, body string
+		want                         int
+		field                        string
+	}{
+		{"malformed", "POST", "/api/v1/products", "application/json", `{"name": "x",}`, 400, "body"},
+		{"truncated", "POST", "/api/v1/products", "application/json", `{"name": "x"`, 400, "body"},
+		{"empty", "POST", "/api/v1/products", "application/json", ``, 400, "body"},
+		{"not an object", "POST", "/api/v1/products", "application/json", `[1,2]`, 400, "body"},
+		{"wrong type", "POST", "/api/v1/products", "application/json", `{"name":"x","markets":"EU"}`, 400, "markets"},
+		{"unknown field", "POST", "/api/v1/products", "application/json", `{"name":"x","colour":"red"}`, 400, "colour"},
+		{"trailing data", "POST", "/api/v1/products", "application/json", `{"name":"x","model_number":"y"} {}`, 400, "body"},
+		{"invalid value", "POST", "/api/v1/products", "application/json", `{"name":"x","model_number":"y","class":"spaceship"}`, 400, "class"},
+		{"bad date", "POST", "/api/v1/products/" + f.a.product.ID + "/firmware", "application/json", `{"version":"2","release_date":"15/01/2026"}`, 400, "release_date"},
+		{"bad token role", "POST", "/api/v1/tokens", "application/json", `{"name":"x","role":"god"}`, 400, "role"},
+		{"bad limit", "GET", "/api/v1/devices?limit=0", "", "", 400, "limit"},
+		{"bad before", "GET", "/api/v1/audit?before=x", "", "", 400, "before"},
+		{"too large", "POST", "/api/v1/products", "application/json", big, 413, ""},
+		{"wrong content type", "POST", "/api/v1/products", "text/plain", `{}`, 415, ""},
+		{"no content type", "PATCH", "/api/v1/devices/" + f.a.device.ID, "", `{}`, 415, ""},
+		{"import: bad row", "POST", "/api/v1/devices/import", "text/csv", "uid,product\nA,CAM-A\n,CAM-A\n", 400, "uid"},
+		{"import: unknown product", "POST", "/api/v1/devices/import", "text/csv", "uid,product\nA,NOPE\n", 400, "product"},
+		{"import: wrong content type", "POST", "/api/v1/devices/import", "application/xml", "<x/>", 415, ""},
+		{"no route", "GET", "/api/v1/nothing", "", "", 404, ""},
+		{"wrong method", "PUT", "/api/v1/products", "application/json", `{}`, 405, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var body *strings.Reader
+			body = strings.NewReader(tt.body)
+			resp, got := f.do(tt.method, tt.path, tok, tt.ct, body)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, resp.StatusCode, got, tt.want)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type = %q, want application/problem+json", ct)
+			}
+			p := decodeProblem(t, got)
+			if p.Status != tt.want || p.Detail == "" {
+				t.Errorf("problem = %+v", p)
+			}
+			if p.field() != tt.field {
+				t.Errorf("problem names field %q, want %q (%s)", p.field(), tt.field, got)
+			}
+		})
+	}
+	// 405 says what is allowed.
+	resp, _ := f.do("PUT", "/api/v1/products", tok, "application/json", strings.NewReader(`{}`))
+	if allow := resp.Header.Get("Allow"); allow != "GET, POST" {
+		t.Errorf("Allow = %q, want GET, POST", allow)
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct{ name, header string }{
+		{"none", ""},
+		{"wrong scheme", "Basic YTpi"},
+		{"unknown token", "Bearer iotsec_tok_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+		{"session secret as token", "Bearer iotsec_ses_x"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/products", nil)
+			if tt.header != "" {
+				req.Header.Set("Authorization", tt.header)
+			}
+			resp, err := f.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("status %d, WWW-Authenticate %q; want 401 with a challenge", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	// A viewer token reads but does not write.
+	secret, hash := iotsec.NewSecret(nil, iotsec.SecretToken)
+	must(t, f.app.Store.CreateToken(t.Context(), iotsec.System(f.a.o.ID, "t"), &iotsec.Token{Name: "v", Role: iotsec.RoleViewer, Hash: hash}))
+	if resp, _ := f.json("GET", "/api/v1/products", secret, ""); resp.StatusCode != 200 {
+		t.Errorf("viewer GET = %d", resp.StatusCode)
+	}
+	if resp, body := f.json("POST", "/api/v1/products", secret, `{"name":"x","model_number":"y"}`); resp.StatusCode != 403 {
+		t.Errorf("viewer POST = %d %s, want 403", resp.StatusCode, body)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	f := newFixture(t)
+	for _, p := range []string{"/healthz", "/readyz", "/api/openapi.json"} {
+		if resp, body := f.do("GET", p, "", "", nil); resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d %s", p, resp.StatusCode, body)
+		}
+	}
+	f.json("GET", "/api/v1/products", f.a.token, "")
+	_, body := f.do("GET", "/metrics", "", "", nil)
+	for _, want := range []string{`iotsec_http_requests_total{code="200",route="GET /api/v1/products"} 1`, "go_goroutines", "go_sql_open_connections"} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	// A closed database is not ready.
+	f.app.Store.Close()
+	if resp, body := f.do("GET", "/readyz", "", "", nil); resp.StatusCode != 503 {
+		t.Errorf("/readyz with the database closed = %d %s, want 503", resp.StatusCode, body)
+	}
+}

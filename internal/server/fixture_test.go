@@ -1,0 +1,157 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/iotsec/iotsec/internal/app"
+	"github.com/iotsec/iotsec/internal/config"
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+// org is one tenant of the fixture with one of everything.
+type org struct {
+	o        iotsec.Organisation
+	owner    iotsec.User
+	token    string // owner-role API token
+	tokenID  string
+	product  iotsec.Product
+	firmware iotsec.FirmwareVersion
+	device   iotsec.Device
+	job      iotsec.Job
+}
+
+type fixture struct {
+	t    testing.TB
+	app  *app.App
+	srv  *httptest.Server
+	a, b org
+}
+
+func quietLog() *slog.Logger {
+	if os.Getenv("IOTSEC_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// newFixture starts a full server (SQLite, no workers) with two
+// organisations A and B.
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	cfg.Workers = 0
+	a, err := app.New(context.Background(), cfg, quietLog(), app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	f := &fixture{t: t, app: a, srv: httptest.NewServer(a.Handler)}
+	t.Cleanup(f.srv.Close)
+	f.a = f.tenant("Org A", "alice@a.example", "CAM-A")
+	f.b = f.tenant("Org B", "bob@b.example", "CAM-B")
+	return f
+}
+
+func (f *fixture) tenant(name, email, model string) org {
+	t, s, ctx := f.t, f.app.Store, context.Background()
+	t.Helper()
+	var g org
+	g.owner = iotsec.User{Email: email}
+	must(t, s.CreateUser(ctx, "test", &g.owner))
+	g.o = iotsec.Organisation{Name: name, Kind: iotsec.OrgManufacturer, Country: "NL"}
+	must(t, s.CreateOrg(ctx, "test", &g.o, g.owner.ID))
+	a := iotsec.Actor{OrgID: g.o.ID, UserID: g.owner.ID, Role: iotsec.RoleOwner, Label: email}
+	g.product = iotsec.Product{Name: "Camera", Model: model, Class: "camera", Markets: []string{"EU"}}
+	must(t, s.CreateProduct(ctx, a, &g.product))
+	g.firmware = iotsec.FirmwareVersion{ProductID: g.product.ID, Version: "1.0", SupportEnd: iotsec.NewDate(2030, 1, 1)}
+	must(t, s.CreateFirmware(ctx, a, &g.firmware))
+	g.device = iotsec.Device{UID: "SN-" + model, ProductID: g.product.ID, FirmwareID: g.firmware.ID}
+	must(t, s.CreateDevice(ctx, a, &g.device))
+	g.job = iotsec.Job{Kind: "device-import"}
+	must(t, s.CreateJob(ctx, a, &g.job, []byte("uid,product\n")))
+	secret, hash := iotsec.NewSecret(nil, iotsec.SecretToken)
+	tok := iotsec.Token{Name: "test", Role: iotsec.RoleOwner, Hash: hash}
+	must(t, s.CreateToken(ctx, a, &tok))
+	g.token, g.tokenID = secret, tok.ID
+	return g
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// do sends a request with token (if any) and returns the response with
+// its body read.
+func (f *fixture) do(method, path, token, contentType string, body io.Reader) (*http.Response, []byte) {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body = io.NopCloser(strings.NewReader(string(b)))
+	return resp, b
+}
+
+func (f *fixture) json(method, path, token, body string) (*http.Response, []byte) {
+	f.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	return f.do(method, path, token, "application/json", r)
+}
+
+// problem decodes a problem document.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field  string `json:"field"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+}
+
+func decodeProblem(t *testing.T, b []byte) problem {
+	t.Helper()
+	var p problem
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatalf("not a problem document: %v: %s", err, b)
+	}
+	return p
+}
+
+func (p problem) field() string {
+	if len(p.Errors) == 0 {
+		return ""
+	}
+	return p.Errors[0].Field
+}

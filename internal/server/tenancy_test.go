@@ -1,0 +1,129 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/iotsec/iotsec/internal/api"
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+// TestTenancyEveryRoute walks every API route with organisation A's token
+// aimed at organisation B's things, and proves A can neither read nor
+// change them: addressed things are 404 (never 403, so existence does not
+// leak), lists hold none of B's things, and B's data is unchanged after.
+// A route added to the API without a case here fails the test.
+func TestTenancyEveryRoute(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.a, f.b
+	before := f.snapshot(b)
+
+	// What each path parameter of each route is set to: one of B's things.
+	ids := map[string]string{
+		"/api/v1/products/{id}":          b.product.ID,
+		"/api/v1/products/{id}/firmware": b.product.ID,
+		"/api/v1/firmware/{id}":          b.firmware.ID,
+		"/api/v1/devices/{id}":           b.device.ID,
+		"/api/v1/jobs/{id}":              b.job.ID,
+		"/api/v1/tokens/{id}":            b.tokenID,
+		"/api/v1/members/{user_id}":      b.owner.ID,
+	}
+	// Bodies for writes, each aimed at B where a body can aim.
+	bodies := map[string]string{
+		"POST /api/v1/products":               `{"name":"A's","model_number":"CAM-B"}`,
+		"PATCH /api/v1/products/{id}":         `{"name":"pwned"}`,
+		"POST /api/v1/products/{id}/firmware": `{"version":"6.6.6"}`,
+		"PATCH /api/v1/firmware/{id}":         `{"version":"6.6.6"}`,
+		"POST /api/v1/devices":                `{"uid":"SN-CAM-B","product_id":"` + b.product.ID + `"}`,
+		"PATCH /api/v1/devices/{id}":          `{"state":"disposed"}`,
+		"POST /api/v1/tokens":                 `{"name":"x","role":"viewer"}`,
+		"POST /api/v1/members":                `{"email":"nobody@b.example","role":"viewer"}`,
+		"PATCH /api/v1/members/{user_id}":     `{"role":"viewer"}`,
+		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.product.ID + "\n",
+	}
+	// Routes without a path parameter: their statuses, and that B's IDs
+	// stay out of what they return.
+	collection := map[string]int{
+		"GET /api/v1/me":              200,
+		"GET /api/v1/overview":        200,
+		"GET /api/v1/products":        200,
+		"POST /api/v1/products":       201, // creates A's own product
+		"GET /api/v1/devices":         200,
+		"POST /api/v1/devices":        400, // B's product is not A's: a body reference, not an addressed thing
+		"POST /api/v1/devices/import": 400,
+		"GET /api/v1/jobs":            200,
+		"GET /api/v1/tokens":          200,
+		"POST /api/v1/tokens":         201,
+		"GET /api/v1/members":         200,
+		"POST /api/v1/members":        400,
+		"GET /api/v1/audit":           200,
+	}
+	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email}
+
+	for _, r := range api.New(nil).Routes() {
+		key := r.Method + " " + r.Path
+		t.Run(key, func(t *testing.T) {
+			path, ok := r.Path, true
+			if strings.Contains(path, "{") {
+				var id string
+				if id, ok = ids[r.Path]; !ok {
+					t.Fatalf("no tenancy case for %s: add B's ID for its path parameter to the ids table", key)
+				}
+				path = path[:strings.Index(path, "{")] + id + path[strings.Index(path, "}")+1:]
+			}
+			ct := "application/json"
+			if strings.HasSuffix(r.Path, "/import") {
+				ct = "text/csv"
+			}
+			body := bodies[key]
+			resp, got := f.do(r.Method, path, a.token, ct, bytes.NewReader([]byte(body)))
+			if strings.Contains(r.Path, "{") {
+				if resp.StatusCode != http.StatusNotFound {
+					t.Fatalf("%s %s with A's token = %d %s, want 404", r.Method, path, resp.StatusCode, got)
+				}
+				return
+			}
+			want, ok := collection[key]
+			if !ok {
+				t.Fatalf("no tenancy case for %s: add its expected status to the collection table", key)
+			}
+			if resp.StatusCode != want {
+				t.Fatalf("%s %s with A's token = %d %s, want %d", r.Method, path, resp.StatusCode, got, want)
+			}
+			for _, id := range bIDs {
+				// An ID A sent may be echoed back in an error; anything
+				// else of B's must not appear.
+				if bytes.Contains(got, []byte(id)) && !strings.Contains(body, id) {
+					t.Errorf("%s %s shows B's %s: %s", r.Method, path, id, got)
+				}
+			}
+		})
+	}
+	if after := f.snapshot(b); after != before {
+		t.Errorf("B's data changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// snapshot renders everything of an organisation, for before/after checks.
+func (f *fixture) snapshot(g org) string {
+	f.t.Helper()
+	ctx, s := context.Background(), f.app.Store
+	a := iotsec.System(g.o.ID, "test")
+	var buf strings.Builder
+	ps, err1 := s.ListProducts(ctx, a)
+	fws, err2 := s.ListFirmware(ctx, a, "")
+	ds, err3 := s.ListDevices(ctx, a, iotsec.DeviceFilter{})
+	ts, err4 := s.ListTokens(ctx, a)
+	ms, err5 := s.ListMembers(ctx, a)
+	js, err6 := s.ListJobs(ctx, a, 0)
+	for _, err := range []error{err1, err2, err3, err4, err5, err6} {
+		must(f.t, err)
+	}
+	for _, v := range []any{ps, fws, ds, ts, ms, js} {
+		buf.WriteString(jsonString(v))
+	}
+	return buf.String()
+}

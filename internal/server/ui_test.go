@@ -1,0 +1,370 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/iotsec/iotsec/internal/auth"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/ui"
+)
+
+// browser is a cookie-keeping client that does not follow redirects, so
+// tests see each 303.
+type browser struct {
+	t    testing.TB
+	f    *fixture
+	c    *http.Client
+	csrf string
+}
+
+func (f *fixture) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &browser{t: f.t, f: f, c: c}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) do(req *http.Request) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp, string(body)
+}
+
+func (b *browser) get(path string) (*http.Response, string) {
+	req, _ := http.NewRequest("GET", b.f.srv.URL+path, nil)
+	return b.do(req)
+}
+
+// post submits a form as a same-origin browser would, with the CSRF token
+// of the last page seen unless form sets its own.
+func (b *browser) post(path string, form url.Values) (*http.Response, string) {
+	if !form.Has("csrf") && b.csrf != "" {
+		form.Set("csrf", b.csrf)
+	}
+	req, _ := http.NewRequest("POST", b.f.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return b.do(req)
+}
+
+func (f *fixture) setPassword(u iotsec.User, pw string) {
+	hash, err := auth.HashPassword(pw)
+	must(f.t, err)
+	must(f.t, f.app.Store.SetPassword(context.Background(), "test", u.ID, hash))
+}
+
+func (b *browser) login(email, pw string) {
+	b.t.Helper()
+	resp, body := b.post("/login", url.Values{"email": {email}, "password": {pw}, "next": {"/"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("login = %d: %s", resp.StatusCode, body)
+	}
+	b.get("/") // pick up the CSRF token
+}
+
+func wantStatus(t *testing.T, what string, resp *http.Response, body string, want int) {
+	t.Helper()
+	if resp.StatusCode != want {
+		t.Fatalf("%s = %d, want %d\n%s", what, resp.StatusCode, want, shorten(body))
+	}
+}
+
+func shorten(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
+
+func TestUISignIn(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	b := f.browser()
+
+	resp, body := b.get("/devices?q=x")
+	wantStatus(t, "GET /devices signed out", resp, body, 303)
+	if loc := resp.Header.Get("Location"); loc != "/login?next=%2Fdevices%3Fq%3Dx" {
+		t.Errorf("redirect to %q", loc)
+	}
+	resp, body = b.get("/login")
+	wantStatus(t, "GET /login", resp, body, 200)
+	resp, body = b.post("/login", url.Values{"email": {"alice@a.example"}, "password": {"wrong password"}})
+	wantStatus(t, "wrong password", resp, body, 401)
+	if !strings.Contains(body, "wrong email or password") {
+		t.Errorf("failed sign-in page does not say why")
+	}
+	resp, body = b.post("/login", url.Values{"email": {"alice@a.example"}, "password": {"correct horse battery"}, "next": {"//evil.example/"}})
+	wantStatus(t, "sign in", resp, body, 303)
+	if loc := resp.Header.Get("Location"); loc != "/" {
+		t.Errorf("sign-in redirect to %q, want / (not an off-site next)", loc)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		cookie = c
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || !strings.HasPrefix(cookie.Value, iotsec.SecretSession) {
+		t.Fatalf("session cookie = %+v", cookie)
+	}
+	resp, body = b.get("/")
+	wantStatus(t, "GET / signed in", resp, body, 200)
+	if !strings.Contains(body, "Org A") || strings.Contains(body, "Org B") {
+		t.Errorf("overview does not show Org A alone")
+	}
+	resp, body = b.post("/logout", url.Values{})
+	wantStatus(t, "sign out", resp, body, 303)
+	resp, body = b.get("/")
+	wantStatus(t, "GET / after sign out", resp, body, 303)
+	// The old cookie is dead on the server too, not just dropped.
+	resp, _ = http.DefaultClient.Do(withCookie(f.srv.URL+"/", cookie))
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/login" {
+		t.Errorf("old session cookie still works: ended at %s", resp.Request.URL)
+	}
+}
+
+func withCookie(u string, c *http.Cookie) *http.Request {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.AddCookie(c)
+	return req
+}
+
+func TestUILoginLink(t *testing.T) {
+	f := newFixture(t)
+	secret, err := f.app.Auth.LoginLink(context.Background(), f.a.owner.ID, 3600e9)
+	must(t, err)
+	b := f.browser()
+	resp, body := b.get("/login/link/" + secret)
+	wantStatus(t, "GET link", resp, body, 200)
+	resp, body = b.post("/login/link", url.Values{"secret": {secret}})
+	wantStatus(t, "use link", resp, body, 303)
+	resp, body = b.get("/account")
+	wantStatus(t, "account", resp, body, 200)
+	if !strings.Contains(body, "Set a password") && !strings.Contains(body, "Set password") {
+		t.Errorf("account page after a link sign-in does not offer to set a password")
+	}
+	resp, body = b.post("/account/password", url.Values{"password": {"short"}})
+	wantStatus(t, "short password", resp, body, 400)
+	resp, body = b.post("/account/password", url.Values{"password": {"a long new passphrase"}})
+	wantStatus(t, "set password", resp, body, 303)
+	resp, body = b.get("/account?done=password-set")
+	wantStatus(t, "still signed in after setting a password", resp, body, 200)
+	// The link is spent.
+	b2 := f.browser()
+	resp, body = b2.post("/login/link", url.Values{"secret": {secret}})
+	wantStatus(t, "reuse link", resp, body, 401)
+	b2.login("alice@a.example", "a long new passphrase")
+}
+
+func TestUICSRF(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	form := func() url.Values {
+		return url.Values{"name": {"Hub"}, "model_number": {"HUB-1"}, "class": {"hub"}, "sector": {"consumer"}}
+	}
+
+	f2 := form()
+	f2.Set("csrf", "forged")
+	resp, body := b.post("/products", f2)
+	wantStatus(t, "POST with a wrong CSRF token", resp, body, 403)
+
+	req, _ := http.NewRequest("POST", f.srv.URL+"/products", strings.NewReader(func() string { v := form(); v.Set("csrf", b.csrf); return v.Encode() }()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, body = b.do(req)
+	wantStatus(t, "cross-site POST with the right token", resp, body, 403)
+
+	req, _ = http.NewRequest("POST", f.srv.URL+"/products", strings.NewReader(form().Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, body = b.do(req)
+	wantStatus(t, "POST from another origin", resp, body, 403)
+
+	resp, body = b.post("/products", form())
+	wantStatus(t, "same-site POST with the token", resp, body, 303)
+	ps, _ := f.app.Store.ListProducts(context.Background(), iotsec.System(f.a.o.ID, "t"))
+	if len(ps) != 2 {
+		t.Errorf("%d products after one accepted POST, want 2", len(ps))
+	}
+}
+
+// TestUIPages renders every page for an owner and a viewer, follows the
+// inventory forms, and checks another organisation's pages are 404.
+func TestUIPages(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	viewer := iotsec.User{Email: "val@a.example"}
+	must(t, f.app.Store.CreateUser(context.Background(), "t", &viewer))
+	must(t, f.app.Store.AddMember(context.Background(), iotsec.System(f.a.o.ID, "t"), viewer.ID, iotsec.RoleViewer))
+	f.setPassword(viewer, "viewer passphrase here")
+
+	params := map[string]string{"id": "", "file": "app.css"}
+	pathFor := func(route string, own bool) string {
+		p := route
+		g := f.a
+		if !own {
+			g = f.b
+		}
+		switch {
+		case strings.HasPrefix(route, "/products/{id}"):
+			params["id"] = g.product.ID
+		case strings.HasPrefix(route, "/devices/{id}"):
+			params["id"] = g.device.ID
+		case strings.HasPrefix(route, "/jobs/{id}"):
+			params["id"] = g.job.ID
+		}
+		for k, v := range params {
+			p = strings.ReplaceAll(p, "{"+k+"}", v)
+		}
+		return strings.ReplaceAll(p, "{$}", "")
+	}
+	for _, who := range []struct{ email, pw string }{{"alice@a.example", "correct horse battery"}, {"val@a.example", "viewer passphrase here"}} {
+		b := f.browser()
+		b.login(who.email, who.pw)
+		for _, r := range mustUI(t, f).Routes() {
+			if r.Method != "GET" || strings.Contains(r.Path, "/login") {
+				continue
+			}
+			path := pathFor(r.Path, true)
+			resp, body := b.get(path)
+			want := 200
+			if who.email == "val@a.example" && (path == "/products/new" || strings.HasSuffix(path, "/edit") || path == "/devices/new" ||
+				path == "/devices/import" || path == "/settings/tokens" || path == "/audit") {
+				want = 403
+			}
+			wantStatus(t, who.email+" GET "+path, resp, body, want)
+			if want == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") && !strings.Contains(body, "</html>") {
+				t.Errorf("GET %s: page is cut off", path)
+			}
+			if strings.Contains(r.Path, "{id}") {
+				other := pathFor(r.Path, false)
+				resp, body := b.get(other)
+				if want == 403 {
+					want = 403 // refused by role before any lookup: same answer for every ID
+				} else {
+					want = 404
+				}
+				wantStatus(t, who.email+" GET B's "+other, resp, body, want)
+			}
+		}
+	}
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	resp, body := b.get("/nowhere")
+	wantStatus(t, "unknown page", resp, body, 404)
+	req, _ := http.NewRequest("DELETE", f.srv.URL+"/products", nil)
+	resp, body = b.do(req)
+	wantStatus(t, "wrong method", resp, body, 405)
+	resp, body = b.get("/static/app.css?v=x")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+func mustUI(t *testing.T, f *fixture) *ui.Handler {
+	h, err := ui.New(f.app.Store, f.app.Auth, quietLog(), "test")
+	must(t, err)
+	return h
+}
+
+func TestUIInventoryForms(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+
+	resp, body := b.post("/products", url.Values{"name": {""}, "model_number": {"X"}})
+	wantStatus(t, "product without a name", resp, body, 400)
+	if !strings.Contains(body, "name: is required") {
+		t.Errorf("form error not shown")
+	}
+	resp, body = b.post("/products", url.Values{"name": {"Router"}, "model_number": {"R-9"}, "class": {"router"}, "sector": {"consumer"}, "markets": {"EU, uk sg"}})
+	wantStatus(t, "create product", resp, body, 303)
+	loc := resp.Header.Get("Location")
+	resp, body = b.get(loc)
+	wantStatus(t, "product page", resp, body, 200)
+	for _, want := range []string{"Router", "United Kingdom", "Singapore", "Product created."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("product page lacks %q", want)
+		}
+	}
+	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/products/")
+	resp, body = b.post("/products/"+id+"/firmware", url.Values{"version": {"2.0"}, "support_end": {"2020-01-01"}, "release_date": {"2019-01-01"}})
+	wantStatus(t, "add firmware", resp, body, 303)
+	resp, body = b.get("/products/" + id)
+	if !strings.Contains(body, "ended") {
+		t.Errorf("firmware past its support end is not flagged")
+	}
+	resp, body = b.post("/products/"+id+"/firmware", url.Values{"version": {"2.0"}})
+	wantStatus(t, "duplicate firmware", resp, body, 400)
+
+	// Import through the upload form.
+	upload := func(name, content string) (*http.Response, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("csrf", b.csrf)
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write([]byte(content))
+		mw.Close()
+		req, _ := http.NewRequest("POST", f.srv.URL+"/devices/import", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		return b.do(req)
+	}
+	resp, body = upload("bad.csv", "uid,product\nZ-1,NOPE\n")
+	wantStatus(t, "import a bad file", resp, body, 400)
+	if !strings.Contains(body, "line 2: no product") {
+		t.Errorf("import error does not name the line")
+	}
+	var csv strings.Builder
+	csv.WriteString("uid,product,firmware\n")
+	for i := range 30 {
+		fmt.Fprintf(&csv, "R9-%03d,R-9,2.0\n", i)
+	}
+	b.get("/devices/import")
+	resp, body = upload("fleet.csv", csv.String())
+	wantStatus(t, "import", resp, body, 303)
+	if !strings.HasPrefix(resp.Header.Get("Location"), "/jobs/job_") {
+		t.Errorf("import redirects to %q, want its job", resp.Header.Get("Location"))
+	}
+	resp, body = b.get(resp.Header.Get("Location"))
+	wantStatus(t, "job page", resp, body, 200)
+	if !strings.Contains(body, `http-equiv="refresh"`) {
+		t.Errorf("a queued job's page does not refresh itself")
+	}
+
+	// Tokens: the secret is shown once.
+	b.get("/settings/tokens")
+	resp, body = b.post("/settings/tokens", url.Values{"name": {"ci"}, "role": {"maker"}, "expires": {"30"}})
+	wantStatus(t, "create token", resp, body, 201)
+	secret := regexp.MustCompile(`iotsec_tok_[0-9a-z]+`).FindString(body)
+	if secret == "" {
+		t.Fatal("token secret not shown")
+	}
+	if r, _ := f.json("GET", "/api/v1/me", secret, ""); r.StatusCode != 200 {
+		t.Errorf("the shown token does not work: %d", r.StatusCode)
+	}
+	_, body = b.get("/settings/tokens")
+	if strings.Contains(body, secret) {
+		t.Error("token secret shown a second time")
+	}
+}

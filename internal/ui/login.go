@@ -1,0 +1,111 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/iotsec/iotsec/internal/auth"
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := sessionFrom(r.Context()); ok {
+		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return nil
+	}
+	return h.render(w, r, http.StatusOK, "login", view{Data: map[string]string{"Next": r.URL.Query().Get("next")}})
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
+	email := r.PostFormValue("email")
+	ses, secret, err := h.Auth.Login(r.Context(), email, r.PostFormValue("password"), h.clientAddr(r))
+	if err != nil {
+		status := http.StatusUnauthorized
+		switch iotsec.Kind(err) {
+		case iotsec.ErrRateLimited:
+			status = http.StatusTooManyRequests
+		case iotsec.ErrUnauthorized:
+		default:
+			return err
+		}
+		return h.render(w, r, status, "login", view{Notice: iotsec.Message(err), NoticeKind: "bad",
+			Data: map[string]string{"Next": r.PostFormValue("next"), "Email": email}})
+	}
+	h.setSession(w, r, secret, ses)
+	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
+	return nil
+}
+
+// linkForm shows a button rather than signing in on GET, so link
+// previewers and mail scanners do not spend the one-time link.
+func (h *Handler) linkForm(w http.ResponseWriter, r *http.Request) error {
+	return h.render(w, r, http.StatusOK, "link", view{Data: map[string]string{"Secret": r.PathValue("secret")}})
+}
+
+func (h *Handler) useLink(w http.ResponseWriter, r *http.Request) error {
+	ses, secret, err := h.Auth.UseLink(r.Context(), r.PostFormValue("secret"), h.clientAddr(r))
+	if err != nil {
+		if iotsec.Kind(err) == iotsec.ErrUnauthorized {
+			return h.render(w, r, http.StatusUnauthorized, "login", view{Notice: iotsec.Message(err), NoticeKind: "bad", Data: map[string]string{}})
+		}
+		return err
+	}
+	h.setSession(w, r, secret, ses)
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Auth.Logout(r.Context(), current(r).secret); err != nil {
+		return err
+	}
+	h.clearSession(w, r)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) switchOrg(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Store.SetSessionOrg(r.Context(), current(r).ses.Hash, r.PostFormValue("org")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/?done=org-switched", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) account(w http.ResponseWriter, r *http.Request) error {
+	return h.render(w, r, http.StatusOK, "account", view{Nav: "account", Data: map[string]any{"NoPassword": current(r).user.PasswordHash == ""}})
+}
+
+func (h *Handler) setPassword(w http.ResponseWriter, r *http.Request) error {
+	s := current(r)
+	fail := func(err error) error {
+		if k := iotsec.Kind(err); k != iotsec.ErrInvalid && k != iotsec.ErrRateLimited {
+			return err
+		}
+		return h.render(w, r, http.StatusBadRequest, "account", view{Nav: "account",
+			Data: map[string]any{"NoPassword": s.user.PasswordHash == "", "Error": iotsec.Message(err)}})
+	}
+	if s.user.PasswordHash != "" {
+		if _, err := h.Auth.Verify(r.Context(), s.user.Email, r.PostFormValue("current"), h.clientAddr(r)); err != nil {
+			if iotsec.Kind(err) == iotsec.ErrUnauthorized {
+				err = &iotsec.Error{Kind: iotsec.ErrInvalid, Field: "current", Message: "the current password is wrong"}
+			}
+			return fail(err)
+		}
+	}
+	hash, err := auth.HashPassword(r.PostFormValue("password"))
+	if err != nil {
+		return fail(err)
+	}
+	if err := h.Store.SetPassword(r.Context(), s.user.Email, s.user.ID, hash); err != nil {
+		return err
+	}
+	// Setting a password ends every session, this one too; start a fresh
+	// one so the user stays signed in here.
+	ses, secret, err := h.Auth.StartSession(r.Context(), s.user, "password-change", h.clientAddr(r))
+	if err != nil {
+		return err
+	}
+	h.setSession(w, r, secret, ses)
+	http.Redirect(w, r, "/account?done=password-set", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+type stateCount struct {
+	State iotsec.State
+	Count int
+}
+
+func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
+	s := current(r)
+	if s.actor.OrgID == "" {
+		return h.render(w, r, http.StatusOK, "account", view{Nav: "account", Data: map[string]any{"NoPassword": s.user.PasswordHash == ""}})
+	}
+	o, err := h.Store.Overview(r.Context(), s.actor, h.today())
+	if err != nil {
+		return err
+	}
+	var states []stateCount
+	for _, st := range iotsec.States() {
+		if n := o.DevicesByState[st]; n > 0 {
+			states = append(states, stateCount{st, n})
+		}
+	}
+	jobs, err := h.Store.ListJobs(r.Context(), s.actor, 5)
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "overview", view{Nav: "overview", Data: map[string]any{"Overview": o, "States": states, "Jobs": jobs}})
+}
+
+// soonPages describe the capabilities that are not built yet, plainly.
+var soonPages = map[string]map[string]any{
+	"catalog": {
+		"Title":   "Catalog & crosswalk",
+		"Summary": "Every IoT security scheme and law, provision by provision, and how they map onto each other.",
+		"Will": []string{
+			"ETSI EN 303 645, NIST IR 8259A/B and 8425, UK PSTI, the EU Cyber Resilience Act and EN 18031, Singapore CLS, Germany's IT-Sicherheitskennzeichen, Japan's JC-STAR, IEC 62443-4-2 and more, with their dates, levels and legal status.",
+			"Typed mappings between provisions (equivalent, subset, superset, intersects) with rationale and source.",
+			"Compare two schemes, find where no scheme covers a sector or market, and derive one harmonised baseline for several markets.",
+			"Mutual recognition between labels, and OSCAL import and export.",
+		},
+		"Who": "Regulators, policy makers and makers deciding what a product must meet where.",
+	},
+	"evaluation": {
+		"Title":   "Evaluation",
+		"Summary": "Evaluate a device once and see verdicts against every scheme and level.",
+		"Will": []string{
+			"Unpack firmware images and check them: default credentials, private keys, binary hardening, exposed services, update mechanisms, components.",
+			"Record the evidence a lab or maker gathers by hand, test case by test case.",
+			"Project every finding through the crosswalk to verdicts per scheme and level.",
+		},
+		"Who": "Makers, test labs and CISOs.",
+	},
+	"supply-chain": {
+		"Title":   "Supply chain",
+		"Summary": "Software bills of materials and vulnerabilities, offline, tied to products, firmware versions and devices.",
+		"Will": []string{
+			"CycloneDX and SPDX SBOMs, generated from firmware or imported.",
+			"Offline vulnerability data (NVD, OSV, CISA KEV, EPSS) with CPE and purl matching that works for firmware components.",
+			"VEX statements, support periods, CSAF advisories and CRA incident report drafts with their deadlines.",
+		},
+		"Who": "Makers, CISOs and regulators.",
+	},
+	"identity": {
+		"Title":   "Identity",
+		"Summary": "Device PKI from manufacture to disposal.",
+		"Will": []string{
+			"Register manufacturer roots and verify IEEE 802.1AR IDevIDs and Matter device attestation certificates.",
+			"Issue operational certificates over EST, with CRL and OCSP revocation.",
+			"Audit shared keys, weak keys, expiring certificates and revoked issuers across the fleet.",
+		},
+		"Who": "Makers and operators.",
+	},
+	"registry": {
+		"Title":   "Registry & labels",
+		"Summary": "Certified products with signed, publicly verifiable digital labels, and national policy measures.",
+		"Will": []string{
+			"A registry of labelled products with status history, expiry and revocation, and a public verification page behind each label's QR code.",
+			"Mutual recognition between national labels.",
+			"Country policy measures, generated good practice guides and strategy briefs, and dashboards per role.",
+		},
+		"Who": "Regulators, policy makers and executives.",
+	},
+}
+
+func (h *Handler) soon(key string) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return h.render(w, r, http.StatusOK, "soon", view{Nav: key, Data: soonPages[key]})
+	}
+}
