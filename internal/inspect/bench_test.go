@@ -4,7 +4,10 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/iotsec/iotsec/internal/firmware"
@@ -33,6 +36,7 @@ func benchImage(b *testing.B) []byte {
 func BenchmarkScan(b *testing.B) {
 	data := benchImage(b)
 	b.SetBytes(int64(len(data)))
+	resetPeak()
 	b.ResetTimer()
 	var findings, comps int
 	for b.Loop() {
@@ -48,6 +52,31 @@ func BenchmarkScan(b *testing.B) {
 	}
 	b.ReportMetric(float64(findings), "findings")
 	b.ReportMetric(float64(comps), "components")
+	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
+}
+
+// resetPeak drops garbage from building the image and restarts the
+// peak-memory count (Linux: writing 5 to clear_refs resets VmHWM), so the
+// figure covers the benchmark loop only.
+func resetPeak() {
+	runtime.GC()
+	debug.FreeOSMemory()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSS reports the process's peak resident memory in MiB (Linux).
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // BenchmarkInspect runs the analysers on an image unpacked beforehand,
