@@ -3,6 +3,8 @@ package firmware
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -92,12 +94,13 @@ type Part struct {
 
 // Image is the result of Unpack.
 type Image struct {
-	Name  string
-	Size  int64
-	FS    *FS
-	Parts []Part
-	Files int   // entries created
-	Bytes int64 // bytes extracted, intermediates included
+	Name   string
+	Size   int64
+	SHA256 string // of the input, hex
+	FS     *FS
+	Parts  []Part
+	Files  int   // entries created
+	Bytes  int64 // bytes extracted, intermediates included
 }
 
 // Formats lists the distinct formats found, in order of discovery.
@@ -133,7 +136,8 @@ func Unpack(ctx context.Context, name string, data []byte, lim Limits) (*Image, 
 	root.root = root
 	u := &unpacker{ctx: ctx, name: name, lim: lim, root: root, formats: formats()}
 	u.blob(root, "", "", data, modeTop, 0)
-	im := &Image{Name: name, Size: int64(len(data)), FS: &FS{root: root}, Parts: u.parts, Files: u.files, Bytes: u.bytes}
+	sum := sha256.Sum256(data)
+	im := &Image{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FS: &FS{root: root}, Parts: u.parts, Files: u.files, Bytes: u.bytes}
 	err := errors.Join(u.errs...)
 	if u.stop != nil && !errors.Is(err, u.stop) {
 		// stopped between formats: no parser reported it
@@ -245,7 +249,11 @@ func (u *unpacker) blob(parent *node, name, in string, data []byte, mode blobMod
 	}
 	hits := u.scan(data, mode == modeNested)
 	if mode == modeTop && len(hits) == 0 {
-		u.kernelBanner(in, data)
+		// nothing to unpack (a bare program or kernel): the input itself
+		// is the one file, so that analysers still see it
+		u.addFile(parent, u.name, data)
+		u.kernelBanner(path.Join(nodePath(parent), safeName(u.name)), data)
+		return
 	}
 	var claimed int64
 	placed := false

@@ -666,3 +666,17 @@ func TestHostile(t *testing.T) {
 		}
 	})
 }
+
+func TestUnpackBareFile(t *testing.T) {
+	data := append([]byte("\x7fELF\x02\x01\x01\x00"), kernelBlob()...)
+	im := unpackT(t, "vmlinux", data)
+	if diff := cmp.Diff([]string{"vmlinux " + itoa(len(data))}, listing(t, im.FS, ".")); diff != "" {
+		t.Errorf("listing (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"linux-kernel"}, im.Formats()); diff != "" {
+		t.Errorf("Formats() (-want +got):\n%s", diff)
+	}
+	if im.Parts[0].Path != "vmlinux" || len(im.SHA256) != 64 {
+		t.Errorf("part %+v, sha256 %q", im.Parts[0], im.SHA256)
+	}
+}

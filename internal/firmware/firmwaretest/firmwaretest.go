@@ -4,7 +4,8 @@
 // Debian tools. Tests that need a tool it lacks are skipped with the
 // package to install.
 //
-// It is test support: only _test files import it.
+// It is test support: only _test files import it, and it must not import
+// storage, HTTP servers or internal/iotsec.
 package firmwaretest
 
 import (
