@@ -1,6 +1,7 @@
 // Package components identifies the software in an unpacked image: name
-// and version of 37 firmware components (38 with musl from package data) (busybox, openssl,
-// dropbear, dnsmasq, the Linux kernel, ...), each with evidence (file,
+// and version of 37 firmware components from their binaries (busybox,
+// openssl, dropbear, dnsmasq, the Linux kernel, ...; musl too from package
+// data), each with evidence (file,
 // offset, the matched text), a CPE 2.3 name with the vendor NVD uses and
 // a package URL, ready for vulnerability matching. It reads version
 // strings from binaries and, where the image keeps one, the OpenWrt
