@@ -1,0 +1,510 @@
+package assess
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/iotsec/iotsec/internal/catalog"
+)
+
+// Status of a scheme (or one of its levels) for a firmware version.
+const (
+	StatusMet        = "met"        // every mandatory provision passes or does not apply
+	StatusNotMet     = "not-met"    // a mandatory provision fails
+	StatusIncomplete = "incomplete" // neither, yet
+)
+
+// Engine evaluates and projects verdicts with one catalog. It computes the
+// crosswalk between EN 303 645 and every other scheme once, so projecting
+// an assessment afterwards is only lookups. It is safe for concurrent use.
+type Engine struct {
+	cat        *catalog.Catalog
+	hubTitle   string
+	order      []string
+	provisions map[string]*provision
+	ixit       []string
+	ixitCats   []catalog.Category
+	targets    []*target
+}
+
+// target is one scheme with its two comparisons against the hub.
+type target struct {
+	scheme catalog.Scheme
+	fwd    map[string]catalog.ProvisionCompare // scheme provision -> covering EN provisions
+	rev    map[string]catalog.ProvisionCompare // EN provision -> covering scheme provisions
+}
+
+// New builds an engine over cat, which must hold EN 303 645 and TS 103 701.
+func New(cat *catalog.Catalog) (*Engine, error) {
+	hub, err := cat.Scheme(Hub)
+	if err != nil {
+		return nil, fmt.Errorf("assess: %w", err)
+	}
+	ts, err := cat.Scheme(testSpec)
+	if err != nil {
+		return nil, fmt.Errorf("assess: %w", err)
+	}
+	e := &Engine{cat: cat, hubTitle: "ETSI EN 303 645 " + hub.Version, provisions: map[string]*provision{}}
+	for _, p := range hub.Provisions {
+		e.order = append(e.order, p.ID)
+		e.provisions[p.ID] = &provision{Provision: p}
+	}
+	for _, tp := range ts.Provisions {
+		if p, ok := e.provisions[tp.Ref]; ok {
+			p.tests = tp.Tests
+		}
+	}
+	for _, c := range ts.IXIT {
+		e.ixit = append(e.ixit, c.ID)
+	}
+	e.ixitCats = ts.IXIT
+	for _, slug := range cat.Slugs() {
+		if slug == Hub {
+			continue
+		}
+		s, err := cat.Scheme(slug)
+		if err != nil {
+			return nil, err
+		}
+		t := &target{scheme: s, fwd: map[string]catalog.ProvisionCompare{}, rev: map[string]catalog.ProvisionCompare{}}
+		fwd, err := cat.Compare(catalog.SchemeRef{Slug: slug}, catalog.SchemeRef{Slug: Hub})
+		if err != nil {
+			return nil, fmt.Errorf("assess: compare %s with %s: %w", slug, Hub, err)
+		}
+		for _, pc := range fwd.Provisions {
+			t.fwd[pc.ID] = pc
+		}
+		rev, err := cat.Compare(catalog.SchemeRef{Slug: Hub}, catalog.SchemeRef{Slug: slug})
+		if err != nil {
+			return nil, fmt.Errorf("assess: compare %s with %s: %w", Hub, slug, err)
+		}
+		for _, pc := range rev.Provisions {
+			t.rev[pc.ID] = pc
+		}
+		e.targets = append(e.targets, t)
+	}
+	return e, nil
+}
+
+// Catalog returns the catalog the engine was built with.
+func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
+
+// Provisions lists the EN 303 645 provision IDs in catalog order.
+func (e *Engine) Provisions() []string { return slices.Clone(e.order) }
+
+// TestCases returns the TS 103 701 test cases of an EN 303 645 provision.
+func (e *Engine) TestCases(id string) []catalog.TestCase {
+	if p, ok := e.provisions[id]; ok {
+		return slices.Clone(p.tests)
+	}
+	return nil
+}
+
+// Projected is the verdict on one provision of another scheme, derived
+// from the EN 303 645 verdicts through the catalog's mappings.
+type Projected struct {
+	ID      string   `json:"id"`
+	Title   string   `json:"title"`
+	Kind    string   `json:"kind"`
+	Levels  []string `json:"levels,omitempty"`
+	Verdict Verdict  `json:"verdict"`
+	// From are the EN 303 645 provisions that decided the verdict; Rules
+	// the rules of the findings behind them.
+	From   []string `json:"from,omitempty"`
+	Rules  []string `json:"rules,omitempty"`
+	Reason string   `json:"reason,omitempty"`
+	// Coverage says how EN 303 645 covers the provision (full, partial,
+	// none); Path, Confidence and Provenance how the mapping was found.
+	Coverage   string             `json:"coverage"`
+	Path       []string           `json:"path,omitempty"`
+	Confidence catalog.Confidence `json:"confidence,omitempty"`
+	Provenance string             `json:"provenance,omitempty"`
+}
+
+// Counts counts projected verdicts.
+type Counts struct {
+	Total      int `json:"total"`
+	Mandatory  int `json:"mandatory"`
+	Pass       int `json:"pass"`
+	Fail       int `json:"fail"`
+	AtRisk     int `json:"at_risk"`
+	NA         int `json:"not_applicable"`
+	Open       int `json:"open"` // inconclusive or no evidence
+	NotMapped  int `json:"not_mapped"`
+	FailingSet int `json:"failing_sets,omitempty"` // groups of which at least one fails
+}
+
+// LevelVerdict is a scheme's status at one level.
+type LevelVerdict struct {
+	Level   string `json:"level"`
+	Title   string `json:"title"`
+	Status  string `json:"status"`
+	Summary string `json:"summary"`
+	Counts  Counts `json:"counts"`
+}
+
+// SchemeVerdict is a scheme's status for the assessed firmware: overall
+// (at the level asked for, or the scheme's lowest level) and per level.
+type SchemeVerdict struct {
+	Scheme     string         `json:"scheme"`
+	Title      string         `json:"title"`
+	ShortTitle string         `json:"short_title"`
+	Level      string         `json:"level,omitempty"`
+	Status     string         `json:"status"`
+	Summary    string         `json:"summary"`
+	Counts     Counts         `json:"counts"`
+	Levels     []LevelVerdict `json:"levels,omitempty"`
+	Provisions []Projected    `json:"provisions"`
+
+	failingSets []failingSet
+}
+
+// Project projects a onto the schemes refs name ("slug" or "slug:level");
+// with none, onto every scheme of the catalog, EN 303 645 first.
+func (e *Engine) Project(a *Assessment, refs ...catalog.SchemeRef) ([]SchemeVerdict, error) {
+	if len(refs) == 0 {
+		refs = append(refs, catalog.SchemeRef{Slug: Hub})
+		for _, t := range e.targets {
+			refs = append(refs, catalog.SchemeRef{Slug: t.scheme.Slug})
+		}
+	}
+	by := map[string]Result{}
+	for _, r := range a.Provisions {
+		by[r.Provision] = r
+	}
+	var out []SchemeVerdict
+	for _, ref := range refs {
+		var (
+			s   catalog.Scheme
+			err error
+		)
+		if s, err = e.cat.Scheme(ref.Slug); err != nil {
+			return nil, err
+		}
+		if ref.Level != "" {
+			if _, ok := s.Level(ref.Level); !ok {
+				return nil, fmt.Errorf("scheme %s has no level %q (levels: %s)", ref.Slug, ref.Level, levelIDs(s))
+			}
+		}
+		var sv SchemeVerdict
+		if ref.Slug == Hub {
+			sv = e.hubVerdict(s, by)
+		} else {
+			i := slices.IndexFunc(e.targets, func(t *target) bool { return t.scheme.Slug == ref.Slug })
+			if i < 0 {
+				return nil, fmt.Errorf("scheme %s was added to the catalog after the engine was built", ref.Slug)
+			}
+			sv = e.targets[i].project(by, e.order)
+		}
+		finish(&sv, s, ref.Level)
+		out = append(out, sv)
+	}
+	return out, nil
+}
+
+func levelIDs(s catalog.Scheme) string {
+	var ids []string
+	for _, l := range s.Levels {
+		ids = append(ids, l.ID)
+	}
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// hubVerdict is EN 303 645 itself: its verdicts are the assessment's.
+func (e *Engine) hubVerdict(s catalog.Scheme, by map[string]Result) SchemeVerdict {
+	sv := SchemeVerdict{Scheme: s.Slug, Title: s.Title, ShortTitle: s.ShortTitle}
+	for _, p := range s.Provisions {
+		r := by[p.ID]
+		pr := Projected{ID: p.ID, Title: p.Title, Kind: p.Kind, Verdict: r.Verdict, Rules: r.Rules, Reason: r.Reason, Coverage: catalog.CoverFull}
+		if r.Verdict == "" {
+			pr.Verdict = NoEvidence
+		}
+		sv.Provisions = append(sv.Provisions, pr)
+	}
+	return sv
+}
+
+// project derives the verdict of each of the scheme's provisions:
+//
+//   - FAIL when a failing EN provision is fully covered by this provision
+//     alone (meeting it would meet the EN provision, so it cannot be met);
+//   - AT-RISK when a failing EN provision only overlaps it, or is covered
+//     by a group of provisions of which this is one;
+//   - PASS when the EN provisions that together are sufficient for it all
+//     pass (or do not apply), NOT-APPLICABLE when none of them applies;
+//   - otherwise the most telling open verdict of the EN provisions it
+//     rests on, or NO-EVIDENCE when no mapping reaches it.
+func (t *target) project(by map[string]Result, order []string) SchemeVerdict {
+	s := t.scheme
+	sv := SchemeVerdict{Scheme: s.Slug, Title: s.Title, ShortTitle: s.ShortTitle}
+	failsOf := map[string][]string{} // scheme provision -> EN provisions that fail it
+	riskOf := map[string][]string{}  // scheme provision -> EN provisions that put it at risk
+	for _, id := range order {
+		if by[id].Verdict != Fail {
+			continue
+		}
+		rc := t.rev[id]
+		var full []string
+		for _, c := range rc.Covers {
+			if c.Coverage == catalog.CoverFull {
+				full = append(full, c.ID)
+			}
+		}
+		for _, c := range rc.Covers {
+			if rc.Coverage == catalog.CoverFull && len(full) == 1 && c.ID == full[0] {
+				failsOf[c.ID] = append(failsOf[c.ID], id)
+			} else {
+				riskOf[c.ID] = append(riskOf[c.ID], id)
+			}
+		}
+		if rc.Coverage == catalog.CoverFull && len(full) > 1 {
+			sv.failingSets = append(sv.failingSets, failingSet{hub: id, members: full})
+		}
+	}
+	for _, p := range s.Provisions {
+		fc := t.fwd[p.ID]
+		pr := Projected{ID: p.ID, Title: p.Title, Kind: p.Kind, Levels: p.Levels, Coverage: fc.Coverage,
+			Path: fc.Path, Confidence: fc.Confidence, Provenance: fc.Provenance}
+		if pr.Coverage == "" {
+			pr.Coverage = catalog.CoverNone
+		}
+		reasons := func(ids []string, verdict Verdict) {
+			for _, id := range ids {
+				r := by[id]
+				pr.From = appendNew(pr.From, id)
+				for _, rule := range r.Rules {
+					pr.Rules = appendNew(pr.Rules, rule)
+				}
+				if pr.Reason == "" {
+					pr.Reason = id + " " + string(r.Verdict) + ": " + r.Reason
+				}
+			}
+			pr.Verdict = verdict
+		}
+		switch {
+		case len(failsOf[p.ID]) > 0:
+			reasons(failsOf[p.ID], Fail)
+		case len(riskOf[p.ID]) > 0:
+			reasons(riskOf[p.ID], AtRisk)
+		case fc.Coverage == catalog.CoverNone || fc.Coverage == "":
+			pr.Verdict, pr.Reason = NoEvidence, "no mapping reaches EN 303 645"
+		default:
+			var sufficient, all []string
+			for _, c := range fc.Covers {
+				all = append(all, c.ID)
+				if c.Coverage == catalog.CoverFull {
+					sufficient = append(sufficient, c.ID)
+				}
+			}
+			pr.Verdict, pr.From, pr.Reason = openVerdict(fc.Coverage == catalog.CoverFull, sufficient, all, by)
+		}
+		sv.Provisions = append(sv.Provisions, pr)
+	}
+	return sv
+}
+
+// openVerdict decides a provision no failure reaches.
+func openVerdict(full bool, sufficient, all []string, by map[string]Result) (Verdict, []string, string) {
+	if full && len(sufficient) > 0 {
+		pass, na := 0, 0
+		for _, id := range sufficient {
+			switch by[id].Verdict {
+			case Pass:
+				pass++
+			case NotApplicable:
+				na++
+			}
+		}
+		switch {
+		case na == len(sufficient):
+			return NotApplicable, sufficient, "EN 303 645 " + strings.Join(sufficient, ", ") + " do not apply"
+		case pass+na == len(sufficient):
+			return Pass, sufficient, "EN 303 645 " + strings.Join(sufficient, ", ") + " pass, which is sufficient"
+		}
+	}
+	var open []string
+	verdict := NoEvidence
+	for _, id := range all {
+		switch by[id].Verdict {
+		case Inconclusive:
+			verdict = Inconclusive
+			open = append(open, id)
+		case NoEvidence, "":
+			open = append(open, id)
+		}
+	}
+	if len(open) == 0 {
+		return Inconclusive, all, "EN 303 645 " + strings.Join(all, ", ") + " only partly cover it; an assessor must decide"
+	}
+	return verdict, open, "open: EN 303 645 " + strings.Join(open, ", ")
+}
+
+// failingSet is an EN provision that fails and that a group of the
+// scheme's provisions covers only together: one of them must fail.
+type failingSet struct {
+	hub     string
+	members []string
+}
+
+// finish counts, decides the status overall and per level, and writes the
+// summaries.
+func finish(sv *SchemeVerdict, s catalog.Scheme, level string) {
+	name := sv.ShortTitle
+	if name == "" {
+		name = sv.Title
+	}
+	byID := map[string]Projected{}
+	for _, p := range sv.Provisions {
+		byID[p.ID] = p
+	}
+	decide := func(lvl string) (string, string, Counts) {
+		var c Counts
+		var firstFail, firstRisk *Projected
+		var notMetSet *failingSet
+		for i, p := range sv.Provisions {
+			prov, _ := s.Provision(p.ID)
+			if !prov.AtLevel(lvl) {
+				continue
+			}
+			c.Total++
+			mandatory := p.Kind == catalog.KindMandatory
+			if mandatory {
+				c.Mandatory++
+			}
+			switch p.Verdict {
+			case Pass:
+				c.Pass++
+			case Fail:
+				c.Fail++
+				if mandatory && firstFail == nil {
+					firstFail = &sv.Provisions[i]
+				}
+			case AtRisk:
+				c.AtRisk++
+				if firstRisk == nil {
+					firstRisk = &sv.Provisions[i]
+				}
+			case NotApplicable:
+				c.NA++
+			default:
+				c.Open++
+				if p.Coverage == catalog.CoverNone {
+					c.NotMapped++
+				}
+			}
+		}
+		for i, fs := range sv.failingSets {
+			all := true
+			for _, m := range fs.members {
+				prov, _ := s.Provision(m)
+				all = all && prov != nil && prov.AtLevel(lvl) && prov.Kind == catalog.KindMandatory
+			}
+			if all {
+				c.FailingSet++
+				if notMetSet == nil {
+					notMetSet = &sv.failingSets[i]
+				}
+			}
+		}
+		status := StatusIncomplete
+		open := 0
+		for _, p := range sv.Provisions {
+			prov, _ := s.Provision(p.ID)
+			if prov.AtLevel(lvl) && p.Kind == catalog.KindMandatory && p.Verdict != Pass && p.Verdict != NotApplicable {
+				open++
+			}
+		}
+		switch {
+		case firstFail != nil || notMetSet != nil:
+			status = StatusNotMet
+		case open == 0 && c.Mandatory > 0:
+			status = StatusMet
+		}
+		label := name
+		if lvl != "" {
+			if _, err := strconv.Atoi(lvl); err == nil {
+				label += " level " + lvl
+			} else {
+				label += " " + lvl
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: %s", label, strings.ReplaceAll(status, "-", " "))
+		fmt.Fprintf(&b, ", %d of %d failing", c.Fail, c.Total)
+		if c.AtRisk > 0 {
+			fmt.Fprintf(&b, ", %d at risk", c.AtRisk)
+		}
+		switch {
+		case firstFail != nil:
+			fmt.Fprintf(&b, " (%s FAIL", firstFail.ID)
+			switch {
+			case firstFail.Reason == "":
+			case sv.Scheme == Hub:
+				fmt.Fprintf(&b, ": %s", firstFail.Reason)
+			case !strings.HasPrefix(firstFail.Reason, firstFail.ID+" "):
+				fmt.Fprintf(&b, " ← %s", firstFail.Reason)
+			default:
+				fmt.Fprintf(&b, ": %s", strings.TrimPrefix(firstFail.Reason, firstFail.ID+" FAIL: "))
+			}
+			b.WriteString(")")
+		case notMetSet != nil:
+			fmt.Fprintf(&b, " (EN 303 645 %s fails and only %s together cover it)", notMetSet.hub, strings.Join(notMetSet.members, " + "))
+		case firstRisk != nil:
+			fmt.Fprintf(&b, " (%s at risk ← %s)", firstRisk.ID, firstRisk.Reason)
+		}
+		return status, b.String(), c
+	}
+	if len(s.Levels) == 0 {
+		sv.Status, sv.Summary, sv.Counts = decide("")
+		return
+	}
+	for _, l := range s.Levels {
+		st, sum, c := decide(l.ID)
+		sv.Levels = append(sv.Levels, LevelVerdict{Level: l.ID, Title: l.Title, Status: st, Summary: sum, Counts: c})
+	}
+	sv.Level = level
+	if sv.Level == "" {
+		sv.Level = lowest(s)
+	}
+	for _, lv := range sv.Levels {
+		if lv.Level == sv.Level {
+			sv.Status, sv.Summary, sv.Counts = lv.Status, lv.Summary, lv.Counts
+		}
+	}
+}
+
+func lowest(s catalog.Scheme) string {
+	best := s.Levels[0]
+	for _, l := range s.Levels {
+		if l.Rank < best.Rank {
+			best = l
+		}
+	}
+	return best.ID
+}
+
+// Line says a projected provision's verdict in one line, e.g.
+// "EU CRA I.2a: at risk (5.3-8 FAIL: ...)".
+func (sv SchemeVerdict) Line(p Projected) string {
+	name := sv.ShortTitle
+	if name == "" {
+		name = sv.Title
+	}
+	s := fmt.Sprintf("%s %s: %s", name, p.ID, strings.ToLower(strings.ReplaceAll(string(p.Verdict), "-", " ")))
+	if p.Reason != "" {
+		s += " (" + p.Reason + ")"
+	}
+	return s
+}
+
+func appendNew(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
