@@ -347,7 +347,7 @@ func describe(f inspect.Finding) string {
 	if f.Path != "" && f.Path != "." {
 		s = "/" + displayPath(f.Path) + ": " + s
 	}
-	if f.Evidence.Text != "" && len(f.Evidence.Text) <= 80 {
+	if f.Evidence.Text != "" && len(f.Evidence.Text) <= 48 {
 		s += " (" + f.Evidence.Text + ")"
 	}
 	return s

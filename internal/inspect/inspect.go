@@ -33,6 +33,7 @@ type (
 	Severity  = check.Severity
 	Report    = check.Report
 	Analyser  = check.Analyser
+	Target    = check.Target
 )
 
 // Default returns every check family, in the order their findings are

@@ -4,8 +4,10 @@
 // Debian tools. Tests that need a tool it lacks are skipped with the
 // package to install.
 //
-// It is test support: only _test files import it, and it must not import
-// storage, HTTP servers or internal/iotsec.
+// It is test support: only _test files and the mkrouter command (which
+// writes the realistic Router image for trying `iotsec scan` by hand)
+// import it, and it must not import storage, HTTP servers or
+// internal/iotsec.
 package firmwaretest
 
 import (
