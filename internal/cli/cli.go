@@ -25,10 +25,14 @@ import (
 // with grep and diff; errors that stopped a command from running have
 // their own codes.
 const (
-	ExitOK        = 0
-	ExitFailed    = 1 // the check ran and found a problem
-	ExitUsage     = 2 // bad flags or arguments, or invalid input
-	ExitNotFound  = 3
+	ExitOK       = 0
+	ExitFailed   = 1 // the check ran and found a problem
+	ExitUsage    = 2 // bad flags or arguments, or invalid input
+	ExitNotFound = 3
+	// ExitFindings is what `iotsec scan --fail-on` returns when findings
+	// reach the threshold; issue 4's contract fixes it at 3, so scan's 3
+	// means "findings", never "not found" (scan looks nothing up).
+	ExitFindings  = 3
 	ExitConflict  = 4
 	ExitForbidden = 5
 	ExitError     = 6 // anything else: database unreachable, I/O, bugs
@@ -73,10 +77,13 @@ func exitCode(err error) int {
 	var (
 		u   usageError
 		brk *iotsec.ChainBreak
+		fe  findingsError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &fe):
+		return ExitFindings
 	case errors.As(err, &brk):
 		return ExitFailed
 	case errors.As(err, &u):
@@ -123,8 +130,10 @@ vulnerabilities and manages their identities. It runs as a command line and as
 a multi-tenant server with a JSON API and a web UI, on SQLite or PostgreSQL.
 
 Exit codes: 0 ok, 1 a check found a problem, 2 usage or invalid input,
-3 not found, 4 conflict, 5 not allowed, 6 other errors.`,
+3 not found, 4 conflict, 5 not allowed, 6 other errors. For scan, 3 means
+findings reached --fail-on.`,
 		Example: `  iotsec serve --demo                 # try it: web UI on http://localhost:8080
+  iotsec scan router.bin              # evaluate a firmware image against every scheme
   iotsec admin org create "Acme" --kind manufacturer --country NL
   iotsec device import devices.csv --org Acme`,
 		SilenceErrors: true,
@@ -138,7 +147,7 @@ Exit codes: 0 ok, 1 a check found a problem, 2 usage or invalid input,
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e))
+	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScan(e))
 	// Cobra's own completion command, given examples like every other.
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
