@@ -18,33 +18,45 @@ func (s *Store) CreateJob(ctx context.Context, a iotsec.Actor, j *iotsec.Job, in
 	if err := a.Can(iotsec.PermRead); err != nil {
 		return err
 	}
-	if len(input) > MaxJobInput {
-		return iotsec.Errorf(iotsec.ErrTooLarge, "job input is larger than %d bytes", MaxJobInput)
-	}
-	if s.queue == nil {
-		return fmt.Errorf("create job: store has no queue")
-	}
-	actor, err := json.Marshal(a)
+	actor, err := s.newJob(a, j, &input)
 	if err != nil {
 		return err
 	}
-	j.ID, j.OrgID, j.State, j.Actor, j.CreatedBy, j.CreatedAt = s.ids.New(iotsec.PrefixJob), a.OrgID, iotsec.JobQueued, a, a.Name(), s.now()
-	if input == nil {
-		input = []byte{}
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.insertJob(ctx, tx, a, j, actor, input) })
+}
+
+// insertJob records and enqueues j inside tx.
+func (s *Store) insertJob(ctx context.Context, tx *sql.Tx, a iotsec.Actor, j *iotsec.Job, actor, input []byte) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO jobs (id, org_id, kind, state, total, message, actor, created_by, created_at, input)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		j.ID, j.OrgID, j.Kind, j.State, j.Total, j.Message, string(actor), j.CreatedBy, s.t(j.CreatedAt), input)
+	if err != nil {
+		return fmt.Errorf("insert job: %w", err)
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO jobs (id, org_id, kind, state, total, message, actor, created_by, created_at, input)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			j.ID, j.OrgID, j.Kind, j.State, j.Total, j.Message, string(actor), j.CreatedBy, s.t(j.CreatedAt), input)
-		if err != nil {
-			return fmt.Errorf("insert job: %w", err)
-		}
-		// Same transaction: the job is queued if and only if it is recorded.
-		if _, err := s.queue.InsertTx(ctx, tx, queue.Args{JobID: j.ID}, nil); err != nil {
-			return fmt.Errorf("enqueue job: %w", err)
-		}
-		return s.audit(ctx, tx, a.OrgID, a.Name(), "job.create", j.ID, map[string]any{"kind": j.Kind, "input_bytes": len(input)})
-	})
+	// Same transaction: the job is queued if and only if it is recorded.
+	if _, err := s.queue.InsertTx(ctx, tx, queue.Args{JobID: j.ID}, nil); err != nil {
+		return fmt.Errorf("enqueue job: %w", err)
+	}
+	return s.audit(ctx, tx, a.OrgID, a.Name(), "job.create", j.ID, map[string]any{"kind": j.Kind, "input_bytes": len(input)})
+}
+
+// newJob fills in a job's record fields and returns the actor as JSON.
+func (s *Store) newJob(a iotsec.Actor, j *iotsec.Job, input *[]byte) ([]byte, error) {
+	if len(*input) > MaxJobInput {
+		return nil, iotsec.Errorf(iotsec.ErrTooLarge, "job input is larger than %d bytes", MaxJobInput)
+	}
+	if s.queue == nil {
+		return nil, fmt.Errorf("create job: store has no queue")
+	}
+	actor, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	j.ID, j.OrgID, j.State, j.Actor, j.CreatedBy, j.CreatedAt = s.ids.New(iotsec.PrefixJob), a.OrgID, iotsec.JobQueued, a, a.Name(), s.now()
+	if *input == nil {
+		*input = []byte{}
+	}
+	return actor, nil
 }
 
 const jobColumns = "id, org_id, kind, state, done, total, message, result, error, attempts, actor, created_by, created_at, started_at, finished_at"

@@ -37,9 +37,11 @@ func TestDialectsHaveSameMigrations(t *testing.T) {
 	if diff := cmp.Diff(names(lite), names(pg)); diff != "" {
 		t.Errorf("sqlite and postgres migrations differ (-sqlite +postgres):\n%s", diff)
 	}
+	// Numbers only have to rise: branches reserve numbers ahead of their
+	// merge, so a gap may stand until the branch holding it lands.
 	for i, m := range lite {
-		if m.Version != i+1 {
-			t.Errorf("migration %d has number %d; numbers must run 1, 2, 3 ... without gaps", i+1, m.Version)
+		if i == 0 && m.Version != 1 || i > 0 && m.Version <= lite[i-1].Version {
+			t.Errorf("migration %d has number %d; numbers must start at 1 and rise", i+1, m.Version)
 		}
 	}
 }

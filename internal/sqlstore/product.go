@@ -119,8 +119,17 @@ func (s *Store) DeleteProduct(ctx context.Context, a iotsec.Actor, id string) er
 		if n > 0 {
 			return iotsec.Conflict("%d devices of this product exist; delete or move them first", n)
 		}
+		digests, err := s.productDigests(ctx, tx, a.OrgID, id)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM firmware WHERE org_id = ? AND product_id = ?"), a.OrgID, id); err != nil {
 			return fmt.Errorf("delete firmware: %w", err)
+		}
+		for _, d := range digests {
+			if err := s.dropImageIfUnused(ctx, tx, a.OrgID, d); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM products WHERE id = ? AND org_id = ?"), id, a.OrgID); err != nil {
 			return fmt.Errorf("delete product: %w", s.classify(err))
@@ -254,6 +263,29 @@ func (s *Store) DeleteFirmware(ctx context.Context, a iotsec.Actor, id string) e
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM firmware WHERE id = ? AND org_id = ?"), id, a.OrgID); err != nil {
 			return fmt.Errorf("delete firmware: %w", s.classify(err))
 		}
+		if f.ImageDigest != "" {
+			if err := s.dropImageIfUnused(ctx, tx, a.OrgID, f.ImageDigest); err != nil {
+				return err
+			}
+		}
 		return s.audit(ctx, tx, a.OrgID, a.Name(), "firmware.delete", id, map[string]any{"product_id": f.ProductID, "version": f.Version})
 	})
+}
+
+// productDigests lists the image digests of a product's firmware versions.
+func (s *Store) productDigests(ctx context.Context, tx *sql.Tx, org, product string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, s.q("SELECT DISTINCT image_digest FROM firmware WHERE org_id = ? AND product_id = ? AND image_digest <> ''"), org, product)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
