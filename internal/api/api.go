@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -28,12 +29,18 @@ type Handler struct {
 	Store     iotsec.Store
 	MaxBody   int64 // JSON bodies; imports have their own limit
 	MaxImport int64
+	MaxImage  int64  // firmware image uploads
+	TempDir   string // where uploads are spooled; "" means the system's
 	Now       func() time.Time
+	// Assess decides and projects verdicts; the composition root builds
+	// it once from the catalog.
+	Assess *assess.Engine
+	Tool   string // "iotsec VERSION", named in reports
 }
 
 // New returns a handler with the default limits.
 func New(s iotsec.Store) *Handler {
-	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, Now: time.Now}
+	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, MaxImage: 512 << 20, Now: time.Now, Tool: "iotsec"}
 }
 
 // Routes lists every endpoint; the server mounts exactly these, and the
@@ -52,6 +59,18 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/api/v1/firmware/{id}", h.getFirmware},
 		{"PATCH", "/api/v1/firmware/{id}", h.updateFirmware},
 		{"DELETE", "/api/v1/firmware/{id}", h.deleteFirmware},
+		{"POST", "/api/v1/firmware/{id}/image", h.uploadImage},
+		{"GET", "/api/v1/firmware/{id}/scan", h.getScan},
+		{"GET", "/api/v1/firmware/{id}/findings", h.listFindings},
+		{"GET", "/api/v1/firmware/{id}/components", h.listComponents},
+		{"GET", "/api/v1/firmware/{id}/verdicts", h.getVerdicts},
+		{"GET", "/api/v1/firmware/{id}/evidence", h.listEvidence},
+		{"POST", "/api/v1/firmware/{id}/evidence", h.addEvidence},
+		{"GET", "/api/v1/firmware/{id}/ics", h.getICS},
+		{"PUT", "/api/v1/firmware/{id}/ics", h.putICS},
+		{"PUT", "/api/v1/firmware/{id}/ixit", h.putIXIT},
+		{"GET", "/api/v1/firmware/{id}/report", h.getReport},
+		{"GET", "/api/v1/scans", h.listScans},
 		{"GET", "/api/v1/devices", h.listDevices},
 		{"POST", "/api/v1/devices", h.createDevice},
 		{"POST", "/api/v1/devices/import", h.importDevices},

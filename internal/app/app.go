@@ -19,11 +19,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/iotsec/iotsec/internal/api"
+	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
+	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/postgres"
 	"github.com/iotsec/iotsec/internal/queue"
+	"github.com/iotsec/iotsec/internal/scan"
 	"github.com/iotsec/iotsec/internal/server"
 	"github.com/iotsec/iotsec/internal/sqlite"
 	"github.com/iotsec/iotsec/internal/sqlstore"
@@ -49,6 +52,10 @@ type App struct {
 	Metrics *prometheus.Registry
 	// Import is the device-import job handler; tests set its AfterBatch.
 	Import *inventory.Handler
+	// Scan is the firmware-scan job handler.
+	Scan *scan.Handler
+	// Assess decides and projects verdicts, built once from the catalog.
+	Assess *assess.Engine
 }
 
 // Options are the injectable parts of an App.
@@ -79,24 +86,36 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Auth = auth.New(store)
 	a.Auth.Now, a.Auth.Rand, a.Auth.SessionTTL = opts.Now, opts.Rand, cfg.SessionTTL
 
+	cat, err := catalog.Load()
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if a.Assess, err = assess.New(cat); err != nil {
+		store.Close()
+		return nil, err
+	}
 	apiH := api.New(store)
 	apiH.MaxBody, apiH.Now = cfg.MaxBody, opts.Now
+	apiH.MaxImage, apiH.Assess, apiH.Tool = cfg.MaxImage, a.Assess, "iotsec "+Version()
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	uiH.Now, uiH.SecureCookies, uiH.TrustProxy = opts.Now, cfg.SecureCookies, cfg.TrustProxy
+	uiH.MaxImage, uiH.Assess = cfg.MaxImage, a.Assess
 	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping})
 
 	a.Import = &inventory.Handler{Store: store}
+	a.Scan = &scan.Handler{Store: store, Engine: a.Assess}
 	if cfg.Workers > 0 {
 		sweep := func(ctx context.Context) error {
 			n, err := store.Sweep(ctx, opts.Now())
 			log.Debug("swept expired sessions, links and sign-in attempts", "rows", n)
 			return err
 		}
-		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import},
+		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan},
 			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep})
 		if err != nil {
 			store.Close()
@@ -122,7 +141,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener, ready func(add
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // uploads of big imports
+		ReadTimeout:       30 * time.Minute, // firmware images up to max-image (512 MiB) on slow links; ReadHeaderTimeout stops slow clients
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),

@@ -31,7 +31,8 @@ type Config struct {
 	SecureCookies string        `json:"secure_cookies"` // auto, always or never
 	TrustProxy    bool          `json:"trust_proxy"`    // take the client address from X-Forwarded-For
 	SessionTTL    time.Duration `json:"session_ttl"`
-	MaxBody       int64         `json:"max_body"` // JSON request bodies, bytes
+	MaxBody       int64         `json:"max_body"`  // JSON request bodies, bytes
+	MaxImage      int64         `json:"max_image"` // firmware image uploads, bytes
 	LogLevel      string        `json:"log_level"`
 	LogFormat     string        `json:"log_format"` // text or json
 }
@@ -45,6 +46,7 @@ func Default() Config {
 		SecureCookies: "auto",
 		SessionTTL:    12 * time.Hour,
 		MaxBody:       1 << 20,
+		MaxImage:      512 << 20,
 		LogLevel:      "info",
 		LogFormat:     "text",
 	}
@@ -86,6 +88,9 @@ func settings() []setting {
 		{"max-body", "IOTSEC_MAX_BODY", "largest JSON request body, in bytes",
 			func(c *Config) string { return strconv.FormatInt(c.MaxBody, 10) },
 			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxBody = n; return err }},
+		{"max-image", "IOTSEC_MAX_IMAGE", "largest firmware image upload, in bytes",
+			func(c *Config) string { return strconv.FormatInt(c.MaxImage, 10) },
+			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxImage = n; return err }},
 	}
 }
 
@@ -187,6 +192,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBody < 1024 {
 		errs = append(errs, fmt.Errorf("max-body %d: want at least 1024", c.MaxBody))
+	}
+	if c.MaxImage < 1<<20 || c.MaxImage > 4<<30 {
+		errs = append(errs, fmt.Errorf("max-image %d: want 1 MiB to 4 GiB", c.MaxImage))
 	}
 	return errors.Join(errs...)
 }

@@ -23,13 +23,22 @@ func TestTenancyEveryRoute(t *testing.T) {
 
 	// What each path parameter of each route is set to: one of B's things.
 	ids := map[string]string{
-		"/api/v1/products/{id}":          b.product.ID,
-		"/api/v1/products/{id}/firmware": b.product.ID,
-		"/api/v1/firmware/{id}":          b.firmware.ID,
-		"/api/v1/devices/{id}":           b.device.ID,
-		"/api/v1/jobs/{id}":              b.job.ID,
-		"/api/v1/tokens/{id}":            b.tokenID,
-		"/api/v1/members/{user_id}":      b.owner.ID,
+		"/api/v1/products/{id}":            b.product.ID,
+		"/api/v1/products/{id}/firmware":   b.product.ID,
+		"/api/v1/firmware/{id}":            b.firmware.ID,
+		"/api/v1/firmware/{id}/image":      b.firmware.ID,
+		"/api/v1/firmware/{id}/scan":       b.firmware.ID,
+		"/api/v1/firmware/{id}/findings":   b.firmware.ID,
+		"/api/v1/firmware/{id}/components": b.firmware.ID,
+		"/api/v1/firmware/{id}/verdicts":   b.firmware.ID,
+		"/api/v1/firmware/{id}/evidence":   b.firmware.ID,
+		"/api/v1/firmware/{id}/ics":        b.firmware.ID,
+		"/api/v1/firmware/{id}/ixit":       b.firmware.ID,
+		"/api/v1/firmware/{id}/report":     b.firmware.ID,
+		"/api/v1/devices/{id}":             b.device.ID,
+		"/api/v1/jobs/{id}":                b.job.ID,
+		"/api/v1/tokens/{id}":              b.tokenID,
+		"/api/v1/members/{user_id}":        b.owner.ID,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -43,6 +52,10 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/members":                `{"email":"nobody@b.example","role":"viewer"}`,
 		"PATCH /api/v1/members/{user_id}":     `{"role":"viewer"}`,
 		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.product.ID + "\n",
+		"POST /api/v1/firmware/{id}/evidence": `{"provision":"5.1-1","verdict":"PASS","rationale":"x"}`,
+		"PUT /api/v1/firmware/{id}/ics":       `{"entries":[{"provision":"5.1-1","support":"N/A"}]}`,
+		"PUT /api/v1/firmware/{id}/ixit":      `[{"category":"1-AuthMech","text":"x"}]`,
+		"POST /api/v1/firmware/{id}/image":    "not really firmware",
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
@@ -60,6 +73,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/members":         200,
 		"POST /api/v1/members":        400,
 		"GET /api/v1/audit":           200,
+		"GET /api/v1/scans":           200,
 	}
 	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email}
 

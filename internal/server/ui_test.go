@@ -229,6 +229,8 @@ func TestUIPages(t *testing.T) {
 			params["id"] = g.product.ID
 		case strings.HasPrefix(route, "/devices/{id}"):
 			params["id"] = g.device.ID
+		case strings.HasPrefix(route, "/firmware/{id}"):
+			params["id"] = g.firmware.ID
 		case strings.HasPrefix(route, "/jobs/{id}"):
 			params["id"] = g.job.ID
 		}

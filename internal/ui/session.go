@@ -43,6 +43,13 @@ func (h *Handler) upload(fn handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error { return h.privateLimit(fn, h.MaxUpload)(w, r) }
 }
 
+// uploadImageRoute takes firmware images, up to MaxImage.
+func (h *Handler) uploadImageRoute() handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return h.privateLimit(h.uploadImage, h.MaxImage+1<<20)(w, r)
+	}
+}
+
 func (h *Handler) privateLimit(fn handler, limit int64) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		r, err := h.load(r)

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
@@ -51,6 +52,10 @@ type Handler struct {
 	TrustProxy    bool  // client address from X-Forwarded-For
 	MaxForm       int64 // bytes of an ordinary form
 	MaxUpload     int64 // bytes of an uploaded file
+	MaxImage      int64 // bytes of an uploaded firmware image
+	// Assess decides and projects verdicts; the composition root builds
+	// it once from the catalog.
+	Assess *assess.Engine
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
@@ -61,7 +66,7 @@ type Handler struct {
 func New(store iotsec.Store, a *auth.Service, log *slog.Logger, version string) (*Handler, error) {
 	h := &Handler{
 		Store: store, Auth: a, Log: log, Now: time.Now, Version: version,
-		SecureCookies: "auto", MaxForm: 1 << 20, MaxUpload: 64 << 20,
+		SecureCookies: "auto", MaxForm: 1 << 20, MaxUpload: 64 << 20, MaxImage: 512 << 20,
 		pages: map[string]*template.Template{}, hashes: map[string]string{},
 		cop: http.NewCrossOriginProtection(),
 	}
@@ -134,7 +139,18 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/account", auth(h.account)},
 		{"POST", "/account/password", auth(h.setPassword)},
 		{"GET", "/catalog", auth(h.soon("catalog"))},
-		{"GET", "/evaluation", auth(h.soon("evaluation"))},
+		{"GET", "/evaluation", auth(h.evaluation)},
+		{"GET", "/firmware/{id}", auth(h.firmware)},
+		{"POST", "/firmware/{id}/image", h.uploadImageRoute()},
+		{"GET", "/firmware/{id}/findings", auth(h.firmwareFindings)},
+		{"GET", "/firmware/{id}/components", auth(h.firmwareComponents)},
+		{"GET", "/firmware/{id}/verdicts", auth(h.firmwareVerdicts)},
+		{"POST", "/firmware/{id}/evidence", auth(h.recordEvidence)},
+		{"POST", "/firmware/{id}/ics", h.upload(h.uploadICS)},
+		{"POST", "/firmware/{id}/ixit", auth(h.addIXIT)},
+		{"GET", "/firmware/{id}/ics.csv", auth(h.icsCSV)},
+		{"GET", "/firmware/{id}/report", auth(h.firmwareReport("html"))},
+		{"GET", "/firmware/{id}/report.sarif", auth(h.firmwareReport("sarif"))},
 		{"GET", "/supply-chain", auth(h.soon("supply-chain"))},
 		{"GET", "/identity", auth(h.soon("identity"))},
 		{"GET", "/registry", auth(h.soon("registry"))},
@@ -198,20 +214,23 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 // notices are the fixed messages a redirect may ask for with ?done=; only
 // these, so a link cannot put words in iotsec's mouth.
 var notices = map[string]string{
-	"product-created":  "Product created.",
-	"product-saved":    "Product saved.",
-	"product-deleted":  "Product deleted.",
-	"firmware-added":   "Firmware version added.",
-	"firmware-deleted": "Firmware version deleted.",
-	"device-created":   "Device added.",
-	"device-saved":     "Device saved.",
-	"device-deleted":   "Device deleted.",
-	"token-revoked":    "Token revoked.",
-	"member-added":     "Member added.",
-	"member-saved":     "Role changed.",
-	"member-removed":   "Member removed.",
-	"password-set":     "Password saved.",
-	"org-switched":     "Switched organisation.",
+	"product-created":   "Product created.",
+	"product-saved":     "Product saved.",
+	"product-deleted":   "Product deleted.",
+	"firmware-added":    "Firmware version added.",
+	"firmware-deleted":  "Firmware version deleted.",
+	"device-created":    "Device added.",
+	"device-saved":      "Device saved.",
+	"device-deleted":    "Device deleted.",
+	"token-revoked":     "Token revoked.",
+	"member-added":      "Member added.",
+	"member-saved":      "Role changed.",
+	"member-removed":    "Member removed.",
+	"password-set":      "Password saved.",
+	"evidence-recorded": "Evidence recorded.",
+	"ics-saved":         "Conformance statement saved.",
+	"ixit-saved":        "IXIT item added.",
+	"org-switched":      "Switched organisation.",
 }
 
 // Error renders an error page, or sends the browser to sign in.
@@ -265,6 +284,20 @@ func (h *Handler) funcs() template.FuncMap {
 			}[s]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)
 		},
+		"verdict": func(v assess.Verdict) template.HTML {
+			class := map[assess.Verdict]string{assess.Fail: "bad", assess.AtRisk: "warn", assess.Pass: "ok", assess.NotApplicable: "info"}[v]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(v)) + `</span>`)
+		},
+		"status": func(s string) template.HTML {
+			class := map[string]string{assess.StatusNotMet: "bad", assess.StatusMet: "ok"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(strings.ReplaceAll(s, "-", " ")) + `</span>`)
+		},
+		"severity": func(s any) template.HTML {
+			v := fmt.Sprint(s)
+			class := map[string]string{"critical": "bad", "high": "bad", "medium": "warn", "low": "info"}[v]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(v) + `</span>`)
+		},
+		"mib": func(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) },
 		"jobstate": func(s iotsec.JobState) template.HTML {
 			class := map[iotsec.JobState]string{iotsec.JobQueued: "info", iotsec.JobRunning: "warn", iotsec.JobSucceeded: "ok", iotsec.JobFailed: "bad"}[s]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)

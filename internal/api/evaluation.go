@@ -1,0 +1,251 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/iotsec/iotsec/internal/assess"
+	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/report"
+	"github.com/iotsec/iotsec/internal/scan"
+)
+
+func (h *Handler) uploadImage(w http.ResponseWriter, r *http.Request) error {
+	a := actor(r)
+	if err := a.Can(iotsec.PermWriteProducts); err != nil {
+		return err
+	}
+	if _, err := h.Store.GetFirmware(r.Context(), a, r.PathValue("id")); err != nil {
+		return err
+	}
+	if err := contentType(r, "application/octet-stream"); err != nil {
+		return err
+	}
+	f, img, err := scan.Spool(http.MaxBytesReader(w, r.Body, h.MaxImage), h.TempDir, r.URL.Query().Get("name"), h.MaxImage)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	job, err := scan.Queue(r.Context(), h.Store, a, r.PathValue("id"), f, img)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
+	return write(w, http.StatusAccepted, job)
+}
+
+func (h *Handler) getScan(w http.ResponseWriter, r *http.Request) error {
+	sc, err := h.Store.GetScan(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, sc)
+}
+
+func (h *Handler) listScans(w http.ResponseWriter, r *http.Request) error {
+	scs, err := h.Store.ListScans(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, list(scs))
+}
+
+func (h *Handler) listFindings(w http.ResponseWriter, r *http.Request) error {
+	fs, err := h.Store.ListFindings(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, list(fs))
+}
+
+func (h *Handler) listComponents(w http.ResponseWriter, r *http.Request) error {
+	cs, err := h.Store.ListComponents(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, list(cs))
+}
+
+// schemeRefs reads ?scheme=slug[:level] (repeatable, or comma-separated).
+func (h *Handler) schemeRefs(r *http.Request) ([]catalog.SchemeRef, error) {
+	var refs []catalog.SchemeRef
+	for _, v := range r.URL.Query()["scheme"] {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part == "" {
+				continue
+			}
+			ref := catalog.ParseRef(part)
+			s, err := h.Assess.Catalog().Scheme(ref.Slug)
+			if err != nil {
+				return nil, iotsec.Invalid("scheme", "no scheme %q", ref.Slug)
+			}
+			if ref.Level != "" {
+				if _, ok := s.Level(ref.Level); !ok {
+					return nil, iotsec.Invalid("scheme", "%s has no level %q", ref.Slug, ref.Level)
+				}
+			}
+			refs = append(refs, ref)
+		}
+	}
+	return refs, nil
+}
+
+// Verdicts is the answer of GET /firmware/{id}/verdicts.
+type Verdicts struct {
+	FirmwareID string                          `json:"firmware_id"`
+	Scanned    bool                            `json:"scanned"`
+	Verdicts   map[string]assess.SchemeVerdict `json:"verdicts"`
+	Provisions []assess.Result                 `json:"provisions"`
+	Counts     map[assess.Verdict]int          `json:"counts"`
+	IXIT       []assess.IXITEntry              `json:"ixit"`
+}
+
+func (h *Handler) load(r *http.Request) (*scan.Stored, error) {
+	refs, err := h.schemeRefs(r)
+	if err != nil {
+		return nil, err
+	}
+	return scan.Load(r.Context(), h.Store, actor(r), r.PathValue("id"), h.Assess, refs)
+}
+
+func (h *Handler) getVerdicts(w http.ResponseWriter, r *http.Request) error {
+	st, err := h.load(r)
+	if err != nil {
+		return err
+	}
+	a := st.Result.Assessment
+	ixit := st.IXIT
+	if ixit == nil {
+		ixit = []assess.IXITEntry{}
+	}
+	return write(w, http.StatusOK, Verdicts{FirmwareID: r.PathValue("id"), Scanned: st.Scanned, Verdicts: st.Result.Verdicts,
+		Provisions: a.Provisions, Counts: a.Counts, IXIT: ixit})
+}
+
+func (h *Handler) listEvidence(w http.ResponseWriter, r *http.Request) error {
+	evs, err := h.Store.ListEvidence(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, list(evs))
+}
+
+func (h *Handler) addEvidence(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.Store.GetFirmware(r.Context(), actor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	var in scan.EvidenceInput
+	if err := decode(w, r, h.MaxBody, &in); err != nil {
+		return err
+	}
+	ev, err := scan.RecordEvidence(r.Context(), h.Store, h.Assess, actor(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusCreated, ev)
+}
+
+func (h *Handler) getICS(w http.ResponseWriter, r *http.Request) error {
+	ics, err := scan.StoredICS(r.Context(), h.Store, h.Assess, actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		var b bytes.Buffer
+		if err := assess.WriteICSCSV(&b, ics); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="ics.csv"`)
+		_, err := w.Write(b.Bytes())
+		return err
+	}
+	return write(w, http.StatusOK, ics)
+}
+
+func (h *Handler) putICS(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.Store.GetFirmware(r.Context(), actor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	if err := contentType(r, "text/csv", "application/json"); err != nil {
+		return err
+	}
+	ics, err := scan.SaveICS(r.Context(), h.Store, h.Assess, actor(r), r.PathValue("id"), http.MaxBytesReader(w, r.Body, assess.MaxICSBytes))
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, ics)
+}
+
+func (h *Handler) putIXIT(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.Store.GetFirmware(r.Context(), actor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	var items []assess.IXITEntry
+	if err := decode(w, r, h.MaxBody, &items); err != nil {
+		return err
+	}
+	if items == nil {
+		items = []assess.IXITEntry{}
+	}
+	if err := h.Assess.CheckIXIT(items); err != nil {
+		return iotsec.Invalid("ixit", "%v", err)
+	}
+	b, _ := json.Marshal(items)
+	if err := h.Store.SetAssessmentInputs(r.Context(), actor(r), r.PathValue("id"), iotsec.AssessmentInputs{IXIT: b}); err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, items)
+}
+
+// Report renders a firmware version's evaluation as JSON, SARIF or HTML;
+// shared with the UI. It returns the content type.
+func Report(r *http.Request, w io.Writer, s iotsec.Store, st *scan.Stored, a iotsec.Actor, firmwareID, format, tool string) (string, error) {
+	fw, err := s.GetFirmware(r.Context(), a, firmwareID)
+	if err != nil {
+		return "", err
+	}
+	p, err := s.GetProduct(r.Context(), a, fw.ProductID)
+	if err != nil {
+		return "", err
+	}
+	m := report.Meta{Tool: tool, Product: p.Name + " " + p.Model, Version: fw.Version, Generated: st.Scan.ScannedAt}
+	ct := map[string]string{"json": "application/json", "sarif": "application/sarif+json", "html": "text/html; charset=utf-8"}[format]
+	if ct == "" {
+		return "", iotsec.Invalid("format", "must be json, sarif or html")
+	}
+	return ct, report.Write(w, format, st.Result, m)
+}
+
+func (h *Handler) getReport(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	st, err := h.load(r)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	ct, err := Report(r, &b, h.Store, st, actor(r), r.PathValue("id"), format, h.Tool)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "html" {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+report.StyleHash()+"; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	}
+	if format == "sarif" {
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.sarif"`, r.PathValue("id")))
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
