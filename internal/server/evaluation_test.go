@@ -1,0 +1,134 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+// upload posts a file through a multipart form with the browser's CSRF
+// token.
+func (b *browser) upload(path, field, name string, content []byte) (*http.Response, string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", b.csrf)
+	fw, _ := mw.CreateFormFile(field, name)
+	fw.Write(content)
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.f.srv.URL+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return b.do(req)
+}
+
+// TestUIEvaluation walks the evaluation pages: upload an image through
+// the form, run its scan job, read findings, components and verdicts,
+// record evidence as an assessor, upload an ICS, add IXIT, and fetch the
+// printable report and SARIF.
+func TestUIEvaluation(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	fw := "/firmware/" + f.a.firmware.ID
+
+	resp, body := b.get(fw)
+	wantStatus(t, "firmware page", resp, body, 200)
+	if !strings.Contains(body, `action="`+fw+`/image"`) {
+		t.Errorf("firmware page has no upload form for an owner")
+	}
+	resp, body = b.upload(fw+"/image", "image", "", nil)
+	wantStatus(t, "upload nothing", resp, body, 400)
+	resp, body = b.upload(fw+"/image", "image", "router.bin", firmwaretest.Router())
+	wantStatus(t, "upload", resp, body, 303)
+	jobURL := resp.Header.Get("Location")
+	if !strings.HasPrefix(jobURL, "/jobs/job_") {
+		t.Fatalf("upload redirects to %q, want its job", jobURL)
+	}
+	// Run the queued scan here: the fixture has no workers.
+	job, input, err := f.app.Store.JobInput(context.Background(), strings.TrimPrefix(jobURL, "/jobs/"))
+	must(t, err)
+	if _, err := f.app.Scan.Run(context.Background(), job, input); err != nil {
+		t.Fatalf("scan job: %v", err)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{fw, "router.bin"},
+		{fw, "SG CLS level 1: not met"},
+		{fw + "/findings", "credentials.default-password"},
+		{fw + "/components", "cpe:2.3:a:thekelleys:dnsmasq:2.73"},
+		{fw + "/verdicts", "Record evidence"},
+		{"/evaluation", "router.bin"},
+	} {
+		resp, body := b.get(tt.path)
+		wantStatus(t, "GET "+tt.path, resp, body, 200)
+		if !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s lacks %q", tt.path, tt.want)
+		}
+	}
+	resp, body = b.post(fw+"/evidence", url.Values{"provision": {"5.2-1"}, "verdict": {"PASS"}, "rationale": {""}})
+	wantStatus(t, "evidence without a rationale", resp, body, 400)
+	if !strings.Contains(body, "rationale") {
+		t.Errorf("form error does not name the rationale")
+	}
+	resp, body = b.post(fw+"/evidence", url.Values{"provision": {"5.2-1"}, "test_case": {"5.2-1-1"}, "verdict": {"PASS"}, "rationale": {"policy published at /security.txt"}})
+	wantStatus(t, "record evidence", resp, body, 303)
+	_, body = b.get(fw + "/verdicts")
+	if !strings.Contains(body, "policy published at /security.txt") {
+		t.Errorf("verdicts page does not list the recorded evidence")
+	}
+	resp, body = b.upload(fw+"/ics", "ics", "ics.csv", []byte("provision,support,detail\n5.3-13,N/A,no support period\n"))
+	wantStatus(t, "upload ICS", resp, body, 303)
+	resp, body = b.get(fw + "/ics.csv")
+	wantStatus(t, "ICS CSV", resp, body, 200)
+	if !strings.Contains(body, "5.3-13,") || !strings.Contains(body, ",N/A,no support period") {
+		t.Errorf("ICS CSV lacks the uploaded entry:\n%s", shorten(body))
+	}
+	resp, body = b.upload(fw+"/ics", "ics", "ics.csv", []byte("provision,support\n5.3-13,perhaps\n"))
+	wantStatus(t, "upload a bad ICS", resp, body, 400)
+	if !strings.Contains(body, "line 2") {
+		t.Errorf("ICS error does not name the line")
+	}
+	b.get(fw + "/verdicts")
+	resp, body = b.post(fw+"/ixit", url.Values{"category": {"1-AuthMech"}, "text": {"password per device"}})
+	wantStatus(t, "add IXIT", resp, body, 303)
+	resp, body = b.get(fw + "/report")
+	wantStatus(t, "report", resp, body, 200)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "style-src 'sha256-") || strings.Contains(csp, "unsafe") {
+		t.Errorf("report CSP = %q", csp)
+	}
+	if !strings.Contains(body, "<svg") || !strings.Contains(body, "CAM-A") {
+		t.Errorf("report lacks its charts or product")
+	}
+	resp, body = b.get(fw + "/report.sarif")
+	wantStatus(t, "SARIF", resp, body, 200)
+	if resp.Header.Get("Content-Type") != "application/sarif+json" || !strings.Contains(body, `"version": "2.1.0"`) {
+		t.Errorf("SARIF download: %s", resp.Header.Get("Content-Type"))
+	}
+
+	// A viewer reads but may not record evidence or upload.
+	viewer := iotsec.User{Email: "val@a.example"}
+	must(t, f.app.Store.CreateUser(context.Background(), "t", &viewer))
+	must(t, f.app.Store.AddMember(context.Background(), iotsec.System(f.a.o.ID, "t"), viewer.ID, iotsec.RoleViewer))
+	f.setPassword(viewer, "viewer passphrase here")
+	v := f.browser()
+	v.login("val@a.example", "viewer passphrase here")
+	resp, body = v.get(fw + "/verdicts")
+	wantStatus(t, "viewer verdicts", resp, body, 200)
+	if strings.Contains(body, "Record evidence") {
+		t.Error("viewer is offered the evidence form")
+	}
+	resp, body = v.post(fw+"/evidence", url.Values{"provision": {"5.2-1"}, "verdict": {"PASS"}, "rationale": {"x"}})
+	wantStatus(t, "viewer records evidence", resp, body, 403)
+	resp, body = v.upload(fw+"/image", "image", "x.bin", []byte("x"))
+	wantStatus(t, "viewer uploads", resp, body, 403)
+	// Another organisation's firmware is not found.
+	resp, body = b.get("/firmware/" + f.b.firmware.ID + "/findings")
+	wantStatus(t, "B's findings", resp, body, 404)
+}
