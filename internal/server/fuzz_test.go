@@ -15,7 +15,7 @@ func FuzzAPIBodies(f *testing.F) {
 	fx := newFixture(f)
 	var routes []api.Route
 	for _, r := range api.New(nil).Routes() {
-		if r.Method == "POST" || r.Method == "PATCH" {
+		if r.Method == "POST" || r.Method == "PATCH" || r.Method == "PUT" {
 			routes = append(routes, r)
 		}
 	}
@@ -27,6 +27,17 @@ func FuzzAPIBodies(f *testing.F) {
 		}
 	}
 	f.Add(uint8(0), []byte("uid,product\nA,CAM-A\n"), "text/csv")
+	for _, s := range []struct{ body, ct string }{
+		{`{"provision":"5.1-1","verdict":"PASS","rationale":"r"}`, "application/json"},
+		{"provision,support\n5.1-1,N/A\n", "text/csv"},
+		{`{"entries":[{"provision":"5.1-1","support":"Y"}]}`, "application/json"},
+		{`[{"category":"1-AuthMech","text":"t"}]`, "application/json"},
+		{"\x27\x05\x19\x56 firmware", "application/octet-stream"},
+	} {
+		for i := range routes {
+			f.Add(uint8(i), []byte(s.body), s.ct)
+		}
+	}
 	f.Fuzz(func(t *testing.T, route uint8, body []byte, ct string) {
 		if strings.ContainsFunc(ct, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
 			t.Skip("not a header value a client can send")
