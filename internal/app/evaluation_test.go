@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -197,13 +199,28 @@ func TestScanEndToEnd(t *testing.T) {
 	}
 }
 
-// BenchmarkAPIScan is the server path end to end: upload the router image
-// (77 KB) and a 16 MiB generated xz squashfs image to a firmware version
-// through the API and poll the scan job until it has succeeded.
+// BenchmarkAPIScan is the server path end to end: upload an image to a
+// firmware version through the API and poll the scan job until it has
+// succeeded. Images: the router image (77 KB) and, with mksquashfs, a
+// 64 MiB generated tree packed as xz squashfs.
 func BenchmarkAPIScan(b *testing.B) {
 	images := map[string][]byte{"router-77KB": firmwaretest.Router()}
+	if _, err := exec.LookPath("mksquashfs"); err == nil {
+		// A 64 MiB tree packed as xz squashfs: about 33 MiB.
+		sq, err := os.ReadFile(firmwaretest.Squashfs(b, b.TempDir(), firmwaretest.Tree(1, 64<<20), "xz"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		images["squashfs-xz-64MiB-tree"] = sq
+	} else {
+		b.Log("mksquashfs not installed (Debian package squashfs-tools): only the router image")
+	}
 	for _, db := range []string{"sqlite", "postgres"} {
-		for name, img := range images {
+		for _, name := range []string{"router-77KB", "squashfs-xz-64MiB-tree"} {
+			img, ok := images[name]
+			if !ok {
+				continue
+			}
 			b.Run(db+"/"+name, func(b *testing.B) {
 				cfg := config.Default()
 				cfg.Workers = 1
