@@ -23,6 +23,7 @@ import (
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
+	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/postgres"
 	"github.com/iotsec/iotsec/internal/queue"
@@ -108,7 +109,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping})
 
 	a.Import = &inventory.Handler{Store: store}
-	a.Scan = &scan.Handler{Store: store, Engine: a.Assess}
+	// A server runs several scans at once next to everything else, so one
+	// scan may unpack at most 2 GiB (the command line allows 4 GiB).
+	a.Scan = &scan.Handler{Store: store, Engine: a.Assess, Limits: firmware.Limits{MaxBytes: 2 << 30}}
 	if cfg.Workers > 0 {
 		sweep := func(ctx context.Context) error {
 			n, err := store.Sweep(ctx, opts.Now())

@@ -46,16 +46,6 @@ var soonPages = map[string]map[string]any{
 		},
 		"Who": "Regulators, policy makers and makers deciding what a product must meet where.",
 	},
-	"evaluation": {
-		"Title":   "Evaluation",
-		"Summary": "Evaluate a device once and see verdicts against every scheme and level.",
-		"Will": []string{
-			"Unpack firmware images and check them: default credentials, private keys, binary hardening, exposed services, update mechanisms, components.",
-			"Record the evidence a lab or maker gathers by hand, test case by test case.",
-			"Project every finding through the crosswalk to verdicts per scheme and level.",
-		},
-		"Who": "Makers, test labs and CISOs.",
-	},
 	"supply-chain": {
 		"Title":   "Supply chain",
 		"Summary": "Software bills of materials and vulnerabilities, offline, tied to products, firmware versions and devices.",
