@@ -88,6 +88,9 @@ func Run(ctx context.Context, name string, data []byte, opts Options) (*Result, 
 	if opts.Engine == nil {
 		return nil, fmt.Errorf("scan %s: no assessment engine", name)
 	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("scan %s: the image is empty: %w", name, ErrNothing)
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now

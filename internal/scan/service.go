@@ -23,6 +23,12 @@ import (
 // short transaction instead of holding one open for the upload's
 // duration. The caller removes the file.
 func Spool(body io.Reader, dir, name string, max int64) (*os.File, iotsec.Image, error) {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
 	name = path.Base(strings.ReplaceAll(strings.TrimSpace(name), "\\", "/"))
 	if name == "." || name == "/" || name == "" {
 		name = "image.bin"
