@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/catalog"
@@ -69,7 +70,7 @@ func (h *Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.R
 			return nil, ctx.Err()
 		}
 		msg := err.Error()
-		if errors.Is(err, ErrNothing) {
+		if errors.Is(err, ErrNothing) && !strings.Contains(msg, ErrNothing.Error()+":") {
 			msg = "no file could be read from the image: it is encrypted, compressed in a format iotsec does not read, or not firmware"
 		}
 		if serr := h.Store.SaveScan(ctx, a, in.FirmwareID, iotsec.ScanRecord{}, msg, nil); serr != nil {

@@ -132,6 +132,9 @@ func Run(ctx context.Context, name string, data []byte, opts Options) (*Result, 
 	}
 	res.Stats.Files, res.Stats.Bytes = im.Files, im.Bytes
 	if im.Files == 0 {
+		if len(res.Warnings) > 0 {
+			return nil, fmt.Errorf("scan %s: %w: %s", name, ErrNothing, res.Warnings[0])
+		}
 		return nil, fmt.Errorf("scan %s: %w", name, ErrNothing)
 	}
 

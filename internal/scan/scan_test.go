@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -130,5 +131,25 @@ func TestHandler(t *testing.T) {
 	}
 	if _, err := h.Run(context.Background(), job, []byte(`{"firmware_id":"fw_2"}`)); iotsec.Kind(err) != iotsec.ErrNotFound {
 		t.Errorf("unknown firmware: %v", err)
+	}
+}
+
+// A decompression bomb ends at the unpacking limit with an error that
+// says so, quickly and without holding the bomb's size in memory.
+func TestRunBomb(t *testing.T) {
+	bomb := firmwaretest.Gzip(make([]byte, 256<<20)) // 256 MiB of zeros, about 256 KB packed
+	_, err := scan.Run(context.Background(), "bomb.bin", bomb, scan.Options{Engine: engine(t)})
+	if !errors.Is(err, scan.ErrNothing) || !strings.Contains(err.Error(), "exceed") {
+		t.Errorf("bomb: %v, want no file read because a limit was exceeded", err)
+	}
+	// The same bomb next to a readable root file system: the scan goes on
+	// with what it read and says what it lost.
+	img := append(firmwaretest.Router(), bomb...)
+	res, err := scan.Run(context.Background(), "router+bomb.bin", img, scan.Options{Engine: engine(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) == 0 || !res.Reaches("critical") {
+		t.Errorf("warnings %v, %d findings; want a limit warning and the router's findings", res.Warnings, len(res.Findings))
 	}
 }
