@@ -48,4 +48,5 @@ const (
 	PrefixFirmware = "fw"
 	PrefixDevice   = "dev"
 	PrefixJob      = "job"
+	PrefixImport   = "imp"
 )

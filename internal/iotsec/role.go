@@ -26,14 +26,17 @@ const (
 	PermManageTokens  Permission = "manage-tokens"  // create and revoke API tokens
 	PermManageMembers Permission = "manage-members" // add, remove and re-role members
 	PermReadAudit     Permission = "read-audit"     // read the audit log
+	PermWriteSchemes  Permission = "write-schemes"  // import, share and delete schemes and mappings
 )
 
 // grants is the role matrix. Assessors record evidence but do not edit the
 // maker's inventory; makers edit inventory but do not assess themselves.
+// Importing schemes and mappings (and sharing them with every organisation)
+// is mapping work of labs and scheme owners: assessors, admins and owners.
 var grants = map[Role][]Permission{
-	RoleOwner:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit},
-	RoleAdmin:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit},
-	RoleAssessor: {PermRead, PermAssess},
+	RoleOwner:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit, PermWriteSchemes},
+	RoleAdmin:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit, PermWriteSchemes},
+	RoleAssessor: {PermRead, PermAssess, PermWriteSchemes},
 	RoleMaker:    {PermRead, PermWriteProducts},
 	RoleViewer:   {PermRead},
 }
@@ -46,6 +49,7 @@ var permText = map[Permission]string{
 	PermManageTokens:  "manage API tokens",
 	PermManageMembers: "manage members",
 	PermReadAudit:     "read the audit log",
+	PermWriteSchemes:  "import, share or delete schemes and mappings",
 }
 
 // Allows reports whether r grants p.

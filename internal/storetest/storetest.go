@@ -70,6 +70,7 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"Jobs", testJobs},
 		{"Overview", testOverview},
+		{"Schemes", testSchemes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
