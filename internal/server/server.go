@@ -298,6 +298,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		var e *iotsec.Error
 		errors.As(err, &e)
 		p.Errors = []ProblemField{{Field: f, Detail: e.Message}}
+		// An input with several problems (an imported file) names each.
+		if len(e.Details) > 0 {
+			p.Errors = p.Errors[:0]
+			for _, d := range e.Details {
+				p.Errors = append(p.Errors, ProblemField{Field: f, Detail: d})
+			}
+		}
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="iotsec"`)
