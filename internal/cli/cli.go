@@ -138,7 +138,7 @@ Exit codes: 0 ok, 1 a check found a problem, 2 usage or invalid input,
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e))
+	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScheme(e))
 	// Cobra's own completion command, given examples like every other.
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

@@ -190,6 +190,12 @@ func (l *Library) build(imps []iotsec.SchemeImport) *View {
 // meta is an import without its content.
 func meta(im iotsec.SchemeImport) iotsec.SchemeImport {
 	im.Source, im.Parsed = nil, nil
+	if im.Slugs == nil {
+		im.Slugs = []string{}
+	}
+	if im.MappingSets == nil {
+		im.MappingSets = []string{}
+	}
 	return im
 }
 

@@ -287,10 +287,11 @@ func (v *View) Ref(s, field string) (catalog.SchemeRef, error) {
 			for _, l := range sc.Levels {
 				ids = append(ids, l.ID)
 			}
-			if len(ids) == 0 {
-				return r, iotsec.NotFound(fmt.Sprintf("level %q of %s (the scheme has no levels)", r.Level, r.Slug))
+			msg := fmt.Sprintf("level %q of %s not found; the scheme has no levels", r.Level, r.Slug)
+			if len(ids) > 0 {
+				msg = fmt.Sprintf("level %q of %s not found; its levels: %s", r.Level, r.Slug, strings.Join(ids, ", "))
 			}
-			return r, iotsec.NotFound(fmt.Sprintf("level %q of %s (its levels: %s)", r.Level, r.Slug, strings.Join(ids, ", ")))
+			return r, &iotsec.Error{Kind: iotsec.ErrNotFound, Message: msg}
 		}
 	}
 	return r, nil
@@ -348,11 +349,11 @@ func (v *View) scheme(slug string) (catalog.Scheme, error) {
 
 // notFound names an unknown scheme and the slugs close to it.
 func (v *View) notFound(slug string) error {
-	msg := fmt.Sprintf("scheme %q", slug)
+	msg := fmt.Sprintf("scheme %q not found", slug)
 	if close := Suggest(slug, v.cat.Slugs()); len(close) > 0 {
-		msg += " (did you mean " + strings.Join(close, ", ") + "?)"
+		msg += "; did you mean " + strings.Join(close, ", ") + "?"
 	}
-	return iotsec.NotFound(msg)
+	return &iotsec.Error{Kind: iotsec.ErrNotFound, Message: msg}
 }
 
 // Suggest returns up to five of slugs close to s: sharing a word with it,
