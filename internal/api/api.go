@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -25,7 +26,9 @@ type Route struct {
 
 // Handler serves the API.
 type Handler struct {
-	Store     iotsec.Store
+	Store iotsec.Store
+	// Schemes is the catalog of schemes and each organisation's imports.
+	Schemes   *library.Library
 	MaxBody   int64 // JSON bodies; imports have their own limit
 	MaxImport int64
 	Now       func() time.Time
@@ -68,6 +71,21 @@ func (h *Handler) Routes() []Route {
 		{"PATCH", "/api/v1/members/{user_id}", h.updateMember},
 		{"DELETE", "/api/v1/members/{user_id}", h.removeMember},
 		{"GET", "/api/v1/audit", h.listAudit},
+		{"GET", "/api/v1/schemes", h.listSchemes},
+		{"GET", "/api/v1/schemes/compare", h.compareSchemes},
+		{"GET", "/api/v1/schemes/baseline", h.baseline},
+		{"GET", "/api/v1/schemes/applies", h.applies},
+		{"GET", "/api/v1/schemes/gaps", h.gaps},
+		{"GET", "/api/v1/schemes/recognise", h.recognise},
+		{"GET", "/api/v1/schemes/agreements", h.agreements},
+		{"GET", "/api/v1/schemes/export", h.exportScheme},
+		{"GET", "/api/v1/schemes/imports", h.listImports},
+		{"POST", "/api/v1/schemes/imports", h.importSchemes},
+		{"GET", "/api/v1/schemes/imports/{id}", h.getImport},
+		{"PATCH", "/api/v1/schemes/imports/{id}", h.updateImport},
+		{"DELETE", "/api/v1/schemes/imports/{id}", h.deleteImport},
+		{"GET", "/api/v1/schemes/{slug}", h.getScheme},
+		{"GET", "/api/v1/schemes/{slug}/provisions/{id}", h.getProvision},
 	}
 }
 

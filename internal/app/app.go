@@ -20,6 +20,8 @@ import (
 
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/auth"
+	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/postgres"
@@ -49,6 +51,9 @@ type App struct {
 	Metrics *prometheus.Registry
 	// Import is the device-import job handler; tests set its AfterBatch.
 	Import *inventory.Handler
+	// Schemes is the catalog: the embedded schemes, loaded once, and each
+	// organisation's imports, merged per organisation and cached.
+	Schemes *library.Library
 }
 
 // Options are the injectable parts of an App.
@@ -79,8 +84,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Auth = auth.New(store)
 	a.Auth.Now, a.Auth.Rand, a.Auth.SessionTTL = opts.Now, opts.Rand, cfg.SessionTTL
 
+	base, err := catalog.Load()
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	a.Schemes = library.New(store, base)
+	a.Schemes.Now = opts.Now
+
 	apiH := api.New(store)
-	apiH.MaxBody, apiH.Now = cfg.MaxBody, opts.Now
+	apiH.MaxBody, apiH.Now, apiH.Schemes = cfg.MaxBody, opts.Now, a.Schemes
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
 		store.Close()

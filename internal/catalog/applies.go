@@ -154,7 +154,7 @@ func (c *Catalog) Applies(q AppliesQuery) (*AppliesResult, error) {
 	if q.Date.IsZero() {
 		return nil, &QueryError{Field: "date", Message: "no date (pass the current date explicitly)"}
 	}
-	res := &AppliesResult{Query: q}
+	res := &AppliesResult{Query: q, Schemes: []Applicability{}}
 	for _, slug := range c.order {
 		s := c.schemes[slug]
 		if !c.coversClass(s, q.Class, q.Sector) {

@@ -78,7 +78,7 @@ func (c *Catalog) Baseline(q BaselineQuery) (*Baseline, error) {
 	}
 	hub := c.hubs[0]
 	hs := c.schemes[hub]
-	out := &Baseline{Query: q, Hub: hub, Schemes: refs}
+	out := &Baseline{Query: q, Hub: hub, Schemes: refs, Lines: []BaselineLine{}}
 	hubAll := make(members, len(hs.Provisions))
 	for i := range hs.Provisions {
 		hubAll[hs.Provisions[i].ID] = member{&hs.Provisions[i], i}

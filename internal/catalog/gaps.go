@@ -116,7 +116,7 @@ func (c *Catalog) Gaps(q GapQuery) (*GapMatrix, error) {
 			return nil, err
 		}
 	}
-	out := &GapMatrix{Query: q, Markets: markets, Counts: map[string]int{}}
+	out := &GapMatrix{Query: q, Markets: markets, Counts: map[string]int{}, Rows: []GapRow{}, Sectors: []SectorGap{}, Calls: []Call{}}
 	for _, sector := range sectors {
 		first := len(out.Rows)
 		for _, cl := range c.data.Vocabulary.Classes {

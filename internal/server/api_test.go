@@ -33,7 +33,10 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		t.Fatal(errs)
 	}
 	tok := f.a.token
-	var product, firmware, device, token, job map[string]any
+	var product, firmware, device, token, job, imp, csvImp map[string]any
+	bundle := string(f.schemeBundle("flow-label"))
+	mappingCSV := "from,to,sources,relationship,targets,rationale,provenance,confidence,citation_title,citation_url\n" +
+		"flow-label,sg-cls,1,equal-to,5.1-1;5.1-2,Same password rule,expert,medium,Flow mapping,https://flow.example/map\n"
 	steps := []struct {
 		method, path, ct, body string
 		want                   int
@@ -74,6 +77,41 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		{"POST", "/api/v1/members", "application/json", `{"email":"bob@b.example","role":"viewer"}`, 201, nil},
 		{"PATCH", "/api/v1/members/{bob}", "application/json", `{"role":"maker"}`, 200, nil},
 		{"DELETE", "/api/v1/members/{bob}", "", "", 204, nil},
+		// The catalog and crosswalk: the regulator's questions.
+		{"GET", "/api/v1/schemes", "", "", 200, nil},
+		{"GET", "/api/v1/schemes?jurisdiction=SG&sector=consumer", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/uk-psti", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/sg-cls", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/uk-psti/provisions/1", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/iec-62443-4-2/provisions/CR%201.1", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/applies?class=camera&sector=consumer&market=EU,UK,SG&date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/applies?product={product}&date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/baseline?market=EU,UK,SG&class=camera&sector=consumer&date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/baseline?scheme=uk-psti,sg-cls:2&voluntary=true", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/compare?a=sg-cls:2&b=eu-cra", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/gaps?date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/recognise?slug=sg-cls&level=3&date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/agreements", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/export?slug=uk-psti&format=oscal", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/export?slug=uk-psti&format=csv", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/export?slug=sg-cls&format=provisions-csv", "", "", 200, nil},
+		{"POST", "/api/v1/schemes/imports?name=flow.json", "application/json", bundle, 201, &imp},
+		{"POST", "/api/v1/schemes/imports?name=flow.csv&visibility=shared", "text/csv", mappingCSV, 201, &csvImp},
+		{"GET", "/api/v1/schemes/imports", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/imports/{import}", "", "", 200, nil},
+		{"PATCH", "/api/v1/schemes/imports/{import}", "application/json", `{"visibility":"shared"}`, 200, nil},
+		{"GET", "/api/v1/schemes/flow-label", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/compare?a=flow-label&b=sg-cls:1", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/compare?a=sg-clss&b=eu-cra", "", "", 404, nil},
+		{"GET", "/api/v1/schemes/compare?a=sg-cls:9&b=eu-cra", "", "", 404, nil},
+		{"GET", "/api/v1/schemes/applies?class=toaster&market=EU", "", "", 400, nil},
+		{"GET", "/api/v1/schemes/export?slug=uk-psti&format=xml", "", "", 400, nil},
+		{"POST", "/api/v1/schemes/imports", "application/json", bundle, 400, nil},
+		{"POST", "/api/v1/schemes/imports", "text/plain", "x", 415, nil},
+		{"DELETE", "/api/v1/schemes/imports/{import}", "", "", 409, nil},
+		{"DELETE", "/api/v1/schemes/imports/{csvimport}", "", "", 204, nil},
+		{"DELETE", "/api/v1/schemes/imports/{import}", "", "", 204, nil},
+		{"GET", "/api/v1/schemes/flow-label", "", "", 404, nil},
 	}
 	ids := func(s string) string {
 		for _, r := range []struct {
@@ -82,6 +120,11 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		}{{"product", product}, {"firmware", firmware}, {"device", device}, {"token", token}, {"job", job}} {
 			if r.m != nil {
 				s = strings.ReplaceAll(s, "{"+r.name+"}", fmt.Sprint(r.m["id"]))
+			}
+		}
+		for name, m := range map[string]map[string]any{"{import}": imp, "{csvimport}": csvImp} {
+			if m != nil {
+				s = strings.ReplaceAll(s, name, fmt.Sprint(m["import"].(map[string]any)["id"]))
 			}
 		}
 		return strings.ReplaceAll(s, "{bob}", f.b.owner.ID)

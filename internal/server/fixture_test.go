@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/iotsec/iotsec/internal/app"
+	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
@@ -26,6 +28,9 @@ type org struct {
 	firmware iotsec.FirmwareVersion
 	device   iotsec.Device
 	job      iotsec.Job
+	// scheme is a private scheme the organisation imported, in import.
+	scheme string
+	imp    string
 }
 
 type fixture struct {
@@ -82,7 +87,20 @@ func (f *fixture) tenant(name, email, model string) org {
 	tok := iotsec.Token{Name: "test", Role: iotsec.RoleOwner, Hash: hash}
 	must(t, s.CreateToken(ctx, a, &tok))
 	g.token, g.tokenID = secret, tok.ID
+	g.scheme = strings.ToLower(model) + "-label"
+	res, err := f.app.Schemes.Import(ctx, a, library.ImportRequest{Name: g.scheme + ".json", Data: f.schemeBundle(g.scheme)})
+	must(t, err)
+	g.imp = res.Import.ID
 	return g
+}
+
+// schemeBundle is an OSCAL bundle of a scheme owner's label: the PSTI
+// export under another slug, with its mapping onto EN 303 645.
+func (f *fixture) schemeBundle(slug string) []byte {
+	f.t.Helper()
+	file, err := f.app.Schemes.Export(f.app.Schemes.Base(), "uk-psti", library.FormatOSCAL)
+	must(f.t, err)
+	return bytes.ReplaceAll(file.Body, []byte(`"uk-psti"`), []byte(`"`+slug+`"`))
 }
 
 func must(t *testing.T, err error) {

@@ -30,6 +30,10 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/jobs/{id}":              b.job.ID,
 		"/api/v1/tokens/{id}":            b.tokenID,
 		"/api/v1/members/{user_id}":      b.owner.ID,
+		"/api/v1/schemes/imports/{id}":   b.imp,
+		"/api/v1/schemes/{slug}":         b.scheme,
+		// Routes with two parameters take a whole path.
+		"/api/v1/schemes/{slug}/provisions/{id}": "/api/v1/schemes/" + b.scheme + "/provisions/1",
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -43,6 +47,9 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/members":                `{"email":"nobody@b.example","role":"viewer"}`,
 		"PATCH /api/v1/members/{user_id}":     `{"role":"viewer"}`,
 		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.product.ID + "\n",
+		"POST /api/v1/schemes/imports": "from,to,sources,relationship,targets,rationale,citation_url\n" +
+			b.scheme + ",uk-psti,1,equal-to,1,same,https://a.example\n",
+		"PATCH /api/v1/schemes/imports/{id}": `{"visibility":"private"}`,
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
@@ -60,8 +67,19 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/members":         200,
 		"POST /api/v1/members":        400,
 		"GET /api/v1/audit":           200,
+		// The catalog: B's private scheme is in none of these answers.
+		"GET /api/v1/schemes":            200,
+		"GET /api/v1/schemes/compare":    400, // no a and b
+		"GET /api/v1/schemes/baseline":   400, // no scheme selected
+		"GET /api/v1/schemes/applies":    400, // no market
+		"GET /api/v1/schemes/gaps":       200,
+		"GET /api/v1/schemes/recognise":  400, // no slug
+		"GET /api/v1/schemes/agreements": 200,
+		"GET /api/v1/schemes/export":     400, // no slug
+		"GET /api/v1/schemes/imports":    200,
+		"POST /api/v1/schemes/imports":   400, // a mapping onto B's private scheme, which A cannot see
 	}
-	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email}
+	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -72,10 +90,14 @@ func TestTenancyEveryRoute(t *testing.T) {
 				if id, ok = ids[r.Path]; !ok {
 					t.Fatalf("no tenancy case for %s: add B's ID for its path parameter to the ids table", key)
 				}
-				path = path[:strings.Index(path, "{")] + id + path[strings.Index(path, "}")+1:]
+				if strings.HasPrefix(id, "/") {
+					path = id
+				} else {
+					path = path[:strings.Index(path, "{")] + id + path[strings.Index(path, "}")+1:]
+				}
 			}
 			ct := "application/json"
-			if strings.HasSuffix(r.Path, "/import") {
+			if strings.HasSuffix(r.Path, "/import") || strings.HasSuffix(r.Path, "/imports") {
 				ct = "text/csv"
 			}
 			body := bodies[key]
@@ -119,10 +141,11 @@ func (f *fixture) snapshot(g org) string {
 	ts, err4 := s.ListTokens(ctx, a)
 	ms, err5 := s.ListMembers(ctx, a)
 	js, err6 := s.ListJobs(ctx, a, 0)
-	for _, err := range []error{err1, err2, err3, err4, err5, err6} {
+	ims, err7 := s.LoadSchemeImports(ctx, a)
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
 		must(f.t, err)
 	}
-	for _, v := range []any{ps, fws, ds, ts, ms, js} {
+	for _, v := range []any{ps, fws, ds, ts, ms, js, ims} {
 		buf.WriteString(jsonString(v))
 	}
 	return buf.String()

@@ -32,7 +32,7 @@ type ImportRequest struct {
 // ImportResult says what an import added.
 type ImportResult struct {
 	Import      iotsec.SchemeImport `json:"import"`
-	Schemes     []catalog.Summary   `json:"schemes"`
+	Schemes     []Row               `json:"schemes"`
 	MappingSets []SetSummary        `json:"mapping_sets"`
 }
 
@@ -135,15 +135,28 @@ func (l *Library) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 	if err := l.store.CreateSchemeImport(ctx, a, &im); err != nil {
 		return nil, err
 	}
-	out := &ImportResult{Import: meta(im), Schemes: []catalog.Summary{}, MappingSets: []SetSummary{}}
+	return describe(im, doc), nil
+}
+
+func describe(im iotsec.SchemeImport, doc parsed) *ImportResult {
+	out := &ImportResult{Import: meta(im), Schemes: []Row{}, MappingSets: []SetSummary{}}
 	for i := range doc.Schemes {
-		out.Schemes = append(out.Schemes, doc.Schemes[i].Summary())
+		out.Schemes = append(out.Schemes, Row{Summary: doc.Schemes[i].Summary(), Type: doc.Schemes[i].Type, Origin: origin(&out.Import)})
 	}
 	for _, m := range doc.Mappings {
 		out.MappingSets = append(out.MappingSets, SetSummary{ID: m.ID, From: m.From, To: m.To, Title: m.Title, Provenance: m.Provenance,
 			Confidence: m.Confidence, Citation: m.Citation, Maps: len(m.Maps), Origin: origin(&out.Import)})
 	}
-	return out, nil
+	return out
+}
+
+// Describe says what a stored import (read with its Parsed content) adds.
+func Describe(im iotsec.SchemeImport) (*ImportResult, error) {
+	var doc parsed
+	if err := json.Unmarshal(im.Parsed, &doc); err != nil {
+		return nil, fmt.Errorf("import %s: stored content does not decode: %w", im.ID, err)
+	}
+	return describe(im, doc), nil
 }
 
 // Imports lists the imports a's organisation sees: its own and shared ones.
