@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		store.Close()
 		return nil, err
 	}
-	uiH.Now, uiH.SecureCookies, uiH.TrustProxy = opts.Now, cfg.SecureCookies, cfg.TrustProxy
+	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Schemes
 	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping})
 
 	a.Import = &inventory.Handler{Store: store}

@@ -217,7 +217,7 @@ func TestUIPages(t *testing.T) {
 	must(t, f.app.Store.AddMember(context.Background(), iotsec.System(f.a.o.ID, "t"), viewer.ID, iotsec.RoleViewer))
 	f.setPassword(viewer, "viewer passphrase here")
 
-	params := map[string]string{"id": "", "file": "app.css"}
+	params := map[string]string{"id": "", "file": "app.css", "pid": "1"}
 	pathFor := func(route string, own bool) string {
 		p := route
 		g := f.a
@@ -231,7 +231,11 @@ func TestUIPages(t *testing.T) {
 			params["id"] = g.device.ID
 		case strings.HasPrefix(route, "/jobs/{id}"):
 			params["id"] = g.job.ID
+		case strings.HasPrefix(route, "/catalog/imports/{id}"):
+			params["id"] = g.imp
 		}
+		// Each organisation's private imported scheme: B's is 404 to A.
+		params["slug"] = g.scheme
 		for k, v := range params {
 			p = strings.ReplaceAll(p, "{"+k+"}", v)
 		}
@@ -255,7 +259,7 @@ func TestUIPages(t *testing.T) {
 			if want == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") && !strings.Contains(body, "</html>") {
 				t.Errorf("GET %s: page is cut off", path)
 			}
-			if strings.Contains(r.Path, "{id}") {
+			if strings.Contains(r.Path, "{id}") || strings.Contains(r.Path, "{slug}") {
 				other := pathFor(r.Path, false)
 				resp, body := b.get(other)
 				if want == 403 {
@@ -366,5 +370,127 @@ func TestUIInventoryForms(t *testing.T) {
 	_, body = b.get("/settings/tokens")
 	if strings.Contains(body, secret) {
 		t.Error("token secret shown a second time")
+	}
+}
+
+// TestUICatalog answers the regulator's questions through the pages, and
+// imports, shares and deletes a scheme through the forms.
+func TestUICatalog(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.b.owner, "correct horse battery")
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	// The fixture's organisations each imported a private scheme (a
+	// mandatory PSTI look-alike in GB): A's answers include A's only.
+	pages := []struct {
+		path  string
+		wants []string
+	}{
+		{"/catalog?jurisdiction=SG", []string{"sg-cls", "Cybersecurity Labelling Scheme"}},
+		{"/catalog/applies?class=camera&sector=consumer&markets=EU,UK,SG&date=2026-07-01", []string{"5 mandatory, 5 voluntary", "uk-psti", "en-18031-1", "/catalog/baseline?", f.a.scheme}},
+		// The fixture's camera is sold in the EU: its values fill the form.
+		{"/catalog/applies?product=" + f.a.product.ID + "&date=2026-07-01", []string{`value="EU"`, "eu-cra", "en-18031-1"}},
+		{"/catalog/baseline?class=camera&sector=consumer&markets=EU,UK,SG&date=2026-07-01", []string{"requirements meet", "uk-psti 1", "shared"}},
+		{"/catalog/compare?a=sg-cls:2&b=eu-cra", []string{`<svg class="heatmap"`, `<desc id="hm-desc">`, "covered in part", `id="compare-table"`}},
+		{"/catalog/gaps?date=2026-07-01", []string{"By sector", "Public infrastructure and smart city", "missing-standard", `class="gap gap-none"`}},
+		{"/catalog/recognition?slug=sg-cls&level=3", []string{`<svg class="graph"`, "sg-uk-2025", "kr-cic"}},
+		{"/catalog/schemes/sg-cls?level=2", []string{"Provisions at level 2", "33 of 36 provisions"}},
+		{"/catalog/schemes/uk-psti/provisions/1", []string{"Mapped provisions", "SI 2023/1007 Schedule 2", "Through etsi-en-303-645"}},
+	}
+	for _, p := range pages {
+		resp, body := b.get(p.path)
+		wantStatus(t, "GET "+p.path, resp, body, 200)
+		for _, w := range p.wants {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", p.path, w)
+			}
+		}
+		if strings.Contains(body, f.b.scheme) {
+			t.Errorf("GET %s shows B's private scheme %s", p.path, f.b.scheme)
+		}
+	}
+	for _, p := range []string{"/catalog/compare?a=sg-clss&b=eu-cra", "/catalog/applies?markets=Atlantis", "/catalog/recognition?slug=nope"} {
+		resp, body := b.get(p)
+		wantStatus(t, "GET "+p, resp, body, 400)
+		if !strings.Contains(body, `class="notice bad"`) {
+			t.Errorf("GET %s does not show the problem on the form", p)
+		}
+	}
+	resp, body := b.get("/catalog/schemes/uk-psti/export?format=csv")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.HasPrefix(body, "from,to,") {
+		t.Errorf("CSV export = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
+	upload := func(name, content, visibility string) (*http.Response, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("csrf", b.csrf)
+		mw.WriteField("visibility", visibility)
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write([]byte(content))
+		mw.Close()
+		req, _ := http.NewRequest("POST", f.srv.URL+"/catalog/imports", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		return b.do(req)
+	}
+	b.get("/catalog/imports")
+	resp, body = upload("bad.csv", "from,to,sources,relationship,targets,rationale,citation_url\nuk-psti,etsi-en-303-645,1,kind-of,5.1-1,x,https://x.example\nuk-psti,nope,1,equal-to,5.1-1,x,https://x.example\n", "private")
+	wantStatus(t, "import a bad spreadsheet", resp, body, 400)
+	if !strings.Contains(body, "line 2") || !strings.Contains(body, "kind-of") {
+		t.Errorf("import page does not name each problem")
+	}
+	// A scheme whose title and provision IDs carry markup: the pages and
+	// the heatmap escape it.
+	evil := bytes.ReplaceAll(f.schemeBundle("ui-label"), []byte(`"Passwords"`), []byte(`"<script>alert(1)</script>"`))
+	resp, body = upload("ui-label.json", string(evil), "private")
+	wantStatus(t, "import a scheme", resp, body, 303)
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/catalog/imports/imp_") {
+		t.Fatalf("import redirects to %q", loc)
+	}
+	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/catalog/imports/")
+	resp, body = b.get(loc)
+	wantStatus(t, "import page", resp, body, 200)
+	if !strings.Contains(body, "ui-label") || !strings.Contains(body, "Share with every organisation") {
+		t.Errorf("import page lacks the scheme or the share button")
+	}
+	for _, p := range []string{"/catalog/schemes/ui-label", "/catalog/compare?a=ui-label&b=sg-cls:1", "/catalog/schemes/ui-label/provisions/1"} {
+		resp, body := b.get(p)
+		wantStatus(t, "GET "+p, resp, body, 200)
+		if strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
+			t.Errorf("GET %s does not escape the imported title", p)
+		}
+	}
+	// B does not see it until A shares it.
+	bb := f.browser()
+	bb.login("bob@b.example", "correct horse battery")
+	if resp, body := bb.get("/catalog/schemes/ui-label"); resp.StatusCode != 404 {
+		t.Errorf("B sees A's private scheme: %d", resp.StatusCode)
+	} else if strings.Contains(body, "ui-label") {
+		t.Errorf("B's 404 page names A's scheme")
+	}
+	resp, body = b.post("/catalog/imports/"+id+"/visibility", url.Values{"visibility": {"shared"}})
+	wantStatus(t, "share", resp, body, 303)
+	if resp, body := bb.get("/catalog/schemes/ui-label"); resp.StatusCode != 200 || !strings.Contains(body, "Imported by Org A (shared)") {
+		t.Errorf("B does not see A's shared scheme: %d", resp.StatusCode)
+	}
+	if resp, body := bb.get("/catalog/imports/" + id); resp.StatusCode != 200 || strings.Contains(body, "Delete import") {
+		t.Errorf("B's view of A's shared import = %d, offers delete: %v", resp.StatusCode, strings.Contains(body, "Delete import"))
+	}
+	bb.get("/catalog/imports")
+	if resp, body := bb.post("/catalog/imports/"+id+"/delete", url.Values{}); resp.StatusCode != 404 {
+		t.Errorf("B deletes A's shared import: %d %s", resp.StatusCode, shorten(body))
+	}
+	resp, body = b.get("/catalog/imports/" + id + "/source")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"catalog"`) {
+		t.Errorf("download the source = %d", resp.StatusCode)
+	}
+	b.get(loc)
+	resp, body = b.post("/catalog/imports/"+id+"/delete", url.Values{})
+	wantStatus(t, "delete", resp, body, 303)
+	if resp, _ := b.get("/catalog/schemes/ui-label"); resp.StatusCode != 404 {
+		t.Errorf("scheme still there after delete: %d", resp.StatusCode)
 	}
 }

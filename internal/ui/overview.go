@@ -35,17 +35,6 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
 
 // soonPages describe the capabilities that are not built yet, plainly.
 var soonPages = map[string]map[string]any{
-	"catalog": {
-		"Title":   "Catalog & crosswalk",
-		"Summary": "Every IoT security scheme and law, provision by provision, and how they map onto each other.",
-		"Will": []string{
-			"ETSI EN 303 645, NIST IR 8259A/B and 8425, UK PSTI, the EU Cyber Resilience Act and EN 18031, Singapore CLS, Germany's IT-Sicherheitskennzeichen, Japan's JC-STAR, IEC 62443-4-2 and more, with their dates, levels and legal status.",
-			"Typed mappings between provisions (equivalent, subset, superset, intersects) with rationale and source.",
-			"Compare two schemes, find where no scheme covers a sector or market, and derive one harmonised baseline for several markets.",
-			"Mutual recognition between labels, and OSCAL import and export.",
-		},
-		"Who": "Regulators, policy makers and makers deciding what a product must meet where.",
-	},
 	"evaluation": {
 		"Title":   "Evaluation",
 		"Summary": "Evaluate a device once and see verdicts against every scheme and level.",

@@ -19,10 +19,12 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/iotsec/iotsec/internal/auth"
+	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -40,7 +42,9 @@ type Route struct {
 
 // Handler serves the web UI.
 type Handler struct {
-	Store   iotsec.Store
+	Store iotsec.Store
+	// Schemes is the catalog of schemes and each organisation's imports.
+	Schemes *library.Library
 	Auth    *auth.Service
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -133,7 +137,21 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/audit", auth(h.audit)},
 		{"GET", "/account", auth(h.account)},
 		{"POST", "/account/password", auth(h.setPassword)},
-		{"GET", "/catalog", auth(h.soon("catalog"))},
+		{"GET", "/catalog", auth(h.catalogHome)},
+		{"GET", "/catalog/schemes/{slug}", auth(h.scheme)},
+		{"GET", "/catalog/schemes/{slug}/export", auth(h.exportScheme)},
+		{"GET", "/catalog/schemes/{slug}/provisions/{pid}", auth(h.provision)},
+		{"GET", "/catalog/compare", auth(h.compare)},
+		{"GET", "/catalog/applies", auth(h.applies)},
+		{"GET", "/catalog/baseline", auth(h.baseline)},
+		{"GET", "/catalog/gaps", auth(h.gaps)},
+		{"GET", "/catalog/recognition", auth(h.recognition)},
+		{"GET", "/catalog/imports", auth(h.schemeImports)},
+		{"POST", "/catalog/imports", h.upload(h.importSchemes)},
+		{"GET", "/catalog/imports/{id}", auth(h.schemeImport)},
+		{"GET", "/catalog/imports/{id}/source", auth(h.importSource)},
+		{"POST", "/catalog/imports/{id}/visibility", auth(h.setImportVisibility)},
+		{"POST", "/catalog/imports/{id}/delete", auth(h.deleteImport)},
 		{"GET", "/evaluation", auth(h.soon("evaluation"))},
 		{"GET", "/supply-chain", auth(h.soon("supply-chain"))},
 		{"GET", "/identity", auth(h.soon("identity"))},
@@ -212,6 +230,9 @@ var notices = map[string]string{
 	"member-removed":   "Member removed.",
 	"password-set":     "Password saved.",
 	"org-switched":     "Switched organisation.",
+	"import-created":   "Imported. The schemes and mappings are in this organisation's catalog.",
+	"import-saved":     "Visibility changed.",
+	"import-deleted":   "Import deleted.",
 }
 
 // Error renders an error page, or sends the browser to sign in.
@@ -265,6 +286,19 @@ func (h *Handler) funcs() template.FuncMap {
 			}[s]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)
 		},
+		"status": func(s string) template.HTML {
+			class := map[string]string{"mandatory": "bad", "mandatory-for-class": "warn", "voluntary": "info"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(s) + `</span>`)
+		},
+		"coverage": func(s string) template.HTML {
+			class := map[string]string{"full": "ok", "partial": "warn", "none": "bad"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(s) + `</span>`)
+		},
+		"gaplevel": func(s string) string {
+			return map[string]string{"mandatory": "M", "upcoming": "U", "label": "L", "standard": "S", "none": "–"}[s]
+		},
+		"pct": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
+		"inc": func(i int) int { return i + 1 },
 		"jobstate": func(s iotsec.JobState) template.HTML {
 			class := map[iotsec.JobState]string{iotsec.JobQueued: "info", iotsec.JobRunning: "warn", iotsec.JobSucceeded: "ok", iotsec.JobFailed: "bad"}[s]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)
