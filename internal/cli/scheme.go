@@ -480,6 +480,7 @@ only) to every organisation. Use - to read standard input.`,
 	cmd.Flags().StringVar(&req.Format, "format", "", "oscal or csv (default: guessed from the content)")
 	cmd.Flags().BoolVar(&share, "share", false, "make the import visible to every organisation")
 	f.register(cmd.Flags())
+	cmd.Flags().Lookup("org").Usage = "organisation (ID or name) to import into"
 	return cmd
 }
 
