@@ -197,8 +197,15 @@ func baselineTable(w io.Writer, b *catalog.Baseline) {
 	for _, r := range b.Schemes {
 		refs = append(refs, r.String())
 	}
+	hub := 0
+	for _, l := range b.Lines {
+		if l.Hub {
+			hub++
+		}
+	}
 	fmt.Fprintf(w, "One set of requirements meeting %s\n", strings.Join(refs, ", "))
-	fmt.Fprintf(w, "%d requirements cover %d provisions; lines from %s are shared, the rest are kept in their scheme's words.\n\n", len(b.Lines), b.Sources, b.Hub)
+	fmt.Fprintf(w, "%d provisions come down to %d requirements: %d shared lines of %s (alone or together they fully meet what they serve) and %d kept in their own scheme's words.\n\n",
+		b.Sources, len(b.Lines), hub, b.Hub, len(b.Lines)-hub)
 	fmt.Fprintln(w, "REQUIREMENT\tKIND\tSERVES\tTITLE")
 	for _, l := range b.Lines {
 		fmt.Fprintf(w, "%s %s\t%s\t%s\t%s\n", l.Scheme, l.ID, l.Kind, strings.Join(l.Schemes, ", "), cut(l.Title, 60))

@@ -302,7 +302,13 @@ func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 		}
 		switch {
 		case err == nil:
-			data["Result"] = b
+			shared := 0
+			for _, l := range b.Lines {
+				if l.Hub {
+					shared++
+				}
+			}
+			data["Result"], data["Shared"], data["Own"] = b, shared, len(b.Lines)-shared
 		case pageError(err):
 			data["Error"], status = errText(err), http.StatusBadRequest
 		default:
