@@ -392,7 +392,7 @@ func TestUICatalog(t *testing.T) {
 		// The fixture's camera is sold in the EU: its values fill the form.
 		{"/catalog/applies?product=" + f.a.product.ID + "&date=2026-07-01", []string{`value="EU"`, "eu-cra", "en-18031-1"}},
 		{"/catalog/baseline?class=camera&sector=consumer&markets=EU,UK,SG&date=2026-07-01", []string{"come down to", "uk-psti 1", "shared lines of etsi-en-303-645"}},
-		{"/catalog/compare?a=sg-cls:2&b=eu-cra", []string{`<svg class="heatmap"`, `<desc id="hm-desc">`, "covered in part", `id="compare-table"`}},
+		{"/catalog/compare?a=sg-cls:2&b=eu-cra", []string{`<svg class="heatmap`, `<desc id="hm-desc">`, "covered in part", `id="compare-table"`}},
 		{"/catalog/gaps?date=2026-07-01", []string{"By sector", "Public infrastructure and smart city", "missing-standard", `class="gap gap-none"`}},
 		{"/catalog/recognition?slug=sg-cls&level=3", []string{`<svg class="graph"`, "sg-uk-2025", "kr-cic"}},
 		{"/catalog/schemes/sg-cls?level=2", []string{"Provisions at level 2", "33 of 36 provisions"}},

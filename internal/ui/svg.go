@@ -27,14 +27,17 @@ func heatmap(c *catalog.Comparison) template.HTML {
 	if len(rows) == 0 || len(cols) == 0 {
 		return ""
 	}
-	cell := 14
+	// Cells shrink as the matrix grows; small ones get bigger text too.
+	cell, char, size := 14, 7, "hm-small"
 	switch n := max(len(cols), len(rows)); {
 	case n > 70:
 		cell = 8
 	case n > 40:
 		cell = 11
+	case n <= 12:
+		cell, char, size = 24, 9, "hm-large"
 	}
-	labelW, labelH, strip := 8+7*maxLen(rowIDs(rows)), 8+6*maxLen(colIDs(cols)), cell+4
+	labelW, labelH, strip := 8+char*maxLen(rowIDs(rows)), 8+(char-1)*maxLen(colIDs(cols)), cell+4
 	width := labelW + strip + len(cols)*cell + 2
 	height := labelH + len(rows)*cell + 2
 	col := make(map[string]int, len(cols))
@@ -43,13 +46,13 @@ func heatmap(c *catalog.Comparison) template.HTML {
 	}
 	var full, part int
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="heatmap" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="hm-title hm-desc">`,
-		width, height, width, height)
+	fmt.Fprintf(&b, `<svg class="heatmap %s" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="hm-title hm-desc">`,
+		size, width, height, width, height)
 	fmt.Fprintf(&b, `<title id="hm-title">How %s covers %s</title>`, esc(c.B.String()), esc(c.A.String()))
 	var cells strings.Builder
 	for i, p := range rows {
 		y := labelH + i*cell
-		fmt.Fprintf(&cells, `<text class="hm-label" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-4, y+cell-2, esc(p.ID))
+		fmt.Fprintf(&cells, `<text class="hm-label" x="%d" y="%d" text-anchor="end">%s</text>`, labelW-4, y+cell/2+char/2, esc(p.ID))
 		fmt.Fprintf(&cells, `<rect class="hm-row hm-%s" x="%d" y="%d" width="%d" height="%d"><title>%s %s: %s</title></rect>`,
 			p.Coverage, labelW, y, cell-1, cell-1, esc(c.A.Slug), esc(p.ID), p.Coverage)
 		for _, cv := range p.Covers {
@@ -80,7 +83,7 @@ func heatmap(c *catalog.Comparison) template.HTML {
 		fmt.Fprintf(&b, `<line class="hm-grid" x1="%d" y1="%d" x2="%d" y2="%d"/>`, labelW+strip, y, width-2, y)
 	}
 	for j, p := range cols {
-		x := labelW + strip + j*cell + cell - 3
+		x := labelW + strip + j*cell + cell/2 + char/2
 		fmt.Fprintf(&b, `<text class="hm-label" x="%d" y="%d" transform="rotate(-90 %d %d)">%s</text>`, x, labelH-4, x, labelH-4, esc(p.ID))
 	}
 	b.WriteString(cells.String())
