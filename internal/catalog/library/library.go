@@ -7,8 +7,9 @@
 // Merged catalogs are cached. A cache entry is checked against the store's
 // scheme revision (one small read), so a replica notices an import made on
 // another replica at its next request; an import's content never changes,
-// so a merged catalog is cached by the set of imports it holds and shared
-// by every organisation that sees the same set.
+// so a merged catalog is cached by the set of imports it holds (with their
+// visibility, which the view shows) and shared by every organisation that
+// sees the same set.
 //
 // It reaches data through iotsec.SchemeStore only: it must not import
 // storage (database/sql, sqlite, pgx), HTTP servers, app or cli.
@@ -106,9 +107,11 @@ func (l *Library) For(ctx context.Context, a iotsec.Actor) (*View, error) {
 		}
 	}
 	ordered := append(own, others...)
+	// The key holds each import's visibility too: the content never
+	// changes, but the view shows whether a scheme is shared.
 	ids := make([]string, len(ordered))
 	for i, im := range ordered {
-		ids[i] = im.ID
+		ids[i] = im.ID + ":" + string(im.Visibility)
 	}
 	key := strings.Join(ids, ",")
 	l.mu.Lock()

@@ -303,6 +303,11 @@ func TestImportShareDelete(t *testing.T) {
 	if !has(vb, "acme-iot") {
 		t.Fatal("B does not see acme-iot after A shared it")
 	}
+	for _, v := range []*library.View{vb, e.view(t, e.A)} {
+		if o := v.SchemeOrigin("acme-iot"); o == nil || o.Visibility != iotsec.VisibilityShared {
+			t.Errorf("after sharing, acme-iot's origin is %+v, want shared", o)
+		}
+	}
 	// B maps its own view onto A's shared scheme with a spreadsheet.
 	csv := "from,to,sources,relationship,targets,rationale,provenance,confidence,citation_title,citation_url\n" +
 		"acme-iot,uk-psti,A-1,subset-of,1,Acme's password rule is PSTI's first requirement,expert,medium,B's mapping,https://b.example/map\n"
