@@ -68,11 +68,20 @@ func refOptions(v *library.View) []refOption {
 }
 
 func (h *Handler) catalogHome(w http.ResponseWriter, r *http.Request) error {
+	return h.explorer(w, r, http.StatusOK, nil)
+}
+
+// explorer renders the scheme list; with notFound, as the answer to an
+// unknown scheme or provision, naming the close slugs.
+func (h *Handler) explorer(w http.ResponseWriter, r *http.Request, status int, notFound error) error {
 	v, err := h.catalogView(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
+	if notFound != nil {
+		q = url.Values{}
+	}
 	f := catalog.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")}
 	rows, ferr := v.Schemes(f)
 	if ferr != nil {
@@ -102,7 +111,10 @@ func (h *Handler) catalogHome(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range v.Catalog().MappingSets("") {
 		mappings += len(m.Maps)
 	}
-	return h.render(w, r, http.StatusOK, "catalog", view{Nav: "catalog", Data: map[string]any{
+	if notFound != nil {
+		ferr = notFound
+	}
+	return h.render(w, r, status, "catalog", view{Nav: "catalog", Data: map[string]any{
 		"Schemes": rows, "Filter": f, "Error": errText(ferr), "Jurisdictions": jurisdictions, "Types": types,
 		"Vocabulary": v.Vocabulary(), "Statuses": []string{catalog.StatusMandatory, catalog.StatusVoluntary, catalog.StatusMandatoryForClass},
 		"Total": len(all), "Provisions": provisions, "Maps": mappings, "Agreements": len(v.Agreements()), "Tab": "schemes"}})
@@ -115,6 +127,9 @@ func (h *Handler) scheme(w http.ResponseWriter, r *http.Request) error {
 	}
 	d, err := v.Scheme(r.PathValue("slug"))
 	if err != nil {
+		if iotsec.Kind(err) == iotsec.ErrNotFound {
+			return h.explorer(w, r, http.StatusNotFound, err)
+		}
 		return err
 	}
 	level := r.URL.Query().Get("level")
@@ -161,6 +176,9 @@ func (h *Handler) provision(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := v.Provision(r.PathValue("slug"), r.PathValue("pid"))
 	if err != nil {
+		if iotsec.Kind(err) == iotsec.ErrNotFound {
+			return h.explorer(w, r, http.StatusNotFound, err)
+		}
 		return err
 	}
 	return h.render(w, r, http.StatusOK, "provision", view{Title: p.Scheme + " " + p.Provision.ID, Nav: "catalog", Data: map[string]any{
