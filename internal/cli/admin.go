@@ -13,6 +13,7 @@ import (
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 // cliActor is how the audit log names what the command line did.
@@ -54,12 +55,7 @@ user signs in and sets a password.`,
 		Example: `  iotsec admin user create ann@acme.example --name "Ann Smith" --org Acme --role owner
   printf '%s\n' "$PASSWORD" | iotsec admin user create bob@acme.example --password-stdin`,
 		Args: exactArgs(1, "one argument, the email address"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, cfg, err := open(cmd, e)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
 			u := iotsec.User{Email: args[0], Name: name}
 			if passwordStdin {
 				line, err := bufio.NewReader(e.stdin).ReadString('\n')
@@ -72,6 +68,7 @@ user signs in and sets a password.`,
 			}
 			var o iotsec.Organisation
 			if org != "" {
+				var err error
 				if o, err = findOrg(cmd, s, org); err != nil {
 					return err
 				}
@@ -93,7 +90,7 @@ user signs in and sets a password.`,
 				return printLink(cmd, e, s, cfg, u, 72*time.Hour)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&name, "name", "", "display name (default: the part of the email before @)")
 	cmd.Flags().StringVar(&org, "org", "", "organisation (ID or name) to add the user to")
@@ -122,18 +119,13 @@ func newUserLink(e *env) *cobra.Command {
 		Example: `  iotsec admin user link ann@acme.example
   iotsec admin user link ann@acme.example --ttl 1h --base-url https://iotsec.acme.example`,
 		Args: exactArgs(1, "one argument, the email address"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, cfg, err := open(cmd, e)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
 			u, err := s.GetUserByEmail(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			return printLink(cmd, e, s, cfg, u, ttl)
-		},
+		}),
 	}
 	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the link stays valid")
 	config.Flags(cmd.Flags(), false)
@@ -148,12 +140,7 @@ func newOrgCreate(e *env) *cobra.Command {
 		Example: `  iotsec admin org create "Acme Devices" --kind manufacturer --country NL --owner ann@acme.example
   iotsec admin org create "National Cyber Agency" --kind government --country SG`,
 		Args: exactArgs(1, "one argument, the organisation's name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := open(cmd, e)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
 			var ownerID string
 			if owner != "" {
 				u, err := s.GetUserByEmail(cmd.Context(), owner)
@@ -168,7 +155,7 @@ func newOrgCreate(e *env) *cobra.Command {
 			}
 			fmt.Fprintf(e.stdout, "created organisation %s (%s, %s, %s)\n", o.ID, o.Name, o.Kind, o.Country)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&kind, "kind", "other", "government, manufacturer, lab, operator, research or other")
 	cmd.Flags().StringVar(&country, "country", "", "ISO 3166-1 alpha-2 country code (required)")
@@ -184,12 +171,7 @@ func newOrgList(e *env) *cobra.Command {
 		Short:   "List organisations",
 		Example: "  iotsec admin org list\n  iotsec admin org list -o json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := open(cmd, e)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
 			orgs, err := s.ListOrgs(cmd.Context())
 			if err != nil {
 				return err
@@ -211,7 +193,7 @@ func newOrgList(e *env) *cobra.Command {
 				return tw.Flush()
 			}
 			return usagef("-o must be table or json")
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	config.Flags(cmd.Flags(), false)
@@ -230,12 +212,7 @@ standard output, so scripts can capture it; iotsec keeps only its hash.`,
   TOKEN=$(iotsec admin token create --org Acme --name importer --role maker --expires 720h)
   curl -H "Authorization: Bearer $TOKEN" http://localhost:8080/api/v1/products`,
 		Args: exactArgs(0, "no arguments; use --org, --name and --role"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := open(cmd, e)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
 			o, err := findOrg(cmd, s, org)
 			if err != nil {
 				return err
@@ -251,7 +228,7 @@ standard output, so scripts can capture it; iotsec keeps only its hash.`,
 			fmt.Fprintln(e.stdout, secret)
 			fmt.Fprintf(e.stderr, "created token %s (%s) for %s with role %s; the secret above is shown only once\n", t.ID, t.Name, o.Name, t.Role)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&org, "org", "", "organisation (ID or name)")
 	cmd.Flags().StringVar(&name, "name", "", "what the token is for (required)")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 func newAudit(e *env) *cobra.Command {
@@ -22,12 +23,7 @@ the end of the log; compare the printed head hash with one kept elsewhere for
 that.`,
 		Example: "  iotsec audit verify\n  iotsec audit verify --database postgres://postgres@127.0.0.1:5432/iotsec",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := open(cmd, e)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
 			var v iotsec.ChainVerifier
 			var after int64
 			for {
@@ -55,7 +51,7 @@ that.`,
 			}
 			fmt.Fprintf(e.stdout, "audit log intact: %d events, head hash %s\n", v.Count(), head)
 			return nil
-		},
+		}),
 	})
 	config.Flags(cmd.PersistentFlags(), false)
 	return cmd

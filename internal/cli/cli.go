@@ -211,3 +211,16 @@ func isTerminal(w io.Writer) bool {
 func openStoreOnly(cmd *cobra.Command, cfg config.Config) (*sqlstore.Store, error) {
 	return app.OpenStore(cmd.Context(), cfg, sqlstore.Options{})
 }
+
+// withStore wraps a command that needs the database: it opens (and
+// migrates) the store, runs fn, and closes the store.
+func withStore(e *env, fn func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		s, cfg, err := open(cmd, e)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		return fn(cmd, args, s, cfg)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 func newDevice(e *env) *cobra.Command {
@@ -27,12 +28,7 @@ checked before anything is written. Use - to read standard input.`,
 		Example: `  iotsec device import fleet.csv --org "Acme Devices"
   iotsec device import - --org Acme < fleet.json`,
 		Args: exactArgs(1, "one argument, the file (or - for standard input)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := open(cmd, e)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
 			o, err := findOrg(cmd, s, org)
 			if err != nil {
 				return err
@@ -65,7 +61,7 @@ checked before anything is written. Use - to read standard input.`,
 				fmt.Fprintf(e.stderr, "took %s\n", time.Since(start).Round(time.Millisecond))
 			}
 			return nil
-		},
+		}),
 	}
 	imp.Flags().StringVar(&org, "org", "", "organisation (ID or name)")
 	imp.Flags().IntVar(&batch, "batch", inventory.DefaultBatch, "devices written per transaction")

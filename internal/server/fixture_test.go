@@ -34,7 +34,7 @@ type org struct {
 }
 
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	app  *app.App
 	srv  *httptest.Server
 	a, b org
@@ -49,7 +49,7 @@ func quietLog() *slog.Logger {
 
 // newFixture starts a full server (SQLite, no workers) with two
 // organisations A and B.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Data = t.TempDir()
@@ -103,7 +103,7 @@ func (f *fixture) schemeBundle(slug string) []byte {
 	return bytes.ReplaceAll(file.Body, []byte(`"uk-psti"`), []byte(`"`+slug+`"`))
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

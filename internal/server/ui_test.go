@@ -21,7 +21,7 @@ import (
 // browser is a cookie-keeping client that does not follow redirects, so
 // tests see each 303.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	f    *fixture
 	c    *http.Client
 	csrf string

@@ -1,0 +1,102 @@
+package inspect_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/iotsec/iotsec/internal/firmware"
+	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
+	"github.com/iotsec/iotsec/internal/inspect"
+)
+
+func benchImage(b *testing.B) []byte {
+	b.Helper()
+	if _, err := exec.LookPath("mksquashfs"); err != nil {
+		b.Skip("mksquashfs not installed (Debian package squashfs-tools)")
+	}
+	mb := int64(64)
+	if v, err := strconv.Atoi(os.Getenv("IOTSEC_BENCH_MB")); err == nil && v > 0 {
+		mb = int64(v)
+	}
+	p := firmwaretest.Squashfs(b, b.TempDir(), firmwaretest.Tree(1, mb<<20), "xz")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// BenchmarkScan is a full scan: unpack the image, then every analyser.
+func BenchmarkScan(b *testing.B) {
+	data := benchImage(b)
+	b.SetBytes(int64(len(data)))
+	resetPeak()
+	b.ResetTimer()
+	var findings, comps int
+	for b.Loop() {
+		im, err := firmware.Unpack(context.Background(), "root.sqfs", data, firmware.Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := inspect.Run(context.Background(), im.FS, inspect.Default())
+		if err != nil {
+			b.Fatal(err)
+		}
+		findings, comps = len(r.Findings), len(r.Components)
+	}
+	b.ReportMetric(float64(findings), "findings")
+	b.ReportMetric(float64(comps), "components")
+	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
+}
+
+// resetPeak drops garbage from building the image and restarts the
+// peak-memory count (Linux: writing 5 to clear_refs resets VmHWM), so the
+// figure covers the benchmark loop only.
+func resetPeak() {
+	runtime.GC()
+	debug.FreeOSMemory()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSS reports the process's peak resident memory in MiB (Linux).
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkInspect runs the analysers on an image unpacked beforehand,
+// one sub-benchmark per family and one for all.
+func BenchmarkInspect(b *testing.B) {
+	data := benchImage(b)
+	im, err := firmware.Unpack(context.Background(), "root.sqfs", data, firmware.Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, as []inspect.Analyser) {
+		b.SetBytes(im.Bytes)
+		for b.Loop() {
+			if _, err := inspect.Run(context.Background(), im.FS, as); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("all", func(b *testing.B) { run(b, inspect.Default()) })
+	for _, a := range inspect.Default() {
+		b.Run(a.Name(), func(b *testing.B) { run(b, []inspect.Analyser{a}) })
+	}
+}
