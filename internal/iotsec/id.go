@@ -41,11 +41,17 @@ func (g IDs) New(prefix string) string {
 
 // ID prefixes, one per kind of thing.
 const (
-	PrefixOrg      = "org"
-	PrefixUser     = "usr"
-	PrefixToken    = "tok"
-	PrefixProduct  = "prd"
-	PrefixFirmware = "fw"
-	PrefixDevice   = "dev"
-	PrefixJob      = "job"
+	PrefixOrg        = "org"
+	PrefixUser       = "usr"
+	PrefixToken      = "tok"
+	PrefixProduct    = "prd"
+	PrefixFirmware   = "fw"
+	PrefixDevice     = "dev"
+	PrefixJob        = "job"
+	PrefixAnchor     = "ta"
+	PrefixCA         = "ca"
+	PrefixCert       = "crt"
+	PrefixEnrolToken = "enr"
+	PrefixTransition = "lc"
+	PrefixTransfer   = "xfr"
 )

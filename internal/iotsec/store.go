@@ -22,6 +22,7 @@ type Store interface {
 	DeviceStore
 	AuditStore
 	JobStore
+	IdentityStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

@@ -70,6 +70,14 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"Jobs", testJobs},
 		{"Overview", testOverview},
+		{"Anchors", testAnchors},
+		{"CAs", testCAs},
+		{"Certificates", testCertificates},
+		{"CRLs", testCRLs},
+		{"Enrolment", testEnrolment},
+		{"Lifecycle", testLifecycle},
+		{"Transfers", testTransfers},
+		{"IdentityScope", testIdentityScope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
