@@ -37,10 +37,18 @@ func TestDialectsHaveSameMigrations(t *testing.T) {
 	if diff := cmp.Diff(names(lite), names(pg)); diff != "" {
 		t.Errorf("sqlite and postgres migrations differ (-sqlite +postgres):\n%s", diff)
 	}
-	for i, m := range lite {
-		if m.Version != i+1 {
-			t.Errorf("migration %d has number %d; numbers must run 1, 2, 3 ... without gaps", i+1, m.Version)
+	// Numbers reserved by a branch not merged yet; delete the entry when
+	// its migration lands.
+	reserved := map[int]string{2: "catalog"}
+	want := 1
+	for _, m := range lite {
+		for reserved[want] != "" && m.Version != want {
+			want++
 		}
+		if m.Version != want {
+			t.Errorf("migration %04d_%s has number %d, want %d; numbers must run 1, 2, 3 ... without gaps", m.Version, m.Name, m.Version, want)
+		}
+		want = m.Version + 1
 	}
 }
 
