@@ -23,13 +23,23 @@ func TestTenancyEveryRoute(t *testing.T) {
 
 	// What each path parameter of each route is set to: one of B's things.
 	ids := map[string]string{
-		"/api/v1/products/{id}":          b.product.ID,
-		"/api/v1/products/{id}/firmware": b.product.ID,
-		"/api/v1/firmware/{id}":          b.firmware.ID,
-		"/api/v1/devices/{id}":           b.device.ID,
-		"/api/v1/jobs/{id}":              b.job.ID,
-		"/api/v1/tokens/{id}":            b.tokenID,
-		"/api/v1/members/{user_id}":      b.owner.ID,
+		"/api/v1/products/{id}":                      b.product.ID,
+		"/api/v1/products/{id}/firmware":             b.product.ID,
+		"/api/v1/firmware/{id}":                      b.firmware.ID,
+		"/api/v1/devices/{id}":                       b.device.ID,
+		"/api/v1/jobs/{id}":                          b.job.ID,
+		"/api/v1/tokens/{id}":                        b.tokenID,
+		"/api/v1/members/{user_id}":                  b.owner.ID,
+		"/api/v1/identity/roots/{id}":                b.anchorID,
+		"/api/v1/identity/roots/{id}/crl":            b.anchorID,
+		"/api/v1/identity/devices/{id}":              b.device.ID,
+		"/api/v1/identity/devices/{id}/idevid":       b.device.ID,
+		"/api/v1/identity/devices/{id}/certificates": b.device.ID,
+		"/api/v1/identity/devices/{id}/tokens":       b.device.ID,
+		"/api/v1/identity/devices/{id}/transitions":  b.device.ID,
+		"/api/v1/identity/devices/{id}/transfer":     b.device.ID,
+		"/api/v1/identity/certificates/{id}":         b.certID,
+		"/api/v1/identity/certificates/{id}/revoke":  b.certID,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -43,25 +53,46 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/members":                `{"email":"nobody@b.example","role":"viewer"}`,
 		"PATCH /api/v1/members/{user_id}":     `{"role":"viewer"}`,
 		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.product.ID + "\n",
+		// Identity: B's device, certificate and anchor addressed with
+		// bodies that would work on A's own.
+		"POST /api/v1/identity/roots":                     jsonString(map[string]string{"pem": newRootPEM(t)}),
+		"POST /api/v1/identity/roots/{id}/crl":            `{"pem":"x"}`,
+		"POST /api/v1/identity/ca":                        `{}`,
+		"POST /api/v1/identity/devices":                   `{"uid":"SN-NEW","product_id":"` + b.product.ID + `"}`,
+		"POST /api/v1/identity/devices/{id}/idevid":       jsonString(map[string]string{"pem": string(idevid(t, a.root, a.idevKey, b.device.UID))}),
+		"POST /api/v1/identity/devices/{id}/certificates": jsonString(map[string]string{"csr": csrPEM(t, b.device.UID)}),
+		"POST /api/v1/identity/devices/{id}/tokens":       `{}`,
+		"POST /api/v1/identity/devices/{id}/transitions":  `{"to":"provisioned"}`,
+		"POST /api/v1/identity/devices/{id}/transfer":     `{}`,
+		"POST /api/v1/identity/transfers/claim":           `{"code":"iotsec_xfr_unknown","product_id":"` + a.product.ID + `"}`,
+		"POST /api/v1/identity/certificates/{id}/revoke":  `{"reason":"keyCompromise"}`,
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
 	collection := map[string]int{
-		"GET /api/v1/me":              200,
-		"GET /api/v1/overview":        200,
-		"GET /api/v1/products":        200,
-		"POST /api/v1/products":       201, // creates A's own product
-		"GET /api/v1/devices":         200,
-		"POST /api/v1/devices":        400, // B's product is not A's: a body reference, not an addressed thing
-		"POST /api/v1/devices/import": 400,
-		"GET /api/v1/jobs":            200,
-		"GET /api/v1/tokens":          200,
-		"POST /api/v1/tokens":         201,
-		"GET /api/v1/members":         200,
-		"POST /api/v1/members":        400,
-		"GET /api/v1/audit":           200,
+		"GET /api/v1/me":                        200,
+		"GET /api/v1/overview":                  200,
+		"GET /api/v1/products":                  200,
+		"POST /api/v1/products":                 201, // creates A's own product
+		"GET /api/v1/devices":                   200,
+		"POST /api/v1/devices":                  400, // B's product is not A's: a body reference, not an addressed thing
+		"POST /api/v1/devices/import":           400,
+		"GET /api/v1/jobs":                      200,
+		"GET /api/v1/tokens":                    200,
+		"POST /api/v1/tokens":                   201,
+		"GET /api/v1/members":                   200,
+		"POST /api/v1/members":                  400,
+		"GET /api/v1/audit":                     200,
+		"GET /api/v1/identity/roots":            200,
+		"POST /api/v1/identity/roots":           201, // A registers a root of its own
+		"POST /api/v1/identity/ca":              201, // A's own CA (routes run in order: this before GET)
+		"GET /api/v1/identity/ca":               200,
+		"POST /api/v1/identity/devices":         400, // B's product is not A's
+		"POST /api/v1/identity/transfers/claim": 404, // no such code
+		"GET /api/v1/identity/certificates":     200,
+		"GET /api/v1/identity/audit":            200,
 	}
-	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email}
+	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.anchorID, b.certID}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -119,10 +150,14 @@ func (f *fixture) snapshot(g org) string {
 	ts, err4 := s.ListTokens(ctx, a)
 	ms, err5 := s.ListMembers(ctx, a)
 	js, err6 := s.ListJobs(ctx, a, 0)
-	for _, err := range []error{err1, err2, err3, err4, err5, err6} {
+	as, err7 := s.ListAnchors(ctx, a)
+	cs, err8 := s.ListCertificates(ctx, a, iotsec.CertFilter{})
+	hs, err9 := s.ListTransitions(ctx, a, g.device.ID)
+	ca, err10 := s.GetCA(ctx, a)
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10} {
 		must(f.t, err)
 	}
-	for _, v := range []any{ps, fws, ds, ts, ms, js} {
+	for _, v := range []any{ps, fws, ds, ts, ms, js, as, cs, hs, ca} {
 		buf.WriteString(jsonString(v))
 	}
 	return buf.String()

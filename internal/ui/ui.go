@@ -24,6 +24,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 //go:embed templates/*.html
@@ -51,6 +52,8 @@ type Handler struct {
 	TrustProxy    bool  // client address from X-Forwarded-For
 	MaxForm       int64 // bytes of an ordinary form
 	MaxUpload     int64 // bytes of an uploaded file
+	// Identity is the device identity service behind the Identity pages.
+	Identity *pki.Service
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
