@@ -39,7 +39,7 @@ func (s *Service) Transition(ctx context.Context, a iotsec.Actor, deviceID strin
 	}
 	if err := from.To(to); err != nil {
 		if errors.Is(err, identity.ErrTransition) {
-			return t, &iotsec.Error{Kind: iotsec.ErrConflict, Field: "to", Message: "a " + string(from) + " device cannot become " + string(to) + "; it may become " + joinStates(from.Next())}
+			return t, &iotsec.Error{Kind: iotsec.ErrConflict, Field: "to", Message: "the device is " + string(from) + " and cannot become " + string(to) + "; it may become " + joinStates(from.Next())}
 		}
 		return t, err
 	}
@@ -113,7 +113,7 @@ func (s *Service) OfferTransfer(ctx context.Context, a iotsec.Actor, deviceID st
 		return Offer{}, err
 	}
 	if !stateOf(d.State).MayTransfer() {
-		return Offer{}, iotsec.Conflict("a %s device cannot change hands; decommission it first (revoking its certificates, with the data-wipe evidence)", d.State)
+		return Offer{}, iotsec.Conflict("the device is %s and cannot change hands; decommission it first (revoking its certificates, with the data-wipe evidence)", d.State)
 	}
 	if ttl == 0 {
 		ttl = DefaultTransferTTL
