@@ -425,7 +425,12 @@ func TestIdentityDoneMeans(t *testing.T) {
 			if len(certs.Items) != 2 {
 				t.Fatalf("%d LDevIDs of the device, want 2", len(certs.Items))
 			}
-			first := certs.Items[0]
+			var first iotsec.DeviceCert
+			for _, c := range certs.Items {
+				if c.Fingerprint == pki.Fingerprint(ldev) {
+					first = c
+				}
+			}
 			s.call("POST", "/api/v1/identity/certificates/"+first.ID+"/revoke", map[string]any{"reason": "keyCompromise"}, 200, nil)
 			s.call("POST", "/api/v1/identity/certificates/"+first.ID+"/revoke", map[string]any{"reason": "keyCompromise"}, 409, nil)
 			rl, entries := s.crl(caRec.Label, caCert)
