@@ -182,7 +182,7 @@ func (b estBackend) checkIDevID(ctx context.Context, c iotsec.DeviceCert, leaf *
 
 // checkLDevID verifies a presented LDevID under the CA that issued it.
 func (b estBackend) checkLDevID(ctx context.Context, c iotsec.DeviceCert, leaf *x509.Certificate) error {
-	rec, err := b.s.Store.GetCA(ctx, estActor(c.OrgID))
+	rec, err := b.s.caOf(ctx, estActor(c.OrgID))
 	if err != nil || rec.ID != c.CAID {
 		return fmt.Errorf("%w: the certificate's CA is not this organisation's", est.ErrForbidden)
 	}

@@ -42,7 +42,7 @@ func (s *Service) Routes() []Route {
 	}
 }
 
-func (s *Service) caOf(w http.ResponseWriter, r *http.Request) (iotsec.CertAuthority, bool) {
+func (s *Service) labelled(w http.ResponseWriter, r *http.Request) (iotsec.CertAuthority, bool) {
 	rec, err := s.Store.CAByLabel(r.Context(), r.PathValue("label"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -65,7 +65,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Service) serveCACert(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.caOf(w, r)
+	rec, ok := s.labelled(w, r)
 	if !ok {
 		return
 	}
@@ -75,7 +75,7 @@ func (s *Service) serveCACert(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) serveCRL(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.caOf(w, r)
+	rec, ok := s.labelled(w, r)
 	if !ok {
 		return
 	}
@@ -93,7 +93,7 @@ func (s *Service) serveCRL(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) serveOCSP(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.caOf(w, r)
+	rec, ok := s.labelled(w, r)
 	if !ok {
 		return
 	}

@@ -58,7 +58,7 @@ func (s *Service) issue(ctx context.Context, a iotsec.Actor, d iotsec.Device, cs
 	if !stateOf(d.State).MayEnrol() {
 		return iotsec.DeviceCert{}, nil, iotsec.Conflict("the device is %s; only provisioned and operational devices get operational certificates", d.State)
 	}
-	rec, err := s.Store.GetCA(ctx, a)
+	rec, err := s.caOf(ctx, a)
 	if isNotFound(err) {
 		return iotsec.DeviceCert{}, nil, iotsec.Conflict("this organisation has no certificate authority yet; create one first (iotsec ca init)")
 	}
@@ -69,7 +69,9 @@ func (s *Service) issue(ctx context.Context, a iotsec.Actor, d iotsec.Device, cs
 	if err != nil {
 		return iotsec.DeviceCert{}, nil, err
 	}
-	cert, err := e.ca.Issue(csr, ca.IssueOptions{Validity: s.LDevIDValidity, Policy: s.policy(d, rec)})
+	// Every CSR here came through est.ParseCSR, which checked its
+	// signature (proof of possession).
+	cert, err := e.ca.Issue(csr, ca.IssueOptions{Validity: s.LDevIDValidity, Policy: s.policy(d, rec), CSRVerified: true})
 	if err != nil {
 		return iotsec.DeviceCert{}, nil, err
 	}

@@ -63,8 +63,9 @@ type Service struct {
 	OCSPValidity   time.Duration
 
 	mu     sync.Mutex
-	cas    map[string]*caEntry          // CA ID -> opened CA
-	parsed map[string]*x509.Certificate // SHA-256 of DER -> certificate
+	cas    map[string]*caEntry             // CA ID -> opened CA
+	byOrg  map[string]iotsec.CertAuthority // organisation ID -> its CA (CAs never change)
+	parsed map[string]*x509.Certificate    // SHA-256 of DER -> certificate
 	server *serverCert
 }
 
@@ -136,6 +137,31 @@ func (s *Service) open(rec iotsec.CertAuthority) (*caEntry, error) {
 	}
 	s.cas[rec.ID] = e
 	return e, nil
+}
+
+// caOf returns the actor's organisation's CA. A CA record never changes
+// once made, so it is read from the store once per process.
+func (s *Service) caOf(ctx context.Context, a iotsec.Actor) (iotsec.CertAuthority, error) {
+	if err := a.Can(iotsec.PermRead); err != nil {
+		return iotsec.CertAuthority{}, err
+	}
+	s.mu.Lock()
+	rec, ok := s.byOrg[a.OrgID]
+	s.mu.Unlock()
+	if ok {
+		return rec, nil
+	}
+	rec, err := s.Store.GetCA(ctx, a)
+	if err != nil {
+		return rec, err
+	}
+	s.mu.Lock()
+	if s.byOrg == nil {
+		s.byOrg = map[string]iotsec.CertAuthority{}
+	}
+	s.byOrg[a.OrgID] = rec
+	s.mu.Unlock()
+	return rec, nil
 }
 
 // sealLabel binds a sealed CA key to its organisation and label, so a key

@@ -81,7 +81,7 @@ func (s *Store) GetDevice(ctx context.Context, a iotsec.Actor, id string) (iotse
 	if err := a.Can(iotsec.PermRead); err != nil {
 		return iotsec.Device{}, err
 	}
-	d, err := scanDevice(s.db.QueryRowContext(ctx, s.q("SELECT "+deviceColumns+" FROM devices WHERE id = ? AND org_id = ?"), id, a.OrgID))
+	d, err := scanDevice(s.queryRow(ctx, nil, "SELECT "+deviceColumns+" FROM devices WHERE id = ? AND org_id = ?", id, a.OrgID))
 	return d, notFound(err, "device")
 }
 

@@ -56,7 +56,11 @@ func (s *Store) ListAnchors(ctx context.Context, a iotsec.Actor) ([]iotsec.Trust
 	if err := a.Can(iotsec.PermRead); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+anchorColumns+" FROM trust_anchors WHERE org_id = ? ORDER BY id"), a.OrgID)
+	st, err := s.prepared(ctx, nil, "SELECT "+anchorColumns+" FROM trust_anchors WHERE org_id = ? ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, a.OrgID)
 	if err != nil {
 		return nil, fmt.Errorf("list trust anchors: %w", err)
 	}
@@ -150,7 +154,7 @@ func (s *Store) GetCA(ctx context.Context, a iotsec.Actor) (iotsec.CertAuthority
 	if err := a.Can(iotsec.PermRead); err != nil {
 		return iotsec.CertAuthority{}, err
 	}
-	c, err := scanCA(s.db.QueryRowContext(ctx, s.q("SELECT "+caColumns+" FROM cas WHERE org_id = ?"), a.OrgID))
+	c, err := scanCA(s.queryRow(ctx, nil, "SELECT "+caColumns+" FROM cas WHERE org_id = ?", a.OrgID))
 	return c, notFound(err, "certificate authority")
 }
 
@@ -196,10 +200,12 @@ func scanCert(sc interface{ Scan(...any) error }) (iotsec.DeviceCert, error) {
 	return c, err
 }
 
-func (s *Store) certs(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, where string, args ...any) ([]iotsec.DeviceCert, error) {
-	rows, err := q.QueryContext(ctx, s.q("SELECT "+certColumns+certFrom+"WHERE "+where), args...)
+func (s *Store) certs(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]iotsec.DeviceCert, error) {
+	st, err := s.prepared(ctx, tx, "SELECT "+certColumns+certFrom+"WHERE "+where)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read certificates: %w", err)
 	}
@@ -224,14 +230,14 @@ func (s *Store) deviceState(ctx context.Context, tx *sql.Tx, org, id string) (io
 func (s *Store) deviceStateUID(ctx context.Context, tx *sql.Tx, org, id string) (iotsec.State, string, error) {
 	var st iotsec.State
 	var uid string
-	err := tx.QueryRowContext(ctx, s.q("SELECT state, uid FROM devices WHERE id = ? AND org_id = ?"), id, org).Scan(&st, &uid)
+	err := s.queryRow(ctx, tx, "SELECT state, uid FROM devices WHERE id = ? AND org_id = ?", id, org).Scan(&st, &uid)
 	return st, uid, notFound(err, "device")
 }
 
 // insertCert writes c, whose fields are set, inside tx.
 func (s *Store) insertCert(ctx context.Context, tx *sql.Tx, c *iotsec.DeviceCert) error {
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO device_certs (id, org_id, device_id, kind, profile, ca_id, serial, subject, issuer, fingerprint,
-		key_fingerprint, not_before, not_after, status, revoked_at, reason, via, der, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := s.exec(ctx, tx, `INSERT INTO device_certs (id, org_id, device_id, kind, profile, ca_id, serial, subject, issuer, fingerprint,
+		key_fingerprint, not_before, not_after, status, revoked_at, reason, via, der, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.OrgID, c.DeviceID, c.Kind, c.Profile, nullString(c.CAID), c.Serial, c.Subject, c.Issuer, c.Fingerprint,
 		c.KeyFingerprint, s.t(c.NotBefore), s.t(c.NotAfter), c.Status, s.t(c.RevokedAt), c.Reason, c.Via, c.DER, s.t(c.CreatedAt))
 	if err != nil {
@@ -253,7 +259,7 @@ func (s *Store) checkCA(ctx context.Context, tx *sql.Tx, org string, c *iotsec.D
 		return nil
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM cas WHERE id = ? AND org_id = ?"), c.CAID, org).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, tx, "SELECT count(*) FROM cas WHERE id = ? AND org_id = ?", c.CAID, org).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -317,7 +323,7 @@ func (s *Store) ListCertificates(ctx context.Context, a iotsec.Actor, f iotsec.C
 		add("c.id > ?", f.After)
 	}
 	args = append(args, limit(f.Limit, 100, 1000))
-	return s.certs(ctx, s.db, where+" ORDER BY c.id LIMIT ?", args...)
+	return s.certs(ctx, nil, where+" ORDER BY c.id LIMIT ?", args...)
 }
 
 func (s *Store) RevokeCertificate(ctx context.Context, a iotsec.Actor, id string, reason iotsec.RevocationReason) (iotsec.DeviceCert, error) {
@@ -377,7 +383,7 @@ func (s *Store) bumpCRL(ctx context.Context, tx *sql.Tx, org string) error {
 }
 
 func (s *Store) CertificatesByFingerprint(ctx context.Context, fingerprint string) ([]iotsec.DeviceCert, error) {
-	return s.certs(ctx, s.db, "c.fingerprint = ? ORDER BY c.id LIMIT 100", fingerprint)
+	return s.certs(ctx, nil, "c.fingerprint = ? ORDER BY c.id LIMIT 100", fingerprint)
 }
 
 func (s *Store) CertificateBySerial(ctx context.Context, caID, serial string) (iotsec.DeviceCert, error) {
