@@ -593,3 +593,38 @@ func (s *syncBuffer) String() string {
 func newTextLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// TestDemoIdentity: with a CA key-encryption key, the demo seeds a CA, a
+// maker's root, onboarding identities and LDevIDs, and findings for the
+// audit to show.
+func TestDemoIdentity(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Workers = t.TempDir(), 0
+	cfg.CAKey = config.Secret(testKEK)
+	a, err := app.New(context.Background(), cfg, quietLog(), app.Options{})
+	must(t, err)
+	defer a.Close()
+	if _, err := a.SeedDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	orgs, _ := a.Store.ListOrgs(context.Background())
+	act := iotsec.System(orgs[0].ID, "t")
+	certs, err := a.Store.ListCertificates(context.Background(), act, iotsec.CertFilter{Limit: 1000})
+	must(t, err)
+	kinds := map[string]int{}
+	for _, c := range certs {
+		kinds[string(c.Kind)+"/"+string(c.Status)]++
+	}
+	if kinds["idevid/active"] != 12 || kinds["ldevid/active"] < 5 || kinds["ldevid/revoked"] != 2 {
+		t.Errorf("demo certificates = %v", kinds)
+	}
+	fs, err := a.PKI.Audit(context.Background(), act, pki.AuditOptions{})
+	must(t, err)
+	rules := map[identity.RuleID]bool{}
+	for _, f := range fs {
+		rules[f.Rule] = true
+	}
+	if !rules[identity.RuleSharedKey] || !rules[identity.RuleRevokedInUse] {
+		t.Errorf("demo audit rules = %v, want a shared key and a revoked certificate in use", rules)
+	}
+}
