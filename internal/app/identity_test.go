@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -626,5 +627,60 @@ func TestDemoIdentity(t *testing.T) {
 	}
 	if !rules[identity.RuleSharedKey] || !rules[identity.RuleRevokedInUse] {
 		t.Errorf("demo audit rules = %v, want a shared key and a revoked certificate in use", rules)
+	}
+}
+
+// TestConcurrentEnrolment runs more enrolments at once than PostgreSQL's
+// pool has connections (and than SQLite has writers): each must finish,
+// once, with nothing waiting on anything forever.
+func TestConcurrentEnrolment(t *testing.T) {
+	for name, cfgFor := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			cfg := cfgFor(t)
+			cfg.Workers = 0
+			s := startIdentity(t, cfg)
+			var caRec struct{ PEM string }
+			s.call("POST", "/api/v1/identity/ca", map[string]any{}, 201, &caRec)
+			cs, _ := identity.ParseCertificates([]byte(caRec.PEM))
+			mk := newMaker(t, "Root")
+			s.call("POST", "/api/v1/identity/roots", map[string]any{"pem": pemOf(mk.root.Cert)}, 201, nil)
+			const n = 16
+			type dev struct {
+				cert *x509.Certificate
+				key  *ecdsa.PrivateKey
+				uid  string
+			}
+			var devs []dev
+			for i := range n {
+				uid := fmt.Sprintf("C-%02d", i)
+				k := newKey(t)
+				c := mk.idevid(t, uid, k)
+				s.call("POST", "/api/v1/identity/devices", map[string]any{"uid": uid, "product_id": s.productID, "state": "provisioned", "idevid": pemOf(c)}, 201, nil)
+				devs = append(devs, dev{c, k, uid})
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var wg sync.WaitGroup
+			errs := make(chan error, n*3)
+			for _, d := range devs {
+				wg.Go(func() {
+					for range 3 {
+						if _, err := s.estClient(cs[0], "", d.cert, d.key).Enroll(ctx, csr(t, newKey(t), d.uid)); err != nil {
+							errs <- fmt.Errorf("%s: %w", d.uid, err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			var certs struct{ Items []iotsec.DeviceCert }
+			s.call("GET", "/api/v1/identity/certificates?kind=ldevid&limit=1000", nil, 200, &certs)
+			if len(certs.Items) != n*3 {
+				t.Errorf("%d LDevIDs recorded, want %d", len(certs.Items), n*3)
+			}
+		})
 	}
 }

@@ -56,11 +56,7 @@ func (s *Store) ListAnchors(ctx context.Context, a iotsec.Actor) ([]iotsec.Trust
 	if err := a.Can(iotsec.PermRead); err != nil {
 		return nil, err
 	}
-	st, err := s.prepared(ctx, nil, "SELECT "+anchorColumns+" FROM trust_anchors WHERE org_id = ? ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, a.OrgID)
+	rows, err := s.query(ctx, nil, "SELECT "+anchorColumns+" FROM trust_anchors WHERE org_id = ? ORDER BY id", a.OrgID)
 	if err != nil {
 		return nil, fmt.Errorf("list trust anchors: %w", err)
 	}
@@ -201,11 +197,7 @@ func scanCert(sc interface{ Scan(...any) error }) (iotsec.DeviceCert, error) {
 }
 
 func (s *Store) certs(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]iotsec.DeviceCert, error) {
-	st, err := s.prepared(ctx, tx, "SELECT "+certColumns+certFrom+"WHERE "+where)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.query(ctx, tx, "SELECT "+certColumns+certFrom+"WHERE "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read certificates: %w", err)
 	}

@@ -47,7 +47,9 @@ type Dialect struct {
 	// OneWriter: the database admits one writing transaction at a time
 	// (SQLite). The store then queues its own writers on a mutex instead
 	// of letting them find the lock taken and sleep in the driver's busy
-	// handler, which backs off in milliseconds.
+	// handler, which backs off in milliseconds. It also keeps its own
+	// prepared statements for the hot paths: the driver parses SQL anew on
+	// every call, where pgx caches prepared statements itself.
 	OneWriter bool
 }
 
@@ -131,8 +133,11 @@ func (s *Store) Close() error {
 // prepared returns a prepared statement for query (written with ?),
 // inside tx when tx is not nil. Statements are prepared once per store and
 // database/sql keeps one per connection, so the hot paths (enrolment, the
-// audit chain) skip parsing SQL on every call: with SQLite that was about
-// a sixth of an EST enrolment's CPU.
+// audit chain) skip parsing SQL on every call: with SQLite that was about a
+// sixth of an EST enrolment's CPU. Only OneWriter dialects use it: there
+// at most one transaction holds a connection, so preparing on the pool
+// inside a transaction always finds a free one. (With many transactions
+// each holding a connection of a small pool, all could wait for another.)
 func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	var st *sql.Stmt
 	if v, ok := s.stmts.Load(query); ok {
@@ -155,8 +160,14 @@ func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) (*sql.St
 	return st, nil
 }
 
-// queryRow runs a one-row query through a prepared statement.
+// queryRow runs a one-row query, prepared where the dialect wants it.
 func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) rowScanner {
+	if !s.d.OneWriter {
+		if tx != nil {
+			return tx.QueryRowContext(ctx, s.q(query), args...)
+		}
+		return s.db.QueryRowContext(ctx, s.q(query), args...)
+	}
 	st, err := s.prepared(ctx, tx, query)
 	if err != nil {
 		return errRow{err}
@@ -164,8 +175,29 @@ func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...
 	return st.QueryRowContext(ctx, args...)
 }
 
-// exec runs a statement through a prepared statement.
+// query runs a query, prepared where the dialect wants it.
+func (s *Store) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if !s.d.OneWriter {
+		if tx != nil {
+			return tx.QueryContext(ctx, s.q(query), args...)
+		}
+		return s.db.QueryContext(ctx, s.q(query), args...)
+	}
+	st, err := s.prepared(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// exec runs a statement, prepared where the dialect wants it.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if !s.d.OneWriter {
+		if tx != nil {
+			return tx.ExecContext(ctx, s.q(query), args...)
+		}
+		return s.db.ExecContext(ctx, s.q(query), args...)
+	}
 	st, err := s.prepared(ctx, tx, query)
 	if err != nil {
 		return nil, err
