@@ -16,6 +16,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 // Route is one API endpoint.
@@ -32,6 +33,8 @@ type Handler struct {
 	MaxBody   int64 // JSON bodies; imports have their own limit
 	MaxImport int64
 	Now       func() time.Time
+	// Identity is the device identity service behind /identity.
+	Identity *pki.Service
 }
 
 // New returns a handler with the default limits.
@@ -86,6 +89,25 @@ func (h *Handler) Routes() []Route {
 		{"DELETE", "/api/v1/schemes/imports/{id}", h.deleteImport},
 		{"GET", "/api/v1/schemes/{slug}", h.getScheme},
 		{"GET", "/api/v1/schemes/{slug}/provisions/{id}", h.getProvision},
+		{"GET", "/api/v1/identity/roots", h.listAnchors},
+		{"POST", "/api/v1/identity/roots", h.addAnchors},
+		{"GET", "/api/v1/identity/roots/{id}", h.getAnchor},
+		{"DELETE", "/api/v1/identity/roots/{id}", h.deleteAnchor},
+		{"POST", "/api/v1/identity/roots/{id}/crl", h.addAnchorCRL},
+		{"POST", "/api/v1/identity/ca", h.initCA},
+		{"GET", "/api/v1/identity/ca", h.getCA},
+		{"POST", "/api/v1/identity/devices", h.registerDevice},
+		{"GET", "/api/v1/identity/devices/{id}", h.deviceIdentity},
+		{"POST", "/api/v1/identity/devices/{id}/idevid", h.registerIDevID},
+		{"POST", "/api/v1/identity/devices/{id}/certificates", h.issueCertificate},
+		{"POST", "/api/v1/identity/devices/{id}/tokens", h.createEnrolToken},
+		{"POST", "/api/v1/identity/devices/{id}/transitions", h.transition},
+		{"POST", "/api/v1/identity/devices/{id}/transfer", h.offerTransfer},
+		{"POST", "/api/v1/identity/transfers/claim", h.claimTransfer},
+		{"GET", "/api/v1/identity/certificates", h.listCertificates},
+		{"GET", "/api/v1/identity/certificates/{id}", h.getCertificate},
+		{"POST", "/api/v1/identity/certificates/{id}/revoke", h.revokeCertificate},
+		{"GET", "/api/v1/identity/audit", h.identityAudit},
 	}
 }
 

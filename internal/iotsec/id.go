@@ -41,12 +41,18 @@ func (g IDs) New(prefix string) string {
 
 // ID prefixes, one per kind of thing.
 const (
-	PrefixOrg      = "org"
-	PrefixUser     = "usr"
-	PrefixToken    = "tok"
-	PrefixProduct  = "prd"
-	PrefixFirmware = "fw"
-	PrefixDevice   = "dev"
-	PrefixJob      = "job"
-	PrefixImport   = "imp"
+	PrefixOrg        = "org"
+	PrefixUser       = "usr"
+	PrefixToken      = "tok"
+	PrefixProduct    = "prd"
+	PrefixFirmware   = "fw"
+	PrefixDevice     = "dev"
+	PrefixJob        = "job"
+	PrefixImport     = "imp"
+	PrefixAnchor     = "ta"
+	PrefixCA         = "ca"
+	PrefixCert       = "crt"
+	PrefixEnrolToken = "enr"
+	PrefixTransition = "lc"
+	PrefixTransfer   = "xfr"
 )

@@ -23,6 +23,7 @@ type Store interface {
 	AuditStore
 	JobStore
 	SchemeStore
+	IdentityStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

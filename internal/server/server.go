@@ -40,6 +40,15 @@ type Options struct {
 	// Ready reports whether this replica can serve: database reachable
 	// and migrated.
 	Ready func(context.Context) error
+	// Public are protocol endpoints anyone may call (CRLs, OCSP): no
+	// authentication, their own content types and plain-text errors.
+	Public []Route
+}
+
+// Route is a public endpoint.
+type Route struct {
+	Method, Path string
+	Handler      http.Handler
 }
 
 // Server is the http.Handler of iotsec.
@@ -77,6 +86,9 @@ func New(o Options) *Server {
 	}
 	for _, rt := range o.UI.Routes() {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.pageHandler(rt.Handler))
+	}
+	for _, rt := range o.Public {
+		s.mux.Handle(rt.Method+" "+rt.Path, rt.Handler)
 	}
 	return s
 }

@@ -23,15 +23,25 @@ func TestTenancyEveryRoute(t *testing.T) {
 
 	// What each path parameter of each route is set to: one of B's things.
 	ids := map[string]string{
-		"/api/v1/products/{id}":          b.product.ID,
-		"/api/v1/products/{id}/firmware": b.product.ID,
-		"/api/v1/firmware/{id}":          b.firmware.ID,
-		"/api/v1/devices/{id}":           b.device.ID,
-		"/api/v1/jobs/{id}":              b.job.ID,
-		"/api/v1/tokens/{id}":            b.tokenID,
-		"/api/v1/members/{user_id}":      b.owner.ID,
-		"/api/v1/schemes/imports/{id}":   b.imp,
-		"/api/v1/schemes/{slug}":         b.scheme,
+		"/api/v1/products/{id}":                      b.product.ID,
+		"/api/v1/products/{id}/firmware":             b.product.ID,
+		"/api/v1/firmware/{id}":                      b.firmware.ID,
+		"/api/v1/devices/{id}":                       b.device.ID,
+		"/api/v1/jobs/{id}":                          b.job.ID,
+		"/api/v1/tokens/{id}":                        b.tokenID,
+		"/api/v1/members/{user_id}":                  b.owner.ID,
+		"/api/v1/schemes/imports/{id}":               b.imp,
+		"/api/v1/schemes/{slug}":                     b.scheme,
+		"/api/v1/identity/devices/{id}/certificates": b.device.ID,
+		"/api/v1/identity/roots/{id}":                b.anchorID,
+		"/api/v1/identity/roots/{id}/crl":            b.anchorID,
+		"/api/v1/identity/devices/{id}":              b.device.ID,
+		"/api/v1/identity/devices/{id}/idevid":       b.device.ID,
+		"/api/v1/identity/devices/{id}/tokens":       b.device.ID,
+		"/api/v1/identity/devices/{id}/transitions":  b.device.ID,
+		"/api/v1/identity/devices/{id}/transfer":     b.device.ID,
+		"/api/v1/identity/certificates/{id}":         b.certID,
+		"/api/v1/identity/certificates/{id}/revoke":  b.certID,
 		// Routes with two parameters take a whole path.
 		"/api/v1/schemes/{slug}/provisions/{id}": "/api/v1/schemes/" + b.scheme + "/provisions/1",
 	}
@@ -50,6 +60,19 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/schemes/imports": "from,to,sources,relationship,targets,rationale,citation_url\n" +
 			b.scheme + ",uk-psti,1,equal-to,1,same,https://a.example\n",
 		"PATCH /api/v1/schemes/imports/{id}": `{"visibility":"private"}`,
+		// Identity: B's device, certificate and anchor addressed with
+		// bodies that would work on A's own.
+		"POST /api/v1/identity/roots":                     jsonString(map[string]string{"pem": newRootPEM(t)}),
+		"POST /api/v1/identity/roots/{id}/crl":            `{"pem":"x"}`,
+		"POST /api/v1/identity/ca":                        `{}`,
+		"POST /api/v1/identity/devices":                   `{"uid":"SN-NEW","product_id":"` + b.product.ID + `"}`,
+		"POST /api/v1/identity/devices/{id}/idevid":       jsonString(map[string]string{"pem": string(idevid(t, a.root, a.idevKey, b.device.UID))}),
+		"POST /api/v1/identity/devices/{id}/certificates": jsonString(map[string]string{"csr": csrPEM(t, b.device.UID)}),
+		"POST /api/v1/identity/devices/{id}/tokens":       `{}`,
+		"POST /api/v1/identity/devices/{id}/transitions":  `{"to":"provisioned"}`,
+		"POST /api/v1/identity/devices/{id}/transfer":     `{}`,
+		"POST /api/v1/identity/transfers/claim":           `{"code":"iotsec_xfr_unknown","product_id":"` + a.product.ID + `"}`,
+		"POST /api/v1/identity/certificates/{id}/revoke":  `{"reason":"keyCompromise"}`,
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
@@ -68,18 +91,26 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/members":        400,
 		"GET /api/v1/audit":           200,
 		// The catalog: B's private scheme is in none of these answers.
-		"GET /api/v1/schemes":            200,
-		"GET /api/v1/schemes/compare":    400, // no a and b
-		"GET /api/v1/schemes/baseline":   400, // no scheme selected
-		"GET /api/v1/schemes/applies":    400, // no market
-		"GET /api/v1/schemes/gaps":       200,
-		"GET /api/v1/schemes/recognise":  400, // no slug
-		"GET /api/v1/schemes/agreements": 200,
-		"GET /api/v1/schemes/export":     400, // no slug
-		"GET /api/v1/schemes/imports":    200,
-		"POST /api/v1/schemes/imports":   400, // a mapping onto B's private scheme, which A cannot see
+		"GET /api/v1/schemes":                   200,
+		"GET /api/v1/schemes/compare":           400, // no a and b
+		"GET /api/v1/schemes/baseline":          400, // no scheme selected
+		"GET /api/v1/schemes/applies":           400, // no market
+		"GET /api/v1/schemes/gaps":              200,
+		"GET /api/v1/schemes/recognise":         400, // no slug
+		"GET /api/v1/schemes/agreements":        200,
+		"GET /api/v1/schemes/export":            400, // no slug
+		"GET /api/v1/schemes/imports":           200,
+		"POST /api/v1/schemes/imports":          400, // a mapping onto B's private scheme, which A cannot see
+		"GET /api/v1/identity/roots":            200,
+		"POST /api/v1/identity/roots":           201, // A registers a root of its own
+		"POST /api/v1/identity/ca":              201, // A's own CA (routes run in order: this before GET)
+		"GET /api/v1/identity/ca":               200,
+		"POST /api/v1/identity/devices":         400, // B's product is not A's
+		"POST /api/v1/identity/transfers/claim": 404, // no such code
+		"GET /api/v1/identity/certificates":     200,
+		"GET /api/v1/identity/audit":            200,
 	}
-	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp}
+	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp, b.anchorID, b.certID}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -233,6 +234,10 @@ func TestUIPages(t *testing.T) {
 			params["id"] = g.job.ID
 		case strings.HasPrefix(route, "/catalog/imports/{id}"):
 			params["id"] = g.imp
+		case strings.HasPrefix(route, "/identity/devices/{id}"):
+			params["id"] = g.device.ID
+		case strings.HasPrefix(route, "/identity/certificates/{id}"):
+			params["id"] = g.certID
 		}
 		// Each organisation's private imported scheme: B's is 404 to A.
 		params["slug"] = g.scheme
@@ -497,4 +502,119 @@ func TestUICatalog(t *testing.T) {
 	if resp, _ := b.get("/catalog/schemes/ui-label"); resp.StatusCode != 404 {
 		t.Errorf("scheme still there after delete: %d", resp.StatusCode)
 	}
+}
+
+// TestUIIdentityForms works a device's identity through the pages: the CA,
+// a root, lifecycle steps with and without evidence, a one-time token, a
+// transfer claimed by another organisation, and a revocation.
+func TestUIIdentityForms(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.b.owner, "another horse battery")
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	resp, body := b.get("/identity")
+	wantStatus(t, "identity home", resp, body, 200)
+	if !strings.Contains(body, "no certificate authority yet") || !strings.Contains(body, `action="/identity/ca"`) {
+		t.Errorf("identity home without a CA does not offer to create one")
+	}
+	resp, body = b.post("/identity/ca", url.Values{"label": {"Not A Label"}})
+	wantStatus(t, "CA with a bad label", resp, body, 400)
+	resp, body = b.post("/identity/ca", url.Values{"name": {"Org A Device CA"}})
+	wantStatus(t, "create CA", resp, body, 303)
+	resp, body = b.get("/identity?done=ca-created")
+	if !strings.Contains(body, "CN=Org A Device CA") || !strings.Contains(body, "/pki/org-a/crl") {
+		t.Errorf("identity home does not show the new CA")
+	}
+	resp, body = b.post("/identity/roots", url.Values{"kind": {"matter-paa"}, "pem": {newRootPEM(t)}})
+	wantStatus(t, "add root", resp, body, 303)
+	resp, body = b.post("/identity/roots", url.Values{"kind": {"idevid-root"}, "pem": {"garbage"}})
+	wantStatus(t, "add a bad root", resp, body, 400)
+	_, body = b.get("/identity/roots")
+	if strings.Count(body, `/delete"`) != 2 {
+		t.Errorf("roots page does not list both anchors")
+	}
+
+	dev := "/identity/devices/" + f.a.device.ID
+	for _, step := range []struct {
+		form url.Values
+		want int
+	}{
+		{url.Values{"to": {"operational"}}, 400}, // manufactured cannot jump
+		{url.Values{"to": {"provisioned"}, "note": {"shipped to site 4"}}, 303},
+	} {
+		resp, body = b.post(dev+"/transition", step.form)
+		wantStatus(t, "transition to "+step.form.Get("to"), resp, body, step.want)
+	}
+	resp, body = b.post(dev+"/token", url.Values{"hours": {"24"}})
+	wantStatus(t, "enrolment token", resp, body, 201)
+	secret := regexp.MustCompile(`iotsec_enr_[0-9a-z]+`).FindString(body)
+	if secret == "" {
+		t.Fatal("enrolment token not shown")
+	}
+	_, body = b.get(dev)
+	if strings.Contains(body, secret) || !strings.Contains(body, "1 token(s)") {
+		t.Error("token shown twice, or not counted")
+	}
+	// Issue an LDevID through the API, then revoke it in the UI.
+	var cert map[string]any
+	resp, got := f.json("POST", "/api/v1/identity/devices/"+f.a.device.ID+"/certificates", f.a.token, jsonString(map[string]string{"csr": csrPEM(t, f.a.device.UID)}))
+	if resp.StatusCode != 201 || json.Unmarshal(got, &cert) != nil {
+		t.Fatalf("issue = %d %s", resp.StatusCode, got)
+	}
+	certPage := "/identity/certificates/" + cert["id"].(string)
+	resp, body = b.get(certPage)
+	wantStatus(t, "certificate page", resp, body, 200)
+	if !strings.Contains(body, "BEGIN CERTIFICATE") || !strings.Contains(body, "Revoke this certificate") {
+		t.Error("certificate page lacks the PEM or the revoke form")
+	}
+	resp, body = b.post(certPage+"/revoke", url.Values{"reason": {"keyCompromise"}})
+	wantStatus(t, "revoke", resp, body, 303)
+	_, body = b.get(certPage)
+	if !strings.Contains(body, "keyCompromise") || strings.Contains(body, "Revoke this certificate") {
+		t.Error("revoked certificate page")
+	}
+
+	resp, body = b.post(dev+"/transition", url.Values{"to": {"decommissioned"}})
+	wantStatus(t, "decommission without evidence", resp, body, 400)
+	if !strings.Contains(body, "data-wipe record") {
+		t.Error("the missing evidence is not explained")
+	}
+	resp, body = b.post(dev+"/transition", url.Values{"to": {"decommissioned"}, "evidence": {"factory reset + NIST 800-88 clear, ticket 4471"}})
+	wantStatus(t, "decommission", resp, body, 303)
+	resp, body = b.post(dev+"/transfer", url.Values{})
+	wantStatus(t, "offer transfer", resp, body, 201)
+	code := regexp.MustCompile(`iotsec_xfr_[0-9a-z]+`).FindString(body)
+	if code == "" {
+		t.Fatal("transfer code not shown")
+	}
+	_, body = b.get(dev)
+	for _, want := range []string{"ticket 4471", "operational → decommissioned", "manufactured → provisioned", "shipped to site 4"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("device page lacks %q in its history", want)
+		}
+	}
+
+	// B claims the device with the code.
+	bb := f.browser()
+	bb.login("bob@b.example", "another horse battery")
+	bb.get("/identity")
+	resp, body = bb.post("/identity/claim", url.Values{"code": {"iotsec_xfr_wrong"}, "product_id": {f.b.product.ID}})
+	wantStatus(t, "claim with a wrong code", resp, body, 400)
+	resp, body = bb.post("/identity/claim", url.Values{"code": {code}, "product_id": {f.b.product.ID}})
+	wantStatus(t, "claim", resp, body, 303)
+	resp, body = bb.get(resp.Header.Get("Location"))
+	wantStatus(t, "claimed device", resp, body, 200)
+	if !strings.Contains(body, f.a.device.UID) || !strings.Contains(body, "transfer-in") {
+		t.Error("the claimed device's page does not show its transfer")
+	}
+	resp, _ = b.get(dev)
+	if resp.StatusCode != 404 {
+		t.Errorf("A still sees the device after the transfer: %d", resp.StatusCode)
+	}
+	// A keeps the revoked certificate in its history.
+	resp, body = b.get(certPage)
+	wantStatus(t, "A's certificate after the transfer", resp, body, 200)
+	resp, body = b.get("/identity/audit")
+	wantStatus(t, "audit", resp, body, 200)
 }

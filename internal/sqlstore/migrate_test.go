@@ -39,7 +39,7 @@ func TestDialectsHaveSameMigrations(t *testing.T) {
 	}
 	for i, m := range lite {
 		if m.Version != i+1 {
-			t.Errorf("migration %d has number %d; numbers must run 1, 2, 3 ... without gaps", i+1, m.Version)
+			t.Errorf("migration %04d_%s has number %d, want %d; numbers must run 1, 2, 3 ... without gaps", m.Version, m.Name, m.Version, i+1)
 		}
 	}
 }

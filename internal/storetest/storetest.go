@@ -71,6 +71,14 @@ func Run(t *testing.T, open Opener) {
 		{"Jobs", testJobs},
 		{"Overview", testOverview},
 		{"Schemes", testSchemes},
+		{"Anchors", testAnchors},
+		{"CAs", testCAs},
+		{"Certificates", testCertificates},
+		{"CRLs", testCRLs},
+		{"Enrolment", testEnrolment},
+		{"Lifecycle", testLifecycle},
+		{"Transfers", testTransfers},
+		{"IdentityScope", testIdentityScope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,16 +55,6 @@ var soonPages = map[string]map[string]any{
 		},
 		"Who": "Makers, CISOs and regulators.",
 	},
-	"identity": {
-		"Title":   "Identity",
-		"Summary": "Device PKI from manufacture to disposal.",
-		"Will": []string{
-			"Register manufacturer roots and verify IEEE 802.1AR IDevIDs and Matter device attestation certificates.",
-			"Issue operational certificates over EST, with CRL and OCSP revocation.",
-			"Audit shared keys, weak keys, expiring certificates and revoked issuers across the fleet.",
-		},
-		"Who": "Makers and operators.",
-	},
 	"registry": {
 		"Title":   "Registry & labels",
 		"Summary": "Certified products with signed, publicly verifiable digital labels, and national policy measures.",

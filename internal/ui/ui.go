@@ -26,6 +26,7 @@ import (
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 //go:embed templates/*.html
@@ -55,6 +56,8 @@ type Handler struct {
 	TrustProxy    bool  // client address from X-Forwarded-For
 	MaxForm       int64 // bytes of an ordinary form
 	MaxUpload     int64 // bytes of an uploaded file
+	// Identity is the device identity service behind the Identity pages.
+	Identity *pki.Service
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
@@ -154,7 +157,22 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/catalog/imports/{id}/delete", auth(h.deleteImport)},
 		{"GET", "/evaluation", auth(h.soon("evaluation"))},
 		{"GET", "/supply-chain", auth(h.soon("supply-chain"))},
-		{"GET", "/identity", auth(h.soon("identity"))},
+		{"GET", "/identity", auth(h.identityHome)},
+		{"POST", "/identity/ca", auth(h.createCA)},
+		{"POST", "/identity/claim", auth(h.claimTransfer)},
+		{"GET", "/identity/roots", auth(h.identityRoots)},
+		{"POST", "/identity/roots", auth(h.addRoots)},
+		{"POST", "/identity/roots/{id}/delete", auth(h.deleteRoot)},
+		{"GET", "/identity/devices", auth(h.identityDevices)},
+		{"GET", "/identity/devices/{id}", auth(h.identityDevice)},
+		{"POST", "/identity/devices/{id}/transition", auth(h.moveDevice)},
+		{"POST", "/identity/devices/{id}/idevid", auth(h.registerIDevID)},
+		{"POST", "/identity/devices/{id}/token", auth(h.createEnrolToken)},
+		{"POST", "/identity/devices/{id}/transfer", auth(h.offerTransfer)},
+		{"GET", "/identity/certificates", auth(h.identityCerts)},
+		{"GET", "/identity/certificates/{id}", auth(h.identityCert)},
+		{"POST", "/identity/certificates/{id}/revoke", auth(h.revokeCert)},
+		{"GET", "/identity/audit", auth(h.identityAudit)},
 		{"GET", "/registry", auth(h.soon("registry"))},
 	}
 }
@@ -216,23 +234,30 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 // notices are the fixed messages a redirect may ask for with ?done=; only
 // these, so a link cannot put words in iotsec's mouth.
 var notices = map[string]string{
-	"product-created":  "Product created.",
-	"product-saved":    "Product saved.",
-	"product-deleted":  "Product deleted.",
-	"firmware-added":   "Firmware version added.",
-	"firmware-deleted": "Firmware version deleted.",
-	"device-created":   "Device added.",
-	"device-saved":     "Device saved.",
-	"device-deleted":   "Device deleted.",
-	"token-revoked":    "Token revoked.",
-	"member-added":     "Member added.",
-	"member-saved":     "Role changed.",
-	"member-removed":   "Member removed.",
-	"password-set":     "Password saved.",
-	"org-switched":     "Switched organisation.",
-	"import-created":   "Imported. The schemes and mappings are in this organisation's catalog.",
-	"import-saved":     "Visibility changed.",
-	"import-deleted":   "Import deleted.",
+	"product-created":   "Product created.",
+	"product-saved":     "Product saved.",
+	"product-deleted":   "Product deleted.",
+	"firmware-added":    "Firmware version added.",
+	"firmware-deleted":  "Firmware version deleted.",
+	"device-created":    "Device added.",
+	"device-saved":      "Device saved.",
+	"device-deleted":    "Device deleted.",
+	"token-revoked":     "Token revoked.",
+	"member-added":      "Member added.",
+	"member-saved":      "Role changed.",
+	"member-removed":    "Member removed.",
+	"password-set":      "Password saved.",
+	"org-switched":      "Switched organisation.",
+	"import-created":    "Imported. The schemes and mappings are in this organisation's catalog.",
+	"import-saved":      "Visibility changed.",
+	"import-deleted":    "Import deleted.",
+	"ca-created":        "Certificate authority created.",
+	"roots-added":       "Trust anchors registered.",
+	"root-deleted":      "Trust anchor deleted.",
+	"device-moved":      "Lifecycle step recorded.",
+	"idevid-registered": "Onboarding identity recorded.",
+	"device-claimed":    "Device transferred to this organisation.",
+	"cert-revoked":      "Certificate revoked; the CRL and OCSP show it.",
 }
 
 // Error renders an error page, or sends the browser to sign in.
@@ -299,6 +324,25 @@ func (h *Handler) funcs() template.FuncMap {
 		},
 		"pct": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
 		"inc": func(i int) int { return i + 1 },
+		"certstatus": func(s iotsec.CertStatus) template.HTML {
+			class := map[iotsec.CertStatus]string{iotsec.CertActive: "ok", iotsec.CertHold: "warn", iotsec.CertRevoked: "bad"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)
+		},
+		"severity": func(s any) template.HTML {
+			v := fmt.Sprint(s)
+			class := map[string]string{"high": "bad", "medium": "warn", "low": "info"}[v]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(v) + `</span>`)
+		},
+		"idstatus": func(s string) template.HTML {
+			class := map[string]string{"enrolled": "ok", "onboarding-only": "info", "suspended": "warn", "revoked": "bad"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(s) + `</span>`)
+		},
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("2 Jan 2006")
+		},
 		"jobstate": func(s iotsec.JobState) template.HTML {
 			class := map[iotsec.JobState]string{iotsec.JobQueued: "info", iotsec.JobRunning: "warn", iotsec.JobSucceeded: "ok", iotsec.JobFailed: "bad"}[s]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)
