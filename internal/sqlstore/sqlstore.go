@@ -77,7 +77,7 @@ type Store struct {
 	db         *sql.DB
 	d          Dialect
 	now        func() time.Time
-	ids        iotsec.IDs
+	ids        *iotsec.IDs
 	migrations []Migration
 	river      riverdriver.Driver[*sql.Tx]
 	queue      *river.Client[*sql.Tx] // insert-only: puts jobs on the queue
@@ -97,7 +97,7 @@ func New(cfg Config) (*Store, error) {
 	s := &Store{
 		db: cfg.DB, d: cfg.Dialect, migrations: cfg.Migrations, river: cfg.River, close: cfg.Close,
 		now: func() time.Time { return now().UTC().Truncate(time.Microsecond) },
-		ids: iotsec.IDs{Now: now, Rand: cfg.Rand},
+		ids: &iotsec.IDs{Now: now, Rand: cfg.Rand},
 	}
 	if s.close == nil {
 		s.close = cfg.DB.Close
