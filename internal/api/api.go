@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/assess"
+	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 // Route is one API endpoint.
@@ -26,12 +28,16 @@ type Route struct {
 
 // Handler serves the API.
 type Handler struct {
-	Store     iotsec.Store
+	Store iotsec.Store
+	// Schemes is the catalog of schemes and each organisation's imports.
+	Schemes   *library.Library
 	MaxBody   int64 // JSON bodies; imports have their own limit
 	MaxImport int64
 	MaxImage  int64  // firmware image uploads
 	TempDir   string // where uploads are spooled; "" means the system's
 	Now       func() time.Time
+	// Identity is the device identity service behind /identity.
+	Identity *pki.Service
 	// Assess decides and projects verdicts; the composition root builds
 	// it once from the catalog.
 	Assess *assess.Engine
@@ -87,6 +93,40 @@ func (h *Handler) Routes() []Route {
 		{"PATCH", "/api/v1/members/{user_id}", h.updateMember},
 		{"DELETE", "/api/v1/members/{user_id}", h.removeMember},
 		{"GET", "/api/v1/audit", h.listAudit},
+		{"GET", "/api/v1/schemes", h.listSchemes},
+		{"GET", "/api/v1/schemes/compare", h.compareSchemes},
+		{"GET", "/api/v1/schemes/baseline", h.baseline},
+		{"GET", "/api/v1/schemes/applies", h.applies},
+		{"GET", "/api/v1/schemes/gaps", h.gaps},
+		{"GET", "/api/v1/schemes/recognise", h.recognise},
+		{"GET", "/api/v1/schemes/agreements", h.agreements},
+		{"GET", "/api/v1/schemes/export", h.exportScheme},
+		{"GET", "/api/v1/schemes/imports", h.listImports},
+		{"POST", "/api/v1/schemes/imports", h.importSchemes},
+		{"GET", "/api/v1/schemes/imports/{id}", h.getImport},
+		{"PATCH", "/api/v1/schemes/imports/{id}", h.updateImport},
+		{"DELETE", "/api/v1/schemes/imports/{id}", h.deleteImport},
+		{"GET", "/api/v1/schemes/{slug}", h.getScheme},
+		{"GET", "/api/v1/schemes/{slug}/provisions/{id}", h.getProvision},
+		{"GET", "/api/v1/identity/roots", h.listAnchors},
+		{"POST", "/api/v1/identity/roots", h.addAnchors},
+		{"GET", "/api/v1/identity/roots/{id}", h.getAnchor},
+		{"DELETE", "/api/v1/identity/roots/{id}", h.deleteAnchor},
+		{"POST", "/api/v1/identity/roots/{id}/crl", h.addAnchorCRL},
+		{"POST", "/api/v1/identity/ca", h.initCA},
+		{"GET", "/api/v1/identity/ca", h.getCA},
+		{"POST", "/api/v1/identity/devices", h.registerDevice},
+		{"GET", "/api/v1/identity/devices/{id}", h.deviceIdentity},
+		{"POST", "/api/v1/identity/devices/{id}/idevid", h.registerIDevID},
+		{"POST", "/api/v1/identity/devices/{id}/certificates", h.issueCertificate},
+		{"POST", "/api/v1/identity/devices/{id}/tokens", h.createEnrolToken},
+		{"POST", "/api/v1/identity/devices/{id}/transitions", h.transition},
+		{"POST", "/api/v1/identity/devices/{id}/transfer", h.offerTransfer},
+		{"POST", "/api/v1/identity/transfers/claim", h.claimTransfer},
+		{"GET", "/api/v1/identity/certificates", h.listCertificates},
+		{"GET", "/api/v1/identity/certificates/{id}", h.getCertificate},
+		{"POST", "/api/v1/identity/certificates/{id}/revoke", h.revokeCertificate},
+		{"GET", "/api/v1/identity/audit", h.identityAudit},
 	}
 }
 

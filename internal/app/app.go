@@ -5,12 +5,14 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -22,9 +24,11 @@ import (
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inventory"
+	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/postgres"
 	"github.com/iotsec/iotsec/internal/queue"
 	"github.com/iotsec/iotsec/internal/scan"
@@ -57,6 +61,13 @@ type App struct {
 	Scan *scan.Handler
 	// Assess decides and projects verdicts, built once from the catalog.
 	Assess *assess.Engine
+	// Schemes is the catalog: the embedded schemes, loaded once, and each
+	// organisation's imports, merged per organisation and cached.
+	Schemes *library.Library
+	// PKI is the device identity service (CA, EST, CRL, OCSP).
+	PKI *pki.Service
+	// EST serves enrolment over TLS when Config.ESTAddr is set.
+	EST *http.Server
 }
 
 // Options are the injectable parts of an App.
@@ -80,6 +91,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	} else if len(applied) > 0 {
 		log.Info("migrated database", "database", cfg.Redacted(), "applied", applied)
 	}
+	kek, err := cfg.KEK()
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	a := &App{Config: cfg, Store: store, Log: log, Metrics: prometheus.NewRegistry()}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(store.DB(), store.Dialect().Name))
@@ -87,26 +103,49 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Auth = auth.New(store)
 	a.Auth.Now, a.Auth.Rand, a.Auth.SessionTTL = opts.Now, opts.Rand, cfg.SessionTTL
 
-	cat, err := catalog.Load()
+	base, err := catalog.Load()
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	if a.Assess, err = assess.New(cat); err != nil {
+	a.Schemes = library.New(store, base)
+	a.Schemes.Now = opts.Now
+
+	a.PKI = pki.New(store, kek, log)
+	a.PKI.Now, a.PKI.BaseURL = opts.Now, cfg.URL()
+	if opts.Rand != nil {
+		a.PKI.Rand = opts.Rand
+	}
+	if len(kek) == 0 {
+		log.Info("no CA key-encryption key configured (IOTSEC_CA_KEY or --ca-key-file): device certificates cannot be issued")
+	}
+
+	if a.Assess, err = assess.New(base); err != nil {
 		store.Close()
 		return nil, err
 	}
+
 	apiH := api.New(store)
-	apiH.MaxBody, apiH.Now = cfg.MaxBody, opts.Now
+	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Schemes, a.PKI
 	apiH.MaxImage, apiH.Assess, apiH.Tool = cfg.MaxImage, a.Assess, "iotsec "+Version()
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	uiH.Now, uiH.SecureCookies, uiH.TrustProxy = opts.Now, cfg.SecureCookies, cfg.TrustProxy
+	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Schemes, a.PKI
 	uiH.MaxImage, uiH.Assess = cfg.MaxImage, a.Assess
-	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping})
+	var public []server.Route
+	for _, r := range a.PKI.Routes() {
+		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})
+	}
+	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping, Public: public})
+	if cfg.ESTAddr != "" {
+		if a.EST, err = a.estServer(); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 
 	a.Import = &inventory.Handler{Store: store}
 	// A server runs several scans at once next to everything else, so one
@@ -118,8 +157,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			log.Debug("swept expired sessions, links and sign-in attempts", "rows", n)
 			return err
 		}
+		// CRLs are regenerated on every revocation; the schedule keeps
+		// them from passing their nextUpdate when nothing changes.
+		crls := queue.Periodic{Name: "crl-refresh", Every: time.Hour, Run: a.PKI.RefreshCRLs}
 		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan},
-			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep})
+			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: []queue.Periodic{crls}})
 		if err != nil {
 			store.Close()
 			return nil, err
@@ -128,19 +170,32 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	return a, nil
 }
 
-// Serve listens on the configured address and serves until ctx ends, then
-// shuts down: it stops taking requests, lets running ones finish, and
+// Serve listens on the configured addresses and serves until ctx ends,
+// then shuts down: it stops taking requests, lets running ones finish, and
 // interrupts jobs, which checkpoint and resume on the next start.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.Config.Addr, err)
 	}
-	return a.ServeListener(ctx, ln, ready)
+	var estLn net.Listener
+	if a.EST != nil {
+		if estLn, err = net.Listen("tcp", a.Config.ESTAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen %s (EST): %w", a.Config.ESTAddr, err)
+		}
+	}
+	return a.ServeListeners(ctx, ln, estLn, ready)
 }
 
-// ServeListener is Serve on an existing listener.
+// ServeListener is Serve on an existing listener, without EST.
 func (a *App) ServeListener(ctx context.Context, ln net.Listener, ready func(addr string)) error {
+	return a.ServeListeners(ctx, ln, nil, ready)
+}
+
+// ServeListeners is Serve on existing listeners; estLn (TLS is added)
+// may be nil.
+func (a *App) ServeListeners(ctx context.Context, ln, estLn net.Listener, ready func(addr string)) error {
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -156,26 +211,126 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener, ready func(add
 			return fmt.Errorf("start workers: %w", err)
 		}
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if estLn != nil && a.EST != nil {
+		a.EST.BaseContext = srv.BaseContext
+		go func() { errc <- a.EST.ServeTLS(estLn, "", "") }()
+		a.Log.Info("EST enrolment server", "addr", estLn.Addr().String(), "path", "/.well-known/est/")
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	var err error
 	select {
-	case err := <-errc:
-		a.stopQueue()
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		a.Log.Info("shutting down")
 	}
-	a.Log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	serr := srv.Shutdown(sctx)
+	if estLn != nil && a.EST != nil {
+		serr = errors.Join(serr, a.EST.Shutdown(sctx))
+	}
 	a.stopQueue()
+	if err == nil {
+		err = serr
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// estServer builds the EST server: TLS 1.2 or later, client certificates
+// requested but verified by the backend (IDevID roots are per
+// organisation), with the configured certificate or one from the only CA.
+func (a *App) estServer() (*http.Server, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert}
+	if a.Config.ESTCert != "" {
+		c, err := tls.LoadX509KeyPair(a.Config.ESTCert, a.Config.ESTKey)
+		if err != nil {
+			return nil, fmt.Errorf("EST server certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{c}
+	} else {
+		cfg.GetCertificate = a.PKI.ServerCertificate(estHosts(a.Config))
+	}
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "iotsec_est_requests_total", Help: "EST requests by operation and status code.",
+	}, []string{"op", "code"})
+	a.Metrics.MustRegister(requests)
+	mux := http.NewServeMux()
+	mux.Handle("/.well-known/est/", a.PKI.EST(a.Log))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		mux.ServeHTTP(sw, r)
+		op := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		if !strings.HasPrefix(r.URL.Path, "/.well-known/est/") {
+			op = "other"
+		}
+		requests.WithLabelValues(op, fmt.Sprint(sw.code)).Inc()
+		level := slog.LevelDebug
+		if sw.code >= 500 {
+			level = slog.LevelError
+		}
+		a.Log.Log(r.Context(), level, "est request", "method", r.Method, "path", r.URL.Path, "status", sw.code,
+			"client_cert", len(r.TLS.PeerCertificates) > 0, "duration", time.Since(start))
+	})
+	return &http.Server{
+		Handler:           h,
+		TLSConfig:         cfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}, nil
+}
+
+// estHosts are the names the EST server's certificate is issued for.
+func estHosts(c config.Config) []string {
+	hosts := []string{}
+	add := func(h string) {
+		if h != "" && h != "0.0.0.0" && h != "::" {
+			for _, x := range hosts {
+				if x == h {
+					return
+				}
+			}
+			hosts = append(hosts, h)
+		}
+	}
+	if h, _, err := net.SplitHostPort(c.ESTAddr); err == nil {
+		add(h)
+	}
+	if u, err := url.Parse(c.URL()); err == nil {
+		add(u.Hostname())
+	}
+	for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+		add(h)
+	}
+	return hosts
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
 }
 
 func (a *App) stopQueue() {

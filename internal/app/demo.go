@@ -2,11 +2,18 @@ package app
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/identity/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 // Demo names the seeded organisation and its admin.
@@ -28,6 +35,9 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("seed demo: %w", err)
 		}
 		err = seed(ctx, s, u, a.Auth.Now())
+		if err == nil && len(a.PKI.KEK) > 0 {
+			err = a.seedIdentity(ctx)
+		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("seed demo: %w", err)
@@ -96,4 +106,104 @@ func seed(ctx context.Context, s iotsec.Store, admin iotsec.User, now time.Time)
 	}
 	_, err := s.UpsertDevices(ctx, a, devices, nil)
 	return err
+}
+
+// seedIdentity gives the demo organisation a CA, a maker's IDevID root,
+// onboarding identities for the first cameras (two sharing one key, for the
+// audit to find), LDevIDs for those in service, one revocation and one
+// device decommissioned and disposed.
+func (a *App) seedIdentity(ctx context.Context) error {
+	s, svc := a.Store, a.PKI
+	orgs, err := s.ListOrgs(ctx)
+	if err != nil {
+		return err
+	}
+	var org iotsec.Organisation
+	for _, o := range orgs {
+		if o.Name == DemoOrg {
+			org = o
+		}
+	}
+	act := iotsec.System(org.ID, "demo")
+	if _, err := svc.InitCA(ctx, act, pki.CAOptions{}); err != nil {
+		return err
+	}
+	now := svc.Now
+	root, err := ca.New(ca.Config{Subject: pkix.Name{CommonName: "Demo Devices IDevID Root 2024", Organization: []string{DemoOrg}},
+		Validity: 25 * 365 * 24 * time.Hour, Rand: svc.Rand, Now: func() time.Time { return now().AddDate(-2, 0, 0) }})
+	if err != nil {
+		return err
+	}
+	if _, err := svc.AddAnchors(ctx, act, iotsec.AnchorIDevIDRoot, "", pki.PEM(root.Cert.Raw)); err != nil {
+		return err
+	}
+	key := func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), svc.Rand) }
+	csrFor := func(k *ecdsa.PrivateKey, uid string) (*x509.CertificateRequest, []byte, error) {
+		der, err := x509.CreateCertificateRequest(svc.Rand, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "Aurora indoor camera", SerialNumber: uid}}, k)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := x509.ParseCertificateRequest(der)
+		return c, der, err
+	}
+	ds, err := s.ListDevices(ctx, act, iotsec.DeviceFilter{Query: "AC-200-", Limit: 12})
+	if err != nil {
+		return err
+	}
+	shared, err := key()
+	if err != nil {
+		return err
+	}
+	var enrolled []iotsec.DeviceCert
+	for i, d := range ds {
+		k := shared
+		if i < len(ds)-2 {
+			if k, err = key(); err != nil {
+				return err
+			}
+		}
+		req, _, err := csrFor(k, d.UID)
+		if err != nil {
+			return err
+		}
+		idev, err := root.Issue(req, ca.IssueOptions{Validity: 20 * 365 * 24 * time.Hour})
+		if err != nil {
+			return err
+		}
+		if _, _, err := svc.RegisterIDevID(ctx, act, d.ID, pki.PEM(idev.Raw), pki.IDevIDOptions{}); err != nil {
+			return err
+		}
+		if d.State != iotsec.StateOperational && d.State != iotsec.StateProvisioned {
+			continue
+		}
+		op, err := key()
+		if err != nil {
+			return err
+		}
+		_, der, err := csrFor(op, d.UID)
+		if err != nil {
+			return err
+		}
+		c, err := svc.Issue(ctx, act, d.ID, der, "api")
+		if err != nil {
+			return err
+		}
+		enrolled = append(enrolled, c)
+	}
+	if len(enrolled) < 3 {
+		return fmt.Errorf("demo identity: only %d devices enrolled", len(enrolled))
+	}
+	if _, err := svc.Revoke(ctx, act, enrolled[1].ID, iotsec.ReasonKeyCompromise); err != nil {
+		return err
+	}
+	retired := enrolled[2].DeviceID
+	for _, m := range []pki.Move{
+		{To: iotsec.StateDecommissioned, Evidence: "NIST SP 800-88 purge with WipeTool 4.2, report W-" + strings.ToUpper(retired[len(retired)-4:]), Note: "returned at end of contract"},
+		{To: iotsec.StateDisposed, Evidence: "GreenCycle BV, certificate of destruction GC-2026-0412"},
+	} {
+		if _, err := svc.Transition(ctx, act, retired, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -69,6 +69,25 @@ func (c *Catalog) NormaliseMarkets(markets []string) []string {
 	return out
 }
 
+// NormaliseClass resolves a product class alias (the inventory's "speaker"
+// to "smart-speaker"); other values come back as given.
+func (c *Catalog) NormaliseClass(class string) string {
+	class = strings.TrimSpace(class)
+	if a, ok := c.data.Vocabulary.ClassAliases[class]; ok {
+		return a
+	}
+	return class
+}
+
+// NormaliseSector resolves a sector alias ("health" to "medical").
+func (c *Catalog) NormaliseSector(sector string) string {
+	sector = strings.TrimSpace(sector)
+	if a, ok := c.data.Vocabulary.SectorAliases[sector]; ok {
+		return a
+	}
+	return sector
+}
+
 // validQuery checks class, sector and markets against the vocabulary.
 func (c *Catalog) validQuery(class, sector string, markets []string) error {
 	if class != "" {
@@ -81,7 +100,7 @@ func (c *Catalog) validQuery(class, sector string, markets []string) error {
 	}
 	for _, m := range markets {
 		if !c.validJurisdiction(m) {
-			return fmt.Errorf("market %q: want an ISO 3166-1 alpha-2 code or EU", m)
+			return &QueryError{Field: "markets", Message: fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 code or EU", m)}
 		}
 	}
 	return nil
@@ -128,13 +147,14 @@ func (c *Catalog) coversClass(s *Scheme, class, sector string) bool {
 // standards apply everywhere as voluntary.
 func (c *Catalog) Applies(q AppliesQuery) (*AppliesResult, error) {
 	q.Markets = c.NormaliseMarkets(q.Markets)
+	q.Class, q.Sector = c.NormaliseClass(q.Class), c.NormaliseSector(q.Sector)
 	if err := c.validQuery(q.Class, q.Sector, q.Markets); err != nil {
 		return nil, err
 	}
 	if q.Date.IsZero() {
-		return nil, fmt.Errorf("applies: no date (pass the current date explicitly)")
+		return nil, &QueryError{Field: "date", Message: "no date (pass the current date explicitly)"}
 	}
-	res := &AppliesResult{Query: q}
+	res := &AppliesResult{Query: q, Schemes: []Applicability{}}
 	for _, slug := range c.order {
 		s := c.schemes[slug]
 		if !c.coversClass(s, q.Class, q.Sector) {

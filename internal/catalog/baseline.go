@@ -68,6 +68,7 @@ type Baseline struct {
 // lines, merged when a direct mapping says one contains another.
 func (c *Catalog) Baseline(q BaselineQuery) (*Baseline, error) {
 	q.Markets = c.NormaliseMarkets(q.Markets)
+	q.Class, q.Sector = c.NormaliseClass(q.Class), c.NormaliseSector(q.Sector)
 	refs, err := c.baselineSchemes(q)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func (c *Catalog) Baseline(q BaselineQuery) (*Baseline, error) {
 	}
 	hub := c.hubs[0]
 	hs := c.schemes[hub]
-	out := &Baseline{Query: q, Hub: hub, Schemes: refs}
+	out := &Baseline{Query: q, Hub: hub, Schemes: refs, Lines: []BaselineLine{}}
 	hubAll := make(members, len(hs.Provisions))
 	for i := range hs.Provisions {
 		hubAll[hs.Provisions[i].ID] = member{&hs.Provisions[i], i}
@@ -188,7 +189,7 @@ func (c *Catalog) baselineSchemes(q BaselineQuery) ([]SchemeRef, error) {
 	if len(q.Markets) > 0 {
 		date := q.Date
 		if date.IsZero() {
-			return nil, fmt.Errorf("baseline: markets given without a date")
+			return nil, &QueryError{Field: "date", Message: "markets given without a date"}
 		}
 		ap, err := c.Applies(AppliesQuery{Class: q.Class, Sector: q.Sector, Markets: q.Markets, Date: date})
 		if err != nil {
@@ -211,7 +212,7 @@ func (c *Catalog) baselineSchemes(q BaselineQuery) ([]SchemeRef, error) {
 		}
 	}
 	if len(refs) == 0 {
-		return nil, fmt.Errorf("baseline: no scheme selected (give schemes, or markets with a product class)")
+		return nil, &QueryError{Field: "schemes", Message: "no scheme selected (give schemes, or markets where a scheme applies)"}
 	}
 	return refs, nil
 }

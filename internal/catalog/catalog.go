@@ -371,6 +371,14 @@ type ProvisionRef struct {
 
 func (r ProvisionRef) String() string { return r.Scheme + " " + r.ID }
 
+// QueryError is returned for a query the caller got wrong (a market code
+// that is not one, a missing date); Field names the query part at fault.
+type QueryError struct {
+	Field, Message string
+}
+
+func (e *QueryError) Error() string { return e.Field + ": " + e.Message }
+
 // NotFoundError is returned for an unknown scheme, level or provision.
 type NotFoundError struct {
 	What, Name string

@@ -137,7 +137,8 @@ func (c *Catalog) Compare(a, b SchemeRef) (*Comparison, error) {
 	for i, p := range pb {
 		inB[p.ID] = member{p, i}
 	}
-	out := &Comparison{A: a, B: b, ATitle: sa.Title, BTitle: sb.Title, Provisions: make([]ProvisionCompare, 0, len(pa))}
+	out := &Comparison{A: a, B: b, ATitle: sa.Title, BTitle: sb.Title, Provisions: make([]ProvisionCompare, 0, len(pa)),
+		Gaps: []ProvisionCompare{}, BProvisions: make([]Brief, 0, len(pb)), Unmatched: []Brief{}}
 	used := map[string]bool{}
 	routes := withTarget(c.routes(a.Slug, b.Slug), b.Slug)
 	for _, p := range pa {

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -404,5 +405,123 @@ func TestReadMappingsCSVErrors(t *testing.T) {
 	lim.MaxBytes = 10
 	if _, err := ReadMappingsCSV(strings.NewReader(strings.Repeat("x", 100)), lim); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("ReadMappingsCSV(too large) = %v, want a size error", err)
+	}
+}
+
+// TestGapsBySector answers "which sectors have no scheme at all": per
+// sector, the markets where nothing, or nothing beyond international
+// standards, exists.
+func TestGapsBySector(t *testing.T) {
+	c := mustLoad(t)
+	g, err := c.Gaps(GapQuery{Date: july2026, Markets: []string{"SG", "JP", "CA"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]SectorGap{}
+	for _, s := range g.Sectors {
+		by[s.Sector] = s
+	}
+	if len(by) != len(c.Vocabulary().Sectors) {
+		t.Errorf("Gaps.Sectors has %d sectors, want %d", len(by), len(c.Vocabulary().Sectors))
+	}
+	for _, tc := range []struct {
+		sector                 string
+		nothing, standardsOnly []string
+		uncovered              bool
+	}{
+		// City sensors and smart meters: no scheme of these markets and no
+		// international standard in the catalog addresses them.
+		{"public", []string{"SG", "JP", "CA"}, []string{}, true},
+		// Medical devices: only international standards outside the US.
+		{"medical", []string{}, []string{"SG", "JP", "CA"}, true},
+		// Consumer: CLS in SG, JC-STAR in JP; Canada has only standards.
+		{"consumer", []string{}, []string{"CA"}, false},
+	} {
+		s := by[tc.sector]
+		if !cmp.Equal(s.Nothing, tc.nothing) || !cmp.Equal(s.StandardsOnly, tc.standardsOnly) || s.Uncovered != tc.uncovered {
+			t.Errorf("Gaps sector %s: nothing %v, standards only %v, uncovered %v; want %v, %v, %v",
+				tc.sector, s.Nothing, s.StandardsOnly, s.Uncovered, tc.nothing, tc.standardsOnly, tc.uncovered)
+		}
+		total := 0
+		for _, n := range s.Counts {
+			total += n
+		}
+		rows := 0
+		for _, r := range g.Rows {
+			if r.Sector == tc.sector {
+				rows++
+			}
+		}
+		if total != rows*3 {
+			t.Errorf("Gaps sector %s counts %d cells, want %d", tc.sector, total, rows*3)
+		}
+	}
+}
+
+func TestFind(t *testing.T) {
+	c := mustLoad(t)
+	slugs := func(f SchemeFilter) []string {
+		t.Helper()
+		sums, err := c.Find(f)
+		if err != nil {
+			t.Fatalf("Find(%+v): %v", f, err)
+		}
+		var out []string
+		for _, s := range sums {
+			out = append(out, s.Slug)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		f    SchemeFilter
+		want []string
+	}{
+		{SchemeFilter{Jurisdiction: "uk"}, []string{"uk-psti", "unece-r155"}},
+		{SchemeFilter{Jurisdiction: "FI", Status: StatusVoluntary}, []string{"fi-label"}},
+		{SchemeFilter{Jurisdiction: "international", Sector: "health"}, []string{"iec-81001-5-1"}},
+		{SchemeFilter{Sector: "automotive", Status: StatusMandatory}, []string{"unece-r155"}},
+		{SchemeFilter{Type: "nothing-of-that-type"}, nil},
+	} {
+		if diff := cmp.Diff(tc.want, slugs(tc.f)); diff != "" {
+			t.Errorf("Find(%+v) (-want +got):\n%s", tc.f, diff)
+		}
+	}
+	all, _ := c.Find(SchemeFilter{})
+	if len(all) != len(c.Schemes()) {
+		t.Errorf("Find() = %d schemes, want all %d", len(all), len(c.Schemes()))
+	}
+	var qe *QueryError
+	if _, err := c.Find(SchemeFilter{Jurisdiction: "Atlantis"}); !errors.As(err, &qe) || qe.Field != "jurisdiction" {
+		t.Errorf("Find(jurisdiction Atlantis) = %v, want a QueryError on jurisdiction", err)
+	}
+	if _, err := c.Find(SchemeFilter{Status: "optional"}); !errors.As(err, &qe) || qe.Field != "status" {
+		t.Errorf("Find(status optional) = %v, want a QueryError on status", err)
+	}
+}
+
+// TestAliases: the inventory's product classes and sectors are read as the
+// catalog's, so a product's own values can be asked about.
+func TestAliases(t *testing.T) {
+	c := mustLoad(t)
+	a, err := c.Applies(AppliesQuery{Class: "speaker", Sector: "consumer", Markets: []string{"GB"}, Date: july2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Query.Class != "smart-speaker" || !slices.ContainsFunc(a.Schemes, func(x Applicability) bool { return x.Slug == "uk-psti" }) {
+		t.Errorf("Applies(speaker, GB) read class %q, schemes %d; want smart-speaker with uk-psti", a.Query.Class, len(a.Schemes))
+	}
+	m, err := c.Applies(AppliesQuery{Class: "medical", Sector: "health", Markets: []string{"US"}, Date: july2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(m.Schemes, func(x Applicability) bool { return x.Slug == "us-fda-524b" }) {
+		t.Errorf("Applies(medical, health, US) lacks us-fda-524b: %+v", m.Schemes)
+	}
+	var qe *QueryError
+	if _, err := c.Applies(AppliesQuery{Markets: []string{"Atlantis"}, Date: july2026}); !errors.As(err, &qe) || qe.Field != "markets" {
+		t.Errorf("Applies(market Atlantis) = %v, want a QueryError on markets", err)
+	}
+	if _, err := c.Applies(AppliesQuery{Class: "camera"}); !errors.As(err, &qe) || qe.Field != "date" {
+		t.Errorf("Applies(no date) = %v, want a QueryError on date", err)
 	}
 }

@@ -53,12 +53,30 @@ type Call struct {
 	Text    string   `json:"text"`
 }
 
+// SectorGap sums the matrix up per sector: where a whole sector has no
+// scheme, or nothing beyond international standards, market by market.
+type SectorGap struct {
+	Sector string         `json:"sector"`
+	Title  string         `json:"title"`
+	Counts map[string]int `json:"counts"` // cells per level
+	// Nothing lists the markets where no class of the sector has any
+	// scheme at all; StandardsOnly those where the best any class has is
+	// an international standard or guidance (no law, label or scheme of
+	// the market).
+	Nothing       []string `json:"nothing"`
+	StandardsOnly []string `json:"standards_only"`
+	// Uncovered is true when the sector has no law, label or scheme in
+	// any market of the matrix.
+	Uncovered bool `json:"uncovered"`
+}
+
 // GapMatrix is Gaps' answer: rows of sector × class, a column per market.
 type GapMatrix struct {
 	Query   GapQuery       `json:"query"`
 	Markets []string       `json:"markets"`
 	Rows    []GapRow       `json:"rows"`
 	Counts  map[string]int `json:"counts"` // cells per level
+	Sectors []SectorGap    `json:"sectors"`
 	Calls   []Call         `json:"calls"`
 }
 
@@ -67,9 +85,15 @@ type GapMatrix struct {
 // international standards as calls for missing standards or schemes.
 func (c *Catalog) Gaps(q GapQuery) (*GapMatrix, error) {
 	if q.Date.IsZero() {
-		return nil, fmt.Errorf("gaps: no date (pass the current date explicitly)")
+		return nil, &QueryError{Field: "date", Message: "no date (pass the current date explicitly)"}
 	}
 	q.Markets = c.NormaliseMarkets(q.Markets)
+	for i := range q.Sectors {
+		q.Sectors[i] = c.NormaliseSector(q.Sectors[i])
+	}
+	for i := range q.Classes {
+		q.Classes[i] = c.NormaliseClass(q.Classes[i])
+	}
 	markets := q.Markets
 	if len(markets) == 0 {
 		for _, m := range c.data.Vocabulary.Markets {
@@ -92,8 +116,9 @@ func (c *Catalog) Gaps(q GapQuery) (*GapMatrix, error) {
 			return nil, err
 		}
 	}
-	out := &GapMatrix{Query: q, Markets: markets, Counts: map[string]int{}}
+	out := &GapMatrix{Query: q, Markets: markets, Counts: map[string]int{}, Rows: []GapRow{}, Sectors: []SectorGap{}, Calls: []Call{}}
 	for _, sector := range sectors {
+		first := len(out.Rows)
 		for _, cl := range c.data.Vocabulary.Classes {
 			if !slices.Contains(cl.Sectors, sector) || (len(q.Classes) > 0 && !slices.Contains(q.Classes, cl.ID)) {
 				continue
@@ -123,8 +148,41 @@ func (c *Catalog) Gaps(q GapQuery) (*GapMatrix, error) {
 			out.Rows = append(out.Rows, row)
 			out.Calls = append(out.Calls, calls(row)...)
 		}
+		if rows := out.Rows[first:]; len(rows) > 0 {
+			out.Sectors = append(out.Sectors, c.sectorGap(sector, markets, rows))
+		}
 	}
 	return out, nil
+}
+
+// sectorGap sums up the rows of one sector.
+func (c *Catalog) sectorGap(sector string, markets []string, rows []GapRow) SectorGap {
+	g := SectorGap{Sector: sector, Title: sector, Counts: map[string]int{}, Nothing: []string{}, StandardsOnly: []string{}}
+	for _, t := range c.data.Vocabulary.Sectors {
+		if t.ID == sector {
+			g.Title = t.Title
+		}
+	}
+	g.Uncovered = true
+	for i, m := range markets {
+		best := GapNone
+		for _, r := range rows {
+			lv := r.Cells[i].Level
+			g.Counts[lv]++
+			if gapRank[lv] > gapRank[best] {
+				best = lv
+			}
+		}
+		switch best {
+		case GapNone:
+			g.Nothing = append(g.Nothing, m)
+		case GapStandard:
+			g.StandardsOnly = append(g.StandardsOnly, m)
+		default:
+			g.Uncovered = false
+		}
+	}
+	return g
 }
 
 func cellLevel(a Applicability) string {

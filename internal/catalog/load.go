@@ -24,6 +24,11 @@ type Vocabulary struct {
 	EUMembers []string `json:"eu_members"`
 	// Aliases maps what users type to codes ("UK" to "GB").
 	Aliases map[string]string `json:"aliases"`
+	// ClassAliases and SectorAliases map the inventory's product classes
+	// and sectors (internal/iotsec) onto this vocabulary, so a product's
+	// own class and sector can be asked about as they are.
+	ClassAliases  map[string]string `json:"class_aliases,omitempty"`
+	SectorAliases map[string]string `json:"sector_aliases,omitempty"`
 	// Hubs are the schemes Compare routes through when two schemes have no
 	// direct mapping, in order of preference.
 	Hubs []string `json:"hubs"`
@@ -287,6 +292,16 @@ func (c *Catalog) indexVocabulary(voc Vocabulary, v *validator) {
 	}
 	for _, m := range voc.EUMembers {
 		c.eu[m] = true
+	}
+	for from, to := range voc.ClassAliases {
+		if _, ok := c.classes[to]; !ok {
+			v.add("vocabulary: class alias %s: %s is not a class", from, to)
+		}
+	}
+	for from, to := range voc.SectorAliases {
+		if !c.sectors[to] {
+			v.add("vocabulary: sector alias %s: %s is not a sector", from, to)
+		}
 	}
 }
 
@@ -725,6 +740,48 @@ func (c *Catalog) Schemes() []Summary {
 		out = append(out, c.schemes[slug].Summary())
 	}
 	return out
+}
+
+// SchemeFilter narrows a scheme list. Empty fields match everything.
+type SchemeFilter struct {
+	// Jurisdiction is a market (schemes with force there: its own and, for
+	// EU members, the EU's), or "international" for worldwide standards.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	Sector       string `json:"sector,omitempty"`
+	Status       string `json:"status,omitempty"` // mandatory, voluntary or mandatory-for-class
+	Type         string `json:"type,omitempty"`   // standard, law, label, ...
+}
+
+// Find returns the summaries of the schemes that match f, ordered by slug.
+func (c *Catalog) Find(f SchemeFilter) ([]Summary, error) {
+	j := strings.TrimSpace(f.Jurisdiction)
+	if j != "" && !strings.EqualFold(j, "international") {
+		j = c.NormaliseMarkets([]string{j})[0]
+		if !c.validJurisdiction(j) {
+			return nil, &QueryError{Field: "jurisdiction", Message: fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 code, EU or international", f.Jurisdiction)}
+		}
+	}
+	sector := c.NormaliseSector(f.Sector)
+	if sector != "" && !c.sectors[sector] {
+		return nil, &NotFoundError{What: "sector", Name: f.Sector}
+	}
+	if f.Status != "" && !slices.Contains(statuses, f.Status) {
+		return nil, &QueryError{Field: "status", Message: fmt.Sprintf("%q is not one of %s", f.Status, strings.Join(statuses, ", "))}
+	}
+	out := []Summary{}
+	for _, slug := range c.order {
+		s := c.schemes[slug]
+		switch {
+		case strings.EqualFold(j, "international") && !s.International,
+			j != "" && !strings.EqualFold(j, "international") && !c.inMarket(s.Jurisdictions, j),
+			sector != "" && !slices.Contains(s.Sectors, sector),
+			f.Status != "" && s.Status != f.Status,
+			f.Type != "" && s.Type != f.Type:
+			continue
+		}
+		out = append(out, s.Summary())
+	}
+	return out, nil
 }
 
 // Slugs returns every scheme's slug, sorted.

@@ -58,8 +58,9 @@ func (c *Catalog) Recognise(q RecogniseQuery) (*RecognitionResult, error) {
 		return nil, &NotFoundError{What: "scheme", Name: q.Slug}
 	}
 	if q.Date.IsZero() {
-		return nil, fmt.Errorf("recognise: no date (pass the current date explicitly)")
+		return nil, &QueryError{Field: "date", Message: "no date (pass the current date explicitly)"}
 	}
+	q.Class = c.NormaliseClass(q.Class)
 	if q.Class != "" {
 		if _, ok := c.classes[q.Class]; !ok {
 			return nil, &NotFoundError{What: "product class", Name: q.Class}

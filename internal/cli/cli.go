@@ -60,8 +60,11 @@ func run(ctx context.Context, args []string, e *env) int {
 	root.SetErr(e.stderr)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		var brk *iotsec.ChainBreak
-		if !errors.As(err, &brk) { // a failed check has already said so
+		var (
+			brk *iotsec.ChainBreak
+			cf  checkFailed
+		)
+		if !errors.As(err, &brk) && !errors.As(err, &cf) { // a failed check has already said so
 			fmt.Fprintf(e.stderr, "iotsec: %v\n", err)
 		}
 		var u usageError
@@ -78,13 +81,14 @@ func exitCode(err error) int {
 		u   usageError
 		brk *iotsec.ChainBreak
 		fe  findingsError
+		cf  checkFailed
 	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &fe):
 		return ExitFindings
-	case errors.As(err, &brk):
+	case errors.As(err, &brk), errors.As(err, &cf):
 		return ExitFailed
 	case errors.As(err, &u):
 		return ExitUsage
@@ -101,6 +105,12 @@ func exitCode(err error) int {
 	}
 	return ExitError
 }
+
+// checkFailed is a negative verdict: the check ran, printed its result, and
+// found a problem (an invalid chain, audit findings).
+type checkFailed struct{ what string }
+
+func (c checkFailed) Error() string { return c.what }
 
 // usageError marks errors in how a command was called.
 type usageError struct{ err error }
@@ -130,12 +140,13 @@ vulnerabilities and manages their identities. It runs as a command line and as
 a multi-tenant server with a JSON API and a web UI, on SQLite or PostgreSQL.
 
 Exit codes: 0 ok, 1 a check found a problem, 2 usage or invalid input,
-3 not found, 4 conflict, 5 not allowed, 6 other errors. For scan, 3 means
-findings reached --fail-on.`,
+3 not found, 4 conflict, 5 not allowed, 6 other errors. For scan and
+probe, 3 means findings reached --fail-on.`,
 		Example: `  iotsec serve --demo                 # try it: web UI on http://localhost:8080
   iotsec scan router.bin              # evaluate a firmware image against every scheme
   iotsec admin org create "Acme" --kind manufacturer --country NL
-  iotsec device import devices.csv --org Acme`,
+  iotsec device import devices.csv --org Acme
+  iotsec identity verify --roots maker-root.pem --chain device.pem --profile idevid`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -147,7 +158,7 @@ findings reached --fail-on.`,
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScan(e), newProbe(e))
+	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScheme(e), newIdentity(e), newCA(e), newScan(e), newProbe(e))
 	// Cobra's own completion command, given examples like every other.
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

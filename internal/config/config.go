@@ -7,6 +7,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +37,57 @@ type Config struct {
 	MaxImage      int64         `json:"max_image"` // firmware image uploads, bytes
 	LogLevel      string        `json:"log_level"`
 	LogFormat     string        `json:"log_format"` // text or json
+	// CAKeyFile holds the key that encrypts CA private keys at rest (32
+	// bytes: raw, hex or base64). CAKey is the same key given in the
+	// environment (IOTSEC_CA_KEY); it never comes from a flag or the
+	// settings file, and prints as [redacted].
+	CAKeyFile string `json:"ca_key_file"`
+	CAKey     Secret `json:"-"`
+	// ESTAddr is where the EST server listens with TLS ("" for none);
+	// ESTCert and ESTKey are PEM files of its certificate and key (empty:
+	// a certificate from the organisation's CA, when there is one CA).
+	ESTAddr string `json:"est_addr"`
+	ESTCert string `json:"est_cert"`
+	ESTKey  string `json:"est_key"`
+}
+
+// Secret is a setting that must not be printed or logged.
+type Secret string
+
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return "[redacted]" }
+
+// MarshalText keeps the secret out of any encoding of the Config.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// KEKSize is the size of the CA key-encryption key (AES-256).
+const KEKSize = 32
+
+// KEK returns the CA key-encryption key from IOTSEC_CA_KEY or the key file,
+// or nil when neither is set.
+func (c Config) KEK() ([]byte, error) {
+	src, what := string(c.CAKey), "IOTSEC_CA_KEY"
+	if src == "" && c.CAKeyFile != "" {
+		b, err := os.ReadFile(c.CAKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA key file: %w", err)
+		}
+		if len(b) == KEKSize {
+			return b, nil
+		}
+		src, what = string(b), "CA key file "+c.CAKeyFile
+	}
+	if src == "" {
+		return nil, nil
+	}
+	src = strings.TrimSpace(src)
+	if b, err := hex.DecodeString(src); err == nil && len(b) == KEKSize {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(src); err == nil && len(b) == KEKSize {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s: want a %d-byte key as 64 hex digits or base64 (iotsec ca keygen makes one)", what, KEKSize)
 }
 
 // Default returns the defaults.
@@ -76,6 +129,10 @@ func settings() []setting {
 		s("secure-cookies", "IOTSEC_SECURE_COOKIES", "mark cookies Secure: auto (when served over HTTPS), always or never", func(c *Config) *string { return &c.SecureCookies }),
 		s("log-level", "IOTSEC_LOG_LEVEL", "log level: debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		s("log-format", "IOTSEC_LOG_FORMAT", "log format: text or json", func(c *Config) *string { return &c.LogFormat }),
+		s("ca-key-file", "IOTSEC_CA_KEY_FILE", "file with the key that encrypts CA private keys at rest (or set IOTSEC_CA_KEY to the key itself)", func(c *Config) *string { return &c.CAKeyFile }),
+		s("est-addr", "IOTSEC_EST_ADDR", "address of the EST enrolment server (TLS), e.g. :8443; empty for none", func(c *Config) *string { return &c.ESTAddr }),
+		s("est-cert", "IOTSEC_EST_CERT", "PEM certificate (chain) of the EST server (default: issued by the organisation's CA)", func(c *Config) *string { return &c.ESTCert }),
+		s("est-key", "IOTSEC_EST_KEY", "PEM private key of the EST server certificate", func(c *Config) *string { return &c.ESTKey }),
 		{"workers", "IOTSEC_WORKERS", "background jobs this process runs at once (0: none, web only)",
 			func(c *Config) string { return strconv.Itoa(c.Workers) },
 			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.Workers = n; return err }},
@@ -107,6 +164,15 @@ func Flags(fs *pflag.FlagSet, server bool) {
 	}
 }
 
+// CAFlags registers --ca-key-file, for commands that use a CA's key.
+func CAFlags(fs *pflag.FlagSet) {
+	for _, s := range settings() {
+		if s.flag == "ca-key-file" {
+			fs.String(s.flag, "", s.usage+" (env "+s.env+")")
+		}
+	}
+}
+
 // Load builds the configuration: defaults, the file named by --config or
 // IOTSEC_CONFIG, the environment, then the flags set on fs.
 func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
@@ -124,6 +190,7 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config file %s: %w", path, err)
 		}
 	}
+	c.CAKey = Secret(getenv("IOTSEC_CA_KEY"))
 	for _, s := range settings() {
 		if v := getenv(s.env); v != "" {
 			if err := s.set(&c, v); err != nil {
@@ -195,6 +262,14 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxImage < 1<<20 || c.MaxImage > 4<<30 {
 		errs = append(errs, fmt.Errorf("max-image %d: want 1 MiB to 4 GiB", c.MaxImage))
+	}
+	if c.ESTAddr != "" {
+		if _, _, err := net.SplitHostPort(c.ESTAddr); err != nil {
+			errs = append(errs, fmt.Errorf("est-addr %q: want host:port", c.ESTAddr))
+		}
+	}
+	if (c.ESTCert == "") != (c.ESTKey == "") {
+		errs = append(errs, errors.New("est-cert and est-key go together"))
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +92,59 @@ func TestURLAndRedaction(t *testing.T) {
 		if got := tt.c.Redacted(); got != tt.dsn {
 			t.Errorf("Redacted() = %q, want %q", got, tt.dsn)
 		}
+	}
+}
+
+func TestKEK(t *testing.T) {
+	dir := t.TempDir()
+	key := strings.Repeat("ab", 32)
+	raw := filepath.Join(dir, "raw.key")
+	os.WriteFile(raw, []byte(strings.Repeat("k", 32)), 0o600)
+	hexFile := filepath.Join(dir, "hex.key")
+	os.WriteFile(hexFile, []byte(key+"\n"), 0o600)
+	short := filepath.Join(dir, "short.key")
+	os.WriteFile(short, []byte("abcd\n"), 0o600)
+	for _, tt := range []struct {
+		name string
+		c    Config
+		want string // hex of the key, or "" for none
+		err  string
+	}{
+		{"none", Config{}, "", ""},
+		{"env hex", Config{CAKey: Secret(key)}, key, ""},
+		{"env base64", Config{CAKey: Secret("q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=")}, key, ""},
+		{"env beats file", Config{CAKey: Secret(key), CAKeyFile: short}, key, ""},
+		{"raw file", Config{CAKeyFile: raw}, strings.Repeat("6b", 32), ""},
+		{"hex file", Config{CAKeyFile: hexFile}, key, ""},
+		{"short file", Config{CAKeyFile: short}, "", "want a 32-byte key"},
+		{"missing file", Config{CAKeyFile: filepath.Join(dir, "none")}, "", "CA key file"},
+		{"short env", Config{CAKey: "abcd"}, "", "IOTSEC_CA_KEY"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.c.KEK()
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("KEK() error = %v, want it to say %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || fmt.Sprintf("%x", got) != tt.want && !(tt.want == "" && got == nil) {
+				t.Errorf("KEK() = %x, %v; want %s", got, err, tt.want)
+			}
+		})
+	}
+	// The key never shows in printed or encoded configuration.
+	c := Config{CAKey: Secret(key)}
+	b, _ := json.Marshal(c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), string(b)} {
+		if strings.Contains(s, key) {
+			t.Errorf("the CA key leaks: %s", s)
+		}
+	}
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	Flags(fs, true)
+	got, err := Load(fs, func(k string) string { return map[string]string{"IOTSEC_CA_KEY": key}[k] })
+	if err != nil || string(got.CAKey) != key {
+		t.Errorf("Load with IOTSEC_CA_KEY: %v", err)
 	}
 }

@@ -153,7 +153,10 @@ func VerifyDER(der [][]byte, opts Options) Result {
 	}
 	opts.Intermediates = append(slices.Clip(certs[1:]), opts.Intermediates...)
 	r := Verify(certs[0], opts)
-	r.Problems = append(probs, r.Problems...)
+	if len(probs) > 0 {
+		// Appending to nil would turn an empty list into null in JSON.
+		r.Problems = append(probs, r.Problems...)
+	}
 	r.Valid = len(r.Problems) == 0
 	return r
 }

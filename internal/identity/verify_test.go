@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,4 +250,15 @@ func TestParseBundles(t *testing.T) {
 
 func pemCert(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}
+
+// The CLI contract prints "problems": [] for a valid chain, never null.
+func TestVerifyDERValidHasEmptyProblems(t *testing.T) {
+	root := mk(t, caTpl("Root"), nil)
+	leaf := mk(t, &x509.Certificate{Subject: pkix.Name{CommonName: "leaf"}}, root)
+	r := VerifyDER([][]byte{leaf.cert.Raw}, Options{Roots: []*x509.Certificate{root.cert}, At: t0})
+	b, _ := json.Marshal(r)
+	if !r.Valid || !strings.Contains(string(b), `"problems":[]`) {
+		t.Errorf("VerifyDER of a valid chain = %s", b)
+	}
 }

@@ -3,6 +3,7 @@ package iotsec
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error kinds. Every error that crosses a package boundary and is meant for
@@ -25,7 +26,10 @@ type Error struct {
 	Kind    error  // one of the Err* kinds above
 	Field   string // JSON field or form name the problem is about, if any
 	Message string // safe for users
-	Err     error  // cause, for logs
+	// Details lists each problem when an input has several (every broken
+	// reference of an imported file), also safe for users.
+	Details []string
+	Err     error // cause, for logs
 }
 
 func (e *Error) Error() string {
@@ -34,7 +38,10 @@ func (e *Error) Error() string {
 		msg = e.Field + ": " + msg
 	}
 	if e.Err != nil {
-		return msg + ": " + e.Err.Error()
+		msg += ": " + e.Err.Error()
+	}
+	if len(e.Details) > 0 {
+		msg += ":\n  " + strings.Join(e.Details, "\n  ")
 	}
 	return msg
 }
@@ -99,6 +106,15 @@ func Message(err error) string {
 		return k.Error()
 	}
 	return "internal error"
+}
+
+// DetailsOf returns the list of problems a domain error carries, if any.
+func DetailsOf(err error) []string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Details
+	}
+	return nil
 }
 
 // FieldOf returns the field a domain error is about, if any.

@@ -55,7 +55,7 @@ func TestErrors(t *testing.T) {
 
 func TestIDs(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	g := IDs{Now: func() time.Time { now = now.Add(time.Millisecond); return now }}
+	g := &IDs{Now: func() time.Time { now = now.Add(time.Millisecond); return now }}
 	prev := ""
 	seen := map[string]bool{}
 	for range 1000 {
@@ -66,9 +66,15 @@ func TestIDs(t *testing.T) {
 		seen[id], prev = true, id
 	}
 	// Random part makes IDs minted in the same millisecond differ.
-	same := IDs{Now: func() time.Time { return now }, Rand: bytes.NewReader([]byte("abcdefghijklmnopqrst"))}
-	if a, b := same.New("x"), same.New("x"); a == b {
-		t.Errorf("same-millisecond IDs equal: %s", a)
+	same := &IDs{Now: func() time.Time { return now }, Rand: bytes.NewReader([]byte("abcdefghijklmnopqrst"))}
+	if a, b := same.New("x"), same.New("x"); a >= b {
+		t.Errorf("same-millisecond IDs %s, %s: want the second above the first", a, b)
+	}
+	// Another generator in the same millisecond (another replica) draws
+	// its own random part.
+	other := &IDs{Now: func() time.Time { return now }, Rand: bytes.NewReader([]byte("zyxwvutsrqponmlkjihg"))}
+	if a, b := same.New("x"), other.New("x"); a == b {
+		t.Errorf("two generators minted the same ID %s", a)
 	}
 }
 

@@ -26,26 +26,37 @@ const (
 	PermManageTokens  Permission = "manage-tokens"  // create and revoke API tokens
 	PermManageMembers Permission = "manage-members" // add, remove and re-role members
 	PermReadAudit     Permission = "read-audit"     // read the audit log
+	PermWriteSchemes  Permission = "write-schemes"  // import, share and delete schemes and mappings
+	// Device identity: trust anchors, onboarding identities, certificates,
+	// enrolment tokens, revocation, lifecycle moves and transfers.
+	PermManageIdentity Permission = "manage-identity"
+	// Create the organisation's certificate authority.
+	PermManageCA Permission = "manage-ca"
 )
 
 // grants is the role matrix. Assessors record evidence but do not edit the
 // maker's inventory; makers edit inventory but do not assess themselves.
+// Importing schemes and mappings (and sharing them with every organisation)
+// is mapping work of labs and scheme owners: assessors, admins and owners.
 var grants = map[Role][]Permission{
-	RoleOwner:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit},
-	RoleAdmin:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit},
-	RoleAssessor: {PermRead, PermAssess},
-	RoleMaker:    {PermRead, PermWriteProducts},
+	RoleOwner:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit, PermWriteSchemes, PermManageIdentity, PermManageCA},
+	RoleAdmin:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit, PermWriteSchemes, PermManageIdentity, PermManageCA},
+	RoleAssessor: {PermRead, PermAssess, PermWriteSchemes},
+	RoleMaker:    {PermRead, PermWriteProducts, PermManageIdentity},
 	RoleViewer:   {PermRead},
 }
 
 // permText says what each permission lets one do, for error messages.
 var permText = map[Permission]string{
-	PermRead:          "read this organisation's data",
-	PermWriteProducts: "change products, firmware versions or devices",
-	PermAssess:        "record evaluations",
-	PermManageTokens:  "manage API tokens",
-	PermManageMembers: "manage members",
-	PermReadAudit:     "read the audit log",
+	PermRead:           "read this organisation's data",
+	PermWriteProducts:  "change products, firmware versions or devices",
+	PermAssess:         "record evaluations",
+	PermManageTokens:   "manage API tokens",
+	PermManageMembers:  "manage members",
+	PermReadAudit:      "read the audit log",
+	PermWriteSchemes:   "import, share or delete schemes and mappings",
+	PermManageIdentity: "manage device identities, certificates and lifecycles",
+	PermManageCA:       "create the organisation's certificate authority",
 }
 
 // Allows reports whether r grants p.

@@ -8,9 +8,11 @@ import (
 
 // Secret prefixes make leaked secrets easy for scanners to recognise.
 const (
-	SecretToken   = "iotsec_tok_"
-	SecretSession = "iotsec_ses_"
-	SecretLink    = "iotsec_lnk_"
+	SecretToken    = "iotsec_tok_"
+	SecretSession  = "iotsec_ses_"
+	SecretLink     = "iotsec_lnk_"
+	SecretEnrol    = "iotsec_enr_" // one-time EST enrolment token
+	SecretTransfer = "iotsec_xfr_" // one-time ownership transfer code
 )
 
 // NewSecret returns a random 256-bit secret with the given prefix and the

@@ -22,6 +22,8 @@ type Store interface {
 	DeviceStore
 	AuditStore
 	JobStore
+	SchemeStore
+	IdentityStore
 	EvaluationStore
 
 	// Ping reports whether the database answers and is migrated.

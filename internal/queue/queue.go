@@ -56,6 +56,16 @@ type Config struct {
 	// on one replica at a time (River's leader enqueues it).
 	Sweep      func(ctx context.Context) error
 	SweepEvery time.Duration
+	// Periodic are further tasks run at start and every Every, each on one
+	// replica at a time, like Sweep.
+	Periodic []Periodic
+}
+
+// Periodic is a task run on a schedule.
+type Periodic struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
 }
 
 // Queue runs jobs.
@@ -102,6 +112,34 @@ func New(driver riverdriver.Driver[*sql.Tx], store iotsec.JobStore, handlers []H
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
+	if len(cfg.Periodic) > 0 {
+		tasks := map[string]Periodic{}
+		for _, p := range cfg.Periodic {
+			if p.Name == "" || p.Every <= 0 || p.Run == nil {
+				return nil, fmt.Errorf("queue: periodic task %q needs a name, an interval and a function", p.Name)
+			}
+			if _, dup := tasks[p.Name]; dup {
+				return nil, fmt.Errorf("queue: periodic task %q appears twice", p.Name)
+			}
+			tasks[p.Name] = p
+			args := periodicArgs{Name: p.Name}
+			periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
+				func() (river.JobArgs, *river.InsertOpts) { return args, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+		}
+		if err := river.AddWorkerSafely(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[periodicArgs]) error {
+			p, ok := tasks[j.Args.Name]
+			if !ok {
+				return river.JobCancel(fmt.Errorf("no periodic task %q", j.Args.Name))
+			}
+			if err := p.Run(ctx); err != nil {
+				cfg.Logger.Warn("periodic task failed", "task", p.Name, "err", err)
+				return err
+			}
+			return nil
+		})); err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+	}
 	client, err := river.NewClient(driver, &river.Config{
 		PeriodicJobs:      periodic,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
@@ -122,6 +160,13 @@ func New(driver riverdriver.Driver[*sql.Tx], store iotsec.JobStore, handlers []H
 type sweepArgs struct{}
 
 func (sweepArgs) Kind() string { return "iotsec.sweep" }
+
+// periodicArgs names the periodic task a job runs.
+type periodicArgs struct {
+	Name string `json:"name"`
+}
+
+func (periodicArgs) Kind() string { return "iotsec.periodic" }
 
 // Start starts the workers; they run until Stop.
 func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }

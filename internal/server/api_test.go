@@ -2,17 +2,24 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/iotsec/iotsec/internal/api"
+	"github.com/iotsec/iotsec/internal/identity/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 func jsonString(v any) string {
@@ -33,7 +40,10 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		t.Fatal(errs)
 	}
 	tok := f.a.token
-	var product, firmware, device, token, job map[string]any
+	var product, firmware, device, token, job, imp, csvImp map[string]any
+	bundle := string(f.schemeBundle("flow-label"))
+	mappingCSV := "from,to,sources,relationship,targets,rationale,provenance,confidence,citation_title,citation_url\n" +
+		"flow-label,sg-cls,1,equal-to,5.1-1;5.1-2,Same password rule,expert,medium,Flow mapping,https://flow.example/map\n"
 	steps := []struct {
 		method, path, ct, body string
 		want                   int
@@ -95,6 +105,41 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		{"POST", "/api/v1/members", "application/json", `{"email":"bob@b.example","role":"viewer"}`, 201, nil},
 		{"PATCH", "/api/v1/members/{bob}", "application/json", `{"role":"maker"}`, 200, nil},
 		{"DELETE", "/api/v1/members/{bob}", "", "", 204, nil},
+		// The catalog and crosswalk: the regulator's questions.
+		{"GET", "/api/v1/schemes", "", "", 200, nil},
+		{"GET", "/api/v1/schemes?jurisdiction=SG&sector=consumer", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/uk-psti", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/sg-cls", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/uk-psti/provisions/1", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/iec-62443-4-2/provisions/CR%201.1", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/applies?class=camera&sector=consumer&market=EU,UK,SG&date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/applies?product={product}&date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/baseline?market=EU,UK,SG&class=camera&sector=consumer&date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/baseline?scheme=uk-psti,sg-cls:2&voluntary=true", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/compare?a=sg-cls:2&b=eu-cra", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/gaps?date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/recognise?slug=sg-cls&level=3&date=2026-07-01", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/agreements", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/export?slug=uk-psti&format=oscal", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/export?slug=uk-psti&format=csv", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/export?slug=sg-cls&format=provisions-csv", "", "", 200, nil},
+		{"POST", "/api/v1/schemes/imports?name=flow.json", "application/json", bundle, 201, &imp},
+		{"POST", "/api/v1/schemes/imports?name=flow.csv&visibility=shared", "text/csv", mappingCSV, 201, &csvImp},
+		{"GET", "/api/v1/schemes/imports", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/imports/{import}", "", "", 200, nil},
+		{"PATCH", "/api/v1/schemes/imports/{import}", "application/json", `{"visibility":"shared"}`, 200, nil},
+		{"GET", "/api/v1/schemes/flow-label", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/compare?a=flow-label&b=sg-cls:1", "", "", 200, nil},
+		{"GET", "/api/v1/schemes/compare?a=sg-clss&b=eu-cra", "", "", 404, nil},
+		{"GET", "/api/v1/schemes/compare?a=sg-cls:9&b=eu-cra", "", "", 404, nil},
+		{"GET", "/api/v1/schemes/applies?class=toaster&market=EU", "", "", 400, nil},
+		{"GET", "/api/v1/schemes/export?slug=uk-psti&format=xml", "", "", 400, nil},
+		{"POST", "/api/v1/schemes/imports", "application/json", bundle, 400, nil},
+		{"POST", "/api/v1/schemes/imports", "text/plain", "x", 415, nil},
+		{"DELETE", "/api/v1/schemes/imports/{import}", "", "", 409, nil},
+		{"DELETE", "/api/v1/schemes/imports/{csvimport}", "", "", 204, nil},
+		{"DELETE", "/api/v1/schemes/imports/{import}", "", "", 204, nil},
+		{"GET", "/api/v1/schemes/flow-label", "", "", 404, nil},
 	}
 	ids := func(s string) string {
 		for _, r := range []struct {
@@ -103,6 +148,11 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		}{{"product", product}, {"firmware", firmware}, {"device", device}, {"token", token}, {"job", job}} {
 			if r.m != nil {
 				s = strings.ReplaceAll(s, "{"+r.name+"}", fmt.Sprint(r.m["id"]))
+			}
+		}
+		for name, m := range map[string]map[string]any{"{import}": imp, "{csvimport}": csvImp} {
+			if m != nil {
+				s = strings.ReplaceAll(s, name, fmt.Sprint(m["import"].(map[string]any)["id"]))
 			}
 		}
 		return strings.ReplaceAll(s, "{bob}", f.b.owner.ID)
@@ -249,5 +299,116 @@ func TestHealthAndMetrics(t *testing.T) {
 	f.app.Store.Close()
 	if resp, body := f.do("GET", "/readyz", "", "", nil); resp.StatusCode != 503 {
 		t.Errorf("/readyz with the database closed = %d %s, want 503", resp.StatusCode, body)
+	}
+}
+
+// TestIdentityAPIFlowMatchesOpenAPI drives the identity API through a
+// device's life, checking every response against the OpenAPI document.
+func TestIdentityAPIFlowMatchesOpenAPI(t *testing.T) {
+	f := newFixture(t)
+	doc, err := libopenapi.NewDocument(api.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	paa, err := ca.New(ca.Config{Subject: pkix.Name{CommonName: "Test PAA"}, Rand: rand.Reader, Now: func() time.Time { return time.Now().Add(-time.Hour) }})
+	must(t, err)
+	crl, err := paa.CRL(big.NewInt(1), nil, 24*time.Hour)
+	must(t, err)
+	vals := map[string]string{
+		"product": f.a.product.ID, "bproduct": f.b.product.ID, "adevice": f.a.device.ID,
+		"paa":      jsonString(string(pki.PEM(paa.Cert.Raw))),
+		"crl":      jsonString(base64.StdEncoding.EncodeToString(crl)),
+		"idevid":   jsonString(string(idevid(t, f.a.root, f.a.idevKey, "CAM-A-2"))),
+		"idevid3":  jsonString(string(idevid(t, f.a.root, f.a.idevKey, "CAM-A-3"))),
+		"csr":      jsonString(csrPEM(t, "CAM-A-2")),
+		"csrwrong": jsonString(csrPEM(t, "SOMEONE-ELSE")),
+		"soon":     time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
+	}
+	id := func(name string) func(map[string]any) {
+		return func(m map[string]any) { vals[name] = fmt.Sprint(m["id"]) }
+	}
+	steps := []struct {
+		method, path, body string
+		token              string // default A's
+		want               int
+		capture            func(map[string]any)
+	}{
+		{"POST", "/api/v1/identity/ca", `{"name":"Org A Device CA","algorithm":"ecdsa-p384"}`, "", 201, nil},
+		{"GET", "/api/v1/identity/ca", "", "", 200, nil},
+		{"POST", "/api/v1/identity/ca", `{}`, "", 409, nil},
+		{"POST", "/api/v1/identity/roots", `{"kind":"matter-paa","pem":{paa}}`, "", 201, func(m map[string]any) {
+			vals["root"] = fmt.Sprint(m["items"].([]any)[0].(map[string]any)["id"])
+		}},
+		{"GET", "/api/v1/identity/roots", "", "", 200, nil},
+		{"GET", "/api/v1/identity/roots/{root}", "", "", 200, nil},
+		{"POST", "/api/v1/identity/roots/{root}/crl", `{"pem":{crl}}`, "", 200, nil},
+		{"POST", "/api/v1/identity/devices", `{"uid":"CAM-A-2","product_id":"{product}","state":"provisioned","idevid":{idevid}}`, "", 201, func(m map[string]any) {
+			vals["dev"] = fmt.Sprint(m["device"].(map[string]any)["id"])
+		}},
+		{"GET", "/api/v1/identity/devices/{dev}", "", "", 200, nil},
+		{"POST", "/api/v1/identity/devices/{dev}/certificates", `{"csr":{csr}}`, "", 201, id("ldev")},
+		{"POST", "/api/v1/identity/devices/{dev}/certificates", `{"csr":{csrwrong}}`, "", 400, nil},
+		{"GET", "/api/v1/identity/certificates?kind=ldevid&limit=10", "", "", 200, nil},
+		{"GET", "/api/v1/identity/certificates/{ldev}", "", "", 200, nil},
+		{"POST", "/api/v1/identity/devices/{dev}/tokens", `{"expires_at":"{soon}"}`, "", 201, nil},
+		{"POST", "/api/v1/identity/devices/{dev}/tokens", `{"expires_at":"2099-01-01T00:00:00Z"}`, "", 400, nil},
+		{"POST", "/api/v1/identity/certificates/{ldev}/revoke", `{"reason":"superseded"}`, "", 200, nil},
+		{"POST", "/api/v1/identity/certificates/{ldev}/revoke", `{"reason":"superseded"}`, "", 409, nil},
+		{"POST", "/api/v1/identity/devices/{dev}/transitions", `{"to":"suspended"}`, "", 201, nil},
+		{"POST", "/api/v1/identity/devices/{dev}/transitions", `{"to":"decommissioned"}`, "", 400, nil},
+		{"POST", "/api/v1/identity/devices/{dev}/transitions", `{"to":"provisioned"}`, "", 409, nil},
+		{"POST", "/api/v1/identity/devices/{dev}/transitions", `{"to":"decommissioned","evidence":"wiped: NIST 800-88 clear","note":"returned"}`, "", 201, nil},
+		{"GET", "/api/v1/identity/devices/{dev}", "", "", 200, nil},
+		{"POST", "/api/v1/identity/devices/{dev}/transfer", `{}`, "", 201, func(m map[string]any) { vals["code"] = fmt.Sprint(m["code"]) }},
+		{"POST", "/api/v1/identity/transfers/claim", `{"code":"{code}","product_id":"{bproduct}"}`, "b", 200, nil},
+		{"GET", "/api/v1/identity/devices/{dev}", "", "", 404, nil},
+		{"POST", "/api/v1/devices", `{"uid":"CAM-A-3","product_id":"{product}"}`, "", 201, id("dev3")},
+		{"POST", "/api/v1/identity/devices/{dev3}/idevid", `{"pem":{idevid3}}`, "", 201, nil},
+		{"POST", "/api/v1/identity/devices/{dev3}/idevid", `{"pem":{idevid3}}`, "", 409, nil},
+		{"POST", "/api/v1/identity/devices/{dev3}/certificates", `{"csr":{csr}}`, "", 409, nil},
+		{"GET", "/api/v1/identity/audit?expiring_within_days=60", "", "", 200, nil},
+		{"DELETE", "/api/v1/identity/roots/{root}", "", "", 204, nil},
+		{"POST", "/api/v1/identity/roots", `{"pem":"not a certificate"}`, "", 400, nil},
+		{"GET", "/api/v1/identity/certificates?status=lost", "", "", 400, nil},
+		{"GET", "/api/v1/identity/audit?expiring_within_days=0", "", "", 400, nil},
+	}
+	fill := func(s string) string {
+		for k, val := range vals {
+			s = strings.ReplaceAll(s, "{"+k+"}", val)
+		}
+		return s
+	}
+	for _, st := range steps {
+		path, body := fill(st.path), fill(st.body)
+		tok := f.a.token
+		if st.token == "b" {
+			tok = f.b.token
+		}
+		ct := ""
+		if body != "" {
+			ct = "application/json"
+		}
+		resp, got := f.do(st.method, path, tok, ct, strings.NewReader(body))
+		if resp.StatusCode != st.want {
+			t.Fatalf("%s %s = %d %s, want %d", st.method, path, resp.StatusCode, got, st.want)
+		}
+		if st.capture != nil {
+			var m map[string]any
+			if err := json.Unmarshal(got, &m); err != nil {
+				t.Fatal(err)
+			}
+			st.capture(m)
+		}
+		req, _ := http.NewRequest(st.method, f.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		if ok, verrs := v.ValidateHttpResponse(req, resp); !ok {
+			for _, e := range verrs {
+				t.Errorf("%s %s: response does not match openapi.json: %s: %s %v", st.method, path, e.Message, e.Reason, e.SchemaValidationErrors)
+			}
+		}
 	}
 }

@@ -1,8 +1,15 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,10 +17,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iotsec/iotsec/internal/app"
+	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/config"
+	"github.com/iotsec/iotsec/internal/identity/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 // org is one tenant of the fixture with one of everything.
@@ -26,6 +37,14 @@ type org struct {
 	firmware iotsec.FirmwareVersion
 	device   iotsec.Device
 	job      iotsec.Job
+	// scheme is a private scheme the organisation imported, in import.
+	scheme string
+	imp    string
+	// Identity: a maker root, an IDevID on the device, and for B a CA.
+	root     *ca.CA
+	anchorID string
+	certID   string
+	idevKey  *ecdsa.PrivateKey
 }
 
 type fixture struct {
@@ -49,6 +68,7 @@ func newFixture(t testing.TB) *fixture {
 	cfg := config.Default()
 	cfg.Data = t.TempDir()
 	cfg.Workers = 0
+	cfg.CAKey = config.Secret(strings.Repeat("42", 32))
 	a, err := app.New(context.Background(), cfg, quietLog(), app.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +78,10 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(f.srv.Close)
 	f.a = f.tenant("Org A", "alice@a.example", "CAM-A")
 	f.b = f.tenant("Org B", "bob@b.example", "CAM-B")
+	// B has a CA; A makes its own in the tests.
+	if _, err := a.PKI.InitCA(context.Background(), iotsec.System(f.b.o.ID, "test"), pki.CAOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -82,7 +106,58 @@ func (f *fixture) tenant(name, email, model string) org {
 	tok := iotsec.Token{Name: "test", Role: iotsec.RoleOwner, Hash: hash}
 	must(t, s.CreateToken(ctx, a, &tok))
 	g.token, g.tokenID = secret, tok.ID
+	g.scheme = strings.ToLower(model) + "-label"
+	res, err := f.app.Schemes.Import(ctx, a, library.ImportRequest{Name: g.scheme + ".json", Data: f.schemeBundle(g.scheme)})
+	must(t, err)
+	g.imp = res.Import.ID
+	g.root, err = ca.New(ca.Config{Subject: pkix.Name{CommonName: name + " IDevID Root"}, Rand: rand.Reader, Now: func() time.Time { return time.Now().Add(-time.Hour) }})
+	must(t, err)
+	anchors, err := f.app.PKI.AddAnchors(ctx, a, iotsec.AnchorIDevIDRoot, "", pki.PEM(g.root.Cert.Raw))
+	must(t, err)
+	g.anchorID = anchors[0].ID
+	g.idevKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, _, err := f.app.PKI.RegisterIDevID(ctx, a, g.device.ID, idevid(t, g.root, g.idevKey, g.device.UID), pki.IDevIDOptions{})
+	must(t, err)
+	g.certID = c.ID
 	return g
+}
+
+// idevid is a maker's IDevID for a device, PEM.
+func idevid(t testing.TB, root *ca.CA, key *ecdsa.PrivateKey, serial string) []byte {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "camera", SerialNumber: serial}}, key)
+	must(t, err)
+	csr, err := x509.ParseCertificateRequest(der)
+	must(t, err)
+	c, err := root.Issue(csr, ca.IssueOptions{Validity: 10 * 365 * 24 * time.Hour})
+	must(t, err)
+	return pki.PEM(c.Raw)
+}
+
+// newRootPEM is a fresh maker root, PEM.
+func newRootPEM(t testing.TB) string {
+	t.Helper()
+	r, err := ca.New(ca.Config{Subject: pkix.Name{CommonName: "Another Root"}, Rand: rand.Reader, Now: time.Now})
+	must(t, err)
+	return string(pki.PEM(r.Cert.Raw))
+}
+
+// csrPEM is a device's CSR, PEM.
+func csrPEM(t testing.TB, serial string) string {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "camera", SerialNumber: serial}}, key)
+	must(t, err)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+}
+
+// schemeBundle is an OSCAL bundle of a scheme owner's label: the PSTI
+// export under another slug, with its mapping onto EN 303 645.
+func (f *fixture) schemeBundle(slug string) []byte {
+	f.t.Helper()
+	file, err := f.app.Schemes.Export(f.app.Schemes.Base(), "uk-psti", library.FormatOSCAL)
+	must(f.t, err)
+	return bytes.ReplaceAll(file.Body, []byte(`"uk-psti"`), []byte(`"`+slug+`"`))
 }
 
 func must(t testing.TB, err error) {

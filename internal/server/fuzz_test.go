@@ -38,6 +38,15 @@ func FuzzAPIBodies(f *testing.F) {
 			f.Add(uint8(i), []byte(s.body), s.ct)
 		}
 	}
+	for i, r := range routes {
+		if r.Path == "/api/v1/schemes/imports" {
+			f.Add(uint8(i), fx.schemeBundle("fuzz-label"), "application/json")
+			f.Add(uint8(i), []byte("from,to,sources,relationship,targets,rationale,citation_url\nuk-psti,sg-cls,1,subset-of,5.1-1,r,https://x.example\n"), "text/csv")
+		}
+		if r.Path == "/api/v1/schemes/imports/{id}" {
+			f.Add(uint8(i), []byte(`{"visibility":"shared"}`), "application/json")
+		}
+	}
 	f.Fuzz(func(t *testing.T, route uint8, body []byte, ct string) {
 		if strings.ContainsFunc(ct, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
 			t.Skip("not a header value a client can send")
@@ -52,6 +61,8 @@ func FuzzAPIBodies(f *testing.F) {
 			ids["{id}"] = fx.a.firmware.ID
 		case strings.HasPrefix(path, "/api/v1/devices/{id}"):
 			ids["{id}"] = fx.a.device.ID
+		case strings.HasPrefix(path, "/api/v1/schemes/imports/{id}"):
+			ids["{id}"] = fx.a.imp
 		}
 		for k, v := range ids {
 			path = strings.ReplaceAll(path, k, v)

@@ -40,6 +40,15 @@ type Options struct {
 	// Ready reports whether this replica can serve: database reachable
 	// and migrated.
 	Ready func(context.Context) error
+	// Public are protocol endpoints anyone may call (CRLs, OCSP): no
+	// authentication, their own content types and plain-text errors.
+	Public []Route
+}
+
+// Route is a public endpoint.
+type Route struct {
+	Method, Path string
+	Handler      http.Handler
 }
 
 // Server is the http.Handler of iotsec.
@@ -77,6 +86,9 @@ func New(o Options) *Server {
 	}
 	for _, rt := range o.UI.Routes() {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.pageHandler(rt.Handler))
+	}
+	for _, rt := range o.Public {
+		s.mux.Handle(rt.Method+" "+rt.Path, rt.Handler)
 	}
 	return s
 }
@@ -298,6 +310,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		var e *iotsec.Error
 		errors.As(err, &e)
 		p.Errors = []ProblemField{{Field: f, Detail: e.Message}}
+		// An input with several problems (an imported file) names each.
+		if len(e.Details) > 0 {
+			p.Errors = p.Errors[:0]
+			for _, d := range e.Details {
+				p.Errors = append(p.Errors, ProblemField{Field: f, Detail: d})
+			}
+		}
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="iotsec"`)

@@ -23,22 +23,36 @@ func TestTenancyEveryRoute(t *testing.T) {
 
 	// What each path parameter of each route is set to: one of B's things.
 	ids := map[string]string{
-		"/api/v1/products/{id}":            b.product.ID,
-		"/api/v1/products/{id}/firmware":   b.product.ID,
-		"/api/v1/firmware/{id}":            b.firmware.ID,
-		"/api/v1/firmware/{id}/image":      b.firmware.ID,
-		"/api/v1/firmware/{id}/scan":       b.firmware.ID,
-		"/api/v1/firmware/{id}/findings":   b.firmware.ID,
-		"/api/v1/firmware/{id}/components": b.firmware.ID,
-		"/api/v1/firmware/{id}/verdicts":   b.firmware.ID,
-		"/api/v1/firmware/{id}/evidence":   b.firmware.ID,
-		"/api/v1/firmware/{id}/ics":        b.firmware.ID,
-		"/api/v1/firmware/{id}/ixit":       b.firmware.ID,
-		"/api/v1/firmware/{id}/report":     b.firmware.ID,
-		"/api/v1/devices/{id}":             b.device.ID,
-		"/api/v1/jobs/{id}":                b.job.ID,
-		"/api/v1/tokens/{id}":              b.tokenID,
-		"/api/v1/members/{user_id}":        b.owner.ID,
+		"/api/v1/products/{id}":                      b.product.ID,
+		"/api/v1/products/{id}/firmware":             b.product.ID,
+		"/api/v1/firmware/{id}":                      b.firmware.ID,
+		"/api/v1/devices/{id}":                       b.device.ID,
+		"/api/v1/jobs/{id}":                          b.job.ID,
+		"/api/v1/tokens/{id}":                        b.tokenID,
+		"/api/v1/members/{user_id}":                  b.owner.ID,
+		"/api/v1/schemes/imports/{id}":               b.imp,
+		"/api/v1/schemes/{slug}":                     b.scheme,
+		"/api/v1/identity/devices/{id}/certificates": b.device.ID,
+		"/api/v1/identity/roots/{id}":                b.anchorID,
+		"/api/v1/identity/roots/{id}/crl":            b.anchorID,
+		"/api/v1/identity/devices/{id}":              b.device.ID,
+		"/api/v1/identity/devices/{id}/idevid":       b.device.ID,
+		"/api/v1/identity/devices/{id}/tokens":       b.device.ID,
+		"/api/v1/identity/devices/{id}/transitions":  b.device.ID,
+		"/api/v1/identity/devices/{id}/transfer":     b.device.ID,
+		"/api/v1/identity/certificates/{id}":         b.certID,
+		"/api/v1/identity/certificates/{id}/revoke":  b.certID,
+		// Routes with two parameters take a whole path.
+		"/api/v1/schemes/{slug}/provisions/{id}": "/api/v1/schemes/" + b.scheme + "/provisions/1",
+		"/api/v1/firmware/{id}/image":            b.firmware.ID,
+		"/api/v1/firmware/{id}/scan":             b.firmware.ID,
+		"/api/v1/firmware/{id}/findings":         b.firmware.ID,
+		"/api/v1/firmware/{id}/components":       b.firmware.ID,
+		"/api/v1/firmware/{id}/verdicts":         b.firmware.ID,
+		"/api/v1/firmware/{id}/evidence":         b.firmware.ID,
+		"/api/v1/firmware/{id}/ics":              b.firmware.ID,
+		"/api/v1/firmware/{id}/ixit":             b.firmware.ID,
+		"/api/v1/firmware/{id}/report":           b.firmware.ID,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -52,10 +66,26 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/members":                `{"email":"nobody@b.example","role":"viewer"}`,
 		"PATCH /api/v1/members/{user_id}":     `{"role":"viewer"}`,
 		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.product.ID + "\n",
-		"POST /api/v1/firmware/{id}/evidence": `{"provision":"5.1-1","verdict":"PASS","rationale":"x"}`,
-		"PUT /api/v1/firmware/{id}/ics":       `{"entries":[{"provision":"5.1-1","support":"N/A"}]}`,
-		"PUT /api/v1/firmware/{id}/ixit":      `[{"category":"1-AuthMech","text":"x"}]`,
-		"POST /api/v1/firmware/{id}/image":    "not really firmware",
+		"POST /api/v1/schemes/imports": "from,to,sources,relationship,targets,rationale,citation_url\n" +
+			b.scheme + ",uk-psti,1,equal-to,1,same,https://a.example\n",
+		"PATCH /api/v1/schemes/imports/{id}": `{"visibility":"private"}`,
+		// Identity: B's device, certificate and anchor addressed with
+		// bodies that would work on A's own.
+		"POST /api/v1/identity/roots":                     jsonString(map[string]string{"pem": newRootPEM(t)}),
+		"POST /api/v1/identity/roots/{id}/crl":            `{"pem":"x"}`,
+		"POST /api/v1/identity/ca":                        `{}`,
+		"POST /api/v1/identity/devices":                   `{"uid":"SN-NEW","product_id":"` + b.product.ID + `"}`,
+		"POST /api/v1/identity/devices/{id}/idevid":       jsonString(map[string]string{"pem": string(idevid(t, a.root, a.idevKey, b.device.UID))}),
+		"POST /api/v1/identity/devices/{id}/certificates": jsonString(map[string]string{"csr": csrPEM(t, b.device.UID)}),
+		"POST /api/v1/identity/devices/{id}/tokens":       `{}`,
+		"POST /api/v1/identity/devices/{id}/transitions":  `{"to":"provisioned"}`,
+		"POST /api/v1/identity/devices/{id}/transfer":     `{}`,
+		"POST /api/v1/identity/transfers/claim":           `{"code":"iotsec_xfr_unknown","product_id":"` + a.product.ID + `"}`,
+		"POST /api/v1/identity/certificates/{id}/revoke":  `{"reason":"keyCompromise"}`,
+		"POST /api/v1/firmware/{id}/evidence":             `{"provision":"5.1-1","verdict":"PASS","rationale":"x"}`,
+		"PUT /api/v1/firmware/{id}/ics":                   `{"entries":[{"provision":"5.1-1","support":"N/A"}]}`,
+		"PUT /api/v1/firmware/{id}/ixit":                  `[{"category":"1-AuthMech","text":"x"}]`,
+		"POST /api/v1/firmware/{id}/image":                "not really firmware",
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
@@ -73,9 +103,28 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/members":         200,
 		"POST /api/v1/members":        400,
 		"GET /api/v1/audit":           200,
-		"GET /api/v1/scans":           200,
+		// The catalog: B's private scheme is in none of these answers.
+		"GET /api/v1/schemes":                   200,
+		"GET /api/v1/schemes/compare":           400, // no a and b
+		"GET /api/v1/schemes/baseline":          400, // no scheme selected
+		"GET /api/v1/schemes/applies":           400, // no market
+		"GET /api/v1/schemes/gaps":              200,
+		"GET /api/v1/schemes/recognise":         400, // no slug
+		"GET /api/v1/schemes/agreements":        200,
+		"GET /api/v1/schemes/export":            400, // no slug
+		"GET /api/v1/schemes/imports":           200,
+		"POST /api/v1/schemes/imports":          400, // a mapping onto B's private scheme, which A cannot see
+		"GET /api/v1/identity/roots":            200,
+		"POST /api/v1/identity/roots":           201, // A registers a root of its own
+		"POST /api/v1/identity/ca":              201, // A's own CA (routes run in order: this before GET)
+		"GET /api/v1/identity/ca":               200,
+		"POST /api/v1/identity/devices":         400, // B's product is not A's
+		"POST /api/v1/identity/transfers/claim": 404, // no such code
+		"GET /api/v1/identity/certificates":     200,
+		"GET /api/v1/identity/audit":            200,
+		"GET /api/v1/scans":                     200,
 	}
-	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email}
+	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp, b.anchorID, b.certID}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -86,10 +135,14 @@ func TestTenancyEveryRoute(t *testing.T) {
 				if id, ok = ids[r.Path]; !ok {
 					t.Fatalf("no tenancy case for %s: add B's ID for its path parameter to the ids table", key)
 				}
-				path = path[:strings.Index(path, "{")] + id + path[strings.Index(path, "}")+1:]
+				if strings.HasPrefix(id, "/") {
+					path = id
+				} else {
+					path = path[:strings.Index(path, "{")] + id + path[strings.Index(path, "}")+1:]
+				}
 			}
 			ct := "application/json"
-			if strings.HasSuffix(r.Path, "/import") {
+			if strings.HasSuffix(r.Path, "/import") || strings.HasSuffix(r.Path, "/imports") {
 				ct = "text/csv"
 			}
 			body := bodies[key]
@@ -133,10 +186,11 @@ func (f *fixture) snapshot(g org) string {
 	ts, err4 := s.ListTokens(ctx, a)
 	ms, err5 := s.ListMembers(ctx, a)
 	js, err6 := s.ListJobs(ctx, a, 0)
-	for _, err := range []error{err1, err2, err3, err4, err5, err6} {
+	ims, err7 := s.LoadSchemeImports(ctx, a)
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
 		must(f.t, err)
 	}
-	for _, v := range []any{ps, fws, ds, ts, ms, js} {
+	for _, v := range []any{ps, fws, ds, ts, ms, js, ims} {
 		buf.WriteString(jsonString(v))
 	}
 	return buf.String()

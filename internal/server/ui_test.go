@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -217,7 +218,7 @@ func TestUIPages(t *testing.T) {
 	must(t, f.app.Store.AddMember(context.Background(), iotsec.System(f.a.o.ID, "t"), viewer.ID, iotsec.RoleViewer))
 	f.setPassword(viewer, "viewer passphrase here")
 
-	params := map[string]string{"id": "", "file": "app.css"}
+	params := map[string]string{"id": "", "file": "app.css", "pid": "1"}
 	pathFor := func(route string, own bool) string {
 		p := route
 		g := f.a
@@ -233,7 +234,15 @@ func TestUIPages(t *testing.T) {
 			params["id"] = g.firmware.ID
 		case strings.HasPrefix(route, "/jobs/{id}"):
 			params["id"] = g.job.ID
+		case strings.HasPrefix(route, "/catalog/imports/{id}"):
+			params["id"] = g.imp
+		case strings.HasPrefix(route, "/identity/devices/{id}"):
+			params["id"] = g.device.ID
+		case strings.HasPrefix(route, "/identity/certificates/{id}"):
+			params["id"] = g.certID
 		}
+		// Each organisation's private imported scheme: B's is 404 to A.
+		params["slug"] = g.scheme
 		for k, v := range params {
 			p = strings.ReplaceAll(p, "{"+k+"}", v)
 		}
@@ -257,7 +266,7 @@ func TestUIPages(t *testing.T) {
 			if want == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") && !strings.Contains(body, "</html>") {
 				t.Errorf("GET %s: page is cut off", path)
 			}
-			if strings.Contains(r.Path, "{id}") {
+			if strings.Contains(r.Path, "{id}") || strings.Contains(r.Path, "{slug}") {
 				other := pathFor(r.Path, false)
 				resp, body := b.get(other)
 				if want == 403 {
@@ -369,4 +378,245 @@ func TestUIInventoryForms(t *testing.T) {
 	if strings.Contains(body, secret) {
 		t.Error("token secret shown a second time")
 	}
+}
+
+// TestUICatalog answers the regulator's questions through the pages, and
+// imports, shares and deletes a scheme through the forms.
+func TestUICatalog(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.b.owner, "correct horse battery")
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	// The fixture's organisations each imported a private scheme (a
+	// mandatory PSTI look-alike in GB): A's answers include A's only.
+	pages := []struct {
+		path  string
+		wants []string
+	}{
+		{"/catalog?jurisdiction=SG", []string{"sg-cls", "Cybersecurity Labelling Scheme"}},
+		{"/catalog/applies?class=camera&sector=consumer&markets=EU,UK,SG&date=2026-07-01", []string{"5 mandatory, 5 voluntary", "uk-psti", "en-18031-1", "/catalog/baseline?", f.a.scheme}},
+		// The fixture's camera is sold in the EU: its values fill the form.
+		{"/catalog/applies?product=" + f.a.product.ID + "&date=2026-07-01", []string{`value="EU"`, "eu-cra", "en-18031-1"}},
+		{"/catalog/baseline?class=camera&sector=consumer&markets=EU,UK,SG&date=2026-07-01", []string{"come down to", "uk-psti 1", "shared lines of etsi-en-303-645"}},
+		{"/catalog/compare?a=sg-cls:2&b=eu-cra", []string{`<svg class="heatmap`, `<desc id="hm-desc">`, "covered in part", `id="compare-table"`}},
+		{"/catalog/gaps?date=2026-07-01", []string{"By sector", "Public infrastructure and smart city", "missing-standard", `class="gap gap-none"`}},
+		{"/catalog/recognition?slug=sg-cls&level=3", []string{`<svg class="graph"`, "sg-uk-2025", "kr-cic"}},
+		{"/catalog/schemes/sg-cls?level=2", []string{"Provisions at level 2", "33 of 36 provisions"}},
+		{"/catalog/schemes/uk-psti/provisions/1", []string{"Mapped provisions", "SI 2023/1007 Schedule 2", "Through etsi-en-303-645"}},
+	}
+	for _, p := range pages {
+		resp, body := b.get(p.path)
+		wantStatus(t, "GET "+p.path, resp, body, 200)
+		for _, w := range p.wants {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", p.path, w)
+			}
+		}
+		if strings.Contains(body, f.b.scheme) {
+			t.Errorf("GET %s shows B's private scheme %s", p.path, f.b.scheme)
+		}
+	}
+	for _, p := range []string{"/catalog/compare?a=sg-clss&b=eu-cra", "/catalog/applies?markets=Atlantis", "/catalog/recognition?slug=nope"} {
+		resp, body := b.get(p)
+		wantStatus(t, "GET "+p, resp, body, 400)
+		if !strings.Contains(body, `class="notice bad"`) {
+			t.Errorf("GET %s does not show the problem on the form", p)
+		}
+	}
+	resp, body := b.get("/catalog/schemes/uk-psti/export?format=csv")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.HasPrefix(body, "from,to,") {
+		t.Errorf("CSV export = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
+	upload := func(name, content, visibility string) (*http.Response, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("csrf", b.csrf)
+		mw.WriteField("visibility", visibility)
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write([]byte(content))
+		mw.Close()
+		req, _ := http.NewRequest("POST", f.srv.URL+"/catalog/imports", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		return b.do(req)
+	}
+	b.get("/catalog/imports")
+	resp, body = upload("bad.csv", "from,to,sources,relationship,targets,rationale,citation_url\nuk-psti,etsi-en-303-645,1,kind-of,5.1-1,x,https://x.example\nuk-psti,nope,1,equal-to,5.1-1,x,https://x.example\n", "private")
+	wantStatus(t, "import a bad spreadsheet", resp, body, 400)
+	if !strings.Contains(body, "line 2") || !strings.Contains(body, "kind-of") {
+		t.Errorf("import page does not name each problem")
+	}
+	// A scheme whose title and provision IDs carry markup: the pages and
+	// the heatmap escape it.
+	evil := bytes.ReplaceAll(f.schemeBundle("ui-label"), []byte(`"Passwords"`), []byte(`"<script>alert(1)</script>"`))
+	resp, body = upload("ui-label.json", string(evil), "private")
+	wantStatus(t, "import a scheme", resp, body, 303)
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/catalog/imports/imp_") {
+		t.Fatalf("import redirects to %q", loc)
+	}
+	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/catalog/imports/")
+	resp, body = b.get(loc)
+	wantStatus(t, "import page", resp, body, 200)
+	if !strings.Contains(body, "ui-label") || !strings.Contains(body, "Share with every organisation") {
+		t.Errorf("import page lacks the scheme or the share button")
+	}
+	for _, p := range []string{"/catalog/schemes/ui-label", "/catalog/compare?a=ui-label&b=sg-cls:1", "/catalog/schemes/ui-label/provisions/1"} {
+		resp, body := b.get(p)
+		wantStatus(t, "GET "+p, resp, body, 200)
+		if strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
+			t.Errorf("GET %s does not escape the imported title", p)
+		}
+	}
+	// B does not see it until A shares it.
+	bb := f.browser()
+	bb.login("bob@b.example", "correct horse battery")
+	if resp, body := bb.get("/catalog/schemes/ui-label"); resp.StatusCode != 404 {
+		t.Errorf("B sees A's private scheme: %d", resp.StatusCode)
+	} else if strings.Contains(body, "&lt;script&gt;") || strings.Contains(body, "Imported by Org A") {
+		t.Errorf("B's 404 page shows A's scheme")
+	}
+	// An unknown slug is a 404 that names close slugs.
+	if resp, body := b.get("/catalog/schemes/sg-clss"); resp.StatusCode != 404 || !strings.Contains(body, "did you mean sg-cls?") {
+		t.Errorf("GET /catalog/schemes/sg-clss = %d, want 404 naming sg-cls", resp.StatusCode)
+	}
+	resp, body = b.post("/catalog/imports/"+id+"/visibility", url.Values{"visibility": {"shared"}})
+	wantStatus(t, "share", resp, body, 303)
+	if resp, body := bb.get("/catalog/schemes/ui-label"); resp.StatusCode != 200 || !strings.Contains(body, "Imported by Org A (shared)") {
+		t.Errorf("B does not see A's shared scheme: %d", resp.StatusCode)
+	}
+	if resp, body := bb.get("/catalog/imports/" + id); resp.StatusCode != 200 || strings.Contains(body, "Delete import") {
+		t.Errorf("B's view of A's shared import = %d, offers delete: %v", resp.StatusCode, strings.Contains(body, "Delete import"))
+	}
+	bb.get("/catalog/imports")
+	if resp, body := bb.post("/catalog/imports/"+id+"/delete", url.Values{}); resp.StatusCode != 404 {
+		t.Errorf("B deletes A's shared import: %d %s", resp.StatusCode, shorten(body))
+	}
+	resp, body = b.get("/catalog/imports/" + id + "/source")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"catalog"`) {
+		t.Errorf("download the source = %d", resp.StatusCode)
+	}
+	b.get(loc)
+	resp, body = b.post("/catalog/imports/"+id+"/delete", url.Values{})
+	wantStatus(t, "delete", resp, body, 303)
+	if resp, _ := b.get("/catalog/schemes/ui-label"); resp.StatusCode != 404 {
+		t.Errorf("scheme still there after delete: %d", resp.StatusCode)
+	}
+}
+
+// TestUIIdentityForms works a device's identity through the pages: the CA,
+// a root, lifecycle steps with and without evidence, a one-time token, a
+// transfer claimed by another organisation, and a revocation.
+func TestUIIdentityForms(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.b.owner, "another horse battery")
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	resp, body := b.get("/identity")
+	wantStatus(t, "identity home", resp, body, 200)
+	if !strings.Contains(body, "no certificate authority yet") || !strings.Contains(body, `action="/identity/ca"`) {
+		t.Errorf("identity home without a CA does not offer to create one")
+	}
+	resp, body = b.post("/identity/ca", url.Values{"label": {"Not A Label"}})
+	wantStatus(t, "CA with a bad label", resp, body, 400)
+	resp, body = b.post("/identity/ca", url.Values{"name": {"Org A Device CA"}})
+	wantStatus(t, "create CA", resp, body, 303)
+	resp, body = b.get("/identity?done=ca-created")
+	if !strings.Contains(body, "CN=Org A Device CA") || !strings.Contains(body, "/pki/org-a/crl") {
+		t.Errorf("identity home does not show the new CA")
+	}
+	resp, body = b.post("/identity/roots", url.Values{"kind": {"matter-paa"}, "pem": {newRootPEM(t)}})
+	wantStatus(t, "add root", resp, body, 303)
+	resp, body = b.post("/identity/roots", url.Values{"kind": {"idevid-root"}, "pem": {"garbage"}})
+	wantStatus(t, "add a bad root", resp, body, 400)
+	_, body = b.get("/identity/roots")
+	if strings.Count(body, `/delete"`) != 2 {
+		t.Errorf("roots page does not list both anchors")
+	}
+
+	dev := "/identity/devices/" + f.a.device.ID
+	for _, step := range []struct {
+		form url.Values
+		want int
+	}{
+		{url.Values{"to": {"operational"}}, 400}, // manufactured cannot jump
+		{url.Values{"to": {"provisioned"}, "note": {"shipped to site 4"}}, 303},
+	} {
+		resp, body = b.post(dev+"/transition", step.form)
+		wantStatus(t, "transition to "+step.form.Get("to"), resp, body, step.want)
+	}
+	resp, body = b.post(dev+"/token", url.Values{"hours": {"24"}})
+	wantStatus(t, "enrolment token", resp, body, 201)
+	secret := regexp.MustCompile(`iotsec_enr_[0-9a-z]+`).FindString(body)
+	if secret == "" {
+		t.Fatal("enrolment token not shown")
+	}
+	_, body = b.get(dev)
+	if strings.Contains(body, secret) || !strings.Contains(body, "1 token(s)") {
+		t.Error("token shown twice, or not counted")
+	}
+	// Issue an LDevID through the API, then revoke it in the UI.
+	var cert map[string]any
+	resp, got := f.json("POST", "/api/v1/identity/devices/"+f.a.device.ID+"/certificates", f.a.token, jsonString(map[string]string{"csr": csrPEM(t, f.a.device.UID)}))
+	if resp.StatusCode != 201 || json.Unmarshal(got, &cert) != nil {
+		t.Fatalf("issue = %d %s", resp.StatusCode, got)
+	}
+	certPage := "/identity/certificates/" + cert["id"].(string)
+	resp, body = b.get(certPage)
+	wantStatus(t, "certificate page", resp, body, 200)
+	if !strings.Contains(body, "BEGIN CERTIFICATE") || !strings.Contains(body, "Revoke this certificate") {
+		t.Error("certificate page lacks the PEM or the revoke form")
+	}
+	resp, body = b.post(certPage+"/revoke", url.Values{"reason": {"keyCompromise"}})
+	wantStatus(t, "revoke", resp, body, 303)
+	_, body = b.get(certPage)
+	if !strings.Contains(body, "keyCompromise") || strings.Contains(body, "Revoke this certificate") {
+		t.Error("revoked certificate page")
+	}
+
+	resp, body = b.post(dev+"/transition", url.Values{"to": {"decommissioned"}})
+	wantStatus(t, "decommission without evidence", resp, body, 400)
+	if !strings.Contains(body, "data-wipe record") {
+		t.Error("the missing evidence is not explained")
+	}
+	resp, body = b.post(dev+"/transition", url.Values{"to": {"decommissioned"}, "evidence": {"factory reset + NIST 800-88 clear, ticket 4471"}})
+	wantStatus(t, "decommission", resp, body, 303)
+	resp, body = b.post(dev+"/transfer", url.Values{})
+	wantStatus(t, "offer transfer", resp, body, 201)
+	code := regexp.MustCompile(`iotsec_xfr_[0-9a-z]+`).FindString(body)
+	if code == "" {
+		t.Fatal("transfer code not shown")
+	}
+	_, body = b.get(dev)
+	for _, want := range []string{"ticket 4471", "operational → decommissioned", "manufactured → provisioned", "shipped to site 4"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("device page lacks %q in its history", want)
+		}
+	}
+
+	// B claims the device with the code.
+	bb := f.browser()
+	bb.login("bob@b.example", "another horse battery")
+	bb.get("/identity")
+	resp, body = bb.post("/identity/claim", url.Values{"code": {"iotsec_xfr_wrong"}, "product_id": {f.b.product.ID}})
+	wantStatus(t, "claim with a wrong code", resp, body, 400)
+	resp, body = bb.post("/identity/claim", url.Values{"code": {code}, "product_id": {f.b.product.ID}})
+	wantStatus(t, "claim", resp, body, 303)
+	resp, body = bb.get(resp.Header.Get("Location"))
+	wantStatus(t, "claimed device", resp, body, 200)
+	if !strings.Contains(body, f.a.device.UID) || !strings.Contains(body, "transfer-in") {
+		t.Error("the claimed device's page does not show its transfer")
+	}
+	resp, _ = b.get(dev)
+	if resp.StatusCode != 404 {
+		t.Errorf("A still sees the device after the transfer: %d", resp.StatusCode)
+	}
+	// A keeps the revoked certificate in its history.
+	resp, body = b.get(certPage)
+	wantStatus(t, "A's certificate after the transfer", resp, body, 200)
+	resp, body = b.get("/identity/audit")
+	wantStatus(t, "audit", resp, body, 200)
 }

@@ -36,7 +36,7 @@ func Migrations() ([]sqlstore.Migration, error) {
 
 // Dialect describes SQLite to sqlstore.
 func Dialect() sqlstore.Dialect {
-	return sqlstore.Dialect{Name: "sqlite", ErrorKind: errorKind}
+	return sqlstore.Dialect{Name: "sqlite", ErrorKind: errorKind, OneWriter: true}
 }
 
 func errorKind(err error) error {

@@ -31,7 +31,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e *iotsec.AuditEven
 		}
 	}
 	var prev iotsec.AuditEvent
-	err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&prev.Seq, &prev.Hash)
+	err := s.queryRow(ctx, tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&prev.Seq, &prev.Hash)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		e.Seal(nil)
@@ -40,8 +40,8 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e *iotsec.AuditEven
 	default:
 		e.Seal(&prev)
 	}
-	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO audit_events (seq, at, org_id, actor, action, target, details, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err = s.exec(ctx, tx, `INSERT INTO audit_events (seq, at, org_id, actor, action, target, details, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, s.t(e.Time), e.OrgID, e.Actor, e.Action, e.Target, e.Details, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("append audit event: %w", err)

@@ -81,7 +81,7 @@ func (s *Store) GetDevice(ctx context.Context, a iotsec.Actor, id string) (iotse
 	if err := a.Can(iotsec.PermRead); err != nil {
 		return iotsec.Device{}, err
 	}
-	d, err := scanDevice(s.db.QueryRowContext(ctx, s.q("SELECT "+deviceColumns+" FROM devices WHERE id = ? AND org_id = ?"), id, a.OrgID))
+	d, err := scanDevice(s.queryRow(ctx, nil, "SELECT "+deviceColumns+" FROM devices WHERE id = ? AND org_id = ?", id, a.OrgID))
 	return d, notFound(err, "device")
 }
 
@@ -171,6 +171,17 @@ func (s *Store) DeleteDevice(ctx context.Context, a iotsec.Actor, id string) err
 		d, err := scanDevice(tx.QueryRowContext(ctx, s.q("SELECT "+deviceColumns+" FROM devices WHERE id = ? AND org_id = ?"), id, a.OrgID))
 		if err != nil {
 			return notFound(err, "device")
+		}
+		// A device with an identity history keeps its record: its
+		// certificates, lifecycle and transfers refer to it.
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT (SELECT count(*) FROM device_certs WHERE device_id = ?) +
+			(SELECT count(*) FROM device_transitions WHERE device_id = ?) + (SELECT count(*) FROM device_transfers WHERE device_id = ?)`),
+			id, id, id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return iotsec.Conflict("device %s has an identity history; decommission or dispose of it instead of deleting its record", d.UID)
 		}
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM devices WHERE id = ? AND org_id = ?"), id, a.OrgID); err != nil {
 			return fmt.Errorf("delete device: %w", err)

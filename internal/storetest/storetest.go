@@ -70,6 +70,15 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"Jobs", testJobs},
 		{"Overview", testOverview},
+		{"Schemes", testSchemes},
+		{"Anchors", testAnchors},
+		{"CAs", testCAs},
+		{"Certificates", testCertificates},
+		{"CRLs", testCRLs},
+		{"Enrolment", testEnrolment},
+		{"Lifecycle", testLifecycle},
+		{"Transfers", testTransfers},
+		{"IdentityScope", testIdentityScope},
 		{"Evaluation", testEvaluation},
 	}
 	for _, tt := range tests {

@@ -35,17 +35,6 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
 
 // soonPages describe the capabilities that are not built yet, plainly.
 var soonPages = map[string]map[string]any{
-	"catalog": {
-		"Title":   "Catalog & crosswalk",
-		"Summary": "Every IoT security scheme and law, provision by provision, and how they map onto each other.",
-		"Will": []string{
-			"ETSI EN 303 645, NIST IR 8259A/B and 8425, UK PSTI, the EU Cyber Resilience Act and EN 18031, Singapore CLS, Germany's IT-Sicherheitskennzeichen, Japan's JC-STAR, IEC 62443-4-2 and more, with their dates, levels and legal status.",
-			"Typed mappings between provisions (equivalent, subset, superset, intersects) with rationale and source.",
-			"Compare two schemes, find where no scheme covers a sector or market, and derive one harmonised baseline for several markets.",
-			"Mutual recognition between labels, and OSCAL import and export.",
-		},
-		"Who": "Regulators, policy makers and makers deciding what a product must meet where.",
-	},
 	"supply-chain": {
 		"Title":   "Supply chain",
 		"Summary": "Software bills of materials and vulnerabilities, offline, tied to products, firmware versions and devices.",
@@ -55,16 +44,6 @@ var soonPages = map[string]map[string]any{
 			"VEX statements, support periods, CSAF advisories and CRA incident report drafts with their deadlines.",
 		},
 		"Who": "Makers, CISOs and regulators.",
-	},
-	"identity": {
-		"Title":   "Identity",
-		"Summary": "Device PKI from manufacture to disposal.",
-		"Will": []string{
-			"Register manufacturer roots and verify IEEE 802.1AR IDevIDs and Matter device attestation certificates.",
-			"Issue operational certificates over EST, with CRL and OCSP revocation.",
-			"Audit shared keys, weak keys, expiring certificates and revoked issuers across the fleet.",
-		},
-		"Who": "Makers and operators.",
 	},
 	"registry": {
 		"Title":   "Registry & labels",

@@ -19,12 +19,15 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
+	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 //go:embed templates/*.html
@@ -41,7 +44,9 @@ type Route struct {
 
 // Handler serves the web UI.
 type Handler struct {
-	Store   iotsec.Store
+	Store iotsec.Store
+	// Schemes is the catalog of schemes and each organisation's imports.
+	Schemes *library.Library
 	Auth    *auth.Service
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -56,6 +61,8 @@ type Handler struct {
 	// Assess decides and projects verdicts; the composition root builds
 	// it once from the catalog.
 	Assess *assess.Engine
+	// Identity is the device identity service behind the Identity pages.
+	Identity *pki.Service
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
@@ -138,7 +145,21 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/audit", auth(h.audit)},
 		{"GET", "/account", auth(h.account)},
 		{"POST", "/account/password", auth(h.setPassword)},
-		{"GET", "/catalog", auth(h.soon("catalog"))},
+		{"GET", "/catalog", auth(h.catalogHome)},
+		{"GET", "/catalog/schemes/{slug}", auth(h.scheme)},
+		{"GET", "/catalog/schemes/{slug}/export", auth(h.exportScheme)},
+		{"GET", "/catalog/schemes/{slug}/provisions/{pid}", auth(h.provision)},
+		{"GET", "/catalog/compare", auth(h.compare)},
+		{"GET", "/catalog/applies", auth(h.applies)},
+		{"GET", "/catalog/baseline", auth(h.baseline)},
+		{"GET", "/catalog/gaps", auth(h.gaps)},
+		{"GET", "/catalog/recognition", auth(h.recognition)},
+		{"GET", "/catalog/imports", auth(h.schemeImports)},
+		{"POST", "/catalog/imports", h.upload(h.importSchemes)},
+		{"GET", "/catalog/imports/{id}", auth(h.schemeImport)},
+		{"GET", "/catalog/imports/{id}/source", auth(h.importSource)},
+		{"POST", "/catalog/imports/{id}/visibility", auth(h.setImportVisibility)},
+		{"POST", "/catalog/imports/{id}/delete", auth(h.deleteImport)},
 		{"GET", "/evaluation", auth(h.evaluation)},
 		{"GET", "/firmware/{id}", auth(h.firmware)},
 		{"POST", "/firmware/{id}/image", h.uploadImageRoute()},
@@ -152,7 +173,22 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/firmware/{id}/report", auth(h.firmwareReport("html"))},
 		{"GET", "/firmware/{id}/report.sarif", auth(h.firmwareReport("sarif"))},
 		{"GET", "/supply-chain", auth(h.soon("supply-chain"))},
-		{"GET", "/identity", auth(h.soon("identity"))},
+		{"GET", "/identity", auth(h.identityHome)},
+		{"POST", "/identity/ca", auth(h.createCA)},
+		{"POST", "/identity/claim", auth(h.claimTransfer)},
+		{"GET", "/identity/roots", auth(h.identityRoots)},
+		{"POST", "/identity/roots", auth(h.addRoots)},
+		{"POST", "/identity/roots/{id}/delete", auth(h.deleteRoot)},
+		{"GET", "/identity/devices", auth(h.identityDevices)},
+		{"GET", "/identity/devices/{id}", auth(h.identityDevice)},
+		{"POST", "/identity/devices/{id}/transition", auth(h.moveDevice)},
+		{"POST", "/identity/devices/{id}/idevid", auth(h.registerIDevID)},
+		{"POST", "/identity/devices/{id}/token", auth(h.createEnrolToken)},
+		{"POST", "/identity/devices/{id}/transfer", auth(h.offerTransfer)},
+		{"GET", "/identity/certificates", auth(h.identityCerts)},
+		{"GET", "/identity/certificates/{id}", auth(h.identityCert)},
+		{"POST", "/identity/certificates/{id}/revoke", auth(h.revokeCert)},
+		{"GET", "/identity/audit", auth(h.identityAudit)},
 		{"GET", "/registry", auth(h.soon("registry"))},
 	}
 }
@@ -227,10 +263,20 @@ var notices = map[string]string{
 	"member-saved":      "Role changed.",
 	"member-removed":    "Member removed.",
 	"password-set":      "Password saved.",
+	"org-switched":      "Switched organisation.",
+	"import-created":    "Imported. The schemes and mappings are in this organisation's catalog.",
+	"import-saved":      "Visibility changed.",
+	"import-deleted":    "Import deleted.",
+	"ca-created":        "Certificate authority created.",
+	"roots-added":       "Trust anchors registered.",
+	"root-deleted":      "Trust anchor deleted.",
+	"device-moved":      "Lifecycle step recorded.",
+	"idevid-registered": "Onboarding identity recorded.",
+	"device-claimed":    "Device transferred to this organisation.",
+	"cert-revoked":      "Certificate revoked; the CRL and OCSP show it.",
 	"evidence-recorded": "Evidence recorded.",
 	"ics-saved":         "Conformance statement saved.",
 	"ixit-saved":        "IXIT item added.",
-	"org-switched":      "Switched organisation.",
 }
 
 // Error renders an error page, or sends the browser to sign in.
@@ -284,18 +330,45 @@ func (h *Handler) funcs() template.FuncMap {
 			}[s]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)
 		},
-		"verdict": func(v assess.Verdict) template.HTML {
-			class := map[assess.Verdict]string{assess.Fail: "bad", assess.AtRisk: "warn", assess.Pass: "ok", assess.NotApplicable: "info"}[v]
-			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(v)) + `</span>`)
-		},
 		"status": func(s string) template.HTML {
-			class := map[string]string{assess.StatusNotMet: "bad", assess.StatusMet: "ok"}[s]
-			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(strings.ReplaceAll(s, "-", " ")) + `</span>`)
+			class := map[string]string{"mandatory": "bad", "mandatory-for-class": "warn", "voluntary": "info"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(s) + `</span>`)
+		},
+		"coverage": func(s string) template.HTML {
+			class := map[string]string{"full": "ok", "partial": "warn", "none": "bad"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(s) + `</span>`)
+		},
+		"gaplevel": func(s string) string {
+			return map[string]string{"mandatory": "M", "upcoming": "U", "label": "L", "standard": "S", "none": "–"}[s]
+		},
+		"pct": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
+		"inc": func(i int) int { return i + 1 },
+		"certstatus": func(s iotsec.CertStatus) template.HTML {
+			class := map[iotsec.CertStatus]string{iotsec.CertActive: "ok", iotsec.CertHold: "warn", iotsec.CertRevoked: "bad"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)
 		},
 		"severity": func(s any) template.HTML {
 			v := fmt.Sprint(s)
 			class := map[string]string{"critical": "bad", "high": "bad", "medium": "warn", "low": "info"}[v]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(v) + `</span>`)
+		},
+		"idstatus": func(s string) template.HTML {
+			class := map[string]string{"enrolled": "ok", "onboarding-only": "info", "suspended": "warn", "revoked": "bad"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(s) + `</span>`)
+		},
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("2 Jan 2006")
+		},
+		"verdict": func(v assess.Verdict) template.HTML {
+			class := map[assess.Verdict]string{assess.Fail: "bad", assess.AtRisk: "warn", assess.Pass: "ok", assess.NotApplicable: "info"}[v]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(v)) + `</span>`)
+		},
+		"schemestatus": func(s string) template.HTML {
+			class := map[string]string{assess.StatusNotMet: "bad", assess.StatusMet: "ok"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(strings.ReplaceAll(s, "-", " ")) + `</span>`)
 		},
 		"mib": func(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) },
 		"jobstate": func(s iotsec.JobState) template.HTML {

@@ -1,0 +1,129 @@
+-- Device identity: trust anchors, each organisation's CA, device
+-- certificates with their history, CRLs, one-time enrolment tokens, the
+-- lifecycle history and ownership transfers. (0002 is the catalog's.)
+
+CREATE TABLE trust_anchors (
+	id              TEXT PRIMARY KEY,
+	org_id          TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+	kind            TEXT NOT NULL,
+	name            TEXT NOT NULL,
+	subject         TEXT NOT NULL,
+	fingerprint     TEXT NOT NULL,
+	not_before      TIMESTAMPTZ NOT NULL,
+	not_after       TIMESTAMPTZ NOT NULL,
+	der             BYTEA NOT NULL,
+	crl             BYTEA,
+	crl_next_update TIMESTAMPTZ,
+	created_at      TIMESTAMPTZ NOT NULL,
+	UNIQUE (org_id, fingerprint)
+);
+CREATE INDEX trust_anchors_org ON trust_anchors (org_id, id);
+
+-- One CA per organisation. Its key is sealed (AES-256-GCM) under a
+-- key-encryption key the database never holds. crl_version grows with every
+-- revocation, hold or release, so a CRL made at an older version is stale.
+CREATE TABLE cas (
+	id          TEXT PRIMARY KEY,
+	org_id      TEXT NOT NULL UNIQUE REFERENCES orgs (id) ON DELETE CASCADE,
+	label       TEXT NOT NULL UNIQUE,
+	subject     TEXT NOT NULL,
+	algorithm   TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	not_before  TIMESTAMPTZ NOT NULL,
+	not_after   TIMESTAMPTZ NOT NULL,
+	der         BYTEA NOT NULL,
+	sealed_key  BYTEA NOT NULL,
+	crl_number  BIGINT NOT NULL DEFAULT 0,
+	crl_version BIGINT NOT NULL DEFAULT 0,
+	created_at  TIMESTAMPTZ NOT NULL
+);
+
+-- Onboarding identities (one per device, immutable) and the LDevIDs our CAs
+-- issued. A device's certificates are never deleted; devices with any cannot
+-- be deleted either.
+CREATE TABLE device_certs (
+	id              TEXT PRIMARY KEY,
+	org_id          TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+	device_id       TEXT NOT NULL REFERENCES devices (id),
+	kind            TEXT NOT NULL,
+	profile         TEXT NOT NULL,
+	ca_id           TEXT REFERENCES cas (id),
+	serial          TEXT NOT NULL,
+	subject         TEXT NOT NULL,
+	issuer          TEXT NOT NULL,
+	fingerprint     TEXT NOT NULL,
+	key_fingerprint TEXT NOT NULL,
+	not_before      TIMESTAMPTZ NOT NULL,
+	not_after       TIMESTAMPTZ NOT NULL,
+	status          TEXT NOT NULL,
+	revoked_at      TIMESTAMPTZ,
+	reason          TEXT NOT NULL DEFAULT '',
+	via             TEXT NOT NULL,
+	der             BYTEA NOT NULL,
+	created_at      TIMESTAMPTZ NOT NULL,
+	UNIQUE (ca_id, serial)
+);
+CREATE INDEX device_certs_org ON device_certs (org_id, id);
+CREATE INDEX device_certs_device ON device_certs (device_id, id);
+CREATE INDEX device_certs_fingerprint ON device_certs (fingerprint);
+CREATE INDEX device_certs_revoked ON device_certs (ca_id, status);
+CREATE UNIQUE INDEX device_certs_one_idevid ON device_certs (device_id) WHERE kind = 'idevid';
+
+CREATE TABLE crls (
+	ca_id       TEXT NOT NULL REFERENCES cas (id) ON DELETE CASCADE,
+	number      BIGINT NOT NULL,
+	version     BIGINT NOT NULL,
+	this_update TIMESTAMPTZ NOT NULL,
+	next_update TIMESTAMPTZ NOT NULL,
+	der         BYTEA NOT NULL,
+	PRIMARY KEY (ca_id, number)
+);
+
+CREATE TABLE enrol_tokens (
+	id         TEXT PRIMARY KEY,
+	org_id     TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+	device_id  TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+	hash       BYTEA NOT NULL UNIQUE,
+	expires_at TIMESTAMPTZ NOT NULL,
+	used_at    TIMESTAMPTZ,
+	created_by TEXT NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX enrol_tokens_device ON enrol_tokens (device_id);
+
+-- The lifecycle history is append-only, like the audit log.
+CREATE TABLE device_transitions (
+	id          TEXT PRIMARY KEY,
+	org_id      TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+	device_id   TEXT NOT NULL REFERENCES devices (id),
+	event       TEXT NOT NULL,
+	from_state  TEXT NOT NULL,
+	to_state    TEXT NOT NULL,
+	credentials TEXT NOT NULL,
+	changed     INTEGER NOT NULL,
+	evidence    TEXT NOT NULL,
+	note        TEXT NOT NULL,
+	actor       TEXT NOT NULL,
+	at          TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX device_transitions_device ON device_transitions (device_id, id);
+CREATE FUNCTION device_transitions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'device_transitions is append-only';
+END;
+$$;
+CREATE TRIGGER device_transitions_no_change BEFORE UPDATE OR DELETE ON device_transitions
+	FOR EACH ROW EXECUTE FUNCTION device_transitions_append_only();
+
+CREATE TABLE device_transfers (
+	id         TEXT PRIMARY KEY,
+	org_id     TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+	device_id  TEXT NOT NULL REFERENCES devices (id),
+	hash       BYTEA NOT NULL UNIQUE,
+	expires_at TIMESTAMPTZ NOT NULL,
+	claimed_by TEXT,
+	claimed_at TIMESTAMPTZ,
+	created_by TEXT NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX device_transfers_device ON device_transfers (device_id);
