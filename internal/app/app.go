@@ -28,6 +28,7 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inventory"
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/postgres"
 	"github.com/iotsec/iotsec/internal/queue"
@@ -35,6 +36,7 @@ import (
 	"github.com/iotsec/iotsec/internal/server"
 	"github.com/iotsec/iotsec/internal/sqlite"
 	"github.com/iotsec/iotsec/internal/sqlstore"
+	"github.com/iotsec/iotsec/internal/supply"
 	"github.com/iotsec/iotsec/internal/ui"
 )
 
@@ -66,6 +68,9 @@ type App struct {
 	Schemes *library.Library
 	// PKI is the device identity service (CA, EST, CRL, OCSP).
 	PKI *pki.Service
+	// Supply is the supply-chain service (vulnerability data, SBOMs,
+	// matching, VEX, CRA reports, notifications).
+	Supply *supply.Service
 	// EST serves enrolment over TLS when Config.ESTAddr is set.
 	EST *http.Server
 }
@@ -125,6 +130,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 
+	a.Supply = supply.New(store, log)
+	a.Supply.Now = opts.Now
+	supply.Tool = "iotsec " + Version()
+	if cfg.SMTPAddr != "" {
+		a.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
+	}
+
 	apiH := api.New(store)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Schemes, a.PKI
 	apiH.MaxImage, apiH.Assess, apiH.Tool = cfg.MaxImage, a.Assess, "iotsec "+Version()
@@ -151,6 +163,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	// A server runs several scans at once next to everything else, so one
 	// scan may unpack at most 2 GiB (the command line allows 4 GiB).
 	a.Scan = &scan.Handler{Store: store, Engine: a.Assess, Limits: firmware.Limits{MaxBytes: 2 << 30}}
+	a.Scan.After = func(ctx context.Context, actor iotsec.Actor, firmwareID string) error {
+		_, err := a.Supply.Rematch(ctx, actor, firmwareID)
+		return err
+	}
 	if cfg.Workers > 0 {
 		sweep := func(ctx context.Context) error {
 			n, err := store.Sweep(ctx, opts.Now())
@@ -160,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// CRLs are regenerated on every revocation; the schedule keeps
 		// them from passing their nextUpdate when nothing changes.
 		crls := queue.Periodic{Name: "crl-refresh", Every: time.Hour, Run: a.PKI.RefreshCRLs}
-		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan},
+		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan, &supply.Handler{Service: a.Supply}},
 			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: []queue.Periodic{crls}})
 		if err != nil {
 			store.Close()

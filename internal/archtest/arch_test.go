@@ -78,7 +78,7 @@ func TestImportRules(t *testing.T) {
 	web := []string{"internal/server", "internal/api", "internal/ui"}
 	top := []string{"internal/app", "internal/cli"}
 	engines := []string{"internal/catalog", "internal/firmware", "internal/inspect", "internal/sbom", "internal/vuln", "internal/assess",
-		"internal/identity", "internal/pki", "internal/registry", "internal/report", "internal/scan", "internal/probe", "internal/inventory", "internal/auth", "internal/queue", "internal/config"}
+		"internal/identity", "internal/pki", "internal/supply", "internal/registry", "internal/report", "internal/scan", "internal/probe", "internal/inventory", "internal/auth", "internal/queue", "internal/config"}
 
 	for name, p := range pkgs {
 		imports := local(p.Imports)

@@ -49,6 +49,12 @@ type Config struct {
 	ESTAddr string `json:"est_addr"`
 	ESTCert string `json:"est_cert"`
 	ESTKey  string `json:"est_key"`
+	// SMTPAddr (host:port) relays e-mail notifications; SMTPFrom is their
+	// sender; SMTPUser and SMTPPassword (environment only) authenticate.
+	SMTPAddr     string `json:"smtp_addr"`
+	SMTPFrom     string `json:"smtp_from"`
+	SMTPUser     string `json:"smtp_user"`
+	SMTPPassword Secret `json:"-"`
 }
 
 // Secret is a setting that must not be printed or logged.
@@ -132,6 +138,9 @@ func settings() []setting {
 		s("ca-key-file", "IOTSEC_CA_KEY_FILE", "file with the key that encrypts CA private keys at rest (or set IOTSEC_CA_KEY to the key itself)", func(c *Config) *string { return &c.CAKeyFile }),
 		s("est-addr", "IOTSEC_EST_ADDR", "address of the EST enrolment server (TLS), e.g. :8443; empty for none", func(c *Config) *string { return &c.ESTAddr }),
 		s("est-cert", "IOTSEC_EST_CERT", "PEM certificate (chain) of the EST server (default: issued by the organisation's CA)", func(c *Config) *string { return &c.ESTCert }),
+		s("smtp-addr", "IOTSEC_SMTP_ADDR", "SMTP relay (host:port) for e-mail notifications; empty for none", func(c *Config) *string { return &c.SMTPAddr }),
+		s("smtp-from", "IOTSEC_SMTP_FROM", "sender address of e-mail notifications", func(c *Config) *string { return &c.SMTPFrom }),
+		s("smtp-user", "IOTSEC_SMTP_USER", "SMTP user (the password comes from IOTSEC_SMTP_PASSWORD)", func(c *Config) *string { return &c.SMTPUser }),
 		s("est-key", "IOTSEC_EST_KEY", "PEM private key of the EST server certificate", func(c *Config) *string { return &c.ESTKey }),
 		{"workers", "IOTSEC_WORKERS", "background jobs this process runs at once (0: none, web only)",
 			func(c *Config) string { return strconv.Itoa(c.Workers) },
@@ -191,6 +200,7 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 		}
 	}
 	c.CAKey = Secret(getenv("IOTSEC_CA_KEY"))
+	c.SMTPPassword = Secret(getenv("IOTSEC_SMTP_PASSWORD"))
 	for _, s := range settings() {
 		if v := getenv(s.env); v != "" {
 			if err := s.set(&c, v); err != nil {

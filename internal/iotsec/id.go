@@ -75,4 +75,8 @@ const (
 	PrefixTransition = "lc"
 	PrefixTransfer   = "xfr"
 	PrefixEvidence   = "evd"
+	PrefixVulnImport = "vdb"
+	PrefixVEX        = "vex"
+	PrefixNotice     = "ntf"
+	PrefixCRA        = "cra"
 )

@@ -25,6 +25,8 @@ type Store interface {
 	SchemeStore
 	IdentityStore
 	EvaluationStore
+	VulnStore
+	SupplyStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

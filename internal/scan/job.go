@@ -38,6 +38,9 @@ type Handler struct {
 	Store  JobStore
 	Engine *assess.Engine
 	Limits firmware.Limits
+	// After, if set, runs when a scan has been stored (the supply-chain
+	// service matches the new components); its error fails the job.
+	After func(ctx context.Context, a iotsec.Actor, firmwareID string) error
 }
 
 func (h *Handler) Kind() string { return Kind }
@@ -82,6 +85,11 @@ func (h *Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.R
 	done := iotsec.Progress{JobID: job.ID, Done: 10, Total: 10, Message: fmt.Sprintf("scanned: %d findings, %d components", len(rec.Findings), len(rec.Components))}
 	if err := h.Store.SaveScan(ctx, a, in.FirmwareID, rec, "", &done); err != nil {
 		return nil, err
+	}
+	if h.After != nil {
+		if err := h.After(ctx, a, in.FirmwareID); err != nil {
+			return nil, fmt.Errorf("after the scan: %w", err)
+		}
 	}
 	out := JobResult{FirmwareID: in.FirmwareID, Findings: len(rec.Findings), Components: len(rec.Components), Statuses: map[string]string{}}
 	for _, v := range res.Schemes {

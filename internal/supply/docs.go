@@ -1,0 +1,308 @@
+package supply
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/sbom"
+	"github.com/iotsec/iotsec/internal/vuln"
+	"github.com/iotsec/iotsec/internal/vuln/cra"
+	"github.com/iotsec/iotsec/internal/vuln/csaf"
+	"github.com/iotsec/iotsec/internal/vuln/vex"
+)
+
+// Tool names iotsec in documents it writes.
+var Tool = "iotsec"
+
+// SBOMFormats are the formats WriteSBOM takes.
+func SBOMFormats() []string {
+	return []string{string(sbom.CycloneDXJSON), string(sbom.CycloneDXXML), string(sbom.SPDXJSON), string(sbom.SPDXTagValue)}
+}
+
+// WriteSBOM writes a firmware version's SBOM (its imported one, or one made
+// from its scan) in format.
+func (s *Service) WriteSBOM(ctx context.Context, a iotsec.Actor, firmwareID, format string, w io.Writer) error {
+	if !slices.Contains(SBOMFormats(), format) {
+		return iotsec.Invalid("format", "must be one of %s", strings.Join(SBOMFormats(), ", "))
+	}
+	t, err := s.Components(ctx, a, firmwareID)
+	if err != nil {
+		return err
+	}
+	if t.Document.Tool == "" {
+		t.Document.Tool = Tool
+	}
+	if p, err := s.product(ctx, a, firmwareID); err == nil && t.Document.Firmware.Manufacturer == "" {
+		if o, err := s.Store.GetOrg(ctx, p.OrgID); err == nil {
+			t.Document.Firmware.Manufacturer = o.Name
+		}
+	}
+	return sbom.Encode(w, t.Document, sbom.Format(format))
+}
+
+func (s *Service) product(ctx context.Context, a iotsec.Actor, firmwareID string) (iotsec.Product, error) {
+	fw, err := s.Store.GetFirmware(ctx, a, firmwareID)
+	if err != nil {
+		return iotsec.Product{}, err
+	}
+	return s.Store.GetProduct(ctx, a, fw.ProductID)
+}
+
+// VEXFormats are the formats WriteVEX takes.
+func VEXFormats() []string { return []string{"openvex", "cyclonedx"} }
+
+// WriteVEX writes a firmware version's own VEX statements as OpenVEX or
+// CycloneDX VEX.
+func (s *Service) WriteVEX(ctx context.Context, a iotsec.Actor, firmwareID, format string, w io.Writer) error {
+	if !slices.Contains(VEXFormats(), format) {
+		return iotsec.Invalid("format", "must be one of %s", strings.Join(VEXFormats(), ", "))
+	}
+	fw, err := s.Store.GetFirmware(ctx, a, firmwareID)
+	if err != nil {
+		return err
+	}
+	p, err := s.Store.GetProduct(ctx, a, fw.ProductID)
+	if err != nil {
+		return err
+	}
+	vs, err := s.Store.ListVEX(ctx, a, firmwareID)
+	if err != nil {
+		return err
+	}
+	ref := FirmwareRef(p, fw)
+	stmts := Statements(ref, vs)
+	doc := vex.Document{ID: "https://iotsec.invalid/vex/" + firmwareID, Author: a.Name(), Version: max(1, len(vs))}
+	if o, err := s.Store.GetOrg(ctx, a.OrgID); err == nil {
+		doc.Author = o.Name
+	}
+	for _, v := range vs {
+		doc.Timestamp = v.CreatedAt
+	}
+	if doc.Timestamp.IsZero() {
+		doc.Timestamp = fw.CreatedAt
+	}
+	if format == "openvex" {
+		if len(stmts) == 0 {
+			return iotsec.Invalid("vex", "firmware version %s has no VEX statements to export", fw.Version)
+		}
+		return vex.WriteOpenVEX(w, doc, stmts)
+	}
+	return vex.WriteCycloneDX(w, doc, ref, stmts)
+}
+
+// WriteCSAF writes a CSAF 2.0 advisory for a product: every firmware
+// version in the product tree, and for every vulnerability found in any of
+// them, the status of each version (VEX where a maker stated one, else
+// affected with the fixed version, or not affected when no match).
+func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID string, w io.Writer) error {
+	p, err := s.Store.GetProduct(ctx, a, productID)
+	if err != nil {
+		return err
+	}
+	fws, err := s.Store.ListFirmware(ctx, a, productID)
+	if err != nil {
+		return err
+	}
+	o, err := s.Store.GetOrg(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	ms, err := s.Store.ListMatches(ctx, a, iotsec.MatchFilter{ProductID: productID, Suppressed: true, Limit: 10000})
+	if err != nil {
+		return err
+	}
+	own, err := s.Store.ListVEX(ctx, a, "")
+	if err != nil {
+		return err
+	}
+	name := p.Name + " firmware"
+	prod := csaf.Product{Vendor: o.Name, Name: name}
+	if p.Model != "" {
+		prod.ModelNumbers = []string{p.Model}
+	}
+	var latest time.Time
+	byID := map[string]iotsec.FirmwareVersion{}
+	for _, fw := range fws {
+		prod.Versions = append(prod.Versions, csaf.ProductVersion{Version: fw.Version})
+		byID[fw.ID] = fw
+		latest = maxTime(latest, fw.CreatedAt)
+	}
+	if len(prod.Versions) == 0 {
+		return iotsec.Invalid("product", "%s has no firmware versions", p.Name)
+	}
+	type key struct{ vuln, fw string }
+	stated := map[key]iotsec.VEXStatement{}
+	for _, v := range own {
+		if _, ok := byID[v.FirmwareID]; ok && v.Component == "" {
+			stated[key{v.VulnID, v.FirmwareID}] = v // product-wide statements, latest wins
+			latest = maxTime(latest, v.CreatedAt)
+		}
+	}
+	vulns := map[string]*csaf.Vulnerability{}
+	var order []string
+	hit := map[key]iotsec.VulnMatch{}
+	for _, m := range ms {
+		k := key{m.VulnID, m.FirmwareID}
+		if old, ok := hit[k]; !ok || (old.Suppressed && !m.Suppressed) {
+			hit[k] = m
+		}
+		if _, ok := vulns[m.VulnID]; ok {
+			continue
+		}
+		mm, err := MatchOf(m)
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(m.VulnID, "CVE-") && len(mm.Vulnerability.Aliases) == 0 {
+			continue
+		}
+		cve := m.VulnID
+		if !strings.HasPrefix(cve, "CVE-") {
+			for _, al := range mm.Vulnerability.Aliases {
+				if strings.HasPrefix(al, "CVE-") {
+					cve = al
+					break
+				}
+			}
+		}
+		if !strings.HasPrefix(cve, "CVE-") {
+			continue
+		}
+		vulns[m.VulnID] = &csaf.Vulnerability{CVE: cve, Title: cve + " in " + m.Component, CVSS: mm.Vulnerability.CVSS}
+		order = append(order, m.VulnID)
+	}
+	slices.Sort(order)
+	for _, id := range order {
+		v := vulns[id]
+		for _, fw := range fws {
+			st := csaf.Status{Product: name, Version: fw.Version}
+			k := key{id, fw.ID}
+			if sv, ok := stated[k]; ok {
+				st.Status, st.Justification, st.Impact, st.Action = sv.Status, sv.Justification, sv.Impact, sv.Action
+				if st.Status == vuln.StatusAffected && st.Action == "" {
+					st.Action = "Update to a fixed firmware version."
+				}
+			} else if m, ok := hit[k]; ok && !m.Suppressed {
+				st.Status = vuln.StatusAffected
+				st.FixedIn = m.FixedVersion
+				st.Action = "Update to a firmware version that carries " + m.Component + " " + orWord(m.FixedVersion, "a fixed version") + " or later."
+			} else if m, ok := hit[k]; ok {
+				st.Status = m.VEXStatus
+				mm, _ := MatchOf(m)
+				if mm.VEX != nil {
+					st.Justification, st.Impact = mm.VEX.Justification, mm.VEX.Impact
+				}
+			} else {
+				st.Status = vuln.StatusNotAffected
+				st.Impact = "No component of this firmware version matches the vulnerability's affected versions."
+			}
+			v.Statuses = append(v.Statuses, st)
+		}
+	}
+	in := csaf.Input{Category: "csaf_vex", Publisher: csaf.Publisher{Name: o.Name, Namespace: "https://iotsec.invalid/" + o.ID},
+		ID: "iotsec-" + p.ID, Title: name + " vulnerability status", Initial: latest, Current: latest, Products: []csaf.Product{prod}}
+	for _, id := range order {
+		in.Vulns = append(in.Vulns, *vulns[id])
+	}
+	return csaf.Write(w, in)
+}
+
+func orWord(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// CRA report stage names, as the deadlines name them.
+const (
+	StageEarly  = "early warning"
+	StageNotice = "vulnerability notification"
+	StageFinal  = "final report"
+)
+
+// CRAView is a report with its deadlines.
+type CRAView struct {
+	iotsec.CRAReport
+	Deadlines []Deadline `json:"deadlines"`
+}
+
+// Deadline is one report stage's due time.
+type Deadline struct {
+	Report  string    `json:"report"`
+	Rule    string    `json:"rule"`
+	Due     time.Time `json:"due,omitzero"`
+	Pending string    `json:"pending,omitempty"` // why there is no due time yet
+	Sent    time.Time `json:"sent,omitzero"`
+	Overdue bool      `json:"overdue"`
+}
+
+// CRA returns a report with its deadlines as of now.
+func (s *Service) CRA(r iotsec.CRAReport) (CRAView, error) {
+	ds, err := cra.Deadlines(cra.Event{Kind: cra.ExploitedVulnerability, Aware: r.AwareAt, FixAvailable: r.FixAt, NotificationSent: r.Sent[StageNotice]})
+	if err != nil {
+		return CRAView{}, err
+	}
+	now := s.Now()
+	v := CRAView{CRAReport: r}
+	for _, d := range ds {
+		x := Deadline{Report: d.Report, Rule: d.Rule, Due: d.Due, Pending: d.Pending, Sent: r.Sent[d.Report]}
+		x.Overdue = x.Sent.IsZero() && !x.Due.IsZero() && x.Due.Before(now)
+		if x.Rule == "" {
+			x.Rule = "Art. 14(2)(a)"
+		}
+		v.Deadlines = append(v.Deadlines, x)
+	}
+	return v, nil
+}
+
+// CRAFields are the texts a maker completes, per stage (Art. 14(2)).
+func CRAFields() []string {
+	return []string{"member_states", "general_nature", "corrective_measures", "user_measures", "sensitivity",
+		"severity_impact", "threat_actor", "security_update"}
+}
+
+// UpdateCRA records a fix date, sent stages and field texts.
+func (s *Service) UpdateCRA(ctx context.Context, a iotsec.Actor, id string, fixAt *time.Time, sent []string, fields map[string]string) (CRAView, error) {
+	r, err := s.Store.GetCRAReport(ctx, a, id)
+	if err != nil {
+		return CRAView{}, err
+	}
+	if fixAt != nil {
+		r.FixAt = fixAt.UTC()
+	}
+	now := s.Now().UTC()
+	for _, st := range sent {
+		if st != StageEarly && st != StageNotice && st != StageFinal {
+			return CRAView{}, iotsec.Invalid("sent", "unknown stage %q: one of %q, %q, %q", st, StageEarly, StageNotice, StageFinal)
+		}
+		if st == StageFinal && r.FixAt.IsZero() {
+			return CRAView{}, iotsec.Invalid("sent", "the final report follows a corrective or mitigating measure: set fix_available_at first")
+		}
+		if _, ok := r.Sent[st]; !ok {
+			r.Sent[st] = now
+		}
+	}
+	for k, v := range fields {
+		if !slices.Contains(CRAFields(), k) {
+			return CRAView{}, iotsec.Invalid("fields", "unknown field %q: one of %s", k, strings.Join(CRAFields(), ", "))
+		}
+		r.Fields[k] = v
+	}
+	if err := s.Store.UpdateCRAReport(ctx, a, &r); err != nil {
+		return CRAView{}, err
+	}
+	return s.CRA(r)
+}
+

@@ -1,0 +1,411 @@
+// Package supply is the supply-chain service: it stores vulnerability data
+// (internal/vuln readers) and SBOMs (internal/sbom) through iotsec.Store,
+// matches each firmware version's components against the data, keeps the
+// matches, VEX statements, notifications and CRA report drafts, and writes
+// SBOM, VEX and CSAF documents. The CLI, API, UI and job handlers all go
+// through it.
+//
+// Like pki, it sits over the store interfaces: it never imports storage or
+// HTTP server packages.
+package supply
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/sbom"
+	"github.com/iotsec/iotsec/internal/vuln"
+	"github.com/iotsec/iotsec/internal/vuln/cpe"
+)
+
+// Service is the supply-chain service.
+type Service struct {
+	Store   iotsec.Store
+	Now     func() time.Time
+	Log     *slog.Logger
+	Aliases []cpe.Alias
+	// HTTP posts webhooks; nil means a client with a 10 s timeout.
+	HTTP *http.Client
+	// Mail sends e-mail notifications; nil means none are sent.
+	Mail Mailer
+}
+
+// New returns a service over store.
+func New(store iotsec.Store, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Store: store, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases()}
+}
+
+// Target is what is matched: a firmware version and its components.
+type Target struct {
+	Firmware   vuln.Firmware
+	Components []vuln.Component
+	Source     string // "sbom" (imported) or "scan"
+	Document   *sbom.Document
+	firmwareID string
+}
+
+// Components returns a firmware version's components: those of its
+// imported SBOM if it has one, else those its scan identified.
+func (s *Service) Components(ctx context.Context, a iotsec.Actor, firmwareID string) (Target, error) {
+	fw, err := s.Store.GetFirmware(ctx, a, firmwareID)
+	if err != nil {
+		return Target{}, err
+	}
+	p, err := s.Store.GetProduct(ctx, a, fw.ProductID)
+	if err != nil {
+		return Target{}, err
+	}
+	t := Target{Firmware: vuln.Firmware{Ref: FirmwareRef(p, fw)}, firmwareID: firmwareID}
+	doc := &sbom.Document{Firmware: sbom.Firmware{Product: p.Name, Model: p.Model, Name: p.Name + " firmware", Version: fw.Version}}
+	b, err := s.Store.GetSBOM(ctx, a, firmwareID)
+	switch {
+	case err == nil:
+		d, _, derr := sbom.Decode(bytes.NewReader(b.Document), b.Name, sbom.DefaultLimits())
+		if derr != nil {
+			return Target{}, fmt.Errorf("stored SBOM of %s: %w", firmwareID, derr)
+		}
+		t.Source, doc = "sbom", d
+		if d.Firmware.PURL != "" {
+			t.Firmware.Ref.PURL = d.Firmware.PURL
+		}
+		if d.Firmware.CPE != "" {
+			t.Firmware.Ref.CPE = d.Firmware.CPE
+		}
+	case errors.Is(err, iotsec.ErrNotFound):
+		cs, err := s.Store.ListComponents(ctx, a, firmwareID)
+		if err != nil {
+			return Target{}, err
+		}
+		t.Source = "scan"
+		if fw.ImageDigest != "" {
+			doc.Firmware.Hashes = []sbom.Hash{{Alg: "SHA-256", Value: strings.TrimPrefix(fw.ImageDigest, "sha256:")}}
+		}
+		for _, c := range cs {
+			sc := sbom.Component{Type: sbom.TypeLibrary, Name: c.Name, Version: c.Version, PURL: c.PURL}
+			if c.CPE != "" {
+				sc.CPEs = []string{c.CPE}
+			}
+			if c.Path != "" {
+				sc.Files = []string{c.Path}
+			}
+			if c.Evidence.SHA256 != "" {
+				sc.Hashes = []sbom.Hash{{Alg: "SHA-256", Value: c.Evidence.SHA256}}
+			}
+			doc.Components = append(doc.Components, sc)
+		}
+	default:
+		return Target{}, err
+	}
+	if doc.Firmware.Product == "" {
+		doc.Firmware.Product = p.Name
+	}
+	if doc.Firmware.Model == "" {
+		doc.Firmware.Model = p.Model
+	}
+	if doc.Firmware.Version == "" {
+		doc.Firmware.Version = fw.Version
+	}
+	t.Document = doc
+	t.Components = VulnComponents(doc)
+	return t, nil
+}
+
+// FirmwareRef is how VEX statements name a firmware version: product name
+// and firmware version.
+func FirmwareRef(p iotsec.Product, fw iotsec.FirmwareVersion) vuln.Ref {
+	return vuln.Ref{Name: p.Name, Version: fw.Version}
+}
+
+// VulnComponents turns SBOM components into what the matcher takes.
+func VulnComponents(d *sbom.Document) []vuln.Component {
+	out := make([]vuln.Component, 0, len(d.Components))
+	for _, c := range d.Components {
+		out = append(out, vuln.Component{Ref: c.Ref, Name: c.Name, Version: c.Version, CPEs: c.CPEs, PURL: c.PURL})
+	}
+	return out
+}
+
+// Match matches components against the stored data, applying vendor VEX
+// statements and the extra statements given (a firmware version's own).
+func (s *Service) Match(ctx context.Context, fw vuln.Firmware, comps []vuln.Component, extra []vuln.Statement) ([]vuln.Match, error) {
+	var keys []iotsec.VulnKey
+	for _, c := range comps {
+		for _, k := range vuln.ComponentKeys(c, s.Aliases) {
+			keys = append(keys, iotsec.VulnKey{Kind: k.Kind, A: k.A, B: k.B, C: k.C})
+		}
+	}
+	data, err := s.Store.VulnData(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.builder(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range extra {
+		b.AddStatement(st)
+	}
+	return b.Build().Match(fw, comps), nil
+}
+
+func (s *Service) builder(d iotsec.VulnData) (*vuln.Builder, error) {
+	b := vuln.NewBuilder(s.Aliases)
+	for _, r := range d.Advisories {
+		a, err := vuln.UnmarshalAdvisory(r.Data)
+		if err != nil {
+			return nil, fmt.Errorf("stored advisory %s %s: %w", r.Source, r.ID, err)
+		}
+		b.AddAdvisory(a)
+	}
+	for _, r := range d.KEV {
+		var k vuln.KEV
+		if err := json.Unmarshal(r.Data, &k); err != nil {
+			return nil, fmt.Errorf("stored KEV entry %s: %w", r.CVE, err)
+		}
+		b.AddKEV(k)
+	}
+	for _, r := range d.EPSS {
+		b.AddEPSS(vuln.EPSS{CVE: r.CVE, Score: r.Score, Percentile: r.Percentile, Date: r.Date})
+	}
+	for _, r := range d.Statements {
+		var st vuln.Statement
+		if err := json.Unmarshal(r.Data, &st); err != nil {
+			return nil, fmt.Errorf("stored VEX statement: %w", err)
+		}
+		b.AddStatement(st)
+	}
+	return b, nil
+}
+
+// Statements turns a firmware version's own VEX statements into the
+// engine's form.
+func Statements(ref vuln.Ref, vs []iotsec.VEXStatement) []vuln.Statement {
+	out := make([]vuln.Statement, 0, len(vs))
+	for _, v := range vs {
+		st := vuln.Statement{Vulnerability: v.VulnID, Product: ref, Status: v.Status, Justification: v.Justification,
+			Impact: v.Impact, Action: v.Action, Timestamp: v.CreatedAt, Source: v.ID}
+		if v.Component != "" {
+			st.Component = vuln.Ref{Name: v.Component, Version: v.ComponentVersion}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Result is what matching one firmware version found.
+type Result struct {
+	FirmwareID string             `json:"firmware_id"`
+	Source     string             `json:"source"` // sbom or scan
+	Components int                `json:"components"`
+	Matches    int                `json:"matches"`
+	New        []iotsec.VulnMatch `json:"new"`
+	CRADrafts  []string           `json:"cra_drafts"` // IDs of report drafts created
+}
+
+// Rematch matches a firmware version again, stores the matches, and
+// records what is newly affected: a notification per new vulnerability and
+// a CRA report draft for each newly known exploited one.
+func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string) (Result, error) {
+	t, err := s.Components(ctx, a, firmwareID)
+	if err != nil {
+		return Result{}, err
+	}
+	own, err := s.Store.ListVEX(ctx, a, firmwareID)
+	if err != nil {
+		return Result{}, err
+	}
+	ms, err := s.Match(ctx, t.Firmware, t.Components, Statements(t.Firmware.Ref, own))
+	if err != nil {
+		return Result{}, err
+	}
+	rows := make([]iotsec.VulnMatch, 0, len(ms))
+	for _, m := range ms {
+		rows = append(rows, Row(m))
+	}
+	fresh, err := s.Store.ReplaceMatches(ctx, a, firmwareID, rows)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{FirmwareID: firmwareID, Source: t.Source, Components: len(t.Components), Matches: len(rows), New: fresh}
+	if res.New == nil {
+		res.New = []iotsec.VulnMatch{}
+	}
+	res.CRADrafts = []string{}
+	if err := s.recordNew(ctx, a, t, fresh, &res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// Row is the stored form of a match.
+func Row(m vuln.Match) iotsec.VulnMatch {
+	data, _ := json.Marshal(m)
+	r := iotsec.VulnMatch{VulnID: m.Vulnerability.ID, Component: m.Component.Name, ComponentVersion: m.Component.Version,
+		Severity: strings.ToLower(m.Vulnerability.Severity), KEV: m.Vulnerability.KEV != nil, FixedVersion: m.FixedVersion,
+		Suppressed: m.Suppressed(), Data: data}
+	if m.Vulnerability.CVSS != nil {
+		r.Score = m.Vulnerability.CVSS.Score
+		if r.Severity == "" {
+			r.Severity = strings.ToLower(m.Vulnerability.CVSS.Severity)
+		}
+	}
+	if r.Severity == "" {
+		r.Severity = "unknown"
+	}
+	if m.Vulnerability.EPSS != nil {
+		r.EPSS = m.Vulnerability.EPSS.Score
+	}
+	if m.VEX != nil {
+		r.VEXStatus = m.VEX.Status
+	}
+	return r
+}
+
+// MatchOf decodes a stored match.
+func MatchOf(r iotsec.VulnMatch) (vuln.Match, error) {
+	var m vuln.Match
+	err := json.Unmarshal(r.Data, &m)
+	return m, err
+}
+
+func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh []iotsec.VulnMatch, res *Result) error {
+	if len(fresh) == 0 {
+		return nil
+	}
+	fw := t.Firmware.Ref
+	var notes []iotsec.Notification
+	byVuln := map[string][]iotsec.VulnMatch{}
+	var order []string
+	for _, m := range fresh {
+		if m.Suppressed {
+			continue
+		}
+		if _, ok := byVuln[m.VulnID]; !ok {
+			order = append(order, m.VulnID)
+		}
+		byVuln[m.VulnID] = append(byVuln[m.VulnID], m)
+	}
+	for _, id := range order {
+		ms := byVuln[id]
+		var comps []string
+		for _, m := range ms {
+			comps = append(comps, strings.TrimSpace(m.Component+" "+m.ComponentVersion))
+		}
+		m := ms[0]
+		title := fmt.Sprintf("%s %s is affected by %s", fw.Name, fw.Version, id)
+		body := fmt.Sprintf("%s (severity %s) affects %s.", id, m.Severity, strings.Join(comps, ", "))
+		if m.FixedVersion != "" {
+			body += " Fixed in " + m.FixedVersion + "."
+		}
+		kind := "newly-affected"
+		if m.KEV {
+			kind = "newly-affected-kev"
+			body += " It is known to be actively exploited (CISA KEV)."
+		}
+		notes = append(notes, iotsec.Notification{Kind: kind, Title: title, Body: body, Link: "/supply/vulnerabilities/" + id})
+		if m.KEV {
+			r := iotsec.CRAReport{FirmwareID: t.FirmwareID(), VulnID: id, AwareAt: s.Now().UTC()}
+			created, err := s.Store.CreateCRAReport(ctx, a, &r)
+			if err != nil {
+				return err
+			}
+			if created {
+				res.CRADrafts = append(res.CRADrafts, r.ID)
+				due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
+				notes = append(notes, iotsec.Notification{Kind: "cra-draft",
+					Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
+					Body:  fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).", id, fw.Name, fw.Version, due),
+					Link:  "/supply/cra/" + r.ID})
+			}
+		}
+	}
+	if len(notes) == 0 {
+		return nil
+	}
+	if err := s.Store.AddNotifications(ctx, a, notes); err != nil {
+		return err
+	}
+	s.deliver(ctx, a, notes)
+	return nil
+}
+
+// FirmwareID is the firmware version a target was read for.
+func (t Target) FirmwareID() string { return t.firmwareID }
+
+// Summary is what re-matching every stored firmware version found.
+type Summary struct {
+	Firmware   int      `json:"firmware_versions"`
+	Matches    int      `json:"matches"`
+	New        int      `json:"newly_affected"`
+	CRADrafts  int      `json:"cra_drafts"`
+	Failed     int      `json:"failed"`
+	Errors     []string `json:"errors,omitempty"`
+	NewDetails []Result `json:"details,omitempty"` // the versions with new matches
+}
+
+// RematchAll matches every firmware version of every organisation again,
+// as after a data import: no image is scanned again.
+func (s *Service) RematchAll(ctx context.Context) (Summary, error) {
+	ts, err := s.Store.MatchTargets(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	var sum Summary
+	for _, t := range ts {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		res, err := s.Rematch(ctx, iotsec.System(t.OrgID, "rematch"), t.FirmwareID)
+		if err != nil {
+			sum.Failed++
+			if len(sum.Errors) < 20 {
+				sum.Errors = append(sum.Errors, t.FirmwareID+": "+err.Error())
+			}
+			s.Log.Warn("re-match failed", "firmware", t.FirmwareID, "org", t.OrgID, "err", err)
+			continue
+		}
+		sum.Firmware++
+		sum.Matches += res.Matches
+		sum.New += len(res.New)
+		sum.CRADrafts += len(res.CRADrafts)
+		if len(res.New) > 0 && len(sum.NewDetails) < 100 {
+			sum.NewDetails = append(sum.NewDetails, res)
+		}
+	}
+	return sum, nil
+}
+
+// ImportSBOM validates a maker's SBOM, stores it for the firmware version
+// and matches the version again.
+func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, name string, data []byte) (iotsec.SBOM, Result, error) {
+	if err := a.Can(iotsec.PermWriteProducts); err != nil {
+		return iotsec.SBOM{}, Result{}, err
+	}
+	d, f, err := sbom.Decode(bytes.NewReader(data), name, sbom.DefaultLimits())
+	if err != nil {
+		return iotsec.SBOM{}, Result{}, iotsec.Invalid("sbom", "%v", err)
+	}
+	b := iotsec.SBOM{FirmwareID: firmwareID, Name: name, Format: string(f), Components: len(d.Components), Document: data}
+	if err := s.Store.SaveSBOM(ctx, a, &b); err != nil {
+		return b, Result{}, err
+	}
+	res, err := s.Rematch(ctx, a, firmwareID)
+	return b, res, err
+}
+
+// SeverityRank orders severities for --fail-on; unknown ranks lowest.
+func SeverityRank(s string) int {
+	return slices.Index([]string{"unknown", "none", "low", "medium", "high", "critical"}, strings.ToLower(s))
+}
