@@ -305,4 +305,3 @@ func (s *Service) UpdateCRA(ctx context.Context, a iotsec.Actor, id string, fixA
 	}
 	return s.CRA(r)
 }
-

@@ -242,7 +242,9 @@ func mark(err error) error {
 func (m markedWriter) PutAdvisories(ctx context.Context, rs []iotsec.VulnRecord) error {
 	return mark(m.w.PutAdvisories(ctx, rs))
 }
-func (m markedWriter) PutKEV(ctx context.Context, rs []iotsec.KEVRecord) error { return mark(m.w.PutKEV(ctx, rs)) }
+func (m markedWriter) PutKEV(ctx context.Context, rs []iotsec.KEVRecord) error {
+	return mark(m.w.PutKEV(ctx, rs))
+}
 func (m markedWriter) PutEPSS(ctx context.Context, rs []iotsec.EPSSRecord) error {
 	return mark(m.w.PutEPSS(ctx, rs))
 }
@@ -312,7 +314,7 @@ func detectBytes(b []byte) string {
 		"format": KindNVD, "resultsPerPage": KindNVD, "startIndex": KindNVD, "totalResults": KindNVD, "CVE_Items": KindNVD,
 		"_annotation": KindNVD, "cve": KindNVD, "sourceIdentifier": KindNVD, "vulnStatus": KindNVD, "lastModified": KindNVD,
 		"vulnerabilities": KindNVD,
-		"catalogVersion": KindKEV, "dateReleased": KindKEV,
+		"catalogVersion":  KindKEV, "dateReleased": KindKEV,
 		"@context": KindVEX, "bomFormat": KindVEX, "specVersion": KindVEX, "document": KindVEX,
 		"schema_version": KindOSV, "affected": KindOSV, "modified": KindOSV, "withdrawn": KindOSV, "database_specific": KindOSV,
 	}
