@@ -158,7 +158,7 @@ probe, 3 means findings reached --fail-on.`,
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScheme(e), newIdentity(e), newCA(e), newScan(e), newProbe(e))
+	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScheme(e), newIdentity(e), newCA(e), newScan(e), newProbe(e), newSBOM(e))
 	// Cobra's own completion command, given examples like every other.
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
