@@ -81,12 +81,13 @@ func exitCode(err error) int {
 		u   usageError
 		brk *iotsec.ChainBreak
 		fe  findingsError
+		me  matchesError
 		cf  checkFailed
 	)
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &fe):
+	case errors.As(err, &fe), errors.As(err, &me):
 		return ExitFindings
 	case errors.As(err, &brk), errors.As(err, &cf):
 		return ExitFailed
@@ -158,7 +159,7 @@ probe, 3 means findings reached --fail-on.`,
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScheme(e), newIdentity(e), newCA(e), newScan(e), newProbe(e), newSBOM(e))
+	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScheme(e), newIdentity(e), newCA(e), newScan(e), newProbe(e), newVulnDB(e), newMatch(e), newVEX(e), newCSAF(e), newCRA(e), newSBOM(e))
 	// Cobra's own completion command, given examples like every other.
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

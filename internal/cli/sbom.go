@@ -116,7 +116,7 @@ the serial number is derived from the content.`,
 	cmd.Flags().StringVar(&fw.Version, "version", "", "version of the firmware")
 	cmd.Flags().StringVar(&fw.Manufacturer, "manufacturer", "", "manufacturer (and supplier) of the firmware")
 	cmd.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
-	cmd.AddCommand(newSBOMDiff(e))
+	cmd.AddCommand(newSBOMDiff(e), newSBOMImport(e))
 	return cmd
 }
 

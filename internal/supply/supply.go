@@ -234,16 +234,31 @@ func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string
 	for _, m := range ms {
 		rows = append(rows, Row(m))
 	}
+	old, err := s.Store.ListMatches(ctx, a, iotsec.MatchFilter{FirmwareID: firmwareID, Suppressed: true, Limit: 10000})
+	if err != nil {
+		return Result{}, err
+	}
+	wasKEV := map[string]bool{}
+	for _, m := range old {
+		wasKEV[m.Key()] = m.KEV && !m.Suppressed
+	}
 	fresh, err := s.Store.ReplaceMatches(ctx, a, firmwareID, rows)
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{FirmwareID: firmwareID, Source: t.Source, Components: len(t.Components), Matches: len(rows), New: fresh}
+	res := Result{FirmwareID: firmwareID, Source: t.Source, Components: len(t.Components), Matches: len(rows), New: fresh, CRADrafts: []string{}}
 	if res.New == nil {
 		res.New = []iotsec.VulnMatch{}
 	}
-	res.CRADrafts = []string{}
-	if err := s.recordNew(ctx, a, t, fresh, &res); err != nil {
+	// Known exploited now and not before (new matches, or old ones whose
+	// CVE was just added to KEV, or whose VEX was withdrawn).
+	var exploited []iotsec.VulnMatch
+	for _, r := range rows {
+		if r.KEV && !r.Suppressed && !wasKEV[r.Key()] {
+			exploited = append(exploited, r)
+		}
+	}
+	if err := s.recordNew(ctx, a, t, fresh, exploited, &res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -280,55 +295,66 @@ func MatchOf(r iotsec.VulnMatch) (vuln.Match, error) {
 	return m, err
 }
 
-func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh []iotsec.VulnMatch, res *Result) error {
-	if len(fresh) == 0 {
-		return nil
-	}
+func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh, exploited []iotsec.VulnMatch, res *Result) error {
 	fw := t.Firmware.Ref
 	var notes []iotsec.Notification
-	byVuln := map[string][]iotsec.VulnMatch{}
-	var order []string
-	for _, m := range fresh {
-		if m.Suppressed {
-			continue
+	group := func(ms []iotsec.VulnMatch) ([]string, map[string][]iotsec.VulnMatch) {
+		by := map[string][]iotsec.VulnMatch{}
+		var order []string
+		for _, m := range ms {
+			if m.Suppressed {
+				continue
+			}
+			if _, ok := by[m.VulnID]; !ok {
+				order = append(order, m.VulnID)
+			}
+			by[m.VulnID] = append(by[m.VulnID], m)
 		}
-		if _, ok := byVuln[m.VulnID]; !ok {
-			order = append(order, m.VulnID)
-		}
-		byVuln[m.VulnID] = append(byVuln[m.VulnID], m)
+		return order, by
 	}
-	for _, id := range order {
-		ms := byVuln[id]
+	describe := func(ms []iotsec.VulnMatch) string {
 		var comps []string
 		for _, m := range ms {
 			comps = append(comps, strings.TrimSpace(m.Component+" "+m.ComponentVersion))
 		}
 		m := ms[0]
-		title := fmt.Sprintf("%s %s is affected by %s", fw.Name, fw.Version, id)
-		body := fmt.Sprintf("%s (severity %s) affects %s.", id, m.Severity, strings.Join(comps, ", "))
+		body := fmt.Sprintf("%s (severity %s) affects %s.", m.VulnID, m.Severity, strings.Join(comps, ", "))
 		if m.FixedVersion != "" {
 			body += " Fixed in " + m.FixedVersion + "."
 		}
-		kind := "newly-affected"
-		if m.KEV {
+		return body
+	}
+	order, byVuln := group(fresh)
+	for _, id := range order {
+		ms := byVuln[id]
+		kind, body := "newly-affected", describe(ms)
+		if ms[0].KEV {
 			kind = "newly-affected-kev"
 			body += " It is known to be actively exploited (CISA KEV)."
 		}
-		notes = append(notes, iotsec.Notification{Kind: kind, Title: title, Body: body, Link: "/supply/vulnerabilities/" + id})
-		if m.KEV {
-			r := iotsec.CRAReport{FirmwareID: t.FirmwareID(), VulnID: id, AwareAt: s.Now().UTC()}
-			created, err := s.Store.CreateCRAReport(ctx, a, &r)
-			if err != nil {
-				return err
-			}
-			if created {
-				res.CRADrafts = append(res.CRADrafts, r.ID)
-				due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
-				notes = append(notes, iotsec.Notification{Kind: "cra-draft",
-					Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
-					Body:  fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).", id, fw.Name, fw.Version, due),
-					Link:  "/supply/cra/" + r.ID})
-			}
+		notes = append(notes, iotsec.Notification{Kind: kind, Title: fmt.Sprintf("%s %s is affected by %s", fw.Name, fw.Version, id),
+			Body: body, Link: "/supply/vulnerabilities/" + id})
+	}
+	order, byVuln = group(exploited)
+	for _, id := range order {
+		ms := byVuln[id]
+		if !slices.ContainsFunc(fresh, func(m iotsec.VulnMatch) bool { return m.VulnID == id }) {
+			notes = append(notes, iotsec.Notification{Kind: "now-exploited", Title: fmt.Sprintf("%s in %s %s is now known to be exploited", id, fw.Name, fw.Version),
+				Body: describe(ms) + " CISA added it to the Known Exploited Vulnerabilities catalogue.", Link: "/supply/vulnerabilities/" + id})
+		}
+		r := iotsec.CRAReport{FirmwareID: t.FirmwareID(), VulnID: id, AwareAt: s.Now().UTC()}
+		created, err := s.Store.CreateCRAReport(ctx, a, &r)
+		if err != nil {
+			return err
+		}
+		if created {
+			res.CRADrafts = append(res.CRADrafts, r.ID)
+			due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
+			notes = append(notes, iotsec.Notification{Kind: "cra-draft",
+				Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
+				Body: fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).",
+					id, fw.Name, fw.Version, due),
+				Link: "/supply/cra/" + r.ID})
 		}
 	}
 	if len(notes) == 0 {
