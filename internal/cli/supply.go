@@ -43,7 +43,8 @@ func dbFlags(fs *pflag.FlagSet) {
 }
 
 func newVulnDB(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "vulndb", Short: "Import and inspect the offline vulnerability data (NVD, OSV, KEV, EPSS, VEX)"}
+	cmd := &cobra.Command{Use: "vulndb", Short: "Import and inspect the offline vulnerability data (NVD, OSV, KEV, EPSS, VEX)",
+		Example: "  iotsec vulndb import nvdcve-2.0-2024.json.gz known_exploited_vulnerabilities.json\n  iotsec vulndb status"}
 	var kind string
 	var noRematch bool
 	imp := &cobra.Command{
@@ -79,12 +80,11 @@ exploited vulnerabilities. --no-rematch skips that.`,
 			}
 			svc := service(e, s, cfg)
 			for _, p := range args {
-				start := time.Now()
 				rec, err := svc.Import(cmd.Context(), "cli", p, kind)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(e.stdout, "imported %d %s records from %s in %.1fs (sha256 %s)\n", rec.Records, rec.Kind, p, time.Since(start).Seconds(), short(rec.SHA256))
+				fmt.Fprintf(e.stdout, "imported %d %s records from %s (sha256 %s)\n", rec.Records, rec.Kind, p, short(rec.SHA256))
 			}
 			if noRematch {
 				return nil
@@ -106,9 +106,10 @@ exploited vulnerabilities. --no-rematch skips that.`,
 
 	var output string
 	status := &cobra.Command{
-		Use:   "status",
-		Short: "Show what vulnerability data the database holds: sources, counts and dates",
-		Args:  exactArgs(0, "no arguments"),
+		Use:     "status",
+		Short:   "Show what vulnerability data the database holds: sources, counts and dates",
+		Example: "  iotsec vulndb status\n  iotsec vulndb status -o json --db postgres://iotsec@db/iotsec",
+		Args:    exactArgs(0, "no arguments"),
 		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
 			if output != "table" && output != "json" {
 				return usagef("-o %q is not one of table, json", output)
@@ -133,9 +134,10 @@ exploited vulnerabilities. --no-rematch skips that.`,
 
 	var rmOrg string
 	rematch := &cobra.Command{
-		Use:   "rematch",
-		Short: "Match every stored SBOM and scanned firmware version against the data again",
-		Args:  exactArgs(0, "no arguments"),
+		Use:     "rematch",
+		Short:   "Match every stored SBOM and scanned firmware version against the data again",
+		Example: "  iotsec vulndb rematch\n  iotsec vulndb rematch --org Acme",
+		Args:    exactArgs(0, "no arguments"),
 		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
 			svc := service(e, s, cfg)
 			var sum supply.Summary
@@ -224,7 +226,7 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.UTC().Format("2006-01-02 15:04")
+	return t.UTC().Format(time.RFC3339)
 }
 
 // matchesError says matches reached --fail-on: a verdict, exit code 3 as
@@ -407,8 +409,9 @@ func orgActor(cmd *cobra.Command, s *sqlstore.Store, org string) (iotsec.Actor, 
 func newSBOMImport(e *env) *cobra.Command {
 	var org, firmware string
 	cmd := &cobra.Command{
-		Use:   "import FILE",
-		Short: "Store a maker's SBOM for a firmware version and match it",
+		Use:     "import FILE",
+		Short:   "Store a maker's SBOM for a firmware version and match it",
+		Example: "  iotsec sbom import r100-1.2.cdx.json --org Acme --firmware fw_...",
 		Long: `Import validates an SBOM (CycloneDX or SPDX, JSON, XML or tag-value),
 stores it for a firmware version, replacing the components its scan found,
 and matches it against the vulnerability data. Validation errors point at
@@ -453,7 +456,8 @@ func baseName(p string) string {
 }
 
 func newVEX(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "vex", Short: "Record and export VEX statements for firmware versions"}
+	cmd := &cobra.Command{Use: "vex", Short: "Record and export VEX statements for firmware versions",
+		Example: "  iotsec vex add CVE-2023-28450 --org Acme --firmware fw_... --status fixed\n  iotsec vex export --org Acme --firmware fw_... -o cyclonedx"}
 	var org, firmware string
 	var st iotsec.VEXStatement
 	add := &cobra.Command{
@@ -497,9 +501,10 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 
 	var format string
 	export := &cobra.Command{
-		Use:   "export",
-		Short: "Export a firmware version's VEX statements as OpenVEX or CycloneDX VEX",
-		Args:  exactArgs(0, "no arguments"),
+		Use:     "export",
+		Short:   "Export a firmware version's VEX statements as OpenVEX or CycloneDX VEX",
+		Example: "  iotsec vex export --org Acme --firmware fw_... > r100-1.2.openvex.json",
+		Args:    exactArgs(0, "no arguments"),
 		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
@@ -522,9 +527,10 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 func newCSAF(e *env) *cobra.Command {
 	var org, product string
 	cmd := &cobra.Command{
-		Use:   "csaf",
-		Short: "Write a CSAF 2.0 VEX advisory for a product and its firmware versions",
-		Args:  exactArgs(0, "no arguments"),
+		Use:     "csaf",
+		Short:   "Write a CSAF 2.0 VEX advisory for a product and its firmware versions",
+		Example: "  iotsec csaf --org Acme --product prd_... > r100.csaf.json",
+		Args:    exactArgs(0, "no arguments"),
 		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
@@ -543,12 +549,14 @@ func newCSAF(e *env) *cobra.Command {
 }
 
 func newCRA(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "cra", Short: "Cyber Resilience Act reports of actively exploited vulnerabilities"}
+	cmd := &cobra.Command{Use: "cra", Short: "Cyber Resilience Act reports of actively exploited vulnerabilities",
+		Example: "  iotsec cra list --org Acme"}
 	var org, output string
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List CRA report drafts with their deadlines (early warning 24 h, notification 72 h, final report)",
-		Args:  exactArgs(0, "no arguments"),
+		Use:     "list",
+		Short:   "List CRA report drafts with their deadlines (early warning 24 h, notification 72 h, final report)",
+		Example: "  iotsec cra list --org Acme -o json",
+		Args:    exactArgs(0, "no arguments"),
 		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
@@ -573,13 +581,19 @@ func newCRA(e *env) *cobra.Command {
 			if output == "json" {
 				return writeJSON(e.stdout, map[string]any{"reports": views})
 			}
+			names := map[string]string{}
+			if ps, err := s.ListProducts(cmd.Context(), a); err == nil {
+				for _, p := range ps {
+					names[p.ID] = p.Name
+				}
+			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "REPORT\tVULNERABILITY\tPRODUCT\tAWARE\tSTAGE\tDUE\tSTATE")
 			for _, v := range views {
 				for i, d := range v.Deadlines {
 					id, vid, prod, aware := "", "", "", ""
 					if i == 0 {
-						id, vid, prod, aware = v.ID, v.VulnID, v.ProductID, stamp(v.AwareAt)
+						id, vid, prod, aware = v.ID, v.VulnID, orDash(names[v.ProductID]), stamp(v.AwareAt)
 					}
 					due, state := stamp(d.Due), "open"
 					if d.Due.IsZero() {

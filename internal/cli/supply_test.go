@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+// TestSupplyGolden runs the supply-chain commands against the labelled
+// NVD corpus of internal/vuln (README there): import, match, SBOM import,
+// VEX, a new KEV entry and the CRA report draft it makes, CSAF.
+func TestSupplyGolden(t *testing.T) {
+	dir := t.TempDir()
+	f := func(name string) string { return filepath.Join(dir, name) }
+	nvd := filepath.Join("..", "vuln", "testdata", "labelled", "nvd")
+	overrides := filepath.Join("..", "vuln", "testdata", "labelled", "nvd-overrides")
+	sbomFile := f("fw.cdx.json")
+	write := func(name, body string) {
+		if err := os.WriteFile(f(name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("fw.cdx.json", `{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+ "metadata":{"component":{"bom-ref":"fw","type":"firmware","name":"Router R100","version":"1.2"}},
+ "components":[
+  {"bom-ref":"busybox","type":"application","name":"busybox","version":"1.29.3","cpe":"cpe:2.3:a:busybox:busybox:1.29.3:*:*:*:*:*:*:*"},
+  {"bom-ref":"dnsmasq","type":"application","name":"dnsmasq","version":"2.84","cpe":"cpe:2.3:a:thekelleys:dnsmasq:2.84:*:*:*:*:*:*:*"}
+ ]}`)
+	write("kev.json", `{"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2026.11.20","dateReleased":"2026-11-20T10:00:00.000Z","count":1,
+ "vulnerabilities":[{"cveID":"CVE-2023-28450","vendorProject":"Thekelleys","product":"dnsmasq","vulnerabilityName":"dnsmasq EDNS0","dateAdded":"2026-11-20","shortDescription":"x","requiredAction":"Apply updates per vendor instructions.","dueDate":"2026-12-11","knownRansomwareCampaignUse":"Unknown","notes":"","cwes":[]}]}`)
+	full, err := os.ReadFile(filepath.Join(nvd, "CVE-2023-28450.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("truncated.json", string(full[:len(full)/2]))
+
+	vars := map[string]string{}
+	product := func(t *testing.T) {
+		s, _, err := openFor(t, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ctx := context.Background()
+		orgs, _ := s.ListOrgs(ctx)
+		a := iotsec.System(orgs[0].ID, "test")
+		p := iotsec.Product{Name: "Router R100", Model: "R100", Class: "router"}
+		if err := s.CreateProduct(ctx, a, &p); err != nil {
+			t.Fatal(err)
+		}
+		fw := iotsec.FirmwareVersion{ProductID: p.ID, Version: "1.2"}
+		if err := s.CreateFirmware(ctx, a, &fw); err != nil {
+			t.Fatal(err)
+		}
+		vars["fw"], vars["product"] = fw.ID, p.ID
+	}
+	steps := []goldenStep{
+		{name: "match-empty-db", args: []string{"match", sbomFile}, code: ExitUsage},
+		{name: "vulndb-import", args: []string{"vulndb", "import", nvd, overrides}},
+		{name: "vulndb-import-truncated", args: []string{"vulndb", "import", f("truncated.json")}, code: ExitUsage},
+		{name: "vulndb-import-bad-kind", args: []string{"vulndb", "import", "--kind", "rss", nvd}, code: ExitUsage},
+		{name: "vulndb-status", args: []string{"vulndb", "status"}},
+		{name: "match-table", args: []string{"match", sbomFile}},
+		{name: "match-json", args: []string{"match", sbomFile, "-o", "json"}},
+		{name: "match-fail-on", args: []string{"match", sbomFile, "--fail-on", "critical"}, code: ExitFindings},
+		{name: "match-fail-on-kev", args: []string{"match", sbomFile, "--fail-on", "kev"}},
+		{name: "match-bad-fail-on", args: []string{"match", sbomFile, "--fail-on", "dire"}, code: ExitUsage},
+		{name: "supply-org", args: []string{"admin", "org", "create", "Acme", "--country", "NL"}},
+		{name: "sbom-import", args: []string{"sbom", "import", sbomFile, "--org", "Acme", "--firmware", "{fw}"}, before: product},
+		{name: "vex-add", args: []string{"vex", "add", "CVE-2018-1000500", "--org", "Acme", "--firmware", "{fw}", "--component", "busybox",
+			"--status", "not_affected", "--justification", "vulnerable_code_not_present"}},
+		{name: "vex-add-no-justification", args: []string{"vex", "add", "CVE-2022-28391", "--org", "Acme", "--firmware", "{fw}", "--status", "not_affected"}, code: ExitUsage},
+		{name: "vex-export", args: []string{"vex", "export", "--org", "Acme", "--firmware", "{fw}"}},
+		{name: "vulndb-import-kev", args: []string{"vulndb", "import", f("kev.json")}},
+		{name: "cra-list", args: []string{"cra", "list", "--org", "Acme"}},
+		{name: "vulndb-rematch", args: []string{"vulndb", "rematch"}},
+		{name: "csaf", args: []string{"csaf", "--org", "Acme", "--product", "{product}"}},
+	}
+	runGolden(t, dir, nil, steps, vars)
+}
