@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -307,6 +308,24 @@ func TestDemo(t *testing.T) {
 	}
 	if ov.Products != 4 || ov.Devices != 80 || ov.FirmwareVersions != 6 || ov.UnsupportedFirmware == 0 {
 		t.Errorf("demo overview = %+v", ov)
+	}
+	// Supply chain: the kernel CVE in KEV drafts a CRA report for the
+	// camera; the VEX statement suppresses dnsmasq's CVE in 2.4.3 only.
+	demo := iotsec.System(orgs[0].ID, "t")
+	reps, err := a.Store.ListCRAReports(context.Background(), demo)
+	if err != nil || len(reps) != 2 || reps[0].VulnID != "CVE-2024-1086" {
+		t.Errorf("demo CRA reports = %+v (%v), want CVE-2024-1086 for the camera and the router", reps, err)
+	}
+	ms, err := a.Store.ListMatches(context.Background(), demo, iotsec.MatchFilter{VulnID: "CVE-2023-28450", Suppressed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	suppressed := map[string]bool{}
+	for _, m := range ms {
+		suppressed[m.Version] = m.Suppressed
+	}
+	if diff := cmp.Diff(map[string]bool{"2.1.0": false, "2.4.3": true, "1.0.7": false}, suppressed); diff != "" {
+		t.Errorf("demo CVE-2023-28450 suppression by version (-want +got):\n%s", diff)
 	}
 	// The link signs the demo admin in, once.
 	srv := httptest.NewServer(a.Handler)

@@ -35,6 +35,9 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("seed demo: %w", err)
 		}
 		err = seed(ctx, s, u, a.Auth.Now())
+		if err == nil {
+			err = a.seedSupply(ctx)
+		}
 		if err == nil && len(a.PKI.KEK) > 0 {
 			err = a.seedIdentity(ctx)
 		}
