@@ -80,6 +80,8 @@ func Run(t *testing.T, open Opener) {
 		{"Transfers", testTransfers},
 		{"IdentityScope", testIdentityScope},
 		{"Evaluation", testEvaluation},
+		{"VulnData", testVulnData},
+		{"Supply", testSupply},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
