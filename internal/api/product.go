@@ -15,6 +15,8 @@ type productInput struct {
 	Sector      *iotsec.Sector       `json:"sector"`
 	Markets     *[]string            `json:"markets"`
 	Description *string              `json:"description"`
+	Months      *int                 `json:"support_period_months"`
+	Policy      *string              `json:"support_policy"`
 }
 
 func (in productInput) apply(p *iotsec.Product) {
@@ -24,6 +26,8 @@ func (in productInput) apply(p *iotsec.Product) {
 	set(&p.Sector, in.Sector)
 	set(&p.Markets, in.Markets)
 	set(&p.Description, in.Description)
+	set(&p.SupportMonths, in.Months)
+	set(&p.SupportPolicy, in.Policy)
 }
 
 func set[T any](dst *T, v *T) {

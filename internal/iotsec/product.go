@@ -40,8 +40,13 @@ type Product struct {
 	Sector      Sector       `json:"sector"`
 	Markets     []string     `json:"markets"` // ISO 3166-1 alpha-2 codes, or EU
 	Description string       `json:"description"`
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	// SupportMonths is the support period the maker promises from each
+	// firmware release (0: not stated); SupportPolicy says it in words
+	// (what "support" covers, how users are told, where it is published).
+	SupportMonths int       `json:"support_period_months"`
+	SupportPolicy string    `json:"support_policy"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Normalize trims, canonicalises and validates p.
@@ -74,6 +79,13 @@ func (p *Product) Normalize() error {
 	p.Markets = m
 	if len(p.Description) > 4000 {
 		return Invalid("description", "is longer than 4000 characters")
+	}
+	p.SupportPolicy = strings.TrimSpace(p.SupportPolicy)
+	if len(p.SupportPolicy) > 4000 {
+		return Invalid("support_policy", "is longer than 4000 characters")
+	}
+	if p.SupportMonths < 0 || p.SupportMonths > 600 {
+		return Invalid("support_period_months", "must be between 0 and 600")
 	}
 	return nil
 }

@@ -125,6 +125,16 @@ func testSupply(t *testing.T, open Opener) {
 	fw2 := f.firmware(t, f.A, p.ID, "1.3")
 	viewer := iotsec.Actor{OrgID: f.a.ID, UserID: f.ua.ID, Role: iotsec.RoleViewer, Label: "v"}
 
+	// Support periods: promised months and the policy in words.
+	p.SupportMonths, p.SupportPolicy = 60, " Security updates for five years after each release. "
+	wantKind(t, "UpdateProduct with a support policy", f.s.UpdateProduct(f.ctx, f.A, &p), nil)
+	if got, _ := f.s.GetProduct(f.ctx, viewer, p.ID); got.SupportMonths != 60 || got.SupportPolicy != "Security updates for five years after each release." {
+		t.Errorf("support period = %d months, %q", got.SupportMonths, got.SupportPolicy)
+	}
+	bad := p
+	bad.SupportMonths = 601
+	wantKind(t, "UpdateProduct with 601 months", f.s.UpdateProduct(f.ctx, f.A, &bad), iotsec.ErrInvalid)
+
 	b := iotsec.SBOM{FirmwareID: fw.ID, Name: "fw.cdx.json", Format: "cyclonedx-json", Components: 2, Document: []byte("{}")}
 	wantKind(t, "SaveSBOM as viewer", f.s.SaveSBOM(f.ctx, viewer, &b), iotsec.ErrForbidden)
 	wantKind(t, "SaveSBOM for B's firmware", f.s.SaveSBOM(f.ctx, f.B, &b), iotsec.ErrNotFound)

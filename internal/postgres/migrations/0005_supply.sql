@@ -146,3 +146,7 @@ CREATE TABLE cra_reports (
 	UNIQUE (product_id, vuln_id)
 );
 CREATE INDEX cra_reports_org ON cra_reports (org_id, id);
+
+-- Support periods: what the maker promises per product (CRA Art. 13(8)).
+ALTER TABLE products ADD COLUMN support_months INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE products ADD COLUMN support_policy TEXT NOT NULL DEFAULT '';
