@@ -162,3 +162,22 @@ func TestAuditChain(t *testing.T) {
 		})
 	}
 }
+
+func TestSupportUntil(t *testing.T) {
+	rel := NewDate(2026, 1, 15)
+	tests := []struct {
+		fw     FirmwareVersion
+		months int
+		want   Date
+	}{
+		{FirmwareVersion{ReleasedOn: rel, SupportEnd: NewDate(2027, 1, 1)}, 60, NewDate(2027, 1, 1)}, // the version's own date wins
+		{FirmwareVersion{ReleasedOn: rel}, 60, NewDate(2031, 1, 14)},
+		{FirmwareVersion{ReleasedOn: rel}, 0, Date{}},
+		{FirmwareVersion{}, 60, Date{}},
+	}
+	for _, tt := range tests {
+		if got := tt.fw.SupportUntil(Product{SupportMonths: tt.months}); !got.Equal(tt.want) {
+			t.Errorf("%+v with %d months: %v, want %v", tt.fw, tt.months, got, tt.want)
+		}
+	}
+}

@@ -124,6 +124,16 @@ func (f FirmwareVersion) Supported(d Date) bool {
 	return f.SupportEnd.IsZero() || !f.SupportEnd.Before(d)
 }
 
+// SupportUntil is the last day of the version's support: its own support
+// end, or else its release date plus the product's promised period; zero
+// when neither is known.
+func (f FirmwareVersion) SupportUntil(p Product) Date {
+	if !f.SupportEnd.IsZero() || f.ReleasedOn.IsZero() || p.SupportMonths == 0 {
+		return f.SupportEnd
+	}
+	return Date{f.ReleasedOn.t.AddDate(0, p.SupportMonths, -1)}
+}
+
 func validDigest(s string) bool {
 	hex, ok := strings.CutPrefix(s, "sha256:")
 	if !ok || len(hex) != 64 {
