@@ -243,7 +243,7 @@ func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string
 		res.New = []iotsec.VulnMatch{}
 	}
 	res.CRADrafts = []string{}
-	if err := s.recordNew(ctx, a, t, fresh, &res); err != nil {
+	if err := s.recordNew(ctx, a, t, fresh, rows, &res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -280,10 +280,12 @@ func MatchOf(r iotsec.VulnMatch) (vuln.Match, error) {
 	return m, err
 }
 
-func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh []iotsec.VulnMatch, res *Result) error {
-	if len(fresh) == 0 {
-		return nil
-	}
+// recordNew records what matching found: a notification per vulnerability
+// newly affecting the firmware version (fresh), and a CRA report draft for
+// each open match that is known exploited, whether the match is new or the
+// vulnerability entered the KEV catalogue since it was first matched (the
+// store keeps one draft per product and vulnerability).
+func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh, all []iotsec.VulnMatch, res *Result) error {
 	fw := t.Firmware.Ref
 	var notes []iotsec.Notification
 	byVuln := map[string][]iotsec.VulnMatch{}
@@ -315,20 +317,26 @@ func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh
 			body += " It is known to be actively exploited (CISA KEV)."
 		}
 		notes = append(notes, iotsec.Notification{Kind: kind, Title: title, Body: body, Link: "/supply/vulnerabilities/" + id})
-		if m.KEV {
-			r := iotsec.CRAReport{FirmwareID: t.FirmwareID(), VulnID: id, AwareAt: s.Now().UTC()}
-			created, err := s.Store.CreateCRAReport(ctx, a, &r)
-			if err != nil {
-				return err
-			}
-			if created {
-				res.CRADrafts = append(res.CRADrafts, r.ID)
-				due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
-				notes = append(notes, iotsec.Notification{Kind: "cra-draft",
-					Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
-					Body:  fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).", id, fw.Name, fw.Version, due),
-					Link:  "/supply/cra/" + r.ID})
-			}
+	}
+	drafted := map[string]bool{}
+	for _, m := range all {
+		if !m.KEV || m.Suppressed || drafted[m.VulnID] {
+			continue
+		}
+		drafted[m.VulnID] = true
+		id := m.VulnID
+		r := iotsec.CRAReport{FirmwareID: t.FirmwareID(), VulnID: id, AwareAt: s.Now().UTC()}
+		created, err := s.Store.CreateCRAReport(ctx, a, &r)
+		if err != nil {
+			return err
+		}
+		if created {
+			res.CRADrafts = append(res.CRADrafts, r.ID)
+			due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
+			notes = append(notes, iotsec.Notification{Kind: "cra-draft",
+				Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
+				Body:  fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).", id, fw.Name, fw.Version, due),
+				Link:  "/supply/cra/" + r.ID})
 		}
 	}
 	if len(notes) == 0 {
@@ -395,7 +403,7 @@ func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, na
 	}
 	d, f, err := sbom.Decode(bytes.NewReader(data), name, sbom.DefaultLimits())
 	if err != nil {
-		return iotsec.SBOM{}, Result{}, iotsec.Invalid("sbom", "%v", err)
+		return iotsec.SBOM{}, Result{}, invalidSBOM(err)
 	}
 	b := iotsec.SBOM{FirmwareID: firmwareID, Name: name, Format: string(f), Components: len(d.Components), Document: data}
 	if err := s.Store.SaveSBOM(ctx, a, &b); err != nil {
@@ -403,6 +411,23 @@ func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, na
 	}
 	res, err := s.Rematch(ctx, a, firmwareID)
 	return b, res, err
+}
+
+// invalidSBOM is the error of an SBOM that does not decode or validate;
+// a validation error lists each located problem in Details.
+func invalidSBOM(err error) error {
+	e := &iotsec.Error{Kind: iotsec.ErrInvalid, Field: "sbom", Message: err.Error(), Err: err}
+	var ve *sbom.ValidationError
+	if errors.As(err, &ve) {
+		e.Message = fmt.Sprintf("%s: %d problem(s)", ve.File, len(ve.Problems))
+		for _, p := range ve.Problems {
+			e.Details = append(e.Details, p.String())
+		}
+		if ve.More {
+			e.Details = append(e.Details, "and more problems not listed")
+		}
+	}
+	return e
 }
 
 // SeverityRank orders severities for --fail-on; unknown ranks lowest.
