@@ -147,6 +147,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Schemes, a.PKI
 	uiH.MaxImage, uiH.Assess = cfg.MaxImage, a.Assess
+	uiH.Supply = a.Supply
 	var public []server.Route
 	for _, r := range a.PKI.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})

@@ -217,6 +217,9 @@ func TestUIPages(t *testing.T) {
 	must(t, f.app.Store.CreateUser(context.Background(), "t", &viewer))
 	must(t, f.app.Store.AddMember(context.Background(), iotsec.System(f.a.o.ID, "t"), viewer.ID, iotsec.RoleViewer))
 	f.setPassword(viewer, "viewer passphrase here")
+	// Supply-chain data, so its pages render with matches, VEX and CRA
+	// reports in them.
+	sup := f.supplyFixture()
 
 	params := map[string]string{"id": "", "file": "app.css", "pid": "1"}
 	pathFor := func(route string, own bool) string {
@@ -240,6 +243,17 @@ func TestUIPages(t *testing.T) {
 			params["id"] = g.device.ID
 		case strings.HasPrefix(route, "/identity/certificates/{id}"):
 			params["id"] = g.certID
+		case strings.HasPrefix(route, "/supply/firmware/{id}"):
+			params["id"] = g.firmware.ID
+		case strings.HasPrefix(route, "/supply/products/{id}"):
+			params["id"] = g.product.ID
+		case strings.HasPrefix(route, "/supply/cra/{id}"):
+			params["id"] = sup.craA
+			if !own {
+				params["id"] = sup.craB
+			}
+		case strings.HasPrefix(route, "/supply/vulnerabilities/{id}"):
+			params["id"] = "CVE-2024-1086"
 		}
 		// Each organisation's private imported scheme: B's is 404 to A.
 		params["slug"] = g.scheme
@@ -266,7 +280,9 @@ func TestUIPages(t *testing.T) {
 			if want == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") && !strings.Contains(body, "</html>") {
 				t.Errorf("GET %s: page is cut off", path)
 			}
-			if strings.Contains(r.Path, "{id}") || strings.Contains(r.Path, "{slug}") {
+			// A vulnerability is public data, not an organisation's: its page
+			// shows each organisation its own matches (TestUISupplyChain).
+			if (strings.Contains(r.Path, "{id}") || strings.Contains(r.Path, "{slug}")) && r.Path != "/supply/vulnerabilities/{id}" {
 				other := pathFor(r.Path, false)
 				resp, body := b.get(other)
 				if want == 403 {

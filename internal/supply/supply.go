@@ -421,7 +421,7 @@ func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, na
 	}
 	d, f, err := sbom.Decode(bytes.NewReader(data), name, sbom.DefaultLimits())
 	if err != nil {
-		return iotsec.SBOM{}, Result{}, iotsec.Invalid("sbom", "%v", err)
+		return iotsec.SBOM{}, Result{}, invalidSBOM(err)
 	}
 	b := iotsec.SBOM{FirmwareID: firmwareID, Name: name, Format: string(f), Components: len(d.Components), Document: data}
 	if err := s.Store.SaveSBOM(ctx, a, &b); err != nil {
@@ -429,6 +429,23 @@ func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, na
 	}
 	res, err := s.Rematch(ctx, a, firmwareID)
 	return b, res, err
+}
+
+// invalidSBOM is the error of an SBOM that does not decode or validate;
+// a validation error lists each located problem in Details.
+func invalidSBOM(err error) error {
+	e := &iotsec.Error{Kind: iotsec.ErrInvalid, Field: "sbom", Message: err.Error(), Err: err}
+	var ve *sbom.ValidationError
+	if errors.As(err, &ve) {
+		e.Message = fmt.Sprintf("%s: %d problem(s)", ve.File, len(ve.Problems))
+		for _, p := range ve.Problems {
+			e.Details = append(e.Details, p.String())
+		}
+		if ve.More {
+			e.Details = append(e.Details, "and more problems not listed")
+		}
+	}
+	return e
 }
 
 // SeverityRank orders severities for --fail-on; unknown ranks lowest.

@@ -35,16 +35,6 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
 
 // soonPages describe the capabilities that are not built yet, plainly.
 var soonPages = map[string]map[string]any{
-	"supply-chain": {
-		"Title":   "Supply chain",
-		"Summary": "Software bills of materials and vulnerabilities, offline, tied to products, firmware versions and devices.",
-		"Will": []string{
-			"CycloneDX and SPDX SBOMs, generated from firmware or imported.",
-			"Offline vulnerability data (NVD, OSV, CISA KEV, EPSS) with CPE and purl matching that works for firmware components.",
-			"VEX statements, support periods, CSAF advisories and CRA incident report drafts with their deadlines.",
-		},
-		"Who": "Makers, CISOs and regulators.",
-	},
 	"registry": {
 		"Title":   "Registry & labels",
 		"Summary": "Certified products with signed, publicly verifiable digital labels, and national policy measures.",

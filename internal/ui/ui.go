@@ -28,6 +28,7 @@ import (
 	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/supply"
 )
 
 //go:embed templates/*.html
@@ -63,6 +64,8 @@ type Handler struct {
 	Assess *assess.Engine
 	// Identity is the device identity service behind the Identity pages.
 	Identity *pki.Service
+	// Supply is the supply-chain service behind the Supply chain pages.
+	Supply *supply.Service
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
@@ -172,7 +175,24 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/firmware/{id}/ics.csv", auth(h.icsCSV)},
 		{"GET", "/firmware/{id}/report", auth(h.firmwareReport("html"))},
 		{"GET", "/firmware/{id}/report.sarif", auth(h.firmwareReport("sarif"))},
-		{"GET", "/supply-chain", auth(h.soon("supply-chain"))},
+		{"GET", "/supply-chain", auth(h.supplyHome)},
+		{"GET", "/supply/vulnerabilities", auth(h.supplyVulns)},
+		{"GET", "/supply/vulnerabilities/{id}", auth(h.supplyVuln)},
+		{"GET", "/supply/components", auth(h.supplyComponents)},
+		{"GET", "/supply/firmware/{id}", auth(h.supplyFirmware)},
+		{"POST", "/supply/firmware/{id}/rematch", auth(h.rematch)},
+		{"POST", "/supply/firmware/{id}/sbom", h.upload(h.uploadSBOM)},
+		{"GET", "/supply/firmware/{id}/sbom", auth(h.downloadSBOM)},
+		{"POST", "/supply/firmware/{id}/vex", auth(h.addVEX)},
+		{"GET", "/supply/firmware/{id}/vex", auth(h.downloadVEX)},
+		{"GET", "/supply/products/{id}/csaf", auth(h.downloadCSAF)},
+		{"GET", "/supply/cra", auth(h.supplyCRAs)},
+		{"GET", "/supply/cra/{id}", auth(h.supplyCRA)},
+		{"POST", "/supply/cra/{id}", auth(h.updateCRA)},
+		{"GET", "/supply/notifications", auth(h.supplyNotifications)},
+		{"POST", "/supply/notifications/read", auth(h.readNotifications)},
+		{"POST", "/supply/notifications/settings", auth(h.saveNotifySettings)},
+		{"GET", "/supply/support", auth(h.supplySupport)},
 		{"GET", "/identity", auth(h.identityHome)},
 		{"POST", "/identity/ca", auth(h.createCA)},
 		{"POST", "/identity/claim", auth(h.claimTransfer)},
@@ -250,33 +270,39 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 // notices are the fixed messages a redirect may ask for with ?done=; only
 // these, so a link cannot put words in iotsec's mouth.
 var notices = map[string]string{
-	"product-created":   "Product created.",
-	"product-saved":     "Product saved.",
-	"product-deleted":   "Product deleted.",
-	"firmware-added":    "Firmware version added.",
-	"firmware-deleted":  "Firmware version deleted.",
-	"device-created":    "Device added.",
-	"device-saved":      "Device saved.",
-	"device-deleted":    "Device deleted.",
-	"token-revoked":     "Token revoked.",
-	"member-added":      "Member added.",
-	"member-saved":      "Role changed.",
-	"member-removed":    "Member removed.",
-	"password-set":      "Password saved.",
-	"org-switched":      "Switched organisation.",
-	"import-created":    "Imported. The schemes and mappings are in this organisation's catalog.",
-	"import-saved":      "Visibility changed.",
-	"import-deleted":    "Import deleted.",
-	"ca-created":        "Certificate authority created.",
-	"roots-added":       "Trust anchors registered.",
-	"root-deleted":      "Trust anchor deleted.",
-	"device-moved":      "Lifecycle step recorded.",
-	"idevid-registered": "Onboarding identity recorded.",
-	"device-claimed":    "Device transferred to this organisation.",
-	"cert-revoked":      "Certificate revoked; the CRL and OCSP show it.",
-	"evidence-recorded": "Evidence recorded.",
-	"ics-saved":         "Conformance statement saved.",
-	"ixit-saved":        "IXIT item added.",
+	"product-created":    "Product created.",
+	"product-saved":      "Product saved.",
+	"product-deleted":    "Product deleted.",
+	"firmware-added":     "Firmware version added.",
+	"firmware-deleted":   "Firmware version deleted.",
+	"device-created":     "Device added.",
+	"device-saved":       "Device saved.",
+	"device-deleted":     "Device deleted.",
+	"token-revoked":      "Token revoked.",
+	"member-added":       "Member added.",
+	"member-saved":       "Role changed.",
+	"member-removed":     "Member removed.",
+	"password-set":       "Password saved.",
+	"org-switched":       "Switched organisation.",
+	"import-created":     "Imported. The schemes and mappings are in this organisation's catalog.",
+	"import-saved":       "Visibility changed.",
+	"import-deleted":     "Import deleted.",
+	"ca-created":         "Certificate authority created.",
+	"roots-added":        "Trust anchors registered.",
+	"root-deleted":       "Trust anchor deleted.",
+	"device-moved":       "Lifecycle step recorded.",
+	"idevid-registered":  "Onboarding identity recorded.",
+	"device-claimed":     "Device transferred to this organisation.",
+	"cert-revoked":       "Certificate revoked; the CRL and OCSP show it.",
+	"evidence-recorded":  "Evidence recorded.",
+	"ics-saved":          "Conformance statement saved.",
+	"ixit-saved":         "IXIT item added.",
+	"sbom-imported":      "SBOM imported and the firmware version matched against the vulnerability data.",
+	"rematched":          "Matched again against the current vulnerability data.",
+	"vex-added":          "VEX statement recorded; the matches now reflect it.",
+	"cra-saved":          "CRA report saved.",
+	"notifications-read": "All notifications marked read.",
+	"notify-saved":       "Notification settings saved.",
 }
 
 // Error renders an error page, or sends the browser to sign in.
@@ -371,6 +397,32 @@ func (h *Handler) funcs() template.FuncMap {
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(strings.ReplaceAll(s, "-", " ")) + `</span>`)
 		},
 		"mib": func(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) },
+		"score": func(f float64) string {
+			if f == 0 {
+				return "—"
+			}
+			return strconv.FormatFloat(f, 'f', 1, 64)
+		},
+		"epss": func(f float64) string {
+			if f == 0 {
+				return "—"
+			}
+			return strconv.FormatFloat(f*100, 'f', 2, 64) + "%"
+		},
+		"vexstatus": func(s string) template.HTML {
+			if s == "" {
+				return ""
+			}
+			class := map[string]string{iotsec.VEXNotAffected: "ok", iotsec.VEXFixed: "ok", iotsec.VEXAffected: "bad", iotsec.VEXUnderInvestigation: "warn"}[s]
+			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(strings.ReplaceAll(s, "_", " ")) + `</span>`)
+		},
+		"pair": func(a, b string) [2]string { return [2]string{a, b} },
+		"inputtime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02T15:04")
+		},
 		"jobstate": func(s iotsec.JobState) template.HTML {
 			class := map[iotsec.JobState]string{iotsec.JobQueued: "info", iotsec.JobRunning: "warn", iotsec.JobSucceeded: "ok", iotsec.JobFailed: "bad"}[s]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(s)) + `</span>`)
