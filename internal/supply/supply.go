@@ -234,6 +234,19 @@ func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string
 	for _, m := range ms {
 		rows = append(rows, Row(m))
 	}
+	// What was known to be exploited before: a match that becomes so (a
+	// KEV import, a VEX statement withdrawn) needs a CRA report as much
+	// as a new one.
+	old, err := s.Store.ListMatches(ctx, a, iotsec.MatchFilter{FirmwareID: firmwareID, Suppressed: true, Limit: 10000})
+	if err != nil {
+		return Result{}, err
+	}
+	exploited := map[string]bool{}
+	for _, m := range old {
+		if m.KEV && !m.Suppressed {
+			exploited[m.Key()] = true
+		}
+	}
 	fresh, err := s.Store.ReplaceMatches(ctx, a, firmwareID, rows)
 	if err != nil {
 		return Result{}, err
@@ -243,7 +256,13 @@ func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string
 		res.New = []iotsec.VulnMatch{}
 	}
 	res.CRADrafts = []string{}
-	if err := s.recordNew(ctx, a, t, fresh, &res); err != nil {
+	var nowExploited []iotsec.VulnMatch
+	for _, m := range rows {
+		if m.KEV && !m.Suppressed && !exploited[m.Key()] {
+			nowExploited = append(nowExploited, m)
+		}
+	}
+	if err := s.recordNew(ctx, a, t, fresh, nowExploited, &res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -280,8 +299,10 @@ func MatchOf(r iotsec.VulnMatch) (vuln.Match, error) {
 	return m, err
 }
 
-func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh []iotsec.VulnMatch, res *Result) error {
-	if len(fresh) == 0 {
+// recordNew notifies of the fresh matches and drafts a CRA report for each
+// vulnerability newly known to be exploited (fresh or not).
+func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh, exploited []iotsec.VulnMatch, res *Result) error {
+	if len(fresh) == 0 && len(exploited) == 0 {
 		return nil
 	}
 	fw := t.Firmware.Ref
@@ -315,20 +336,26 @@ func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh
 			body += " It is known to be actively exploited (CISA KEV)."
 		}
 		notes = append(notes, iotsec.Notification{Kind: kind, Title: title, Body: body, Link: "/supply/vulnerabilities/" + id})
-		if m.KEV {
-			r := iotsec.CRAReport{FirmwareID: t.FirmwareID(), VulnID: id, AwareAt: s.Now().UTC()}
-			created, err := s.Store.CreateCRAReport(ctx, a, &r)
-			if err != nil {
-				return err
-			}
-			if created {
-				res.CRADrafts = append(res.CRADrafts, r.ID)
-				due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
-				notes = append(notes, iotsec.Notification{Kind: "cra-draft",
-					Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
-					Body:  fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).", id, fw.Name, fw.Version, due),
-					Link:  "/supply/cra/" + r.ID})
-			}
+	}
+	drafted := map[string]bool{}
+	for _, m := range exploited {
+		id := m.VulnID
+		if drafted[id] {
+			continue
+		}
+		drafted[id] = true
+		r := iotsec.CRAReport{FirmwareID: t.FirmwareID(), VulnID: id, AwareAt: s.Now().UTC()}
+		created, err := s.Store.CreateCRAReport(ctx, a, &r)
+		if err != nil {
+			return err
+		}
+		if created {
+			res.CRADrafts = append(res.CRADrafts, r.ID)
+			due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
+			notes = append(notes, iotsec.Notification{Kind: "cra-draft",
+				Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
+				Body:  fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).", id, fw.Name, fw.Version, due),
+				Link:  "/supply/cra/" + r.ID})
 		}
 	}
 	if len(notes) == 0 {
@@ -395,7 +422,20 @@ func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, na
 	}
 	d, f, err := sbom.Decode(bytes.NewReader(data), name, sbom.DefaultLimits())
 	if err != nil {
-		return iotsec.SBOM{}, Result{}, iotsec.Invalid("sbom", "%v", err)
+		e := &iotsec.Error{Kind: iotsec.ErrInvalid, Field: "sbom", Message: err.Error()}
+		// Name every located problem, not only the first few the
+		// message holds.
+		var ve *sbom.ValidationError
+		if errors.As(err, &ve) {
+			e.Message = fmt.Sprintf("%s has %d problem(s)", name, len(ve.Problems))
+			for _, p := range ve.Problems {
+				e.Details = append(e.Details, p.String())
+			}
+			if ve.More {
+				e.Details = append(e.Details, "(more problems not listed)")
+			}
+		}
+		return iotsec.SBOM{}, Result{}, e
 	}
 	b := iotsec.SBOM{FirmwareID: firmwareID, Name: name, Format: string(f), Components: len(d.Components), Document: data}
 	if err := s.Store.SaveSBOM(ctx, a, &b); err != nil {
