@@ -18,6 +18,7 @@ import (
 	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/supply"
 )
 
 // Route is one API endpoint.
@@ -42,11 +43,15 @@ type Handler struct {
 	// it once from the catalog.
 	Assess *assess.Engine
 	Tool   string // "iotsec VERSION", named in reports
+	// Supply is the supply-chain service behind SBOMs, matches, VEX, CSAF
+	// and CRA reports.
+	Supply  *supply.Service
+	MaxSBOM int64 // SBOM uploads
 }
 
 // New returns a handler with the default limits.
 func New(s iotsec.Store) *Handler {
-	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, MaxImage: 512 << 20, Now: time.Now, Tool: "iotsec"}
+	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, MaxImage: 512 << 20, MaxSBOM: 32 << 20, Now: time.Now, Tool: "iotsec"}
 }
 
 // Routes lists every endpoint; the server mounts exactly these, and the
@@ -127,6 +132,27 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/api/v1/identity/certificates/{id}", h.getCertificate},
 		{"POST", "/api/v1/identity/certificates/{id}/revoke", h.revokeCertificate},
 		{"GET", "/api/v1/identity/audit", h.identityAudit},
+		{"GET", "/api/v1/vulndb", h.getVulnDB},
+		{"GET", "/api/v1/vulnerabilities/{id}", h.getVulnerability},
+		{"GET", "/api/v1/firmware/{id}/sbom", h.getSBOM},
+		{"PUT", "/api/v1/firmware/{id}/sbom", h.putSBOM},
+		{"DELETE", "/api/v1/firmware/{id}/sbom", h.deleteSBOM},
+		{"GET", "/api/v1/firmware/{id}/vulnerabilities", h.firmwareVulns},
+		{"POST", "/api/v1/firmware/{id}/rematch", h.rematch},
+		{"GET", "/api/v1/firmware/{id}/vex", h.listVEX},
+		{"POST", "/api/v1/firmware/{id}/vex", h.addVEX},
+		{"GET", "/api/v1/firmware/{id}/vex/export", h.exportVEX},
+		{"GET", "/api/v1/products/{id}/vulnerabilities", h.productVulns},
+		{"GET", "/api/v1/products/{id}/csaf", h.productCSAF},
+		{"GET", "/api/v1/components/exposure", h.componentExposure},
+		{"GET", "/api/v1/cra-reports", h.listCRA},
+		{"GET", "/api/v1/cra-reports/{id}", h.getCRA},
+		{"PATCH", "/api/v1/cra-reports/{id}", h.updateCRA},
+		{"GET", "/api/v1/notifications", h.listNotifications},
+		{"POST", "/api/v1/notifications/read", h.markRead},
+		{"GET", "/api/v1/notify-settings", h.getNotify},
+		{"PUT", "/api/v1/notify-settings", h.putNotify},
+		{"GET", "/api/v1/support", h.support},
 	}
 }
 

@@ -140,6 +140,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	apiH := api.New(store)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Schemes, a.PKI
 	apiH.MaxImage, apiH.Assess, apiH.Tool = cfg.MaxImage, a.Assess, "iotsec "+Version()
+	apiH.Supply = a.Supply
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
 		store.Close()

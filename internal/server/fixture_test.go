@@ -45,7 +45,15 @@ type org struct {
 	anchorID string
 	certID   string
 	idevKey  *ecdsa.PrivateKey
+	// Supply chain: an SBOM and a VEX statement on the firmware, a CRA
+	// report and a notification.
+	cra    string
+	notice string
 }
+
+// fixtureSBOM is the SBOM each organisation's firmware version has.
+const fixtureSBOM = `{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[` +
+	`{"type":"application","name":"dnsmasq","version":"2.84","cpe":"cpe:2.3:a:thekelleys:dnsmasq:2.84:*:*:*:*:*:*:*"}]}`
 
 type fixture struct {
 	t    testing.TB
@@ -83,6 +91,26 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// supplyRecords gives an organisation's firmware version an SBOM and a
+// VEX statement, a CRA report and a notification (the tenancy test needs
+// one of each; the UI tests start without).
+func (f *fixture) supplyRecords(g *org) {
+	t, s, ctx := f.t, f.app.Store, context.Background()
+	t.Helper()
+	a := iotsec.System(g.o.ID, "test")
+	_, _, err := f.app.Supply.ImportSBOM(ctx, a, g.firmware.ID, "fixture.cdx.json", []byte(fixtureSBOM))
+	must(t, err)
+	must(t, s.AddVEX(ctx, a, &iotsec.VEXStatement{FirmwareID: g.firmware.ID, VulnID: "CVE-2023-28450", Component: "dnsmasq",
+		Status: iotsec.VEXNotAffected, Justification: "vulnerable_code_not_in_execute_path"}))
+	cra := iotsec.CRAReport{FirmwareID: g.firmware.ID, VulnID: "CVE-2023-28450", AwareAt: time.Now()}
+	_, err = s.CreateCRAReport(ctx, a, &cra)
+	must(t, err)
+	g.cra = cra.ID
+	notes := []iotsec.Notification{{Kind: "newly-affected", Title: g.o.Name + " is affected", Body: "-", Link: "/supply"}}
+	must(t, s.AddNotifications(ctx, a, notes))
+	g.notice = notes[0].ID
 }
 
 func (f *fixture) tenant(name, email, model string) org {

@@ -33,6 +33,11 @@ func FuzzAPIBodies(f *testing.F) {
 		{`{"entries":[{"provision":"5.1-1","support":"Y"}]}`, "application/json"},
 		{`[{"category":"1-AuthMech","text":"t"}]`, "application/json"},
 		{"\x27\x05\x19\x56 firmware", "application/octet-stream"},
+		{fixtureSBOM, "application/vnd.cyclonedx+json"},
+		{`{"vulnerability":"CVE-2023-28450","component":"dnsmasq","status":"not_affected","justification":"component_not_present"}`, "application/json"},
+		{`{"fix_available_at":"2026-01-01T00:00:00Z","sent":["early warning","final report"],"fields":{"general_nature":"x"}}`, "application/json"},
+		{`{"ids":[]}`, "application/json"},
+		{`{"webhook_url":"http://127.0.0.1:9/hook","email":"a@a.example","webhook_secret":"s"}`, "application/json"},
 	} {
 		for i := range routes {
 			f.Add(uint8(i), []byte(s.body), s.ct)
@@ -63,6 +68,8 @@ func FuzzAPIBodies(f *testing.F) {
 			ids["{id}"] = fx.a.device.ID
 		case strings.HasPrefix(path, "/api/v1/schemes/imports/{id}"):
 			ids["{id}"] = fx.a.imp
+		case strings.HasPrefix(path, "/api/v1/cra-reports/{id}"):
+			ids["{id}"] = fx.a.cra
 		}
 		for k, v := range ids {
 			path = strings.ReplaceAll(path, k, v)

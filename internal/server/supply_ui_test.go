@@ -138,7 +138,7 @@ func TestUISupplyChain(t *testing.T) {
 	// A broken SBOM: each problem is named where it is.
 	resp, body = b.upload(fw+"/sbom", "sbom", "broken.cdx.json", readFixture(t, "broken.cdx.json"))
 	wantStatus(t, "upload a broken SBOM", resp, body, 400)
-	wantBody(t, "broken SBOM page", body, []string{"broken.cdx.json: 2 problem(s)", "components[0] (bom-ref dnsmasq@2.85).purl", "components[1] (bom-ref zlib@1.3.1).hashes[0]"})
+	wantBody(t, "broken SBOM page", body, []string{"broken.cdx.json has 2 problem(s)", "components[0] (bom-ref dnsmasq@2.85).purl", "components[1] (bom-ref zlib@1.3.1).hashes[0]"})
 	resp, body = b.upload(fw+"/sbom", "sbom", "", nil)
 	wantStatus(t, "upload no file", resp, body, 400)
 

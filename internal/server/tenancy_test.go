@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,6 +19,8 @@ import (
 // A route added to the API without a case here fails the test.
 func TestTenancyEveryRoute(t *testing.T) {
 	f := newFixture(t)
+	f.supplyRecords(&f.a)
+	f.supplyRecords(&f.b)
 	a, b := f.a, f.b
 	before := f.snapshot(b)
 
@@ -53,6 +56,18 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/firmware/{id}/ics":              b.firmware.ID,
 		"/api/v1/firmware/{id}/ixit":             b.firmware.ID,
 		"/api/v1/firmware/{id}/report":           b.firmware.ID,
+		"/api/v1/firmware/{id}/sbom":             b.firmware.ID,
+		"/api/v1/firmware/{id}/vulnerabilities":  b.firmware.ID,
+		"/api/v1/firmware/{id}/rematch":          b.firmware.ID,
+		"/api/v1/firmware/{id}/vex":              b.firmware.ID,
+		"/api/v1/firmware/{id}/vex/export":       b.firmware.ID,
+		"/api/v1/products/{id}/vulnerabilities":  b.product.ID,
+		"/api/v1/products/{id}/csaf":             b.product.ID,
+		"/api/v1/cra-reports/{id}":               b.cra,
+		// Vulnerability data is shared and none is loaded here, so this is
+		// 404 for everyone; internal/app's supply test checks that B's
+		// matches stay out of A's answer.
+		"/api/v1/vulnerabilities/{id}": "CVE-2023-28450",
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -86,6 +101,11 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"PUT /api/v1/firmware/{id}/ics":                   `{"entries":[{"provision":"5.1-1","support":"N/A"}]}`,
 		"PUT /api/v1/firmware/{id}/ixit":                  `[{"category":"1-AuthMech","text":"x"}]`,
 		"POST /api/v1/firmware/{id}/image":                "not really firmware",
+		"PUT /api/v1/firmware/{id}/sbom":                  fixtureSBOM,
+		"POST /api/v1/firmware/{id}/vex":                  `{"vulnerability":"CVE-2023-28450","status":"affected","action":"update"}`,
+		"PATCH /api/v1/cra-reports/{id}":                  `{"sent":["early warning"],"fields":{"general_nature":"pwned"}}`,
+		"POST /api/v1/notifications/read":                 `{"ids":["` + b.notice + `"]}`,
+		"PUT /api/v1/notify-settings":                     `{"webhook_url":"http://127.0.0.1:9/hook","webhook_secret":"s"}`,
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
@@ -123,8 +143,18 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/identity/certificates":     200,
 		"GET /api/v1/identity/audit":            200,
 		"GET /api/v1/scans":                     200,
+		// The supply chain: A's own, never B's.
+		"GET /api/v1/vulndb":              200,
+		"GET /api/v1/components/exposure": 200,
+		"GET /api/v1/cra-reports":         200,
+		"GET /api/v1/notifications":       200,
+		"POST /api/v1/notifications/read": 204, // naming B's notification marks nothing
+		"GET /api/v1/notify-settings":     200,
+		"PUT /api/v1/notify-settings":     200,
+		"GET /api/v1/support":             200,
 	}
-	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp, b.anchorID, b.certID}
+	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp, b.anchorID, b.certID,
+		b.cra, b.notice}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -187,10 +217,19 @@ func (f *fixture) snapshot(g org) string {
 	ms, err5 := s.ListMembers(ctx, a)
 	js, err6 := s.ListJobs(ctx, a, 0)
 	ims, err7 := s.LoadSchemeImports(ctx, a)
-	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
+	sb, err8 := s.GetSBOM(ctx, a, g.firmware.ID)
+	vx, err9 := s.ListVEX(ctx, a, "")
+	cr, err10 := s.ListCRAReports(ctx, a)
+	ns, err11 := s.ListNotifications(ctx, a, false, 1000)
+	set, err12 := s.NotifySettings(ctx, a)
+	vm, err13 := s.ListMatches(ctx, a, iotsec.MatchFilter{Suppressed: true})
+	if errors.Is(err8, iotsec.ErrNotFound) {
+		err8 = nil // fixtures without supply-chain records
+	}
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13} {
 		must(f.t, err)
 	}
-	for _, v := range []any{ps, fws, ds, ts, ms, js, ims} {
+	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm} {
 		buf.WriteString(jsonString(v))
 	}
 	return buf.String()

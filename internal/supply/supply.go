@@ -437,7 +437,7 @@ func invalidSBOM(err error) error {
 	e := &iotsec.Error{Kind: iotsec.ErrInvalid, Field: "sbom", Message: err.Error(), Err: err}
 	var ve *sbom.ValidationError
 	if errors.As(err, &ve) {
-		e.Message = fmt.Sprintf("%s: %d problem(s)", ve.File, len(ve.Problems))
+		e.Message = fmt.Sprintf("%s has %d problem(s)", ve.File, len(ve.Problems))
 		for _, p := range ve.Problems {
 			e.Details = append(e.Details, p.String())
 		}
