@@ -324,12 +324,18 @@ func TestUIInventoryForms(t *testing.T) {
 	if !strings.Contains(body, "name: is required") {
 		t.Errorf("form error not shown")
 	}
-	resp, body = b.post("/products", url.Values{"name": {"Router"}, "model_number": {"R-9"}, "class": {"router"}, "sector": {"consumer"}, "markets": {"EU, uk sg"}})
+	resp, body = b.post("/products", url.Values{"name": {"Router"}, "model_number": {"R-8"}, "support_period_months": {"many"}})
+	wantStatus(t, "product with a support period in words", resp, body, 400)
+	if !strings.Contains(body, "support_period_months") {
+		t.Errorf("support period error not shown")
+	}
+	resp, body = b.post("/products", url.Values{"name": {"Router"}, "model_number": {"R-9"}, "class": {"router"}, "sector": {"consumer"}, "markets": {"EU, uk sg"},
+		"support_period_months": {"60"}, "support_policy": {"Security updates for five years after each release."}})
 	wantStatus(t, "create product", resp, body, 303)
 	loc := resp.Header.Get("Location")
 	resp, body = b.get(loc)
 	wantStatus(t, "product page", resp, body, 200)
-	for _, want := range []string{"Router", "United Kingdom", "Singapore", "Product created."} {
+	for _, want := range []string{"Router", "United Kingdom", "Singapore", "Product created.", "60 months from each release", "Security updates for five years"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("product page lacks %q", want)
 		}

@@ -159,14 +159,15 @@ func (s *Store) CreateFirmware(ctx context.Context, a iotsec.Actor, f *iotsec.Fi
 	}
 	f.ID, f.OrgID, f.CreatedAt = s.ids.New(iotsec.PrefixFirmware), a.OrgID, s.now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM products WHERE id = ? AND org_id = ?"), f.ProductID, a.OrgID).Scan(&n); err != nil {
-			return err
+		var months int
+		err := tx.QueryRowContext(ctx, s.q("SELECT support_months FROM products WHERE id = ? AND org_id = ?"), f.ProductID, a.OrgID).Scan(&months)
+		if err != nil {
+			return notFound(err, "product")
 		}
-		if n == 0 {
-			return iotsec.NotFound("product")
-		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO firmware ("+firmwareColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+		// Without its own support end, a version gets the period its
+		// product promises from its release.
+		f.SupportEnd = f.SupportUntil(iotsec.Product{SupportMonths: months})
+		_, err = tx.ExecContext(ctx, s.q("INSERT INTO firmware ("+firmwareColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
 			f.ID, f.OrgID, f.ProductID, f.Version, s.date(f.ReleasedOn), s.date(f.SupportEnd), f.ImageDigest, s.t(f.CreatedAt))
 		if err != nil {
 			if iotsec.Kind(s.classify(err)) == iotsec.ErrConflict {

@@ -134,6 +134,18 @@ func testSupply(t *testing.T, open Opener) {
 	bad := p
 	bad.SupportMonths = 601
 	wantKind(t, "UpdateProduct with 601 months", f.s.UpdateProduct(f.ctx, f.A, &bad), iotsec.ErrInvalid)
+	// A version released without its own support end gets the product's
+	// period; one with its own keeps it.
+	rel := iotsec.NewDate(2026, 1, 15)
+	v1 := iotsec.FirmwareVersion{ProductID: p.ID, Version: "2.0", ReleasedOn: rel}
+	v2 := iotsec.FirmwareVersion{ProductID: p.ID, Version: "2.1", ReleasedOn: rel, SupportEnd: iotsec.NewDate(2027, 1, 1)}
+	wantKind(t, "CreateFirmware 2.0", f.s.CreateFirmware(f.ctx, f.A, &v1), nil)
+	wantKind(t, "CreateFirmware 2.1", f.s.CreateFirmware(f.ctx, f.A, &v2), nil)
+	g1, _ := f.s.GetFirmware(f.ctx, f.A, v1.ID)
+	g2, _ := f.s.GetFirmware(f.ctx, f.A, v2.ID)
+	if !g1.SupportEnd.Equal(iotsec.NewDate(2031, 1, 14)) || !g2.SupportEnd.Equal(iotsec.NewDate(2027, 1, 1)) {
+		t.Errorf("support ends = %v and %v, want 2031-01-14 (60 months from release) and 2027-01-01", g1.SupportEnd, g2.SupportEnd)
+	}
 
 	b := iotsec.SBOM{FirmwareID: fw.ID, Name: "fw.cdx.json", Format: "cyclonedx-json", Components: 2, Document: []byte("{}")}
 	wantKind(t, "SaveSBOM as viewer", f.s.SaveSBOM(f.ctx, viewer, &b), iotsec.ErrForbidden)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -39,6 +40,15 @@ func productFromForm(r *http.Request, p *iotsec.Product) {
 	p.Class = iotsec.ProductClass(r.PostFormValue("class"))
 	p.Sector = iotsec.Sector(r.PostFormValue("sector"))
 	p.Description = r.PostFormValue("description")
+	p.SupportPolicy = r.PostFormValue("support_policy")
+	p.SupportMonths = 0
+	if v := strings.TrimSpace(r.PostFormValue("support_period_months")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			n = -1 // Normalize names the field
+		}
+		p.SupportMonths = n
+	}
 	p.Markets = strings.FieldsFunc(r.PostFormValue("markets"), func(c rune) bool { return c == ',' || c == ' ' || c == ';' })
 }
 
