@@ -161,6 +161,7 @@ func TestUISupplyChain(t *testing.T) {
 		{"/supply/vulnerabilities/CVE-2023-28450", []string{"An issue was discovered in Dnsmasq before 2.90", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",
 			"Camera", "CAM-A", "versions &lt; 2.90 matched 2.85", ">2.90<", `<td class="num v">3</td>`, "Not in the catalogue"}, []string{"CAM-B"}},
 		{"/supply/components", []string{"dnsmasq", "linux", "busybox"}, nil},
+		{"/devices/" + f.a.device.ID, []string{"2 open in its firmware", `href="` + fw + `"`}, []string{"known exploited"}},
 		{"/supply-chain", []string{"CVE-2023-28450", "nvd", "No firmware version carries a vulnerability in the KEV catalogue"}, nil},
 	}
 	for _, p := range pages {

@@ -113,8 +113,23 @@ func (h *Handler) devicePage(w http.ResponseWriter, r *http.Request, status int,
 			fw = f
 		}
 	}
+	// What the firmware it runs is affected by.
+	var open, kev int
+	if d.FirmwareID != "" {
+		ms, err := h.Store.ListMatches(r.Context(), a, iotsec.MatchFilter{FirmwareID: d.FirmwareID, Limit: 10000})
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			open++
+			if m.KEV {
+				kev++
+			}
+		}
+	}
 	return h.render(w, r, status, "device", view{Nav: "devices", Data: map[string]any{
 		"Device": d, "Product": p, "Firmware": fw, "Versions": versions, "States": iotsec.States(), "Today": h.today(),
+		"OpenMatches": open, "KEVMatches": kev,
 		"CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "Error": errText(formErr)}})
 }
 
