@@ -127,7 +127,7 @@ func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID strin
 	var latest time.Time
 	byID := map[string]iotsec.FirmwareVersion{}
 	for _, fw := range fws {
-		prod.Versions = append(prod.Versions, csaf.ProductVersion{Version: fw.Version})
+		prod.Versions = append(prod.Versions, csaf.ProductVersion{Version: fw.Version, PURL: FirmwareRef(p, fw).PURL})
 		byID[fw.ID] = fw
 		latest = maxTime(latest, fw.CreatedAt)
 	}

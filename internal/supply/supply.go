@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/package-url/packageurl-go"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -123,9 +124,15 @@ func (s *Service) Components(ctx context.Context, a iotsec.Actor, firmwareID str
 }
 
 // FirmwareRef is how VEX statements name a firmware version: product name
-// and firmware version.
+// and firmware version, and a generic purl made of the model number (unique
+// in the organisation) and the version, so OpenVEX documents carry an IRI.
 func FirmwareRef(p iotsec.Product, fw iotsec.FirmwareVersion) vuln.Ref {
-	return vuln.Ref{Name: p.Name, Version: fw.Version}
+	r := vuln.Ref{Name: p.Name, Version: fw.Version}
+	model := strings.ToLower(strings.Join(strings.Fields(p.Model), "-"))
+	if model != "" {
+		r.PURL = packageurl.NewPackageURL("generic", "", model, fw.Version, nil, "").ToString()
+	}
+	return r
 }
 
 // VulnComponents turns SBOM components into what the matcher takes.

@@ -306,6 +306,29 @@ func TestSupplyFlow(t *testing.T) {
 				t.Errorf("%d webhooks carried a CRA draft notification, want 1", drafts)
 			}
 
+			// A vendor's OpenVEX document, imported as data, applies to
+			// the firmware version it names by purl.
+			vexFile := filepath.Join(t.TempDir(), "vendor.openvex.json")
+			must(t, os.WriteFile(vexFile, []byte(`{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://vendor.example/vex/1","author":"Vendor","timestamp":"2026-11-20T09:00:00Z","version":1,
+				"statements":[{"vulnerability":{"name":"CVE-2022-0934"},"products":[{"@id":"pkg:generic/r100@1.3","subcomponents":[{"@id":"dnsmasq"}]}],
+				"status":"not_affected","justification":"vulnerable_code_not_present","timestamp":"2026-11-20T09:00:00Z"}]}`), 0o644))
+			if imp, err := svc.Import(ctx, "t", vexFile, ""); err != nil || imp.Kind != supply.KindVEX {
+				t.Fatalf("import vendor VEX: %+v, %v", imp, err)
+			}
+			if _, err := svc.RematchAll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				fw   string
+				want bool
+			}{{fw13.ID, true}, {fw12.ID, false}} {
+				ms, err := st.ListMatches(ctx, a, iotsec.MatchFilter{FirmwareID: c.fw, VulnID: "CVE-2022-0934", Suppressed: true})
+				must(t, err)
+				if len(ms) != 1 || ms[0].Suppressed != c.want {
+					t.Errorf("CVE-2022-0934 in %s after the vendor's VEX: %+v, want suppressed %v", c.fw, ms, c.want)
+				}
+			}
+
 			// CSAF for the product names both versions and the CVE.
 			var csafOut bytes.Buffer
 			must(t, svc.WriteCSAF(ctx, a, p.ID, &csafOut))
