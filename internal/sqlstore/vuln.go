@@ -244,28 +244,77 @@ func (s *Store) VulnSources(ctx context.Context) ([]iotsec.VulnSource, []iotsec.
 }
 
 func (s *Store) VulnData(ctx context.Context, keys []iotsec.VulnKey) (iotsec.VulnData, error) {
-	// Keys are few per component; one indexed probe each is cheaper than
-	// a composite IN list neither database plans well.
-	ids := map[string]bool{}
+	// One query per kind joins the keys with the key index: the keys as
+	// three arrays where the dialect binds arrays, else as VALUES lists of
+	// keyChunk keys. A 10,000-component SBOM has some 10,000 keys, which
+	// one indexed probe each made as many round trips.
+	byKind := map[string][]iotsec.VulnKey{}
+	var kinds []string
 	for _, k := range uniqKeys(keys) {
-		rows, err := s.query(ctx, nil, "SELECT DISTINCT id FROM vuln_keys WHERE kind = ? AND a = ? AND b = ? AND c = ?", k.Kind, k.A, k.B, k.C)
-		if err != nil {
-			return iotsec.VulnData{}, fmt.Errorf("look up %s key: %w", k.Kind, err)
+		if _, ok := byKind[k.Kind]; !ok {
+			kinds = append(kinds, k.Kind)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return iotsec.VulnData{}, err
+		byKind[k.Kind] = append(byKind[k.Kind], k)
+	}
+	ids := map[string]bool{}
+	for _, kind := range kinds {
+		err := s.keyChunks(byKind[kind], func(q string, args []any) error {
+			// CROSS JOIN: SQLite then loops over the keys and probes the
+			// index, rather than scanning the index and probing the keys.
+			rows, err := s.db.QueryContext(ctx, s.q(q+` SELECT DISTINCT k.id FROM q CROSS JOIN vuln_keys k
+				WHERE k.kind = ? AND k.a = q.a AND k.b = q.b AND k.c = q.c`), append(args, kind)...)
+			if err != nil {
+				return err
 			}
-			ids[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return iotsec.VulnData{}, err
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				ids[id] = true
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return iotsec.VulnData{}, fmt.Errorf("look up %s keys: %w", kind, err)
 		}
 	}
 	return s.vulnByIDs(ctx, sortedKeys(ids), false)
+}
+
+// keyChunk bounds the keys of one VALUES list (three parameters each).
+const keyChunk = 500
+
+// keyChunks runs fn over ks with q a WITH clause naming them as a table
+// q(a, b, c) and args its arguments: all at once where the dialect binds
+// arrays, else in chunks of keyChunk.
+func (s *Store) keyChunks(ks []iotsec.VulnKey, fn func(q string, args []any) error) error {
+	if s.d.Arrays {
+		as, bs, cs := make([]string, len(ks)), make([]string, len(ks)), make([]string, len(ks))
+		for i, k := range ks {
+			as[i], bs[i], cs[i] = k.A, k.B, k.C
+		}
+		return fn("WITH q(a, b, c) AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]))", []any{as, bs, cs})
+	}
+	for lo := 0; lo < len(ks); lo += keyChunk {
+		part := ks[lo:min(lo+keyChunk, len(ks))]
+		var b strings.Builder
+		b.WriteString("WITH q(a, b, c) AS (VALUES ")
+		args := make([]any, 0, 3*len(part))
+		for i, k := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?)")
+			args = append(args, k.A, k.B, k.C)
+		}
+		b.WriteString(")")
+		if err := fn(b.String(), args); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) Vulnerability(ctx context.Context, id string) (iotsec.VulnData, error) {

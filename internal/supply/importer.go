@@ -132,14 +132,41 @@ func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind s
 	var err error
 	switch kind {
 	case KindNVD, KindOSV:
+		// The store writes one batch while the reader parses the next:
+		// each is a large part of an import (docs/benchmarks.md), and
+		// done in turn they add up.
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		batches := make(chan []iotsec.VulnRecord, 1)
+		written := make(chan struct{})
+		go func() {
+			defer close(written)
+			defer func() {
+				if p := recover(); p != nil {
+					cancel(storeError{fmt.Errorf("write advisories: panic: %v", p)})
+				}
+			}()
+			for rs := range batches {
+				if ctx.Err() != nil {
+					continue // after a failure, only drain
+				}
+				if err := w.PutAdvisories(ctx, rs); err != nil {
+					cancel(err)
+				}
+			}
+		}()
 		var buf []iotsec.VulnRecord
 		flush := func() error {
 			if len(buf) == 0 {
 				return nil
 			}
-			err := w.PutAdvisories(ctx, buf)
-			buf = buf[:0]
-			return err
+			select {
+			case batches <- buf:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			buf = make([]iotsec.VulnRecord, 0, batch)
+			return nil
 		}
 		yield := func(a *vuln.Advisory) error {
 			r, err := Record(a)
@@ -159,6 +186,13 @@ func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind s
 		}
 		if err == nil {
 			err = flush()
+		}
+		close(batches)
+		<-written
+		// A store error stops the reader at its next batch; report it
+		// rather than what the reader made of the cancellation.
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
 		}
 	case KindKEV:
 		var buf []iotsec.KEVRecord
