@@ -103,6 +103,12 @@ type VulnStore interface {
 	// Vulnerability returns the records whose ID or alias is id, with
 	// their KEV, EPSS and vendor statements.
 	Vulnerability(ctx context.Context, id string) (VulnData, error)
+	// VulnRevision names the state of the data: it changes with every
+	// import.
+	VulnRevision(ctx context.Context) (string, error)
+	// EachVuln calls fn with every advisory, and returns every KEV entry,
+	// EPSS score and vendor statement (for an index of all the data).
+	EachVuln(ctx context.Context, fn func(VulnRecord) error) (VulnData, error)
 }
 
 // SBOM is a software bill of materials a maker imported for a firmware

@@ -477,3 +477,80 @@ func sortedKeys(m map[string]bool) []string {
 	slices.Sort(out)
 	return out
 }
+
+func (s *Store) VulnRevision(ctx context.Context) (string, error) {
+	var n int
+	var last sql.NullString
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*), max(id) FROM vuln_imports").Scan(&n, &last); err != nil {
+		return "", fmt.Errorf("vulnerability data revision: %w", err)
+	}
+	return fmt.Sprintf("%d/%s", n, last.String), nil
+}
+
+func (s *Store) EachVuln(ctx context.Context, fn func(iotsec.VulnRecord) error) (iotsec.VulnData, error) {
+	var d iotsec.VulnData
+	rows, err := s.db.QueryContext(ctx, "SELECT source, id, ids, modified, data FROM vuln_advisories")
+	if err != nil {
+		return d, fmt.Errorf("read advisories: %w", err)
+	}
+	for rows.Next() {
+		var r iotsec.VulnRecord
+		var list string
+		if err := rows.Scan(&r.Source, &r.ID, &list, tscan{&r.Modified}, &r.Data); err != nil {
+			rows.Close()
+			return d, err
+		}
+		r.IDs = strings.Fields(list)
+		if err := fn(r); err != nil {
+			rows.Close()
+			return d, err
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return d, err
+	}
+	kev, err := s.db.QueryContext(ctx, "SELECT cve, date_added, data FROM vuln_kev")
+	if err != nil {
+		return d, fmt.Errorf("read KEV: %w", err)
+	}
+	defer kev.Close()
+	for kev.Next() {
+		var k iotsec.KEVRecord
+		if err := kev.Scan(&k.CVE, tscan{&k.DateAdded}, &k.Data); err != nil {
+			return d, err
+		}
+		d.KEV = append(d.KEV, k)
+	}
+	if err := kev.Err(); err != nil {
+		return d, err
+	}
+	ep, err := s.db.QueryContext(ctx, "SELECT cve, score, percentile, date FROM vuln_epss")
+	if err != nil {
+		return d, fmt.Errorf("read EPSS: %w", err)
+	}
+	defer ep.Close()
+	for ep.Next() {
+		var e iotsec.EPSSRecord
+		if err := ep.Scan(&e.CVE, &e.Score, &e.Percentile, tscan{&e.Date}); err != nil {
+			return d, err
+		}
+		d.EPSS = append(d.EPSS, e)
+	}
+	if err := ep.Err(); err != nil {
+		return d, err
+	}
+	st, err := s.db.QueryContext(ctx, "SELECT data FROM vuln_statements")
+	if err != nil {
+		return d, fmt.Errorf("read vendor statements: %w", err)
+	}
+	defer st.Close()
+	for st.Next() {
+		var v iotsec.VendorStatement
+		if err := st.Scan(&v.Data); err != nil {
+			return d, err
+		}
+		d.Statements = append(d.Statements, v)
+	}
+	return d, st.Err()
+}

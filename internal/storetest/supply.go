@@ -16,6 +16,8 @@ import (
 // per import, replaced by key, and found by key, ID and alias.
 func testVulnData(t *testing.T, open Opener) {
 	f := setup(t, open)
+	rev0, err := f.s.VulnRevision(f.ctx)
+	wantKind(t, "VulnRevision", err, nil)
 	rec := func(src, id string, ids []string, keys ...iotsec.VulnKey) iotsec.VulnRecord {
 		return iotsec.VulnRecord{Source: src, ID: id, IDs: ids, Modified: Start, Keys: keys, Data: []byte(src + "/" + id)}
 	}
@@ -23,7 +25,7 @@ func testVulnData(t *testing.T, open Opener) {
 	busybox := iotsec.VulnKey{Kind: "cpe", A: "a", B: "busybox", C: "busybox"}
 	deb := iotsec.VulnKey{Kind: "purl", A: "deb", B: "debian", C: "dnsmasq"}
 	imp := iotsec.VulnImport{Kind: "nvd", File: "feed.json", SHA256: "abc", By: "test"}
-	err := f.s.ImportVulns(f.ctx, &imp, func(w iotsec.VulnWriter) error {
+	err = f.s.ImportVulns(f.ctx, &imp, func(w iotsec.VulnWriter) error {
 		// A batch of more than one multi-row statement, with a duplicate
 		// that the later copy wins.
 		var rs []iotsec.VulnRecord
@@ -114,6 +116,27 @@ func testVulnData(t *testing.T, open Opener) {
 	}
 	_, err = f.s.Vulnerability(f.ctx, "CVE-1999-0001")
 	wantKind(t, "Vulnerability(unknown)", err, iotsec.ErrNotFound)
+
+	// Every record, for an index of all the data, and a revision that
+	// moved with the imports.
+	n := 0
+	all, err := f.s.EachVuln(f.ctx, func(iotsec.VulnRecord) error { n++; return nil })
+	wantKind(t, "EachVuln", err, nil)
+	if n != 1203 || len(all.KEV) != 1 || len(all.EPSS) != 1 || len(all.Statements) != 1 {
+		t.Errorf("EachVuln: %d advisories, %d KEV, %d EPSS, %d statements; want 1203, 1, 1, 1", n, len(all.KEV), len(all.EPSS), len(all.Statements))
+	}
+	stop := errors.New("stop")
+	if _, err := f.s.EachVuln(f.ctx, func(iotsec.VulnRecord) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("EachVuln did not pass on its callback's error: %v", err)
+	}
+	rev1, err := f.s.VulnRevision(f.ctx)
+	wantKind(t, "VulnRevision after imports", err, nil)
+	if rev1 == rev0 {
+		t.Errorf("revision %q did not change with the imports", rev1)
+	}
+	if rev2, _ := f.s.VulnRevision(f.ctx); rev2 != rev1 {
+		t.Errorf("revision changed without an import: %q, %q", rev1, rev2)
+	}
 }
 
 // testSupply: SBOMs, matches, VEX, notifications and CRA reports are the

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -38,6 +39,64 @@ type Service struct {
 	HTTP *http.Client
 	// Mail sends e-mail notifications; nil means none are sent.
 	Mail Mailer
+	// IndexLimit, when above zero, lets Match keep an index of all the
+	// data in memory, rebuilt after each import, while the data holds at
+	// most that many advisories (some 600 bytes each); above it, and when
+	// zero, Match loads the candidates of each SBOM from the store.
+	IndexLimit int
+
+	mu    sync.Mutex
+	index cachedIndex
+}
+
+type cachedIndex struct {
+	rev string
+	ix  *vuln.Index // nil when the data is over IndexLimit
+}
+
+// errTooBig stops building an index over IndexLimit.
+var errTooBig = errors.New("over the index limit")
+
+// fullIndex returns the index of all the data, building it when the data
+// changed since; nil when the data is over IndexLimit.
+func (s *Service) fullIndex(ctx context.Context) (*vuln.Index, error) {
+	rev, err := s.Store.VulnRevision(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.index.rev == rev {
+		return s.index.ix, nil
+	}
+	b := vuln.NewBuilder(s.Aliases)
+	n := 0
+	d, err := s.Store.EachVuln(ctx, func(r iotsec.VulnRecord) error {
+		if n++; n > s.IndexLimit {
+			return errTooBig
+		}
+		a, err := vuln.UnmarshalAdvisory(r.Data)
+		if err != nil {
+			return fmt.Errorf("stored advisory %s %s: %w", r.Source, r.ID, err)
+		}
+		b.AddAdvisory(a)
+		return nil
+	})
+	if errors.Is(err, errTooBig) {
+		s.Log.Info("vulnerability data over the in-memory index limit; matching loads candidates per SBOM", "limit", s.IndexLimit)
+		s.index = cachedIndex{rev: rev}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := addRest(b, d); err != nil {
+		return nil, err
+	}
+	start := s.Now()
+	s.index = cachedIndex{rev: rev, ix: b.Build()}
+	s.Log.Debug("built the vulnerability index", "advisories", n, "revision", rev, "took", s.Now().Sub(start))
+	return s.index.ix, nil
 }
 
 // New returns a service over store.
@@ -147,6 +206,15 @@ func VulnComponents(d *sbom.Document) []vuln.Component {
 // Match matches components against the stored data, applying vendor VEX
 // statements and the extra statements given (a firmware version's own).
 func (s *Service) Match(ctx context.Context, fw vuln.Firmware, comps []vuln.Component, extra []vuln.Statement) ([]vuln.Match, error) {
+	if s.IndexLimit > 0 {
+		ix, err := s.fullIndex(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ix != nil {
+			return vuln.ApplyVEX(fw.Ref, ix.Match(fw, comps), extra), nil
+		}
+	}
 	var keys []iotsec.VulnKey
 	for _, c := range comps {
 		for _, k := range vuln.ComponentKeys(c, s.Aliases) {
@@ -176,10 +244,15 @@ func (s *Service) builder(d iotsec.VulnData) (*vuln.Builder, error) {
 		}
 		b.AddAdvisory(a)
 	}
+	return b, addRest(b, d)
+}
+
+// addRest adds KEV entries, EPSS scores and vendor statements.
+func addRest(b *vuln.Builder, d iotsec.VulnData) error {
 	for _, r := range d.KEV {
 		var k vuln.KEV
 		if err := json.Unmarshal(r.Data, &k); err != nil {
-			return nil, fmt.Errorf("stored KEV entry %s: %w", r.CVE, err)
+			return fmt.Errorf("stored KEV entry %s: %w", r.CVE, err)
 		}
 		b.AddKEV(k)
 	}
@@ -189,11 +262,11 @@ func (s *Service) builder(d iotsec.VulnData) (*vuln.Builder, error) {
 	for _, r := range d.Statements {
 		var st vuln.Statement
 		if err := json.Unmarshal(r.Data, &st); err != nil {
-			return nil, fmt.Errorf("stored VEX statement: %w", err)
+			return fmt.Errorf("stored VEX statement: %w", err)
 		}
 		b.AddStatement(st)
 	}
-	return b, nil
+	return nil
 }
 
 // Statements turns a firmware version's own VEX statements into the

@@ -97,14 +97,26 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 }
 
+// TestSupplyFlow runs the whole flow on both databases, matching three
+// ways: candidates loaded per SBOM, an in-memory index of all the data,
+// and an index limit the data exceeds (which falls back to loading).
 func TestSupplyFlow(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		limit int
+	}{{"per-sbom", 0}, {"index", 1 << 20}, {"over-limit", 100}} {
+		t.Run(mode.name, func(t *testing.T) { supplyFlow(t, mode.limit) })
+	}
+}
+
+func supplyFlow(t *testing.T, limit int) {
 	clock := &fixedClock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
 	for name, st := range stores(t, clock.Now) {
 		t.Run(name, func(t *testing.T) {
 			clock.Set(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 			ctx := context.Background()
 			svc := supply.New(st, nil)
-			svc.Now = clock.Now
+			svc.Now, svc.IndexLimit = clock.Now, limit
 			h := &hook{}
 			srv := httptest.NewServer(h)
 			defer srv.Close()

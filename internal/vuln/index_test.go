@@ -286,3 +286,49 @@ func TestMatchJSON(t *testing.T) {
 		t.Errorf("component JSON = %v", c)
 	}
 }
+
+// ApplyVEX over an index without the statements gives what an index built
+// with them gives, whichever way the statements are split between the two.
+func TestApplyVEX(t *testing.T) {
+	files := []string{"testdata/labelled/nvd/CVE-2022-48174.json", "testdata/labelled/nvd/CVE-2023-42366.json"}
+	fw12 := vuln.Ref{PURL: "pkg:generic/example/router-firmware@1.2"}
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	stmts := []vuln.Statement{
+		{Vulnerability: "CVE-2022-48174", Product: fw12, Component: vuln.Ref{PURL: "pkg:generic/busybox"}, Status: vuln.StatusNotAffected,
+			Justification: "vulnerable_code_not_in_execute_path", Timestamp: t0},
+		{Vulnerability: "CVE-2022-48174", Product: fw12, Status: vuln.StatusAffected, Action: "update", Timestamp: t0}, // product-wide, same time: loses
+		{Vulnerability: "CVE-2023-42366", Product: fw12, Status: vuln.StatusFixed, Timestamp: t0},
+		{Vulnerability: "CVE-2023-42366", Product: fw12, Status: vuln.StatusUnderInvestigation, Timestamp: t0.Add(time.Hour)}, // later: wins
+	}
+	busybox := vuln.Component{Name: "busybox", Version: "1.36.1", PURL: "pkg:generic/busybox@1.36.1", CPEs: []string{"cpe:2.3:a:busybox:busybox:1.36.1:*:*:*:*:*:*:*"}}
+	status := func(ms []vuln.Match) map[string]string {
+		out := map[string]string{}
+		for _, m := range ms {
+			out[m.Vulnerability.ID] = ""
+			if m.VEX != nil {
+				out[m.Vulnerability.ID] = m.VEX.Status
+			}
+		}
+		return out
+	}
+	full := vuln.NewBuilder(nil)
+	addNVD(t, full, files...)
+	for _, s := range stmts {
+		full.AddStatement(s)
+	}
+	want := status(full.Build().Match(vuln.Firmware{Ref: fw12}, []vuln.Component{busybox}))
+	if want["CVE-2022-48174"] != vuln.StatusNotAffected || want["CVE-2023-42366"] != vuln.StatusUnderInvestigation {
+		t.Fatalf("reference statuses %v", want)
+	}
+	for split := 0; split <= len(stmts); split++ {
+		b := vuln.NewBuilder(nil)
+		addNVD(t, b, files...)
+		for _, s := range stmts[:split] {
+			b.AddStatement(s)
+		}
+		ms := vuln.ApplyVEX(fw12, b.Build().Match(vuln.Firmware{Ref: fw12}, []vuln.Component{busybox}), stmts[split:])
+		if got := status(ms); got["CVE-2022-48174"] != want["CVE-2022-48174"] || got["CVE-2023-42366"] != want["CVE-2023-42366"] {
+			t.Errorf("split at %d: %v, want %v", split, got, want)
+		}
+	}
+}

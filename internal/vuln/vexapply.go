@@ -101,3 +101,32 @@ func cpeMatches(r, x string) bool {
 	}
 	return true
 }
+
+// ApplyVEX applies further statements to matches made by an index (a
+// firmware version's own statements, kept apart from an index shared by
+// every firmware version): each match gets the statement that applies as
+// Index.Match would choose it among its current one and stmts.
+func ApplyVEX(fw Ref, ms []Match, stmts []Statement) []Match {
+	if len(stmts) == 0 {
+		return ms
+	}
+	b := NewBuilder(nil)
+	for _, s := range stmts {
+		b.AddStatement(s)
+	}
+	ix := b.Build()
+	out := make([]Match, len(ms))
+	for i, m := range ms {
+		out[i] = m
+		s := ix.applyVEX(fw, m)
+		if s == nil {
+			continue
+		}
+		if cur := m.VEX; cur == nil || s.Timestamp.After(cur.Timestamp) ||
+			(s.Timestamp.Equal(cur.Timestamp) && !s.Component.IsZero() && cur.Component.IsZero()) {
+			st := *s
+			out[i].VEX = &st
+		}
+	}
+	return out
+}
