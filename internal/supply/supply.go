@@ -18,6 +18,7 @@ import (
 	"github.com/package-url/packageurl-go"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -95,6 +96,9 @@ func (s *Service) fullIndex(ctx context.Context) (*vuln.Index, error) {
 	}
 	start := s.Now()
 	s.index = cachedIndex{rev: rev, ix: b.Build()}
+	// Building left the decoded records and rows as garbage, several
+	// times the index; give it back now rather than keep it resident.
+	debug.FreeOSMemory()
 	s.Log.Debug("built the vulnerability index", "advisories", n, "revision", rev, "took", s.Now().Sub(start))
 	return s.index.ix, nil
 }
