@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -34,10 +33,6 @@ var sbomTypes = map[string]string{
 // format itself is detected from the content.
 var sbomUploadTypes = []string{"application/vnd.cyclonedx+json", "application/vnd.cyclonedx+xml", "application/spdx+json", "text/spdx",
 	"application/json", "application/xml", "text/xml", "text/plain"}
-
-// maxCountedDevices bounds how many devices one answer pages through to
-// count the devices running each firmware version.
-const maxCountedDevices = 100_000
 
 // maxMatches is the most matches one answer reads (the store's cap).
 const maxMatches = 10000
@@ -245,14 +240,12 @@ func (h *Handler) getVulnerability(w http.ResponseWriter, r *http.Request) error
 			}
 		}
 	}
-	budget := maxCountedDevices
+	counts, err := h.Store.DeviceCounts(ctx, a)
+	if err != nil {
+		return err
+	}
 	for _, av := range byFW {
-		n, complete, err := h.countDevices(ctx, a, av.FirmwareID, &budget)
-		if err != nil {
-			return err
-		}
-		av.Devices = n[av.FirmwareID]
-		v.DeviceCountsComplete = v.DeviceCountsComplete && complete
+		av.Devices = counts[av.FirmwareID]
 		if !av.Suppressed {
 			v.Devices += av.Devices
 		}
@@ -270,38 +263,6 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-// countDevices counts the devices running each firmware version, paging
-// through the organisation's devices (only those of firmwareID when it is
-// set) and spending at most *budget of them; complete is false when the
-// budget ran out first.
-func (h *Handler) countDevices(ctx context.Context, a iotsec.Actor, firmwareID string, budget *int) (map[string]int, bool, error) {
-	out := map[string]int{}
-	f := iotsec.DeviceFilter{FirmwareID: firmwareID}
-	for {
-		f.Limit = min(1000, *budget)
-		if f.Limit <= 0 {
-			// Out of budget: complete only if nothing is left.
-			f.Limit = 1
-			ds, err := h.Store.ListDevices(ctx, a, f)
-			return out, err == nil && len(ds) == 0, err
-		}
-		ds, err := h.Store.ListDevices(ctx, a, f)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, d := range ds {
-			if d.FirmwareID != "" {
-				out[d.FirmwareID]++
-			}
-		}
-		*budget -= len(ds)
-		if len(ds) < f.Limit {
-			return out, true, nil
-		}
-		f.After = ds[len(ds)-1].ID
-	}
 }
 
 func (h *Handler) getSBOM(w http.ResponseWriter, r *http.Request) error {
@@ -728,9 +689,8 @@ type supportView struct {
 	Items               []supportRow `json:"items"`
 	UnsupportedVersions int          `json:"unsupported_versions"`
 	DevicesUnsupported  int          `json:"devices_unsupported"`
-	// DeviceCountsComplete is false when the organisation has more
-	// devices than one answer counts (100,000): the per-version counts
-	// are then lower bounds. devices_unsupported is always exact.
+	// DeviceCountsComplete says the per-version counts are exact; the
+	// store counts every device, so it is true.
 	DeviceCountsComplete bool `json:"device_counts_complete"`
 }
 
@@ -749,8 +709,7 @@ func (h *Handler) support(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range ps {
 		products[p.ID] = p
 	}
-	budget := maxCountedDevices
-	counts, complete, err := h.countDevices(ctx, a, "", &budget)
+	counts, err := h.Store.DeviceCounts(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -758,7 +717,7 @@ func (h *Handler) support(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := supportView{Today: today, Items: make([]supportRow, 0, len(fws)), DevicesUnsupported: ov.DevicesUnsupported, DeviceCountsComplete: complete}
+	v := supportView{Today: today, Items: make([]supportRow, 0, len(fws)), DevicesUnsupported: ov.DevicesUnsupported, DeviceCountsComplete: true}
 	for _, f := range fws {
 		p := products[f.ProductID]
 		row := supportRow{FirmwareID: f.ID, ProductID: f.ProductID, Product: p.Name, Model: p.Model, Version: f.Version, ReleaseDate: f.ReleasedOn,

@@ -142,6 +142,8 @@ type DeviceStore interface {
 	// progress is saved in the same transaction, so a batch and its
 	// checkpoint land together or not at all.
 	UpsertDevices(ctx context.Context, a Actor, ds []Device, p *Progress) (BulkResult, error)
+	// DeviceCounts counts the devices running each firmware version.
+	DeviceCounts(ctx context.Context, a Actor) (map[string]int, error)
 	// Overview counts what the dashboard shows.
 	Overview(ctx context.Context, a Actor, today Date) (Overview, error)
 }

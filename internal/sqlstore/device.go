@@ -389,3 +389,24 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+func (s *Store) DeviceCounts(ctx context.Context, a iotsec.Actor) (map[string]int, error) {
+	if err := a.Can(iotsec.PermRead); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT firmware_id, count(*) FROM devices WHERE org_id = ? AND firmware_id IS NOT NULL GROUP BY firmware_id"), a.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("count devices: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

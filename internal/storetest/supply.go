@@ -148,6 +148,20 @@ func testSupply(t *testing.T, open Opener) {
 	fw2 := f.firmware(t, f.A, p.ID, "1.3")
 	viewer := iotsec.Actor{OrgID: f.a.ID, UserID: f.ua.ID, Role: iotsec.RoleViewer, Label: "v"}
 
+	// Devices per firmware version, counted by the store.
+	f.device(t, f.A, "R-1", p.ID, fw.ID)
+	f.device(t, f.A, "R-2", p.ID, fw.ID)
+	f.device(t, f.A, "R-3", p.ID, fw2.ID)
+	f.device(t, f.A, "R-4", p.ID, "")
+	counts, err := f.s.DeviceCounts(f.ctx, viewer)
+	wantKind(t, "DeviceCounts", err, nil)
+	if diff := cmp.Diff(map[string]int{fw.ID: 2, fw2.ID: 1}, counts); diff != "" {
+		t.Errorf("DeviceCounts (-want +got):\n%s", diff)
+	}
+	if counts, _ := f.s.DeviceCounts(f.ctx, f.B); len(counts) != 0 {
+		t.Errorf("B counts A's devices: %v", counts)
+	}
+
 	// Support periods: promised months and the policy in words.
 	p.SupportMonths, p.SupportPolicy = 60, " Security updates for five years after each release. "
 	wantKind(t, "UpdateProduct with a support policy", f.s.UpdateProduct(f.ctx, f.A, &p), nil)

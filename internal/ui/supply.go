@@ -25,9 +25,6 @@ import (
 // maxMatches is how many matches a page reads at most (the store's limit).
 const maxMatches = 10000
 
-// maxCountedDevices bounds how many devices a page counts.
-const maxCountedDevices = 100_000
-
 // maxShownComponents bounds the components table of a firmware version.
 const maxShownComponents = 1000
 
@@ -88,31 +85,6 @@ func (h *Handler) inventoryOf(ctx context.Context, a iotsec.Actor) (inventoryMap
 		m.Firmware[f.ID] = f
 	}
 	return m, nil
-}
-
-// deviceCounts counts the organisation's devices per firmware version (of
-// one version when firmwareID is set), up to maxCountedDevices; more is
-// true when it stopped there.
-func (h *Handler) deviceCounts(ctx context.Context, a iotsec.Actor, firmwareID string) (counts map[string]int, more bool, err error) {
-	counts = map[string]int{}
-	f := iotsec.DeviceFilter{FirmwareID: firmwareID, Limit: 1000}
-	for n := 0; ; {
-		ds, err := h.Store.ListDevices(ctx, a, f)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, d := range ds {
-			counts[d.FirmwareID]++
-		}
-		n += len(ds)
-		if len(ds) < f.Limit {
-			return counts, false, nil
-		}
-		if n >= maxCountedDevices {
-			return counts, true, nil
-		}
-		f.After = ds[len(ds)-1].ID
-	}
 }
 
 type sevCount struct {
@@ -329,10 +301,9 @@ type affectedProduct struct {
 }
 
 type affectedFirmware struct {
-	Firmware    iotsec.FirmwareVersion
-	Devices     int
-	DevicesMore bool
-	Rows        []matchRow
+	Firmware iotsec.FirmwareVersion
+	Devices  int
+	Rows     []matchRow
 }
 
 // matchRow is a stored match with what its engine record says.
@@ -441,6 +412,10 @@ func (h *Handler) supplyVulnPage(w http.ResponseWriter, r *http.Request, id stri
 		return err
 	}
 	var products []*affectedProduct
+	counts, err := h.Store.DeviceCounts(ctx, a)
+	if err != nil {
+		return err
+	}
 	byProduct := map[string]*affectedProduct{}
 	byFirmware := map[string]*affectedFirmware{}
 	open := 0
@@ -453,11 +428,7 @@ func (h *Handler) supplyVulnPage(w http.ResponseWriter, r *http.Request, id stri
 		}
 		f, ok := byFirmware[m.FirmwareID]
 		if !ok {
-			counts, more, err := h.deviceCounts(ctx, a, m.FirmwareID)
-			if err != nil {
-				return err
-			}
-			f = &affectedFirmware{Firmware: inv.Firmware[m.FirmwareID], Devices: counts[m.FirmwareID], DevicesMore: more}
+			f = &affectedFirmware{Firmware: inv.Firmware[m.FirmwareID], Devices: counts[m.FirmwareID]}
 			byFirmware[m.FirmwareID] = f
 			p.Firmware = append(p.Firmware, f)
 		}
@@ -611,7 +582,7 @@ func (h *Handler) supplyFirmwarePage(w http.ResponseWriter, r *http.Request, sta
 		return err
 	}
 	slices.Reverse(vexs) // newest first
-	counts, more, err := h.deviceCounts(ctx, a, fw.ID)
+	counts, err := h.Store.DeviceCounts(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -620,7 +591,7 @@ func (h *Handler) supplyFirmwarePage(w http.ResponseWriter, r *http.Request, sta
 		"Firmware": fw, "Product": p, "Source": t.Source, "SBOM": sb, "Components": comps[:min(len(comps), maxShownComponents)],
 		"ComponentCount": len(comps), "PerComponent": perComponent, "Matches": rows, "Open": open, "VEX": vexs,
 		"Options": options, "VulnIDs": vulnIDs, "Statuses": vexStatuses(), "Justifications": iotsec.VEXJustifications(),
-		"SBOMFormats": supply.SBOMFormats(), "VEXFormats": supply.VEXFormats(), "Devices": counts[fw.ID], "DevicesMore": more,
+		"SBOMFormats": supply.SBOMFormats(), "VEXFormats": supply.VEXFormats(), "Devices": counts[fw.ID],
 		"Today": h.today(), "CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "MaxMiB": h.MaxUpload >> 20,
 		"Error": errText(formErr), "Problems": iotsec.DetailsOf(formErr), "Next": "/supply/firmware/" + fw.ID})
 }
@@ -973,7 +944,7 @@ func (h *Handler) supplySupport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	counts, more, err := h.deviceCounts(ctx, a, "")
+	counts, err := h.Store.DeviceCounts(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -1000,7 +971,7 @@ func (h *Handler) supplySupport(w http.ResponseWriter, r *http.Request) error {
 			x.Firmware.SupportEnd.Compare(y.Firmware.SupportEnd), strings.Compare(x.Firmware.Version, y.Firmware.Version))
 	})
 	return h.supplyView(w, r, http.StatusOK, "supply_support", "support", map[string]any{
-		"Rows": rows, "Ended": ended, "OnEnded": onEnded, "Today": today, "CountsMore": more, "ShowDevices": showDevices})
+		"Rows": rows, "Ended": ended, "OnEnded": onEnded, "Today": today, "ShowDevices": showDevices})
 }
 
 func cmpBool(x, y bool) int {
