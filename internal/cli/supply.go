@@ -149,7 +149,7 @@ exploited vulnerabilities. --no-rematch skips that.`,
 				if ferr != nil {
 					return ferr
 				}
-				sum, err = rematchOrg(cmd, svc, iotsec.System(o.ID, "cli"))
+				sum, err = svc.RematchOrg(cmd.Context(), iotsec.System(o.ID, "cli"), nil)
 			}
 			if err != nil {
 				return err
@@ -162,31 +162,6 @@ exploited vulnerabilities. --no-rematch skips that.`,
 	dbFlags(rematch.Flags())
 	cmd.AddCommand(imp, status, rematch)
 	return cmd
-}
-
-func rematchOrg(cmd *cobra.Command, svc *supply.Service, a iotsec.Actor) (supply.Summary, error) {
-	fws, err := svc.Store.ListFirmware(cmd.Context(), a, "")
-	if err != nil {
-		return supply.Summary{}, err
-	}
-	var sum supply.Summary
-	for _, f := range fws {
-		res, err := svc.Rematch(cmd.Context(), a, f.ID)
-		if err != nil {
-			return sum, err
-		}
-		if res.Components == 0 {
-			continue
-		}
-		sum.Firmware++
-		sum.Matches += res.Matches
-		sum.New += len(res.New)
-		sum.CRADrafts += len(res.CRADrafts)
-		if len(res.New) > 0 {
-			sum.NewDetails = append(sum.NewDetails, res)
-		}
-	}
-	return sum, nil
 }
 
 func printSummary(w io.Writer, sum supply.Summary) {

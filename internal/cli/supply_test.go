@@ -77,6 +77,7 @@ func TestSupplyGolden(t *testing.T) {
 		{name: "vulndb-import-kev", args: []string{"vulndb", "import", f("kev.json")}},
 		{name: "cra-list", args: []string{"cra", "list", "--org", "Acme"}},
 		{name: "vulndb-rematch", args: []string{"vulndb", "rematch"}},
+		{name: "vulndb-rematch-org", args: []string{"vulndb", "rematch", "--org", "Acme"}},
 		{name: "csaf", args: []string{"csaf", "--org", "Acme", "--product", "{product}"}},
 	}
 	runGolden(t, dir, nil, steps, vars)

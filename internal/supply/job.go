@@ -29,29 +29,23 @@ func (h *Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.R
 		}
 	}
 	a := job.Actor
-	var ids []string
-	if in.FirmwareID != "" {
-		ids = []string{in.FirmwareID}
-	} else {
-		fws, err := h.Service.Store.ListFirmware(ctx, a, "")
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range fws {
-			ids = append(ids, f.ID)
-		}
+	progress := func(done, total int, id string) {
+		// Progress is shown, not resumed from: a lost write costs nothing.
+		h.Service.Store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(done), Total: int64(total), Message: "matched " + id})
 	}
 	var sum Summary
-	for i, id := range ids {
-		res, err := h.Service.Rematch(ctx, a, id)
+	if in.FirmwareID != "" {
+		res, err := h.Service.Rematch(ctx, a, in.FirmwareID)
 		if err != nil {
 			return nil, err
 		}
-		sum.Firmware++
-		sum.Matches += res.Matches
-		sum.New += len(res.New)
-		sum.CRADrafts += len(res.CRADrafts)
-		h.Service.Store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(i + 1), Total: int64(len(ids)), Message: "matched " + id})
+		sum = Summary{Firmware: 1, Matches: res.Matches, New: len(res.New), CRADrafts: len(res.CRADrafts)}
+		progress(1, 1, in.FirmwareID)
+	} else {
+		var err error
+		if sum, err = h.Service.RematchOrg(ctx, a, progress); err != nil {
+			return nil, err
+		}
 	}
 	return json.Marshal(sum)
 }

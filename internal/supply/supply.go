@@ -497,6 +497,33 @@ func (s *Service) RematchAll(ctx context.Context) (Summary, error) {
 	return sum, nil
 }
 
+// RematchOrg matches every firmware version of the actor's organisation
+// again; progress, if set, hears of each one done.
+func (s *Service) RematchOrg(ctx context.Context, a iotsec.Actor, progress func(done, total int, firmwareID string)) (Summary, error) {
+	fws, err := s.Store.ListFirmware(ctx, a, "")
+	if err != nil {
+		return Summary{}, err
+	}
+	var sum Summary
+	for i, f := range fws {
+		res, err := s.Rematch(ctx, a, f.ID)
+		if err != nil {
+			return sum, err
+		}
+		sum.Firmware++
+		sum.Matches += res.Matches
+		sum.New += len(res.New)
+		sum.CRADrafts += len(res.CRADrafts)
+		if len(res.New) > 0 && len(sum.NewDetails) < 100 {
+			sum.NewDetails = append(sum.NewDetails, res)
+		}
+		if progress != nil {
+			progress(i+1, len(fws), f.ID)
+		}
+	}
+	return sum, nil
+}
+
 // ImportSBOM validates a maker's SBOM, stores it for the firmware version
 // and matches the version again.
 func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, name string, data []byte) (iotsec.SBOM, Result, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -387,6 +388,18 @@ func supplyFlow(t *testing.T, limit int) {
 			}
 			if res.Source != "scan" || !slices.Contains(ids, "CVE-2023-28450") || slices.Contains(ids, "CVE-2022-0934") {
 				t.Errorf("scanned 2.0: source %s, new %v; want scan, CVE-2023-28450 but not CVE-2022-0934 (fixed in 2.87)", res.Source, ids)
+			}
+
+			// The re-match job over the organisation: three versions,
+			// every stored match again, nothing new.
+			out, err := (&supply.Handler{Service: svc}).Run(ctx, iotsec.Job{Kind: supply.JobKind, Actor: a}, nil)
+			must(t, err)
+			var sum2 supply.Summary
+			must(t, json.Unmarshal(out, &sum2))
+			all, err := st.ListMatches(ctx, a, iotsec.MatchFilter{Suppressed: true, Limit: 10000})
+			must(t, err)
+			if sum2.Firmware != 3 || sum2.Matches != len(all) || sum2.New != 0 || sum2.CRADrafts != 0 {
+				t.Errorf("re-match job = %+v, want 3 versions, %d matches, nothing new", sum2, len(all))
 			}
 		})
 	}
