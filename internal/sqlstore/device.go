@@ -351,7 +351,7 @@ func (s *Store) checkBatchRefs(ctx context.Context, tx *sql.Tx, org string, batc
 // row. IDs go as an array where the dialect has them, else as IN lists in
 // chunks.
 func (s *Store) lookupIn(ctx context.Context, tx *sql.Tx, query, org string, ids []string, fn func(a, b string)) error {
-	run := func(cond string, args ...any) error {
+	return s.inChunks(ids, func(cond string, args []any) error {
 		rows, err := tx.QueryContext(ctx, s.q(fmt.Sprintf(query, cond)), append([]any{org}, args...)...)
 		if err != nil {
 			return fmt.Errorf("look up: %w", err)
@@ -365,21 +365,7 @@ func (s *Store) lookupIn(ctx context.Context, tx *sql.Tx, query, org string, ids
 			fn(a, b)
 		}
 		return rows.Err()
-	}
-	if s.d.Arrays {
-		return run("= ANY(?)", ids)
-	}
-	for lo := 0; lo < len(ids); lo += lookupChunk {
-		part := ids[lo:min(lo+lookupChunk, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
-		if err := run("IN ("+placeholders(len(part))+")", args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 func keys[V any](m map[string]V) []string {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -387,37 +388,13 @@ func (s *Store) vulnByIDs(ctx context.Context, ids []string, aliases bool) (iots
 	}
 	every := sortedKeys(all)
 	err = s.inChunks(every, func(cond string, args []any) error {
-		rows, err := s.db.QueryContext(ctx, s.q("SELECT cve, date_added, data FROM vuln_kev WHERE cve "+cond), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k iotsec.KEVRecord
-			if err := rows.Scan(&k.CVE, tscan{&k.DateAdded}, &k.Data); err != nil {
-				return err
-			}
-			d.KEV = append(d.KEV, k)
-		}
-		return rows.Err()
+		return queryInto(ctx, s.db, s.q(kevQuery+" WHERE cve "+cond), args, scanKEV, &d.KEV)
 	})
 	if err != nil {
 		return d, fmt.Errorf("load KEV: %w", err)
 	}
 	err = s.inChunks(every, func(cond string, args []any) error {
-		rows, err := s.db.QueryContext(ctx, s.q("SELECT cve, score, percentile, date FROM vuln_epss WHERE cve "+cond), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e iotsec.EPSSRecord
-			if err := rows.Scan(&e.CVE, &e.Score, &e.Percentile, tscan{&e.Date}); err != nil {
-				return err
-			}
-			d.EPSS = append(d.EPSS, e)
-		}
-		return rows.Err()
+		return queryInto(ctx, s.db, s.q(epssQuery+" WHERE cve "+cond), args, scanEPSS, &d.EPSS)
 	})
 	if err != nil {
 		return d, fmt.Errorf("load EPSS: %w", err)
@@ -469,14 +446,7 @@ func uniqKeys(ks []iotsec.VulnKey) []iotsec.VulnKey {
 	return slices.Compact(out)
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 func (s *Store) VulnRevision(ctx context.Context) (string, error) {
 	var n int
@@ -510,47 +480,50 @@ func (s *Store) EachVuln(ctx context.Context, fn func(iotsec.VulnRecord) error) 
 	if err := rows.Err(); err != nil {
 		return d, err
 	}
-	kev, err := s.db.QueryContext(ctx, "SELECT cve, date_added, data FROM vuln_kev")
-	if err != nil {
+	if err := queryInto(ctx, s.db, kevQuery, nil, scanKEV, &d.KEV); err != nil {
 		return d, fmt.Errorf("read KEV: %w", err)
 	}
-	defer kev.Close()
-	for kev.Next() {
-		var k iotsec.KEVRecord
-		if err := kev.Scan(&k.CVE, tscan{&k.DateAdded}, &k.Data); err != nil {
-			return d, err
-		}
-		d.KEV = append(d.KEV, k)
-	}
-	if err := kev.Err(); err != nil {
-		return d, err
-	}
-	ep, err := s.db.QueryContext(ctx, "SELECT cve, score, percentile, date FROM vuln_epss")
-	if err != nil {
+	if err := queryInto(ctx, s.db, epssQuery, nil, scanEPSS, &d.EPSS); err != nil {
 		return d, fmt.Errorf("read EPSS: %w", err)
 	}
-	defer ep.Close()
-	for ep.Next() {
-		var e iotsec.EPSSRecord
-		if err := ep.Scan(&e.CVE, &e.Score, &e.Percentile, tscan{&e.Date}); err != nil {
-			return d, err
-		}
-		d.EPSS = append(d.EPSS, e)
-	}
-	if err := ep.Err(); err != nil {
-		return d, err
-	}
-	st, err := s.db.QueryContext(ctx, "SELECT data FROM vuln_statements")
+	err = queryInto(ctx, s.db, "SELECT data FROM vuln_statements", nil, func(r rowScanner) (iotsec.VendorStatement, error) {
+		var v iotsec.VendorStatement
+		return v, r.Scan(&v.Data)
+	}, &d.Statements)
 	if err != nil {
 		return d, fmt.Errorf("read vendor statements: %w", err)
 	}
-	defer st.Close()
-	for st.Next() {
-		var v iotsec.VendorStatement
-		if err := st.Scan(&v.Data); err != nil {
-			return d, err
-		}
-		d.Statements = append(d.Statements, v)
+	return d, nil
+}
+
+const (
+	kevQuery  = "SELECT cve, date_added, data FROM vuln_kev"
+	epssQuery = "SELECT cve, score, percentile, date FROM vuln_epss"
+)
+
+func scanKEV(r rowScanner) (iotsec.KEVRecord, error) {
+	var k iotsec.KEVRecord
+	return k, r.Scan(&k.CVE, tscan{&k.DateAdded}, &k.Data)
+}
+
+func scanEPSS(r rowScanner) (iotsec.EPSSRecord, error) {
+	var e iotsec.EPSSRecord
+	return e, r.Scan(&e.CVE, &e.Score, &e.Percentile, tscan{&e.Date})
+}
+
+// queryInto appends the rows of a query, each read by scan, to out.
+func queryInto[T any](ctx context.Context, db *sql.DB, query string, args []any, scan func(rowScanner) (T, error), out *[]T) error {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	return d, st.Err()
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, v)
+	}
+	return rows.Err()
 }
