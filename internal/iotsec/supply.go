@@ -259,12 +259,6 @@ type NotifySettings struct {
 	Email         string `json:"email"`
 }
 
-// CRA report states.
-const (
-	CRADraft = "draft"
-	CRASent  = "sent"
-)
-
 // CRAReport is the Cyber Resilience Act reporting of one actively
 // exploited vulnerability in a product (Art. 14 of Regulation (EU)
 // 2024/2847): early warning, notification and final report.
