@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -96,4 +95,3 @@ func (a *App) seedSupply(ctx context.Context) error {
 	return nil
 }
 
-var _ fs.FS = demoData
