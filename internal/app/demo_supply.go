@@ -94,4 +94,3 @@ func (a *App) seedSupply(ctx context.Context) error {
 	}
 	return nil
 }
-
