@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog/library"
+	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/supply"
 )
 
@@ -31,14 +31,14 @@ type Route struct {
 type Handler struct {
 	Store iotsec.Store
 	// Schemes is the catalog of schemes and each organisation's imports.
-	Schemes   *library.Library
+	Schemes   *catalog.Library
 	MaxBody   int64 // JSON bodies; imports have their own limit
 	MaxImport int64
 	MaxImage  int64  // firmware image uploads
 	TempDir   string // where uploads are spooled; "" means the system's
 	Now       func() time.Time
 	// Identity is the device identity service behind /identity.
-	Identity *pki.Service
+	Identity *identity.Service
 	// Assess decides and projects verdicts; the composition root builds
 	// it once from the catalog.
 	Assess *assess.Engine

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/report"
 	"github.com/iotsec/iotsec/internal/scan"
@@ -74,14 +74,14 @@ func (h *Handler) listComponents(w http.ResponseWriter, r *http.Request) error {
 }
 
 // schemeRefs reads ?scheme=slug[:level] (repeatable, or comma-separated).
-func (h *Handler) schemeRefs(r *http.Request) ([]catalog.SchemeRef, error) {
-	var refs []catalog.SchemeRef
+func (h *Handler) schemeRefs(r *http.Request) ([]crosswalk.SchemeRef, error) {
+	var refs []crosswalk.SchemeRef
 	for _, v := range r.URL.Query()["scheme"] {
 		for _, part := range strings.Split(v, ",") {
 			if part = strings.TrimSpace(part); part == "" {
 				continue
 			}
-			ref := catalog.ParseRef(part)
+			ref := crosswalk.ParseRef(part)
 			s, err := h.Assess.Catalog().Scheme(ref.Slug)
 			if err != nil {
 				return nil, iotsec.Invalid("scheme", "no scheme %q", ref.Slug)

@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/identity"
-	"github.com/iotsec/iotsec/internal/identity/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/pki/ca"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/identity"
 )
 
 // Device identity: trust anchors, the organisation's CA, devices'
@@ -40,7 +40,7 @@ type caView struct {
 
 func viewCA(c iotsec.CertAuthority) caView {
 	p := "/pki/" + c.Label
-	return caView{CertAuthority: c, PEM: string(pki.PEM(c.DER)), CertificateURL: p + "/ca.crt", CRLURL: p + "/crl",
+	return caView{CertAuthority: c, PEM: string(identity.PEM(c.DER)), CertificateURL: p + "/ca.crt", CRLURL: p + "/crl",
 		OCSPURL: p + "/ocsp", ESTPath: "/.well-known/est/" + c.Label + "/"}
 }
 
@@ -78,7 +78,7 @@ func (h *Handler) getAnchor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return write(w, http.StatusOK, anchorView{t, string(pki.PEM(t.DER))})
+	return write(w, http.StatusOK, anchorView{t, string(identity.PEM(t.DER))})
 }
 
 func (h *Handler) deleteAnchor(w http.ResponseWriter, r *http.Request) error {
@@ -102,7 +102,7 @@ func (h *Handler) addAnchorCRL(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return write(w, http.StatusOK, anchorView{t, string(pki.PEM(t.DER))})
+	return write(w, http.StatusOK, anchorView{t, string(identity.PEM(t.DER))})
 }
 
 func (h *Handler) getCA(w http.ResponseWriter, r *http.Request) error {
@@ -124,7 +124,7 @@ func (h *Handler) initCA(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, h.MaxBody, &in); err != nil {
 		return err
 	}
-	c, err := h.Identity.InitCA(r.Context(), actor(r), pki.CAOptions{Name: in.Name, Label: in.Label, Algorithm: in.Algorithm})
+	c, err := h.Identity.InitCA(r.Context(), actor(r), identity.CAOptions{Name: in.Name, Label: in.Label, Algorithm: in.Algorithm})
 	if err != nil {
 		return err
 	}
@@ -150,9 +150,9 @@ func (h *Handler) registerDevice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := actor(r)
-	d, _, err := h.Identity.Register(r.Context(), a, pki.Registration{
+	d, _, err := h.Identity.Register(r.Context(), a, identity.Registration{
 		Device: iotsec.Device{UID: in.UID, ProductID: in.ProductID, FirmwareID: in.FirmwareID, State: in.State},
-		IDevID: []byte(in.IDevID), IDevIDOptions: pki.IDevIDOptions{Profile: identity.Profile(in.Profile), AllowUntrusted: in.AllowUntrusted}})
+		IDevID: []byte(in.IDevID), IDevIDOptions: identity.IDevIDOptions{Profile: pki.Profile(in.Profile), AllowUntrusted: in.AllowUntrusted}})
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ type idevidInput struct {
 // idevidResult is a recorded onboarding identity with its verification.
 type idevidResult struct {
 	Certificate  certView        `json:"certificate"`
-	Verification identity.Result `json:"verification"`
+	Verification pki.Result `json:"verification"`
 }
 
 func (h *Handler) registerIDevID(w http.ResponseWriter, r *http.Request) error {
@@ -190,11 +190,11 @@ func (h *Handler) registerIDevID(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c, res, err := h.Identity.RegisterIDevID(r.Context(), actor(r), r.PathValue("id"), []byte(in.PEM),
-		pki.IDevIDOptions{Profile: identity.Profile(in.Profile), AllowUntrusted: in.AllowUntrusted})
+		identity.IDevIDOptions{Profile: pki.Profile(in.Profile), AllowUntrusted: in.AllowUntrusted})
 	if err != nil {
 		return err
 	}
-	return write(w, http.StatusCreated, idevidResult{certView{c, pki.PEMOf(c)}, res})
+	return write(w, http.StatusCreated, idevidResult{certView{c, identity.PEMOf(c)}, res})
 }
 
 type csrInput struct {
@@ -211,7 +211,7 @@ func (h *Handler) issueCertificate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/identity/certificates/"+c.ID)
-	return write(w, http.StatusCreated, certView{c, pki.PEMOf(c)})
+	return write(w, http.StatusCreated, certView{c, identity.PEMOf(c)})
 }
 
 type expiryInput struct {
@@ -259,7 +259,7 @@ func (h *Handler) transition(w http.ResponseWriter, r *http.Request) error {
 	if in.To == "" {
 		return iotsec.Invalid("to", "is required")
 	}
-	t, err := h.Identity.Transition(r.Context(), actor(r), r.PathValue("id"), pki.Move{To: in.To, Evidence: in.Evidence, Note: in.Note})
+	t, err := h.Identity.Transition(r.Context(), actor(r), r.PathValue("id"), identity.Move{To: in.To, Evidence: in.Evidence, Note: in.Note})
 	if err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func (h *Handler) getCertificate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return write(w, http.StatusOK, certView{c, pki.PEMOf(c)})
+	return write(w, http.StatusOK, certView{c, identity.PEMOf(c)})
 }
 
 type revokeInput struct {
@@ -351,11 +351,11 @@ func (h *Handler) revokeCertificate(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return write(w, http.StatusOK, certView{c, pki.PEMOf(c)})
+	return write(w, http.StatusOK, certView{c, identity.PEMOf(c)})
 }
 
 func (h *Handler) identityAudit(w http.ResponseWriter, r *http.Request) error {
-	var o pki.AuditOptions
+	var o identity.AuditOptions
 	if s := r.URL.Query().Get("expiring_within_days"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 3650 {

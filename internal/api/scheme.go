@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/catalog"
-	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -19,7 +19,7 @@ import (
 // embedded one, its own imports and every shared one).
 
 // view is the caller's catalog.
-func (h *Handler) view(r *http.Request) (*library.View, error) {
+func (h *Handler) view(r *http.Request) (*catalog.View, error) {
 	return h.Schemes.For(r.Context(), actor(r))
 }
 
@@ -68,7 +68,7 @@ func (h *Handler) listSchemes(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	rows, err := v.Schemes(catalog.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")})
+	rows, err := v.Schemes(crosswalk.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")})
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (h *Handler) compareSchemes(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	bq := catalog.BaselineQuery{Markets: values(q, "market"), Class: q.Get("class"), Sector: q.Get("sector")}
+	bq := crosswalk.BaselineQuery{Markets: values(q, "market"), Class: q.Get("class"), Sector: q.Get("sector")}
 	var err error
 	if bq.Date, err = h.day(q); err != nil {
 		return err
@@ -123,7 +123,7 @@ func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, s := range values(q, "scheme") {
-		bq.Schemes = append(bq.Schemes, catalog.ParseRef(s))
+		bq.Schemes = append(bq.Schemes, crosswalk.ParseRef(s))
 	}
 	v, err := h.view(r)
 	if err != nil {
@@ -138,7 +138,7 @@ func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 
 // appliesOut is Applies' answer, with the product the query came from.
 type appliesOut struct {
-	*catalog.AppliesResult
+	*crosswalk.AppliesResult
 	Product *productRef `json:"product,omitempty"`
 	Notes   []string    `json:"notes,omitempty"`
 }
@@ -151,7 +151,7 @@ type productRef struct {
 
 func (h *Handler) applies(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	aq := catalog.AppliesQuery{Class: q.Get("class"), Sector: q.Get("sector"), Markets: values(q, "market")}
+	aq := crosswalk.AppliesQuery{Class: q.Get("class"), Sector: q.Get("sector"), Markets: values(q, "market")}
 	var err error
 	if aq.Date, err = h.day(q); err != nil {
 		return err
@@ -190,7 +190,7 @@ func (h *Handler) applies(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) gaps(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	gq := catalog.GapQuery{Sectors: values(q, "sector"), Classes: values(q, "class"), Markets: values(q, "market")}
+	gq := crosswalk.GapQuery{Sectors: values(q, "sector"), Classes: values(q, "class"), Markets: values(q, "market")}
 	var err error
 	if gq.Date, err = h.day(q); err != nil {
 		return err
@@ -208,7 +208,7 @@ func (h *Handler) gaps(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) recognise(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	rq := catalog.RecogniseQuery{Slug: q.Get("slug"), Level: q.Get("level"), Class: q.Get("class")}
+	rq := crosswalk.RecogniseQuery{Slug: q.Get("slug"), Level: q.Get("level"), Class: q.Get("class")}
 	if rq.Slug == "" {
 		return iotsec.Invalid("slug", "is required: the label held")
 	}
@@ -259,7 +259,7 @@ func (h *Handler) exportScheme(w http.ResponseWriter, r *http.Request) error {
 // that could not be merged into its catalog and why.
 type importList struct {
 	Items   []iotsec.SchemeImport `json:"items"`
-	Skipped []library.Skipped     `json:"skipped"`
+	Skipped []catalog.Skipped     `json:"skipped"`
 }
 
 func (h *Handler) listImports(w http.ResponseWriter, r *http.Request) error {
@@ -273,7 +273,7 @@ func (h *Handler) listImports(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := importList{Items: ims, Skipped: v.Skipped}
 	if out.Skipped == nil {
-		out.Skipped = []library.Skipped{}
+		out.Skipped = []catalog.Skipped{}
 	}
 	return write(w, http.StatusOK, out)
 }
@@ -290,7 +290,7 @@ func (h *Handler) importSchemes(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	req := library.ImportRequest{Name: q.Get("name"), Visibility: iotsec.Visibility(q.Get("visibility")), Format: iotsec.SchemeFormatOSCAL}
+	req := catalog.ImportRequest{Name: q.Get("name"), Visibility: iotsec.Visibility(q.Get("visibility")), Format: iotsec.SchemeFormatOSCAL}
 	if req.Visibility != "" && !req.Visibility.Valid() {
 		return iotsec.Invalid("visibility", "must be %s or %s", iotsec.VisibilityPrivate, iotsec.VisibilityShared)
 	}
@@ -298,7 +298,7 @@ func (h *Handler) importSchemes(w http.ResponseWriter, r *http.Request) error {
 		req.Format = iotsec.SchemeFormatCSV
 	}
 	var err error
-	if req.Data, err = io.ReadAll(http.MaxBytesReader(w, r.Body, library.MaxBytes())); err != nil {
+	if req.Data, err = io.ReadAll(http.MaxBytesReader(w, r.Body, catalog.MaxBytes())); err != nil {
 		return err
 	}
 	res, err := h.Schemes.Import(r.Context(), a, req)
@@ -314,7 +314,7 @@ func (h *Handler) getImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := library.Describe(im)
+	res, err := catalog.Describe(im)
 	if err != nil {
 		return err
 	}
@@ -349,7 +349,7 @@ func (h *Handler) updateImport(w http.ResponseWriter, r *http.Request) error {
 	if im, err = h.Schemes.Get(r.Context(), a, id); err != nil {
 		return err
 	}
-	res, err := library.Describe(im)
+	res, err := catalog.Describe(im)
 	if err != nil {
 		return err
 	}

@@ -23,13 +23,13 @@ import (
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/catalog"
-	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/postgres"
 	"github.com/iotsec/iotsec/internal/queue"
 	"github.com/iotsec/iotsec/internal/scan"
@@ -65,9 +65,9 @@ type App struct {
 	Assess *assess.Engine
 	// Schemes is the catalog: the embedded schemes, loaded once, and each
 	// organisation's imports, merged per organisation and cached.
-	Schemes *library.Library
+	Schemes *catalog.Library
 	// PKI is the device identity service (CA, EST, CRL, OCSP).
-	PKI *pki.Service
+	PKI *identity.Service
 	// Supply is the supply-chain service (vulnerability data, SBOMs,
 	// matching, VEX, CRA reports, notifications).
 	Supply *supply.Service
@@ -108,15 +108,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Auth = auth.New(store)
 	a.Auth.Now, a.Auth.Rand, a.Auth.SessionTTL = opts.Now, opts.Rand, cfg.SessionTTL
 
-	base, err := catalog.Load()
+	base, err := crosswalk.Load()
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	a.Schemes = library.New(store, base)
+	a.Schemes = catalog.New(store, base)
 	a.Schemes.Now = opts.Now
 
-	a.PKI = pki.New(store, kek, log)
+	a.PKI = identity.New(store, kek, log)
 	a.PKI.Now, a.PKI.BaseURL = opts.Now, cfg.URL()
 	if opts.Rand != nil {
 		a.PKI.Rand = opts.Rand

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/identity/ca"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/identity"
 )
 
 // Demo names the seeded organisation and its admin.
@@ -128,7 +128,7 @@ func (a *App) seedIdentity(ctx context.Context) error {
 		}
 	}
 	act := iotsec.System(org.ID, "demo")
-	if _, err := svc.InitCA(ctx, act, pki.CAOptions{}); err != nil {
+	if _, err := svc.InitCA(ctx, act, identity.CAOptions{}); err != nil {
 		return err
 	}
 	now := svc.Now
@@ -137,7 +137,7 @@ func (a *App) seedIdentity(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := svc.AddAnchors(ctx, act, iotsec.AnchorIDevIDRoot, "", pki.PEM(root.Cert.Raw)); err != nil {
+	if _, err := svc.AddAnchors(ctx, act, iotsec.AnchorIDevIDRoot, "", identity.PEM(root.Cert.Raw)); err != nil {
 		return err
 	}
 	key := func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), svc.Rand) }
@@ -173,7 +173,7 @@ func (a *App) seedIdentity(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, _, err := svc.RegisterIDevID(ctx, act, d.ID, pki.PEM(idev.Raw), pki.IDevIDOptions{}); err != nil {
+		if _, _, err := svc.RegisterIDevID(ctx, act, d.ID, identity.PEM(idev.Raw), identity.IDevIDOptions{}); err != nil {
 			return err
 		}
 		if d.State != iotsec.StateOperational && d.State != iotsec.StateProvisioned {
@@ -200,7 +200,7 @@ func (a *App) seedIdentity(ctx context.Context) error {
 		return err
 	}
 	retired := enrolled[2].DeviceID
-	for _, m := range []pki.Move{
+	for _, m := range []identity.Move{
 		{To: iotsec.StateDecommissioned, Evidence: "NIST SP 800-88 purge with WipeTool 4.2, report W-" + strings.ToUpper(retired[len(retired)-4:]), Note: "returned at end of contract"},
 		{To: iotsec.StateDisposed, Evidence: "GreenCycle BV, certificate of destruction GC-2026-0412"},
 	} {

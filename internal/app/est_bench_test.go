@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/storetest"
 )
 
@@ -69,7 +69,7 @@ func benchEnroll(b *testing.B, cfg config.Config, keepAlive bool) {
 	s := startIdentity(b, cfg)
 	var caRec struct{ PEM string }
 	s.call("POST", "/api/v1/identity/ca", map[string]any{}, 201, &caRec)
-	caCerts, err := identity.ParseCertificates([]byte(caRec.PEM))
+	caCerts, err := pki.ParseCertificates([]byte(caRec.PEM))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,10 +28,10 @@ import (
 
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/identity"
-	"github.com/iotsec/iotsec/internal/identity/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/pki/ca"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/identity"
 )
 
 // testKEK is the CA key-encryption key of the identity tests.
@@ -190,7 +190,7 @@ func (m *maker) idevid(t testing.TB, serial string, key *ecdsa.PrivateKey) *x509
 	return c
 }
 
-func pemOf(c *x509.Certificate) string { return string(pki.PEM(c.Raw)) }
+func pemOf(c *x509.Certificate) string { return string(identity.PEM(c.Raw)) }
 
 // estClient is a device's EST client (github.com/globalsign/est).
 func (s *idServer) estClient(anchor *x509.Certificate, label string, cert *x509.Certificate, key crypto.Signer) *gsest.Client {
@@ -278,7 +278,7 @@ func TestIdentityDoneMeans(t *testing.T) {
 			if caRec.Label != "acme-sensors" || caRec.CRLURL != "/pki/acme-sensors/crl" {
 				t.Errorf("CA = %+v", caRec)
 			}
-			caCerts, err := identity.ParseCertificates([]byte(caRec.PEM))
+			caCerts, err := pki.ParseCertificates([]byte(caRec.PEM))
 			must(t, err)
 			caCert := caCerts[0]
 			mk := newMaker(t, "Acme IDevID Root")
@@ -287,10 +287,10 @@ func TestIdentityDoneMeans(t *testing.T) {
 			// The device, registered with its IDevID, provisioned.
 			devKey := newKey(t)
 			idev := mk.idevid(t, "SN-0001", devKey)
-			var reg pki.Identity
+			var reg identity.Identity
 			s.call("POST", "/api/v1/identity/devices", map[string]any{"uid": "SN-0001", "product_id": s.productID,
 				"state": "provisioned", "idevid": pemOf(idev)}, 201, &reg)
-			if reg.Status != "onboarding-only" || reg.IDevID == nil || reg.IDevID.Fingerprint != pki.Fingerprint(idev) {
+			if reg.Status != "onboarding-only" || reg.IDevID == nil || reg.IDevID.Fingerprint != identity.Fingerprint(idev) {
 				t.Fatalf("registered identity = %+v", reg)
 			}
 			dev := reg.Device
@@ -310,7 +310,7 @@ func TestIdentityDoneMeans(t *testing.T) {
 			if err != nil {
 				t.Fatalf("enrol with IDevID: %v", err)
 			}
-			v := identity.Verify(ldev, identity.Options{Roots: []*x509.Certificate{caCert}, At: time.Now(), Name: "SN-0001",
+			v := pki.Verify(ldev, pki.Options{Roots: []*x509.Certificate{caCert}, At: time.Now(), Name: "SN-0001",
 				ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 			if !v.Valid {
 				t.Fatalf("LDevID does not verify under the CA: %v", v.Problems)
@@ -320,10 +320,10 @@ func TestIdentityDoneMeans(t *testing.T) {
 			}
 
 			// The operator sees it.
-			var id pki.Identity
+			var id identity.Identity
 			s.call("GET", "/api/v1/identity/devices/"+dev.ID, nil, 200, &id)
 			if id.Status != "enrolled" || id.Device.State != iotsec.StateOperational || id.LDevID == nil ||
-				id.LDevID.Fingerprint != pki.Fingerprint(ldev) || id.LDevID.Via != "est-idevid" {
+				id.LDevID.Fingerprint != identity.Fingerprint(ldev) || id.LDevID.Via != "est-idevid" {
 				t.Fatalf("device identity after enrolment = status %s, state %s, ldevid %+v", id.Status, id.Device.State, id.LDevID)
 			}
 			if len(id.History) != 1 || id.History[0].Event != iotsec.EventEnrolment || id.History[0].Actor != "system:est" {
@@ -343,7 +343,7 @@ func TestIdentityDoneMeans(t *testing.T) {
 				&struct {
 					Device *iotsec.Device `json:"device"`
 				}{&tokDev})
-			var tok pki.EnrolToken
+			var tok identity.EnrolToken
 			s.call("POST", "/api/v1/identity/devices/"+tokDev.ID+"/tokens", map[string]any{}, 201, &tok)
 			tc := s.estClient(caCert, "", nil, nil)
 			tc.Username, tc.Password = "SN-T", tok.Secret
@@ -405,15 +405,15 @@ func TestIdentityDoneMeans(t *testing.T) {
 				s.call("POST", "/api/v1/identity/devices", map[string]any{"uid": sn, "product_id": s.productID,
 					"idevid": pemOf(mk.idevid(t, sn, cloned))}, 201, nil)
 			}
-			var audit struct{ Items []pki.Finding }
+			var audit struct{ Items []identity.Finding }
 			s.call("GET", "/api/v1/identity/audit", nil, 200, &audit)
-			var shared *pki.Finding
+			var shared *identity.Finding
 			for i, f := range audit.Items {
-				if f.Rule == identity.RuleSharedKey {
+				if f.Rule == pki.RuleSharedKey {
 					shared = &audit.Items[i]
 				}
 			}
-			if shared == nil || !slices.Equal(shared.DeviceUIDs, []string{"SN-C1", "SN-C2"}) || shared.Severity != identity.High {
+			if shared == nil || !slices.Equal(shared.DeviceUIDs, []string{"SN-C1", "SN-C2"}) || shared.Severity != pki.High {
 				t.Fatalf("audit findings = %+v, want a shared key on SN-C1 and SN-C2", audit.Items)
 			}
 
@@ -428,7 +428,7 @@ func TestIdentityDoneMeans(t *testing.T) {
 			}
 			var first iotsec.DeviceCert
 			for _, c := range certs.Items {
-				if c.Fingerprint == pki.Fingerprint(ldev) {
+				if c.Fingerprint == identity.Fingerprint(ldev) {
 					first = c
 				}
 			}
@@ -508,7 +508,7 @@ func TestESTServerCertificate(t *testing.T) {
 	s := startIdentity(t, cfg)
 	var caRec struct{ PEM string }
 	s.call("POST", "/api/v1/identity/ca", map[string]any{}, 201, &caRec)
-	cs, _ := identity.ParseCertificates([]byte(caRec.PEM))
+	cs, _ := pki.ParseCertificates([]byte(caRec.PEM))
 	got, err := s.estClient(cs[0], "", nil, nil).CACerts(context.Background())
 	if err != nil || len(got) != 1 {
 		t.Fatalf("cacerts over TLS with a certificate from the CA: %v", err)
@@ -534,7 +534,7 @@ func TestCRLRefreshJob(t *testing.T) {
 	defer a.Close()
 	o := iotsec.Organisation{Name: "Acme", Country: "DE"}
 	must(t, a.Store.CreateOrg(context.Background(), "t", &o, ""))
-	rec, err := a.PKI.InitCA(context.Background(), iotsec.System(o.ID, "t"), pki.CAOptions{})
+	rec, err := a.PKI.InitCA(context.Background(), iotsec.System(o.ID, "t"), identity.CAOptions{})
 	must(t, err)
 	a.Close()
 
@@ -619,13 +619,13 @@ func TestDemoIdentity(t *testing.T) {
 	if kinds["idevid/active"] != 12 || kinds["ldevid/active"] < 5 || kinds["ldevid/revoked"] != 2 {
 		t.Errorf("demo certificates = %v", kinds)
 	}
-	fs, err := a.PKI.Audit(context.Background(), act, pki.AuditOptions{})
+	fs, err := a.PKI.Audit(context.Background(), act, identity.AuditOptions{})
 	must(t, err)
-	rules := map[identity.RuleID]bool{}
+	rules := map[pki.RuleID]bool{}
 	for _, f := range fs {
 		rules[f.Rule] = true
 	}
-	if !rules[identity.RuleSharedKey] || !rules[identity.RuleRevokedInUse] {
+	if !rules[pki.RuleSharedKey] || !rules[pki.RuleRevokedInUse] {
 		t.Errorf("demo audit rules = %v, want a shared key and a revoked certificate in use", rules)
 	}
 }
@@ -641,7 +641,7 @@ func TestConcurrentEnrolment(t *testing.T) {
 			s := startIdentity(t, cfg)
 			var caRec struct{ PEM string }
 			s.call("POST", "/api/v1/identity/ca", map[string]any{}, 201, &caRec)
-			cs, _ := identity.ParseCertificates([]byte(caRec.PEM))
+			cs, _ := pki.ParseCertificates([]byte(caRec.PEM))
 			mk := newMaker(t, "Root")
 			s.call("POST", "/api/v1/identity/roots", map[string]any{"pem": pemOf(mk.root.Cert)}, 201, nil)
 			const n = 16

@@ -10,17 +10,17 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/app"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/catalog"
-	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/storetest"
 )
 
 // bundle is a scheme owner's OSCAL file: the PSTI export under slug.
-func bundle(t testing.TB, lib *library.Library, slug string) []byte {
+func bundle(t testing.TB, lib *catalog.Library, slug string) []byte {
 	t.Helper()
-	f, err := lib.Export(lib.Base(), "uk-psti", library.FormatOSCAL)
+	f, err := lib.Export(lib.Base(), "uk-psti", catalog.FormatOSCAL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +131,13 @@ func benchApp(b *testing.B, db string) (*app.App, iotsec.Actor, string) {
 	}
 	imports := []struct {
 		a     iotsec.Actor
-		req   library.ImportRequest
+		req   catalog.ImportRequest
 		share bool
 	}{
-		{actor, library.ImportRequest{Data: bundle(b, a.Schemes, "own-label")}, false},
-		{actor, library.ImportRequest{Format: iotsec.SchemeFormatCSV, Data: []byte("from,to,sources,relationship,targets,rationale,citation_url\n" +
+		{actor, catalog.ImportRequest{Data: bundle(b, a.Schemes, "own-label")}, false},
+		{actor, catalog.ImportRequest{Format: iotsec.SchemeFormatCSV, Data: []byte("from,to,sources,relationship,targets,rationale,citation_url\n" +
 			"own-label,sg-cls,1,equal-to,5.1-1;5.1-2,same,https://x.example\n")}, false},
-		{iotsec.System(other.ID, "bench"), library.ImportRequest{Data: bundle(b, a.Schemes, "shared-label"), Visibility: iotsec.VisibilityShared}, true},
+		{iotsec.System(other.ID, "bench"), catalog.ImportRequest{Data: bundle(b, a.Schemes, "shared-label"), Visibility: iotsec.VisibilityShared}, true},
 	}
 	for _, im := range imports {
 		if _, err := a.Schemes.Import(ctx, im.a, im.req); err != nil {
@@ -157,7 +157,7 @@ func BenchmarkSchemesApplies(b *testing.B) {
 		b.Run(db, func(b *testing.B) {
 			a, actor, _ := benchApp(b, db)
 			ctx := context.Background()
-			q := catalog.AppliesQuery{Class: "camera", Sector: "consumer", Markets: []string{"EU", "GB", "SG"}, Date: july2026}
+			q := crosswalk.AppliesQuery{Class: "camera", Sector: "consumer", Markets: []string{"EU", "GB", "SG"}, Date: july2026}
 			b.ReportAllocs()
 			for b.Loop() {
 				v, err := a.Schemes.For(ctx, actor)
@@ -232,7 +232,7 @@ func BenchmarkSchemesRebuild(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		// A fresh library has an empty cache: each For is a miss.
-		lib := library.New(a.Store, a.Schemes.Base().Catalog())
+		lib := catalog.New(a.Store, a.Schemes.Base().Catalog())
 		if _, err := lib.For(ctx, actor); err != nil {
 			b.Fatal(err)
 		}

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/inspect"
 )
 
@@ -104,7 +104,7 @@ func (e *Engine) Check(ev Evidence) error {
 	if !ok {
 		return fmt.Errorf("provision %q is not an EN 303 645 provision", ev.Provision)
 	}
-	if ev.TestCase != "" && !slices.ContainsFunc(p.tests, func(t catalog.TestCase) bool { return t.ID == ev.TestCase }) {
+	if ev.TestCase != "" && !slices.ContainsFunc(p.tests, func(t crosswalk.TestCase) bool { return t.ID == ev.TestCase }) {
 		return fmt.Errorf("test case %q is not a TS 103 701 test case of %s", ev.TestCase, ev.Provision)
 	}
 	if !ev.Verdict.Valid() {
@@ -183,8 +183,8 @@ func (a *Assessment) Result(id string) (Result, bool) {
 
 // provision is what the engine keeps of an EN 303 645 provision.
 type provision struct {
-	catalog.Provision
-	tests []catalog.TestCase
+	crosswalk.Provision
+	tests []crosswalk.TestCase
 }
 
 // Evaluate decides every EN 303 645 provision from the input. The order of
@@ -253,7 +253,7 @@ func (e *Engine) Evaluate(in Input) (*Assessment, error) {
 		recs := latest[id]
 		verdict, reason, tests := e.fromEvidence(p, recs)
 		r.Tests = tests
-		for _, t := range append([]catalog.TestCase{{ID: ""}}, p.tests...) {
+		for _, t := range append([]crosswalk.TestCase{{ID: ""}}, p.tests...) {
 			if ev, ok := recs[t.ID]; ok {
 				r.Evidence = append(r.Evidence, ev)
 			}

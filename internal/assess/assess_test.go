@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/inspect"
 )
 
@@ -23,7 +23,7 @@ var (
 func newEngine(tb testing.TB) *assess.Engine {
 	tb.Helper()
 	engineOnce.Do(func() {
-		cat, err := catalog.Load()
+		cat, err := crosswalk.Load()
 		if err != nil {
 			engineErr = err
 			return
@@ -196,7 +196,7 @@ func TestParseVerdict(t *testing.T) {
 }
 
 // project evaluates in and returns the verdicts by slug.
-func project(t *testing.T, in assess.Input, refs ...catalog.SchemeRef) map[string]assess.SchemeVerdict {
+func project(t *testing.T, in assess.Input, refs ...crosswalk.SchemeRef) map[string]assess.SchemeVerdict {
 	t.Helper()
 	e := newEngine(t)
 	a, err := e.Evaluate(in)
@@ -279,9 +279,9 @@ func TestProjectFailure(t *testing.T) {
 // A CRA provision fails through an intersecting mapping only as at risk,
 // never as a FAIL: the texts only overlap.
 func TestProjectAtRiskNotFail(t *testing.T) {
-	vs := project(t, assess.Input{Findings: []inspect.Finding{finding("update.unverified", "high", ".", "5.3-8")}}, catalog.SchemeRef{Slug: "eu-cra"})
+	vs := project(t, assess.Input{Findings: []inspect.Finding{finding("update.unverified", "high", ".", "5.3-8")}}, crosswalk.SchemeRef{Slug: "eu-cra"})
 	p := provisionOf(t, vs["eu-cra"], "I.2a")
-	if p.Verdict != assess.AtRisk || p.Coverage != catalog.CoverPartial {
+	if p.Verdict != assess.AtRisk || p.Coverage != crosswalk.CoverPartial {
 		t.Errorf("CRA I.2a = %s (coverage %s), want AT-RISK through a partial mapping", p.Verdict, p.Coverage)
 	}
 }
@@ -313,7 +313,7 @@ func TestProjectPass(t *testing.T) {
 	}
 	// Now one failure drags CLS down again.
 	evs = append(evs, assess.Evidence{Provision: "5.5-1", Verdict: assess.Fail, Rationale: "telnet in clear"})
-	vs = project(t, assess.Input{Evidence: evs}, catalog.SchemeRef{Slug: "sg-cls", Level: "2"})
+	vs = project(t, assess.Input{Evidence: evs}, crosswalk.SchemeRef{Slug: "sg-cls", Level: "2"})
 	if sv := vs["sg-cls"]; sv.Status != assess.StatusNotMet || sv.Level != "2" || !strings.Contains(sv.Summary, "5.5-1 FAIL: telnet in clear") {
 		t.Errorf("CLS at level 2 = %s %q, want not met at level 2 naming 5.5-1", sv.Status, sv.Summary)
 	}
@@ -322,9 +322,9 @@ func TestProjectPass(t *testing.T) {
 func TestProjectUnknown(t *testing.T) {
 	e := newEngine(t)
 	a, _ := e.Evaluate(assess.Input{})
-	for _, ref := range []catalog.SchemeRef{{Slug: "nope"}, {Slug: "sg-cls", Level: "9"}} {
+	for _, ref := range []crosswalk.SchemeRef{{Slug: "nope"}, {Slug: "sg-cls", Level: "9"}} {
 		_, err := e.Project(a, ref)
-		var nf *catalog.NotFoundError
+		var nf *crosswalk.NotFoundError
 		if err == nil || (ref.Slug == "nope" && !errors.As(err, &nf)) {
 			t.Errorf("Project(%v) error = %v", ref, err)
 		}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 )
 
 // ICS is an implementation conformance statement in the shape of EN 303 645
@@ -73,7 +73,7 @@ func icsErr(at, format string, args ...any) error {
 // status is the Annex B status column of a provision.
 func status(p *provision) string {
 	s := "R"
-	if p.Kind == catalog.KindMandatory {
+	if p.Kind == crosswalk.KindMandatory {
 		s = "M"
 	}
 	if p.Conditional {
@@ -331,4 +331,4 @@ func (e *Engine) CheckIXIT(items []IXITEntry) error {
 }
 
 // IXITCategories lists TS 103 701's IXIT categories (id and title).
-func (e *Engine) IXITCategories() []catalog.Category { return slices.Clone(e.ixitCats) }
+func (e *Engine) IXITCategories() []crosswalk.Category { return slices.Clone(e.ixitCats) }

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 )
 
 // Status of a scheme (or one of its levels) for a firmware version.
@@ -20,24 +20,24 @@ const (
 // crosswalk between EN 303 645 and every other scheme once, so projecting
 // an assessment afterwards is only lookups. It is safe for concurrent use.
 type Engine struct {
-	cat        *catalog.Catalog
+	cat        *crosswalk.Catalog
 	hubTitle   string
 	order      []string
 	provisions map[string]*provision
 	ixit       []string
-	ixitCats   []catalog.Category
+	ixitCats   []crosswalk.Category
 	targets    []*target
 }
 
 // target is one scheme with its two comparisons against the hub.
 type target struct {
-	scheme catalog.Scheme
-	fwd    map[string]catalog.ProvisionCompare // scheme provision -> covering EN provisions
-	rev    map[string]catalog.ProvisionCompare // EN provision -> covering scheme provisions
+	scheme crosswalk.Scheme
+	fwd    map[string]crosswalk.ProvisionCompare // scheme provision -> covering EN provisions
+	rev    map[string]crosswalk.ProvisionCompare // EN provision -> covering scheme provisions
 }
 
 // New builds an engine over cat, which must hold EN 303 645 and TS 103 701.
-func New(cat *catalog.Catalog) (*Engine, error) {
+func New(cat *crosswalk.Catalog) (*Engine, error) {
 	hub, err := cat.Scheme(Hub)
 	if err != nil {
 		return nil, fmt.Errorf("assess: %w", err)
@@ -68,15 +68,15 @@ func New(cat *catalog.Catalog) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := &target{scheme: s, fwd: map[string]catalog.ProvisionCompare{}, rev: map[string]catalog.ProvisionCompare{}}
-		fwd, err := cat.Compare(catalog.SchemeRef{Slug: slug}, catalog.SchemeRef{Slug: Hub})
+		t := &target{scheme: s, fwd: map[string]crosswalk.ProvisionCompare{}, rev: map[string]crosswalk.ProvisionCompare{}}
+		fwd, err := cat.Compare(crosswalk.SchemeRef{Slug: slug}, crosswalk.SchemeRef{Slug: Hub})
 		if err != nil {
 			return nil, fmt.Errorf("assess: compare %s with %s: %w", slug, Hub, err)
 		}
 		for _, pc := range fwd.Provisions {
 			t.fwd[pc.ID] = pc
 		}
-		rev, err := cat.Compare(catalog.SchemeRef{Slug: Hub}, catalog.SchemeRef{Slug: slug})
+		rev, err := cat.Compare(crosswalk.SchemeRef{Slug: Hub}, crosswalk.SchemeRef{Slug: slug})
 		if err != nil {
 			return nil, fmt.Errorf("assess: compare %s with %s: %w", Hub, slug, err)
 		}
@@ -89,13 +89,13 @@ func New(cat *catalog.Catalog) (*Engine, error) {
 }
 
 // Catalog returns the catalog the engine was built with.
-func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
+func (e *Engine) Catalog() *crosswalk.Catalog { return e.cat }
 
 // Provisions lists the EN 303 645 provision IDs in catalog order.
 func (e *Engine) Provisions() []string { return slices.Clone(e.order) }
 
 // TestCases returns the TS 103 701 test cases of an EN 303 645 provision.
-func (e *Engine) TestCases(id string) []catalog.TestCase {
+func (e *Engine) TestCases(id string) []crosswalk.TestCase {
 	if p, ok := e.provisions[id]; ok {
 		return slices.Clone(p.tests)
 	}
@@ -119,7 +119,7 @@ type Projected struct {
 	// none); Path, Confidence and Provenance how the mapping was found.
 	Coverage   string             `json:"coverage"`
 	Path       []string           `json:"path,omitempty"`
-	Confidence catalog.Confidence `json:"confidence,omitempty"`
+	Confidence crosswalk.Confidence `json:"confidence,omitempty"`
 	Provenance string             `json:"provenance,omitempty"`
 }
 
@@ -163,11 +163,11 @@ type SchemeVerdict struct {
 
 // Project projects a onto the schemes refs name ("slug" or "slug:level");
 // with none, onto every scheme of the catalog, EN 303 645 first.
-func (e *Engine) Project(a *Assessment, refs ...catalog.SchemeRef) ([]SchemeVerdict, error) {
+func (e *Engine) Project(a *Assessment, refs ...crosswalk.SchemeRef) ([]SchemeVerdict, error) {
 	if len(refs) == 0 {
-		refs = append(refs, catalog.SchemeRef{Slug: Hub})
+		refs = append(refs, crosswalk.SchemeRef{Slug: Hub})
 		for _, t := range e.targets {
-			refs = append(refs, catalog.SchemeRef{Slug: t.scheme.Slug})
+			refs = append(refs, crosswalk.SchemeRef{Slug: t.scheme.Slug})
 		}
 	}
 	by := map[string]Result{}
@@ -177,7 +177,7 @@ func (e *Engine) Project(a *Assessment, refs ...catalog.SchemeRef) ([]SchemeVerd
 	var out []SchemeVerdict
 	for _, ref := range refs {
 		var (
-			s   catalog.Scheme
+			s   crosswalk.Scheme
 			err error
 		)
 		if s, err = e.cat.Scheme(ref.Slug); err != nil {
@@ -204,7 +204,7 @@ func (e *Engine) Project(a *Assessment, refs ...catalog.SchemeRef) ([]SchemeVerd
 	return out, nil
 }
 
-func levelIDs(s catalog.Scheme) string {
+func levelIDs(s crosswalk.Scheme) string {
 	var ids []string
 	for _, l := range s.Levels {
 		ids = append(ids, l.ID)
@@ -216,11 +216,11 @@ func levelIDs(s catalog.Scheme) string {
 }
 
 // hubVerdict is EN 303 645 itself: its verdicts are the assessment's.
-func (e *Engine) hubVerdict(s catalog.Scheme, by map[string]Result) SchemeVerdict {
+func (e *Engine) hubVerdict(s crosswalk.Scheme, by map[string]Result) SchemeVerdict {
 	sv := SchemeVerdict{Scheme: s.Slug, Title: s.Title, ShortTitle: s.ShortTitle}
 	for _, p := range s.Provisions {
 		r := by[p.ID]
-		pr := Projected{ID: p.ID, Title: p.Title, Kind: p.Kind, Verdict: r.Verdict, Rules: r.Rules, Reason: r.Reason, Coverage: catalog.CoverFull}
+		pr := Projected{ID: p.ID, Title: p.Title, Kind: p.Kind, Verdict: r.Verdict, Rules: r.Rules, Reason: r.Reason, Coverage: crosswalk.CoverFull}
 		if r.Verdict == "" {
 			pr.Verdict = NoEvidence
 		}
@@ -251,18 +251,18 @@ func (t *target) project(by map[string]Result, order []string) SchemeVerdict {
 		rc := t.rev[id]
 		var full []string
 		for _, c := range rc.Covers {
-			if c.Coverage == catalog.CoverFull {
+			if c.Coverage == crosswalk.CoverFull {
 				full = append(full, c.ID)
 			}
 		}
 		for _, c := range rc.Covers {
-			if rc.Coverage == catalog.CoverFull && len(full) == 1 && c.ID == full[0] {
+			if rc.Coverage == crosswalk.CoverFull && len(full) == 1 && c.ID == full[0] {
 				failsOf[c.ID] = append(failsOf[c.ID], id)
 			} else {
 				riskOf[c.ID] = append(riskOf[c.ID], id)
 			}
 		}
-		if rc.Coverage == catalog.CoverFull && len(full) > 1 {
+		if rc.Coverage == crosswalk.CoverFull && len(full) > 1 {
 			sv.failingSets = append(sv.failingSets, failingSet{hub: id, members: full})
 		}
 	}
@@ -271,7 +271,7 @@ func (t *target) project(by map[string]Result, order []string) SchemeVerdict {
 		pr := Projected{ID: p.ID, Title: p.Title, Kind: p.Kind, Levels: p.Levels, Coverage: fc.Coverage,
 			Path: fc.Path, Confidence: fc.Confidence, Provenance: fc.Provenance}
 		if pr.Coverage == "" {
-			pr.Coverage = catalog.CoverNone
+			pr.Coverage = crosswalk.CoverNone
 		}
 		reasons := func(ids []string, verdict Verdict) {
 			for _, id := range ids {
@@ -291,17 +291,17 @@ func (t *target) project(by map[string]Result, order []string) SchemeVerdict {
 			reasons(failsOf[p.ID], Fail)
 		case len(riskOf[p.ID]) > 0:
 			reasons(riskOf[p.ID], AtRisk)
-		case fc.Coverage == catalog.CoverNone || fc.Coverage == "":
+		case fc.Coverage == crosswalk.CoverNone || fc.Coverage == "":
 			pr.Verdict, pr.Reason = NoEvidence, "no mapping reaches EN 303 645"
 		default:
 			var sufficient, all []string
 			for _, c := range fc.Covers {
 				all = append(all, c.ID)
-				if c.Coverage == catalog.CoverFull {
+				if c.Coverage == crosswalk.CoverFull {
 					sufficient = append(sufficient, c.ID)
 				}
 			}
-			pr.Verdict, pr.From, pr.Reason = openVerdict(fc.Coverage == catalog.CoverFull, sufficient, all, by)
+			pr.Verdict, pr.From, pr.Reason = openVerdict(fc.Coverage == crosswalk.CoverFull, sufficient, all, by)
 		}
 		sv.Provisions = append(sv.Provisions, pr)
 	}
@@ -353,7 +353,7 @@ type failingSet struct {
 
 // finish counts, decides the status overall and per level, and writes the
 // summaries.
-func finish(sv *SchemeVerdict, s catalog.Scheme, level string) {
+func finish(sv *SchemeVerdict, s crosswalk.Scheme, level string) {
 	name := sv.ShortTitle
 	if name == "" {
 		name = sv.Title
@@ -372,7 +372,7 @@ func finish(sv *SchemeVerdict, s catalog.Scheme, level string) {
 				continue
 			}
 			c.Total++
-			mandatory := p.Kind == catalog.KindMandatory
+			mandatory := p.Kind == crosswalk.KindMandatory
 			if mandatory {
 				c.Mandatory++
 			}
@@ -393,7 +393,7 @@ func finish(sv *SchemeVerdict, s catalog.Scheme, level string) {
 				c.NA++
 			default:
 				c.Open++
-				if p.Coverage == catalog.CoverNone {
+				if p.Coverage == crosswalk.CoverNone {
 					c.NotMapped++
 				}
 			}
@@ -402,7 +402,7 @@ func finish(sv *SchemeVerdict, s catalog.Scheme, level string) {
 			all := true
 			for _, m := range fs.members {
 				prov, _ := s.Provision(m)
-				all = all && prov != nil && prov.AtLevel(lvl) && prov.Kind == catalog.KindMandatory
+				all = all && prov != nil && prov.AtLevel(lvl) && prov.Kind == crosswalk.KindMandatory
 			}
 			if all {
 				c.FailingSet++
@@ -415,7 +415,7 @@ func finish(sv *SchemeVerdict, s catalog.Scheme, level string) {
 		open := 0
 		for _, p := range sv.Provisions {
 			prov, _ := s.Provision(p.ID)
-			if prov.AtLevel(lvl) && p.Kind == catalog.KindMandatory && p.Verdict != Pass && p.Verdict != NotApplicable {
+			if prov.AtLevel(lvl) && p.Kind == crosswalk.KindMandatory && p.Verdict != Pass && p.Verdict != NotApplicable {
 				open++
 			}
 		}
@@ -478,7 +478,7 @@ func finish(sv *SchemeVerdict, s catalog.Scheme, level string) {
 	}
 }
 
-func lowest(s catalog.Scheme) string {
+func lowest(s crosswalk.Scheme) string {
 	best := s.Levels[0]
 	for _, l := range s.Levels {
 		if l.Rank < best.Rank {

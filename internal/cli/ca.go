@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/identity/ca"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/identity"
 )
 
 func newCA(e *env) *cobra.Command {
@@ -100,7 +100,7 @@ key-encryption key. LABEL names the CA in URLs (/.well-known/est/LABEL/,
 				return err
 			}
 			defer ie.Close()
-			c, err := ie.svc.InitCA(cmd.Context(), ie.actor, pki.CAOptions{Name: name, Label: label, Algorithm: ca.Algorithm(alg), Validity: validity})
+			c, err := ie.svc.InitCA(cmd.Context(), ie.actor, identity.CAOptions{Name: name, Label: label, Algorithm: ca.Algorithm(alg), Validity: validity})
 			if err != nil {
 				return err
 			}
@@ -113,7 +113,7 @@ key-encryption key. LABEL names the CA in URLs (/.well-known/est/LABEL/,
 	cmd.Flags().StringVar(&name, "name", "", "common name (default: \"<organisation> Device CA\")")
 	cmd.Flags().StringVar(&label, "label", "", "label in URLs (default: from the organisation's name)")
 	cmd.Flags().StringVar(&alg, "algorithm", string(ca.ECDSAP256), "ecdsa-p256, ecdsa-p384 or ed25519 (no OCSP)")
-	cmd.Flags().DurationVar(&validity, "validity", pki.DefaultCAValidity, "lifetime of the CA certificate")
+	cmd.Flags().DurationVar(&validity, "validity", identity.DefaultCAValidity, "lifetime of the CA certificate")
 	return cmd
 }
 
@@ -134,7 +134,7 @@ func newCACert(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = e.stdout.Write(pki.PEM(c.DER))
+			_, err = e.stdout.Write(identity.PEM(c.DER))
 			return err
 		},
 	}
@@ -183,7 +183,7 @@ record as JSON with -o json.`,
 				return writeJSON(e.stdout, c)
 			}
 			fmt.Fprintf(e.stderr, "issued LDevID %s (serial %s) for %s, valid until %s\n", c.ID, c.Serial, d.UID, c.NotAfter.Format(time.RFC3339))
-			_, err = e.stdout.Write(pki.PEM(c.DER))
+			_, err = e.stdout.Write(identity.PEM(c.DER))
 			return err
 		},
 	}

@@ -10,10 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
@@ -115,9 +115,9 @@ refused.`,
 			if err != nil {
 				return err
 			}
-			d, c, err := ie.svc.Register(cmd.Context(), ie.actor, pki.Registration{
+			d, c, err := ie.svc.Register(cmd.Context(), ie.actor, identity.Registration{
 				Device: iotsec.Device{UID: args[0], ProductID: p.ID, State: iotsec.State(state)},
-				IDevID: b, IDevIDOptions: pki.IDevIDOptions{Profile: identity.Profile(profile), AllowUntrusted: untrusted}})
+				IDevID: b, IDevIDOptions: identity.IDevIDOptions{Profile: pki.Profile(profile), AllowUntrusted: untrusted}})
 			if err != nil {
 				return err
 			}
@@ -225,7 +225,7 @@ func move(cmd *cobra.Command, e *env, org, ref string, to iotsec.State, evidence
 	if err != nil {
 		return err
 	}
-	t, err := ie.svc.Transition(cmd.Context(), ie.actor, d.ID, pki.Move{To: to, Evidence: evidence, Note: note})
+	t, err := ie.svc.Transition(cmd.Context(), ie.actor, d.ID, identity.Move{To: to, Evidence: evidence, Note: note})
 	if err != nil {
 		return err
 	}

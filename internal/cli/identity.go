@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/identity"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
@@ -82,12 +82,12 @@ func readInput(e *env, name, flag string) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	b, err := io.ReadAll(io.LimitReader(r, identity.MaxBundleSize+1))
+	b, err := io.ReadAll(io.LimitReader(r, pki.MaxBundleSize+1))
 	if err != nil {
 		return nil, usagef("%s: %v", flag, err)
 	}
-	if len(b) > identity.MaxBundleSize {
-		return nil, usagef("%s: larger than %d bytes", flag, identity.MaxBundleSize)
+	if len(b) > pki.MaxBundleSize {
+		return nil, usagef("%s: larger than %d bytes", flag, pki.MaxBundleSize)
 	}
 	return b, nil
 }
@@ -131,11 +131,11 @@ text on a terminal and JSON otherwise, unless -o says.`,
 			if roots == "" || chain == "" {
 				return usagef("--roots and --chain are required")
 			}
-			p, err := identity.ParseProfile(profile)
+			p, err := pki.ParseProfile(profile)
 			if err != nil {
 				return usagef("--profile: %v", err)
 			}
-			opts := identity.Options{At: time.Now().UTC(), Profile: p, Name: name}
+			opts := pki.Options{At: time.Now().UTC(), Profile: p, Name: name}
 			if at != "" {
 				if opts.At, err = parseAt(at); err != nil {
 					return err
@@ -145,7 +145,7 @@ text on a terminal and JSON otherwise, unless -o says.`,
 			if err != nil {
 				return err
 			}
-			if opts.Roots, err = identity.ParseCertificates(b); err != nil {
+			if opts.Roots, err = pki.ParseCertificates(b); err != nil {
 				return usagef("--roots %s: %v", roots, err)
 			}
 			for _, c := range crls {
@@ -153,7 +153,7 @@ text on a terminal and JSON otherwise, unless -o says.`,
 				if err != nil {
 					return err
 				}
-				rl, err := identity.ParseCRLs(b)
+				rl, err := pki.ParseCRLs(b)
 				if err != nil {
 					return usagef("--crl %s: %v", c, err)
 				}
@@ -163,11 +163,11 @@ text on a terminal and JSON otherwise, unless -o says.`,
 			if err != nil {
 				return err
 			}
-			ders, err := identity.ParseCertificatesDER(b)
+			ders, err := pki.ParseCertificatesDER(b)
 			if err != nil {
 				return usagef("--chain %s: %v", chain, err)
 			}
-			r := identity.VerifyDER(ders, opts)
+			r := pki.VerifyDER(ders, opts)
 			if format == "json" {
 				err = writeJSON(e.stdout, r)
 			} else {
@@ -193,7 +193,7 @@ text on a terminal and JSON otherwise, unless -o says.`,
 	return cmd
 }
 
-func printVerdict(w io.Writer, r identity.Result) error {
+func printVerdict(w io.Writer, r pki.Result) error {
 	verdict := "VALID"
 	if !r.Valid {
 		verdict = "NOT VALID"
@@ -221,7 +221,7 @@ func printVerdict(w io.Writer, r identity.Result) error {
 // for one organisation with the database's authority.
 type identityEnv struct {
 	store *sqlstore.Store
-	svc   *pki.Service
+	svc   *identity.Service
 	org   iotsec.Organisation
 	actor iotsec.Actor
 	cfg   config.Config
@@ -243,7 +243,7 @@ func openIdentity(cmd *cobra.Command, e *env, org string) (*identityEnv, error) 
 		s.Close()
 		return nil, err
 	}
-	svc := pki.New(s, kek, nil)
+	svc := identity.New(s, kek, nil)
 	svc.BaseURL = cfg.URL()
 	return &identityEnv{store: s, svc: svc, org: o, actor: iotsec.System(o.ID, "cli"), cfg: cfg}, nil
 }
@@ -426,7 +426,7 @@ device's unique ID or registry ID.`,
 		},
 	}
 	cmd.Flags().StringVar(&org, "org", "", "organisation (ID or name)")
-	cmd.Flags().DurationVar(&expires, "expires", pki.DefaultTokenTTL, "lifetime, e.g. 24h")
+	cmd.Flags().DurationVar(&expires, "expires", identity.DefaultTokenTTL, "lifetime, e.g. 24h")
 	config.Flags(cmd.Flags(), false)
 	return cmd
 }
@@ -455,7 +455,7 @@ do not chain to a registered root. It exits 1 when it finds anything.`,
 				return err
 			}
 			defer ie.Close()
-			fs, err := ie.svc.Audit(cmd.Context(), ie.actor, pki.AuditOptions{ExpiringWithin: expiring, MaxAge: maxAge})
+			fs, err := ie.svc.Audit(cmd.Context(), ie.actor, identity.AuditOptions{ExpiringWithin: expiring, MaxAge: maxAge})
 			if err != nil {
 				return err
 			}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/identity/ca"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 

@@ -19,7 +19,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inspect"
 	"github.com/iotsec/iotsec/internal/inspect/components"
@@ -187,7 +187,7 @@ func sbomOf(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []str
 
 // fromImage runs the scan's unpacking and its component family only.
 func fromImage(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []string, error) {
-	cat, err := catalog.Load()
+	cat, err := crosswalk.Load()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inspect"
 	"github.com/iotsec/iotsec/internal/report"
@@ -63,11 +63,11 @@ severe, so CI can gate on it.`,
 			if !containsString(report.Formats(), format) {
 				return usagef("-o %q is not one of %s", output, strings.Join(report.Formats(), ", "))
 			}
-			var refs []catalog.SchemeRef
+			var refs []crosswalk.SchemeRef
 			for _, s := range schemes {
 				for _, part := range strings.Split(s, ",") {
 					if part = strings.TrimSpace(part); part != "" {
-						refs = append(refs, catalog.ParseRef(part))
+						refs = append(refs, crosswalk.ParseRef(part))
 					}
 				}
 			}
@@ -78,7 +78,7 @@ severe, so CI can gate on it.`,
 					return usagef("--fail-on: %v", err)
 				}
 			}
-			cat, err := catalog.Load()
+			cat, err := crosswalk.Load()
 			if err != nil {
 				return err
 			}

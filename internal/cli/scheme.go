@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/catalog"
-	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
@@ -55,13 +55,13 @@ func (f *schemeFlags) register(fs *pflag.FlagSet) {
 
 // view returns the catalog to answer from: the embedded one, or with --org
 // that organisation's, read from the database.
-func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*library.View, *library.Library, func(), error) {
-	base, err := catalog.Load()
+func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.Library, func(), error) {
+	base, err := crosswalk.Load()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if f.org == "" {
-		lib := library.New(nil, base)
+		lib := catalog.New(nil, base)
 		return lib.Base(), lib, func() {}, nil
 	}
 	s, _, err := open(cmd, e)
@@ -73,7 +73,7 @@ func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*library.View, *library.
 		s.Close()
 		return nil, nil, nil, err
 	}
-	lib := library.New(s, base)
+	lib := catalog.New(s, base)
 	v, err := lib.For(cmd.Context(), iotsec.System(o.ID, "cli"))
 	if err != nil {
 		s.Close()
@@ -124,7 +124,7 @@ func date(s string) (time.Time, error) {
 
 func newSchemeList(e *env) *cobra.Command {
 	var f schemeFlags
-	var filter catalog.SchemeFilter
+	var filter crosswalk.SchemeFilter
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the schemes of the catalog",
@@ -214,7 +214,7 @@ A and B are slugs, or slug:level for one level of a scheme with levels.`,
 
 func newSchemeBaseline(e *env) *cobra.Command {
 	var f schemeFlags
-	var q catalog.BaselineQuery
+	var q crosswalk.BaselineQuery
 	var schemes []string
 	var day string
 	cmd := &cobra.Command{
@@ -235,7 +235,7 @@ own words. Every line says which schemes it serves.`,
 				return err
 			}
 			for _, s := range schemes {
-				q.Schemes = append(q.Schemes, catalog.ParseRef(s))
+				q.Schemes = append(q.Schemes, crosswalk.ParseRef(s))
 			}
 			v, _, done, err := f.view(cmd, e)
 			if err != nil {
@@ -261,7 +261,7 @@ own words. Every line says which schemes it serves.`,
 
 func newSchemeApplies(e *env) *cobra.Command {
 	var f schemeFlags
-	var q catalog.AppliesQuery
+	var q crosswalk.AppliesQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "applies",
@@ -299,7 +299,7 @@ func newSchemeApplies(e *env) *cobra.Command {
 
 func newSchemeGaps(e *env) *cobra.Command {
 	var f schemeFlags
-	var q catalog.GapQuery
+	var q crosswalk.GapQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "gaps",
@@ -341,7 +341,7 @@ not encode show as gaps.`,
 
 func newSchemeRecognise(e *env) *cobra.Command {
 	var f schemeFlags
-	var q catalog.RecogniseQuery
+	var q crosswalk.RecogniseQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "recognise SLUG",
@@ -420,7 +420,7 @@ The format of the file is set by --format; -o is accepted for symmetry and ignor
 
 func newSchemeImport(e *env) *cobra.Command {
 	var f schemeFlags
-	var req library.ImportRequest
+	var req catalog.ImportRequest
 	var share bool
 	cmd := &cobra.Command{
 		Use:   "import FILE",
@@ -442,10 +442,10 @@ only) to every organisation. Use - to read standard input.`,
 			}
 			var err error
 			if args[0] == "-" {
-				req.Data, err = io.ReadAll(io.LimitReader(e.stdin, library.MaxBytes()+1))
+				req.Data, err = io.ReadAll(io.LimitReader(e.stdin, catalog.MaxBytes()+1))
 				req.Name = "stdin"
 			} else {
-				req.Data, err = readLimited(args[0], library.MaxBytes())
+				req.Data, err = readLimited(args[0], catalog.MaxBytes())
 				if req.Name == "" {
 					req.Name = args[0][strings.LastIndexAny(args[0], `/\`)+1:]
 				}
@@ -456,7 +456,7 @@ only) to every organisation. Use - to read standard input.`,
 			if share {
 				req.Visibility = iotsec.VisibilityShared
 			}
-			base, err := catalog.Load()
+			base, err := crosswalk.Load()
 			if err != nil {
 				return err
 			}
@@ -469,7 +469,7 @@ only) to every organisation. Use - to read standard input.`,
 			if err != nil {
 				return err
 			}
-			res, err := library.New(s, base).Import(cmd.Context(), iotsec.System(o.ID, "cli"), req)
+			res, err := catalog.New(s, base).Import(cmd.Context(), iotsec.System(o.ID, "cli"), req)
 			if err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}

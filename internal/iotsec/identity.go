@@ -11,7 +11,7 @@ import (
 // (an IEEE 802.1AR IDevID or a Matter DAC, put there by its maker) and a
 // history of operational certificates (LDevIDs) that its organisation's
 // certificate authority issues over EST. The cryptography lives in
-// internal/identity and internal/pki; these are the records the store keeps.
+// internal/pki (the engine) and internal/identity (the service); these are the records the store keeps.
 
 // AnchorKind says what a registered certificate vouches for.
 type AnchorKind string
@@ -282,7 +282,7 @@ type Enrolment struct {
 }
 
 // CredentialAction is what a lifecycle transition does to a device's
-// operational certificates (internal/identity decides which).
+// operational certificates (internal/pki decides which).
 type CredentialAction string
 
 const (

@@ -1,72 +1,60 @@
 package pki
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"testing"
-
-	"github.com/iotsec/iotsec/internal/identity"
-	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
-func seedCSR(f *testing.F) []byte {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{SerialNumber: "SN-1"}}, k)
-	if err != nil {
-		f.Fatal(err)
+// FuzzVerifyDER feeds arbitrary bytes as the leaf of a Matter chain and
+// as a PEM/DER bundle: verification must always end in a Result.
+func FuzzVerifyDER(f *testing.F) {
+	roots := matterRoots(f)
+	files, _ := filepath.Glob("testdata/matter/commissioner_dut/*/test_case_vector.json")
+	for _, name := range files[:8] {
+		var v matterVector
+		readJSON(f, name, &v)
+		f.Add(mustHex(f, v.DACCert), mustHex(f, v.PAICert))
 	}
-	return der
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), []byte{})
+	f.Fuzz(func(t *testing.T, leaf, inter []byte) {
+		r := VerifyDER([][]byte{leaf, inter}, Options{Roots: roots, At: matterAt, Profile: ProfileMatterDAC})
+		if r.Valid && len(r.Problems) != 0 || !r.Valid && len(r.Problems) == 0 {
+			t.Fatalf("inconsistent result: valid=%v problems=%v", r.Valid, r.Problems)
+		}
+		_, _ = ParseCertificates(leaf)
+		_, _ = ParseCRLs(leaf)
+	})
 }
 
-// FuzzParseCSR: whatever the API, UI or CLI hands in as a CSR gives a
-// request or an input error, never a panic or another kind of error.
-func FuzzParseCSR(f *testing.F) {
-	der := seedCSR(f)
-	f.Add(der)
-	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
-	f.Add([]byte(base64.StdEncoding.EncodeToString(der)))
-	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	f.Add([]byte("-----BEGIN CERTIFICATE REQUEST-----\n!!\n-----END CERTIFICATE REQUEST-----\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCSR(data)
+// FuzzCRL checks a fixed chain against arbitrary CRLs, exercising our own
+// issuingDistributionPoint and certificateIssuer parsing.
+func FuzzCRL(f *testing.F) {
+	p := newPKI(f)
+	day, week := t0.AddDate(0, 0, -1), t0.AddDate(0, 0, 7)
+	seeds := []*x509.RevocationList{
+		crl(f, p.inter, day, week, []revoked{{serial: p.leaf.cert.SerialNumber}}),
+		crl(f, p.inter, day, week, []revoked{{serial: big.NewInt(5), issuer: p.inter.cert.RawSubject}}, idpIndirect(f)),
+		crl(f, p.root, day, week, nil, pkix.Extension{Id: oidExtIDP, Critical: true, Value: []byte{0x30, 0x06, 0x81, 0x01, 0xff, 0x83, 0x01, 0x00}}),
+	}
+	for _, s := range seeds {
+		f.Add(s.Raw)
+	}
+	if b, err := os.ReadFile("testdata/matter/revoked-attestation-certificates/Chip-Test-PAA-FFF1-CRL.pem"); err == nil {
+		f.Add(b)
+	}
+	opts := p.opts()
+	opts.RequireCRL = true
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rls, err := ParseCRLs(b)
 		if err != nil {
-			if k := iotsec.Kind(err); k != iotsec.ErrInvalid && k != iotsec.ErrTooLarge {
-				t.Fatalf("ParseCSR error of kind %v: %v", k, err)
-			}
 			return
 		}
-		if c.CheckSignature() != nil {
-			t.Fatal("ParseCSR returned a CSR whose signature does not verify")
-		}
+		o := opts
+		o.CRLs = rls
+		_ = Verify(p.leaf.cert, o)
 	})
 }
-
-// FuzzAnchorInput: trust anchors, IDevIDs and anchor CRLs arrive as PEM,
-// base64 DER or DER; reading them never panics.
-func FuzzAnchorInput(f *testing.F) {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tpl := &x509.Certificate{SerialNumber: bigOne(), Subject: pkix.Name{CommonName: "r"}, IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, k.Public(), k)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(der)
-	f.Add(PEM(der, der))
-	f.Add([]byte(base64.StdEncoding.EncodeToString(der)))
-	f.Add([]byte(" \n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		b := unarmour(data)
-		if certs, err := identity.ParseCertificates(b); err == nil && len(certs) == 0 {
-			t.Fatal("no error and no certificate")
-		}
-		_, _ = identity.ParseCRLs(b)
-	})
-}
-
-func bigOne() *big.Int { return big.NewInt(1) }

@@ -1,177 +1,106 @@
 package pki
 
 import (
-	"context"
 	"errors"
-	"strings"
-	"time"
-
-	"github.com/iotsec/iotsec/internal/identity"
-	"github.com/iotsec/iotsec/internal/iotsec"
+	"fmt"
+	"slices"
 )
 
-// stateOf is the engine's view of a device state; the names are the same.
-func stateOf(s iotsec.State) identity.State { return identity.State(s) }
+// State is where a device is in its life, design to disposal.
+type State string
 
-// Move is a lifecycle step an operator asks for.
-type Move struct {
-	To       iotsec.State
-	Evidence string // needed to decommission (data wipe) and dispose (destruction)
-	Note     string
+// Lifecycle states, in their usual order.
+const (
+	Manufactured   State = "manufactured"   // has its IDevID, not yet with an operator
+	Provisioned    State = "provisioned"    // registered to an organisation, may enrol
+	Operational    State = "operational"    // holds an LDevID, in service
+	Suspended      State = "suspended"      // taken out of service for now; LDevIDs on hold
+	Decommissioned State = "decommissioned" // LDevIDs revoked, data wiped
+	Disposed       State = "disposed"       // destroyed or recycled; final
+)
+
+// States lists every state in lifecycle order.
+func States() []State {
+	return []State{Manufactured, Provisioned, Operational, Suspended, Decommissioned, Disposed}
 }
 
-// Transition moves a device to m.To under the engine's lifecycle rules,
-// doing to its LDevIDs what the move calls for (hold on suspension,
-// release on resumption, revoke on decommissioning or re-provisioning) and
-// recording the step. The CRL is regenerated when certificates changed.
-func (s *Service) Transition(ctx context.Context, a iotsec.Actor, deviceID string, m Move) (iotsec.Transition, error) {
-	var t iotsec.Transition
-	if err := a.Can(iotsec.PermManageIdentity); err != nil {
-		return t, err
-	}
-	d, err := s.Store.GetDevice(ctx, a, deviceID)
-	if err != nil {
-		return t, err
-	}
-	from, to := stateOf(d.State), stateOf(m.To)
-	if !to.Valid() {
-		return t, iotsec.Invalid("to", "must be one of %v", identity.States())
-	}
-	if err := from.To(to); err != nil {
-		if errors.Is(err, identity.ErrTransition) {
-			return t, &iotsec.Error{Kind: iotsec.ErrConflict, Field: "to", Message: "the device is " + string(from) + " and cannot become " + string(to) + "; it may become " + joinStates(from.Next())}
-		}
-		return t, err
-	}
-	t = iotsec.Transition{DeviceID: d.ID, From: d.State, To: m.To, Evidence: m.Evidence, Note: m.Note}
-	if identity.NeedsEvidence(to) && strings.TrimSpace(m.Evidence) == "" {
-		what := map[identity.State]string{identity.Decommissioned: "the data-wipe record (method, tool, report ID)",
-			identity.Disposed: "the disposal record (recycler, certificate of destruction)"}[to]
-		return t, iotsec.Invalid("evidence", "moving a device to %s needs evidence: %s", to, what)
-	}
-	switch from.Credentials(to) {
-	case identity.HoldCredentials:
-		t.Credentials = iotsec.HoldCredentials
-	case identity.ReleaseCredentials:
-		t.Credentials = iotsec.ReleaseCredentials
-	case identity.RevokeCredentials:
-		t.Credentials, t.RevokeReason = iotsec.RevokeCredentials, iotsec.ReasonCessationOfOperation
-		if to == identity.Provisioned {
-			t.RevokeReason = iotsec.ReasonSuperseded // factory reset: new keys follow
-		}
-	default:
-		t.Credentials = iotsec.KeepCredentials
-	}
-	if err := s.Store.TransitionDevice(ctx, a, &t); err != nil {
-		return t, err
-	}
-	if t.Changed > 0 {
-		s.refreshCRL(ctx, a)
-	}
-	return t, nil
+// transitions are the allowed moves. Besides the forward path:
+//   - suspended -> operational resumes service;
+//   - operational -> provisioned re-provisions after a factory reset (new
+//     LDevID enrolment, same owner);
+//   - decommissioned -> provisioned refurbishes a wiped device, for resale
+//     through an ownership transfer or reuse by the same owner;
+//   - manufactured and provisioned may be decommissioned directly (stock
+//     that never went into service);
+//   - disposed is terminal: nothing comes back from the shredder.
+var transitions = map[State][]State{
+	Manufactured:   {Provisioned, Decommissioned},
+	Provisioned:    {Operational, Decommissioned},
+	Operational:    {Suspended, Provisioned, Decommissioned},
+	Suspended:      {Operational, Decommissioned},
+	Decommissioned: {Provisioned, Disposed},
+	Disposed:       nil,
 }
 
-func joinStates(ss []identity.State) string {
-	if len(ss) == 0 {
-		return "nothing else: it is final"
+// ErrTransition is returned for a move the lifecycle does not allow.
+var ErrTransition = errors.New("lifecycle transition not allowed")
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool { _, ok := transitions[s]; return ok }
+
+// Next lists the states s may move to.
+func (s State) Next() []State { return slices.Clone(transitions[s]) }
+
+// To checks the move from s to next.
+func (s State) To(next State) error {
+	if !s.Valid() || !next.Valid() {
+		return fmt.Errorf("%w: unknown state in %q -> %q", ErrTransition, s, next)
 	}
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = string(s)
+	if !slices.Contains(transitions[s], next) {
+		return fmt.Errorf("%w: %s -> %s (from %s: %v)", ErrTransition, s, next, s, transitions[s])
 	}
-	return strings.Join(out, ", ")
+	return nil
 }
 
-// refreshCRL regenerates the organisation's CRL after a change, so the
-// CRL shows it at once. Failure is logged: the next fetch or the periodic
-// job regenerates it.
-func (s *Service) refreshCRL(ctx context.Context, a iotsec.Actor) {
-	rec, err := s.Store.GetCA(ctx, a)
-	if err != nil {
-		return
-	}
-	if _, err := s.regenerate(ctx, rec); err != nil {
-		s.Log.Warn("regenerate CRL", "ca", rec.Label, "err", err)
-	}
+// MayEnrol reports whether a device in s may get an operational
+// certificate over EST: a new one when provisioned, a renewal when
+// operational.
+func (s State) MayEnrol() bool { return s == Provisioned || s == Operational }
+
+// MayTransfer reports whether ownership may pass to another organisation
+// in s: unsold stock, or a wiped device being resold. An operational
+// device must be decommissioned (revoked, wiped) first.
+func (s State) MayTransfer() bool {
+	return s == Manufactured || s == Provisioned || s == Decommissioned
 }
 
-// Offer is a transfer offer with its one-time code, shown once.
-type Offer struct {
-	iotsec.Transfer
-	Code string `json:"code"`
+// CredentialAction is what a transition does to the device's operational
+// certificates.
+type CredentialAction string
+
+// Credential actions.
+const (
+	KeepCredentials    CredentialAction = "keep"
+	HoldCredentials    CredentialAction = "hold"    // CRL reason certificateHold (6)
+	ReleaseCredentials CredentialAction = "release" // CRL reason removeFromCRL (8)
+	RevokeCredentials  CredentialAction = "revoke"  // CRL reason cessationOfOperation (5)
+)
+
+// Credentials says what the move from s to next does to LDevIDs. The
+// IDevID is never touched: it is the manufacturer's and immutable.
+func (s State) Credentials(next State) CredentialAction {
+	switch {
+	case next == Suspended:
+		return HoldCredentials
+	case s == Suspended && next == Operational:
+		return ReleaseCredentials
+	case next == Decommissioned, s == Operational && next == Provisioned:
+		return RevokeCredentials
+	}
+	return KeepCredentials
 }
 
-// OfferTransfer starts handing a device to another organisation: the
-// device must be unsold stock or decommissioned (wiped). The buyer claims
-// it with the code before it expires (ttl 0: 14 days).
-func (s *Service) OfferTransfer(ctx context.Context, a iotsec.Actor, deviceID string, ttl time.Duration) (Offer, error) {
-	if err := a.Can(iotsec.PermManageIdentity); err != nil {
-		return Offer{}, err
-	}
-	d, err := s.Store.GetDevice(ctx, a, deviceID)
-	if err != nil {
-		return Offer{}, err
-	}
-	if !stateOf(d.State).MayTransfer() {
-		return Offer{}, iotsec.Conflict("the device is %s and cannot change hands; decommission it first (revoking its certificates, with the data-wipe evidence)", d.State)
-	}
-	if ttl == 0 {
-		ttl = DefaultTransferTTL
-	}
-	if ttl < time.Minute || ttl > 90*24*time.Hour {
-		return Offer{}, iotsec.Invalid("expires_at", "must be between a minute and 90 days from now")
-	}
-	code, hash := iotsec.NewSecret(s.rand(), iotsec.SecretTransfer)
-	t := iotsec.Transfer{DeviceID: d.ID, Hash: hash, ExpiresAt: s.now().Add(ttl).Truncate(time.Second)}
-	if err := s.Store.OfferTransfer(ctx, a, &t); err != nil {
-		return Offer{}, err
-	}
-	return Offer{Transfer: t, Code: code}, nil
-}
-
-// ClaimTransfer takes an offered device into the actor's organisation as a
-// device of productID.
-func (s *Service) ClaimTransfer(ctx context.Context, a iotsec.Actor, code, productID string) (iotsec.Device, error) {
-	if code == "" {
-		return iotsec.Device{}, iotsec.Invalid("code", "is required")
-	}
-	if productID == "" {
-		return iotsec.Device{}, iotsec.Invalid("product_id", "is required: the product the device is in this organisation")
-	}
-	var allowed []iotsec.State
-	for _, st := range identity.States() {
-		if st.MayTransfer() {
-			allowed = append(allowed, iotsec.State(st))
-		}
-	}
-	return s.Store.ClaimTransfer(ctx, a, iotsec.HashSecret(code), productID, allowed, s.now())
-}
-
-// EnrolToken is a new one-time enrolment token with its secret, shown once.
-type EnrolToken struct {
-	iotsec.EnrolToken
-	Secret string `json:"secret"`
-}
-
-// CreateEnrolToken lets a device without an IDevID enrol once over EST
-// (ttl 0: 7 days).
-func (s *Service) CreateEnrolToken(ctx context.Context, a iotsec.Actor, deviceID string, ttl time.Duration) (EnrolToken, error) {
-	if err := a.Can(iotsec.PermManageIdentity); err != nil {
-		return EnrolToken{}, err
-	}
-	if _, err := s.Store.GetDevice(ctx, a, deviceID); err != nil {
-		return EnrolToken{}, err
-	}
-	if ttl == 0 {
-		ttl = DefaultTokenTTL
-	}
-	if ttl < time.Minute || ttl > 90*24*time.Hour {
-		return EnrolToken{}, iotsec.Invalid("expires_at", "must be between a minute and 90 days from now")
-	}
-	secret, hash := iotsec.NewSecret(s.rand(), iotsec.SecretEnrol)
-	t := iotsec.EnrolToken{DeviceID: deviceID, Hash: hash, ExpiresAt: s.now().Add(ttl).Truncate(time.Second)}
-	if err := s.Store.CreateEnrolToken(ctx, a, &t); err != nil {
-		return EnrolToken{}, err
-	}
-	return EnrolToken{EnrolToken: t, Secret: secret}, nil
-}
+// NeedsEvidence reports whether entering next needs evidence from the
+// operator: a data-wipe record for decommissioning, a disposal record
+// (recycler, certificate of destruction) for disposal.
+func NeedsEvidence(next State) bool { return next == Decommissioned || next == Disposed }

@@ -17,7 +17,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
 	"github.com/iotsec/iotsec/internal/report"
 	"github.com/iotsec/iotsec/internal/scan"
@@ -36,7 +36,7 @@ var (
 func routerScan(t testing.TB) *scan.Result {
 	t.Helper()
 	once.Do(func() {
-		cat, err := catalog.Load()
+		cat, err := crosswalk.Load()
 		if err != nil {
 			runErr = err
 			return
@@ -49,7 +49,7 @@ func routerScan(t testing.TB) *scan.Result {
 		clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		tick := func() time.Time { clock = clock.Add(10 * time.Millisecond); return clock }
 		result, runErr = scan.Run(context.Background(), "router.bin", firmwaretest.Router(), scan.Options{Engine: e, Now: tick,
-			Schemes: []catalog.SchemeRef{{Slug: "etsi-en-303-645"}, {Slug: "sg-cls"}, {Slug: "uk-psti"}, {Slug: "eu-cra"}}})
+			Schemes: []crosswalk.SchemeRef{{Slug: "etsi-en-303-645"}, {Slug: "sg-cls"}, {Slug: "uk-psti"}, {Slug: "eu-cra"}}})
 	})
 	if runErr != nil {
 		t.Fatal(runErr)

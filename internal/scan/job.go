@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inspect"
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -135,7 +135,7 @@ type Stored struct {
 // Load reads a firmware version's evaluation and decides its verdicts for
 // the schemes refs name (every scheme when empty). A version without a
 // scan still gets verdicts from what assessors recorded.
-func Load(ctx context.Context, s Reader, a iotsec.Actor, firmwareID string, e *assess.Engine, refs []catalog.SchemeRef) (*Stored, error) {
+func Load(ctx context.Context, s Reader, a iotsec.Actor, firmwareID string, e *assess.Engine, refs []crosswalk.SchemeRef) (*Stored, error) {
 	st := &Stored{Result: &Result{Findings: []inspect.Finding{}, Components: []inspect.Component{}, Stats: Stats{Seconds: map[string]float64{}}}}
 	sc, err := s.GetScan(ctx, a, firmwareID)
 	switch {

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inspect"
 )
@@ -65,7 +65,7 @@ type Options struct {
 	Limits    firmware.Limits
 	Analysers []inspect.Analyser // nil means inspect.Default()
 	Engine    *assess.Engine     // required
-	Schemes   []catalog.SchemeRef
+	Schemes   []crosswalk.SchemeRef
 	// FailAt is the lowest severity that fails a provision (default medium).
 	FailAt inspect.Severity
 	// Evidence, ICS and IXIT are what an assessor recorded; a command-line
@@ -182,7 +182,7 @@ type AssessInput struct {
 // Assess (re)computes the assessment and the scheme verdicts from the
 // result's findings and in, for the schemes refs name (every scheme when
 // empty).
-func (r *Result) Assess(e *assess.Engine, in AssessInput, refs []catalog.SchemeRef) error {
+func (r *Result) Assess(e *assess.Engine, in AssessInput, refs []crosswalk.SchemeRef) error {
 	a, err := e.Evaluate(assess.Input{Findings: r.Findings, Evidence: in.Evidence, ICS: in.ICS, IXIT: in.IXIT, FailAt: in.FailAt})
 	if err != nil {
 		return err

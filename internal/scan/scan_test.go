@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/scan"
@@ -19,7 +19,7 @@ import (
 
 func engine(t *testing.T) *assess.Engine {
 	t.Helper()
-	cat, err := catalog.Load()
+	cat, err := crosswalk.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,9 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/iotsec/iotsec/internal/api"
-	"github.com/iotsec/iotsec/internal/identity/ca"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/identity"
 )
 
 func jsonString(v any) string {
@@ -320,7 +320,7 @@ func TestIdentityAPIFlowMatchesOpenAPI(t *testing.T) {
 	must(t, err)
 	vals := map[string]string{
 		"product": f.a.product.ID, "bproduct": f.b.product.ID, "adevice": f.a.device.ID,
-		"paa":      jsonString(string(pki.PEM(paa.Cert.Raw))),
+		"paa":      jsonString(string(identity.PEM(paa.Cert.Raw))),
 		"crl":      jsonString(base64.StdEncoding.EncodeToString(crl)),
 		"idevid":   jsonString(string(idevid(t, f.a.root, f.a.idevKey, "CAM-A-2"))),
 		"idevid3":  jsonString(string(idevid(t, f.a.root, f.a.idevKey, "CAM-A-3"))),

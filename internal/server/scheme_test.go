@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iotsec/iotsec/internal/catalog/library"
+	"github.com/iotsec/iotsec/internal/catalog"
 )
 
 // TestSchemeSharing: B's shared scheme is visible to A, read only; A's
@@ -105,7 +105,7 @@ func TestSchemeImportErrors(t *testing.T) {
 		t.Errorf("bad spreadsheet = %d %s, want 400 naming three problems (relationship, sources, rationale)", resp.StatusCode, body)
 	}
 
-	big := bytes.Repeat([]byte(" "), int(library.MaxBytes())+10)
+	big := bytes.Repeat([]byte(" "), int(catalog.MaxBytes())+10)
 	resp, body = f.do("POST", "/api/v1/schemes/imports", tok, "application/json", bytes.NewReader(big))
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized import = %d %s, want 413", resp.StatusCode, body)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/catalog"
-	"github.com/iotsec/iotsec/internal/catalog/library"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -19,7 +19,7 @@ import (
 // imports. They answer from the catalog the signed-in organisation sees,
 // as the CLI and the API do.
 
-func (h *Handler) catalogView(r *http.Request) (*library.View, error) {
+func (h *Handler) catalogView(r *http.Request) (*catalog.View, error) {
 	return h.Schemes.For(r.Context(), current(r).actor)
 }
 
@@ -55,9 +55,9 @@ type refOption struct {
 	Ref, Label string
 }
 
-func refOptions(v *library.View) []refOption {
+func refOptions(v *catalog.View) []refOption {
 	var out []refOption
-	rows, _ := v.Schemes(catalog.SchemeFilter{})
+	rows, _ := v.Schemes(crosswalk.SchemeFilter{})
 	for _, r := range rows {
 		out = append(out, refOption{r.Slug, r.Slug + " · " + shorten(r.Title, 60)})
 		for _, l := range r.Levels {
@@ -82,15 +82,15 @@ func (h *Handler) explorer(w http.ResponseWriter, r *http.Request, status int, n
 	if notFound != nil {
 		q = url.Values{}
 	}
-	f := catalog.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")}
+	f := crosswalk.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")}
 	rows, ferr := v.Schemes(f)
 	if ferr != nil {
 		if !pageError(ferr) {
 			return ferr
 		}
-		rows, _ = v.Schemes(catalog.SchemeFilter{})
+		rows, _ = v.Schemes(crosswalk.SchemeFilter{})
 	}
-	all, _ := v.Schemes(catalog.SchemeFilter{})
+	all, _ := v.Schemes(crosswalk.SchemeFilter{})
 	var jurisdictions, types []string
 	for _, s := range all {
 		for _, j := range s.Jurisdictions {
@@ -116,7 +116,7 @@ func (h *Handler) explorer(w http.ResponseWriter, r *http.Request, status int, n
 	}
 	return h.render(w, r, status, "catalog", view{Nav: "catalog", Data: map[string]any{
 		"Schemes": rows, "Filter": f, "Error": errText(ferr), "Jurisdictions": jurisdictions, "Types": types,
-		"Vocabulary": v.Vocabulary(), "Statuses": []string{catalog.StatusMandatory, catalog.StatusVoluntary, catalog.StatusMandatoryForClass},
+		"Vocabulary": v.Vocabulary(), "Statuses": []string{crosswalk.StatusMandatory, crosswalk.StatusVoluntary, crosswalk.StatusMandatoryForClass},
 		"Total": len(all), "Provisions": provisions, "Maps": mappings, "Agreements": len(v.Agreements()), "Tab": "schemes"}})
 }
 
@@ -133,13 +133,13 @@ func (h *Handler) scheme(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	level := r.URL.Query().Get("level")
-	if level != "" && !slices.ContainsFunc(d.Levels, func(l catalog.Level) bool { return l.ID == level }) {
+	if level != "" && !slices.ContainsFunc(d.Levels, func(l crosswalk.Level) bool { return l.ID == level }) {
 		level = ""
 	}
 	// Provisions grouped by category, in the scheme's order.
 	type group struct {
 		ID, Title  string
-		Provisions []library.ProvisionRow
+		Provisions []catalog.ProvisionRow
 	}
 	titles := map[string]string{}
 	for _, c := range d.Categories {
@@ -157,7 +157,7 @@ func (h *Handler) scheme(w http.ResponseWriter, r *http.Request) error {
 		}
 		groups[len(groups)-1].Provisions = append(groups[len(groups)-1].Provisions, p)
 	}
-	var agreements []catalog.Agreement
+	var agreements []crosswalk.Agreement
 	for _, a := range v.Agreements() {
 		if slices.Contains(d.Agreements, a.ID) {
 			agreements = append(agreements, a)
@@ -231,7 +231,7 @@ type productForm struct {
 	Schemes                               string
 }
 
-func (h *Handler) productQuery(r *http.Request, v *library.View) (productForm, []string, []iotsec.Product, error) {
+func (h *Handler) productQuery(r *http.Request, v *catalog.View) (productForm, []string, []iotsec.Product, error) {
 	q := r.URL.Query()
 	f := productForm{Product: q.Get("product"), Class: q.Get("class"), Sector: q.Get("sector"), Markets: q.Get("markets"),
 		Voluntary: q.Get("voluntary") != "", Schemes: q.Get("schemes")}
@@ -279,7 +279,7 @@ func (h *Handler) applies(w http.ResponseWriter, r *http.Request) error {
 	data := map[string]any{"F": f, "Notes": notes, "Products": products, "Vocabulary": v.Vocabulary(), "Tab": "applies"}
 	status := http.StatusOK
 	if f.Markets != "" || derr != nil {
-		res, err := v.Applies(catalog.AppliesQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day})
+		res, err := v.Applies(crosswalk.AppliesQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day})
 		if derr != nil {
 			err = derr
 		}
@@ -310,9 +310,9 @@ func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 	data := map[string]any{"F": f, "Notes": notes, "Products": products, "Vocabulary": v.Vocabulary(), "Tab": "baseline"}
 	status := http.StatusOK
 	if f.Markets != "" || f.Schemes != "" || derr != nil {
-		q := catalog.BaselineQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day, Voluntary: f.Voluntary}
+		q := crosswalk.BaselineQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day, Voluntary: f.Voluntary}
 		for _, s := range splitList(f.Schemes) {
-			q.Schemes = append(q.Schemes, catalog.ParseRef(s))
+			q.Schemes = append(q.Schemes, crosswalk.ParseRef(s))
 		}
 		b, err := v.Baseline(q)
 		if derr != nil {
@@ -344,7 +344,7 @@ func (h *Handler) gaps(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	day, ds, derr := h.queryDate(q)
 	f := map[string]string{"Markets": q.Get("markets"), "Sector": q.Get("sector"), "Date": ds}
-	gq := catalog.GapQuery{Markets: splitList(q.Get("markets")), Date: day}
+	gq := crosswalk.GapQuery{Markets: splitList(q.Get("markets")), Date: day}
 	if s := q.Get("sector"); s != "" {
 		gq.Sectors = []string{s}
 	}
@@ -397,7 +397,7 @@ func (h *Handler) recognition(w http.ResponseWriter, r *http.Request) error {
 		"Vocabulary": v.Vocabulary(), "Tab": "recognition"}
 	status := http.StatusOK
 	if f["Slug"] != "" || derr != nil {
-		res, err := v.Recognise(catalog.RecogniseQuery{Slug: f["Slug"], Level: f["Level"], Class: f["Class"], Date: day})
+		res, err := v.Recognise(crosswalk.RecogniseQuery{Slug: f["Slug"], Level: f["Level"], Class: f["Class"], Date: day})
 		if derr != nil {
 			err = derr
 		}
@@ -440,7 +440,7 @@ func (h *Handler) importsPage(w http.ResponseWriter, r *http.Request, status int
 	}
 	return h.render(w, r, status, "scheme_imports", view{Title: "Imported schemes and mappings", Nav: "catalog", Data: map[string]any{
 		"Own": own, "Shared": shared, "Skipped": v.Skipped, "CanWrite": a.Role.Allows(iotsec.PermWriteSchemes),
-		"Error": errText(formErr), "Problems": iotsec.DetailsOf(formErr), "MaxMiB": library.MaxBytes() >> 20, "Tab": "imports"}})
+		"Error": errText(formErr), "Problems": iotsec.DetailsOf(formErr), "MaxMiB": catalog.MaxBytes() >> 20, "Tab": "imports"}})
 }
 
 // importSchemes takes an uploaded OSCAL file or mapping spreadsheet.
@@ -454,7 +454,7 @@ func (h *Handler) importSchemes(w http.ResponseWriter, r *http.Request) error {
 		return h.importsPage(w, r, http.StatusBadRequest, iotsec.Invalid("file", "choose an OSCAL JSON file or a mapping CSV to upload"))
 	}
 	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, library.MaxBytes()+1))
+	data, err := io.ReadAll(io.LimitReader(file, catalog.MaxBytes()+1))
 	if err != nil {
 		return err
 	}
@@ -462,7 +462,7 @@ func (h *Handler) importSchemes(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = hdr.Filename
 	}
-	res, err := h.Schemes.Import(r.Context(), a, library.ImportRequest{Name: name, Data: data, Visibility: iotsec.Visibility(r.PostFormValue("visibility"))})
+	res, err := h.Schemes.Import(r.Context(), a, catalog.ImportRequest{Name: name, Data: data, Visibility: iotsec.Visibility(r.PostFormValue("visibility"))})
 	if err != nil {
 		if k := iotsec.Kind(err); k == iotsec.ErrInvalid || k == iotsec.ErrTooLarge || k == iotsec.ErrConflict {
 			return h.importsPage(w, r, http.StatusBadRequest, err)
@@ -483,7 +483,7 @@ func (h *Handler) importPageOne(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	res, err := library.Describe(im)
+	res, err := catalog.Describe(im)
 	if err != nil {
 		return err
 	}

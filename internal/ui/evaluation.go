@@ -8,7 +8,7 @@ import (
 	"strconv"
 
 	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/report"
 	"github.com/iotsec/iotsec/internal/scan"
@@ -241,10 +241,10 @@ func (h *Handler) firmwareReport(format string) handler {
 	}
 }
 
-func refs(slugs []string) []catalog.SchemeRef {
-	out := make([]catalog.SchemeRef, len(slugs))
+func refs(slugs []string) []crosswalk.SchemeRef {
+	out := make([]crosswalk.SchemeRef, len(slugs))
 	for i, s := range slugs {
-		out[i] = catalog.SchemeRef{Slug: s}
+		out[i] = crosswalk.SchemeRef{Slug: s}
 	}
 	return out
 }

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/identity"
-	"github.com/iotsec/iotsec/internal/identity/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/pki/ca"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/identity"
 )
 
 // The Identity pages: the CA and trust anchors, devices' identities with
@@ -62,7 +62,7 @@ func (h *Handler) identityHomePage(w http.ResponseWriter, r *http.Request, statu
 }
 
 func (h *Handler) createCA(w http.ResponseWriter, r *http.Request) error {
-	_, err := h.Identity.InitCA(r.Context(), current(r).actor, pki.CAOptions{Name: r.PostFormValue("name"), Label: r.PostFormValue("label"),
+	_, err := h.Identity.InitCA(r.Context(), current(r).actor, identity.CAOptions{Name: r.PostFormValue("name"), Label: r.PostFormValue("label"),
 		Algorithm: ca.Algorithm(r.PostFormValue("algorithm"))})
 	if err != nil {
 		if formError(err) {
@@ -187,8 +187,8 @@ func (h *Handler) identityDevices(w http.ResponseWriter, r *http.Request) error 
 
 // once holds what a form action shows a single time: a token, a code.
 type once struct {
-	Token *pki.EnrolToken
-	Offer *pki.Offer
+	Token *identity.EnrolToken
+	Offer *identity.Offer
 }
 
 func (h *Handler) identityDevice(w http.ResponseWriter, r *http.Request) error {
@@ -207,13 +207,13 @@ func (h *Handler) identityDevicePage(w http.ResponseWriter, r *http.Request, sta
 	}
 	var evidence []iotsec.State
 	for _, s := range id.Next {
-		if identity.NeedsEvidence(identity.State(s)) {
+		if pki.NeedsEvidence(pki.State(s)) {
 			evidence = append(evidence, s)
 		}
 	}
 	return h.render(w, r, status, "identity_device", view{Nav: "identity", Data: map[string]any{
 		"ID": id, "Product": p, "Shown": shown, "EvidenceStates": evidence,
-		"MayTransfer": identity.State(id.Device.State).MayTransfer(), "MayEnrol": identity.State(id.Device.State).MayEnrol(),
+		"MayTransfer": pki.State(id.Device.State).MayTransfer(), "MayEnrol": pki.State(id.Device.State).MayEnrol(),
 		"CanWrite": a.Role.Allows(iotsec.PermManageIdentity), "Error": errText(formErr)}})
 }
 
@@ -226,7 +226,7 @@ func (h *Handler) identityFormError(w http.ResponseWriter, r *http.Request, err 
 }
 
 func (h *Handler) moveDevice(w http.ResponseWriter, r *http.Request) error {
-	_, err := h.Identity.Transition(r.Context(), current(r).actor, r.PathValue("id"), pki.Move{
+	_, err := h.Identity.Transition(r.Context(), current(r).actor, r.PathValue("id"), identity.Move{
 		To: iotsec.State(r.PostFormValue("to")), Evidence: r.PostFormValue("evidence"), Note: r.PostFormValue("note")})
 	if err != nil {
 		return h.identityFormError(w, r, err)
@@ -237,7 +237,7 @@ func (h *Handler) moveDevice(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) registerIDevID(w http.ResponseWriter, r *http.Request) error {
 	_, _, err := h.Identity.RegisterIDevID(r.Context(), current(r).actor, r.PathValue("id"), []byte(r.PostFormValue("pem")),
-		pki.IDevIDOptions{Profile: identity.Profile(r.PostFormValue("profile")), AllowUntrusted: r.PostFormValue("allow_untrusted") == "on"})
+		identity.IDevIDOptions{Profile: pki.Profile(r.PostFormValue("profile")), AllowUntrusted: r.PostFormValue("allow_untrusted") == "on"})
 	if err != nil {
 		return h.identityFormError(w, r, err)
 	}
@@ -315,7 +315,7 @@ func (h *Handler) identityCertPage(w http.ResponseWriter, r *http.Request, statu
 		return err
 	}
 	return h.render(w, r, status, "identity_cert", view{Nav: "identity", Data: map[string]any{
-		"Cert": c, "PEM": pki.PEMOf(c), "Reasons": iotsec.RevocationReasons(),
+		"Cert": c, "PEM": identity.PEMOf(c), "Reasons": iotsec.RevocationReasons(),
 		"CanWrite": a.Role.Allows(iotsec.PermManageIdentity), "Error": errText(formErr)}})
 }
 
@@ -336,7 +336,7 @@ func (h *Handler) identityAudit(w http.ResponseWriter, r *http.Request) error {
 	if a.OrgID == "" {
 		return needOrg
 	}
-	fs, err := h.Identity.Audit(r.Context(), a, pki.AuditOptions{})
+	fs, err := h.Identity.Audit(r.Context(), a, identity.AuditOptions{})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 )
 
 // wellFormed parses s as XML: an SVG the browser draws must be one.
@@ -23,7 +23,7 @@ func wellFormed(t *testing.T, s string) {
 }
 
 func TestHeatmap(t *testing.T) {
-	c, err := mustCatalog(t).Compare(catalog.ParseRef("uk-psti"), catalog.ParseRef("etsi-en-303-645"))
+	c, err := mustCatalog(t).Compare(crosswalk.ParseRef("uk-psti"), crosswalk.ParseRef("etsi-en-303-645"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestHeatmap(t *testing.T) {
 	if n := strings.Count(svg, `class="hm-row hm-full"`); n != 3 {
 		t.Errorf("heatmap strip has %d full rows, want 3", n)
 	}
-	if heatmap(&catalog.Comparison{}) != "" {
+	if heatmap(&crosswalk.Comparison{}) != "" {
 		t.Errorf("heatmap of an empty comparison is not empty")
 	}
 }
@@ -54,16 +54,16 @@ func TestHeatmap(t *testing.T) {
 // unescaped.
 func TestSVGEscapes(t *testing.T) {
 	evil := `<script>alert(1)</script>`
-	c := &catalog.Comparison{A: catalog.SchemeRef{Slug: "a"}, B: catalog.SchemeRef{Slug: `b"` + evil},
-		Provisions:  []catalog.ProvisionCompare{{ID: evil, Coverage: catalog.CoverPartial, Covers: []catalog.Cover{{ID: `x"&`, Coverage: catalog.CoverPartial}}}},
-		BProvisions: []catalog.Brief{{ID: `x"&`}}}
+	c := &crosswalk.Comparison{A: crosswalk.SchemeRef{Slug: "a"}, B: crosswalk.SchemeRef{Slug: `b"` + evil},
+		Provisions:  []crosswalk.ProvisionCompare{{ID: evil, Coverage: crosswalk.CoverPartial, Covers: []crosswalk.Cover{{ID: `x"&`, Coverage: crosswalk.CoverPartial}}}},
+		BProvisions: []crosswalk.Brief{{ID: `x"&`}}}
 	svg := string(heatmap(c))
 	wellFormed(t, svg)
 	if strings.Contains(svg, "<script>") {
 		t.Errorf("heatmap carries raw markup:\n%s", svg)
 	}
-	g, edges := recognitionGraph([]catalog.Agreement{{ID: evil, Status: "active", Edges: []catalog.Recognition{
-		{From: catalog.LabelRef{Scheme: "a"}, To: catalog.LabelRef{External: evil}, Kind: catalog.DeemedEquivalence}}}},
+	g, edges := recognitionGraph([]crosswalk.Agreement{{ID: evil, Status: "active", Edges: []crosswalk.Recognition{
+		{From: crosswalk.LabelRef{Scheme: "a"}, To: crosswalk.LabelRef{External: evil}, Kind: crosswalk.DeemedEquivalence}}}},
 		func(string) (string, bool) { return evil, true })
 	wellFormed(t, string(g))
 	if strings.Contains(string(g), "<script>") || len(edges) != 1 {
@@ -93,9 +93,9 @@ func TestRecognitionGraph(t *testing.T) {
 	}
 }
 
-func mustCatalog(t *testing.T) *catalog.Catalog {
+func mustCatalog(t *testing.T) *crosswalk.Catalog {
 	t.Helper()
-	c, err := catalog.Load()
+	c, err := crosswalk.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,9 +25,9 @@ import (
 
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
-	"github.com/iotsec/iotsec/internal/catalog/library"
+	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/supply"
 )
 
@@ -47,7 +47,7 @@ type Route struct {
 type Handler struct {
 	Store iotsec.Store
 	// Schemes is the catalog of schemes and each organisation's imports.
-	Schemes *library.Library
+	Schemes *catalog.Library
 	Auth    *auth.Service
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -63,7 +63,7 @@ type Handler struct {
 	// it once from the catalog.
 	Assess *assess.Engine
 	// Identity is the device identity service behind the Identity pages.
-	Identity *pki.Service
+	Identity *identity.Service
 	// Supply is the supply-chain service behind the Supply chain pages.
 	Supply *supply.Service
 

@@ -1,0 +1,208 @@
+package oscal
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/iotsec/iotsec/internal/crosswalk"
+)
+
+// baseWithout returns the embedded catalog minus one scheme and everything
+// that refers to it, so the scheme can be imported again.
+func baseWithout(tb testing.TB, slug string) *crosswalk.Catalog {
+	tb.Helper()
+	d, err := crosswalk.Embedded()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var keep []crosswalk.Scheme
+	for _, s := range d.Schemes {
+		if s.Slug != slug {
+			s.Basis = slices.DeleteFunc(s.Basis, func(b string) bool { return b == slug })
+			keep = append(keep, s)
+		}
+	}
+	d.Schemes = keep
+	var maps []crosswalk.MappingSet
+	for _, m := range d.Mappings {
+		if m.From != slug && m.To != slug {
+			maps = append(maps, m)
+		}
+	}
+	d.Mappings = maps
+	var ags []crosswalk.Agreement
+	for _, a := range d.Agreements {
+		uses := false
+		for _, e := range a.Edges {
+			uses = uses || e.From.Scheme == slug || e.To.Scheme == slug
+		}
+		if !uses {
+			ags = append(ags, a)
+		}
+	}
+	d.Agreements = ags
+	c, err := crosswalk.Build(d)
+	if err != nil {
+		tb.Fatalf("Build(without %s) = %v", slug, err)
+	}
+	return c
+}
+
+type provRow struct {
+	ID, Title, Kind, Category string
+	Conditional               bool
+	Levels                    []string
+}
+
+func rows(s crosswalk.Scheme) []provRow {
+	var out []provRow
+	for _, p := range s.Provisions {
+		levels := p.Levels
+		// No levels and every level mean the same: required throughout.
+		if len(levels) == len(s.Levels) {
+			levels = nil
+		}
+		out = append(out, provRow{p.ID, p.Title, p.Kind, p.Category, p.Conditional, levels})
+	}
+	return out
+}
+
+// TestRoundTrip exports schemes and their mappings as one bundle and
+// imports them into a catalog that lacks them.
+func TestRoundTrip(t *testing.T) {
+	v := newValidator(t)
+	full := loadCatalog(t)
+	for _, slug := range []string{"sg-cls", "uk-psti", "iec-62443-4-2", "etsi-ts-103-701"} {
+		t.Run(slug, func(t *testing.T) {
+			want, err := full.Scheme(slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := ExportScheme(want, exportTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range full.MappingSets(slug) {
+				b.Mappings = append(b.Mappings, ExportMappingSet(m, exportTime))
+			}
+			data, err := json.Marshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := Import(data, baseWithout(t, slug), v, DefaultLimits())
+			if err != nil {
+				t.Fatalf("Import(export of %s) = %v", slug, err)
+			}
+			got, err := im.Catalog.Scheme(slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(rows(want), rows(got)); diff != "" {
+				t.Errorf("Import(export of %s) provisions mismatch (-want +got):\n%s", slug, diff)
+			}
+			if diff := cmp.Diff(want.Levels, got.Levels); diff != "" {
+				t.Errorf("Import(export of %s) levels mismatch (-want +got):\n%s", slug, diff)
+			}
+			wantMaps, gotMaps := 0, 0
+			for _, m := range full.MappingSets(slug) {
+				wantMaps += len(m.Maps)
+			}
+			for _, m := range im.Catalog.MappingSets(slug) {
+				gotMaps += len(m.Maps)
+			}
+			// Profile refs come back both as the imported mapping and as
+			// nothing else: the imported scheme is no longer a profile.
+			if gotMaps != wantMaps {
+				t.Errorf("Import(export of %s) maps = %d, want %d", slug, gotMaps, wantMaps)
+			}
+		})
+	}
+}
+
+// TestImportBroken checks that a deliberately broken bundle fails with an
+// error naming each problem.
+func TestImportBroken(t *testing.T) {
+	v := newValidator(t)
+	data, err := os.ReadFile(filepath.Join("testdata", "broken-bundle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Import(data, loadCatalog(t), v, DefaultLimits())
+	var ie *ImportError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Import(broken-bundle.json) = %v, want *ImportError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`duplicate control ID "p-a-1"`,
+		`dangling reference: control "p-a-9" is not in catalog "Acme IoT baseline"`,
+		`profile import cycle: profile "Level X" -> profile "Level Y" -> profile "Level X"`,
+		`dangling reference: target "p-nowhere" is not a control of etsi-en-303-645`,
+		`dangling reference: no catalog or profile with UUID 00000000-0000-4000-8000-00000000dead`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Import(broken-bundle.json) error does not name %q; got:\n%s", want, msg)
+		}
+	}
+}
+
+// TestImportGood imports a hand-written scheme with a level and a mapping
+// onto EN 303 645 and compares it through the hub.
+func TestImportGood(t *testing.T) {
+	v := newValidator(t)
+	data, err := os.ReadFile(filepath.Join("testdata", "acme-bundle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := Import(data, loadCatalog(t), v, DefaultLimits())
+	if err != nil {
+		t.Fatalf("Import(acme-bundle.json) = %v", err)
+	}
+	res, err := im.Catalog.Compare(crosswalk.SchemeRef{Slug: "acme-iot"}, crosswalk.SchemeRef{Slug: "uk-psti"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range res.Provisions {
+		got[p.ID] = p.Coverage
+	}
+	want := map[string]string{"A-1": crosswalk.CoverPartial, "A-2": crosswalk.CoverNone}
+	if diff := cmp2(want, got); diff != "" {
+		t.Errorf("Compare(acme-iot, uk-psti) coverage mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func cmp2(a, b any) string { return cmp.Diff(a, b) }
+
+func TestImportLimits(t *testing.T) {
+	v := newValidator(t)
+	base := loadCatalog(t)
+	deep := strings.Repeat("[", 100) + strings.Repeat("]", 100)
+	lim := DefaultLimits()
+	for _, tc := range []struct {
+		name string
+		data string
+		lim  Limits
+		want string
+	}{
+		{"depth", deep, lim, "nested deeper than 64"},
+		{"size", `{"catalog":{}}`, Limits{MaxBytes: 4, MaxDepth: 64, MaxDocuments: 1}, "limit 4"},
+		{"empty", "  ", lim, "empty file"},
+		{"not json", "{", lim, "JSON"},
+		{"unknown model", `{"system-security-plan":{}}`, lim, `unsupported model "system-security-plan"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Import([]byte(tc.data), base, v, tc.lim)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Import(%s) = %v, want error containing %q", tc.name, err, tc.want)
+			}
+		})
+	}
+}
