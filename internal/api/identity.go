@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/pki/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/identity"
 )
 
 // Device identity: trust anchors, the organisation's CA, devices'
@@ -180,7 +180,7 @@ type idevidInput struct {
 
 // idevidResult is a recorded onboarding identity with its verification.
 type idevidResult struct {
-	Certificate  certView        `json:"certificate"`
+	Certificate  certView   `json:"certificate"`
 	Verification pki.Result `json:"verification"`
 }
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/pki/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 // Demo names the seeded organisation and its admin.

@@ -28,10 +28,10 @@ import (
 
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
+	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/pki/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/identity"
 )
 
 // testKEK is the CA key-encryption key of the identity tests.

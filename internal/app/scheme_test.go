@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/app"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/storetest"
 )

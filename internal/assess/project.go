@@ -117,10 +117,10 @@ type Projected struct {
 	Reason string   `json:"reason,omitempty"`
 	// Coverage says how EN 303 645 covers the provision (full, partial,
 	// none); Path, Confidence and Provenance how the mapping was found.
-	Coverage   string             `json:"coverage"`
-	Path       []string           `json:"path,omitempty"`
+	Coverage   string               `json:"coverage"`
+	Path       []string             `json:"path,omitempty"`
 	Confidence crosswalk.Confidence `json:"confidence,omitempty"`
-	Provenance string             `json:"provenance,omitempty"`
+	Provenance string               `json:"provenance,omitempty"`
 }
 
 // Counts counts projected verdicts.

@@ -118,15 +118,15 @@ func provisionRow(s *crosswalk.Scheme, p crosswalk.Provision) ProvisionRow {
 
 // SetSummary describes a mapping set without its maps.
 type SetSummary struct {
-	ID         string             `json:"id"`
-	From       string             `json:"from"`
-	To         string             `json:"to"`
-	Title      string             `json:"title,omitempty"`
-	Provenance string             `json:"provenance"`
+	ID         string               `json:"id"`
+	From       string               `json:"from"`
+	To         string               `json:"to"`
+	Title      string               `json:"title,omitempty"`
+	Provenance string               `json:"provenance"`
 	Confidence crosswalk.Confidence `json:"confidence"`
 	Citation   crosswalk.Ref        `json:"citation"`
-	Maps       int                `json:"maps"`
-	Origin     *Origin            `json:"origin,omitempty"`
+	Maps       int                  `json:"maps"`
+	Origin     *Origin              `json:"origin,omitempty"`
 }
 
 // Detail is a scheme with everything its page shows: levels and
@@ -135,11 +135,11 @@ type SetSummary struct {
 type Detail struct {
 	crosswalk.Scheme
 	Levels      []crosswalk.Level    `json:"levels"`
-	Provisions  []ProvisionRow     `json:"provisions"`
+	Provisions  []ProvisionRow       `json:"provisions"`
 	Categories  []crosswalk.Category `json:"categories"`
-	MappingSets []SetSummary       `json:"mapping_sets"`
-	Agreements  []string           `json:"agreements"`
-	Origin      *Origin            `json:"origin,omitempty"`
+	MappingSets []SetSummary         `json:"mapping_sets"`
+	Agreements  []string             `json:"agreements"`
+	Origin      *Origin              `json:"origin,omitempty"`
 }
 
 // Scheme returns the detail of one scheme.

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/pki"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 

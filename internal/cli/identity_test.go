@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 // identityFiles writes what a maker hands over: its IDevID root, devices'

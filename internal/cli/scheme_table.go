@@ -7,8 +7,8 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 )
 
 // The scheme commands' tables: aligned columns for reading on a terminal.

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 // Finding is an audit finding with the devices' unique IDs beside their

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 // CAOptions describe a new organisation CA; zero values take defaults.

@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/pki/est"
-	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
 // EST returns the RFC 7030 handler for /.well-known/est/, backed by the

@@ -11,8 +11,8 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 func seedCSR(f *testing.F) []byte {

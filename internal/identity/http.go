@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 // Route is a public protocol endpoint: no sign-in, the organisation is

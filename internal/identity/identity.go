@@ -30,9 +30,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/pki/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
 // Defaults of the Service's periods.

@@ -30,10 +30,10 @@ import (
 	gsest "github.com/globalsign/est"
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/pki/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/sqlite"
 	"github.com/iotsec/iotsec/internal/sqlstore"
 )

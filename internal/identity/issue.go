@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/pki/est"
-	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
 // mayEnrol are the states a device may get an LDevID in.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 // stateOf is the engine's view of a device state; the names are the same.

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki"
 )
 
 // AddAnchors registers every certificate of a PEM or DER bundle as a trust

@@ -7,8 +7,8 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/pki/ca"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 // Revoke revokes a certificate for good. For an LDevID the CA's CRL is

@@ -17,9 +17,9 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/iotsec/iotsec/internal/api"
-	"github.com/iotsec/iotsec/internal/pki/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 func jsonString(v any) string {

@@ -22,9 +22,9 @@ import (
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/pki/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 // org is one tenant of the fixture with one of everything.

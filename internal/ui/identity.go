@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/pki/ca"
-	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/identity"
 )
 
 // The Identity pages: the CA and trust anchors, devices' identities with
