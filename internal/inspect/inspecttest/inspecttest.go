@@ -10,8 +10,14 @@
 //			"usr/bin/agent":  {Data: agent, Mode: 0o755},
 //			"bin/agent":      inspecttest.Symlink("../usr/bin/agent"),
 //		}).
-//		ExpectFindings("network.cleartext-endpoint etc/cloud.conf medium 5.5-1").
+//		ExpectFindings(
+//			"network.cleartext-endpoint etc/cloud.conf medium 5.5-1",
+//			"network.hardcoded-host usr/bin/agent info 5.5-1",
+//		).
 //		Test(t, network.New())
+//
+// (network's TestPackageDoc runs it, agent being a binary that holds an
+// https URL.)
 //
 // It is test support: only _test.go files may import it (a test of this
 // package checks that). It imports only the standard library, go-cmp,
