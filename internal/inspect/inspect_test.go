@@ -22,8 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inspect"
+	"github.com/iotsec/iotsec/internal/inspect/inspecttest"
 )
 
 // file is one entry of a test root file system.
@@ -274,5 +276,27 @@ func TestCleanImage(t *testing.T) {
 		if f.Severity != inspect.Severity("info") {
 			t.Errorf("clean image: %s %s %s: %s (%s)", f.Severity, f.Rule, f.Path, f.Title, f.Evidence.Text)
 		}
+	}
+}
+
+// TestDefaultOnTree runs every family over the planted tree, unpacked
+// already, with the test harness: each report keeps the shape the
+// harness requires, and the harness merges them as Run does.
+func TestDefaultOnTree(t *testing.T) {
+	files := inspecttest.Files{}
+	for _, f := range planted(t) {
+		files[f.path] = inspecttest.File{Data: f.data, Mode: f.mode}
+	}
+	tree := inspecttest.New().WithFiles(files)
+	got := tree.Test(t, inspect.Default()...)
+	want, err := inspect.Run(t.Context(), tree.FS(t), inspect.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("harness report (-Run +harness):\n%s", diff)
+	}
+	if len(got.Findings) < 14 || len(got.Components) == 0 {
+		t.Errorf("%d findings and %d components, want the planted ones", len(got.Findings), len(got.Components))
 	}
 }

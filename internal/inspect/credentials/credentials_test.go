@@ -5,40 +5,14 @@ import (
 	"crypto/pbkdf2"
 	"crypto/sha512"
 	"encoding/base64"
-	"fmt"
-	"sort"
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/iotsec/iotsec/internal/inspect/check"
+	"github.com/iotsec/iotsec/internal/inspect/inspecttest"
 	"github.com/openwall/yescrypt-go"
 	"golang.org/x/crypto/bcrypt"
 )
-
-func analyse(t *testing.T, fsys fstest.MapFS) []check.Finding {
-	t.Helper()
-	tg, err := check.NewTarget(context.Background(), fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := New().Analyse(context.Background(), tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Findings
-}
-
-// brief renders findings as "rule path severity provisions" lines.
-func brief(fs []check.Finding) []string {
-	var out []string
-	for _, f := range fs {
-		out = append(out, fmt.Sprintf("%s %s %s %s", f.Rule, f.Path, f.Severity, strings.Join(f.Provisions, ",")))
-	}
-	sort.Strings(out)
-	return out
-}
 
 func TestWordlist(t *testing.T) {
 	w := Wordlist()
@@ -106,60 +80,58 @@ func TestHashSchemes(t *testing.T) {
 
 func TestAnalyse(t *testing.T) {
 	strong := "$6$s4lt1234$Ihf89muVTo.OZBlqyjkMIrtaAWWTawpfxNnfmGwMxmtAb3/z5zLH5Kpgjdfo.nH59hWY2j8Yt.1rwEwIHqoyv1"
-	fsys := fstest.MapFS{
-		"rootfs/etc/passwd": {Data: []byte("root:x:0:0:root:/root:/bin/ash\n" +
+	files := inspecttest.Files{
+		"rootfs/etc/passwd": inspecttest.Text("root:x:0:0:root:/root:/bin/ash\n" +
 			"daemon:*:1:1:daemon:/var:/bin/false\n" +
 			"backdoor:x:0:0::/:/bin/sh\n" +
 			"guest::1000:1000::/home/guest:/bin/sh\n" +
 			"ftp::55:55::/home/ftp:/bin/false\n" +
 			"olduser:aa7/b.JL0E826:1001:1001::/:/bin/sh\n" +
-			"alice:x:1002:1002::/home/alice:/bin/sh\n")},
-		"rootfs/etc/shadow": {Data: []byte("root:$1$abcdefgh$l/LAqC8oJERu7Cmx6trtY/:18000:0:99999:7:::\n" +
+			"alice:x:1002:1002::/home/alice:/bin/sh\n"),
+		"rootfs/etc/shadow": inspecttest.Text("root:$1$abcdefgh$l/LAqC8oJERu7Cmx6trtY/:18000:0:99999:7:::\n" +
 			"daemon:*:0:0:99999:7:::\n" +
 			"backdoor:" + strong + ":18000:0:99999:7:::\n" +
-			"alice:" + strong + ":18000:0:99999:7:::\n")},
-		"rootfs/www/.htpasswd":                {Data: []byte("admin:$apr1$xyzabcde$2TFCn.Vo93NRRHVb9Rd0h0\n")},
-		"rootfs/etc/httpd.conf":               {Data: []byte("A:*\n/cgi-bin:admin:admin\n")},
-		"rootfs/etc/config/wireless":          {Data: []byte("config wifi-iface\n\toption ssid 'Home'\n\toption encryption 'psk2'\n\toption key 'supersecret99'\n")},
-		"rootfs/usr/sbin/cloud.sh":            {Data: []byte("#!/bin/sh\nPASSWORD=\"$1\"\nAPI_KEY=sk_live_51HxYz\ncurl ftp://upload:Upl0adPw@files.example.com/\n")},
-		"rootfs/etc/app.json":                 {Data: []byte(`{"user":"admin","password":"hunter2"}`)},
-		"rootfs/usr/share/doc/readme.txt":     {Data: []byte("password=shouldnotmatch\n")},
-		"rootfs/etc/mosquitto/mosquitto.conf": {Data: []byte("password_file /etc/mosquitto/passwd\n")},
-		"rootfs/etc/mosquitto/passwd":         {Data: []byte("sensor:$6$MDEyMzQ1Njc4OWFi$" + mosq6("support") + "\n")},
-		"rootfs/etc/placeholders.conf":        {Data: []byte("password=${PASS}\npassword=\ntoken = %s\nkey: true\n")},
+			"alice:" + strong + ":18000:0:99999:7:::\n"),
+		"rootfs/www/.htpasswd":                inspecttest.Text("admin:$apr1$xyzabcde$2TFCn.Vo93NRRHVb9Rd0h0\n"),
+		"rootfs/etc/httpd.conf":               inspecttest.Text("A:*\n/cgi-bin:admin:admin\n"),
+		"rootfs/etc/config/wireless":          inspecttest.Text("config wifi-iface\n\toption ssid 'Home'\n\toption encryption 'psk2'\n\toption key 'supersecret99'\n"),
+		"rootfs/usr/sbin/cloud.sh":            inspecttest.Text("#!/bin/sh\nPASSWORD=\"$1\"\nAPI_KEY=sk_live_51HxYz\ncurl ftp://upload:Upl0adPw@files.example.com/\n"),
+		"rootfs/etc/app.json":                 inspecttest.Text(`{"user":"admin","password":"hunter2"}`),
+		"rootfs/usr/share/doc/readme.txt":     inspecttest.Text("password=shouldnotmatch\n"),
+		"rootfs/etc/mosquitto/mosquitto.conf": inspecttest.Text("password_file /etc/mosquitto/passwd\n"),
+		"rootfs/etc/mosquitto/passwd":         inspecttest.Text("sensor:$6$MDEyMzQ1Njc4OWFi$" + mosq6("support") + "\n"),
+		"rootfs/etc/placeholders.conf":        inspecttest.Text("password=${PASS}\npassword=\ntoken = %s\nkey: true\n"),
 	}
-	got := analyse(t, fsys)
-	want := []string{
-		"credentials.default-password rootfs/etc/httpd.conf critical 5.1-1,5.1-2",
-		"credentials.default-password rootfs/etc/mosquitto/passwd high 5.1-1,5.1-2",
-		"credentials.default-password rootfs/etc/passwd high 5.1-1,5.1-2",
-		"credentials.default-password rootfs/etc/shadow critical 5.1-1,5.1-2",
-		"credentials.default-password rootfs/www/.htpasswd critical 5.1-1,5.1-2",
-		"credentials.empty-password rootfs/etc/passwd critical 5.1-1",
-		"credentials.hardcoded rootfs/etc/app.json high 5.1-1,5.4-3",
-		"credentials.hardcoded rootfs/etc/config/wireless high 5.1-1,5.4-3",
-		"credentials.hardcoded rootfs/usr/sbin/cloud.sh high 5.1-1,5.4-3",
-		"credentials.hardcoded rootfs/usr/sbin/cloud.sh high 5.1-1,5.4-3",
-		"credentials.hash-in-passwd rootfs/etc/passwd medium 5.4-1",
-		"credentials.uid0-account rootfs/etc/shadow high 5.6-7",
-		"credentials.weak-hash rootfs/etc/mosquitto/passwd medium 5.1-3,5.4-1",
-		"credentials.weak-hash rootfs/etc/passwd medium 5.1-3,5.4-1",
-		"credentials.weak-hash rootfs/etc/shadow medium 5.1-3,5.4-1",
-		"credentials.weak-hash rootfs/www/.htpasswd medium 5.1-3,5.4-1",
-	}
-	if diff := cmp.Diff(want, brief(got)); diff != "" {
-		t.Errorf("findings (-want +got):\n%s", diff)
-	}
-	for _, f := range got {
-		for _, secret := range []string{"hunter2", "supersecret99", "Upl0adPw", "l/LAqC8oJERu7Cmx6trtY/", "sk_live_51HxYz"} {
-			if strings.Contains(f.Evidence.Text, secret) && !strings.HasPrefix(f.Evidence.Text, secret) {
-				t.Errorf("%s evidence %q shows secret %q", f.Rule, f.Evidence.Text, secret)
+	inspecttest.New().WithFiles(files).
+		ExpectFindings(
+			"credentials.default-password rootfs/etc/httpd.conf critical 5.1-1,5.1-2",
+			"credentials.default-password rootfs/etc/mosquitto/passwd high 5.1-1,5.1-2",
+			"credentials.default-password rootfs/etc/passwd high 5.1-1,5.1-2",
+			"credentials.default-password rootfs/etc/shadow critical 5.1-1,5.1-2",
+			"credentials.default-password rootfs/www/.htpasswd critical 5.1-1,5.1-2",
+			"credentials.empty-password rootfs/etc/passwd critical 5.1-1",
+			"credentials.hardcoded rootfs/etc/app.json high 5.1-1,5.4-3",
+			"credentials.hardcoded rootfs/etc/config/wireless high 5.1-1,5.4-3",
+			"credentials.hardcoded rootfs/usr/sbin/cloud.sh high 5.1-1,5.4-3",
+			"credentials.hardcoded rootfs/usr/sbin/cloud.sh high 5.1-1,5.4-3",
+			"credentials.hash-in-passwd rootfs/etc/passwd medium 5.4-1",
+			"credentials.uid0-account rootfs/etc/shadow high 5.6-7",
+			"credentials.weak-hash rootfs/etc/mosquitto/passwd medium 5.1-3,5.4-1",
+			"credentials.weak-hash rootfs/etc/passwd medium 5.1-3,5.4-1",
+			"credentials.weak-hash rootfs/etc/shadow medium 5.1-3,5.4-1",
+			"credentials.weak-hash rootfs/www/.htpasswd medium 5.1-3,5.4-1",
+		).
+		ForEachFinding(func(t testing.TB, f check.Finding) {
+			for _, secret := range []string{"hunter2", "supersecret99", "Upl0adPw", "l/LAqC8oJERu7Cmx6trtY/", "sk_live_51HxYz"} {
+				if strings.Contains(f.Evidence.Text, secret) && !strings.HasPrefix(f.Evidence.Text, secret) {
+					t.Errorf("%s evidence %q shows secret %q", f.Rule, f.Evidence.Text, secret)
+				}
 			}
-		}
-		if f.Evidence.SHA256 == "" || f.Evidence.Line == 0 {
-			t.Errorf("%s %s: evidence %+v lacks hash or line", f.Rule, f.Path, f.Evidence)
-		}
-	}
+			if f.Evidence.SHA256 == "" || f.Evidence.Line == 0 {
+				t.Errorf("%s %s: evidence %+v lacks hash or line", f.Rule, f.Path, f.Evidence)
+			}
+		}).
+		Test(t, New())
 }
 
 func mosq6(pw string) string {
@@ -169,13 +141,11 @@ func mosq6(pw string) string {
 
 func TestClean(t *testing.T) {
 	strong := "$6$s4lt1234$Ihf89muVTo.OZBlqyjkMIrtaAWWTawpfxNnfmGwMxmtAb3/z5zLH5Kpgjdfo.nH59hWY2j8Yt.1rwEwIHqoyv1"
-	fsys := fstest.MapFS{
-		"etc/passwd":         {Data: []byte("root:x:0:0:root:/root:/bin/ash\nnobody:*:65534:65534::/:/bin/false\n")},
-		"etc/shadow":         {Data: []byte("root:" + strong + ":18000:0:99999:7:::\nnobody:*:0:0:99999:7:::\n")},
-		"etc/config/system":  {Data: []byte("config system\n\toption hostname 'OpenWrt'\n")},
-		"usr/bin/setpass.sh": {Data: []byte("#!/bin/sh\npassword=\"$(cat /dev/urandom | head -c 8)\"\necho \"root:$password\" | chpasswd\n")},
+	files := inspecttest.Files{
+		"etc/passwd":         inspecttest.Text("root:x:0:0:root:/root:/bin/ash\nnobody:*:65534:65534::/:/bin/false\n"),
+		"etc/shadow":         inspecttest.Text("root:" + strong + ":18000:0:99999:7:::\nnobody:*:0:0:99999:7:::\n"),
+		"etc/config/system":  inspecttest.Text("config system\n\toption hostname 'OpenWrt'\n"),
+		"usr/bin/setpass.sh": inspecttest.Text("#!/bin/sh\npassword=\"$(cat /dev/urandom | head -c 8)\"\necho \"root:$password\" | chpasswd\n"),
 	}
-	if got := analyse(t, fsys); len(got) != 0 {
-		t.Errorf("clean image: findings %v", brief(got))
-	}
+	inspecttest.New().WithFiles(files).ExpectNoFindings().Test(t, New())
 }

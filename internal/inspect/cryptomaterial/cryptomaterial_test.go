@@ -1,24 +1,20 @@
 package cryptomaterial
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"os"
-	"sort"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/iotsec/iotsec/internal/inspect/check"
+	"github.com/iotsec/iotsec/internal/inspect/inspecttest"
 )
 
 func read(t *testing.T, name string) []byte {
@@ -28,28 +24,6 @@ func read(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func brief(fs []check.Finding) []string {
-	var out []string
-	for _, f := range fs {
-		out = append(out, fmt.Sprintf("%s %s %s %s", f.Rule, f.Path, f.Severity, strings.Join(f.Provisions, ",")))
-	}
-	sort.Strings(out)
-	return out
-}
-
-func run(t *testing.T, a *Analyser, fsys fstest.MapFS) []check.Finding {
-	t.Helper()
-	tg, err := check.NewTarget(context.Background(), fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := a.Analyse(context.Background(), tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Findings
 }
 
 // chain makes a CA and a leaf signed by it, both ECDSA P-256 / SHA-256.
@@ -79,7 +53,7 @@ func TestAnalyse(t *testing.T) {
 	_, oldLeaf := chain(t, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	weakKey := read(t, "weak.key")
 	binary := append(append([]byte("\x7fELF\x00\x01binary prefix\x00"), weakKey...), 0, 0, 1)
-	fsys := fstest.MapFS{
+	files := inspecttest.Files{
 		"etc/ssl/private/server.key":         {Data: weakKey},
 		"usr/bin/cloudd":                     {Data: binary}, // the same key compiled into a binary
 		"etc/ssl/server.crt":                 {Data: read(t, "weak.crt")},
@@ -90,45 +64,42 @@ func TestAnalyse(t *testing.T) {
 		"etc/cloud/device.der":               {Data: oldLeaf},
 		"etc/ssl/certs/ca-certificates.crt":  {Data: read(t, "weak.crt")}, // trust stores are not reported
 	}
-	got := run(t, &Analyser{Now: now}, fsys)
-	want := []string{
-		"crypto.cert-expired etc/cloud/device.der medium 5.5-1",
-		"crypto.cert-self-signed etc/ssl/server.crt low 5.5-1",
-		"crypto.cert-short-key etc/ssl/server.crt high 5.5-1",
-		"crypto.cert-weak-signature etc/ssl/server.crt medium 5.5-1",
-		"crypto.encrypted-private-key etc/backup.key medium 5.4-3,5.4-4",
-		"crypto.key-reuse etc/ssl/private/server.key medium 5.4-4",
-		"crypto.private-key etc/dropbear/dropbear_rsa_host_key high 5.4-3,5.4-4",
-		"crypto.private-key etc/ec.key high 5.4-3,5.4-4",
-		"crypto.private-key etc/ssl/private/server.key high 5.4-3,5.4-4",
-		"crypto.private-key root/.ssh/id_ed25519 high 5.4-3,5.4-4",
-		"crypto.private-key usr/bin/cloudd high 5.4-3,5.4-4",
-		"crypto.short-private-key etc/ssl/private/server.key medium 5.5-1",
-		"crypto.short-private-key usr/bin/cloudd medium 5.5-1",
-	}
-	if diff := cmp.Diff(want, brief(got)); diff != "" {
-		t.Errorf("findings (-want +got):\n%s", diff)
-	}
-	for _, f := range got {
-		if f.Path == "usr/bin/cloudd" && f.Evidence.Offset != 20 {
-			t.Errorf("%s offset = %d, want 20", f.Rule, f.Evidence.Offset)
-		}
-		if strings.Contains(f.Evidence.Text, "PRIVATE") {
-			t.Errorf("evidence %q quotes key material", f.Evidence.Text)
-		}
-	}
+	inspecttest.New().WithFiles(files).
+		ExpectFindings(
+			"crypto.cert-expired etc/cloud/device.der medium 5.5-1",
+			"crypto.cert-self-signed etc/ssl/server.crt low 5.5-1",
+			"crypto.cert-short-key etc/ssl/server.crt high 5.5-1",
+			"crypto.cert-weak-signature etc/ssl/server.crt medium 5.5-1",
+			"crypto.encrypted-private-key etc/backup.key medium 5.4-3,5.4-4",
+			"crypto.key-reuse etc/ssl/private/server.key medium 5.4-4",
+			"crypto.private-key etc/dropbear/dropbear_rsa_host_key high 5.4-3,5.4-4",
+			"crypto.private-key etc/ec.key high 5.4-3,5.4-4",
+			"crypto.private-key etc/ssl/private/server.key high 5.4-3,5.4-4",
+			"crypto.private-key root/.ssh/id_ed25519 high 5.4-3,5.4-4",
+			"crypto.private-key usr/bin/cloudd high 5.4-3,5.4-4",
+			"crypto.short-private-key etc/ssl/private/server.key medium 5.5-1",
+			"crypto.short-private-key usr/bin/cloudd medium 5.5-1",
+		).
+		ForEachFinding(func(t testing.TB, f check.Finding) {
+			if f.Path == "usr/bin/cloudd" && f.Evidence.Offset != 20 {
+				t.Errorf("%s offset = %d, want 20", f.Rule, f.Evidence.Offset)
+			}
+			if strings.Contains(f.Evidence.Text, "PRIVATE") {
+				t.Errorf("evidence %q quotes key material", f.Evidence.Text)
+			}
+		}).
+		Test(t, &Analyser{Now: now})
 }
 
 func TestClean(t *testing.T) {
 	ca, leaf := chain(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	fsys := fstest.MapFS{
+	files := inspecttest.Files{
 		"etc/cloud/ca.pem":                  {Data: ca},
 		"etc/cloud/device.der":              {Data: leaf},
 		"etc/ssl/certs/ca-certificates.crt": {Data: read(t, "weak.crt")},
 	}
-	got := run(t, &Analyser{Now: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }}, fsys)
 	// the CA root is self-signed by nature; nothing else may be reported
-	if diff := cmp.Diff([]string{"crypto.cert-self-signed etc/cloud/ca.pem low 5.5-1"}, brief(got)); diff != "" {
-		t.Errorf("findings (-want +got):\n%s", diff)
-	}
+	inspecttest.New().WithFiles(files).
+		ExpectFindings("crypto.cert-self-signed etc/cloud/ca.pem low 5.5-1").
+		Test(t, &Analyser{Now: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }})
 }

@@ -1,39 +1,13 @@
 package dataprotection
 
 import (
-	"context"
-	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/iotsec/iotsec/internal/inspect/check"
+	"github.com/iotsec/iotsec/internal/inspect/inspecttest"
 )
-
-func run(t *testing.T, fsys fstest.MapFS) []check.Finding {
-	t.Helper()
-	tg, err := check.NewTarget(context.Background(), fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := New().Analyse(context.Background(), tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Findings
-}
-
-func brief(fs []check.Finding) []string {
-	var out []string
-	for _, f := range fs {
-		out = append(out, fmt.Sprintf("%s %s %s %s", f.Rule, f.Path, f.Severity, strings.Join(f.Provisions, ",")))
-	}
-	sort.Strings(out)
-	return out
-}
 
 // sqliteLike is the start of an SQLite file with a schema and records,
 // as IoTGoat's sensordata.db holds them.
@@ -48,7 +22,7 @@ func sqliteLike() []byte {
 }
 
 func TestAnalyse(t *testing.T) {
-	fsys := fstest.MapFS{
+	files := inspecttest.Files{
 		"www/cgi-bin/sensordata.db": {Data: sqliteLike(), Mode: 0o644},
 		"etc/shadow":                {Data: []byte("root:x:::\n"), Mode: 0o644},
 		"etc/ssl/private/srv.key":   {Data: []byte("-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----\n"), Mode: 0o644},
@@ -56,31 +30,30 @@ func TestAnalyse(t *testing.T) {
 		"usr/bin/passwd":            {Data: []byte("\x7fELF"), Mode: fs.ModeSetuid | 0o755},
 		"usr/bin/wall":              {Data: []byte("\x7fELF"), Mode: fs.ModeSetgid | 0o755},
 		"etc/config/network":        {Data: []byte("x"), Mode: 0o666},
-		"var/data":                  {Mode: fs.ModeDir | 0o777},
-		"tmp":                       {Mode: fs.ModeDir | fs.ModeSticky | 0o777},
+		"var/data":                  inspecttest.Dir(0o777),
+		"tmp":                       inspecttest.Dir(fs.ModeSticky | 0o777),
+		"bin/sh":                    inspecttest.Symlink("busybox"), // links are 0777 but not writable through
 		"etc/contacts.csv":          {Data: []byte("name,email\na,a@x.test\nb,b@y.test\nc,c@z.test\n"), Mode: 0o644},
 		"etc/version.json":          {Data: []byte(`{"maintainer": "dev@vendor.test"}`), Mode: 0o644},
 	}
-	got := run(t, fsys)
-	want := []string{
-		"data.personal-data etc/contacts.csv medium 5.8-1",
-		"data.personal-data www/cgi-bin/sensordata.db medium 5.8-1",
-		"data.secret-readable etc/shadow high 5.4-1",
-		"data.secret-readable etc/ssl/private/srv.key high 5.4-1",
-		"data.suid bin/busybox high 5.6-7",
-		"data.suid usr/bin/passwd low 5.6-7",
-		"data.suid usr/bin/wall low 5.6-7",
-		"data.world-writable etc/config/network medium 5.6-7",
-		"data.world-writable var/data low 5.6-7",
-	}
-	if diff := cmp.Diff(want, brief(got)); diff != "" {
-		t.Errorf("findings (-want +got):\n%s", diff)
-	}
-	for _, f := range got {
-		if strings.Contains(f.Evidence.Text, "alice@") {
-			t.Errorf("evidence %q shows an address unmasked", f.Evidence.Text)
-		}
-	}
+	inspecttest.New().WithFiles(files).
+		ExpectFindings(
+			"data.personal-data etc/contacts.csv medium 5.8-1",
+			"data.personal-data www/cgi-bin/sensordata.db medium 5.8-1",
+			"data.secret-readable etc/shadow high 5.4-1",
+			"data.secret-readable etc/ssl/private/srv.key high 5.4-1",
+			"data.suid bin/busybox high 5.6-7",
+			"data.suid usr/bin/passwd low 5.6-7",
+			"data.suid usr/bin/wall low 5.6-7",
+			"data.world-writable etc/config/network medium 5.6-7",
+			"data.world-writable var/data low 5.6-7",
+		).
+		ForEachFinding(func(t testing.TB, f check.Finding) {
+			if strings.Contains(f.Evidence.Text, "alice@") {
+				t.Errorf("evidence %q shows an address unmasked", f.Evidence.Text)
+			}
+		}).
+		Test(t, New())
 }
 
 func FuzzPersonal(f *testing.F) {

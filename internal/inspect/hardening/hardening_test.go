@@ -1,18 +1,14 @@
 package hardening
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/iotsec/iotsec/internal/inspect/check"
+	"github.com/iotsec/iotsec/internal/inspect/inspecttest"
 )
 
 const source = `#include <stdio.h>
@@ -86,39 +82,24 @@ func TestInspect(t *testing.T) {
 func TestAnalyse(t *testing.T) {
 	bad := compile(t, "gcc", "gcc", unhardened...)
 	good := compile(t, "gcc", "gcc", hardened...)
-	fsys := fstest.MapFS{
-		"usr/bin/bad":    {Data: bad},
-		"usr/bin/good":   {Data: good},
-		"usr/bin/script": {Data: []byte("#!/bin/sh\necho hi\n")},
-		"lib/notelf.so":  {Data: []byte("\x7fELF garbage garbage garbage garbage garbage garbage garbage")},
-	}
-	tg, err := check.NewTarget(context.Background(), fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := New().Analyse(context.Background(), tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, f := range r.Findings {
-		got = append(got, fmt.Sprintf("%s %s %s %s", f.Rule, f.Path, f.Severity, strings.Join(f.Provisions, ",")))
-	}
-	sort.Strings(got)
-	want := []string{
-		"binary.dangerous-functions usr/bin/bad medium 5.6-9,5.13-1",
-		"binary.no-canary usr/bin/bad medium 5.6-9",
-		"binary.no-fortify usr/bin/bad low 5.6-9",
-		"binary.no-nx usr/bin/bad medium 5.6-9",
-		"binary.no-pie usr/bin/bad low 5.6-9",
-		"binary.no-relro usr/bin/bad low 5.6-9",
-		"binary.not-stripped usr/bin/bad info 5.6-9",
-		"binary.rpath usr/bin/bad medium 5.6-9",
-	}
-	// the hardened binary still calls system(); that is reported, nothing else
-	want = append(want, "binary.dangerous-functions usr/bin/good medium 5.6-9,5.13-1")
-	sort.Strings(want)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("findings (-want +got):\n%s", diff)
-	}
+	inspecttest.New().
+		WithFiles(inspecttest.Files{
+			"usr/bin/bad":    {Data: bad},
+			"usr/bin/good":   {Data: good},
+			"usr/bin/script": inspecttest.Text("#!/bin/sh\necho hi\n"),
+			"lib/notelf.so":  inspecttest.Text("\x7fELF garbage garbage garbage garbage garbage garbage garbage"),
+		}).
+		ExpectFindings(
+			"binary.dangerous-functions usr/bin/bad medium 5.6-9,5.13-1",
+			"binary.no-canary usr/bin/bad medium 5.6-9",
+			"binary.no-fortify usr/bin/bad low 5.6-9",
+			"binary.no-nx usr/bin/bad medium 5.6-9",
+			"binary.no-pie usr/bin/bad low 5.6-9",
+			"binary.no-relro usr/bin/bad low 5.6-9",
+			"binary.not-stripped usr/bin/bad info 5.6-9",
+			"binary.rpath usr/bin/bad medium 5.6-9",
+			// the hardened binary still calls system(); that is reported, nothing else
+			"binary.dangerous-functions usr/bin/good medium 5.6-9,5.13-1",
+		).
+		Test(t, New())
 }

@@ -1,18 +1,13 @@
 package surface
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/iotsec/iotsec/internal/inspect/check"
+	"github.com/iotsec/iotsec/internal/inspect/inspecttest"
 )
 
 const shellback = `#include <sys/socket.h>
@@ -50,42 +45,33 @@ func buildC(t *testing.T, src string) []byte {
 	return b
 }
 
-func run(t *testing.T, fsys fstest.MapFS) []string {
-	t.Helper()
-	tg, err := check.NewTarget(context.Background(), fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := New().Analyse(context.Background(), tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, f := range r.Findings {
-		if f.Evidence.SHA256 == "" {
-			t.Errorf("%s %s: no hash in evidence", f.Rule, f.Path)
-		}
-		out = append(out, fmt.Sprintf("%s %s:%d %s %s", f.Rule, f.Path, f.Evidence.Line, f.Severity, strings.Join(f.Provisions, ",")))
-	}
-	sort.Strings(out)
-	return out
+// tester renders findings with their line and checks that each has the
+// file's hash in its evidence.
+func tester() inspecttest.Tester {
+	return inspecttest.New().
+		BriefWith(inspecttest.BriefLine).
+		ForEachFinding(func(t testing.TB, f check.Finding) {
+			if f.Evidence.SHA256 == "" {
+				t.Errorf("%s %s: no hash in evidence", f.Rule, f.Path)
+			}
+		})
 }
 
 func TestAnalyse(t *testing.T) {
-	fsys := fstest.MapFS{
+	files := inspecttest.Files{
 		// IoTGoat-like: rc.local starts telnet on a high port and a bind shell
-		"squashfs-root/etc/rc.local":                     {Data: []byte("# Put your custom commands here\n/usr/sbin/telnetd -p 65534\n/usr/bin/shellback &\nexit 0\n")},
+		"squashfs-root/etc/rc.local":                     inspecttest.Text("# Put your custom commands here\n/usr/sbin/telnetd -p 65534\n/usr/bin/shellback &\nexit 0\n"),
 		"squashfs-root/usr/bin/shellback":                {Data: buildC(t, shellback)},
-		"squashfs-root/etc/inittab":                      {Data: []byte("::sysinit:/etc/init.d/rcS S boot\n::shutdown:/etc/init.d/rcS K shutdown\nttyS0::askfirst:-/bin/ash --login\n")},
-		"squashfs-root/etc/init.d/rcS":                   {Data: []byte("#!/bin/sh\ntelnetd -l /bin/sh &\nbusybox tftpd -l /srv &\nkillall ftpd\n[ -x /usr/sbin/gdbserver ] && gdbserver :1234 /bin/app\nnc -l -p 4444 -e /bin/sh &\nhttpd -h /www\n")},
-		"squashfs-root/lib/systemd/system/debug.service": {Data: []byte("[Service]\nExecStart=/usr/sbin/vsftpd /etc/vsftpd.conf\n")},
-		"squashfs-root/etc/config/upnpd":                 {Data: []byte("config upnpd 'config'\n\toption enabled '1'\n\toption secure_mode '0'\n")},
-		"squashfs-root/etc/config/wireless":              {Data: []byte("config wifi-iface 'default_radio0'\n\toption device 'radio0'\n\toption mode 'ap'\n\toption ssid 'OWASP IoTGoat'\n\toption encryption 'none'\n")},
-		"squashfs-root/etc/config/dropbear":              {Data: []byte("config dropbear\n\toption PasswordAuth 'on'\n\toption RootPasswordAuth 'on'\n\toption Port '22'\n")},
-		"squashfs-root/etc/snmp/snmpd.conf":              {Data: []byte("rocommunity public default\nrwcommunity private 10.0.0.0/8\n")},
-		"squashfs-root/etc/ssh/sshd_config":              {Data: []byte("PermitRootLogin yes\nPasswordAuthentication yes\n")},
+		"squashfs-root/etc/inittab":                      inspecttest.Text("::sysinit:/etc/init.d/rcS S boot\n::shutdown:/etc/init.d/rcS K shutdown\nttyS0::askfirst:-/bin/ash --login\n"),
+		"squashfs-root/etc/init.d/rcS":                   inspecttest.Text("#!/bin/sh\ntelnetd -l /bin/sh &\nbusybox tftpd -l /srv &\nkillall ftpd\n[ -x /usr/sbin/gdbserver ] && gdbserver :1234 /bin/app\nnc -l -p 4444 -e /bin/sh &\nhttpd -h /www\n"),
+		"squashfs-root/lib/systemd/system/debug.service": inspecttest.Text("[Service]\nExecStart=/usr/sbin/vsftpd /etc/vsftpd.conf\n"),
+		"squashfs-root/etc/config/upnpd":                 inspecttest.Text("config upnpd 'config'\n\toption enabled '1'\n\toption secure_mode '0'\n"),
+		"squashfs-root/etc/config/wireless":              inspecttest.Text("config wifi-iface 'default_radio0'\n\toption device 'radio0'\n\toption mode 'ap'\n\toption ssid 'OWASP IoTGoat'\n\toption encryption 'none'\n"),
+		"squashfs-root/etc/config/dropbear":              inspecttest.Text("config dropbear\n\toption PasswordAuth 'on'\n\toption RootPasswordAuth 'on'\n\toption Port '22'\n"),
+		"squashfs-root/etc/snmp/snmpd.conf":              inspecttest.Text("rocommunity public default\nrwcommunity private 10.0.0.0/8\n"),
+		"squashfs-root/etc/ssh/sshd_config":              inspecttest.Text("PermitRootLogin yes\nPasswordAuthentication yes\n"),
 	}
-	want := []string{
+	tester().WithFiles(files).ExpectFindings(
 		"surface.bind-shell squashfs-root/etc/init.d/rcS:6 critical 5.6-1,5.5-4",
 		"surface.bind-shell squashfs-root/etc/rc.local:3 critical 5.6-1,5.5-4",
 		"surface.debug-service squashfs-root/etc/init.d/rcS:5 high 5.6-4,5.6-1",
@@ -102,25 +88,20 @@ func TestAnalyse(t *testing.T) {
 		"surface.telnet squashfs-root/etc/rc.local:2 high 5.5-1,5.6-1",
 		"surface.upnp-insecure squashfs-root/etc/config/upnpd:3 medium 5.5-5,5.6-1",
 		"surface.web-server squashfs-root/etc/init.d/rcS:7 info 5.6-1",
-	}
-	if diff := cmp.Diff(want, run(t, fsys)); diff != "" {
-		t.Errorf("findings (-want +got):\n%s", diff)
-	}
+	).Test(t, New())
 }
 
 func TestClean(t *testing.T) {
-	fsys := fstest.MapFS{
-		"etc/inittab":         {Data: []byte("::sysinit:/etc/init.d/rcS\nttyS0::respawn:/sbin/getty -L ttyS0 115200 vt100\n")},
-		"etc/init.d/rcS":      {Data: []byte("#!/bin/sh\n# telnetd -l /bin/sh for debugging (disabled)\nkillall telnetd\ndropbear -s -g\n")},
-		"etc/config/upnpd":    {Data: []byte("config upnpd 'config'\n\toption enabled '1'\n\toption secure_mode '1'\n")},
-		"etc/config/wireless": {Data: []byte("config wifi-iface\n\toption mode 'ap'\n\toption encryption 'psk2'\n\toption key 'x'\n")},
-		"etc/config/dropbear": {Data: []byte("config dropbear\n\toption RootPasswordAuth 'off'\n")},
-		"etc/ssh/sshd_config": {Data: []byte("PermitRootLogin prohibit-password\nPasswordAuthentication no\n")},
-		"usr/bin/telnetd":     {Data: []byte("binary present but never started")},
+	files := inspecttest.Files{
+		"etc/inittab":         inspecttest.Text("::sysinit:/etc/init.d/rcS\nttyS0::respawn:/sbin/getty -L ttyS0 115200 vt100\n"),
+		"etc/init.d/rcS":      inspecttest.Text("#!/bin/sh\n# telnetd -l /bin/sh for debugging (disabled)\nkillall telnetd\ndropbear -s -g\n"),
+		"etc/config/upnpd":    inspecttest.Text("config upnpd 'config'\n\toption enabled '1'\n\toption secure_mode '1'\n"),
+		"etc/config/wireless": inspecttest.Text("config wifi-iface\n\toption mode 'ap'\n\toption encryption 'psk2'\n\toption key 'x'\n"),
+		"etc/config/dropbear": inspecttest.Text("config dropbear\n\toption RootPasswordAuth 'off'\n"),
+		"etc/ssh/sshd_config": inspecttest.Text("PermitRootLogin prohibit-password\nPasswordAuthentication no\n"),
+		"usr/bin/telnetd":     inspecttest.Text("binary present but never started"),
 	}
-	if got := run(t, fsys); len(got) != 0 {
-		t.Errorf("clean image: %v", got)
-	}
+	tester().WithFiles(files).ExpectNoFindings().Test(t, New())
 }
 
 func FuzzParseUCI(f *testing.F) {
