@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/iotsec/iotsec/internal/evaluation"
@@ -167,23 +166,18 @@ func (h *Handler) putIXIT(w http.ResponseWriter, r *http.Request) error {
 	return write(w, http.StatusOK, items)
 }
 
-// Report renders a firmware version's evaluation as JSON, SARIF or HTML;
-// shared with the UI. It returns the content type.
-func Report(r *http.Request, w io.Writer, s iotsec.Store, st *evaluation.Stored, a iotsec.Actor, firmwareID, format, tool string) (string, error) {
-	fw, err := s.GetFirmware(r.Context(), a, firmwareID)
-	if err != nil {
-		return "", err
+// reportType is the content type of a format of GET
+// /firmware/{id}/report; "" for a format it does not offer.
+func reportType(format string) string {
+	switch format {
+	case "json":
+		return "application/json"
+	case "sarif":
+		return "application/sarif+json"
+	case "html":
+		return "text/html; charset=utf-8"
 	}
-	p, err := s.GetProduct(r.Context(), a, fw.ProductID)
-	if err != nil {
-		return "", err
-	}
-	m := report.Meta{Tool: tool, Product: p.Name + " " + p.Model, Version: fw.Version, Generated: st.Scan.ScannedAt}
-	ct := map[string]string{"json": "application/json", "sarif": "application/sarif+json", "html": "text/html; charset=utf-8"}[format]
-	if ct == "" {
-		return "", iotsec.Invalid("format", "must be json, sarif or html")
-	}
-	return ct, report.Write(w, format, st.Result, m)
+	return ""
 }
 
 func (h *Handler) getReport(w http.ResponseWriter, r *http.Request) error {
@@ -191,13 +185,20 @@ func (h *Handler) getReport(w http.ResponseWriter, r *http.Request) error {
 	if format == "" {
 		format = "json"
 	}
-	st, err := h.load(r)
+	refs, err := h.Evaluation.SchemeRefs(r.URL.Query()["scheme"])
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	ct, err := Report(r, &b, h.Store, st, actor(r), r.PathValue("id"), format, h.Tool)
+	rep, err := h.Evaluation.Report(r.Context(), actor(r), r.PathValue("id"), refs)
 	if err != nil {
+		return err
+	}
+	ct := reportType(format)
+	if ct == "" {
+		return iotsec.Invalid("format", "must be json, sarif or html")
+	}
+	var b bytes.Buffer
+	if err := report.Write(&b, format, rep.Result, rep.Meta(h.Tool)); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", ct)

@@ -19,6 +19,7 @@ import (
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/postgres"
+	"github.com/iotsec/iotsec/internal/report"
 	"github.com/iotsec/iotsec/internal/sqlite"
 	"github.com/iotsec/iotsec/internal/sqlstore"
 	"github.com/iotsec/iotsec/internal/storetest"
@@ -189,6 +190,23 @@ func TestUploadScanLoad(t *testing.T) {
 			}
 			if r, ok := ev.Result.Assessment.Result("5.1-1"); !ok || r.Verdict != evaluation.Fail {
 				t.Errorf("5.1-1 = %+v, want FAIL from the default password", r)
+			}
+
+			// The report names the product and version and when it was
+			// scanned.
+			rep, err := f.svc.Report(f.ctx, f.owner, f.fw.ID, refs)
+			must(t, err)
+			scanned, err := st.GetScan(f.ctx, f.owner, f.fw.ID)
+			must(t, err)
+			want := report.Meta{Tool: "iotsec test", Product: "Router R100 R100", Version: "1.2", Generated: scanned.ScannedAt}
+			if diff := cmp.Diff(want, rep.Meta("iotsec test")); diff != "" || scanned.ScannedAt.IsZero() {
+				t.Errorf("report meta (-want +got):\n%s", diff)
+			}
+			if len(rep.Result.Verdicts) != 2 || rep.Firmware.ID != f.fw.ID || !rep.Scanned {
+				t.Errorf("report: %d verdicts, firmware %q, scanned %v", len(rep.Result.Verdicts), rep.Firmware.ID, rep.Scanned)
+			}
+			if _, err := f.svc.Report(f.ctx, f.other, f.fw.ID, nil); iotsec.Kind(err) != iotsec.ErrNotFound {
+				t.Errorf("another organisation's report: %v", err)
 			}
 
 			// Another organisation sees nothing of it.

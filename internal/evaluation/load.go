@@ -8,8 +8,42 @@ import (
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/inspect"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/report"
 	"github.com/iotsec/iotsec/internal/scan"
 )
+
+// Report is a firmware version's evaluation with the version and its
+// product: what the version's pages and its reports show.
+type Report struct {
+	*Stored
+	Firmware iotsec.FirmwareVersion
+	Product  iotsec.Product
+}
+
+// Report reads a firmware version, its product and its evaluation, with
+// the verdicts of the schemes refs name (every scheme when empty).
+func (s *Service) Report(ctx context.Context, a iotsec.Actor, firmwareID string, refs []SchemeRef) (*Report, error) {
+	fw, err := s.store.GetFirmware(ctx, a, firmwareID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.store.GetProduct(ctx, a, fw.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.Load(ctx, a, fw.ID, refs)
+	if err != nil {
+		return nil, err
+	}
+	return &Report{Stored: st, Firmware: fw, Product: p}, nil
+}
+
+// Meta is what the renderers of package report print about the report:
+// the tool (e.g. "iotsec v1.2.0"), the product, the version and when it
+// was scanned.
+func (r *Report) Meta(tool string) report.Meta {
+	return report.Meta{Tool: tool, Product: r.Product.Name + " " + r.Product.Model, Version: r.Firmware.Version, Generated: r.Scan.ScannedAt}
+}
 
 // Stored is a firmware version's evaluation as stored, with its verdicts
 // decided now from the stored findings, evidence, ICS and IXIT.

@@ -64,27 +64,17 @@ func (h *Handler) evaluation(w http.ResponseWriter, r *http.Request) error {
 }
 
 // firmwareEval loads what every firmware page shows.
-func (h *Handler) firmwareEval(r *http.Request) (iotsec.FirmwareVersion, iotsec.Product, *evaluation.Stored, error) {
-	a := current(r).actor
-	fw, err := h.Store.GetFirmware(r.Context(), a, r.PathValue("id"))
-	if err != nil {
-		return fw, iotsec.Product{}, nil, err
-	}
-	p, err := h.Store.GetProduct(r.Context(), a, fw.ProductID)
-	if err != nil {
-		return fw, p, nil, err
-	}
-	st, err := h.Evaluation.Load(r.Context(), a, fw.ID, nil)
-	return fw, p, st, err
+func (h *Handler) firmwareEval(r *http.Request) (*evaluation.Report, error) {
+	return h.Evaluation.Report(r.Context(), current(r).actor, r.PathValue("id"), nil)
 }
 
 func (h *Handler) firmwarePage(w http.ResponseWriter, r *http.Request, page string, status int, formErr error, extra map[string]any) error {
-	fw, p, st, err := h.firmwareEval(r)
+	ev, err := h.firmwareEval(r)
 	if err != nil {
 		return err
 	}
 	a := current(r).actor
-	data := map[string]any{"Firmware": fw, "Product": p, "Eval": st, "R": st.Result, "A": st.Result.Assessment,
+	data := map[string]any{"Firmware": ev.Firmware, "Product": ev.Product, "Eval": ev.Stored, "R": ev.Result, "A": ev.Result.Assessment,
 		"CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "CanAssess": a.Role.Allows(iotsec.PermAssess),
 		"MaxMiB": h.Evaluation.MaxImage >> 20, "Error": errText(formErr), "Provisions": h.Evaluation.Provisions(),
 		"Verdicts": h.Evaluation.Verdicts(), "IXITCategories": h.Evaluation.IXITCategories()}
@@ -190,13 +180,12 @@ func (h *Handler) icsCSV(w http.ResponseWriter, r *http.Request) error {
 // firmwareReport serves the printable HTML report or the SARIF file.
 func (h *Handler) firmwareReport(format string) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		fw, p, st, err := h.firmwareEval(r)
+		ev, err := h.firmwareEval(r)
 		if err != nil {
 			return err
 		}
 		var b bytes.Buffer
-		m := report.Meta{Tool: "iotsec " + h.Version, Product: p.Name + " " + p.Model, Version: fw.Version, Generated: st.Scan.ScannedAt}
-		if err := report.Write(&b, format, st.Result, m); err != nil {
+		if err := report.Write(&b, format, ev.Result, ev.Meta("iotsec "+h.Version)); err != nil {
 			return err
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -206,7 +195,7 @@ func (h *Handler) firmwareReport(format string) handler {
 			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+report.StyleHash()+"; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 		} else {
 			w.Header().Set("Content-Type", "application/sarif+json")
-			w.Header().Set("Content-Disposition", `attachment; filename="`+p.Model+`-`+fw.Version+`.sarif"`)
+			w.Header().Set("Content-Disposition", `attachment; filename="`+ev.Product.Model+`-`+ev.Firmware.Version+`.sarif"`)
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 		_, err = w.Write(b.Bytes())
