@@ -14,8 +14,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/supply"
@@ -34,15 +34,13 @@ type Handler struct {
 	Schemes   *catalog.Library
 	MaxBody   int64 // JSON bodies; imports have their own limit
 	MaxImport int64
-	MaxImage  int64  // firmware image uploads
-	TempDir   string // where uploads are spooled; "" means the system's
 	Now       func() time.Time
 	// Identity is the device identity service behind /identity.
 	Identity *identity.Service
-	// Assess decides and projects verdicts; the composition root builds
-	// it once from the catalog.
-	Assess *assess.Engine
-	Tool   string // "iotsec VERSION", named in reports
+	// Evaluation is the evaluation service behind firmware images, scans,
+	// evidence, ICS, IXIT, verdicts and reports.
+	Evaluation *evaluation.Service
+	Tool       string // "iotsec VERSION", named in reports
 	// Supply is the supply-chain service behind SBOMs, matches, VEX, CSAF
 	// and CRA reports.
 	Supply  *supply.Service
@@ -51,7 +49,7 @@ type Handler struct {
 
 // New returns a handler with the default limits.
 func New(s iotsec.Store) *Handler {
-	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, MaxImage: 512 << 20, MaxSBOM: 32 << 20, Now: time.Now, Tool: "iotsec"}
+	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, MaxSBOM: 32 << 20, Now: time.Now, Tool: "iotsec"}
 }
 
 // Routes lists every endpoint; the server mounts exactly these, and the

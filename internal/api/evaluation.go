@@ -2,18 +2,12 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"strings"
 
-	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/crosswalk"
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/report"
-	"github.com/iotsec/iotsec/internal/scan"
 )
 
 func (h *Handler) uploadImage(w http.ResponseWriter, r *http.Request) error {
@@ -27,13 +21,8 @@ func (h *Handler) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	if err := contentType(r, "application/octet-stream"); err != nil {
 		return err
 	}
-	f, img, err := scan.Spool(http.MaxBytesReader(w, r.Body, h.MaxImage), h.TempDir, r.URL.Query().Get("name"), h.MaxImage)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	job, err := scan.Queue(r.Context(), h.Store, a, r.PathValue("id"), f, img)
+	body := http.MaxBytesReader(w, r.Body, h.Evaluation.MaxImage)
+	job, err := h.Evaluation.Upload(r.Context(), a, r.PathValue("id"), r.URL.Query().Get("name"), body)
 	if err != nil {
 		return err
 	}
@@ -73,46 +62,24 @@ func (h *Handler) listComponents(w http.ResponseWriter, r *http.Request) error {
 	return write(w, http.StatusOK, list(cs))
 }
 
-// schemeRefs reads ?scheme=slug[:level] (repeatable, or comma-separated).
-func (h *Handler) schemeRefs(r *http.Request) ([]crosswalk.SchemeRef, error) {
-	var refs []crosswalk.SchemeRef
-	for _, v := range r.URL.Query()["scheme"] {
-		for _, part := range strings.Split(v, ",") {
-			if part = strings.TrimSpace(part); part == "" {
-				continue
-			}
-			ref := crosswalk.ParseRef(part)
-			s, err := h.Assess.Catalog().Scheme(ref.Slug)
-			if err != nil {
-				return nil, iotsec.Invalid("scheme", "no scheme %q", ref.Slug)
-			}
-			if ref.Level != "" {
-				if _, ok := s.Level(ref.Level); !ok {
-					return nil, iotsec.Invalid("scheme", "%s has no level %q", ref.Slug, ref.Level)
-				}
-			}
-			refs = append(refs, ref)
-		}
-	}
-	return refs, nil
-}
-
 // Verdicts is the answer of GET /firmware/{id}/verdicts.
 type Verdicts struct {
-	FirmwareID string                          `json:"firmware_id"`
-	Scanned    bool                            `json:"scanned"`
-	Verdicts   map[string]assess.SchemeVerdict `json:"verdicts"`
-	Provisions []assess.Result                 `json:"provisions"`
-	Counts     map[assess.Verdict]int          `json:"counts"`
-	IXIT       []assess.IXITEntry              `json:"ixit"`
+	FirmwareID string                              `json:"firmware_id"`
+	Scanned    bool                                `json:"scanned"`
+	Verdicts   map[string]evaluation.SchemeVerdict `json:"verdicts"`
+	Provisions []evaluation.ProvisionResult        `json:"provisions"`
+	Counts     map[evaluation.Verdict]int          `json:"counts"`
+	IXIT       []evaluation.IXITEntry              `json:"ixit"`
 }
 
-func (h *Handler) load(r *http.Request) (*scan.Stored, error) {
-	refs, err := h.schemeRefs(r)
+// load reads the firmware version's evaluation with the verdicts of the
+// schemes ?scheme=slug[:level] names (repeatable, or comma-separated).
+func (h *Handler) load(r *http.Request) (*evaluation.Stored, error) {
+	refs, err := h.Evaluation.SchemeRefs(r.URL.Query()["scheme"])
 	if err != nil {
 		return nil, err
 	}
-	return scan.Load(r.Context(), h.Store, actor(r), r.PathValue("id"), h.Assess, refs)
+	return h.Evaluation.Load(r.Context(), actor(r), r.PathValue("id"), refs)
 }
 
 func (h *Handler) getVerdicts(w http.ResponseWriter, r *http.Request) error {
@@ -123,7 +90,7 @@ func (h *Handler) getVerdicts(w http.ResponseWriter, r *http.Request) error {
 	a := st.Result.Assessment
 	ixit := st.IXIT
 	if ixit == nil {
-		ixit = []assess.IXITEntry{}
+		ixit = []evaluation.IXITEntry{}
 	}
 	return write(w, http.StatusOK, Verdicts{FirmwareID: r.PathValue("id"), Scanned: st.Scanned, Verdicts: st.Result.Verdicts,
 		Provisions: a.Provisions, Counts: a.Counts, IXIT: ixit})
@@ -141,11 +108,11 @@ func (h *Handler) addEvidence(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.Store.GetFirmware(r.Context(), actor(r), r.PathValue("id")); err != nil {
 		return err
 	}
-	var in scan.EvidenceInput
+	var in evaluation.EvidenceInput
 	if err := decode(w, r, h.MaxBody, &in); err != nil {
 		return err
 	}
-	ev, err := scan.RecordEvidence(r.Context(), h.Store, h.Assess, actor(r), r.PathValue("id"), in)
+	ev, err := h.Evaluation.RecordEvidence(r.Context(), actor(r), r.PathValue("id"), in)
 	if err != nil {
 		return err
 	}
@@ -153,18 +120,18 @@ func (h *Handler) addEvidence(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getICS(w http.ResponseWriter, r *http.Request) error {
-	ics, err := scan.StoredICS(r.Context(), h.Store, h.Assess, actor(r), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
 	if r.URL.Query().Get("format") == "csv" {
-		var b bytes.Buffer
-		if err := assess.WriteICSCSV(&b, ics); err != nil {
+		b, err := h.Evaluation.ICSCSV(r.Context(), actor(r), r.PathValue("id"))
+		if err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="ics.csv"`)
-		_, err := w.Write(b.Bytes())
+		_, err = w.Write(b)
+		return err
+	}
+	ics, err := h.Evaluation.ICS(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
 		return err
 	}
 	return write(w, http.StatusOK, ics)
@@ -177,7 +144,7 @@ func (h *Handler) putICS(w http.ResponseWriter, r *http.Request) error {
 	if err := contentType(r, "text/csv", "application/json"); err != nil {
 		return err
 	}
-	ics, err := scan.SaveICS(r.Context(), h.Store, h.Assess, actor(r), r.PathValue("id"), http.MaxBytesReader(w, r.Body, assess.MaxICSBytes))
+	ics, err := h.Evaluation.SaveICS(r.Context(), actor(r), r.PathValue("id"), http.MaxBytesReader(w, r.Body, evaluation.MaxICSBytes))
 	if err != nil {
 		return err
 	}
@@ -188,40 +155,29 @@ func (h *Handler) putIXIT(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.Store.GetFirmware(r.Context(), actor(r), r.PathValue("id")); err != nil {
 		return err
 	}
-	var items []assess.IXITEntry
+	var items []evaluation.IXITEntry
 	if err := decode(w, r, h.MaxBody, &items); err != nil {
 		return err
 	}
-	if items == nil {
-		items = []assess.IXITEntry{}
-	}
-	if err := h.Assess.CheckIXIT(items); err != nil {
-		return iotsec.Invalid("ixit", "%v", err)
-	}
-	b, _ := json.Marshal(items)
-	if err := h.Store.SetAssessmentInputs(r.Context(), actor(r), r.PathValue("id"), iotsec.AssessmentInputs{IXIT: b}); err != nil {
+	items, err := h.Evaluation.SetIXIT(r.Context(), actor(r), r.PathValue("id"), items)
+	if err != nil {
 		return err
 	}
 	return write(w, http.StatusOK, items)
 }
 
-// Report renders a firmware version's evaluation as JSON, SARIF or HTML;
-// shared with the UI. It returns the content type.
-func Report(r *http.Request, w io.Writer, s iotsec.Store, st *scan.Stored, a iotsec.Actor, firmwareID, format, tool string) (string, error) {
-	fw, err := s.GetFirmware(r.Context(), a, firmwareID)
-	if err != nil {
-		return "", err
+// reportType is the content type of a format of GET
+// /firmware/{id}/report; "" for a format it does not offer.
+func reportType(format string) string {
+	switch format {
+	case "json":
+		return "application/json"
+	case "sarif":
+		return "application/sarif+json"
+	case "html":
+		return "text/html; charset=utf-8"
 	}
-	p, err := s.GetProduct(r.Context(), a, fw.ProductID)
-	if err != nil {
-		return "", err
-	}
-	m := report.Meta{Tool: tool, Product: p.Name + " " + p.Model, Version: fw.Version, Generated: st.Scan.ScannedAt}
-	ct := map[string]string{"json": "application/json", "sarif": "application/sarif+json", "html": "text/html; charset=utf-8"}[format]
-	if ct == "" {
-		return "", iotsec.Invalid("format", "must be json, sarif or html")
-	}
-	return ct, report.Write(w, format, st.Result, m)
+	return ""
 }
 
 func (h *Handler) getReport(w http.ResponseWriter, r *http.Request) error {
@@ -229,13 +185,20 @@ func (h *Handler) getReport(w http.ResponseWriter, r *http.Request) error {
 	if format == "" {
 		format = "json"
 	}
-	st, err := h.load(r)
+	refs, err := h.Evaluation.SchemeRefs(r.URL.Query()["scheme"])
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	ct, err := Report(r, &b, h.Store, st, actor(r), r.PathValue("id"), format, h.Tool)
+	rep, err := h.Evaluation.Report(r.Context(), actor(r), r.PathValue("id"), refs)
 	if err != nil {
+		return err
+	}
+	ct := reportType(format)
+	if ct == "" {
+		return iotsec.Invalid("format", "must be json, sarif or html")
+	}
+	var b bytes.Buffer
+	if err := report.Write(&b, format, rep.Result, rep.Meta(h.Tool)); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", ct)

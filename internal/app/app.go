@@ -21,18 +21,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/iotsec/iotsec/internal/api"
-	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/crosswalk"
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/postgres"
 	"github.com/iotsec/iotsec/internal/queue"
-	"github.com/iotsec/iotsec/internal/scan"
 	"github.com/iotsec/iotsec/internal/server"
 	"github.com/iotsec/iotsec/internal/sqlite"
 	"github.com/iotsec/iotsec/internal/sqlstore"
@@ -60,9 +59,10 @@ type App struct {
 	// Import is the device-import job handler; tests set its AfterBatch.
 	Import *inventory.Handler
 	// Scan is the firmware-scan job handler.
-	Scan *scan.Handler
-	// Assess decides and projects verdicts, built once from the catalog.
-	Assess *assess.Engine
+	Scan *evaluation.Handler
+	// Evaluation is the evaluation service (uploads, scans, evidence,
+	// ICS, IXIT, verdicts), built once from the catalog.
+	Evaluation *evaluation.Service
 	// Schemes is the catalog: the embedded schemes, loaded once, and each
 	// organisation's imports, merged per organisation and cached.
 	Schemes *catalog.Library
@@ -125,7 +125,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		log.Info("no CA key-encryption key configured (IOTSEC_CA_KEY or --ca-key-file): device certificates cannot be issued")
 	}
 
-	if a.Assess, err = assess.New(base); err != nil {
+	if a.Evaluation, err = newEvaluation(store, base); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	apiH := api.New(store)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Schemes, a.PKI
-	apiH.MaxImage, apiH.Assess, apiH.Tool = cfg.MaxImage, a.Assess, "iotsec "+Version()
+	apiH.Evaluation, apiH.Tool = a.Evaluation, "iotsec "+Version()
 	apiH.Supply = a.Supply
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Schemes, a.PKI
-	uiH.MaxImage, uiH.Assess = cfg.MaxImage, a.Assess
+	uiH.Evaluation = a.Evaluation
 	uiH.Supply = a.Supply
 	var public []server.Route
 	for _, r := range a.PKI.Routes() {
@@ -168,8 +168,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Import = &inventory.Handler{Store: store}
 	// A server runs several scans at once next to everything else, so one
 	// scan may unpack at most 2 GiB (the command line allows 4 GiB).
-	a.Scan = &scan.Handler{Store: store, Engine: a.Assess, Limits: firmware.Limits{MaxBytes: 2 << 30}}
-	a.Scan.After = func(ctx context.Context, actor iotsec.Actor, firmwareID string) error {
+	a.Evaluation.Limits, a.Evaluation.MaxImage = firmware.Limits{MaxBytes: 2 << 30}, cfg.MaxImage
+	a.Scan = &evaluation.Handler{Service: a.Evaluation}
+	a.Evaluation.AfterScan = func(ctx context.Context, actor iotsec.Actor, firmwareID string) error {
 		_, err := a.Supply.Rematch(ctx, actor, firmwareID)
 		return err
 	}

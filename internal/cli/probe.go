@@ -11,9 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/iotsec/iotsec/internal/inspect"
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/probe"
-	"github.com/iotsec/iotsec/internal/scan"
 )
 
 func newProbe(e *env) *cobra.Command {
@@ -46,10 +45,10 @@ that severe.`,
 			if output != "table" && output != "json" {
 				return usagef("-o %q is not one of table, json", output)
 			}
-			var sev inspect.Severity
+			var sev evaluation.Severity
 			if failOn != "" {
 				var err error
-				if sev, err = scan.ParseSeverity(failOn); err != nil {
+				if sev, err = evaluation.ParseSeverity(failOn); err != nil {
 					return usagef("--fail-on: %v", err)
 				}
 			}

@@ -18,14 +18,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/app"
-	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/crosswalk"
-	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inspect"
-	"github.com/iotsec/iotsec/internal/inspect/components"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/sbom"
-	"github.com/iotsec/iotsec/internal/scan"
 	"github.com/iotsec/iotsec/internal/vuln/cpe"
 	"github.com/iotsec/iotsec/internal/vuln/version"
 )
@@ -187,23 +182,12 @@ func sbomOf(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []str
 
 // fromImage runs the scan's unpacking and its component family only.
 func fromImage(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []string, error) {
-	cat, err := crosswalk.Load()
+	svc, err := app.Evaluation(nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	eng, err := assess.New(cat)
+	res, err := svc.Components(cmd.Context(), filepath.Base(path), data)
 	if err != nil {
-		return nil, nil, err
-	}
-	// scan.Run also assesses; with no findings that is quick, and it keeps
-	// unpacking and identification exactly as iotsec scan does them.
-	res, err := scan.Run(cmd.Context(), filepath.Base(path), data, scan.Options{
-		Engine: eng, Limits: firmware.Limits{}, Analysers: []inspect.Analyser{components.New()},
-	})
-	if err != nil {
-		if errors.Is(err, scan.ErrNothing) {
-			return nil, nil, iotsec.Errorf(iotsec.ErrInvalid, "%v", err)
-		}
 		return nil, nil, err
 	}
 	return document(res.Image.Name, res.Image.SHA256, res.Components), res.Warnings, nil

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,19 +10,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/app"
-	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/crosswalk"
-	"github.com/iotsec/iotsec/internal/firmware"
-	"github.com/iotsec/iotsec/internal/inspect"
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/report"
-	"github.com/iotsec/iotsec/internal/scan"
 )
 
 // findingsError says a scan found problems at or above --fail-on. It is a
 // verdict, not a failure to run: exitCode maps it to ExitFindings.
 type findingsError struct {
 	n   int
-	sev inspect.Severity
+	sev evaluation.Severity
 }
 
 func (e findingsError) Error() string {
@@ -63,45 +60,34 @@ severe, so CI can gate on it.`,
 			if !containsString(report.Formats(), format) {
 				return usagef("-o %q is not one of %s", output, strings.Join(report.Formats(), ", "))
 			}
-			var refs []crosswalk.SchemeRef
-			for _, s := range schemes {
-				for _, part := range strings.Split(s, ",") {
-					if part = strings.TrimSpace(part); part != "" {
-						refs = append(refs, crosswalk.ParseRef(part))
-					}
-				}
-			}
-			var sev inspect.Severity
+			var sev evaluation.Severity
 			if failOn != "" {
 				var err error
-				if sev, err = scan.ParseSeverity(failOn); err != nil {
+				if sev, err = evaluation.ParseSeverity(failOn); err != nil {
 					return usagef("--fail-on: %v", err)
 				}
 			}
-			cat, err := crosswalk.Load()
+			// No store: this scan needs no database.
+			svc, err := app.Evaluation(nil)
 			if err != nil {
 				return err
 			}
-			eng, err := assess.New(cat)
+			refs, err := svc.SchemeRefs(schemes)
 			if err != nil {
-				return err
-			}
-			for _, r := range refs {
-				s, err := cat.Scheme(r.Slug)
-				if err != nil {
-					return usagef("--scheme %s: no such scheme (iotsec knows %s)", r.Slug, strings.Join(cat.Slugs(), ", "))
+				var se *evaluation.SchemeError
+				if !errors.As(err, &se) {
+					return err
 				}
-				if r.Level != "" {
-					if _, ok := s.Level(r.Level); !ok {
-						return usagef("--scheme %s: %s has no level %q", r, r.Slug, r.Level)
-					}
+				if se.Level {
+					return usagef("--scheme %s: %s has no level %q", se.Ref, se.Ref.Slug, se.Ref.Level)
 				}
+				return usagef("--scheme %s: no such scheme (iotsec knows %s)", se.Ref.Slug, strings.Join(svc.Slugs(), ", "))
 			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return usagef("%v", err)
 			}
-			opts := scan.Options{Engine: eng, Schemes: refs, Limits: firmware.Limits{}}
+			opts := evaluation.ScanOptions{Schemes: refs}
 			if isTerminal(e.stderr) {
 				opts.Progress = func(stage string, done, total int) {
 					const width = 30
@@ -112,7 +98,7 @@ severe, so CI can gate on it.`,
 					}
 				}
 			}
-			res, err := scan.Run(cmd.Context(), filepath.Base(args[0]), data, opts)
+			res, err := svc.Scan(cmd.Context(), filepath.Base(args[0]), data, opts)
 			if err != nil {
 				return err
 			}

@@ -2,10 +2,13 @@
 // (package firmware), runs the check families over it (package inspect),
 // decides the EN 303 645 verdicts and projects them onto every scheme
 // (package assess). Its Result is the document `iotsec scan -o json`
-// prints and the server stores; package report renders it.
+// prints and the server stores; package report renders it. Storing,
+// queueing and re-deciding stored scans is the evaluation service's
+// (internal/evaluation), which runs this pipeline.
 //
 // It is an engine: it must not import storage (database/sql, sqlite, pgx),
-// HTTP servers or the top of the program (app, cli).
+// HTTP servers, services (evaluation, supply) or the top of the program
+// (app, cli).
 package scan
 
 import (

@@ -2,7 +2,6 @@ package scan_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
-	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/scan"
 )
 
@@ -65,72 +63,6 @@ func TestRunProgress(t *testing.T) {
 	}
 	if _, err := scan.ParseSeverity("severe"); err == nil {
 		t.Error("ParseSeverity(severe): no error")
-	}
-}
-
-// memStore is the scan job's store, in memory.
-type memStore struct {
-	img      iotsec.Image
-	data     []byte
-	rec      iotsec.ScanRecord
-	errMsg   string
-	progress []iotsec.Progress
-}
-
-func (m *memStore) Image(ctx context.Context, a iotsec.Actor, id string) (iotsec.Image, []byte, error) {
-	if id != "fw_1" {
-		return iotsec.Image{}, nil, iotsec.NotFound("firmware image")
-	}
-	return m.img, m.data, nil
-}
-
-func (m *memStore) SaveScan(ctx context.Context, a iotsec.Actor, id string, rec iotsec.ScanRecord, errMsg string, p *iotsec.Progress) error {
-	m.rec, m.errMsg = rec, errMsg
-	if p != nil {
-		m.progress = append(m.progress, *p)
-	}
-	return nil
-}
-
-func (m *memStore) SaveProgress(ctx context.Context, p iotsec.Progress) error {
-	m.progress = append(m.progress, p)
-	return nil
-}
-
-func TestHandler(t *testing.T) {
-	img := firmwaretest.Router()
-	m := &memStore{img: iotsec.Image{Name: "router.bin"}, data: img}
-	h := &scan.Handler{Store: m, Engine: engine(t)}
-	job := iotsec.Job{ID: "job_1", Actor: iotsec.System("org_1", "t")}
-	out, err := h.Run(context.Background(), job, []byte(`{"firmware_id":"fw_1"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res scan.JobResult
-	json.Unmarshal(out, &res)
-	if res.Findings != len(m.rec.Findings) || res.Findings < 10 || res.Statuses["sg-cls"] != "not-met" || m.errMsg != "" {
-		t.Errorf("result %+v, stored %d findings, error %q", res, len(m.rec.Findings), m.errMsg)
-	}
-	last := m.progress[len(m.progress)-1]
-	if last.Done != 10 || last.Total != 10 || last.JobID != "job_1" {
-		t.Errorf("last progress = %+v", last)
-	}
-	if m.rec.Findings[0].Rule != "credentials.default-password" || m.rec.Findings[0].Evidence.Text == "" || len(m.rec.Components) < 5 {
-		t.Errorf("stored record: first finding %+v, %d components", m.rec.Findings[0], len(m.rec.Components))
-	}
-	// An empty image fails the job as bad input and records why.
-	m.data = nil
-	_, err = h.Run(context.Background(), job, []byte(`{"firmware_id":"fw_1"}`))
-	if iotsec.Kind(err) != iotsec.ErrInvalid || m.errMsg == "" {
-		t.Errorf("empty image: error %v, stored %q", err, m.errMsg)
-	}
-	for _, in := range []string{`{}`, `nope`} {
-		if _, err := h.Run(context.Background(), job, []byte(in)); iotsec.Kind(err) != iotsec.ErrInvalid {
-			t.Errorf("input %s: %v", in, err)
-		}
-	}
-	if _, err := h.Run(context.Background(), job, []byte(`{"firmware_id":"fw_2"}`)); iotsec.Kind(err) != iotsec.ErrNotFound {
-		t.Errorf("unknown firmware: %v", err)
 	}
 }
 

@@ -46,7 +46,7 @@ func (h *Handler) upload(fn handler) handler {
 // uploadImageRoute takes firmware images, up to MaxImage.
 func (h *Handler) uploadImageRoute() handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		return h.privateLimit(h.uploadImage, h.MaxImage+1<<20)(w, r)
+		return h.privateLimit(h.uploadImage, h.Evaluation.MaxImage+1<<20)(w, r)
 	}
 }
 

@@ -23,9 +23,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/supply"
@@ -58,10 +58,9 @@ type Handler struct {
 	TrustProxy    bool  // client address from X-Forwarded-For
 	MaxForm       int64 // bytes of an ordinary form
 	MaxUpload     int64 // bytes of an uploaded file
-	MaxImage      int64 // bytes of an uploaded firmware image
-	// Assess decides and projects verdicts; the composition root builds
-	// it once from the catalog.
-	Assess *assess.Engine
+	// Evaluation is the evaluation service behind the firmware pages:
+	// uploads, scans, evidence, ICS, IXIT, verdicts and reports.
+	Evaluation *evaluation.Service
 	// Identity is the device identity service behind the Identity pages.
 	Identity *identity.Service
 	// Supply is the supply-chain service behind the Supply chain pages.
@@ -76,7 +75,7 @@ type Handler struct {
 func New(store iotsec.Store, a *auth.Service, log *slog.Logger, version string) (*Handler, error) {
 	h := &Handler{
 		Store: store, Auth: a, Log: log, Now: time.Now, Version: version,
-		SecureCookies: "auto", MaxForm: 1 << 20, MaxUpload: 64 << 20, MaxImage: 512 << 20,
+		SecureCookies: "auto", MaxForm: 1 << 20, MaxUpload: 64 << 20,
 		pages: map[string]*template.Template{}, hashes: map[string]string{},
 		cop: http.NewCrossOriginProtection(),
 	}
@@ -388,12 +387,12 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return t.UTC().Format("2 Jan 2006")
 		},
-		"verdict": func(v assess.Verdict) template.HTML {
-			class := map[assess.Verdict]string{assess.Fail: "bad", assess.AtRisk: "warn", assess.Pass: "ok", assess.NotApplicable: "info"}[v]
+		"verdict": func(v evaluation.Verdict) template.HTML {
+			class := map[evaluation.Verdict]string{evaluation.Fail: "bad", evaluation.AtRisk: "warn", evaluation.Pass: "ok", evaluation.NotApplicable: "info"}[v]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(string(v)) + `</span>`)
 		},
 		"schemestatus": func(s string) template.HTML {
-			class := map[string]string{assess.StatusNotMet: "bad", assess.StatusMet: "ok"}[s]
+			class := map[string]string{evaluation.StatusNotMet: "bad", evaluation.StatusMet: "ok"}[s]
 			return template.HTML(`<span class="badge ` + class + `">` + template.HTMLEscapeString(strings.ReplaceAll(s, "-", " ")) + `</span>`)
 		},
 		"mib": func(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) },
