@@ -92,7 +92,7 @@ func (h *Handler) firmwarePage(w http.ResponseWriter, r *http.Request, page stri
 	data := map[string]any{"Firmware": fw, "Product": p, "Eval": st, "R": st.Result, "A": st.Result.Assessment,
 		"CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "CanAssess": a.Role.Allows(iotsec.PermAssess),
 		"MaxMiB": h.MaxImage >> 20, "Error": errText(formErr), "Provisions": h.Assess.Provisions(),
-		"Verdicts": assess.Verdicts(), "IXITCategories": h.Assess.IXITCategories()}
+		"Verdicts": assess.Verdicts(), "IXITCategories": h.Assess.IXITCategories(), "Input": nil}
 	for k, v := range extra {
 		data[k] = v
 	}

@@ -3,10 +3,39 @@ package ui
 import (
 	"bytes"
 	"fmt"
+	"html/template"
+	"io/fs"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
+
+// parsePages parses each page template together with the layout, one
+// template set per page so pages may define the same blocks. A map key a
+// template reads but the handler did not set is an error rather than an
+// empty string, so a renamed or forgotten key fails the page tests instead
+// of rendering a blank.
+func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, p := range files {
+		name := path.Base(p)
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.New("layout.html").Option("missingkey=error").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", p)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", name, err)
+		}
+		pages[strings.TrimSuffix(name, ".html")] = t
+	}
+	return pages, nil
+}
 
 // view is what every page template gets; Data is the page's own.
 type view struct {

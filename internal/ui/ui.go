@@ -12,13 +12,11 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/iotsec/iotsec/internal/assess"
@@ -75,8 +73,8 @@ func New(store iotsec.Store, a *auth.Service, log *slog.Logger, version string) 
 	h := &Handler{
 		Store: store, Auth: a, Log: log, Now: time.Now, Version: version,
 		SecureCookies: "auto", MaxForm: 1 << 20, MaxUpload: 64 << 20, MaxImage: 512 << 20,
-		pages: map[string]*template.Template{}, hashes: map[string]string{},
-		cop: http.NewCrossOriginProtection(),
+		hashes: map[string]string{},
+		cop:    http.NewCrossOriginProtection(),
 	}
 	files, err := fs.Glob(staticFS, "static/*")
 	if err != nil {
@@ -87,20 +85,8 @@ func New(store iotsec.Store, a *auth.Service, log *slog.Logger, version string) 
 		sum := sha256.Sum256(b)
 		h.hashes[path.Base(f)] = hex.EncodeToString(sum[:6])
 	}
-	pages, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
+	if h.pages, err = parsePages(h.funcs()); err != nil {
 		return nil, err
-	}
-	for _, p := range pages {
-		name := path.Base(p)
-		if name == "layout.html" {
-			continue
-		}
-		t, err := template.New("layout.html").Funcs(h.funcs()).ParseFS(templateFS, "templates/layout.html", p)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", name, err)
-		}
-		h.pages[strings.TrimSuffix(name, ".html")] = t
 	}
 	return h, nil
 }
