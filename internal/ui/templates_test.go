@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestTemplatesParse parses every page with the real template functions,
@@ -42,5 +43,28 @@ func TestTemplatesMissingKey(t *testing.T) {
 	}
 	if err := pages["error"].Execute(io.Discard, view{Data: map[string]string{"Title": "Gone", "Message": "m"}}); err != nil {
 		t.Errorf("error page: %v", err)
+	}
+}
+
+// maxTemplateLine keeps template lines short enough for a diff to show a
+// change in them; break long ones between tags or attributes, or at an
+// action with {{- or -}} where a space would show.
+const maxTemplateLine = 200
+
+func TestTemplateLineLength(t *testing.T) {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if n := utf8.RuneCountInString(line); n > maxTemplateLine {
+				t.Errorf("%s:%d: %d characters, at most %d", f, i+1, n, maxTemplateLine)
+			}
+		}
 	}
 }
