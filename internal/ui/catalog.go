@@ -208,7 +208,7 @@ func (h *Handler) compare(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	a, b := q.Get("a"), q.Get("b")
-	data := map[string]any{"A": a, "B": b, "Options": refOptions(v), "Tab": "compare"}
+	data := map[string]any{"A": a, "B": b, "Options": refOptions(v), "Tab": "compare", "C": nil, "Error": ""}
 	status := http.StatusOK
 	if a != "" || b != "" {
 		c, err := v.Compare(a, b)
@@ -276,7 +276,7 @@ func (h *Handler) applies(w http.ResponseWriter, r *http.Request) error {
 	}
 	day, ds, derr := h.queryDate(r.URL.Query())
 	f.Date = ds
-	data := map[string]any{"F": f, "Notes": notes, "Products": products, "Vocabulary": v.Vocabulary(), "Tab": "applies"}
+	data := map[string]any{"F": f, "Notes": notes, "Products": products, "Vocabulary": v.Vocabulary(), "Tab": "applies", "Result": nil, "Error": ""}
 	status := http.StatusOK
 	if f.Markets != "" || derr != nil {
 		res, err := v.Applies(crosswalk.AppliesQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day})
@@ -307,7 +307,7 @@ func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 	}
 	day, ds, derr := h.queryDate(r.URL.Query())
 	f.Date = ds
-	data := map[string]any{"F": f, "Notes": notes, "Products": products, "Vocabulary": v.Vocabulary(), "Tab": "baseline"}
+	data := map[string]any{"F": f, "Notes": notes, "Products": products, "Vocabulary": v.Vocabulary(), "Tab": "baseline", "Result": nil, "Error": ""}
 	status := http.StatusOK
 	if f.Markets != "" || f.Schemes != "" || derr != nil {
 		q := crosswalk.BaselineQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day, Voluntary: f.Voluntary}
@@ -348,7 +348,7 @@ func (h *Handler) gaps(w http.ResponseWriter, r *http.Request) error {
 	if s := q.Get("sector"); s != "" {
 		gq.Sectors = []string{s}
 	}
-	data := map[string]any{"F": f, "Vocabulary": v.Vocabulary(), "Tab": "gaps"}
+	data := map[string]any{"F": f, "Vocabulary": v.Vocabulary(), "Tab": "gaps", "G": nil, "Error": ""}
 	status := http.StatusOK
 	g, err := v.Gaps(gq)
 	if derr != nil {
@@ -394,7 +394,7 @@ func (h *Handler) recognition(w http.ResponseWriter, r *http.Request) error {
 	}
 	slices.SortFunc(labels, func(a, b refOption) int { return strings.Compare(a.Ref, b.Ref) })
 	data := map[string]any{"Graph": svg, "Edges": edges, "Agreements": v.Agreements(), "F": f, "Labels": labels,
-		"Vocabulary": v.Vocabulary(), "Tab": "recognition"}
+		"Vocabulary": v.Vocabulary(), "Tab": "recognition", "Result": nil, "Error": ""}
 	status := http.StatusOK
 	if f["Slug"] != "" || derr != nil {
 		res, err := v.Recognise(crosswalk.RecogniseQuery{Slug: f["Slug"], Level: f["Level"], Class: f["Class"], Date: day})

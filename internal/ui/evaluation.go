@@ -77,7 +77,7 @@ func (h *Handler) firmwarePage(w http.ResponseWriter, r *http.Request, page stri
 	data := map[string]any{"Firmware": ev.Firmware, "Product": ev.Product, "Eval": ev.Stored, "R": ev.Result, "A": ev.Result.Assessment,
 		"CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "CanAssess": a.Role.Allows(iotsec.PermAssess),
 		"MaxMiB": h.Evaluation.MaxImage >> 20, "Error": errText(formErr), "Provisions": h.Evaluation.Provisions(),
-		"Verdicts": h.Evaluation.Verdicts(), "IXITCategories": h.Evaluation.IXITCategories()}
+		"Verdicts": h.Evaluation.Verdicts(), "IXITCategories": h.Evaluation.IXITCategories(), "Input": nil}
 	for k, v := range extra {
 		data[k] = v
 	}

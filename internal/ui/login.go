@@ -12,7 +12,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return nil
 	}
-	return h.render(w, r, http.StatusOK, "login", view{Data: map[string]string{"Next": r.URL.Query().Get("next")}})
+	return h.render(w, r, http.StatusOK, "login", view{Data: map[string]string{"Next": r.URL.Query().Get("next"), "Email": ""}})
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
@@ -45,7 +45,7 @@ func (h *Handler) useLink(w http.ResponseWriter, r *http.Request) error {
 	ses, secret, err := h.Auth.UseLink(r.Context(), r.PostFormValue("secret"), h.clientAddr(r))
 	if err != nil {
 		if iotsec.Kind(err) == iotsec.ErrUnauthorized {
-			return h.render(w, r, http.StatusUnauthorized, "login", view{Notice: iotsec.Message(err), NoticeKind: "bad", Data: map[string]string{}})
+			return h.render(w, r, http.StatusUnauthorized, "login", view{Notice: iotsec.Message(err), NoticeKind: "bad", Data: map[string]string{"Next": "", "Email": ""}})
 		}
 		return err
 	}
@@ -72,7 +72,7 @@ func (h *Handler) switchOrg(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) account(w http.ResponseWriter, r *http.Request) error {
-	return h.render(w, r, http.StatusOK, "account", view{Nav: "account", Data: map[string]any{"NoPassword": current(r).user.PasswordHash == ""}})
+	return h.render(w, r, http.StatusOK, "account", view{Nav: "account", Data: map[string]any{"NoPassword": current(r).user.PasswordHash == "", "Error": ""}})
 }
 
 func (h *Handler) setPassword(w http.ResponseWriter, r *http.Request) error {

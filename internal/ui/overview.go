@@ -14,7 +14,7 @@ type stateCount struct {
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
 	s := current(r)
 	if s.actor.OrgID == "" {
-		return h.render(w, r, http.StatusOK, "account", view{Nav: "account", Data: map[string]any{"NoPassword": s.user.PasswordHash == ""}})
+		return h.render(w, r, http.StatusOK, "account", view{Nav: "account", Data: map[string]any{"NoPassword": s.user.PasswordHash == "", "Error": ""}})
 	}
 	o, err := h.Store.Overview(r.Context(), s.actor, h.today())
 	if err != nil {

@@ -184,3 +184,22 @@ func current(r *http.Request) *session {
 
 // needOrg is the error of pages that need an organisation selected.
 var needOrg = iotsec.Forbidden("you are not working in any organisation yet; ask an owner or admin to add you")
+
+type ctxKey int
+
+const sessionKey ctxKey = 0
+
+// session is the signed-in browser behind a request.
+type session struct {
+	ses    iotsec.Session
+	secret string
+	user   iotsec.User
+	actor  iotsec.Actor
+	org    iotsec.Organisation
+	orgs   []iotsec.Membership
+}
+
+func sessionFrom(ctx context.Context) (*session, bool) {
+	s, ok := ctx.Value(sessionKey).(*session)
+	return s, ok
+}
