@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotsec/iotsec/internal/assess"
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -48,10 +48,10 @@ func TestBadges(t *testing.T) {
 		{"idstatus", "enrolled", `<span class="badge ok">enrolled</span>`},
 		{"idstatus", "onboarding-only", `<span class="badge info">onboarding-only</span>`},
 		{"idstatus", "revoked", `<span class="badge bad">revoked</span>`},
-		{"verdict", assess.Fail, `<span class="badge bad">FAIL</span>`},
-		{"verdict", assess.AtRisk, `<span class="badge warn">AT-RISK</span>`},
-		{"verdict", assess.Pass, `<span class="badge ok">PASS</span>`},
-		{"verdict", assess.NotApplicable, `<span class="badge info">NOT-APPLICABLE</span>`},
+		{"verdict", evaluation.Fail, `<span class="badge bad">FAIL</span>`},
+		{"verdict", evaluation.AtRisk, `<span class="badge warn">AT-RISK</span>`},
+		{"verdict", evaluation.Pass, `<span class="badge ok">PASS</span>`},
+		{"verdict", evaluation.NotApplicable, `<span class="badge info">NOT-APPLICABLE</span>`},
 		{"jobstate", iotsec.JobQueued, `<span class="badge info">queued</span>`},
 		{"jobstate", iotsec.JobRunning, `<span class="badge warn">running</span>`},
 		{"jobstate", iotsec.JobSucceeded, `<span class="badge ok">succeeded</span>`},
@@ -60,8 +60,8 @@ func TestBadges(t *testing.T) {
 		{"severity", "medium", `<span class="badge warn">medium</span>`},
 		{"severity", "low", `<span class="badge info">low</span>`},
 		{"severity", "unknown", `<span class="badge">unknown</span>`},
-		{"schemestatus", assess.StatusNotMet, `<span class="badge bad">not met</span>`},
-		{"schemestatus", assess.StatusMet, `<span class="badge ok">met</span>`},
+		{"schemestatus", evaluation.StatusNotMet, `<span class="badge bad">not met</span>`},
+		{"schemestatus", evaluation.StatusMet, `<span class="badge ok">met</span>`},
 		{"vexstatus", iotsec.VEXNotAffected, `<span class="badge ok">not affected</span>`},
 		{"vexstatus", iotsec.VEXUnderInvestigation, `<span class="badge warn">under investigation</span>`},
 		{"vexstatus", iotsec.VEXAffected, `<span class="badge bad">affected</span>`},
