@@ -21,13 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/iotsec/iotsec/internal/api"
-	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/auth"
-	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware"
-	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/postgres"
@@ -48,7 +44,7 @@ func OpenStore(ctx context.Context, cfg config.Config, opts sqlstore.Options) (*
 	return sqlite.Open(ctx, cfg.SQLitePath(), opts)
 }
 
-// App is a running iotsec server: store, queue and HTTP handler.
+// App is a running iotsec server: store, services, queue and HTTP handler.
 type App struct {
 	Config  config.Config
 	Store   *sqlstore.Store
@@ -57,20 +53,13 @@ type App struct {
 	Queue   *queue.Queue // nil when Config.Workers is 0
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
+	// Services are the capability services (Catalog, Identity, Supply,
+	// Assess), built by NewServices exactly as the command line builds them.
+	*Services
 	// Import is the device-import job handler; tests set its AfterBatch.
 	Import *inventory.Handler
 	// Scan is the firmware-scan job handler.
 	Scan *scan.Handler
-	// Assess decides and projects verdicts, built once from the catalog.
-	Assess *assess.Engine
-	// Schemes is the catalog: the embedded schemes, loaded once, and each
-	// organisation's imports, merged per organisation and cached.
-	Schemes *catalog.Library
-	// PKI is the device identity service (CA, EST, CRL, OCSP).
-	PKI *identity.Service
-	// Supply is the supply-chain service (vulnerability data, SBOMs,
-	// matching, VEX, CRA reports, notifications).
-	Supply *supply.Service
 	// EST serves enrolment over TLS when Config.ESTAddr is set.
 	EST *http.Server
 }
@@ -81,8 +70,9 @@ type Options struct {
 	Rand io.Reader
 }
 
-// New opens the database, migrates it and builds the server.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
+// New opens the database, migrates it and builds the server. On failure
+// it closes the store it opened, in one place.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -90,16 +80,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			store.Close()
+		}
+	}()
 	if applied, err := store.Migrate(ctx); err != nil {
-		store.Close()
 		return nil, err
 	} else if len(applied) > 0 {
 		log.Info("migrated database", "database", cfg.Redacted(), "applied", applied)
-	}
-	kek, err := cfg.KEK()
-	if err != nil {
-		store.Close()
-		return nil, err
 	}
 	a := &App{Config: cfg, Store: store, Log: log, Metrics: prometheus.NewRegistry()}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -108,59 +97,36 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Auth = auth.New(store)
 	a.Auth.Now, a.Auth.Rand, a.Auth.SessionTTL = opts.Now, opts.Rand, cfg.SessionTTL
 
-	base, err := crosswalk.Load()
-	if err != nil {
-		store.Close()
+	if a.Services, err = NewServices(store, cfg, log, opts); err != nil {
 		return nil, err
 	}
-	a.Schemes = catalog.New(store, base)
-	a.Schemes.Now = opts.Now
-
-	a.PKI = identity.New(store, kek, log)
-	a.PKI.Now, a.PKI.BaseURL = opts.Now, cfg.URL()
-	if opts.Rand != nil {
-		a.PKI.Rand = opts.Rand
-	}
-	if len(kek) == 0 {
+	if len(a.Identity.KEK) == 0 {
 		log.Info("no CA key-encryption key configured (IOTSEC_CA_KEY or --ca-key-file): device certificates cannot be issued")
 	}
-
-	if a.Assess, err = assess.New(base); err != nil {
-		store.Close()
-		return nil, err
-	}
-
-	a.Supply = supply.New(store, log)
-	a.Supply.Now = opts.Now
 	// A server matches often: it keeps all vulnerability data indexed in
 	// memory up to this many advisories (about 600 bytes each; the NVD
 	// holds some 300,000), and loads candidates per SBOM beyond.
 	a.Supply.IndexLimit = 500_000
 	supply.Tool = "iotsec " + Version()
-	if cfg.SMTPAddr != "" {
-		a.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
-	}
 
 	apiH := api.New(store)
-	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Schemes, a.PKI
+	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Catalog, a.Identity
 	apiH.MaxImage, apiH.Assess, apiH.Tool = cfg.MaxImage, a.Assess, "iotsec "+Version()
 	apiH.Supply = a.Supply
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
-		store.Close()
 		return nil, err
 	}
-	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Schemes, a.PKI
+	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Catalog, a.Identity
 	uiH.MaxImage, uiH.Assess = cfg.MaxImage, a.Assess
 	uiH.Supply = a.Supply
 	var public []server.Route
-	for _, r := range a.PKI.Routes() {
+	for _, r := range a.Identity.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})
 	}
 	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping, Public: public})
 	if cfg.ESTAddr != "" {
 		if a.EST, err = a.estServer(); err != nil {
-			store.Close()
 			return nil, err
 		}
 	}
@@ -181,11 +147,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 		// CRLs are regenerated on every revocation; the schedule keeps
 		// them from passing their nextUpdate when nothing changes.
-		crls := queue.Periodic{Name: "crl-refresh", Every: time.Hour, Run: a.PKI.RefreshCRLs}
+		crls := queue.Periodic{Name: "crl-refresh", Every: time.Hour, Run: a.Identity.RefreshCRLs}
 		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan, &supply.Handler{Service: a.Supply}},
 			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: []queue.Periodic{crls}})
 		if err != nil {
-			store.Close()
 			return nil, err
 		}
 	}
@@ -277,14 +242,14 @@ func (a *App) estServer() (*http.Server, error) {
 		}
 		cfg.Certificates = []tls.Certificate{c}
 	} else {
-		cfg.GetCertificate = a.PKI.ServerCertificate(estHosts(a.Config))
+		cfg.GetCertificate = a.Identity.ServerCertificate(estHosts(a.Config))
 	}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "iotsec_est_requests_total", Help: "EST requests by operation and status code.",
 	}, []string{"op", "code"})
 	a.Metrics.MustRegister(requests)
 	mux := http.NewServeMux()
-	mux.Handle("/.well-known/est/", a.PKI.EST(a.Log))
+	mux.Handle("/.well-known/est/", a.Identity.EST(a.Log))
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
