@@ -233,6 +233,34 @@ func openStoreOnly(cmd *cobra.Command, cfg config.Config) (*sqlstore.Store, erro
 	return app.OpenStore(cmd.Context(), cfg, sqlstore.Options{})
 }
 
+// services builds the capability services over s the way the server
+// builds them (app.NewServices); a nil s gives the offline ones (the
+// embedded catalog and the assessment engine).
+func services(e *env, s *sqlstore.Store, cfg config.Config) (*app.Services, error) {
+	var st iotsec.Store
+	if s != nil { // a nil *sqlstore.Store in the interface would not be nil
+		st = s
+	}
+	return app.NewServices(st, cfg, logger(cfg, e.stderr), app.Options{})
+}
+
+// offline returns the services that need no database, for commands that
+// run without one.
+func offline(e *env) (*app.Services, error) {
+	return services(e, nil, config.Config{})
+}
+
+// withServices is withStore with the services built over the store.
+func withServices(e *env, fn func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error) func(*cobra.Command, []string) error {
+	return withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		sv, err := services(e, s, cfg)
+		if err != nil {
+			return err
+		}
+		return fn(cmd, args, s, sv, cfg)
+	})
+}
+
 // withStore wraps a command that needs the database: it opens (and
 // migrates) the store, runs fn, and closes the store.
 func withStore(e *env, fn func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error) func(*cobra.Command, []string) error {

@@ -233,19 +233,17 @@ func openIdentity(cmd *cobra.Command, e *env, org string) (*identityEnv, error) 
 	if err != nil {
 		return nil, err
 	}
-	kek, err := cfg.KEK()
+	sv, err := services(e, s, cfg)
 	if err != nil {
 		s.Close()
-		return nil, usageError{err}
+		return nil, err
 	}
 	o, err := findOrg(cmd, s, org)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	svc := identity.New(s, kek, nil)
-	svc.BaseURL = cfg.URL()
-	return &identityEnv{store: s, svc: svc, org: o, actor: iotsec.System(o.ID, "cli"), cfg: cfg}, nil
+	return &identityEnv{store: s, svc: sv.Identity, org: o, actor: iotsec.System(o.ID, "cli"), cfg: cfg}, nil
 }
 
 func (ie *identityEnv) Close() error { return ie.store.Close() }

@@ -18,8 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/app"
-	"github.com/iotsec/iotsec/internal/assess"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/inspect"
 	"github.com/iotsec/iotsec/internal/inspect/components"
@@ -73,7 +71,7 @@ the serial number is derived from the content.`,
 			if err != nil {
 				return usagef("%v", err)
 			}
-			doc, warnings, err := sbomOf(cmd, args[0], data)
+			doc, warnings, err := sbomOf(cmd, e, args[0], data)
 			if err != nil {
 				return err
 			}
@@ -169,7 +167,7 @@ func toolName() string {
 
 // sbomOf reads data as the JSON output of iotsec scan when it is a JSON
 // object, else scans it as a firmware image.
-func sbomOf(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []string, error) {
+func sbomOf(cmd *cobra.Command, e *env, path string, data []byte) (*sbom.Document, []string, error) {
 	if f, err := sbom.Detect(data); err == nil {
 		return nil, nil, iotsec.Errorf(iotsec.ErrInvalid, "%s is already an SBOM (%s); give a firmware image or the output of iotsec scan -o json", path, f)
 	}
@@ -178,7 +176,7 @@ func sbomOf(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []str
 		doc, err := fromScanJSON(path, trim)
 		return doc, nil, err
 	}
-	doc, warnings, err := fromImage(cmd, path, data)
+	doc, warnings, err := fromImage(cmd, e, path, data)
 	if err == nil && len(doc.Components) == 0 {
 		warnings = append(warnings, "no components identified in "+filepath.Base(path))
 	}
@@ -186,19 +184,15 @@ func sbomOf(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []str
 }
 
 // fromImage runs the scan's unpacking and its component family only.
-func fromImage(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []string, error) {
-	cat, err := crosswalk.Load()
-	if err != nil {
-		return nil, nil, err
-	}
-	eng, err := assess.New(cat)
+func fromImage(cmd *cobra.Command, e *env, path string, data []byte) (*sbom.Document, []string, error) {
+	sv, err := offline(e)
 	if err != nil {
 		return nil, nil, err
 	}
 	// scan.Run also assesses; with no findings that is quick, and it keeps
 	// unpacking and identification exactly as iotsec scan does them.
 	res, err := scan.Run(cmd.Context(), filepath.Base(path), data, scan.Options{
-		Engine: eng, Limits: firmware.Limits{}, Analysers: []inspect.Analyser{components.New()},
+		Engine: sv.Assess, Limits: firmware.Limits{}, Analysers: []inspect.Analyser{components.New()},
 	})
 	if err != nil {
 		if errors.Is(err, scan.ErrNothing) {

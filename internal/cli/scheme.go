@@ -56,15 +56,14 @@ func (f *schemeFlags) register(fs *pflag.FlagSet) {
 // view returns the catalog to answer from: the embedded one, or with --org
 // that organisation's, read from the database.
 func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.Library, func(), error) {
-	base, err := crosswalk.Load()
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	if f.org == "" {
-		lib := catalog.New(nil, base)
-		return lib.Base(), lib, func() {}, nil
+		sv, err := offline(e)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return sv.Catalog.Base(), sv.Catalog, func() {}, nil
 	}
-	s, _, err := open(cmd, e)
+	s, cfg, err := open(cmd, e)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -73,8 +72,12 @@ func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.
 		s.Close()
 		return nil, nil, nil, err
 	}
-	lib := catalog.New(s, base)
-	v, err := lib.For(cmd.Context(), iotsec.System(o.ID, "cli"))
+	sv, err := services(e, s, cfg)
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	v, err := sv.Catalog.For(cmd.Context(), iotsec.System(o.ID, "cli"))
 	if err != nil {
 		s.Close()
 		return nil, nil, nil, err
@@ -82,7 +85,7 @@ func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.
 	for _, sk := range v.Skipped {
 		fmt.Fprintf(e.stderr, "iotsec: import %s (%s) left out: %s\n", sk.Import.Name, sk.Import.ID, sk.Reason)
 	}
-	return v, lib, func() { s.Close() }, nil
+	return v, sv.Catalog, func() { s.Close() }, nil
 }
 
 // print writes v as JSON, or as a table through table, as -o asks.
@@ -456,11 +459,7 @@ only) to every organisation. Use - to read standard input.`,
 			if share {
 				req.Visibility = iotsec.VisibilityShared
 			}
-			base, err := crosswalk.Load()
-			if err != nil {
-				return err
-			}
-			s, _, err := open(cmd, e)
+			s, cfg, err := open(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -469,7 +468,11 @@ only) to every organisation. Use - to read standard input.`,
 			if err != nil {
 				return err
 			}
-			res, err := catalog.New(s, base).Import(cmd.Context(), iotsec.System(o.ID, "cli"), req)
+			sv, err := services(e, s, cfg)
+			if err != nil {
+				return err
+			}
+			res, err := sv.Catalog.Import(cmd.Context(), iotsec.System(o.ID, "cli"), req)
 			if err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}
