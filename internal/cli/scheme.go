@@ -13,7 +13,6 @@ import (
 
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -127,7 +126,7 @@ func date(s string) (time.Time, error) {
 
 func newSchemeList(e *env) *cobra.Command {
 	var f schemeFlags
-	var filter crosswalk.SchemeFilter
+	var filter catalog.SchemeFilter
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the schemes of the catalog",
@@ -217,7 +216,7 @@ A and B are slugs, or slug:level for one level of a scheme with levels.`,
 
 func newSchemeBaseline(e *env) *cobra.Command {
 	var f schemeFlags
-	var q crosswalk.BaselineQuery
+	var q catalog.BaselineQuery
 	var schemes []string
 	var day string
 	cmd := &cobra.Command{
@@ -238,7 +237,7 @@ own words. Every line says which schemes it serves.`,
 				return err
 			}
 			for _, s := range schemes {
-				q.Schemes = append(q.Schemes, crosswalk.ParseRef(s))
+				q.Schemes = append(q.Schemes, catalog.ParseRef(s))
 			}
 			v, _, done, err := f.view(cmd, e)
 			if err != nil {
@@ -264,7 +263,7 @@ own words. Every line says which schemes it serves.`,
 
 func newSchemeApplies(e *env) *cobra.Command {
 	var f schemeFlags
-	var q crosswalk.AppliesQuery
+	var q catalog.AppliesQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "applies",
@@ -302,7 +301,7 @@ func newSchemeApplies(e *env) *cobra.Command {
 
 func newSchemeGaps(e *env) *cobra.Command {
 	var f schemeFlags
-	var q crosswalk.GapQuery
+	var q catalog.GapQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "gaps",
@@ -344,7 +343,7 @@ not encode show as gaps.`,
 
 func newSchemeRecognise(e *env) *cobra.Command {
 	var f schemeFlags
-	var q crosswalk.RecogniseQuery
+	var q catalog.RecogniseQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "recognise SLUG",
