@@ -112,8 +112,8 @@ func (h *Handler) getCA(w http.ResponseWriter, r *http.Request) error {
 }
 
 type caInput struct {
-	Name      string       `json:"name"`
-	Label     string       `json:"label"`
+	Name      string             `json:"name"`
+	Label     string             `json:"label"`
 	Algorithm identity.Algorithm `json:"algorithm"`
 }
 
@@ -178,7 +178,7 @@ type idevidInput struct {
 
 // idevidResult is a recorded onboarding identity with its verification.
 type idevidResult struct {
-	Certificate  certView   `json:"certificate"`
+	Certificate  certView        `json:"certificate"`
 	Verification identity.Result `json:"verification"`
 }
 
