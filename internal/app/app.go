@@ -44,6 +44,22 @@ func OpenStore(ctx context.Context, cfg config.Config, opts sqlstore.Options) (*
 	return sqlite.Open(ctx, cfg.SQLitePath(), opts)
 }
 
+// Open opens the database the configuration names and migrates it: what
+// the server and every command that uses the database start with. It
+// returns the migrations it applied; on failure nothing is left open.
+func Open(ctx context.Context, cfg config.Config, opts sqlstore.Options) (*sqlstore.Store, []int, error) {
+	store, err := OpenStore(ctx, cfg, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, applied, nil
+}
+
 // App is a running iotsec server: store, services, queue and HTTP handler.
 type App struct {
 	Config  config.Config
@@ -76,7 +92,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	store, err := OpenStore(ctx, cfg, sqlstore.Options{Now: opts.Now, Rand: opts.Rand})
+	store, applied, err := Open(ctx, cfg, sqlstore.Options{Now: opts.Now, Rand: opts.Rand})
 	if err != nil {
 		return nil, err
 	}
@@ -85,9 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			store.Close()
 		}
 	}()
-	if applied, err := store.Migrate(ctx); err != nil {
-		return nil, err
-	} else if len(applied) > 0 {
+	if len(applied) > 0 {
 		log.Info("migrated database", "database", cfg.Redacted(), "applied", applied)
 	}
 	a := &App{Config: cfg, Store: store, Log: log, Metrics: prometheus.NewRegistry()}

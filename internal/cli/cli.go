@@ -200,12 +200,8 @@ func open(cmd *cobra.Command, e *env) (*sqlstore.Store, config.Config, error) {
 	if err != nil {
 		return nil, cfg, usageError{err}
 	}
-	s, err := app.OpenStore(cmd.Context(), cfg, sqlstore.Options{})
+	s, _, err := app.Open(cmd.Context(), cfg, sqlstore.Options{})
 	if err != nil {
-		return nil, cfg, err
-	}
-	if _, err := s.Migrate(cmd.Context()); err != nil {
-		s.Close()
 		return nil, cfg, err
 	}
 	return s, cfg, nil
