@@ -7,8 +7,6 @@ import (
 
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
-	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 // Device identity: trust anchors, the organisation's CA, devices'
@@ -114,9 +112,9 @@ func (h *Handler) getCA(w http.ResponseWriter, r *http.Request) error {
 }
 
 type caInput struct {
-	Name      string       `json:"name"`
-	Label     string       `json:"label"`
-	Algorithm ca.Algorithm `json:"algorithm"`
+	Name      string             `json:"name"`
+	Label     string             `json:"label"`
+	Algorithm identity.Algorithm `json:"algorithm"`
 }
 
 func (h *Handler) initCA(w http.ResponseWriter, r *http.Request) error {
@@ -152,7 +150,7 @@ func (h *Handler) registerDevice(w http.ResponseWriter, r *http.Request) error {
 	a := actor(r)
 	d, _, err := h.Identity.Register(r.Context(), a, identity.Registration{
 		Device: iotsec.Device{UID: in.UID, ProductID: in.ProductID, FirmwareID: in.FirmwareID, State: in.State},
-		IDevID: []byte(in.IDevID), IDevIDOptions: identity.IDevIDOptions{Profile: pki.Profile(in.Profile), AllowUntrusted: in.AllowUntrusted}})
+		IDevID: []byte(in.IDevID), IDevIDOptions: identity.IDevIDOptions{Profile: identity.Profile(in.Profile), AllowUntrusted: in.AllowUntrusted}})
 	if err != nil {
 		return err
 	}
@@ -180,8 +178,8 @@ type idevidInput struct {
 
 // idevidResult is a recorded onboarding identity with its verification.
 type idevidResult struct {
-	Certificate  certView   `json:"certificate"`
-	Verification pki.Result `json:"verification"`
+	Certificate  certView        `json:"certificate"`
+	Verification identity.Result `json:"verification"`
 }
 
 func (h *Handler) registerIDevID(w http.ResponseWriter, r *http.Request) error {
@@ -190,7 +188,7 @@ func (h *Handler) registerIDevID(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c, res, err := h.Identity.RegisterIDevID(r.Context(), actor(r), r.PathValue("id"), []byte(in.PEM),
-		identity.IDevIDOptions{Profile: pki.Profile(in.Profile), AllowUntrusted: in.AllowUntrusted})
+		identity.IDevIDOptions{Profile: identity.Profile(in.Profile), AllowUntrusted: in.AllowUntrusted})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/catalog"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -68,7 +67,7 @@ func (h *Handler) listSchemes(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	rows, err := v.Schemes(crosswalk.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")})
+	rows, err := v.Schemes(catalog.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")})
 	if err != nil {
 		return err
 	}
@@ -114,7 +113,7 @@ func (h *Handler) compareSchemes(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	bq := crosswalk.BaselineQuery{Markets: values(q, "market"), Class: q.Get("class"), Sector: q.Get("sector")}
+	bq := catalog.BaselineQuery{Markets: values(q, "market"), Class: q.Get("class"), Sector: q.Get("sector")}
 	var err error
 	if bq.Date, err = h.day(q); err != nil {
 		return err
@@ -123,7 +122,7 @@ func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, s := range values(q, "scheme") {
-		bq.Schemes = append(bq.Schemes, crosswalk.ParseRef(s))
+		bq.Schemes = append(bq.Schemes, catalog.ParseRef(s))
 	}
 	v, err := h.view(r)
 	if err != nil {
@@ -138,7 +137,7 @@ func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 
 // appliesOut is Applies' answer, with the product the query came from.
 type appliesOut struct {
-	*crosswalk.AppliesResult
+	*catalog.AppliesResult
 	Product *productRef `json:"product,omitempty"`
 	Notes   []string    `json:"notes,omitempty"`
 }
@@ -151,7 +150,7 @@ type productRef struct {
 
 func (h *Handler) applies(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	aq := crosswalk.AppliesQuery{Class: q.Get("class"), Sector: q.Get("sector"), Markets: values(q, "market")}
+	aq := catalog.AppliesQuery{Class: q.Get("class"), Sector: q.Get("sector"), Markets: values(q, "market")}
 	var err error
 	if aq.Date, err = h.day(q); err != nil {
 		return err
@@ -190,7 +189,7 @@ func (h *Handler) applies(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) gaps(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	gq := crosswalk.GapQuery{Sectors: values(q, "sector"), Classes: values(q, "class"), Markets: values(q, "market")}
+	gq := catalog.GapQuery{Sectors: values(q, "sector"), Classes: values(q, "class"), Markets: values(q, "market")}
 	var err error
 	if gq.Date, err = h.day(q); err != nil {
 		return err
@@ -208,7 +207,7 @@ func (h *Handler) gaps(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) recognise(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	rq := crosswalk.RecogniseQuery{Slug: q.Get("slug"), Level: q.Get("level"), Class: q.Get("class")}
+	rq := catalog.RecogniseQuery{Slug: q.Get("slug"), Level: q.Get("level"), Class: q.Get("class")}
 	if rq.Slug == "" {
 		return iotsec.Invalid("slug", "is required: the label held")
 	}

@@ -22,12 +22,9 @@ import (
 
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/auth"
-	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/firmware"
-	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/postgres"
@@ -47,7 +44,23 @@ func OpenStore(ctx context.Context, cfg config.Config, opts sqlstore.Options) (*
 	return sqlite.Open(ctx, cfg.SQLitePath(), opts)
 }
 
-// App is a running iotsec server: store, queue and HTTP handler.
+// Open opens the database the configuration names and migrates it: what
+// the server and every command that uses the database start with. It
+// returns the migrations it applied; on failure nothing is left open.
+func Open(ctx context.Context, cfg config.Config, opts sqlstore.Options) (*sqlstore.Store, []int, error) {
+	store, err := OpenStore(ctx, cfg, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, applied, nil
+}
+
+// App is a running iotsec server: store, services, queue and HTTP handler.
 type App struct {
 	Config  config.Config
 	Store   *sqlstore.Store
@@ -56,21 +69,13 @@ type App struct {
 	Queue   *queue.Queue // nil when Config.Workers is 0
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
+	// Services are the capability services (Catalog, Evaluation,
+	// Identity, Supply), built by NewServices exactly as the command line builds them.
+	*Services
 	// Import is the device-import job handler; tests set its AfterBatch.
 	Import *inventory.Handler
 	// Scan is the firmware-scan job handler.
 	Scan *evaluation.Handler
-	// Evaluation is the evaluation service (uploads, scans, evidence,
-	// ICS, IXIT, verdicts), built once from the catalog.
-	Evaluation *evaluation.Service
-	// Schemes is the catalog: the embedded schemes, loaded once, and each
-	// organisation's imports, merged per organisation and cached.
-	Schemes *catalog.Library
-	// PKI is the device identity service (CA, EST, CRL, OCSP).
-	PKI *identity.Service
-	// Supply is the supply-chain service (vulnerability data, SBOMs,
-	// matching, VEX, CRA reports, notifications).
-	Supply *supply.Service
 	// EST serves enrolment over TLS when Config.ESTAddr is set.
 	EST *http.Server
 }
@@ -81,25 +86,23 @@ type Options struct {
 	Rand io.Reader
 }
 
-// New opens the database, migrates it and builds the server.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
+// New opens the database, migrates it and builds the server. On failure
+// it closes the store it opened, in one place.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	store, err := OpenStore(ctx, cfg, sqlstore.Options{Now: opts.Now, Rand: opts.Rand})
+	store, applied, err := Open(ctx, cfg, sqlstore.Options{Now: opts.Now, Rand: opts.Rand})
 	if err != nil {
 		return nil, err
 	}
-	if applied, err := store.Migrate(ctx); err != nil {
-		store.Close()
-		return nil, err
-	} else if len(applied) > 0 {
+	defer func() {
+		if err != nil {
+			store.Close()
+		}
+	}()
+	if len(applied) > 0 {
 		log.Info("migrated database", "database", cfg.Redacted(), "applied", applied)
-	}
-	kek, err := cfg.KEK()
-	if err != nil {
-		store.Close()
-		return nil, err
 	}
 	a := &App{Config: cfg, Store: store, Log: log, Metrics: prometheus.NewRegistry()}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -108,59 +111,36 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Auth = auth.New(store)
 	a.Auth.Now, a.Auth.Rand, a.Auth.SessionTTL = opts.Now, opts.Rand, cfg.SessionTTL
 
-	base, err := crosswalk.Load()
-	if err != nil {
-		store.Close()
+	if a.Services, err = NewServices(store, cfg, log, opts); err != nil {
 		return nil, err
 	}
-	a.Schemes = catalog.New(store, base)
-	a.Schemes.Now = opts.Now
-
-	a.PKI = identity.New(store, kek, log)
-	a.PKI.Now, a.PKI.BaseURL = opts.Now, cfg.URL()
-	if opts.Rand != nil {
-		a.PKI.Rand = opts.Rand
-	}
-	if len(kek) == 0 {
+	if len(a.Identity.KEK) == 0 {
 		log.Info("no CA key-encryption key configured (IOTSEC_CA_KEY or --ca-key-file): device certificates cannot be issued")
 	}
-
-	if a.Evaluation, err = newEvaluation(store, base); err != nil {
-		store.Close()
-		return nil, err
-	}
-
-	a.Supply = supply.New(store, log)
-	a.Supply.Now = opts.Now
 	// A server matches often: it keeps all vulnerability data indexed in
 	// memory up to this many advisories (about 600 bytes each; the NVD
 	// holds some 300,000), and loads candidates per SBOM beyond.
 	a.Supply.IndexLimit = 500_000
 	supply.Tool = "iotsec " + Version()
-	if cfg.SMTPAddr != "" {
-		a.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
-	}
 
 	apiH := api.New(store)
-	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Schemes, a.PKI
+	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Catalog, a.Identity
 	apiH.Evaluation, apiH.Tool = a.Evaluation, "iotsec "+Version()
 	apiH.Supply = a.Supply
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
-		store.Close()
 		return nil, err
 	}
-	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Schemes, a.PKI
+	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Catalog, a.Identity
 	uiH.Evaluation = a.Evaluation
 	uiH.Supply = a.Supply
 	var public []server.Route
-	for _, r := range a.PKI.Routes() {
+	for _, r := range a.Identity.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})
 	}
 	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping, Public: public})
 	if cfg.ESTAddr != "" {
 		if a.EST, err = a.estServer(); err != nil {
-			store.Close()
 			return nil, err
 		}
 	}
@@ -168,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Import = &inventory.Handler{Store: store}
 	// A server runs several scans at once next to everything else, so one
 	// scan may unpack at most 2 GiB (the command line allows 4 GiB).
-	a.Evaluation.Limits, a.Evaluation.MaxImage = firmware.Limits{MaxBytes: 2 << 30}, cfg.MaxImage
+	a.Evaluation.Limits = firmware.Limits{MaxBytes: 2 << 30}
 	a.Scan = &evaluation.Handler{Service: a.Evaluation}
 	a.Evaluation.AfterScan = func(ctx context.Context, actor iotsec.Actor, firmwareID string) error {
 		_, err := a.Supply.Rematch(ctx, actor, firmwareID)
@@ -182,11 +162,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 		// CRLs are regenerated on every revocation; the schedule keeps
 		// them from passing their nextUpdate when nothing changes.
-		crls := queue.Periodic{Name: "crl-refresh", Every: time.Hour, Run: a.PKI.RefreshCRLs}
+		crls := queue.Periodic{Name: "crl-refresh", Every: time.Hour, Run: a.Identity.RefreshCRLs}
 		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan, &supply.Handler{Service: a.Supply}},
 			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: []queue.Periodic{crls}})
 		if err != nil {
-			store.Close()
 			return nil, err
 		}
 	}
@@ -278,14 +257,14 @@ func (a *App) estServer() (*http.Server, error) {
 		}
 		cfg.Certificates = []tls.Certificate{c}
 	} else {
-		cfg.GetCertificate = a.PKI.ServerCertificate(estHosts(a.Config))
+		cfg.GetCertificate = a.Identity.ServerCertificate(estHosts(a.Config))
 	}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "iotsec_est_requests_total", Help: "EST requests by operation and status code.",
 	}, []string{"op", "code"})
 	a.Metrics.MustRegister(requests)
 	mux := http.NewServeMux()
-	mux.Handle("/.well-known/est/", a.PKI.EST(a.Log))
+	mux.Handle("/.well-known/est/", a.Identity.EST(a.Log))
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}

@@ -38,7 +38,7 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 		if err == nil {
 			err = a.seedSupply(ctx)
 		}
-		if err == nil && len(a.PKI.KEK) > 0 {
+		if err == nil && len(a.Identity.KEK) > 0 {
 			err = a.seedIdentity(ctx)
 		}
 	}
@@ -116,7 +116,7 @@ func seed(ctx context.Context, s iotsec.Store, admin iotsec.User, now time.Time)
 // audit to find), LDevIDs for those in service, one revocation and one
 // device decommissioned and disposed.
 func (a *App) seedIdentity(ctx context.Context) error {
-	s, svc := a.Store, a.PKI
+	s, svc := a.Store, a.Identity
 	orgs, err := s.ListOrgs(ctx)
 	if err != nil {
 		return err

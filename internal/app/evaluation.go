@@ -6,19 +6,8 @@ import (
 	"github.com/iotsec/iotsec/internal/evaluation"
 )
 
-// Evaluation builds the evaluation service on the embedded catalog over
-// store. The command line passes nil for its scans, which need no
-// database; New builds the server's own from the catalog it loaded.
-func Evaluation(store evaluation.Store) (*evaluation.Service, error) {
-	base, err := crosswalk.Load()
-	if err != nil {
-		return nil, err
-	}
-	return newEvaluation(store, base)
-}
-
 // newEvaluation builds the evaluation service with an assessment engine
-// over base.
+// over base; store is nil for the command line's scans.
 func newEvaluation(store evaluation.Store, base *crosswalk.Catalog) (*evaluation.Service, error) {
 	eng, err := assess.New(base)
 	if err != nil {

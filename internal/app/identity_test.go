@@ -534,7 +534,7 @@ func TestCRLRefreshJob(t *testing.T) {
 	defer a.Close()
 	o := iotsec.Organisation{Name: "Acme", Country: "DE"}
 	must(t, a.Store.CreateOrg(context.Background(), "t", &o, ""))
-	rec, err := a.PKI.InitCA(context.Background(), iotsec.System(o.ID, "t"), identity.CAOptions{})
+	rec, err := a.Identity.InitCA(context.Background(), iotsec.System(o.ID, "t"), identity.CAOptions{})
 	must(t, err)
 	a.Close()
 
@@ -619,7 +619,7 @@ func TestDemoIdentity(t *testing.T) {
 	if kinds["idevid/active"] != 12 || kinds["ldevid/active"] < 5 || kinds["ldevid/revoked"] != 2 {
 		t.Errorf("demo certificates = %v", kinds)
 	}
-	fs, err := a.PKI.Audit(context.Background(), act, identity.AuditOptions{})
+	fs, err := a.Identity.Audit(context.Background(), act, identity.AuditOptions{})
 	must(t, err)
 	rules := map[pki.RuleID]bool{}
 	for _, f := range fs {

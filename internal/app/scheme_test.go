@@ -71,7 +71,7 @@ func TestSchemesAcrossReplicas(t *testing.T) {
 					t.Fatalf("before the import: %d %s", code, body)
 				}
 			}
-			req, _ := http.NewRequest("POST", url1+"/api/v1/schemes/imports", bytes.NewReader(bundle(t, one.Schemes, "replica-label")))
+			req, _ := http.NewRequest("POST", url1+"/api/v1/schemes/imports", bytes.NewReader(bundle(t, one.Catalog, "replica-label")))
 			req.Header.Set("Authorization", "Bearer "+secret)
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
@@ -134,13 +134,13 @@ func benchApp(b *testing.B, db string) (*app.App, iotsec.Actor, string) {
 		req   catalog.ImportRequest
 		share bool
 	}{
-		{actor, catalog.ImportRequest{Data: bundle(b, a.Schemes, "own-label")}, false},
+		{actor, catalog.ImportRequest{Data: bundle(b, a.Catalog, "own-label")}, false},
 		{actor, catalog.ImportRequest{Format: iotsec.SchemeFormatCSV, Data: []byte("from,to,sources,relationship,targets,rationale,citation_url\n" +
 			"own-label,sg-cls,1,equal-to,5.1-1;5.1-2,same,https://x.example\n")}, false},
-		{iotsec.System(other.ID, "bench"), catalog.ImportRequest{Data: bundle(b, a.Schemes, "shared-label"), Visibility: iotsec.VisibilityShared}, true},
+		{iotsec.System(other.ID, "bench"), catalog.ImportRequest{Data: bundle(b, a.Catalog, "shared-label"), Visibility: iotsec.VisibilityShared}, true},
 	}
 	for _, im := range imports {
-		if _, err := a.Schemes.Import(ctx, im.a, im.req); err != nil {
+		if _, err := a.Catalog.Import(ctx, im.a, im.req); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -160,7 +160,7 @@ func BenchmarkSchemesApplies(b *testing.B) {
 			q := crosswalk.AppliesQuery{Class: "camera", Sector: "consumer", Markets: []string{"EU", "GB", "SG"}, Date: july2026}
 			b.ReportAllocs()
 			for b.Loop() {
-				v, err := a.Schemes.For(ctx, actor)
+				v, err := a.Catalog.For(ctx, actor)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -195,14 +195,14 @@ func BenchmarkSchemesAPIApplies(b *testing.B) {
 func BenchmarkSchemesCompareAllPairs(b *testing.B) {
 	a, actor, _ := benchApp(b, "sqlite")
 	ctx := context.Background()
-	v, err := a.Schemes.For(ctx, actor)
+	v, err := a.Catalog.For(ctx, actor)
 	if err != nil {
 		b.Fatal(err)
 	}
 	slugs := v.Catalog().Slugs()
 	b.ReportAllocs()
 	for b.Loop() {
-		v, err := a.Schemes.For(ctx, actor)
+		v, err := a.Catalog.For(ctx, actor)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func BenchmarkSchemesRebuild(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		// A fresh library has an empty cache: each For is a miss.
-		lib := catalog.New(a.Store, a.Schemes.Base().Catalog())
+		lib := catalog.New(a.Store, a.Catalog.Base().Catalog())
 		if _, err := lib.For(ctx, actor); err != nil {
 			b.Fatal(err)
 		}

@@ -3,7 +3,9 @@
 // embedded catalog, plus the schemes and mappings the organisation
 // imported, plus those other organisations shared. It is what the command
 // line, the API and the web UI ask, so all three give the same answers in
-// the same shapes.
+// the same shapes. The crosswalk engine's shapes they speak (queries,
+// answers, status constants, ParseRef) are re-exported in types.go, so no
+// door imports internal/crosswalk.
 //
 // Merged catalogs are cached. A cache entry is checked against the store's
 // scheme revision (one small read), so a replica notices an import made on

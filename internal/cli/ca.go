@@ -17,7 +17,6 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 func newCA(e *env) *cobra.Command {
@@ -100,7 +99,7 @@ key-encryption key. LABEL names the CA in URLs (/.well-known/est/LABEL/,
 				return err
 			}
 			defer ie.Close()
-			c, err := ie.svc.InitCA(cmd.Context(), ie.actor, identity.CAOptions{Name: name, Label: label, Algorithm: ca.Algorithm(alg), Validity: validity})
+			c, err := ie.svc.InitCA(cmd.Context(), ie.actor, identity.CAOptions{Name: name, Label: label, Algorithm: identity.Algorithm(alg), Validity: validity})
 			if err != nil {
 				return err
 			}
@@ -112,7 +111,7 @@ key-encryption key. LABEL names the CA in URLs (/.well-known/est/LABEL/,
 	caFlags(cmd, &org)
 	cmd.Flags().StringVar(&name, "name", "", "common name (default: \"<organisation> Device CA\")")
 	cmd.Flags().StringVar(&label, "label", "", "label in URLs (default: from the organisation's name)")
-	cmd.Flags().StringVar(&alg, "algorithm", string(ca.ECDSAP256), "ecdsa-p256, ecdsa-p384 or ed25519 (no OCSP)")
+	cmd.Flags().StringVar(&alg, "algorithm", string(identity.ECDSAP256), "ecdsa-p256, ecdsa-p384 or ed25519 (no OCSP)")
 	cmd.Flags().DurationVar(&validity, "validity", identity.DefaultCAValidity, "lifetime of the CA certificate")
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -29,9 +30,10 @@ const (
 	ExitFailed   = 1 // the check ran and found a problem
 	ExitUsage    = 2 // bad flags or arguments, or invalid input
 	ExitNotFound = 3
-	// ExitFindings is what `iotsec scan --fail-on` returns when findings
-	// reach the threshold; issue 4's contract fixes it at 3, so scan's 3
-	// means "findings", never "not found" (scan looks nothing up).
+	// ExitFindings is what scan, probe and match return when findings (or
+	// matches) reach --fail-on; issue 4's contract fixes it at 3, so for
+	// those commands 3 means "findings" and nothing else: exitCode turns
+	// their not-found errors (a missing input file) into ExitUsage.
 	ExitFindings  = 3
 	ExitConflict  = 4
 	ExitForbidden = 5
@@ -58,7 +60,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil {
 		var (
 			brk *iotsec.ChainBreak
@@ -72,11 +74,24 @@ func run(ctx context.Context, args []string, e *env) int {
 			fmt.Fprintln(e.stderr, "Run 'iotsec --help' or 'iotsec COMMAND --help' for usage.")
 		}
 	}
-	return exitCode(err)
+	return exitCode(err, cmd != nil && findingsCommand(cmd))
 }
 
-// exitCode is the one place errors become exit codes.
-func exitCode(err error) int {
+// findingsCommand reports whether cmd is one whose exit code 3 means
+// findings reached --fail-on (README's exit-code paragraph).
+func findingsCommand(cmd *cobra.Command) bool {
+	switch cmd.CommandPath() {
+	case "iotsec scan", "iotsec probe", "iotsec match":
+		return true
+	}
+	return false
+}
+
+// exitCode is the one place errors become exit codes. findings says the
+// command was scan, probe or match, whose 3 means findings alone: what
+// would be "not found" elsewhere (a missing input file, an unknown name)
+// is invalid input to them.
+func exitCode(err error, findings bool) int {
 	var (
 		u   usageError
 		brk *iotsec.ChainBreak
@@ -93,6 +108,8 @@ func exitCode(err error) int {
 		return ExitFailed
 	case errors.As(err, &u):
 		return ExitUsage
+	case findings && (iotsec.Kind(err) == iotsec.ErrNotFound || errors.Is(err, fs.ErrNotExist)):
+		return ExitUsage
 	}
 	switch iotsec.Kind(err) {
 	case iotsec.ErrInvalid, iotsec.ErrTooLarge, iotsec.ErrUnsupported:
@@ -103,6 +120,8 @@ func exitCode(err error) int {
 		return ExitConflict
 	case iotsec.ErrForbidden, iotsec.ErrUnauthorized:
 		return ExitForbidden
+	case iotsec.ErrRateLimited, iotsec.ErrUnavailable:
+		return ExitError
 	}
 	return ExitError
 }
@@ -141,8 +160,9 @@ vulnerabilities and manages their identities. It runs as a command line and as
 a multi-tenant server with a JSON API and a web UI, on SQLite or PostgreSQL.
 
 Exit codes: 0 ok, 1 a check found a problem, 2 usage or invalid input,
-3 not found, 4 conflict, 5 not allowed, 6 other errors. For scan and
-probe, 3 means findings reached --fail-on.`,
+3 not found, 4 conflict, 5 not allowed, 6 other errors. For scan, probe
+and match, 3 means findings reached --fail-on and nothing else (a missing
+input file there is invalid input, 2).`,
 		Example: `  iotsec serve --demo                 # try it: web UI on http://localhost:8080
   iotsec scan router.bin              # evaluate a firmware image against every scheme
   iotsec admin org create "Acme" --kind manufacturer --country NL
@@ -180,12 +200,8 @@ func open(cmd *cobra.Command, e *env) (*sqlstore.Store, config.Config, error) {
 	if err != nil {
 		return nil, cfg, usageError{err}
 	}
-	s, err := app.OpenStore(cmd.Context(), cfg, sqlstore.Options{})
+	s, _, err := app.Open(cmd.Context(), cfg, sqlstore.Options{})
 	if err != nil {
-		return nil, cfg, err
-	}
-	if _, err := s.Migrate(cmd.Context()); err != nil {
-		s.Close()
 		return nil, cfg, err
 	}
 	return s, cfg, nil
@@ -231,6 +247,34 @@ func isTerminal(w io.Writer) bool {
 // openStoreOnly opens the store without migrating it.
 func openStoreOnly(cmd *cobra.Command, cfg config.Config) (*sqlstore.Store, error) {
 	return app.OpenStore(cmd.Context(), cfg, sqlstore.Options{})
+}
+
+// services builds the capability services over s the way the server
+// builds them (app.NewServices); a nil s gives the offline ones (the
+// embedded catalog and the assessment engine).
+func services(e *env, s *sqlstore.Store, cfg config.Config) (*app.Services, error) {
+	var st iotsec.Store
+	if s != nil { // a nil *sqlstore.Store in the interface would not be nil
+		st = s
+	}
+	return app.NewServices(st, cfg, logger(cfg, e.stderr), app.Options{})
+}
+
+// offline returns the services that need no database, for commands that
+// run without one.
+func offline(e *env) (*app.Services, error) {
+	return services(e, nil, config.Config{})
+}
+
+// withServices is withStore with the services built over the store.
+func withServices(e *env, fn func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error) func(*cobra.Command, []string) error {
+	return withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		sv, err := services(e, s, cfg)
+		if err != nil {
+			return err
+		}
+		return fn(cmd, args, s, sv, cfg)
+	})
 }
 
 // withStore wraps a command that needs the database: it opens (and

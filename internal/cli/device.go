@@ -13,7 +13,6 @@ import (
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
@@ -117,7 +116,7 @@ refused.`,
 			}
 			d, c, err := ie.svc.Register(cmd.Context(), ie.actor, identity.Registration{
 				Device: iotsec.Device{UID: args[0], ProductID: p.ID, State: iotsec.State(state)},
-				IDevID: b, IDevIDOptions: identity.IDevIDOptions{Profile: pki.Profile(profile), AllowUntrusted: untrusted}})
+				IDevID: b, IDevIDOptions: identity.IDevIDOptions{Profile: identity.Profile(profile), AllowUntrusted: untrusted}})
 			if err != nil {
 				return err
 			}

@@ -15,7 +15,6 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
@@ -82,12 +81,12 @@ func readInput(e *env, name, flag string) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	b, err := io.ReadAll(io.LimitReader(r, pki.MaxBundleSize+1))
+	b, err := io.ReadAll(io.LimitReader(r, identity.MaxBundleSize+1))
 	if err != nil {
 		return nil, usagef("%s: %v", flag, err)
 	}
-	if len(b) > pki.MaxBundleSize {
-		return nil, usagef("%s: larger than %d bytes", flag, pki.MaxBundleSize)
+	if len(b) > identity.MaxBundleSize {
+		return nil, usagef("%s: larger than %d bytes", flag, identity.MaxBundleSize)
 	}
 	return b, nil
 }
@@ -131,11 +130,11 @@ text on a terminal and JSON otherwise, unless -o says.`,
 			if roots == "" || chain == "" {
 				return usagef("--roots and --chain are required")
 			}
-			p, err := pki.ParseProfile(profile)
+			p, err := identity.ParseProfile(profile)
 			if err != nil {
 				return usagef("--profile: %v", err)
 			}
-			opts := pki.Options{At: time.Now().UTC(), Profile: p, Name: name}
+			opts := identity.VerifyOptions{At: time.Now().UTC(), Profile: p, Name: name}
 			if at != "" {
 				if opts.At, err = parseAt(at); err != nil {
 					return err
@@ -145,7 +144,7 @@ text on a terminal and JSON otherwise, unless -o says.`,
 			if err != nil {
 				return err
 			}
-			if opts.Roots, err = pki.ParseCertificates(b); err != nil {
+			if opts.Roots, err = identity.ParseCertificates(b); err != nil {
 				return usagef("--roots %s: %v", roots, err)
 			}
 			for _, c := range crls {
@@ -153,7 +152,7 @@ text on a terminal and JSON otherwise, unless -o says.`,
 				if err != nil {
 					return err
 				}
-				rl, err := pki.ParseCRLs(b)
+				rl, err := identity.ParseCRLs(b)
 				if err != nil {
 					return usagef("--crl %s: %v", c, err)
 				}
@@ -163,11 +162,11 @@ text on a terminal and JSON otherwise, unless -o says.`,
 			if err != nil {
 				return err
 			}
-			ders, err := pki.ParseCertificatesDER(b)
+			ders, err := identity.ParseCertificatesDER(b)
 			if err != nil {
 				return usagef("--chain %s: %v", chain, err)
 			}
-			r := pki.VerifyDER(ders, opts)
+			r := identity.VerifyDER(ders, opts)
 			if format == "json" {
 				err = writeJSON(e.stdout, r)
 			} else {
@@ -193,7 +192,7 @@ text on a terminal and JSON otherwise, unless -o says.`,
 	return cmd
 }
 
-func printVerdict(w io.Writer, r pki.Result) error {
+func printVerdict(w io.Writer, r identity.Result) error {
 	verdict := "VALID"
 	if !r.Valid {
 		verdict = "NOT VALID"
@@ -233,19 +232,17 @@ func openIdentity(cmd *cobra.Command, e *env, org string) (*identityEnv, error) 
 	if err != nil {
 		return nil, err
 	}
-	kek, err := cfg.KEK()
+	sv, err := services(e, s, cfg)
 	if err != nil {
 		s.Close()
-		return nil, usageError{err}
+		return nil, err
 	}
 	o, err := findOrg(cmd, s, org)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	svc := identity.New(s, kek, nil)
-	svc.BaseURL = cfg.URL()
-	return &identityEnv{store: s, svc: svc, org: o, actor: iotsec.System(o.ID, "cli"), cfg: cfg}, nil
+	return &identityEnv{store: s, svc: sv.Identity, org: o, actor: iotsec.System(o.ID, "cli"), cfg: cfg}, nil
 }
 
 func (ie *identityEnv) Close() error { return ie.store.Close() }

@@ -68,7 +68,7 @@ the serial number is derived from the content.`,
 			if err != nil {
 				return usagef("%v", err)
 			}
-			doc, warnings, err := sbomOf(cmd, args[0], data)
+			doc, warnings, err := sbomOf(cmd, e, args[0], data)
 			if err != nil {
 				return err
 			}
@@ -164,7 +164,7 @@ func toolName() string {
 
 // sbomOf reads data as the JSON output of iotsec scan when it is a JSON
 // object, else scans it as a firmware image.
-func sbomOf(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []string, error) {
+func sbomOf(cmd *cobra.Command, e *env, path string, data []byte) (*sbom.Document, []string, error) {
 	if f, err := sbom.Detect(data); err == nil {
 		return nil, nil, iotsec.Errorf(iotsec.ErrInvalid, "%s is already an SBOM (%s); give a firmware image or the output of iotsec scan -o json", path, f)
 	}
@@ -173,7 +173,7 @@ func sbomOf(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []str
 		doc, err := fromScanJSON(path, trim)
 		return doc, nil, err
 	}
-	doc, warnings, err := fromImage(cmd, path, data)
+	doc, warnings, err := fromImage(cmd, e, path, data)
 	if err == nil && len(doc.Components) == 0 {
 		warnings = append(warnings, "no components identified in "+filepath.Base(path))
 	}
@@ -181,12 +181,12 @@ func sbomOf(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []str
 }
 
 // fromImage runs the scan's unpacking and its component family only.
-func fromImage(cmd *cobra.Command, path string, data []byte) (*sbom.Document, []string, error) {
-	svc, err := app.Evaluation(nil)
+func fromImage(cmd *cobra.Command, e *env, path string, data []byte) (*sbom.Document, []string, error) {
+	sv, err := offline(e)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := svc.Components(cmd.Context(), filepath.Base(path), data)
+	res, err := sv.Evaluation.Components(cmd.Context(), filepath.Base(path), data)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -337,7 +337,7 @@ func TestSBOMFormatFlags(t *testing.T) {
 		if tt.err == "" && (err != nil || f != tt.want) {
 			t.Errorf("sbomFormat(%q, %q, %v) = %q, %v; want %q", tt.o, tt.enc, tt.set, f, err, tt.want)
 		}
-		if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err) || exitCode(err) != ExitUsage) {
+		if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err) || exitCode(err, false) != ExitUsage) {
 			t.Errorf("sbomFormat(%q, %q, %v) = %v; want usage error %q", tt.o, tt.enc, tt.set, err, tt.err)
 		}
 	}

@@ -68,10 +68,11 @@ severe, so CI can gate on it.`,
 				}
 			}
 			// No store: this scan needs no database.
-			svc, err := app.Evaluation(nil)
+			sv, err := offline(e)
 			if err != nil {
 				return err
 			}
+			svc := sv.Evaluation
 			refs, err := svc.SchemeRefs(schemes)
 			if err != nil {
 				var se *evaluation.SchemeError

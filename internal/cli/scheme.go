@@ -13,7 +13,6 @@ import (
 
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -56,15 +55,14 @@ func (f *schemeFlags) register(fs *pflag.FlagSet) {
 // view returns the catalog to answer from: the embedded one, or with --org
 // that organisation's, read from the database.
 func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.Library, func(), error) {
-	base, err := crosswalk.Load()
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	if f.org == "" {
-		lib := catalog.New(nil, base)
-		return lib.Base(), lib, func() {}, nil
+		sv, err := offline(e)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return sv.Catalog.Base(), sv.Catalog, func() {}, nil
 	}
-	s, _, err := open(cmd, e)
+	s, cfg, err := open(cmd, e)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -73,8 +71,12 @@ func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.
 		s.Close()
 		return nil, nil, nil, err
 	}
-	lib := catalog.New(s, base)
-	v, err := lib.For(cmd.Context(), iotsec.System(o.ID, "cli"))
+	sv, err := services(e, s, cfg)
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	v, err := sv.Catalog.For(cmd.Context(), iotsec.System(o.ID, "cli"))
 	if err != nil {
 		s.Close()
 		return nil, nil, nil, err
@@ -82,7 +84,7 @@ func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.
 	for _, sk := range v.Skipped {
 		fmt.Fprintf(e.stderr, "iotsec: import %s (%s) left out: %s\n", sk.Import.Name, sk.Import.ID, sk.Reason)
 	}
-	return v, lib, func() { s.Close() }, nil
+	return v, sv.Catalog, func() { s.Close() }, nil
 }
 
 // print writes v as JSON, or as a table through table, as -o asks.
@@ -124,7 +126,7 @@ func date(s string) (time.Time, error) {
 
 func newSchemeList(e *env) *cobra.Command {
 	var f schemeFlags
-	var filter crosswalk.SchemeFilter
+	var filter catalog.SchemeFilter
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the schemes of the catalog",
@@ -214,7 +216,7 @@ A and B are slugs, or slug:level for one level of a scheme with levels.`,
 
 func newSchemeBaseline(e *env) *cobra.Command {
 	var f schemeFlags
-	var q crosswalk.BaselineQuery
+	var q catalog.BaselineQuery
 	var schemes []string
 	var day string
 	cmd := &cobra.Command{
@@ -235,7 +237,7 @@ own words. Every line says which schemes it serves.`,
 				return err
 			}
 			for _, s := range schemes {
-				q.Schemes = append(q.Schemes, crosswalk.ParseRef(s))
+				q.Schemes = append(q.Schemes, catalog.ParseRef(s))
 			}
 			v, _, done, err := f.view(cmd, e)
 			if err != nil {
@@ -261,7 +263,7 @@ own words. Every line says which schemes it serves.`,
 
 func newSchemeApplies(e *env) *cobra.Command {
 	var f schemeFlags
-	var q crosswalk.AppliesQuery
+	var q catalog.AppliesQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "applies",
@@ -299,7 +301,7 @@ func newSchemeApplies(e *env) *cobra.Command {
 
 func newSchemeGaps(e *env) *cobra.Command {
 	var f schemeFlags
-	var q crosswalk.GapQuery
+	var q catalog.GapQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "gaps",
@@ -341,7 +343,7 @@ not encode show as gaps.`,
 
 func newSchemeRecognise(e *env) *cobra.Command {
 	var f schemeFlags
-	var q crosswalk.RecogniseQuery
+	var q catalog.RecogniseQuery
 	var day string
 	cmd := &cobra.Command{
 		Use:   "recognise SLUG",
@@ -456,11 +458,7 @@ only) to every organisation. Use - to read standard input.`,
 			if share {
 				req.Visibility = iotsec.VisibilityShared
 			}
-			base, err := crosswalk.Load()
-			if err != nil {
-				return err
-			}
-			s, _, err := open(cmd, e)
+			s, cfg, err := open(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -469,7 +467,11 @@ only) to every organisation. Use - to read standard input.`,
 			if err != nil {
 				return err
 			}
-			res, err := catalog.New(s, base).Import(cmd.Context(), iotsec.System(o.ID, "cli"), req)
+			sv, err := services(e, s, cfg)
+			if err != nil {
+				return err
+			}
+			res, err := sv.Catalog.Import(cmd.Context(), iotsec.System(o.ID, "cli"), req)
 			if err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}

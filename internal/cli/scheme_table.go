@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotsec/iotsec/internal/catalog"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 )
 
 // The scheme commands' tables: aligned columns for reading on a terminal.
@@ -73,11 +72,11 @@ func listTable(w io.Writer, rows []catalog.Row) {
 	fmt.Fprintln(w)
 }
 
-func dates(d crosswalk.Dates) string {
+func dates(d catalog.Dates) string {
 	var parts []string
 	for _, p := range []struct {
 		name string
-		d    crosswalk.Date
+		d    catalog.Date
 	}{{"published", d.Published}, {"in force", d.InForce}, {"applies from", d.AppliesFrom}, {"closed", d.Closed}} {
 		if p.d != "" {
 			parts = append(parts, p.name+" "+string(p.d))
@@ -149,11 +148,11 @@ func showTable(w io.Writer, d catalog.Detail) {
 	fmt.Fprintf(w, "\n%s\n", plural(len(d.Provisions), "provision"))
 }
 
-func covers(cs []crosswalk.Cover) string {
+func covers(cs []catalog.Cover) string {
 	var ids []string
 	for _, c := range cs {
 		id := c.ID
-		if c.Coverage != crosswalk.CoverFull {
+		if c.Coverage != catalog.CoverFull {
 			id += "~"
 		}
 		ids = append(ids, id)
@@ -161,12 +160,12 @@ func covers(cs []crosswalk.Cover) string {
 	return joinOr(ids, "-")
 }
 
-func stats(s crosswalk.Stats) string {
+func stats(s catalog.Stats) string {
 	return fmt.Sprintf("%d provisions: %d full (%.1f%%), %d partial (%.1f%%), %d none (%.1f%%); %d answered through hubs",
 		s.Total, s.Full, s.FullPercent, s.Partial, s.PartialPercent, s.None, s.NonePercent, s.ViaHubs)
 }
 
-func compareTable(w io.Writer, c *crosswalk.Comparison, gapsOnly bool) {
+func compareTable(w io.Writer, c *catalog.Comparison, gapsOnly bool) {
 	fmt.Fprintf(w, "How %s (%s) is covered by %s (%s)\n", c.A, c.ATitle, c.B, c.BTitle)
 	fmt.Fprintf(w, "All:\t%s\n", stats(c.Stats))
 	fmt.Fprintf(w, "Mandatory:\t%s\n\n", stats(c.Mandatory))
@@ -180,7 +179,7 @@ func compareTable(w io.Writer, c *crosswalk.Comparison, gapsOnly bool) {
 		if !p.Direct {
 			path = strings.Join(p.Path, " > ")
 		}
-		if p.Coverage == crosswalk.CoverNone {
+		if p.Coverage == catalog.CoverNone {
 			path = "-"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Kind, p.Coverage, cut(covers(p.Covers), 40), dash(string(p.Confidence)), dash(p.Provenance), path)
@@ -192,7 +191,7 @@ func compareTable(w io.Writer, c *crosswalk.Comparison, gapsOnly bool) {
 	fmt.Fprintf(w, "\n~ covers only in part. %s asks beyond %s (no cover uses them): %s\n", c.B, c.A, joinOr(un, "nothing"))
 }
 
-func baselineTable(w io.Writer, b *crosswalk.Baseline) {
+func baselineTable(w io.Writer, b *catalog.Baseline) {
 	var refs []string
 	for _, r := range b.Schemes {
 		refs = append(refs, r.String())
@@ -212,7 +211,7 @@ func baselineTable(w io.Writer, b *crosswalk.Baseline) {
 	}
 }
 
-func appliesTable(w io.Writer, a *crosswalk.AppliesResult) {
+func appliesTable(w io.Writer, a *catalog.AppliesResult) {
 	q := a.Query
 	fmt.Fprintf(w, "Schemes for class %s, sector %s, in %s on %s: %d mandatory, %d voluntary\n\n",
 		dash(q.Class), dash(q.Sector), strings.Join(q.Markets, ", "), q.Date.Format("2006-01-02"), a.Mandatory, a.Voluntary)
@@ -228,10 +227,10 @@ func appliesTable(w io.Writer, a *crosswalk.AppliesResult) {
 }
 
 var gapLetter = map[string]string{
-	crosswalk.GapMandatory: "M", crosswalk.GapUpcoming: "U", crosswalk.GapLabel: "L", crosswalk.GapStandard: "S", crosswalk.GapNone: "-",
+	catalog.GapMandatory: "M", catalog.GapUpcoming: "U", catalog.GapLabel: "L", catalog.GapStandard: "S", catalog.GapNone: "-",
 }
 
-func gapsTable(w io.Writer, g *crosswalk.GapMatrix) {
+func gapsTable(w io.Writer, g *catalog.GapMatrix) {
 	fmt.Fprintf(w, "Strongest scheme per sector, product class and market on %s\n", g.Query.Date.Format("2006-01-02"))
 	fmt.Fprintln(w, "M law in force, U law adopted but not yet applying, L label of the market, S international standards only, - nothing")
 	fmt.Fprintln(w)
@@ -258,7 +257,7 @@ func gapsTable(w io.Writer, g *crosswalk.GapMatrix) {
 	}
 }
 
-func recogniseTable(w io.Writer, r *crosswalk.RecognitionResult) {
+func recogniseTable(w io.Writer, r *catalog.RecognitionResult) {
 	held := r.Query.Slug
 	if r.Query.Level != "" {
 		held += " level " + r.Query.Level

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/sbom"
@@ -20,15 +21,6 @@ import (
 	"github.com/iotsec/iotsec/internal/vuln"
 	"github.com/iotsec/iotsec/internal/vuln/vex"
 )
-
-// service builds the supply-chain service over an open store.
-func service(e *env, s *sqlstore.Store, cfg config.Config) *supply.Service {
-	svc := supply.New(s, logger(cfg, e.stderr))
-	if cfg.SMTPAddr != "" {
-		svc.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
-	}
-	return svc
-}
 
 // dbFlags registers the database flags, with --db as another name for
 // --database.
@@ -74,11 +66,11 @@ exploited vulnerabilities. --no-rematch skips that.`,
 			}
 			return nil
 		},
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
 			if kind != "" && !slices.Contains(supply.Kinds(), kind) {
 				return usagef("--kind %q is not one of %s", kind, strings.Join(supply.Kinds(), ", "))
 			}
-			svc := service(e, s, cfg)
+			svc := sv.Supply
 			for _, p := range args {
 				rec, err := svc.Import(cmd.Context(), "cli", p, kind)
 				if err != nil {
@@ -138,8 +130,8 @@ exploited vulnerabilities. --no-rematch skips that.`,
 		Short:   "Match every stored SBOM and scanned firmware version against the data again",
 		Example: "  iotsec vulndb rematch\n  iotsec vulndb rematch --org Acme",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
-			svc := service(e, s, cfg)
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+			svc := sv.Supply
 			var sum supply.Summary
 			var err error
 			if rmOrg == "" {
@@ -243,7 +235,7 @@ critical; kev: any known exploited vulnerability).`,
   iotsec match firmware.spdx.json -o json --db postgres://iotsec@db/iotsec
   iotsec match firmware.cdx.json --vex our-analysis.openvex.json --fail-on high`,
 		Args: exactArgs(1, "one argument, the SBOM file"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
 			if output != "table" && output != "json" {
 				return usagef("-o %q is not one of table, json", output)
 			}
@@ -271,7 +263,7 @@ critical; kev: any known exploited vulnerability).`,
 				name = doc.Firmware.Product
 			}
 			fw := vuln.Firmware{Ref: vuln.Ref{Name: name, Version: doc.Firmware.Version, PURL: doc.Firmware.PURL, CPE: doc.Firmware.CPE}, Platform: platform}
-			ms, err := service(e, s, cfg).Match(cmd.Context(), fw, supply.VulnComponents(doc), extra)
+			ms, err := sv.Supply.Match(cmd.Context(), fw, supply.VulnComponents(doc), extra)
 			if err != nil {
 				return err
 			}
@@ -392,7 +384,7 @@ stores it for a firmware version, replacing the components its scan found,
 and matches it against the vulnerability data. Validation errors point at
 the element (components[2] (bom-ref a).hashes[0]: ...).`,
 		Args: exactArgs(1, "one argument, the SBOM file"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -408,7 +400,7 @@ the element (components[2] (bom-ref a).hashes[0]: ...).`,
 			if int64(len(data)) > max {
 				return iotsec.Errorf(iotsec.ErrTooLarge, "%s is larger than %d bytes", args[0], max)
 			}
-			b, res, err := service(e, s, cfg).ImportSBOM(cmd.Context(), a, firmware, baseName(args[0]), data)
+			b, res, err := sv.Supply.ImportSBOM(cmd.Context(), a, firmware, baseName(args[0]), data)
 			if err != nil {
 				return err
 			}
@@ -446,7 +438,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 		Example: `  iotsec vex add CVE-2023-28450 --org Acme --firmware fw_... --component dnsmasq \
       --status not_affected --justification vulnerable_code_not_in_execute_path`,
 		Args: exactArgs(1, "one argument, the vulnerability ID"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -455,7 +447,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 			if err := s.AddVEX(cmd.Context(), a, &st); err != nil {
 				return err
 			}
-			res, err := service(e, s, cfg).Rematch(cmd.Context(), a, firmware)
+			res, err := sv.Supply.Rematch(cmd.Context(), a, firmware)
 			if err != nil {
 				return err
 			}
@@ -480,7 +472,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 		Short:   "Export a firmware version's VEX statements as OpenVEX or CycloneDX VEX",
 		Example: "  iotsec vex export --org Acme --firmware fw_... > r100-1.2.openvex.json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -488,7 +480,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 			if !slices.Contains(supply.VEXFormats(), format) {
 				return usagef("-o %q is not one of %s", format, strings.Join(supply.VEXFormats(), ", "))
 			}
-			return service(e, s, cfg).WriteVEX(cmd.Context(), a, firmware, format, e.stdout)
+			return sv.Supply.WriteVEX(cmd.Context(), a, firmware, format, e.stdout)
 		}),
 	}
 	export.Flags().StringVar(&org, "org", "", "organisation (ID or name)")
@@ -506,7 +498,7 @@ func newCSAF(e *env) *cobra.Command {
 		Short:   "Write a CSAF 2.0 VEX advisory for a product and its firmware versions",
 		Example: "  iotsec csaf --org Acme --product prd_... > r100.csaf.json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -514,7 +506,7 @@ func newCSAF(e *env) *cobra.Command {
 			if product == "" {
 				return usagef("--product is required (a product ID)")
 			}
-			return service(e, s, cfg).WriteCSAF(cmd.Context(), a, product, e.stdout)
+			return sv.Supply.WriteCSAF(cmd.Context(), a, product, e.stdout)
 		}),
 	}
 	cmd.Flags().StringVar(&org, "org", "", "organisation (ID or name)")
@@ -532,7 +524,7 @@ func newCRA(e *env) *cobra.Command {
 		Short:   "List CRA report drafts with their deadlines (early warning 24 h, notification 72 h, final report)",
 		Example: "  iotsec cra list --org Acme -o json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -540,7 +532,7 @@ func newCRA(e *env) *cobra.Command {
 			if output != "table" && output != "json" {
 				return usagef("-o %q is not one of table, json", output)
 			}
-			svc := service(e, s, cfg)
+			svc := sv.Supply
 			rs, err := s.ListCRAReports(cmd.Context(), a)
 			if err != nil {
 				return err

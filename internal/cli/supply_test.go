@@ -65,6 +65,7 @@ func TestSupplyGolden(t *testing.T) {
 		{name: "vulndb-status", args: []string{"vulndb", "status"}},
 		{name: "match-table", args: []string{"match", sbomFile}},
 		{name: "match-json", args: []string{"match", sbomFile, "-o", "json"}},
+		{name: "match-missing", args: []string{"match", f("none.cdx.json"), "--fail-on", "low"}, code: ExitUsage},
 		{name: "match-fail-on", args: []string{"match", sbomFile, "--fail-on", "critical"}, code: ExitFindings},
 		{name: "match-fail-on-kev", args: []string{"match", sbomFile, "--fail-on", "kev"}},
 		{name: "match-bad-fail-on", args: []string{"match", sbomFile, "--fail-on", "dire"}, code: ExitUsage},

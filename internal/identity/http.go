@@ -51,17 +51,26 @@ func (s *Service) labelled(w http.ResponseWriter, r *http.Request) (iotsec.CertA
 	return rec, true
 }
 
+// fail answers a public endpoint's error with the status iotsec.HTTPStatus
+// gives it. The caller of a public endpoint (a relying party fetching a
+// CRL, asking OCSP) asked for nothing that could conflict: a conflict here
+// is this server unable to serve (no key-encryption key, a CA key that
+// does not open), so it is reported as unavailable, which clients retry.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch iotsec.Kind(err) {
-	case iotsec.ErrNotFound:
-		http.Error(w, iotsec.Message(err), http.StatusNotFound)
-	case iotsec.ErrConflict:
-		s.Log.Warn("pki endpoint cannot serve", "path", r.URL.Path, "err", err)
-		http.Error(w, iotsec.Message(err), http.StatusServiceUnavailable)
-	default:
-		s.Log.Error("pki endpoint failed", "path", r.URL.Path, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+	shown := err
+	if iotsec.Kind(err) == iotsec.ErrConflict {
+		// A new error, not a wrapper: Kind would still find the conflict
+		// inside. The original is logged below.
+		shown = iotsec.Errorf(iotsec.ErrUnavailable, "%s", iotsec.Message(err))
 	}
+	status := iotsec.HTTPStatus(shown)
+	switch {
+	case status >= 500 && iotsec.Kind(shown) == nil:
+		s.Log.Error("pki endpoint failed", "path", r.URL.Path, "err", err)
+	case status >= 500:
+		s.Log.Warn("pki endpoint cannot serve", "path", r.URL.Path, "err", err)
+	}
+	http.Error(w, iotsec.Message(shown), status)
 }
 
 func (s *Service) serveCACert(w http.ResponseWriter, r *http.Request) {

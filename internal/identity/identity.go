@@ -7,7 +7,9 @@
 // and moves devices through their lifecycle.
 //
 // API, UI, CLI and the EST server all go through a Service, so every door
-// applies the same rules. The package imports the domain and the engines;
+// applies the same rules. The engine's shapes the doors need (Profile,
+// Result, State, Algorithm...) and its offline checks (VerifyDER) are
+// re-exported in types.go, so no door imports internal/pki. The package imports the domain and the engines;
 // it must not import storage, the server, api, ui, cli or app packages.
 // net/http is used for the protocol endpoints only (EST, CRL, OCSP).
 package identity

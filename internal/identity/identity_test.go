@@ -378,6 +378,21 @@ func TestCRLFreshness(t *testing.T) {
 	if _, err := ro.CRL(e.ctx, rec); !errors.Is(err, identity.ErrNoKEK) {
 		t.Errorf("expired CRL without the KEK: %v, want ErrNoKEK", err)
 	}
+	// Its public endpoint says so as 503 (the relying party may retry),
+	// not as a conflict of a request that asked for nothing conflicting.
+	mux := http.NewServeMux()
+	for _, r := range ro.Routes() {
+		mux.Handle(r.Method+" "+r.Path, r.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/pki/" + rec.Label + "/crl")
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "key-encryption key") {
+		t.Errorf("public CRL without the KEK = %d %s, want 503 naming the key-encryption key", resp.StatusCode, body)
+	}
 }
 
 // TestKEK: a CA key opens only with the key-encryption key it was sealed

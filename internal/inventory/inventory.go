@@ -1,6 +1,10 @@
-// Package inventory imports devices in bulk from CSV or JSON, for the API
-// (as a queued job) and the command line alike. A file is read and checked
-// whole before anything is written, so a bad row anywhere changes nothing;
+// Package inventory is the device-import service: it imports devices in
+// bulk from CSV or JSON, for the API and the UI (as a queued job) and the
+// command line alike. It counts as a service, so the doors import it
+// (Parse, Resolve, Kind, MaxRows are its whole capability); it is small
+// enough to stay functions over the domain rather than a struct.
+//
+// A file is read and checked whole before anything is written, so a bad row anywhere changes nothing;
 // then rows are written in batches, each batch with its progress
 // checkpoint, so an import that is interrupted resumes where it stopped.
 //

@@ -7,8 +7,9 @@ import (
 )
 
 // Error kinds. Every error that crosses a package boundary and is meant for
-// a user wraps one of these; the server maps them to HTTP status and the CLI
-// to exit codes, each in exactly one function. Anything else is internal.
+// a user wraps one of these; HTTPStatus maps them to HTTP status for every
+// door (API, UI, the public PKI endpoints) and the CLI's exitCode to exit
+// codes, each in exactly one function. Anything else is internal.
 var (
 	ErrInvalid      = errors.New("invalid input")
 	ErrNotFound     = errors.New("not found")
@@ -18,6 +19,10 @@ var (
 	ErrTooLarge     = errors.New("too large")
 	ErrUnsupported  = errors.New("unsupported media type")
 	ErrRateLimited  = errors.New("too many requests")
+	// ErrUnavailable is a server that cannot serve right now for reasons
+	// of its own (a CA whose key it cannot open): the caller did nothing
+	// wrong and may retry later.
+	ErrUnavailable = errors.New("service unavailable")
 )
 
 // Error is a domain error: a kind, a message that is safe to show the user,
@@ -79,7 +84,7 @@ func Errorf(kind error, format string, args ...any) error {
 
 // Kinds lists every error kind, in the order mappers test them.
 func Kinds() []error {
-	return []error{ErrInvalid, ErrNotFound, ErrConflict, ErrForbidden, ErrUnauthorized, ErrTooLarge, ErrUnsupported, ErrRateLimited}
+	return []error{ErrInvalid, ErrNotFound, ErrConflict, ErrForbidden, ErrUnauthorized, ErrTooLarge, ErrUnsupported, ErrRateLimited, ErrUnavailable}
 }
 
 // Kind returns the domain kind of err, or nil when err is internal.

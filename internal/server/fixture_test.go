@@ -87,7 +87,7 @@ func newFixture(t testing.TB) *fixture {
 	f.a = f.tenant("Org A", "alice@a.example", "CAM-A")
 	f.b = f.tenant("Org B", "bob@b.example", "CAM-B")
 	// B has a CA; A makes its own in the tests.
-	if _, err := a.PKI.InitCA(context.Background(), iotsec.System(f.b.o.ID, "test"), identity.CAOptions{}); err != nil {
+	if _, err := a.Identity.InitCA(context.Background(), iotsec.System(f.b.o.ID, "test"), identity.CAOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -135,16 +135,16 @@ func (f *fixture) tenant(name, email, model string) org {
 	must(t, s.CreateToken(ctx, a, &tok))
 	g.token, g.tokenID = secret, tok.ID
 	g.scheme = strings.ToLower(model) + "-label"
-	res, err := f.app.Schemes.Import(ctx, a, catalog.ImportRequest{Name: g.scheme + ".json", Data: f.schemeBundle(g.scheme)})
+	res, err := f.app.Catalog.Import(ctx, a, catalog.ImportRequest{Name: g.scheme + ".json", Data: f.schemeBundle(g.scheme)})
 	must(t, err)
 	g.imp = res.Import.ID
 	g.root, err = ca.New(ca.Config{Subject: pkix.Name{CommonName: name + " IDevID Root"}, Rand: rand.Reader, Now: func() time.Time { return time.Now().Add(-time.Hour) }})
 	must(t, err)
-	anchors, err := f.app.PKI.AddAnchors(ctx, a, iotsec.AnchorIDevIDRoot, "", identity.PEM(g.root.Cert.Raw))
+	anchors, err := f.app.Identity.AddAnchors(ctx, a, iotsec.AnchorIDevIDRoot, "", identity.PEM(g.root.Cert.Raw))
 	must(t, err)
 	g.anchorID = anchors[0].ID
 	g.idevKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	c, _, err := f.app.PKI.RegisterIDevID(ctx, a, g.device.ID, idevid(t, g.root, g.idevKey, g.device.UID), identity.IDevIDOptions{})
+	c, _, err := f.app.Identity.RegisterIDevID(ctx, a, g.device.ID, idevid(t, g.root, g.idevKey, g.device.UID), identity.IDevIDOptions{})
 	must(t, err)
 	g.certID = c.ID
 	return g
@@ -183,7 +183,7 @@ func csrPEM(t testing.TB, serial string) string {
 // export under another slug, with its mapping onto EN 303 645.
 func (f *fixture) schemeBundle(slug string) []byte {
 	f.t.Helper()
-	file, err := f.app.Schemes.Export(f.app.Schemes.Base(), "uk-psti", catalog.FormatOSCAL)
+	file, err := f.app.Catalog.Export(f.app.Catalog.Base(), "uk-psti", catalog.FormatOSCAL)
 	must(f.t, err)
 	return bytes.ReplaceAll(file.Body, []byte(`"uk-psti"`), []byte(`"`+slug+`"`))
 }

@@ -224,38 +224,15 @@ func (s *Server) pageHandler(h handlerFunc) http.Handler {
 	})
 }
 
-// Status maps an error to its HTTP status. It is the only place that does.
+// Status is the HTTP status of err: one about HTTP itself (a method the
+// route does not allow) or else the domain's mapping, iotsec.HTTPStatus,
+// the one place error kinds become statuses.
 func Status(err error) int {
 	var se *statusError
 	if errors.As(err, &se) {
 		return se.code
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return http.StatusRequestEntityTooLarge
-	}
-	switch iotsec.Kind(err) {
-	case iotsec.ErrInvalid:
-		return http.StatusBadRequest
-	case iotsec.ErrUnauthorized:
-		return http.StatusUnauthorized
-	case iotsec.ErrForbidden:
-		return http.StatusForbidden
-	case iotsec.ErrNotFound:
-		return http.StatusNotFound
-	case iotsec.ErrConflict:
-		return http.StatusConflict
-	case iotsec.ErrTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case iotsec.ErrUnsupported:
-		return http.StatusUnsupportedMediaType
-	case iotsec.ErrRateLimited:
-		return http.StatusTooManyRequests
-	}
-	if errors.Is(err, context.Canceled) {
-		return 499 // client went away; nginx's convention
-	}
-	return http.StatusInternalServerError
+	return iotsec.HTTPStatus(err)
 }
 
 func safeMessage(status int, err error) string {
@@ -303,7 +280,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Detail:   safeMessage(status, err),
 		Instance: "urn:request:" + requestID(r.Context()),
 	}
-	if status == 499 {
+	if status == iotsec.StatusClientClosed {
 		p.Title = "Client Closed Request"
 	}
 	if f := iotsec.FieldOf(err); f != "" {

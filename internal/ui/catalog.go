@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/catalog"
-	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -57,7 +56,7 @@ type refOption struct {
 
 func refOptions(v *catalog.View) []refOption {
 	var out []refOption
-	rows, _ := v.Schemes(crosswalk.SchemeFilter{})
+	rows, _ := v.Schemes(catalog.SchemeFilter{})
 	for _, r := range rows {
 		out = append(out, refOption{r.Slug, r.Slug + " · " + shorten(r.Title, 60)})
 		for _, l := range r.Levels {
@@ -82,15 +81,15 @@ func (h *Handler) explorer(w http.ResponseWriter, r *http.Request, status int, n
 	if notFound != nil {
 		q = url.Values{}
 	}
-	f := crosswalk.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")}
+	f := catalog.SchemeFilter{Jurisdiction: q.Get("jurisdiction"), Sector: q.Get("sector"), Status: q.Get("status"), Type: q.Get("type")}
 	rows, ferr := v.Schemes(f)
 	if ferr != nil {
 		if !pageError(ferr) {
 			return ferr
 		}
-		rows, _ = v.Schemes(crosswalk.SchemeFilter{})
+		rows, _ = v.Schemes(catalog.SchemeFilter{})
 	}
-	all, _ := v.Schemes(crosswalk.SchemeFilter{})
+	all, _ := v.Schemes(catalog.SchemeFilter{})
 	var jurisdictions, types []string
 	for _, s := range all {
 		for _, j := range s.Jurisdictions {
@@ -116,7 +115,7 @@ func (h *Handler) explorer(w http.ResponseWriter, r *http.Request, status int, n
 	}
 	return h.render(w, r, status, "catalog", view{Nav: "catalog", Data: map[string]any{
 		"Schemes": rows, "Filter": f, "Error": errText(ferr), "Jurisdictions": jurisdictions, "Types": types,
-		"Vocabulary": v.Vocabulary(), "Statuses": []string{crosswalk.StatusMandatory, crosswalk.StatusVoluntary, crosswalk.StatusMandatoryForClass},
+		"Vocabulary": v.Vocabulary(), "Statuses": []string{catalog.StatusMandatory, catalog.StatusVoluntary, catalog.StatusMandatoryForClass},
 		"Total": len(all), "Provisions": provisions, "Maps": mappings, "Agreements": len(v.Agreements()), "Tab": "schemes"}})
 }
 
@@ -133,7 +132,7 @@ func (h *Handler) scheme(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	level := r.URL.Query().Get("level")
-	if level != "" && !slices.ContainsFunc(d.Levels, func(l crosswalk.Level) bool { return l.ID == level }) {
+	if level != "" && !slices.ContainsFunc(d.Levels, func(l catalog.Level) bool { return l.ID == level }) {
 		level = ""
 	}
 	// Provisions grouped by category, in the scheme's order.
@@ -157,7 +156,7 @@ func (h *Handler) scheme(w http.ResponseWriter, r *http.Request) error {
 		}
 		groups[len(groups)-1].Provisions = append(groups[len(groups)-1].Provisions, p)
 	}
-	var agreements []crosswalk.Agreement
+	var agreements []catalog.Agreement
 	for _, a := range v.Agreements() {
 		if slices.Contains(d.Agreements, a.ID) {
 			agreements = append(agreements, a)
@@ -279,7 +278,7 @@ func (h *Handler) applies(w http.ResponseWriter, r *http.Request) error {
 	data := map[string]any{"F": f, "Notes": notes, "Products": products, "Vocabulary": v.Vocabulary(), "Tab": "applies", "Result": nil, "Error": ""}
 	status := http.StatusOK
 	if f.Markets != "" || derr != nil {
-		res, err := v.Applies(crosswalk.AppliesQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day})
+		res, err := v.Applies(catalog.AppliesQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day})
 		if derr != nil {
 			err = derr
 		}
@@ -310,9 +309,9 @@ func (h *Handler) baseline(w http.ResponseWriter, r *http.Request) error {
 	data := map[string]any{"F": f, "Notes": notes, "Products": products, "Vocabulary": v.Vocabulary(), "Tab": "baseline", "Result": nil, "Error": ""}
 	status := http.StatusOK
 	if f.Markets != "" || f.Schemes != "" || derr != nil {
-		q := crosswalk.BaselineQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day, Voluntary: f.Voluntary}
+		q := catalog.BaselineQuery{Class: f.Class, Sector: f.Sector, Markets: splitList(f.Markets), Date: day, Voluntary: f.Voluntary}
 		for _, s := range splitList(f.Schemes) {
-			q.Schemes = append(q.Schemes, crosswalk.ParseRef(s))
+			q.Schemes = append(q.Schemes, catalog.ParseRef(s))
 		}
 		b, err := v.Baseline(q)
 		if derr != nil {
@@ -344,7 +343,7 @@ func (h *Handler) gaps(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	day, ds, derr := h.queryDate(q)
 	f := map[string]string{"Markets": q.Get("markets"), "Sector": q.Get("sector"), "Date": ds}
-	gq := crosswalk.GapQuery{Markets: splitList(q.Get("markets")), Date: day}
+	gq := catalog.GapQuery{Markets: splitList(q.Get("markets")), Date: day}
 	if s := q.Get("sector"); s != "" {
 		gq.Sectors = []string{s}
 	}
@@ -397,7 +396,7 @@ func (h *Handler) recognition(w http.ResponseWriter, r *http.Request) error {
 		"Vocabulary": v.Vocabulary(), "Tab": "recognition", "Result": nil, "Error": ""}
 	status := http.StatusOK
 	if f["Slug"] != "" || derr != nil {
-		res, err := v.Recognise(crosswalk.RecogniseQuery{Slug: f["Slug"], Level: f["Level"], Class: f["Class"], Date: day})
+		res, err := v.Recognise(catalog.RecogniseQuery{Slug: f["Slug"], Level: f["Level"], Class: f["Class"], Date: day})
 		if derr != nil {
 			err = derr
 		}

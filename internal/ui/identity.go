@@ -8,8 +8,6 @@ import (
 
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/pki"
-	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
 // The Identity pages: the CA and trust anchors, devices' identities with
@@ -57,13 +55,13 @@ func (h *Handler) identityHomePage(w http.ResponseWriter, r *http.Request, statu
 	return h.render(w, r, status, "identity", view{Nav: "identity", Data: map[string]any{
 		"CA": caRec, "Anchors": anchors, "Counts": counts, "Products": ps,
 		"CanManageCA": a.Role.Allows(iotsec.PermManageCA), "CanWrite": a.Role.Allows(iotsec.PermManageIdentity),
-		"Algorithms": []ca.Algorithm{ca.ECDSAP256, ca.ECDSAP384, ca.Ed25519}, "HasKEK": len(h.Identity.KEK) > 0,
+		"Algorithms": identity.Algorithms(), "HasKEK": len(h.Identity.KEK) > 0,
 		"Error": errText(formErr)}})
 }
 
 func (h *Handler) createCA(w http.ResponseWriter, r *http.Request) error {
 	_, err := h.Identity.InitCA(r.Context(), current(r).actor, identity.CAOptions{Name: r.PostFormValue("name"), Label: r.PostFormValue("label"),
-		Algorithm: ca.Algorithm(r.PostFormValue("algorithm"))})
+		Algorithm: identity.Algorithm(r.PostFormValue("algorithm"))})
 	if err != nil {
 		if formError(err) {
 			return h.identityHomePage(w, r, http.StatusBadRequest, err)
@@ -207,13 +205,13 @@ func (h *Handler) identityDevicePage(w http.ResponseWriter, r *http.Request, sta
 	}
 	var evidence []iotsec.State
 	for _, s := range id.Next {
-		if pki.NeedsEvidence(pki.State(s)) {
+		if identity.NeedsEvidence(identity.State(s)) {
 			evidence = append(evidence, s)
 		}
 	}
 	return h.render(w, r, status, "identity_device", view{Nav: "identity", Data: map[string]any{
 		"ID": id, "Product": p, "Shown": shown, "EvidenceStates": evidence,
-		"MayTransfer": pki.State(id.Device.State).MayTransfer(), "MayEnrol": pki.State(id.Device.State).MayEnrol(),
+		"MayTransfer": identity.State(id.Device.State).MayTransfer(), "MayEnrol": identity.State(id.Device.State).MayEnrol(),
 		"CanWrite": a.Role.Allows(iotsec.PermManageIdentity), "Error": errText(formErr)}})
 }
 
@@ -237,7 +235,7 @@ func (h *Handler) moveDevice(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) registerIDevID(w http.ResponseWriter, r *http.Request) error {
 	_, _, err := h.Identity.RegisterIDevID(r.Context(), current(r).actor, r.PathValue("id"), []byte(r.PostFormValue("pem")),
-		identity.IDevIDOptions{Profile: pki.Profile(r.PostFormValue("profile")), AllowUntrusted: r.PostFormValue("allow_untrusted") == "on"})
+		identity.IDevIDOptions{Profile: identity.Profile(r.PostFormValue("profile")), AllowUntrusted: r.PostFormValue("allow_untrusted") == "on"})
 	if err != nil {
 		return h.identityFormError(w, r, err)
 	}

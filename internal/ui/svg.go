@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/iotsec/iotsec/internal/crosswalk"
+	"github.com/iotsec/iotsec/internal/catalog"
 )
 
 // The catalog's pictures, drawn on the server as inline SVG: no JavaScript,
@@ -22,7 +22,7 @@ func esc(s string) string { return template.HTMLEscapeString(s) }
 // column per provision of B, a cell where B's provision covers A's (dark
 // when it is part of a full cover, light when it only overlaps). A strip on
 // the left gives each row's own coverage.
-func heatmap(c *crosswalk.Comparison) template.HTML {
+func heatmap(c *catalog.Comparison) template.HTML {
 	rows, cols := c.Provisions, c.BProvisions
 	if len(rows) == 0 || len(cols) == 0 {
 		return ""
@@ -61,7 +61,7 @@ func heatmap(c *crosswalk.Comparison) template.HTML {
 				continue
 			}
 			cls := "hm-partial"
-			if cv.Coverage == crosswalk.CoverFull {
+			if cv.Coverage == catalog.CoverFull {
 				cls = "hm-full"
 				full++
 			} else {
@@ -91,7 +91,7 @@ func heatmap(c *crosswalk.Comparison) template.HTML {
 	return template.HTML(b.String())
 }
 
-func rowIDs(ps []crosswalk.ProvisionCompare) []string {
+func rowIDs(ps []catalog.ProvisionCompare) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.ID
@@ -99,7 +99,7 @@ func rowIDs(ps []crosswalk.ProvisionCompare) []string {
 	return out
 }
 
-func colIDs(ps []crosswalk.Brief) []string {
+func colIDs(ps []catalog.Brief) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.ID
@@ -120,7 +120,7 @@ type graphEdge struct {
 	Agreement, Title, Kind, Status string
 	From, To                       string // node keys
 	FromLevel, ToLevel             string
-	Effective                      crosswalk.Date
+	Effective                      catalog.Date
 	Note                           string
 }
 
@@ -129,10 +129,10 @@ type graphEdge struct {
 // held to what it counts as: solid for deemed equivalence, dashed for a
 // simplified route, faded when the agreement is not active. It returns the
 // SVG and the edges, for the table beside it.
-func recognitionGraph(agreements []crosswalk.Agreement, title func(slug string) (string, bool)) (template.HTML, []graphEdge) {
+func recognitionGraph(agreements []catalog.Agreement, title func(slug string) (string, bool)) (template.HTML, []graphEdge) {
 	var edges []graphEdge
 	nodes := map[string]bool{}
-	key := func(l crosswalk.LabelRef) string {
+	key := func(l catalog.LabelRef) string {
 		if l.Scheme != "" {
 			return l.Scheme
 		}
@@ -248,7 +248,7 @@ func edgeText(e graphEdge, label func(string) string) string {
 		to += " level " + e.ToLevel
 	}
 	kind := "counts as"
-	if e.Kind == crosswalk.SimplifiedRoute {
+	if e.Kind == catalog.SimplifiedRoute {
 		kind = "gives a simplified route to"
 	}
 	return fmt.Sprintf("%s %s %s (%s, %s)", from, kind, to, e.Agreement, e.Status)

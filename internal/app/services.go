@@ -1,0 +1,85 @@
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/config"
+	"github.com/iotsec/iotsec/internal/crosswalk"
+	"github.com/iotsec/iotsec/internal/evaluation"
+	"github.com/iotsec/iotsec/internal/identity"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/supply"
+)
+
+// Services are the capability services, built once by NewServices for the
+// server (App.New) and the command line alike, so a command and a request
+// are answered by the same objects wired the same way.
+type Services struct {
+	// Catalog is the catalog service: the embedded schemes, loaded once,
+	// and each organisation's imports, merged per organisation and cached.
+	Catalog *catalog.Library
+	// Identity is the device identity service (CA, EST, CRL, OCSP); nil
+	// without a store.
+	Identity *identity.Service
+	// Supply is the supply-chain service (vulnerability data, SBOMs,
+	// matching, VEX, CRA reports, notifications); nil without a store.
+	Supply *supply.Service
+	// Evaluation is the evaluation service (uploads, scans, evidence, ICS,
+	// IXIT, verdicts); without a store it scans for the command line.
+	Evaluation *evaluation.Service
+}
+
+// NewServices builds the services over store and the configuration. A nil
+// store (offline commands: scheme queries without --org, sbom, scan)
+// builds only what needs no database: Catalog (embedded schemes) and
+// Evaluation (database-less scans). opts.Now and opts.Rand, when set, replace the clock and the
+// randomness of every service.
+func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts Options) (*Services, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	base, err := crosswalk.Load()
+	if err != nil {
+		return nil, err
+	}
+	s := &Services{}
+	if store == nil {
+		if s.Evaluation, err = newEvaluation(nil, base); err != nil {
+			return nil, err
+		}
+		// A nil iotsec.Store must reach catalog.New as a nil interface,
+		// or the library would think it has a database.
+		s.Catalog = catalog.New(nil, base)
+		s.Catalog.Now = now
+		return s, nil
+	}
+	s.Catalog = catalog.New(store, base)
+	s.Catalog.Now = now
+	if s.Evaluation, err = newEvaluation(store, base); err != nil {
+		return nil, err
+	}
+	s.Evaluation.MaxImage = cfg.MaxImage
+
+	kek, err := cfg.KEK()
+	if err != nil {
+		return nil, iotsec.Errorf(iotsec.ErrInvalid, "%v", err)
+	}
+	s.Identity = identity.New(store, kek, log)
+	s.Identity.Now, s.Identity.BaseURL = now, cfg.URL()
+	if opts.Rand != nil {
+		s.Identity.Rand = opts.Rand
+	}
+
+	s.Supply = supply.New(store, log)
+	s.Supply.Now = now
+	if cfg.SMTPAddr != "" {
+		s.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
+	}
+	return s, nil
+}

@@ -1,0 +1,64 @@
+package identity
+
+import (
+	"crypto/x509"
+
+	"github.com/iotsec/iotsec/internal/pki"
+	"github.com/iotsec/iotsec/internal/pki/ca"
+)
+
+// The shapes and offline checks of the device PKI engine that the doors
+// (API, UI, CLI) need. They are aliases and thin delegates, so the
+// service's methods take and return them unchanged while the doors import
+// only this service, never internal/pki (docs/architecture.md, import
+// rules).
+type (
+	// Profile selects the rules applied on top of RFC 5280 path
+	// validation (x509, idevid, matter-dac).
+	Profile = pki.Profile
+	// Result is a chain verification's verdict with its problems.
+	Result = pki.Result
+	// VerifyOptions are the inputs of VerifyDER besides the chain.
+	VerifyOptions = pki.Options
+	// State is a device's lifecycle state as the lifecycle rules see it.
+	State = pki.State
+	// Algorithm is a CA's key algorithm.
+	Algorithm = ca.Algorithm
+)
+
+// CA key algorithms.
+const (
+	ECDSAP256 = ca.ECDSAP256
+	ECDSAP384 = ca.ECDSAP384
+	Ed25519   = ca.Ed25519 // no OCSP responder: golang.org/x/crypto/ocsp cannot sign with it
+)
+
+// Algorithms lists the CA key algorithms, the default first.
+func Algorithms() []Algorithm { return []Algorithm{ECDSAP256, ECDSAP384, Ed25519} }
+
+// MaxBundleSize bounds a PEM or DER bundle of certificates or CRLs read
+// from a file or a request.
+const MaxBundleSize = pki.MaxBundleSize
+
+// NeedsEvidence reports whether moving a device to next must carry
+// evidence (decommissioning, disposal).
+func NeedsEvidence(next State) bool { return pki.NeedsEvidence(next) }
+
+// ParseProfile reads a --profile value; empty means x509.
+func ParseProfile(s string) (Profile, error) { return pki.ParseProfile(s) }
+
+// ParseCertificates reads certificates from PEM or one DER certificate.
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	return pki.ParseCertificates(data)
+}
+
+// ParseCertificatesDER is ParseCertificates without parsing: the DER of
+// each certificate, for VerifyDER, which reports unparsable ones itself.
+func ParseCertificatesDER(data []byte) ([][]byte, error) { return pki.ParseCertificatesDER(data) }
+
+// ParseCRLs reads CRLs from PEM or one DER CRL.
+func ParseCRLs(data []byte) ([]*x509.RevocationList, error) { return pki.ParseCRLs(data) }
+
+// VerifyDER verifies a chain (leaf first) offline, with no store: what
+// `iotsec identity verify` runs.
+func VerifyDER(der [][]byte, opts VerifyOptions) Result { return pki.VerifyDER(der, opts) }
