@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	// memory up to this many advisories (about 600 bytes each; the NVD
 	// holds some 300,000), and loads candidates per SBOM beyond.
 	a.Supply.IndexLimit = 500_000
-	supply.Tool = "iotsec " + Version()
+	a.Supply.Tool = "iotsec " + Version()
 	if cfg.SMTPAddr != "" {
 		a.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
 	}
