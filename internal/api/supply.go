@@ -362,21 +362,7 @@ func (h *Handler) putNotify(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, h.MaxBody, &in); err != nil {
 		return err
 	}
-	old, err := h.Store.NotifySettings(r.Context(), a)
-	if err != nil {
-		return err
-	}
-	s := iotsec.NotifySettings{WebhookURL: in.WebhookURL, Email: in.Email, WebhookSecret: old.WebhookSecret}
-	if in.WebhookSecret != nil {
-		if len(*in.WebhookSecret) > 256 {
-			return iotsec.Invalid("webhook_secret", "may be 256 bytes long")
-		}
-		s.WebhookSecret = *in.WebhookSecret
-	}
-	if err := h.Store.SetNotifySettings(r.Context(), a, s); err != nil {
-		return err
-	}
-	s, err = h.Store.NotifySettings(r.Context(), a)
+	s, err := h.Supply.SaveNotifySettings(r.Context(), a, in.WebhookURL, in.Email, in.WebhookSecret)
 	if err != nil {
 		return err
 	}

@@ -276,6 +276,13 @@ func TestSupplyAPI(t *testing.T) {
 					t.Error("a PUT without webhook_secret dropped the secret")
 				}
 				check(t, "PUT", "/api/v1/notify-settings", "application/json", `{"webhook_url":"ftp://x"}`, 400)
+				var prob struct {
+					Errors []struct{ Field, Detail string }
+				}
+				into(t, check(t, "PUT", "/api/v1/notify-settings", "application/json", `{"webhook_url":"`+hookSrv.URL+`","webhook_secret":"`+strings.Repeat("k", 257)+`"}`, 400), &prob)
+				if len(prob.Errors) != 1 || prob.Errors[0].Field != "webhook_secret" || prob.Errors[0].Detail != "may be 256 bytes long" {
+					t.Errorf("a secret too long: %+v", prob)
+				}
 				tok = token
 			})
 

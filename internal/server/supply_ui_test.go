@@ -308,6 +308,10 @@ func TestUISupplyChain(t *testing.T) {
 	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"ftp://hooks.example"}})
 	wantStatus(t, "webhook with a bad URL", resp, body, 400)
 	wantBody(t, "settings error", body, []string{"webhook_url: must be an http or https URL"})
+	// The secret's limit is the service's, as in the API.
+	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"https://hooks.example/iotsec"}, "webhook_secret": {strings.Repeat("k", 257)}})
+	wantStatus(t, "a secret too long", resp, body, 400)
+	wantBody(t, "a secret too long", body, []string{"webhook_secret: may be 256 bytes long"})
 	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"https://hooks.example/iotsec"}, "webhook_secret": {"s3cret-hook-key"}, "email": {"psirt@a.example"}})
 	wantStatus(t, "save settings", resp, body, 303)
 	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"https://hooks.example/v2"}, "email": {"psirt@a.example"}})

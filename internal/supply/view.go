@@ -722,3 +722,30 @@ func cmpBool(x, y bool) int {
 	}
 	return -1
 }
+
+// MaxWebhookSecret is the longest webhook secret, in bytes.
+const MaxWebhookSecret = 256
+
+// SaveNotifySettings sets where the organisation's notifications go. A
+// nil secret keeps the one set; an empty one removes it. It returns the
+// settings as stored.
+func (s *Service) SaveNotifySettings(ctx context.Context, a iotsec.Actor, webhookURL, email string, secret *string) (iotsec.NotifySettings, error) {
+	if err := a.Can(iotsec.PermManageTokens); err != nil {
+		return iotsec.NotifySettings{}, err
+	}
+	old, err := s.Store.NotifySettings(ctx, a)
+	if err != nil {
+		return iotsec.NotifySettings{}, err
+	}
+	n := iotsec.NotifySettings{WebhookURL: webhookURL, Email: email, WebhookSecret: old.WebhookSecret}
+	if secret != nil {
+		if len(*secret) > MaxWebhookSecret {
+			return iotsec.NotifySettings{}, iotsec.Invalid("webhook_secret", "may be %d bytes long", MaxWebhookSecret)
+		}
+		n.WebhookSecret = *secret
+	}
+	if err := s.Store.SetNotifySettings(ctx, a, n); err != nil {
+		return iotsec.NotifySettings{}, err
+	}
+	return s.Store.NotifySettings(ctx, a)
+}

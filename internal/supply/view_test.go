@@ -557,3 +557,45 @@ func TestSupportPeriods(t *testing.T) {
 		}
 	})
 }
+
+func TestSaveNotifySettings(t *testing.T) {
+	eachStore(t, func(t *testing.T, f *viewFixture) {
+		ptr := func(s string) *string { return &s }
+		long := strings.Repeat("k", supply.MaxWebhookSecret)
+		tests := []struct {
+			name   string
+			actor  iotsec.Actor
+			url    string
+			secret *string
+			want   iotsec.NotifySettings // stored after
+			kind   error
+			field  string
+		}{
+			{"a webhook with a secret", f.a, "https://hooks.example/a", ptr("s3cret"), iotsec.NotifySettings{WebhookURL: "https://hooks.example/a", WebhookSecret: "s3cret"}, nil, ""},
+			{"no secret keeps it", f.a, "https://hooks.example/b", nil, iotsec.NotifySettings{WebhookURL: "https://hooks.example/b", WebhookSecret: "s3cret"}, nil, ""},
+			{"the longest secret", f.a, "https://hooks.example/b", ptr(long), iotsec.NotifySettings{WebhookURL: "https://hooks.example/b", WebhookSecret: long}, nil, ""},
+			{"a secret too long", f.a, "https://hooks.example/c", ptr(long + "k"), iotsec.NotifySettings{WebhookURL: "https://hooks.example/b", WebhookSecret: long}, iotsec.ErrInvalid, "webhook_secret"},
+			{"not a web address", f.a, "ftp://hooks.example", nil, iotsec.NotifySettings{WebhookURL: "https://hooks.example/b", WebhookSecret: long}, iotsec.ErrInvalid, "webhook_url"},
+			{"a viewer", f.viewer, "https://evil.example", ptr(""), iotsec.NotifySettings{WebhookURL: "https://hooks.example/b", WebhookSecret: long}, iotsec.ErrForbidden, ""},
+			{"an empty secret removes it", f.a, "", ptr(""), iotsec.NotifySettings{}, nil, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := f.svc.SaveNotifySettings(f.ctx, tt.actor, tt.url, "", tt.secret)
+				if tt.kind != nil {
+					wantErr(t, tt.name, err, tt.kind, tt.field)
+				} else {
+					must(t, err)
+					if diff := cmp.Diff(tt.want, got); diff != "" {
+						t.Errorf("answer (-want +got):\n%s", diff)
+					}
+				}
+				stored, err := f.st.NotifySettings(f.ctx, f.a)
+				must(t, err)
+				if diff := cmp.Diff(tt.want, stored); diff != "" {
+					t.Errorf("stored (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
+}

@@ -472,21 +472,14 @@ func (h *Handler) saveNotifySettings(w http.ResponseWriter, r *http.Request) err
 	if err := a.Can(iotsec.PermManageTokens); err != nil {
 		return err
 	}
-	cur, err := h.Store.NotifySettings(r.Context(), a)
-	if err != nil {
-		return err
-	}
-	s := iotsec.NotifySettings{WebhookURL: r.PostFormValue("webhook_url"), Email: r.PostFormValue("email"), WebhookSecret: cur.WebhookSecret}
-	switch {
-	case r.PostFormValue("webhook_secret") != "":
-		s.WebhookSecret = r.PostFormValue("webhook_secret")
+	var secret *string // keep the one set
+	switch v := r.PostFormValue("webhook_secret"); {
+	case v != "":
+		secret = &v
 	case r.PostFormValue("clear_secret") == "on":
-		s.WebhookSecret = ""
+		secret = new(string)
 	}
-	if len(s.WebhookSecret) > 200 {
-		return h.supplyNotificationsPage(w, r, http.StatusBadRequest, iotsec.Invalid("webhook_secret", "may be 200 characters long"))
-	}
-	if err := h.Store.SetNotifySettings(r.Context(), a, s); err != nil {
+	if _, err := h.Supply.SaveNotifySettings(r.Context(), a, r.PostFormValue("webhook_url"), r.PostFormValue("email"), secret); err != nil {
 		if formError(err) {
 			return h.supplyNotificationsPage(w, r, http.StatusBadRequest, err)
 		}
