@@ -5,8 +5,15 @@
 // SBOM, VEX and CSAF documents. The CLI, API, UI and job handlers all go
 // through it.
 //
-// Like pki, it sits over the store interfaces: it never imports storage or
-// HTTP server packages.
+// Every question the API and the UI both answer (overview, vulnerabilities,
+// exposure, CRA reports, support periods, a firmware version's view) is
+// one method here, and so is every rule (a fix time is never in the
+// future, a VEX statement applies at once); the doors decode, call one
+// method and render, and name the engine's types through this package's
+// aliases (Match, Statement, CVSS, KEV, EPSS), never importing vuln.
+//
+// Like the identity service, it sits over the store interfaces: it never
+// imports storage, HTTP server packages or the doors.
 package supply
 
 import (

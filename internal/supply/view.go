@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/sbom"
 	"github.com/iotsec/iotsec/internal/vuln"
 )
 
@@ -748,4 +749,80 @@ func (s *Service) SaveNotifySettings(ctx context.Context, a iotsec.Actor, webhoo
 		return iotsec.NotifySettings{}, err
 	}
 	return s.Store.NotifySettings(ctx, a)
+}
+
+// FirmwareView is one firmware version's supply chain: where its
+// components come from, its matches and its own VEX statements.
+type FirmwareView struct {
+	Firmware iotsec.FirmwareVersion
+	Product  iotsec.Product
+	Source   string       // "sbom" (imported) or "scan"
+	SBOM     *iotsec.SBOM // the imported one, when Source is sbom
+	// Components are those of its SBOM, or of its scan.
+	Components []sbom.Component
+	// Matches are every match, suppressed too, in the store's order.
+	Matches []MatchRow
+	Open    int // matches not suppressed
+	// PerComponent counts the open matches of each component name and
+	// version.
+	PerComponent map[[2]string]int
+	// Options are the matched components as name@version, sorted, and
+	// VulnIDs the matched vulnerabilities: what a VEX statement names.
+	Options []string
+	VulnIDs []string
+	VEX     []iotsec.VEXStatement // newest first
+	Devices int                   // running it
+}
+
+// Firmware returns a firmware version's supply chain.
+func (s *Service) Firmware(ctx context.Context, a iotsec.Actor, firmwareID string) (FirmwareView, error) {
+	var v FirmwareView
+	var err error
+	if v.Firmware, err = s.Store.GetFirmware(ctx, a, firmwareID); err != nil {
+		return v, err
+	}
+	if v.Product, err = s.Store.GetProduct(ctx, a, v.Firmware.ProductID); err != nil {
+		return v, err
+	}
+	t, err := s.Components(ctx, a, firmwareID)
+	if err != nil {
+		return v, err
+	}
+	v.Source, v.Components = t.Source, t.Document.Components
+	if t.Source == "sbom" {
+		b, err := s.Store.GetSBOM(ctx, a, firmwareID)
+		if err != nil {
+			return v, err
+		}
+		v.SBOM = &b
+	}
+	ms, err := s.Store.ListMatches(ctx, a, iotsec.MatchFilter{FirmwareID: firmwareID, Suppressed: true, Limit: MaxMatches})
+	if err != nil {
+		return v, err
+	}
+	v.Matches, v.PerComponent = make([]MatchRow, 0, len(ms)), map[[2]string]int{}
+	for _, m := range ms {
+		v.Matches = append(v.Matches, RowOf(m))
+		if !m.Suppressed {
+			v.Open++
+			v.PerComponent[[2]string{m.Component, m.ComponentVersion}]++
+		}
+		if o := m.Component + "@" + m.ComponentVersion; !slices.Contains(v.Options, o) {
+			v.Options = append(v.Options, o)
+		}
+		if !slices.Contains(v.VulnIDs, m.VulnID) {
+			v.VulnIDs = append(v.VulnIDs, m.VulnID)
+		}
+	}
+	slices.Sort(v.Options)
+	if v.VEX, err = s.Store.ListVEX(ctx, a, firmwareID); err != nil {
+		return v, err
+	}
+	slices.Reverse(v.VEX)
+	counts, err := s.Store.DeviceCounts(ctx, a)
+	if err != nil {
+		return v, err
+	}
+	v.Devices = counts[firmwareID]
+	return v, nil
 }

@@ -599,3 +599,45 @@ func TestSaveNotifySettings(t *testing.T) {
 		}
 	})
 }
+
+func TestFirmware(t *testing.T) {
+	eachStore(t, func(t *testing.T, f *viewFixture) {
+		v, err := f.svc.Firmware(f.ctx, f.viewer, f.fw12.ID)
+		must(t, err)
+		if v.Firmware.ID != f.fw12.ID || v.Product.ID != f.product.ID || v.Source != "sbom" || v.SBOM == nil || v.SBOM.Name != "fw.cdx.json" ||
+			len(v.Components) != 3 || len(v.Matches) != perVersion || v.Open != perVersion || len(v.VulnIDs) != perVersion || v.Devices != 2 || len(v.VEX) != 0 {
+			t.Errorf("1.2: source %s, SBOM %+v, %d components, %d matches (%d open), %d IDs, %d devices, %d VEX", v.Source, v.SBOM, len(v.Components),
+				len(v.Matches), v.Open, len(v.VulnIDs), v.Devices, len(v.VEX))
+		}
+		if diff := cmp.Diff([]string{"busybox@1.29.3", "dnsmasq@2.84", "openssl@1.1.1i"}, v.Options); diff != "" {
+			t.Errorf("VEX options (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(map[[2]string]int{{"busybox", "1.29.3"}: 6, {"dnsmasq", "2.84"}: 9, {"openssl", "1.1.1i"}: 23}, v.PerComponent); diff != "" {
+			t.Errorf("open per component (-want +got):\n%s", diff)
+		}
+
+		// Two statements: newest first, and the suppressed match no
+		// longer counts as open.
+		for _, id := range []string{"CVE-2022-0934", "CVE-2023-50868"} {
+			f.clock.Advance(time.Minute)
+			_, _, err := f.svc.AddVEX(f.ctx, f.a, iotsec.VEXStatement{FirmwareID: f.fw12.ID, VulnID: id, Component: "dnsmasq", Status: iotsec.VEXFixed})
+			must(t, err)
+		}
+		v, err = f.svc.Firmware(f.ctx, f.a, f.fw12.ID)
+		must(t, err)
+		if len(v.VEX) != 2 || v.VEX[0].VulnID != "CVE-2023-50868" || v.Open != perVersion-2 || v.PerComponent[[2]string{"dnsmasq", "2.84"}] != 7 || len(v.Matches) != perVersion {
+			t.Errorf("after two statements: VEX %+v, %d open of %d, dnsmasq %d", v.VEX, v.Open, len(v.Matches), v.PerComponent[[2]string{"dnsmasq", "2.84"}])
+		}
+
+		// A version with neither SBOM nor scan; another organisation's.
+		fw14 := iotsec.FirmwareVersion{ProductID: f.product.ID, Version: "1.4"}
+		must(t, f.st.CreateFirmware(f.ctx, f.a, &fw14))
+		v, err = f.svc.Firmware(f.ctx, f.a, fw14.ID)
+		must(t, err)
+		if v.Source != "scan" || v.SBOM != nil || len(v.Components) != 0 || len(v.Matches) != 0 || v.Devices != 0 {
+			t.Errorf("1.4 = %+v, want nothing known", v)
+		}
+		_, err = f.svc.Firmware(f.ctx, f.b, f.fw12.ID)
+		wantErr(t, "B reading A's version", err, iotsec.ErrNotFound, "")
+	})
+}

@@ -134,64 +134,16 @@ func (h *Handler) supplyFirmware(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) supplyFirmwarePage(w http.ResponseWriter, r *http.Request, status int, formErr error) error {
 	a := current(r).actor
 	ctx := r.Context()
-	fw, err := h.Store.GetFirmware(ctx, a, r.PathValue("id"))
+	v, err := h.Supply.Firmware(ctx, a, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	p, err := h.Store.GetProduct(ctx, a, fw.ProductID)
-	if err != nil {
-		return err
-	}
-	t, err := h.Supply.Components(ctx, a, fw.ID)
-	if err != nil {
-		return err
-	}
-	var sb *iotsec.SBOM
-	if t.Source == "sbom" {
-		b, err := h.Store.GetSBOM(ctx, a, fw.ID)
-		if err != nil {
-			return err
-		}
-		sb = &b
-	}
-	ms, err := h.Store.ListMatches(ctx, a, iotsec.MatchFilter{FirmwareID: fw.ID, Suppressed: true, Limit: supply.MaxMatches})
-	if err != nil {
-		return err
-	}
-	rows := make([]supply.MatchRow, 0, len(ms))
-	perComponent := map[[2]string]int{}
-	var options []string // components with matches, for the VEX form
-	var vulnIDs []string
-	open := 0
-	for _, m := range ms {
-		rows = append(rows, supply.RowOf(m))
-		if !m.Suppressed {
-			open++
-			perComponent[[2]string{m.Component, m.ComponentVersion}]++
-		}
-		if o := m.Component + "@" + m.ComponentVersion; !slices.Contains(options, o) {
-			options = append(options, o)
-		}
-		if !slices.Contains(vulnIDs, m.VulnID) {
-			vulnIDs = append(vulnIDs, m.VulnID)
-		}
-	}
-	slices.Sort(options)
-	vexs, err := h.Store.ListVEX(ctx, a, fw.ID)
-	if err != nil {
-		return err
-	}
-	slices.Reverse(vexs) // newest first
-	counts, err := h.Store.DeviceCounts(ctx, a)
-	if err != nil {
-		return err
-	}
-	comps := t.Document.Components
+	fw, comps := v.Firmware, v.Components
 	return h.supplyView(w, r, status, "supply_firmware", "firmware", map[string]any{
-		"Firmware": fw, "Product": p, "Source": t.Source, "SBOM": sb, "Components": comps[:min(len(comps), maxShownComponents)],
-		"ComponentCount": len(comps), "PerComponent": perComponent, "Matches": rows, "Open": open, "VEX": vexs,
-		"Options": options, "VulnIDs": vulnIDs, "Statuses": vexStatuses(), "Justifications": iotsec.VEXJustifications(),
-		"SBOMFormats": supply.SBOMFormats(), "VEXFormats": supply.VEXFormats(), "Devices": counts[fw.ID],
+		"Firmware": fw, "Product": v.Product, "Source": v.Source, "SBOM": v.SBOM, "Components": comps[:min(len(comps), maxShownComponents)],
+		"ComponentCount": len(comps), "PerComponent": v.PerComponent, "Matches": v.Matches, "Open": v.Open, "VEX": v.VEX,
+		"Options": v.Options, "VulnIDs": v.VulnIDs, "Statuses": vexStatuses(), "Justifications": iotsec.VEXJustifications(),
+		"SBOMFormats": supply.SBOMFormats(), "VEXFormats": supply.VEXFormats(), "Devices": v.Devices,
 		"Today": h.today(), "CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "MaxMiB": h.MaxUpload >> 20,
 		"Error": errText(formErr), "Problems": iotsec.DetailsOf(formErr), "Next": "/supply/firmware/" + fw.ID})
 }
