@@ -452,10 +452,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 				return err
 			}
 			st.FirmwareID, st.VulnID = firmware, args[0]
-			if err := s.AddVEX(cmd.Context(), a, &st); err != nil {
-				return err
-			}
-			res, err := service(e, s, cfg).Rematch(cmd.Context(), a, firmware)
+			st, res, err := service(e, s, cfg).AddVEX(cmd.Context(), a, st)
 			if err != nil {
 				return err
 			}
