@@ -636,8 +636,8 @@ func TestSupplyAPI(t *testing.T) {
 					byVersion[r.Version] = s + " " + strings.Repeat("d", r.Devices)
 				}
 				if diff := cmp.Diff(map[string]string{"1.0": "supported ddd", "0.9": "ended d"}, byVersion); diff != "" ||
-					sup.UnsupportedVersions != 1 || sup.DevicesUnsupported != 1 || !sup.DeviceCountsComplete {
-					t.Errorf("support (-want +got):\n%s\n%+v", diff, sup)
+					sup.UnsupportedVersions != 1 || sup.DevicesUnsupported != 1 || !sup.DeviceCountsComplete || sup.Items[0].Version != "0.9" {
+					t.Errorf("support, ended first (-want +got):\n%s\n%+v", diff, sup)
 				}
 			})
 

@@ -333,6 +333,9 @@ func TestUISupplyChain(t *testing.T) {
 	if strings.Contains(row(body, ">1.0<"), "ended") {
 		t.Error("support page: 1.0 is marked ended")
 	}
+	if i, j := strings.Index(body, ">0.9<"), strings.Index(body, ">1.0<"); i < 0 || j < 0 || i > j {
+		t.Error("support page: the ended 0.9 is not listed first, as the API lists it")
+	}
 
 	// A viewer reads but may not state VEX, import or match; another
 	// organisation sees none of it.
