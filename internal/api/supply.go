@@ -16,18 +16,23 @@ import (
 // notifications and support periods. Everything goes through the supply
 // service and the store, which check the actor's organisation and role.
 
-// sbomTypes are the media types of the SBOM formats.
-var sbomTypes = map[string]string{
-	"cyclonedx-json": "application/vnd.cyclonedx+json",
-	"cyclonedx-xml":  "application/vnd.cyclonedx+xml",
-	"spdx-json":      "application/spdx+json",
-	"spdx-tag-value": "text/spdx",
+// sbomTypes are the media types of the SBOM formats (a function, so no
+// package state can be changed).
+func sbomTypes() map[string]string {
+	return map[string]string{
+		"cyclonedx-json": "application/vnd.cyclonedx+json",
+		"cyclonedx-xml":  "application/vnd.cyclonedx+xml",
+		"spdx-json":      "application/spdx+json",
+		"spdx-tag-value": "text/spdx",
+	}
 }
 
 // sbomUploadTypes are the Content-Types PUT /firmware/{id}/sbom takes; the
 // format itself is detected from the content.
-var sbomUploadTypes = []string{"application/vnd.cyclonedx+json", "application/vnd.cyclonedx+xml", "application/spdx+json", "text/spdx",
-	"application/json", "application/xml", "text/xml", "text/plain"}
+func sbomUploadTypes() []string {
+	return []string{"application/vnd.cyclonedx+json", "application/vnd.cyclonedx+xml", "application/spdx+json", "text/spdx",
+		"application/json", "application/xml", "text/xml", "text/plain"}
+}
 
 func limitParam(r *http.Request, def, max int) (int, error) {
 	s := r.URL.Query().Get("limit")
@@ -92,7 +97,7 @@ func (h *Handler) getSBOM(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ext := map[string]string{"cyclonedx-json": ".cdx.json", "cyclonedx-xml": ".cdx.xml", "spdx-json": ".spdx.json", "spdx-tag-value": ".spdx"}[format]
-	return document(w, sbomTypes[format], r.PathValue("id")+ext, b.Bytes())
+	return document(w, sbomTypes()[format], r.PathValue("id")+ext, b.Bytes())
 }
 
 // sbomImport is the answer of PUT /firmware/{id}/sbom.
@@ -110,7 +115,7 @@ func (h *Handler) putSBOM(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Can(iotsec.PermWriteProducts); err != nil {
 		return err
 	}
-	if err := contentType(r, sbomUploadTypes...); err != nil {
+	if err := contentType(r, sbomUploadTypes()...); err != nil {
 		return err
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxSBOM))

@@ -25,15 +25,17 @@ const maxShownComponents = 1000
 
 // craFieldLabels say what each CRA text is for (Art. 14(2) of Regulation
 // (EU) 2024/2847).
-var craFieldLabels = map[string]string{
-	"member_states":       "Member States where the product is made available",
-	"general_nature":      "General nature of the exploit and of the vulnerability",
-	"corrective_measures": "Corrective or mitigating measures taken",
-	"user_measures":       "Corrective or mitigating measures users can take",
-	"sensitivity":         "How sensitive the notified information is",
-	"severity_impact":     "Severity and impact of the vulnerability",
-	"threat_actor":        "Information on any malicious actor that exploited it",
-	"security_update":     "The security update or other corrective measure made available",
+func craFieldLabels() map[string]string {
+	return map[string]string{
+		"member_states":       "Member States where the product is made available",
+		"general_nature":      "General nature of the exploit and of the vulnerability",
+		"corrective_measures": "Corrective or mitigating measures taken",
+		"user_measures":       "Corrective or mitigating measures users can take",
+		"sensitivity":         "How sensitive the notified information is",
+		"severity_impact":     "Severity and impact of the vulnerability",
+		"threat_actor":        "Information on any malicious actor that exploited it",
+		"security_update":     "The security update or other corrective measure made available",
+	}
 }
 
 // supplyTabs is what the tab bar of every supply page shows.
@@ -221,14 +223,16 @@ func (h *Handler) addVEX(w http.ResponseWriter, r *http.Request) error {
 }
 
 // download formats: content type and file name ending.
-var downloadTypes = map[string][2]string{
-	"cyclonedx-json": {"application/vnd.cyclonedx+json", ".cdx.json"},
-	"cyclonedx-xml":  {"application/vnd.cyclonedx+xml", ".cdx.xml"},
-	"spdx-json":      {"application/spdx+json", ".spdx.json"},
-	"spdx-tag-value": {"text/spdx; charset=utf-8", ".spdx"},
-	"openvex":        {"application/json", ".openvex.json"},
-	"cyclonedx":      {"application/vnd.cyclonedx+json", ".vex.cdx.json"},
-	"csaf":           {"application/json", ".csaf.json"},
+func downloadTypes() map[string][2]string {
+	return map[string][2]string{
+		"cyclonedx-json": {"application/vnd.cyclonedx+json", ".cdx.json"},
+		"cyclonedx-xml":  {"application/vnd.cyclonedx+xml", ".cdx.xml"},
+		"spdx-json":      {"application/spdx+json", ".spdx.json"},
+		"spdx-tag-value": {"text/spdx; charset=utf-8", ".spdx"},
+		"openvex":        {"application/json", ".openvex.json"},
+		"cyclonedx":      {"application/vnd.cyclonedx+json", ".vex.cdx.json"},
+		"csaf":           {"application/json", ".csaf.json"},
+	}
 }
 
 // fileName keeps letters, digits, dots, dashes and underscores.
@@ -243,7 +247,7 @@ func fileName(parts ...string) string {
 }
 
 func sendFile(w http.ResponseWriter, format, name string, b []byte) error {
-	t := downloadTypes[format]
+	t := downloadTypes()[format]
 	w.Header().Set("Content-Type", t[0])
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+t[1]+`"`)
 	w.Header().Set("Cache-Control", "no-store")
@@ -341,8 +345,9 @@ func (h *Handler) supplyCRAPage(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	var fields []craField
+	labels := craFieldLabels()
 	for _, f := range supply.CRAFields() {
-		fields = append(fields, craField{Name: f, Label: craFieldLabels[f], Value: rep.Fields[f]})
+		fields = append(fields, craField{Name: f, Label: labels[f], Value: rep.Fields[f]})
 	}
 	return h.supplyView(w, r, status, "supply_cra", "cra", map[string]any{
 		"R": rep, "Matches": ms, "Fields": fields, "FinalStage": supply.StageFinal,
