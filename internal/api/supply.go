@@ -2,18 +2,13 @@ package api
 
 import (
 	"bytes"
-	"cmp"
-	"encoding/json"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/supply"
-	"github.com/iotsec/iotsec/internal/vuln"
 )
 
 // The supply chain: the shared vulnerability data, each firmware version's
@@ -21,21 +16,23 @@ import (
 // notifications and support periods. Everything goes through the supply
 // service and the store, which check the actor's organisation and role.
 
-// sbomTypes are the media types of the SBOM formats.
-var sbomTypes = map[string]string{
-	"cyclonedx-json": "application/vnd.cyclonedx+json",
-	"cyclonedx-xml":  "application/vnd.cyclonedx+xml",
-	"spdx-json":      "application/spdx+json",
-	"spdx-tag-value": "text/spdx",
+// sbomTypes are the media types of the SBOM formats (a function, so no
+// package state can be changed).
+func sbomTypes() map[string]string {
+	return map[string]string{
+		"cyclonedx-json": "application/vnd.cyclonedx+json",
+		"cyclonedx-xml":  "application/vnd.cyclonedx+xml",
+		"spdx-json":      "application/spdx+json",
+		"spdx-tag-value": "text/spdx",
+	}
 }
 
 // sbomUploadTypes are the Content-Types PUT /firmware/{id}/sbom takes; the
 // format itself is detected from the content.
-var sbomUploadTypes = []string{"application/vnd.cyclonedx+json", "application/vnd.cyclonedx+xml", "application/spdx+json", "text/spdx",
-	"application/json", "application/xml", "text/xml", "text/plain"}
-
-// maxMatches is the most matches one answer reads (the store's cap).
-const maxMatches = 10000
+func sbomUploadTypes() []string {
+	return []string{"application/vnd.cyclonedx+json", "application/vnd.cyclonedx+xml", "application/spdx+json", "text/spdx",
+		"application/json", "application/xml", "text/xml", "text/plain"}
+}
 
 func limitParam(r *http.Request, def, max int) (int, error) {
 	s := r.URL.Query().Get("limit")
@@ -82,187 +79,12 @@ func (h *Handler) getVulnDB(w http.ResponseWriter, r *http.Request) error {
 	return write(w, http.StatusOK, vulnDB{srcs, imps})
 }
 
-// advisoryView is one stored advisory of a vulnerability.
-type advisoryView struct {
-	ID        string     `json:"id"`
-	Source    string     `json:"source"`
-	Aliases   []string   `json:"aliases"`
-	Related   []string   `json:"related"`
-	Status    string     `json:"status,omitempty"`
-	Summary   string     `json:"summary"`
-	Published time.Time  `json:"published,omitzero"`
-	Modified  time.Time  `json:"modified,omitzero"`
-	Withdrawn time.Time  `json:"withdrawn,omitzero"`
-	CVSS      *vuln.CVSS `json:"cvss,omitempty"`
-}
-
-// matchBrief is one match on the vulnerability page.
-type matchBrief struct {
-	Component        string          `json:"component"`
-	ComponentVersion string          `json:"component_version"`
-	FixedVersion     string          `json:"fixed_version"`
-	Via              string          `json:"via"`
-	Reason           string          `json:"reason"`
-	VEX              *vuln.Statement `json:"vex,omitempty"`
-	Suppressed       bool            `json:"suppressed"`
-	FirstSeen        time.Time       `json:"first_seen"`
-}
-
-// affectedVersion is a firmware version a vulnerability was found in.
-type affectedVersion struct {
-	ProductID  string `json:"product_id"`
-	Product    string `json:"product"`
-	Model      string `json:"model_number"`
-	FirmwareID string `json:"firmware_id"`
-	Version    string `json:"firmware_version"`
-	// Devices run this version.
-	Devices int `json:"devices"`
-	// FixedVersion is the first fixed version of the affected component,
-	// from the first open match that names one.
-	FixedVersion string `json:"fixed_version"`
-	// Suppressed is true when VEX says every match is not affected or
-	// fixed.
-	Suppressed bool         `json:"suppressed"`
-	Matches    []matchBrief `json:"matches"`
-}
-
-// vulnerabilityView is the answer of GET /vulnerabilities/{id}.
-type vulnerabilityView struct {
-	ID               string            `json:"id"`
-	Severity         string            `json:"severity"`
-	CVSS             *vuln.CVSS        `json:"cvss,omitempty"`
-	KEV              *vuln.KEV         `json:"kev,omitempty"`
-	EPSS             *vuln.EPSS        `json:"epss,omitempty"`
-	Advisories       []advisoryView    `json:"advisories"`
-	VendorStatements []vuln.Statement  `json:"vendor_statements"`
-	Affected         []affectedVersion `json:"affected"`
-	// Devices run an affected version with an open match.
-	Devices              int  `json:"devices"`
-	DeviceCountsComplete bool `json:"device_counts_complete"`
-}
-
 func (h *Handler) getVulnerability(w http.ResponseWriter, r *http.Request) error {
-	ctx, a, id := r.Context(), actor(r), strings.TrimSpace(r.PathValue("id"))
-	d, err := h.Store.Vulnerability(ctx, id)
+	v, err := h.Supply.Vulnerability(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	v := vulnerabilityView{ID: id, Advisories: []advisoryView{}, VendorStatements: []vuln.Statement{}, Affected: []affectedVersion{},
-		DeviceCountsComplete: true}
-	ids := []string{id}
-	var metrics []vuln.CVSS
-	for _, rec := range d.Advisories {
-		adv, err := vuln.UnmarshalAdvisory(rec.Data)
-		if err != nil {
-			return err
-		}
-		av := advisoryView{ID: adv.ID, Source: adv.Source, Aliases: nonNil(adv.Aliases), Related: nonNil(adv.Related), Status: adv.Status,
-			Summary: adv.Summary, Published: adv.Published, Modified: adv.Modified, Withdrawn: adv.Withdrawn, CVSS: vuln.BestCVSS(adv.CVSS)}
-		v.Advisories = append(v.Advisories, av)
-		metrics = append(metrics, adv.CVSS...)
-		if !slices.Contains(ids, adv.ID) {
-			ids = append(ids, adv.ID)
-		}
-		if v.KEV == nil && !adv.KEVAdded.IsZero() {
-			v.KEV = &vuln.KEV{CVE: adv.ID, DateAdded: adv.KEVAdded}
-		}
-	}
-	if v.CVSS = vuln.BestCVSS(metrics); v.CVSS != nil {
-		v.Severity = strings.ToLower(v.CVSS.Severity)
-	}
-	if v.Severity == "" {
-		v.Severity = "unknown"
-	}
-	// The catalogue's entry beats NVD's copy of its date; the one named
-	// by the ID asked for beats one of an alias.
-	catalogued := false
-	for _, k := range d.KEV {
-		var e vuln.KEV
-		if err := json.Unmarshal(k.Data, &e); err != nil {
-			return err
-		}
-		if !catalogued || e.CVE == id {
-			v.KEV, catalogued = &e, true
-		}
-	}
-	for _, e := range d.EPSS {
-		if v.EPSS == nil || e.CVE == id {
-			v.EPSS = &vuln.EPSS{CVE: e.CVE, Score: e.Score, Percentile: e.Percentile, Date: e.Date}
-		}
-	}
-	for _, s := range d.Statements {
-		var st vuln.Statement
-		if err := json.Unmarshal(s.Data, &st); err != nil {
-			return err
-		}
-		v.VendorStatements = append(v.VendorStatements, st)
-	}
-
-	// What it touches in the caller's organisation: matches are stored
-	// under the advisory's own ID, which may be an alias of the one asked.
-	var ms []iotsec.VulnMatch
-	for _, vid := range ids {
-		got, err := h.Store.ListMatches(ctx, a, iotsec.MatchFilter{VulnID: vid, Suppressed: true, Limit: maxMatches})
-		if err != nil {
-			return err
-		}
-		ms = append(ms, got...)
-	}
-	if len(ms) == 0 {
-		return write(w, http.StatusOK, v)
-	}
-	ps, err := h.Store.ListProducts(ctx, a)
-	if err != nil {
-		return err
-	}
-	products := map[string]iotsec.Product{}
-	for _, p := range ps {
-		products[p.ID] = p
-	}
-	byFW := map[string]*affectedVersion{}
-	for _, m := range ms {
-		mm, err := supply.MatchOf(m)
-		if err != nil {
-			return err
-		}
-		av := byFW[m.FirmwareID]
-		if av == nil {
-			p := products[m.ProductID]
-			av = &affectedVersion{ProductID: m.ProductID, Product: p.Name, Model: p.Model, FirmwareID: m.FirmwareID, Version: m.Version, Suppressed: true}
-			byFW[m.FirmwareID] = av
-		}
-		av.Matches = append(av.Matches, matchBrief{Component: m.Component, ComponentVersion: m.ComponentVersion, FixedVersion: m.FixedVersion,
-			Via: mm.Via, Reason: mm.Reason, VEX: mm.VEX, Suppressed: m.Suppressed, FirstSeen: m.FirstSeen})
-		if !m.Suppressed {
-			av.Suppressed = false
-			if av.FixedVersion == "" {
-				av.FixedVersion = m.FixedVersion
-			}
-		}
-	}
-	counts, err := h.Store.DeviceCounts(ctx, a)
-	if err != nil {
-		return err
-	}
-	for _, av := range byFW {
-		av.Devices = counts[av.FirmwareID]
-		if !av.Suppressed {
-			v.Devices += av.Devices
-		}
-		v.Affected = append(v.Affected, *av)
-	}
-	slices.SortFunc(v.Affected, func(x, y affectedVersion) int {
-		return cmp.Or(cmp.Compare(x.Product, y.Product), cmp.Compare(x.ProductID, y.ProductID), cmp.Compare(x.Version, y.Version),
-			cmp.Compare(x.FirmwareID, y.FirmwareID))
-	})
 	return write(w, http.StatusOK, v)
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 func (h *Handler) getSBOM(w http.ResponseWriter, r *http.Request) error {
@@ -275,7 +97,7 @@ func (h *Handler) getSBOM(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ext := map[string]string{"cyclonedx-json": ".cdx.json", "cyclonedx-xml": ".cdx.xml", "spdx-json": ".spdx.json", "spdx-tag-value": ".spdx"}[format]
-	return document(w, sbomTypes[format], r.PathValue("id")+ext, b.Bytes())
+	return document(w, sbomTypes()[format], r.PathValue("id")+ext, b.Bytes())
 }
 
 // sbomImport is the answer of PUT /firmware/{id}/sbom.
@@ -293,7 +115,7 @@ func (h *Handler) putSBOM(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Can(iotsec.PermWriteProducts); err != nil {
 		return err
 	}
-	if err := contentType(r, sbomUploadTypes...); err != nil {
+	if err := contentType(r, sbomUploadTypes()...); err != nil {
 		return err
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxSBOM))
@@ -317,27 +139,11 @@ func (h *Handler) putSBOM(w http.ResponseWriter, r *http.Request) error {
 // deleteSBOM removes an imported SBOM; the version's components are those
 // of its scan again, and it is matched again.
 func (h *Handler) deleteSBOM(w http.ResponseWriter, r *http.Request) error {
-	a := actor(r)
-	if err := h.Store.DeleteSBOM(r.Context(), a, r.PathValue("id")); err != nil {
-		return err
-	}
-	if _, err := h.Supply.Rematch(r.Context(), a, r.PathValue("id")); err != nil {
+	if _, err := h.Supply.DeleteSBOM(r.Context(), actor(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// matchView is one stored match: the engine's match with where it was
-// found, when, and whether VEX suppresses it.
-type matchView struct {
-	vuln.Match
-	FirmwareID string    `json:"firmware_id"`
-	ProductID  string    `json:"product_id"`
-	Version    string    `json:"firmware_version"`
-	Severity   string    `json:"severity"` // lower case; unknown without CVSS
-	FirstSeen  time.Time `json:"first_seen"`
-	Suppressed bool      `json:"suppressed"`
 }
 
 // listMatches answers with the matches f selects, after the query's
@@ -350,36 +156,21 @@ func (h *Handler) listMatches(w http.ResponseWriter, r *http.Request, f iotsec.M
 	if f.KEV, err = boolParam(r.URL.Query(), "kev"); err != nil {
 		return err
 	}
-	if f.Limit, err = limitParam(r, 1000, maxMatches); err != nil {
+	if f.Limit, err = limitParam(r, 1000, supply.MaxMatches); err != nil {
 		return err
 	}
-	ms, err := h.Store.ListMatches(r.Context(), actor(r), f)
+	ms, err := h.Supply.Matches(r.Context(), actor(r), f)
 	if err != nil {
 		return err
 	}
-	out := make([]matchView, 0, len(ms))
-	for _, m := range ms {
-		mm, err := supply.MatchOf(m)
-		if err != nil {
-			return err
-		}
-		out = append(out, matchView{Match: mm, FirmwareID: m.FirmwareID, ProductID: m.ProductID, Version: m.Version, Severity: m.Severity,
-			FirstSeen: m.FirstSeen, Suppressed: m.Suppressed})
-	}
-	return write(w, http.StatusOK, list(out))
+	return write(w, http.StatusOK, list(ms))
 }
 
 func (h *Handler) firmwareVulns(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.Store.GetFirmware(r.Context(), actor(r), r.PathValue("id")); err != nil {
-		return err
-	}
 	return h.listMatches(w, r, iotsec.MatchFilter{FirmwareID: r.PathValue("id")})
 }
 
 func (h *Handler) productVulns(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.Store.GetProduct(r.Context(), actor(r), r.PathValue("id")); err != nil {
-		return err
-	}
 	return h.listMatches(w, r, iotsec.MatchFilter{ProductID: r.PathValue("id")})
 }
 
@@ -399,65 +190,11 @@ func (h *Handler) productCSAF(w http.ResponseWriter, r *http.Request) error {
 	return document(w, "application/json", r.PathValue("id")+".csaf.json", b.Bytes())
 }
 
-// exposure is one component's exposure across the organisation's firmware.
-type exposure struct {
-	Component        string  `json:"component"`
-	Version          string  `json:"component_version"`
-	FirmwareVersions int     `json:"firmware_versions"`
-	Products         int     `json:"products"`
-	Vulnerabilities  int     `json:"vulnerabilities"` // distinct, open
-	KEV              int     `json:"kev"`             // of them known to be exploited
-	WorstSeverity    string  `json:"worst_severity"`
-	MaxScore         float64 `json:"max_score"`
-}
-
-// exposureList is the answer of GET /components/exposure.
-type exposureList struct {
-	Items []exposure `json:"items"`
-	// Truncated is true when the organisation has more open matches than
-	// one answer reads (10,000), so the counts are lower bounds.
-	Truncated bool `json:"truncated"`
-}
-
 func (h *Handler) componentExposure(w http.ResponseWriter, r *http.Request) error {
-	f := iotsec.MatchFilter{Component: r.URL.Query().Get("component"), Limit: maxMatches}
-	ms, err := h.Store.ListMatches(r.Context(), actor(r), f)
+	out, err := h.Supply.Exposure(r.Context(), actor(r), r.URL.Query().Get("component"))
 	if err != nil {
 		return err
 	}
-	type acc struct {
-		e                    exposure
-		fws, products, vulns map[string]bool
-		kev                  map[string]bool
-	}
-	by := map[[2]string]*acc{}
-	for _, m := range ms {
-		k := [2]string{m.Component, m.ComponentVersion}
-		x := by[k]
-		if x == nil {
-			x = &acc{e: exposure{Component: m.Component, Version: m.ComponentVersion, WorstSeverity: "unknown"},
-				fws: map[string]bool{}, products: map[string]bool{}, vulns: map[string]bool{}, kev: map[string]bool{}}
-			by[k] = x
-		}
-		x.fws[m.FirmwareID], x.products[m.ProductID], x.vulns[m.VulnID] = true, true, true
-		if m.KEV {
-			x.kev[m.VulnID] = true
-		}
-		if supply.SeverityRank(m.Severity) > supply.SeverityRank(x.e.WorstSeverity) {
-			x.e.WorstSeverity = m.Severity
-		}
-		x.e.MaxScore = max(x.e.MaxScore, m.Score)
-	}
-	out := exposureList{Items: make([]exposure, 0, len(by)), Truncated: len(ms) == maxMatches}
-	for _, x := range by {
-		x.e.FirmwareVersions, x.e.Products, x.e.Vulnerabilities, x.e.KEV = len(x.fws), len(x.products), len(x.vulns), len(x.kev)
-		out.Items = append(out.Items, x.e)
-	}
-	slices.SortFunc(out.Items, func(x, y exposure) int {
-		return cmp.Or(cmp.Compare(y.KEV, x.KEV), cmp.Compare(supply.SeverityRank(y.WorstSeverity), supply.SeverityRank(x.WorstSeverity)),
-			cmp.Compare(y.MaxScore, x.MaxScore), cmp.Compare(y.FirmwareVersions, x.FirmwareVersions), cmp.Compare(x.Component, y.Component),
-			cmp.Compare(x.Version, y.Version))
-	})
 	return write(w, http.StatusOK, out)
 }
 
@@ -491,12 +228,10 @@ func (h *Handler) addVEX(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, h.MaxBody, &in); err != nil {
 		return err
 	}
-	v := iotsec.VEXStatement{FirmwareID: r.PathValue("id"), VulnID: in.Vulnerability, Component: in.Component, ComponentVersion: in.ComponentVersion,
-		Status: in.Status, Justification: in.Justification, Impact: in.Impact, Action: in.Action}
-	if err := h.Store.AddVEX(r.Context(), a, &v); err != nil {
-		return err
-	}
-	if _, err := h.Supply.Rematch(r.Context(), a, v.FirmwareID); err != nil {
+	v, _, err := h.Supply.AddVEX(r.Context(), a, iotsec.VEXStatement{FirmwareID: r.PathValue("id"), VulnID: in.Vulnerability,
+		Component: in.Component, ComponentVersion: in.ComponentVersion, Status: in.Status, Justification: in.Justification, Impact: in.Impact,
+		Action: in.Action})
+	if err != nil {
 		return err
 	}
 	return write(w, http.StatusCreated, v)
@@ -519,27 +254,15 @@ func (h *Handler) exportVEX(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listCRA(w http.ResponseWriter, r *http.Request) error {
-	rs, err := h.Store.ListCRAReports(r.Context(), actor(r))
+	out, err := h.Supply.CRAReports(r.Context(), actor(r))
 	if err != nil {
 		return err
-	}
-	out := make([]supply.CRAView, 0, len(rs))
-	for _, rep := range rs {
-		v, err := h.Supply.CRA(rep)
-		if err != nil {
-			return err
-		}
-		out = append(out, v)
 	}
 	return write(w, http.StatusOK, list(out))
 }
 
 func (h *Handler) getCRA(w http.ResponseWriter, r *http.Request) error {
-	rep, err := h.Store.GetCRAReport(r.Context(), actor(r), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	v, err := h.Supply.CRA(rep)
+	v, err := h.Supply.CRAReport(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -644,95 +367,17 @@ func (h *Handler) putNotify(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, h.MaxBody, &in); err != nil {
 		return err
 	}
-	old, err := h.Store.NotifySettings(r.Context(), a)
-	if err != nil {
-		return err
-	}
-	s := iotsec.NotifySettings{WebhookURL: in.WebhookURL, Email: in.Email, WebhookSecret: old.WebhookSecret}
-	if in.WebhookSecret != nil {
-		if len(*in.WebhookSecret) > 256 {
-			return iotsec.Invalid("webhook_secret", "may be 256 bytes long")
-		}
-		s.WebhookSecret = *in.WebhookSecret
-	}
-	if err := h.Store.SetNotifySettings(r.Context(), a, s); err != nil {
-		return err
-	}
-	s, err = h.Store.NotifySettings(r.Context(), a)
+	s, err := h.Supply.SaveNotifySettings(r.Context(), a, in.WebhookURL, in.Email, in.WebhookSecret)
 	if err != nil {
 		return err
 	}
 	return write(w, http.StatusOK, notifyView{s.WebhookURL, s.Email, s.WebhookSecret != ""})
 }
 
-// supportRow is one firmware version's support period.
-type supportRow struct {
-	FirmwareID  string      `json:"firmware_id"`
-	ProductID   string      `json:"product_id"`
-	Product     string      `json:"product"`
-	Model       string      `json:"model_number"`
-	Version     string      `json:"version"`
-	ReleaseDate iotsec.Date `json:"release_date"`
-	SupportEnd  iotsec.Date `json:"support_end"`
-	// Supported is true on and before the support end, and when no end
-	// is set.
-	Supported bool `json:"supported"`
-	// DaysLeft counts the days to the support end (negative after it);
-	// null without an end date.
-	DaysLeft *int `json:"days_left"`
-	Devices  int  `json:"devices"`
-}
-
-// supportView is the answer of GET /support.
-type supportView struct {
-	Today               iotsec.Date  `json:"today"`
-	Items               []supportRow `json:"items"`
-	UnsupportedVersions int          `json:"unsupported_versions"`
-	DevicesUnsupported  int          `json:"devices_unsupported"`
-	// DeviceCountsComplete says the per-version counts are exact; the
-	// store counts every device, so it is true.
-	DeviceCountsComplete bool `json:"device_counts_complete"`
-}
-
 func (h *Handler) support(w http.ResponseWriter, r *http.Request) error {
-	ctx, a := r.Context(), actor(r)
-	today := iotsec.DateOf(h.Now())
-	fws, err := h.Store.ListFirmware(ctx, a, "")
+	v, err := h.Supply.SupportPeriods(r.Context(), actor(r), 0)
 	if err != nil {
 		return err
 	}
-	ps, err := h.Store.ListProducts(ctx, a)
-	if err != nil {
-		return err
-	}
-	products := map[string]iotsec.Product{}
-	for _, p := range ps {
-		products[p.ID] = p
-	}
-	counts, err := h.Store.DeviceCounts(ctx, a)
-	if err != nil {
-		return err
-	}
-	ov, err := h.Store.Overview(ctx, a, today)
-	if err != nil {
-		return err
-	}
-	v := supportView{Today: today, Items: make([]supportRow, 0, len(fws)), DevicesUnsupported: ov.DevicesUnsupported, DeviceCountsComplete: true}
-	for _, f := range fws {
-		p := products[f.ProductID]
-		row := supportRow{FirmwareID: f.ID, ProductID: f.ProductID, Product: p.Name, Model: p.Model, Version: f.Version, ReleaseDate: f.ReleasedOn,
-			SupportEnd: f.SupportEnd, Supported: f.Supported(today), Devices: counts[f.ID]}
-		if !f.SupportEnd.IsZero() {
-			days := int(f.SupportEnd.Time().Sub(today.Time()).Hours() / 24)
-			row.DaysLeft = &days
-		}
-		if !row.Supported {
-			v.UnsupportedVersions++
-		}
-		v.Items = append(v.Items, row)
-	}
-	slices.SortStableFunc(v.Items, func(x, y supportRow) int {
-		return cmp.Or(cmp.Compare(x.Product, y.Product), cmp.Compare(x.ProductID, y.ProductID))
-	})
 	return write(w, http.StatusOK, v)
 }

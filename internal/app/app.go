@@ -121,7 +121,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	// memory up to this many advisories (about 600 bytes each; the NVD
 	// holds some 300,000), and loads candidates per SBOM beyond.
 	a.Supply.IndexLimit = 500_000
-	supply.Tool = "iotsec " + Version()
 
 	apiH := api.New(store)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Catalog, a.Identity

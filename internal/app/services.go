@@ -78,6 +78,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 
 	s.Supply = supply.New(store, log)
 	s.Supply.Now = now
+	s.Supply.Tool = "iotsec " + Version()
 	if cfg.SMTPAddr != "" {
 		s.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
 	}

@@ -24,12 +24,8 @@ import (
 // merging; every entry must still be needed (a stale one fails the test),
 // and anything not listed fails as it should.
 var temporaryExceptions = map[string][]string{
-	"internal/api": {"internal/vuln"},
-	"internal/ui":  {"internal/vuln"},
 	"internal/cli": {"internal/inspect", "internal/probe", "internal/sbom", "internal/sqlstore", "internal/vuln", "internal/vuln/cpe",
 		"internal/vuln/version", "internal/vuln/vex"},
-	// app sets supply's CSAF tool name before serving.
-	"internal/supply.Tool": {"internal/app"},
 }
 
 // The kinds of package of docs/architecture.md. Every package of the

@@ -444,10 +444,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 				return err
 			}
 			st.FirmwareID, st.VulnID = firmware, args[0]
-			if err := s.AddVEX(cmd.Context(), a, &st); err != nil {
-				return err
-			}
-			res, err := sv.Supply.Rematch(cmd.Context(), a, firmware)
+			st, res, err := sv.Supply.AddVEX(cmd.Context(), a, st)
 			if err != nil {
 				return err
 			}

@@ -160,7 +160,9 @@ func TestUISupplyChain(t *testing.T) {
 		{"/supply/vulnerabilities?severity=high", []string{"CVE-2023-28450", "CVE-2024-1086"}, nil},
 		{"/supply/vulnerabilities/CVE-2023-28450", []string{"An issue was discovered in Dnsmasq before 2.90", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",
 			"Camera", "CAM-A", "versions &lt; 2.90 matched 2.85", ">2.90<", `<td class="num v">3</td>`, "Not in the catalogue"}, []string{"CAM-B"}},
-		{"/supply/components", []string{"dnsmasq", "linux", "busybox"}, nil},
+		// Components are ranked by the open vulnerabilities they carry,
+		// as the API's exposure answers: busybox carries none.
+		{"/supply/components", []string{"dnsmasq", "linux"}, []string{"busybox"}},
 		{"/devices/" + f.a.device.ID, []string{"2 open in its firmware", `href="` + fw + `"`}, []string{"known exploited"}},
 		{"/supply-chain", []string{"CVE-2023-28450", "nvd", "No firmware version carries a vulnerability in the KEV catalogue"}, nil},
 	}
@@ -169,10 +171,11 @@ func TestUISupplyChain(t *testing.T) {
 		wantStatus(t, "GET "+p.path, resp, body, 200)
 		wantBody(t, "GET "+p.path, body, p.wants, p.unwanted...)
 	}
-	// The components table counts open matches per component.
+	// The components table counts, per component, the firmware versions,
+	// products and distinct open vulnerabilities: the API's numbers.
 	_, body = b.get("/supply/components")
-	if r := row(body, "<td>busybox</td>"); !strings.Contains(r, `<td class="num">0</td><td><span class="muted">—</span></td>`) {
-		t.Errorf("components page: busybox row = %q, want no matches", r)
+	if r := row(body, "<td>dnsmasq</td>"); !strings.Contains(r, "<td class=\"num\">1</td><td class=\"num\">1</td>\n<td class=\"num\">1</td><td><span class=\"badge bad\">high</span>") {
+		t.Errorf("components page: dnsmasq row = %q, want 1 version, 1 product, 1 open vulnerability", r)
 	}
 
 	// A VEX statement from the vulnerability page: refused without a
@@ -265,6 +268,14 @@ func TestUISupplyChain(t *testing.T) {
 	wantBody(t, "final report error", body, []string{"set fix_available_at first"})
 	resp, body = b.post(cra, url.Values{"fix_available_at": {"yesterday"}})
 	wantStatus(t, "unreadable fix time", resp, body, 400)
+	// A measure is recorded once it is available: the service refuses a
+	// fix time in the future, for the form as for the API.
+	resp, body = b.post(cra, url.Values{"fix_available_at": {time.Now().UTC().Add(48 * time.Hour).Format("2006-01-02T15:04")}, "general_nature": {"kept?"}})
+	wantStatus(t, "fix time in the future", resp, body, 400)
+	wantBody(t, "fix time in the future", body, []string{`<div class="notice bad" role="alert">fix_available_at: is in the future: record it once the measure is available</div>`})
+	if rep, err := f.app.Store.GetCRAReport(ctx, owner, reports[0].ID); err != nil || !rep.FixAt.IsZero() || rep.Fields["general_nature"] != "" {
+		t.Errorf("a refused update changed the report: %+v, %v", rep, err)
+	}
 	fix := time.Now().UTC().Truncate(time.Minute).Add(time.Minute) // after the awareness, not in the future by much
 	resp, body = b.post(cra, url.Values{"fix_available_at": {fix.Format("2006-01-02T15:04")}, "sent": {"early warning"},
 		"general_nature": {"use-after-free in nf_tables, local privilege escalation"}})
@@ -297,6 +308,10 @@ func TestUISupplyChain(t *testing.T) {
 	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"ftp://hooks.example"}})
 	wantStatus(t, "webhook with a bad URL", resp, body, 400)
 	wantBody(t, "settings error", body, []string{"webhook_url: must be an http or https URL"})
+	// The secret's limit is the service's, as in the API.
+	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"https://hooks.example/iotsec"}, "webhook_secret": {strings.Repeat("k", 257)}})
+	wantStatus(t, "a secret too long", resp, body, 400)
+	wantBody(t, "a secret too long", body, []string{"webhook_secret: may be 256 bytes long"})
 	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"https://hooks.example/iotsec"}, "webhook_secret": {"s3cret-hook-key"}, "email": {"psirt@a.example"}})
 	wantStatus(t, "save settings", resp, body, 303)
 	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"https://hooks.example/v2"}, "email": {"psirt@a.example"}})
@@ -317,6 +332,9 @@ func TestUISupplyChain(t *testing.T) {
 	wantBody(t, "support page", body, []string{"SN-OLD-1", "2030-01-01"})
 	if strings.Contains(row(body, ">1.0<"), "ended") {
 		t.Error("support page: 1.0 is marked ended")
+	}
+	if i, j := strings.Index(body, ">0.9<"), strings.Index(body, ">1.0<"); i < 0 || j < 0 || i > j {
+		t.Error("support page: the ended 0.9 is not listed first, as the API lists it")
 	}
 
 	// A viewer reads but may not state VEX, import or match; another

@@ -15,9 +15,6 @@ import (
 	"github.com/iotsec/iotsec/internal/vuln/vex"
 )
 
-// Tool names iotsec in documents it writes.
-var Tool = "iotsec"
-
 // SBOMFormats are the formats WriteSBOM takes.
 func SBOMFormats() []string {
 	return []string{string(sbom.CycloneDXJSON), string(sbom.CycloneDXXML), string(sbom.SPDXJSON), string(sbom.SPDXTagValue)}
@@ -34,7 +31,7 @@ func (s *Service) WriteSBOM(ctx context.Context, a iotsec.Actor, firmwareID, for
 		return err
 	}
 	if t.Document.Tool == "" {
-		t.Document.Tool = Tool
+		t.Document.Tool = s.Tool
 	}
 	if p, err := s.product(ctx, a, firmwareID); err == nil && t.Document.Firmware.Manufacturer == "" {
 		if o, err := s.Store.GetOrg(ctx, p.OrgID); err == nil {
@@ -236,6 +233,78 @@ const (
 type CRAView struct {
 	iotsec.CRAReport
 	Deadlines []Deadline `json:"deadlines"`
+
+	// The product and firmware version the report is about, for pages;
+	// the JSON answer names them by ID. Filled by CRAReports and
+	// CRAReport.
+	Product  iotsec.Product         `json:"-"`
+	Firmware iotsec.FirmwareVersion `json:"-"`
+}
+
+// Next is the first stage not sent; nil when every one was.
+func (v CRAView) Next() *Deadline {
+	for i := range v.Deadlines {
+		if v.Deadlines[i].Sent.IsZero() {
+			return &v.Deadlines[i]
+		}
+	}
+	return nil
+}
+
+// Overdue says a stage is past its due time and not sent.
+func (v CRAView) Overdue() bool {
+	return slices.ContainsFunc(v.Deadlines, func(d Deadline) bool { return d.Overdue })
+}
+
+// CRAReports returns the organisation's CRA reports with their deadlines,
+// products and firmware versions.
+func (s *Service) CRAReports(ctx context.Context, a iotsec.Actor) ([]CRAView, error) {
+	rs, err := s.Store.ListCRAReports(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := s.inventory(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return s.craViews(inv, rs)
+}
+
+// CRAReport returns one CRA report with its deadlines, product and
+// firmware version.
+func (s *Service) CRAReport(ctx context.Context, a iotsec.Actor, id string) (CRAView, error) {
+	r, err := s.Store.GetCRAReport(ctx, a, id)
+	if err != nil {
+		return CRAView{}, err
+	}
+	return s.craView(ctx, a, r)
+}
+
+func (s *Service) craView(ctx context.Context, a iotsec.Actor, r iotsec.CRAReport) (CRAView, error) {
+	v, err := s.CRA(r)
+	if err != nil {
+		return CRAView{}, err
+	}
+	if v.Firmware, err = s.Store.GetFirmware(ctx, a, r.FirmwareID); err != nil {
+		return CRAView{}, err
+	}
+	if v.Product, err = s.Store.GetProduct(ctx, a, r.ProductID); err != nil {
+		return CRAView{}, err
+	}
+	return v, nil
+}
+
+func (s *Service) craViews(inv inventory, rs []iotsec.CRAReport) ([]CRAView, error) {
+	out := make([]CRAView, 0, len(rs))
+	for _, r := range rs {
+		v, err := s.CRA(r)
+		if err != nil {
+			return nil, err
+		}
+		v.Product, v.Firmware = inv.products[r.ProductID], inv.firmware[r.FirmwareID]
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // Deadline is one report stage's due time.
@@ -273,16 +342,29 @@ func CRAFields() []string {
 		"severity_impact", "threat_actor", "security_update"}
 }
 
-// UpdateCRA records a fix date, sent stages and field texts.
+// FixTimeSlack is how far in the future a fix time may lie: clocks
+// differ, and a form takes minutes to fill in.
+const FixTimeSlack = time.Hour
+
+// UpdateCRA records a fix time, sent stages and field texts (trimmed).
+// The fix time may not be in the future (beyond FixTimeSlack): the final
+// report's deadline runs from a measure that is available, so it is
+// recorded once it is.
 func (s *Service) UpdateCRA(ctx context.Context, a iotsec.Actor, id string, fixAt *time.Time, sent []string, fields map[string]string) (CRAView, error) {
+	if err := a.Can(iotsec.PermWriteProducts); err != nil {
+		return CRAView{}, err
+	}
 	r, err := s.Store.GetCRAReport(ctx, a, id)
 	if err != nil {
 		return CRAView{}, err
 	}
+	now := s.Now().UTC()
 	if fixAt != nil {
+		if fixAt.After(now.Add(FixTimeSlack)) {
+			return CRAView{}, iotsec.Invalid("fix_available_at", "is in the future: record it once the measure is available")
+		}
 		r.FixAt = fixAt.UTC()
 	}
-	now := s.Now().UTC()
 	for _, st := range sent {
 		if st != StageEarly && st != StageNotice && st != StageFinal {
 			return CRAView{}, iotsec.Invalid("sent", "unknown stage %q: one of %q, %q, %q", st, StageEarly, StageNotice, StageFinal)
@@ -298,10 +380,10 @@ func (s *Service) UpdateCRA(ctx context.Context, a iotsec.Actor, id string, fixA
 		if !slices.Contains(CRAFields(), k) {
 			return CRAView{}, iotsec.Invalid("fields", "unknown field %q: one of %s", k, strings.Join(CRAFields(), ", "))
 		}
-		r.Fields[k] = v
+		r.Fields[k] = strings.TrimSpace(v)
 	}
 	if err := s.Store.UpdateCRAReport(ctx, a, &r); err != nil {
 		return CRAView{}, err
 	}
-	return s.CRA(r)
+	return s.craView(ctx, a, r)
 }

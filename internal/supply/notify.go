@@ -115,7 +115,7 @@ func (s *Service) postWebhook(ctx context.Context, org string, set iotsec.Notify
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", Tool)
+	req.Header.Set("User-Agent", s.Tool)
 	if set.WebhookSecret != "" {
 		req.Header.Set(SignatureHeader, Sign(set.WebhookSecret, body))
 	}

@@ -5,8 +5,15 @@
 // SBOM, VEX and CSAF documents. The CLI, API, UI and job handlers all go
 // through it.
 //
-// Like pki, it sits over the store interfaces: it never imports storage or
-// HTTP server packages.
+// Every question the API and the UI both answer (overview, vulnerabilities,
+// exposure, CRA reports, support periods, a firmware version's view) is
+// one method here, and so is every rule (a fix time is never in the
+// future, a VEX statement applies at once); the doors decode, call one
+// method and render, and name the engine's types through this package's
+// aliases (Match, Statement, CVSS, KEV, EPSS), never importing vuln.
+//
+// Like the identity service, it sits over the store interfaces: it never
+// imports storage, HTTP server packages or the doors.
 package supply
 
 import (
@@ -45,6 +52,8 @@ type Service struct {
 	// most that many advisories (some 600 bytes each); above it, and when
 	// zero, Match loads the candidates of each SBOM from the store.
 	IndexLimit int
+	// Tool names iotsec, with its version, in the documents it writes.
+	Tool string
 
 	mu    sync.Mutex
 	index cachedIndex
@@ -108,7 +117,7 @@ func New(store iotsec.Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: store, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases()}
+	return &Service{Store: store, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases(), Tool: "iotsec"}
 }
 
 // Target is what is matched: a firmware version and its components.
@@ -302,6 +311,10 @@ type Result struct {
 // records what is newly affected: a notification per new vulnerability and
 // a CRA report draft for each newly known exploited one.
 func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string) (Result, error) {
+	// It writes matches: refuse a reader before matching, not after.
+	if err := a.Can(iotsec.PermWriteProducts); err != nil {
+		return Result{}, err
+	}
 	t, err := s.Components(ctx, a, firmwareID)
 	if err != nil {
 		return Result{}, err

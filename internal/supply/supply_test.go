@@ -292,7 +292,10 @@ func supplyFlow(t *testing.T, limit int) {
 			if diff := cmp.Diff(want, dl); diff != "" {
 				t.Errorf("deadlines (-want +got):\n%s", diff)
 			}
+			// Two days on, a fix is available (a fix time is recorded
+			// once it is, never ahead).
 			fix := aware.Add(48 * time.Hour)
+			clock.Advance(48 * time.Hour)
 			view, err = svc.UpdateCRA(ctx, a, reps[0].ID, &fix, []string{supply.StageEarly}, map[string]string{"general_nature": "heap overflow"})
 			must(t, err)
 			if d := view.Deadlines[2]; !d.Due.Equal(fix.Add(14 * 24 * time.Hour)) {
