@@ -16,7 +16,6 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/sbom"
-	"github.com/iotsec/iotsec/internal/sqlstore"
 	"github.com/iotsec/iotsec/internal/supply"
 	"github.com/iotsec/iotsec/internal/vuln"
 	"github.com/iotsec/iotsec/internal/vuln/vex"
@@ -66,7 +65,7 @@ exploited vulnerabilities. --no-rematch skips that.`,
 			}
 			return nil
 		},
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			if kind != "" && !slices.Contains(supply.Kinds(), kind) {
 				return usagef("--kind %q is not one of %s", kind, strings.Join(supply.Kinds(), ", "))
 			}
@@ -102,7 +101,7 @@ exploited vulnerabilities. --no-rematch skips that.`,
 		Short:   "Show what vulnerability data the database holds: sources, counts and dates",
 		Example: "  iotsec vulndb status\n  iotsec vulndb status -o json --db postgres://iotsec@db/iotsec",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, cfg config.Config) error {
 			if output != "table" && output != "json" {
 				return usagef("-o %q is not one of table, json", output)
 			}
@@ -130,7 +129,7 @@ exploited vulnerabilities. --no-rematch skips that.`,
 		Short:   "Match every stored SBOM and scanned firmware version against the data again",
 		Example: "  iotsec vulndb rematch\n  iotsec vulndb rematch --org Acme",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			svc := sv.Supply
 			var sum supply.Summary
 			var err error
@@ -235,7 +234,7 @@ critical; kev: any known exploited vulnerability).`,
   iotsec match firmware.spdx.json -o json --db postgres://iotsec@db/iotsec
   iotsec match firmware.cdx.json --vex our-analysis.openvex.json --fail-on high`,
 		Args: exactArgs(1, "one argument, the SBOM file"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			if output != "table" && output != "json" {
 				return usagef("-o %q is not one of table, json", output)
 			}
@@ -306,7 +305,7 @@ critical; kev: any known exploited vulnerability).`,
 
 // requireData refuses to match against an empty database: no matches
 // there would read as "not vulnerable".
-func requireData(cmd *cobra.Command, s *sqlstore.Store, cfg config.Config) error {
+func requireData(cmd *cobra.Command, s iotsec.Store, cfg config.Config) error {
 	srcs, _, err := s.VulnSources(cmd.Context())
 	if err != nil {
 		return err
@@ -365,7 +364,7 @@ func matchTable(w io.Writer, ms []vuln.Match, components int) error {
 }
 
 // firmwareActor resolves --org to an actor for the command line.
-func orgActor(cmd *cobra.Command, s *sqlstore.Store, org string) (iotsec.Actor, error) {
+func orgActor(cmd *cobra.Command, s iotsec.Store, org string) (iotsec.Actor, error) {
 	o, err := findOrg(cmd, s, org)
 	if err != nil {
 		return iotsec.Actor{}, err
@@ -384,7 +383,7 @@ stores it for a firmware version, replacing the components its scan found,
 and matches it against the vulnerability data. Validation errors point at
 the element (components[2] (bom-ref a).hashes[0]: ...).`,
 		Args: exactArgs(1, "one argument, the SBOM file"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -438,7 +437,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 		Example: `  iotsec vex add CVE-2023-28450 --org Acme --firmware fw_... --component dnsmasq \
       --status not_affected --justification vulnerable_code_not_in_execute_path`,
 		Args: exactArgs(1, "one argument, the vulnerability ID"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -469,7 +468,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 		Short:   "Export a firmware version's VEX statements as OpenVEX or CycloneDX VEX",
 		Example: "  iotsec vex export --org Acme --firmware fw_... > r100-1.2.openvex.json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -495,7 +494,7 @@ func newCSAF(e *env) *cobra.Command {
 		Short:   "Write a CSAF 2.0 VEX advisory for a product and its firmware versions",
 		Example: "  iotsec csaf --org Acme --product prd_... > r100.csaf.json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -521,7 +520,7 @@ func newCRA(e *env) *cobra.Command {
 		Short:   "List CRA report drafts with their deadlines (early warning 24 h, notification 72 h, final report)",
 		Example: "  iotsec cra list --org Acme -o json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
