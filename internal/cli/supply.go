@@ -15,10 +15,7 @@ import (
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/sbom"
 	"github.com/iotsec/iotsec/internal/supply"
-	"github.com/iotsec/iotsec/internal/vuln"
-	"github.com/iotsec/iotsec/internal/vuln/vex"
 )
 
 // dbFlags registers the database flags, with --db as another name for
@@ -245,37 +242,18 @@ critical; kev: any known exploited vulnerability).`,
 			if err := requireData(cmd, s, cfg); err != nil {
 				return err
 			}
-			doc, _, err := sbom.DecodeFile(args[0], sbom.DefaultLimits())
-			if err != nil {
-				return iotsec.Invalid("sbom", "%v", err)
-			}
-			var extra []vuln.Statement
-			for _, f := range vexFiles {
-				st, err := vex.ReadFile(f, vex.DefaultLimits())
-				if err != nil {
-					return iotsec.Invalid("vex", "%v", err)
-				}
-				extra = append(extra, st...)
-			}
-			name := doc.Firmware.Name
-			if name == "" {
-				name = doc.Firmware.Product
-			}
-			fw := vuln.Firmware{Ref: vuln.Ref{Name: name, Version: doc.Firmware.Version, PURL: doc.Firmware.PURL, CPE: doc.Firmware.CPE}, Platform: platform}
-			ms, err := sv.Supply.Match(cmd.Context(), fw, supply.VulnComponents(doc), extra)
+			res, err := sv.Supply.MatchSBOMFile(cmd.Context(), args[0], vexFiles, platform)
 			if err != nil {
 				return err
 			}
-			if ms == nil {
-				ms = []vuln.Match{}
-			}
+			ms := res.Matches
 			if output == "json" {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				enc.SetEscapeHTML(false)
 				err = enc.Encode(map[string]any{"matches": ms})
 			} else {
-				err = matchTable(e.stdout, ms, len(doc.Components))
+				err = matchTable(e.stdout, res)
 			}
 			if err != nil || failOn == "" {
 				return err
@@ -318,7 +296,8 @@ func requireData(cmd *cobra.Command, s iotsec.Store, cfg config.Config) error {
 	return usagef("the database %s holds no NVD or OSV records: import some with iotsec vulndb import (or name another database with --db)", cfg.Redacted())
 }
 
-func matchTable(w io.Writer, ms []vuln.Match, components int) error {
+func matchTable(w io.Writer, res supply.SBOMMatches) error {
+	ms := res.Matches
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tVERSION\tVULNERABILITY\tSEVERITY\tCVSS\tKEV\tEPSS\tFIXED IN\tVEX")
 	open := 0
@@ -359,7 +338,7 @@ func matchTable(w io.Writer, ms []vuln.Match, components int) error {
 			fmt.Fprintf(w, "    vex: %s\n", m.VEX.Impact)
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d components, %d matches, %d open (not suppressed by VEX)\n", components, len(ms), open)
+	_, err := fmt.Fprintf(w, "%d components, %d matches, %d open (not suppressed by VEX)\n", res.Components, len(ms), open)
 	return err
 }
 
@@ -391,7 +370,7 @@ the element (components[2] (bom-ref a).hashes[0]: ...).`,
 			if firmware == "" {
 				return usagef("--firmware is required (a firmware version ID)")
 			}
-			max := sbom.DefaultLimits().MaxBytes
+			max := supply.DefaultSBOMLimits().MaxBytes
 			data, err := readLimited(args[0], max)
 			if err != nil {
 				return iotsec.Errorf(iotsec.ErrNotFound, "%v", err)
