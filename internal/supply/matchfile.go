@@ -13,7 +13,7 @@ type SBOMMatches struct {
 	// Components is how many components the SBOM lists.
 	Components int
 	// Matches are the matches, VEX applied; never nil.
-	Matches []vuln.Match
+	Matches []Match
 }
 
 // MatchSBOMFile reads the SBOM at path (any format) and matches its
@@ -27,7 +27,7 @@ func (s *Service) MatchSBOMFile(ctx context.Context, path string, vexPaths, plat
 	if err != nil {
 		return SBOMMatches{}, iotsec.Invalid("sbom", "%v", err)
 	}
-	var extra []vuln.Statement
+	var extra []Statement
 	for _, f := range vexPaths {
 		st, err := vex.ReadFile(f, vex.DefaultLimits())
 		if err != nil {
@@ -45,7 +45,7 @@ func (s *Service) MatchSBOMFile(ctx context.Context, path string, vexPaths, plat
 		return SBOMMatches{}, err
 	}
 	if ms == nil {
-		ms = []vuln.Match{}
+		ms = []Match{}
 	}
 	return SBOMMatches{Components: len(doc.Components), Matches: ms}, nil
 }
