@@ -13,7 +13,6 @@ import (
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 // cliActor is how the audit log names what the command line did.
@@ -55,7 +54,7 @@ user signs in and sets a password.`,
 		Example: `  iotsec admin user create ann@acme.example --name "Ann Smith" --org Acme --role owner
   printf '%s\n' "$PASSWORD" | iotsec admin user create bob@acme.example --password-stdin`,
 		Args: exactArgs(1, "one argument, the email address"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, cfg config.Config) error {
 			u := iotsec.User{Email: args[0], Name: name}
 			if passwordStdin {
 				line, err := bufio.NewReader(e.stdin).ReadString('\n')
@@ -119,7 +118,7 @@ func newUserLink(e *env) *cobra.Command {
 		Example: `  iotsec admin user link ann@acme.example
   iotsec admin user link ann@acme.example --ttl 1h --base-url https://iotsec.acme.example`,
 		Args: exactArgs(1, "one argument, the email address"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, cfg config.Config) error {
 			u, err := s.GetUserByEmail(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -140,7 +139,7 @@ func newOrgCreate(e *env) *cobra.Command {
 		Example: `  iotsec admin org create "Acme Devices" --kind manufacturer --country NL --owner ann@acme.example
   iotsec admin org create "National Cyber Agency" --kind government --country SG`,
 		Args: exactArgs(1, "one argument, the organisation's name"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, _ config.Config) error {
 			var ownerID string
 			if owner != "" {
 				u, err := s.GetUserByEmail(cmd.Context(), owner)
@@ -171,7 +170,7 @@ func newOrgList(e *env) *cobra.Command {
 		Short:   "List organisations",
 		Example: "  iotsec admin org list\n  iotsec admin org list -o json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, _ config.Config) error {
 			orgs, err := s.ListOrgs(cmd.Context())
 			if err != nil {
 				return err
@@ -212,7 +211,7 @@ standard output, so scripts can capture it; iotsec keeps only its hash.`,
   TOKEN=$(iotsec admin token create --org Acme --name importer --role maker --expires 720h)
   curl -H "Authorization: Bearer $TOKEN" http://localhost:8080/api/v1/products`,
 		Args: exactArgs(0, "no arguments; use --org, --name and --role"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, _ config.Config) error {
 			o, err := findOrg(cmd, s, org)
 			if err != nil {
 				return err

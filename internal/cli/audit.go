@@ -8,7 +8,6 @@ import (
 
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 func newAudit(e *env) *cobra.Command {
@@ -23,7 +22,7 @@ the end of the log; compare the printed head hash with one kept elsewhere for
 that.`,
 		Example: "  iotsec audit verify\n  iotsec audit verify --database postgres://postgres@127.0.0.1:5432/iotsec",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, _ config.Config) error {
 			var v iotsec.ChainVerifier
 			var after int64
 			for {

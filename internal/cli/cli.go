@@ -19,7 +19,6 @@ import (
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 // Exit codes. 1 is a negative verdict (a check that ran and failed), as
@@ -195,12 +194,12 @@ input file there is invalid input, 2).`,
 
 // open reads the configuration from cmd's flags and the environment and
 // opens the (migrated) store.
-func open(cmd *cobra.Command, e *env) (*sqlstore.Store, config.Config, error) {
+func open(cmd *cobra.Command, e *env) (iotsec.Store, config.Config, error) {
 	cfg, err := config.Load(cmd.Flags(), e.getenv)
 	if err != nil {
 		return nil, cfg, usageError{err}
 	}
-	s, _, err := app.Open(cmd.Context(), cfg, sqlstore.Options{})
+	s, err := app.OpenDatabase(cmd.Context(), cfg)
 	if err != nil {
 		return nil, cfg, err
 	}
@@ -244,20 +243,11 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// openStoreOnly opens the store without migrating it.
-func openStoreOnly(cmd *cobra.Command, cfg config.Config) (*sqlstore.Store, error) {
-	return app.OpenStore(cmd.Context(), cfg, sqlstore.Options{})
-}
-
 // services builds the capability services over s the way the server
 // builds them (app.NewServices); a nil s gives the offline ones (the
 // embedded catalog and the assessment engine).
-func services(e *env, s *sqlstore.Store, cfg config.Config) (*app.Services, error) {
-	var st iotsec.Store
-	if s != nil { // a nil *sqlstore.Store in the interface would not be nil
-		st = s
-	}
-	return app.NewServices(st, cfg, logger(cfg, e.stderr), app.Options{})
+func services(e *env, s iotsec.Store, cfg config.Config) (*app.Services, error) {
+	return app.NewServices(s, cfg, logger(cfg, e.stderr), app.Options{})
 }
 
 // offline returns the services that need no database, for commands that
@@ -267,8 +257,8 @@ func offline(e *env) (*app.Services, error) {
 }
 
 // withServices is withStore with the services built over the store.
-func withServices(e *env, fn func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error) func(*cobra.Command, []string) error {
-	return withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+func withServices(e *env, fn func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error) func(*cobra.Command, []string) error {
+	return withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, cfg config.Config) error {
 		sv, err := services(e, s, cfg)
 		if err != nil {
 			return err
@@ -279,7 +269,7 @@ func withServices(e *env, fn func(cmd *cobra.Command, args []string, s *sqlstore
 
 // withStore wraps a command that needs the database: it opens (and
 // migrates) the store, runs fn, and closes the store.
-func withStore(e *env, fn func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error) func(*cobra.Command, []string) error {
+func withStore(e *env, fn func(cmd *cobra.Command, args []string, s iotsec.Store, cfg config.Config) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		s, cfg, err := open(cmd, e)
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 func newDevice(e *env) *cobra.Command {
@@ -32,7 +31,7 @@ checked before anything is written. Use - to read standard input.`,
 		Example: `  iotsec device import fleet.csv --org "Acme Devices"
   iotsec device import - --org Acme < fleet.json`,
 		Args: exactArgs(1, "one argument, the file (or - for standard input)"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, _ config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, _ config.Config) error {
 			o, err := findOrg(cmd, s, org)
 			if err != nil {
 				return err

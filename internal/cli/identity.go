@@ -15,7 +15,6 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 func newIdentity(e *env) *cobra.Command {
@@ -219,7 +218,7 @@ func printVerdict(w io.Writer, r identity.Result) error {
 // identityEnv is an open store with the identity service over it, acting
 // for one organisation with the database's authority.
 type identityEnv struct {
-	store *sqlstore.Store
+	store iotsec.Store
 	svc   *identity.Service
 	org   iotsec.Organisation
 	actor iotsec.Actor

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
 )
 
@@ -23,16 +24,7 @@ once; they take turns. 'iotsec serve' migrates on start too.`,
 			if err != nil {
 				return usageError{err}
 			}
-			s, err := openStoreOnly(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			applied, err := s.Migrate(cmd.Context())
-			if err != nil {
-				return err
-			}
-			v, err := s.Version(cmd.Context())
+			applied, v, err := app.Migrate(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -12,14 +12,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/evaluation"
-	"github.com/iotsec/iotsec/internal/probe"
 )
 
 func newProbe(e *env) *cobra.Command {
 	var (
 		output, failOn string
 		ports          []string
-		lim            probe.Limits
+		lim            evaluation.ProbeLimits
 		noCreds        bool
 	)
 	cmd := &cobra.Command{
@@ -52,10 +51,10 @@ that severe.`,
 					return usagef("--fail-on: %v", err)
 				}
 			}
-			opts := probe.Options{Limits: lim}
+			opts := evaluation.ProbeOptions{Limits: lim}
 			if len(ports) > 0 {
 				known := map[int]string{}
-				for _, p := range probe.DefaultPorts() {
+				for _, p := range evaluation.ProbePorts() {
 					known[p.Port] = p.Service
 				}
 				for _, spec := range ports {
@@ -69,14 +68,18 @@ that severe.`,
 							return usagef("--port %d: say which service it is, e.g. %d=http", n, n)
 						}
 					}
-					opts.Ports = append(opts.Ports, probe.Port{Port: n, Service: svc})
+					opts.Ports = append(opts.Ports, evaluation.ProbePort{Port: n, Service: svc})
 				}
 			}
 			if noCreds {
-				opts.Credentials = []probe.Credential{}
+				opts.Credentials = []evaluation.ProbeCredential{}
 			}
-			res, err := probe.Run(cmd.Context(), args[0], opts)
-			if errors.Is(err, probe.ErrTarget) {
+			sv, err := offline(e)
+			if err != nil {
+				return err
+			}
+			res, err := sv.Evaluation.Probe(cmd.Context(), args[0], opts)
+			if errors.Is(err, evaluation.ErrProbeTarget) {
 				return usagef("%v", err)
 			}
 			if err != nil {
@@ -118,7 +121,7 @@ that severe.`,
 	return cmd
 }
 
-func printProbe(e *env, r *probe.Result) {
+func printProbe(e *env, r *evaluation.ProbeResult) {
 	fmt.Fprintf(e.stdout, "%s (%s): %d services answered, %d ports closed, %d credential attempts, %.1f s\n", r.Host, r.Addr, len(r.Services), len(r.Closed), r.Attempts, r.Seconds)
 	if len(r.Services) > 0 {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

@@ -18,17 +18,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotsec/iotsec/internal/app"
-	"github.com/iotsec/iotsec/internal/inspect"
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/sbom"
-	"github.com/iotsec/iotsec/internal/vuln/cpe"
-	"github.com/iotsec/iotsec/internal/vuln/version"
+	"github.com/iotsec/iotsec/internal/supply"
 )
 
 func newSBOM(e *env) *cobra.Command {
 	var (
 		output, encoding, out string
-		fw                    sbom.Firmware
+		fw                    struct{ Product, Model, Version, Manufacturer string }
 	)
 	cmd := &cobra.Command{
 		Use:   "sbom IMAGE|SCAN.json",
@@ -86,7 +84,7 @@ the serial number is derived from the content.`,
 			var buf bytes.Buffer
 			if format == "" {
 				sbomTable(&buf, doc)
-			} else if err := sbom.Encode(&buf, doc, format); err != nil {
+			} else if err := supply.EncodeSBOM(&buf, doc, format); err != nil {
 				return err
 			}
 			if out == "" {
@@ -116,7 +114,7 @@ the serial number is derived from the content.`,
 }
 
 // sbomFormat checks -o and --encoding together; "" means the table.
-func sbomFormat(output, encoding string, set bool) (sbom.Format, error) {
+func sbomFormat(output, encoding string, set bool) (supply.SBOMFormat, error) {
 	o, enc := strings.ToLower(output), strings.ToLower(encoding)
 	allowed := map[string][]string{"cyclonedx": {"json", "xml"}, "spdx": {"json", "tag-value"}, "table": nil}
 	encs, ok := allowed[o]
@@ -134,13 +132,13 @@ func sbomFormat(output, encoding string, set bool) (sbom.Format, error) {
 	}
 	switch o + "-" + enc {
 	case "cyclonedx-json":
-		return sbom.CycloneDXJSON, nil
+		return supply.CycloneDXJSON, nil
 	case "cyclonedx-xml":
-		return sbom.CycloneDXXML, nil
+		return supply.CycloneDXXML, nil
 	case "spdx-json":
-		return sbom.SPDXJSON, nil
+		return supply.SPDXJSON, nil
 	}
-	return sbom.SPDXTagValue, nil
+	return supply.SPDXTagValue, nil
 }
 
 // creationTime is SOURCE_DATE_EPOCH when set (reproducible builds), else now.
@@ -164,8 +162,8 @@ func toolName() string {
 
 // sbomOf reads data as the JSON output of iotsec scan when it is a JSON
 // object, else scans it as a firmware image.
-func sbomOf(cmd *cobra.Command, e *env, path string, data []byte) (*sbom.Document, []string, error) {
-	if f, err := sbom.Detect(data); err == nil {
+func sbomOf(cmd *cobra.Command, e *env, path string, data []byte) (*supply.SBOMDocument, []string, error) {
+	if f, err := supply.DetectSBOM(data); err == nil {
 		return nil, nil, iotsec.Errorf(iotsec.ErrInvalid, "%s is already an SBOM (%s); give a firmware image or the output of iotsec scan -o json", path, f)
 	}
 	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
@@ -181,7 +179,7 @@ func sbomOf(cmd *cobra.Command, e *env, path string, data []byte) (*sbom.Documen
 }
 
 // fromImage runs the scan's unpacking and its component family only.
-func fromImage(cmd *cobra.Command, e *env, path string, data []byte) (*sbom.Document, []string, error) {
+func fromImage(cmd *cobra.Command, e *env, path string, data []byte) (*supply.SBOMDocument, []string, error) {
 	sv, err := offline(e)
 	if err != nil {
 		return nil, nil, err
@@ -190,14 +188,14 @@ func fromImage(cmd *cobra.Command, e *env, path string, data []byte) (*sbom.Docu
 	if err != nil {
 		return nil, nil, err
 	}
-	return document(res.Image.Name, res.Image.SHA256, res.Components), res.Warnings, nil
+	return supply.ImageSBOM(res.Image.Name, res.Image.SHA256, res.Components), res.Warnings, nil
 }
 
 // maxScanJSON bounds a scan document given as input.
 const maxScanJSON = 256 << 20
 
 // fromScanJSON reads the components of an `iotsec scan -o json` document.
-func fromScanJSON(path string, data []byte) (*sbom.Document, error) {
+func fromScanJSON(path string, data []byte) (*supply.SBOMDocument, error) {
 	if len(data) > maxScanJSON {
 		return nil, iotsec.Errorf(iotsec.ErrTooLarge, "%s: scan document larger than %d bytes", path, maxScanJSON)
 	}
@@ -206,7 +204,7 @@ func fromScanJSON(path string, data []byte) (*sbom.Document, error) {
 			Name   string `json:"name"`
 			SHA256 string `json:"sha256"`
 		} `json:"image"`
-		Components *[]inspect.Component `json:"components"`
+		Components *[]evaluation.Component `json:"components"`
 	}
 	if err := json.Unmarshal(data, &in); err != nil {
 		return nil, iotsec.Errorf(iotsec.ErrInvalid, "%s is JSON but not the output of iotsec scan -o json: %v", path, jsonLocated(data, err))
@@ -214,14 +212,14 @@ func fromScanJSON(path string, data []byte) (*sbom.Document, error) {
 	if in.Image == nil || in.Components == nil {
 		return nil, iotsec.Errorf(iotsec.ErrInvalid, "%s is JSON but not the output of iotsec scan -o json (it has no \"image\" and \"components\")", path)
 	}
-	lim := sbom.DefaultLimits()
+	lim := supply.DefaultSBOMLimits()
 	if n := len(*in.Components); n > lim.MaxComponents {
 		return nil, iotsec.Errorf(iotsec.ErrTooLarge, "%s: %d components, more than %d", path, n, lim.MaxComponents)
 	}
-	var probs []sbom.Problem
+	var probs []supply.SBOMProblem
 	add := func(at, format string, args ...any) {
 		if len(probs) < lim.MaxErrors {
-			probs = append(probs, sbom.Problem{Path: at, Msg: fmt.Sprintf(format, args...)})
+			probs = append(probs, supply.SBOMProblem{Path: at, Msg: fmt.Sprintf(format, args...)})
 		}
 	}
 	if h := in.Image.SHA256; h != "" && !isHex(h, 64) {
@@ -241,7 +239,7 @@ func fromScanJSON(path string, data []byte) (*sbom.Document, error) {
 			}
 		}
 		if c.CPE != "" {
-			if _, err := cpe.Parse(c.CPE); err != nil {
+			if err := supply.CheckCPE(c.CPE); err != nil {
 				add(at+".cpe", "%q: %v", c.CPE, err)
 			}
 		}
@@ -250,13 +248,13 @@ func fromScanJSON(path string, data []byte) (*sbom.Document, error) {
 		}
 	}
 	if len(probs) > 0 {
-		return nil, invalidSBOM{&sbom.ValidationError{File: path, Problems: probs}}
+		return nil, invalidSBOM{&supply.SBOMValidationError{File: path, Problems: probs}}
 	}
 	name := in.Image.Name
 	if name == "" {
 		name = filepath.Base(path)
 	}
-	return document(name, in.Image.SHA256, *in.Components), nil
+	return supply.ImageSBOM(name, in.Image.SHA256, *in.Components), nil
 }
 
 func isHex(s string, n int) bool {
@@ -282,88 +280,7 @@ func jsonLocated(data []byte, err error) error {
 	return fmt.Errorf("line %d column %d: %w", line, col, err)
 }
 
-// document builds the SBOM of an image called name with the given digest
-// and components.
-func document(name, digest string, comps []inspect.Component) *sbom.Document {
-	d := &sbom.Document{Firmware: sbom.Firmware{Name: name}}
-	if digest != "" {
-		d.Firmware.Hashes = []sbom.Hash{{Alg: "SHA-256", Value: strings.ToLower(digest)}}
-	}
-	for _, c := range comps {
-		sc := sbom.Component{Type: componentType(c), Name: c.Name, Version: c.Version, PURL: c.PURL}
-		if c.CPE != "" {
-			sc.CPEs = []string{c.CPE}
-		}
-		if c.Path != "" {
-			sc.Files = []string{c.Path}
-		}
-		if c.Evidence.SHA256 != "" && !packageDatabase(c.Path) {
-			sc.Hashes = []sbom.Hash{{Alg: "SHA-256", Value: strings.ToLower(c.Evidence.SHA256)}}
-		}
-		d.Components = append(d.Components, sc)
-	}
-	slices.SortStableFunc(d.Components, compareComponents)
-	// Refs are name@version; a repeat (two builds of one version in
-	// different places) gets a counter so references stay unique.
-	seen := map[string]int{}
-	for i := range d.Components {
-		c := &d.Components[i]
-		ref := c.Name
-		if c.Version != "" {
-			ref += "@" + c.Version
-		}
-		if n := seen[ref]; n > 0 {
-			c.Ref = fmt.Sprintf("%s-%d", ref, n+1)
-		} else {
-			c.Ref = ref
-		}
-		seen[ref]++
-	}
-	return d
-}
-
-func compareComponents(a, b sbom.Component) int {
-	if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
-		return c
-	}
-	if c := version.Compare(a.Version, b.Version); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.Version, b.Version); c != 0 {
-		return c
-	}
-	return slices.Compare(a.Files, b.Files)
-}
-
-// componentType: CPE part o is an operating system, h a device; a file in
-// a lib directory or named *.so* a library; anything else an application.
-// Components from a package database are libraries (CycloneDX's default):
-// the database does not say.
-func componentType(c inspect.Component) string {
-	if n, err := cpe.Parse(c.CPE); err == nil {
-		switch n.Part() {
-		case "o":
-			return sbom.TypeOS
-		case "h":
-			return sbom.TypeDevice
-		}
-	}
-	p := "/" + c.Path
-	base := filepath.Base(p)
-	switch {
-	case packageDatabase(c.Path), strings.Contains(p, "/lib/"), strings.Contains(base, ".so"):
-		return sbom.TypeLibrary
-	}
-	return sbom.TypeApplication
-}
-
-// packageDatabase reports whether p is an opkg or dpkg database file.
-func packageDatabase(p string) bool {
-	return strings.HasSuffix(p, "opkg/status") || strings.HasSuffix(p, "dpkg/status") ||
-		strings.Contains(p, "opkg/info/") && strings.HasSuffix(p, ".control")
-}
-
-func sbomTable(w io.Writer, d *sbom.Document) {
+func sbomTable(w io.Writer, d *supply.SBOMDocument) {
 	fw := d.Firmware
 	name := fw.Name
 	if name == "" {
@@ -392,7 +309,7 @@ func sbomTable(w io.Writer, d *sbom.Document) {
 
 // invalidSBOM prints every problem of a validation error on its own line;
 // it is invalid input (exit 2).
-type invalidSBOM struct{ v *sbom.ValidationError }
+type invalidSBOM struct{ v *supply.SBOMValidationError }
 
 func (e invalidSBOM) Error() string {
 	var b strings.Builder
@@ -411,9 +328,9 @@ func (e invalidSBOM) Unwrap() error        { return e.v }
 
 // decodeSBOM reads an SBOM file for diff; every failure to read it as one
 // is invalid input.
-func decodeSBOM(path string) (*sbom.Document, sbom.Format, error) {
-	d, f, err := sbom.DecodeFile(path, sbom.DefaultLimits())
-	var v *sbom.ValidationError
+func decodeSBOM(path string) (*supply.SBOMDocument, supply.SBOMFormat, error) {
+	d, f, err := supply.DecodeSBOMFile(path)
+	var v *supply.SBOMValidationError
 	switch {
 	case err == nil:
 		return d, f, nil
@@ -421,7 +338,7 @@ func decodeSBOM(path string) (*sbom.Document, sbom.Format, error) {
 		return nil, f, invalidSBOM{v}
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return nil, f, usagef("%v", err)
-	case errors.Is(err, sbom.ErrLimit):
+	case errors.Is(err, supply.ErrSBOMLimit):
 		return nil, f, iotsec.Errorf(iotsec.ErrTooLarge, "%v", err)
 	}
 	return nil, f, iotsec.Errorf(iotsec.ErrInvalid, "%s is not a readable SBOM: %v", path, strings.TrimPrefix(err.Error(), path+": "))
@@ -476,7 +393,7 @@ every problem found, each with the element it concerns.
 			if err != nil {
 				return err
 			}
-			d := sbom.Compare(a, b)
+			d := supply.DiffSBOMs(a, b)
 			if o == "json" {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -542,7 +459,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func toJSONComponent(c sbom.Component) jsonComponent {
+func toJSONComponent(c supply.SBOMComponent) jsonComponent {
 	hs := []jsonHash{}
 	for _, h := range c.Hashes {
 		hs = append(hs, jsonHash{h.Alg, h.Value})
@@ -551,7 +468,7 @@ func toJSONComponent(c sbom.Component) jsonComponent {
 		CPEs: nonNil(c.CPEs), Licenses: nonNil(c.Licenses), Files: nonNil(c.Files), Hashes: hs}
 }
 
-func diffJSON(d sbom.Diff) jsonDiff {
+func diffJSON(d supply.SBOMDiff) jsonDiff {
 	out := jsonDiff{Added: []jsonComponent{}, Removed: []jsonComponent{}, Changed: []jsonChange{}}
 	for _, c := range d.Added {
 		out.Added = append(out.Added, toJSONComponent(c))
@@ -571,7 +488,7 @@ func diffJSON(d sbom.Diff) jsonDiff {
 }
 
 // fieldValue renders one field of Change.Fields as a string.
-func fieldValue(c sbom.Component, field string) string {
+func fieldValue(c supply.SBOMComponent, field string) string {
 	switch field {
 	case "version":
 		return c.Version
@@ -595,7 +512,7 @@ func fieldValue(c sbom.Component, field string) string {
 	return ""
 }
 
-func describeDoc(path string, d *sbom.Document, f sbom.Format) string {
+func describeDoc(path string, d *supply.SBOMDocument, f supply.SBOMFormat) string {
 	name := d.Firmware.Name
 	if name == "" {
 		name = d.Firmware.Product
@@ -607,7 +524,7 @@ func describeDoc(path string, d *sbom.Document, f sbom.Format) string {
 	return fmt.Sprintf("%s (%s, %s)", s, f, plural(len(d.Components), "component"))
 }
 
-func nameVersion(c sbom.Component) string {
+func nameVersion(c supply.SBOMComponent) string {
 	s := c.Name
 	if c.Version != "" {
 		s += " " + c.Version
@@ -620,7 +537,7 @@ func nameVersion(c sbom.Component) string {
 	return s
 }
 
-func diffTable(w io.Writer, pa, pb string, a, b *sbom.Document, fa, fb sbom.Format, d sbom.Diff) {
+func diffTable(w io.Writer, pa, pb string, a, b *supply.SBOMDocument, fa, fb supply.SBOMFormat, d supply.SBOMDiff) {
 	fmt.Fprintf(w, "--- %s\n+++ %s\n", describeDoc(pa, a, fa), describeDoc(pb, b, fb))
 	if d.IsEmpty() {
 		fmt.Fprintln(w, "no differences in components")

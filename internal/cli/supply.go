@@ -15,11 +15,7 @@ import (
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/sbom"
-	"github.com/iotsec/iotsec/internal/sqlstore"
 	"github.com/iotsec/iotsec/internal/supply"
-	"github.com/iotsec/iotsec/internal/vuln"
-	"github.com/iotsec/iotsec/internal/vuln/vex"
 )
 
 // dbFlags registers the database flags, with --db as another name for
@@ -66,7 +62,7 @@ exploited vulnerabilities. --no-rematch skips that.`,
 			}
 			return nil
 		},
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			if kind != "" && !slices.Contains(supply.Kinds(), kind) {
 				return usagef("--kind %q is not one of %s", kind, strings.Join(supply.Kinds(), ", "))
 			}
@@ -102,7 +98,7 @@ exploited vulnerabilities. --no-rematch skips that.`,
 		Short:   "Show what vulnerability data the database holds: sources, counts and dates",
 		Example: "  iotsec vulndb status\n  iotsec vulndb status -o json --db postgres://iotsec@db/iotsec",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withStore(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, cfg config.Config) error {
+		RunE: withStore(e, func(cmd *cobra.Command, args []string, s iotsec.Store, cfg config.Config) error {
 			if output != "table" && output != "json" {
 				return usagef("-o %q is not one of table, json", output)
 			}
@@ -130,7 +126,7 @@ exploited vulnerabilities. --no-rematch skips that.`,
 		Short:   "Match every stored SBOM and scanned firmware version against the data again",
 		Example: "  iotsec vulndb rematch\n  iotsec vulndb rematch --org Acme",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			svc := sv.Supply
 			var sum supply.Summary
 			var err error
@@ -235,7 +231,7 @@ critical; kev: any known exploited vulnerability).`,
   iotsec match firmware.spdx.json -o json --db postgres://iotsec@db/iotsec
   iotsec match firmware.cdx.json --vex our-analysis.openvex.json --fail-on high`,
 		Args: exactArgs(1, "one argument, the SBOM file"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			if output != "table" && output != "json" {
 				return usagef("-o %q is not one of table, json", output)
 			}
@@ -246,37 +242,18 @@ critical; kev: any known exploited vulnerability).`,
 			if err := requireData(cmd, s, cfg); err != nil {
 				return err
 			}
-			doc, _, err := sbom.DecodeFile(args[0], sbom.DefaultLimits())
-			if err != nil {
-				return iotsec.Invalid("sbom", "%v", err)
-			}
-			var extra []vuln.Statement
-			for _, f := range vexFiles {
-				st, err := vex.ReadFile(f, vex.DefaultLimits())
-				if err != nil {
-					return iotsec.Invalid("vex", "%v", err)
-				}
-				extra = append(extra, st...)
-			}
-			name := doc.Firmware.Name
-			if name == "" {
-				name = doc.Firmware.Product
-			}
-			fw := vuln.Firmware{Ref: vuln.Ref{Name: name, Version: doc.Firmware.Version, PURL: doc.Firmware.PURL, CPE: doc.Firmware.CPE}, Platform: platform}
-			ms, err := sv.Supply.Match(cmd.Context(), fw, supply.VulnComponents(doc), extra)
+			res, err := sv.Supply.MatchSBOMFile(cmd.Context(), args[0], vexFiles, platform)
 			if err != nil {
 				return err
 			}
-			if ms == nil {
-				ms = []vuln.Match{}
-			}
+			ms := res.Matches
 			if output == "json" {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				enc.SetEscapeHTML(false)
 				err = enc.Encode(map[string]any{"matches": ms})
 			} else {
-				err = matchTable(e.stdout, ms, len(doc.Components))
+				err = matchTable(e.stdout, res)
 			}
 			if err != nil || failOn == "" {
 				return err
@@ -306,7 +283,7 @@ critical; kev: any known exploited vulnerability).`,
 
 // requireData refuses to match against an empty database: no matches
 // there would read as "not vulnerable".
-func requireData(cmd *cobra.Command, s *sqlstore.Store, cfg config.Config) error {
+func requireData(cmd *cobra.Command, s iotsec.Store, cfg config.Config) error {
 	srcs, _, err := s.VulnSources(cmd.Context())
 	if err != nil {
 		return err
@@ -319,7 +296,8 @@ func requireData(cmd *cobra.Command, s *sqlstore.Store, cfg config.Config) error
 	return usagef("the database %s holds no NVD or OSV records: import some with iotsec vulndb import (or name another database with --db)", cfg.Redacted())
 }
 
-func matchTable(w io.Writer, ms []vuln.Match, components int) error {
+func matchTable(w io.Writer, res supply.SBOMMatches) error {
+	ms := res.Matches
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tVERSION\tVULNERABILITY\tSEVERITY\tCVSS\tKEV\tEPSS\tFIXED IN\tVEX")
 	open := 0
@@ -360,12 +338,12 @@ func matchTable(w io.Writer, ms []vuln.Match, components int) error {
 			fmt.Fprintf(w, "    vex: %s\n", m.VEX.Impact)
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d components, %d matches, %d open (not suppressed by VEX)\n", components, len(ms), open)
+	_, err := fmt.Fprintf(w, "%d components, %d matches, %d open (not suppressed by VEX)\n", res.Components, len(ms), open)
 	return err
 }
 
 // firmwareActor resolves --org to an actor for the command line.
-func orgActor(cmd *cobra.Command, s *sqlstore.Store, org string) (iotsec.Actor, error) {
+func orgActor(cmd *cobra.Command, s iotsec.Store, org string) (iotsec.Actor, error) {
 	o, err := findOrg(cmd, s, org)
 	if err != nil {
 		return iotsec.Actor{}, err
@@ -384,7 +362,7 @@ stores it for a firmware version, replacing the components its scan found,
 and matches it against the vulnerability data. Validation errors point at
 the element (components[2] (bom-ref a).hashes[0]: ...).`,
 		Args: exactArgs(1, "one argument, the SBOM file"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -392,7 +370,7 @@ the element (components[2] (bom-ref a).hashes[0]: ...).`,
 			if firmware == "" {
 				return usagef("--firmware is required (a firmware version ID)")
 			}
-			max := sbom.DefaultLimits().MaxBytes
+			max := supply.DefaultSBOMLimits().MaxBytes
 			data, err := readLimited(args[0], max)
 			if err != nil {
 				return iotsec.Errorf(iotsec.ErrNotFound, "%v", err)
@@ -438,7 +416,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 		Example: `  iotsec vex add CVE-2023-28450 --org Acme --firmware fw_... --component dnsmasq \
       --status not_affected --justification vulnerable_code_not_in_execute_path`,
 		Args: exactArgs(1, "one argument, the vulnerability ID"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -469,7 +447,7 @@ under_investigation. Justifications: ` + strings.Join(iotsec.VEXJustifications()
 		Short:   "Export a firmware version's VEX statements as OpenVEX or CycloneDX VEX",
 		Example: "  iotsec vex export --org Acme --firmware fw_... > r100-1.2.openvex.json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -495,7 +473,7 @@ func newCSAF(e *env) *cobra.Command {
 		Short:   "Write a CSAF 2.0 VEX advisory for a product and its firmware versions",
 		Example: "  iotsec csaf --org Acme --product prd_... > r100.csaf.json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err
@@ -521,7 +499,7 @@ func newCRA(e *env) *cobra.Command {
 		Short:   "List CRA report drafts with their deadlines (early warning 24 h, notification 72 h, final report)",
 		Example: "  iotsec cra list --org Acme -o json",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: withServices(e, func(cmd *cobra.Command, args []string, s *sqlstore.Store, sv *app.Services, cfg config.Config) error {
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
 			a, err := orgActor(cmd, s, org)
 			if err != nil {
 				return err

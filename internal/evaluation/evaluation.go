@@ -7,7 +7,7 @@
 // Service, which the composition root builds once.
 //
 // It is a service: it imports the domain and the engines (scan, assess,
-// crosswalk, firmware, inspect) and reaches data through the iotsec store
+// crosswalk, firmware, inspect, probe) and reaches data through the iotsec store
 // interfaces only. It must not import storage (sqlstore, sqlite, postgres,
 // database/sql), HTTP servers, or the doors and the top (api, ui, cli,
 // server, app), and it does not import the other services: the supply
