@@ -16,14 +16,6 @@ import (
 	"testing"
 )
 
-// temporaryExceptions are the forbidden imports (importer -> imported) and
-// package-level variables assigned outside their declaration (package.Var
-// -> the assigning package) that parallel work is still removing. The
-// lead empties this list after merging; every entry must still be needed
-// (a stale one fails the test), and anything not listed fails as it
-// should. It is empty: every package keeps the rules.
-var temporaryExceptions = map[string][]string{}
-
 // The kinds of package of docs/architecture.md. Every package of the
 // module must be one of them, so a new package is classified on purpose.
 // A directory classifies the packages below it too.
@@ -105,17 +97,6 @@ func kind(pkg string) string {
 	return ""
 }
 
-// exceptions tracks which temporary exceptions were used.
-type exceptions struct{ used map[string]bool }
-
-func (x *exceptions) allows(from, to string) bool {
-	if slices.Contains(temporaryExceptions[from], to) {
-		x.used[from+" -> "+to] = true
-		return true
-	}
-	return false
-}
-
 // The rules of docs/architecture.md, as code.
 func TestImportRules(t *testing.T) {
 	pkgs := packages(t)
@@ -127,7 +108,6 @@ func TestImportRules(t *testing.T) {
 	for _, p := range strings.Fields(string(stdOut)) {
 		std[p] = true
 	}
-	x := &exceptions{used: map[string]bool{}}
 
 	// The domain imports only the standard library.
 	for _, d := range pkgs["internal/iotsec"].Deps {
@@ -147,7 +127,7 @@ func TestImportRules(t *testing.T) {
 		// forbid reports imports of the given kinds (or directories).
 		forbid := func(why string, dirs ...string) {
 			for _, imp := range imports {
-				if in(imp, dirs) && !x.allows(name, imp) {
+				if in(imp, dirs) {
 					t.Errorf("%s imports %s: %s", name, imp, why)
 				}
 			}
@@ -155,7 +135,7 @@ func TestImportRules(t *testing.T) {
 		// allow reports every import outside the given directories.
 		allow := func(why string, dirs ...string) {
 			for _, imp := range imports {
-				if !in(imp, dirs) && !x.allows(name, imp) {
+				if !in(imp, dirs) {
 					t.Errorf("%s imports %s (%s): %s", name, imp, orNone(kind(imp)), why)
 				}
 			}
@@ -204,7 +184,6 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
-	checkStale(t, x, func(key string) bool { return !strings.Contains(key, ".") })
 }
 
 // TestPackageVars: no package-level mutable state. A package-level var may
@@ -246,7 +225,6 @@ func TestPackageVars(t *testing.T) {
 			}
 		}
 	}
-	x := &exceptions{used: map[string]bool{}}
 	for _, fl := range files {
 		imported := map[string]string{} // local name -> package of the module
 		for _, is := range fl.f.Imports {
@@ -298,7 +276,7 @@ func TestPackageVars(t *testing.T) {
 			}
 		}
 		report := func(lhs ast.Expr) {
-			if v, ok := target(lhs); ok && !x.allows(v, fl.pkg) {
+			if v, ok := target(lhs); ok {
 				t.Errorf("%s: assigns package-level var %s outside its declaration; pass it in (a field, a parameter) instead",
 					fset.Position(lhs.Pos()), v)
 			}
@@ -329,22 +307,6 @@ func TestPackageVars(t *testing.T) {
 				}
 				return true
 			})
-		}
-	}
-	checkStale(t, x, func(key string) bool { return strings.Contains(strings.SplitN(key, " -> ", 2)[0], ".") })
-}
-
-// checkStale fails on temporary exceptions of the test's kind (which
-// selects them by key) that nothing needs any more, so the list only
-// shrinks.
-func checkStale(t *testing.T, x *exceptions, mine func(key string) bool) {
-	t.Helper()
-	for from, tos := range temporaryExceptions {
-		for _, to := range tos {
-			key := from + " -> " + to
-			if mine(key) && !x.used[key] {
-				t.Errorf("temporaryExceptions lists %s, which is no longer needed: remove it", key)
-			}
 		}
 	}
 }
