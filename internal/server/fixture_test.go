@@ -109,7 +109,7 @@ func (f *fixture) supplyRecords(g *org) {
 	must(t, err)
 	g.cra = cra.ID
 	notes := []iotsec.Notification{{Kind: "newly-affected", Title: g.o.Name + " is affected", Body: "-", Link: "/supply"}}
-	must(t, s.AddNotifications(ctx, a, notes))
+	must(t, s.AddNotifications(ctx, a, notes, nil))
 	g.notice = notes[0].ID
 }
 
