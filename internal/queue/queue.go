@@ -39,7 +39,9 @@ type Handler interface {
 	// Run does the job. It checkpoints progress in the store as it goes and
 	// skips work a previous attempt checkpointed (job.Done), so it may be
 	// interrupted at any point and run again. It returns the result to
-	// record, as JSON.
+	// record, as JSON. A handler that keeps its own count of attempts
+	// returns an *iotsec.JobError to be run again after a wait it chooses,
+	// or to fail for good.
 	Run(ctx context.Context, job iotsec.Job, input []byte) (json.RawMessage, error)
 }
 
