@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -205,7 +206,8 @@ func TestNotifyDeliveryJobs(t *testing.T) {
 					defer resp.Body.Close()
 					body, _ := io.ReadAll(resp.Body)
 					if resp.StatusCode != 200 || !bytes.Contains(body, []byte("CVE-2023-28450")) {
-						errc <- &iotsec.Error{Kind: iotsec.ErrInvalid, Message: resp.Status + " " + string(body)}
+						errc <- fmt.Errorf("%s %s, want 200 with new matches", resp.Status, body)
+						return
 					}
 					errc <- nil
 				}()

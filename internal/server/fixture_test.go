@@ -47,8 +47,9 @@ type org struct {
 	idevKey  *ecdsa.PrivateKey
 	// Supply chain: an SBOM and a VEX statement on the firmware, a CRA
 	// report and a notification.
-	cra      string
-	notice   string
+	cra    string
+	notice string
+	// delivery is the notification's webhook delivery, queued.
 	delivery string
 }
 

@@ -144,15 +144,16 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/identity/audit":            200,
 		"GET /api/v1/scans":                     200,
 		// The supply chain: A's own, never B's.
-		"GET /api/v1/vulndb":                   200,
-		"GET /api/v1/components/exposure":      200,
-		"GET /api/v1/cra-reports":              200,
-		"GET /api/v1/notifications":            200,
-		"POST /api/v1/notifications/read":      204, // naming B's notification marks nothing
+		"GET /api/v1/vulndb":              200,
+		"GET /api/v1/components/exposure": 200,
+		"GET /api/v1/cra-reports":         200,
+		"GET /api/v1/notifications":       200,
+		"POST /api/v1/notifications/read": 204, // naming B's notification marks nothing
+		"GET /api/v1/notify-settings":     200,
+		"PUT /api/v1/notify-settings":     200,
+		"GET /api/v1/support":             200,
+		// How A's notifications went out: A's deliveries, never B's.
 		"GET /api/v1/notifications/deliveries": 200,
-		"GET /api/v1/notify-settings":          200,
-		"PUT /api/v1/notify-settings":          200,
-		"GET /api/v1/support":                  200,
 	}
 	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp, b.anchorID, b.certID,
 		b.cra, b.notice, b.delivery}
