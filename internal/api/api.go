@@ -148,6 +148,7 @@ func (h *Handler) Routes() []Route {
 		{"PATCH", "/api/v1/cra-reports/{id}", h.updateCRA},
 		{"GET", "/api/v1/notifications", h.listNotifications},
 		{"POST", "/api/v1/notifications/read", h.markRead},
+		{"GET", "/api/v1/notifications/deliveries", h.listDeliveries},
 		{"GET", "/api/v1/notify-settings", h.getNotify},
 		{"PUT", "/api/v1/notify-settings", h.putNotify},
 		{"GET", "/api/v1/support", h.support},

@@ -317,6 +317,21 @@ func (h *Handler) listNotifications(w http.ResponseWriter, r *http.Request) erro
 	return write(w, http.StatusOK, list(ns))
 }
 
+// listDeliveries shows how each batch of notifications went out over the
+// webhook and e-mail: sent, retrying (with the reason and next time) or
+// failed (with the reason).
+func (h *Handler) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	n, err := limitParam(r, 50, 500)
+	if err != nil {
+		return err
+	}
+	ds, err := h.Supply.Deliveries(r.Context(), actor(r), n)
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, list(ds))
+}
+
 // readInput is the body of POST /notifications/read; no IDs means all.
 type readInput struct {
 	IDs []string `json:"ids"`

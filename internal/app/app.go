@@ -162,7 +162,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// CRLs are regenerated on every revocation; the schedule keeps
 		// them from passing their nextUpdate when nothing changes.
 		crls := queue.Periodic{Name: "crl-refresh", Every: time.Hour, Run: a.Identity.RefreshCRLs}
-		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan, &supply.Handler{Service: a.Supply}},
+		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan, &supply.Handler{Service: a.Supply}, &supply.DeliveryHandler{Service: a.Supply}},
 			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: []queue.Periodic{crls}})
 		if err != nil {
 			return nil, err

@@ -581,6 +581,36 @@ func TestSupplyAPI(t *testing.T) {
 				if diff := cmp.Diff([]string{"cra-draft", "newly-affected", "newly-affected", "now-exploited"}, kinds); diff != "" {
 					t.Errorf("notification kinds (-want +got):\n%s", diff)
 				}
+				// This replica runs no workers: the deliveries wait, queued,
+				// until their jobs run here.
+				var ds api.List[iotsec.Delivery]
+				into(t, check(t, "GET", "/api/v1/notifications/deliveries", "", "", 200), &ds)
+				if len(ds.Items) == 0 || len(hook.kinds()) != 0 {
+					t.Errorf("%d deliveries, %d notifications at the webhook before any job ran; want some and none", len(ds.Items), len(hook.kinds()))
+				}
+				for _, d := range ds.Items {
+					if d.State != iotsec.DeliveryQueued || d.Channel != iotsec.ChannelWebhook || d.Target != hookSrv.URL {
+						t.Errorf("delivery before its job ran: %+v", d)
+					}
+					job, _, err := a.Store.JobInput(ctx, d.JobID)
+					must(t, err)
+					if _, err := a.Supply.Deliver(ctx, job.Actor, job.ID); err != nil {
+						t.Errorf("deliver %s: %v", d.ID, err)
+					}
+				}
+				tok = viewer
+				into(t, check(t, "GET", "/api/v1/notifications/deliveries?limit=500", "", "", 200), &ds)
+				for _, d := range ds.Items {
+					if d.State != iotsec.DeliverySent || d.Attempts != 1 || d.SentAt.IsZero() {
+						t.Errorf("delivery after its job ran: %+v", d)
+					}
+				}
+				tok = otherToken
+				into(t, check(t, "GET", "/api/v1/notifications/deliveries", "", "", 200), &ds)
+				if len(ds.Items) != 0 {
+					t.Errorf("another organisation sees %d deliveries", len(ds.Items))
+				}
+				tok = token
 				hooked := hook.kinds()
 				slices.Sort(hooked)
 				if diff := cmp.Diff(kinds, hooked); diff != "" || len(hook.bad) > 0 {

@@ -78,5 +78,6 @@ const (
 	PrefixVulnImport = "vdb"
 	PrefixVEX        = "vex"
 	PrefixNotice     = "ntf"
+	PrefixDelivery   = "dlv"
 	PrefixCRA        = "cra"
 )

@@ -47,3 +47,19 @@ type Progress struct {
 	Total   int64
 	Message string
 }
+
+// JobError is what a handler that keeps its own count of attempts returns
+// when an attempt failed, to say how the job goes on: run again after
+// Retry, or, when Final, fail now. Outbound deliveries work this way: the
+// receiving end, not the input, decides whether an attempt works, so they
+// choose their own waits and limit. Its message is shown to the job's
+// organisation.
+type JobError struct {
+	Err   error
+	Retry time.Duration // wait before the next attempt
+	Final bool          // no further attempt
+}
+
+func (e *JobError) Error() string { return e.Err.Error() }
+
+func (e *JobError) Unwrap() error { return e.Err }

@@ -259,6 +259,47 @@ type NotifySettings struct {
 	Email         string `json:"email"`
 }
 
+// Channels a batch of notifications is delivered over besides the web UI.
+const (
+	ChannelWebhook = "webhook"
+	ChannelEmail   = "email"
+)
+
+// JobDeliver is the job kind that sends one Delivery. The store queues it
+// with the notifications; the supply service's handler runs it.
+const JobDeliver = "notify-delivery"
+
+// DeliveryState is where the sending of a batch over one channel is.
+type DeliveryState string
+
+const (
+	DeliveryQueued   DeliveryState = "queued"   // not tried yet
+	DeliverySent     DeliveryState = "sent"     // the receiving end took it
+	DeliveryRetrying DeliveryState = "retrying" // an attempt failed; another follows at NextAttemptAt
+	DeliveryFailed   DeliveryState = "failed"   // given up; LastError says why
+)
+
+// Delivery is the sending of one batch of notifications over one channel
+// (a webhook POST, an e-mail), run as a queued job so that no request
+// waits on the receiving end, and retried when it fails.
+type Delivery struct {
+	ID      string `json:"id"`
+	OrgID   string `json:"org_id"`
+	Channel string `json:"channel"` // webhook or email
+	// Target is the URL or address the last attempt went to (the one
+	// set when the batch was made, before the first attempt).
+	Target        string        `json:"target"`
+	State         DeliveryState `json:"state"`
+	Notifications []string      `json:"notifications"` // IDs of the batch
+	JobID         string        `json:"job_id"`
+	Attempts      int           `json:"attempts"`
+	NextAttemptAt time.Time     `json:"next_attempt_at,omitzero"` // when retrying
+	LastError     string        `json:"last_error,omitempty"`     // of the last failed attempt
+	CreatedAt     time.Time     `json:"created_at"`
+	UpdatedAt     time.Time     `json:"updated_at"`
+	SentAt        time.Time     `json:"sent_at,omitzero"`
+}
+
 // CRAReport is the Cyber Resilience Act reporting of one actively
 // exploited vulnerability in a product (Art. 14 of Regulation (EU)
 // 2024/2847): early warning, notification and final report.
@@ -301,7 +342,18 @@ type SupplyStore interface {
 	// firmwareID is empty), oldest first.
 	ListVEX(ctx context.Context, a Actor, firmwareID string) ([]VEXStatement, error)
 
-	AddNotifications(ctx context.Context, a Actor, ns []Notification) error
+	// AddNotifications stores notifications and, in the same transaction,
+	// one delivery per entry of ds (Channel and Target set) for the whole
+	// batch, each queued as a JobDeliver job. It fills in the IDs.
+	AddNotifications(ctx context.Context, a Actor, ns []Notification, ds []Delivery) error
+	// ListDeliveries lists the organisation's deliveries, newest first.
+	ListDeliveries(ctx context.Context, a Actor, n int) ([]Delivery, error)
+	// JobDelivery is for the job that sends a delivery: the delivery the
+	// job was queued for, and the notifications it carries.
+	JobDelivery(ctx context.Context, a Actor, jobID string) (Delivery, []Notification, error)
+	// UpdateDelivery records an attempt: Target, State, Attempts,
+	// NextAttemptAt, LastError and SentAt.
+	UpdateDelivery(ctx context.Context, a Actor, d *Delivery) error
 	ListNotifications(ctx context.Context, a Actor, unread bool, n int) ([]Notification, error)
 	// MarkRead marks notifications read; no IDs means all.
 	MarkRead(ctx context.Context, a Actor, ids []string) error

@@ -39,7 +39,9 @@ type Handler interface {
 	// Run does the job. It checkpoints progress in the store as it goes and
 	// skips work a previous attempt checkpointed (job.Done), so it may be
 	// interrupted at any point and run again. It returns the result to
-	// record, as JSON.
+	// record, as JSON. A handler that keeps its own count of attempts
+	// returns an *iotsec.JobError to be run again after a wait it chooses,
+	// or to fail for good.
 	Run(ctx context.Context, job iotsec.Job, input []byte) (json.RawMessage, error)
 }
 
@@ -208,6 +210,7 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 	}
 	w.log.Info("job start", "job", id, "kind", job.Kind, "attempt", job.Attempts, "done", job.Done)
 	result, err := h.Run(ctx, job, input)
+	var je *iotsec.JobError
 	switch {
 	case err == nil:
 		w.end(ctx, id, iotsec.JobSucceeded, result, "")
@@ -220,6 +223,17 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 		w.log.Info("job interrupted", "job", id, "reason", ctx.Err())
 		w.end(ctx, id, iotsec.JobQueued, nil, "interrupted; resumes from the last checkpoint")
 		return river.JobSnooze(0)
+	case errors.As(err, &je) && je.Final:
+		// A handler that counts its own attempts gave up.
+		w.end(ctx, id, iotsec.JobFailed, nil, je.Error())
+		w.log.Warn("job failed", "job", id, "err", err)
+		return river.JobCancel(err)
+	case errors.As(err, &je):
+		// It chose its wait; a snooze does not use up River's attempts,
+		// since the handler keeps the count.
+		w.end(ctx, id, iotsec.JobQueued, nil, fmt.Sprintf("attempt failed, next in %s: %s", je.Retry.Round(time.Second), je.Error()))
+		w.log.Info("job attempt failed, will retry", "job", id, "after", je.Retry, "err", err)
+		return river.JobSnooze(max(je.Retry, 0))
 	case iotsec.Kind(err) != nil || rj.Attempt >= rj.MaxAttempts:
 		// Bad input will not get better by retrying.
 		w.end(ctx, id, iotsec.JobFailed, nil, iotsec.Message(err))

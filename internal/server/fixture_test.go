@@ -49,6 +49,8 @@ type org struct {
 	// report and a notification.
 	cra    string
 	notice string
+	// delivery is the notification's webhook delivery, queued.
+	delivery string
 }
 
 // fixtureSBOM is the SBOM each organisation's firmware version has.
@@ -109,8 +111,9 @@ func (f *fixture) supplyRecords(g *org) {
 	must(t, err)
 	g.cra = cra.ID
 	notes := []iotsec.Notification{{Kind: "newly-affected", Title: g.o.Name + " is affected", Body: "-", Link: "/supply"}}
-	must(t, s.AddNotifications(ctx, a, notes))
-	g.notice = notes[0].ID
+	ds := []iotsec.Delivery{{Channel: iotsec.ChannelWebhook, Target: "https://hooks.example/" + g.o.ID}}
+	must(t, s.AddNotifications(ctx, a, notes, ds))
+	g.notice, g.delivery = notes[0].ID, ds[0].ID
 }
 
 func (f *fixture) tenant(name, email, model string) org {

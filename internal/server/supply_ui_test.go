@@ -324,6 +324,20 @@ func TestUISupplyChain(t *testing.T) {
 	_, body = b.get("/supply/notifications")
 	wantBody(t, "settings form", body, []string{"https://hooks.example/v2", "A secret is set"}, "s3cret-hook-key")
 
+	// Deliveries: each one's state, with the reason when an attempt failed.
+	ds := []iotsec.Delivery{{Channel: iotsec.ChannelWebhook, Target: "https://hooks.example/v2"}, {Channel: iotsec.ChannelEmail, Target: "psirt@a.example"},
+		{Channel: iotsec.ChannelWebhook, Target: "https://hooks.example/v2"}}
+	must(t, f.app.Store.AddNotifications(ctx, owner, []iotsec.Notification{{Kind: "newly-affected", Title: "Camera 1.0 is affected by CVE-1", Body: "-", Link: "/supply"}}, ds))
+	ds[0].State, ds[0].Attempts, ds[0].SentAt = iotsec.DeliverySent, 1, time.Now()
+	ds[1].State, ds[1].Attempts, ds[1].LastError, ds[1].NextAttemptAt = iotsec.DeliveryRetrying, 1, "dial tcp: connection refused", time.Now().Add(time.Hour)
+	ds[2].State, ds[2].Attempts, ds[2].LastError = iotsec.DeliveryFailed, 5, "webhook answered 503 Service Unavailable"
+	for i := range ds {
+		must(t, f.app.Store.UpdateDelivery(ctx, owner, &ds[i]))
+	}
+	_, body = b.get("/supply/notifications")
+	wantBody(t, "deliveries", body, []string{`<span class="badge ok">sent</span>`, `<span class="badge warn">retrying</span>`, "dial tcp: connection refused",
+		`<span class="badge bad">failed</span>`, "webhook answered 503 Service Unavailable", "psirt@a.example"})
+
 	// Support periods: 0.9 ended and a device still runs it.
 	_, body = b.get("/supply/support")
 	if r := row(body, ">0.9<"); !strings.Contains(r, "ended") {
@@ -345,6 +359,8 @@ func TestUISupplyChain(t *testing.T) {
 	f.setPassword(viewer, "viewer passphrase here")
 	v := f.browser()
 	v.login("val@a.example", "viewer passphrase here")
+	_, body = v.get("/supply/notifications")
+	wantBody(t, "viewer's deliveries", body, []string{"webhook answered 503 Service Unavailable"}, `action="/supply/notifications/settings"`)
 	resp, body = v.get(fw)
 	wantStatus(t, "viewer's supply page", resp, body, 200)
 	wantBody(t, "viewer's supply page", body, []string{"CVE-2024-1086"}, `action="`+fw+`/sbom"`, `action="`+fw+`/vex"`)

@@ -152,9 +152,11 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/notify-settings":     200,
 		"PUT /api/v1/notify-settings":     200,
 		"GET /api/v1/support":             200,
+		// How A's notifications went out: A's deliveries, never B's.
+		"GET /api/v1/notifications/deliveries": 200,
 	}
 	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp, b.anchorID, b.certID,
-		b.cra, b.notice}
+		b.cra, b.notice, b.delivery}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path

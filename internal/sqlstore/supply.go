@@ -251,7 +251,7 @@ func (s *Store) ListVEX(ctx context.Context, a iotsec.Actor, firmwareID string) 
 	return out, rows.Err()
 }
 
-func (s *Store) AddNotifications(ctx context.Context, a iotsec.Actor, ns []iotsec.Notification) error {
+func (s *Store) AddNotifications(ctx context.Context, a iotsec.Actor, ns []iotsec.Notification, ds []iotsec.Delivery) error {
 	if err := a.Can(iotsec.PermRead); err != nil {
 		return err
 	}
@@ -260,13 +260,23 @@ func (s *Store) AddNotifications(ctx context.Context, a iotsec.Actor, ns []iotse
 	}
 	now := s.now()
 	var rows [][]any
+	ids := make([]string, 0, len(ns))
 	for i := range ns {
 		n := &ns[i]
 		n.ID, n.OrgID, n.CreatedAt = s.ids.New(iotsec.PrefixNotice), a.OrgID, now
 		rows = append(rows, []any{n.ID, n.OrgID, n.Kind, n.Title, n.Body, n.Link, s.t(n.CreatedAt)})
+		ids = append(ids, n.ID)
+	}
+	jobs, err := s.newDeliveries(a, ds, ids, now)
+	if err != nil {
+		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		return insertRows(ctx, s, tx, "notifications", []string{"id", "org_id", "kind", "title", "body", "link", "created_at"}, "", rows)
+		if err := insertRows(ctx, s, tx, "notifications", []string{"id", "org_id", "kind", "title", "body", "link", "created_at"}, "", rows); err != nil {
+			return err
+		}
+		// Same transaction: a batch is delivered if and only if it is stored.
+		return s.insertDeliveries(ctx, tx, a, ds, jobs)
 	})
 }
 

@@ -82,6 +82,7 @@ func Run(t *testing.T, open Opener) {
 		{"Evaluation", testEvaluation},
 		{"VulnData", testVulnData},
 		{"Supply", testSupply},
+		{"Deliveries", testDeliveries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -253,7 +253,7 @@ func testSupply(t *testing.T, open Opener) {
 		t.Errorf("B sees %d of A's VEX statements", len(vs))
 	}
 
-	wantKind(t, "AddNotifications", f.s.AddNotifications(f.ctx, f.A, []iotsec.Notification{{Kind: "newly-affected", Title: "one"}, {Kind: "cra-draft", Title: "two"}}), nil)
+	wantKind(t, "AddNotifications", f.s.AddNotifications(f.ctx, f.A, []iotsec.Notification{{Kind: "newly-affected", Title: "one"}, {Kind: "cra-draft", Title: "two"}}, nil), nil)
 	ns, err := f.s.ListNotifications(f.ctx, viewer, true, 0)
 	wantKind(t, "ListNotifications", err, nil)
 	if len(ns) != 2 || ns[0].Title != "two" {

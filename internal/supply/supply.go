@@ -43,10 +43,12 @@ type Service struct {
 	Now     func() time.Time
 	Log     *slog.Logger
 	Aliases []cpe.Alias
-	// HTTP posts webhooks; nil means a client with a 10 s timeout.
+	// HTTP posts webhooks; nil means a client with the policy's timeout.
 	HTTP *http.Client
 	// Mail sends e-mail notifications; nil means none are sent.
 	Mail Mailer
+	// Delivery bounds the attempts of webhook and e-mail deliveries.
+	Delivery DeliveryPolicy
 	// IndexLimit, when above zero, lets Match keep an index of all the
 	// data in memory, rebuilt after each import, while the data holds at
 	// most that many advisories (some 600 bytes each); above it, and when
@@ -117,7 +119,8 @@ func New(store iotsec.Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: store, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases(), Tool: "iotsec"}
+	return &Service{Store: store, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases(), Tool: "iotsec",
+		Delivery: DefaultDeliveryPolicy()}
 }
 
 // Target is what is matched: a firmware version and its components.
@@ -457,11 +460,9 @@ func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh
 	if len(notes) == 0 {
 		return nil
 	}
-	if err := s.Store.AddNotifications(ctx, a, notes); err != nil {
-		return err
-	}
-	s.deliver(ctx, a, notes)
-	return nil
+	// Stored with their deliveries, which queued jobs send: no request
+	// waits on the receiving end.
+	return s.Store.AddNotifications(ctx, a, notes, s.deliveries(ctx, a))
 }
 
 // FirmwareID is the firmware version a target was read for.

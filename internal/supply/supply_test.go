@@ -307,7 +307,16 @@ func supplyFlow(t *testing.T, limit int) {
 			if _, err := svc.UpdateCRA(ctx, a, reps[0].ID, nil, []string{"lunch"}, nil); !errors.Is(err, iotsec.ErrInvalid) {
 				t.Errorf("unknown stage: %v, want invalid", err)
 			}
+			// Matching queued one webhook delivery per batch (no mail
+			// relay: no e-mail); running them sends each batch once.
+			sent := deliverAll(t, svc, st, a)
+			if sent == 0 {
+				t.Error("no deliveries were queued")
+			}
 			h.mu.Lock()
+			if len(h.bodies) != sent {
+				t.Errorf("%d webhooks for %d deliveries", len(h.bodies), sent)
+			}
 			drafts := 0
 			for i, body := range h.bodies {
 				if h.sigs[i] != supply.Sign("s3cret", body) {
@@ -406,6 +415,28 @@ func supplyFlow(t *testing.T, limit int) {
 			}
 		})
 	}
+}
+
+// deliverAll runs the queued deliveries of a's organisation, as their
+// jobs would, and returns how many there were; each must be sent.
+func deliverAll(t *testing.T, svc *supply.Service, st iotsec.Store, a iotsec.Actor) int {
+	t.Helper()
+	ds, err := st.ListDeliveries(context.Background(), a, 0)
+	must(t, err)
+	n := 0
+	for _, d := range ds {
+		if d.State != iotsec.DeliveryQueued {
+			continue
+		}
+		if d.Channel != iotsec.ChannelWebhook {
+			t.Errorf("delivery over %s, want webhook only", d.Channel)
+		}
+		if _, err := svc.Deliver(context.Background(), a, d.JobID); err != nil {
+			t.Errorf("deliver %s: %v", d.ID, err)
+		}
+		n++
+	}
+	return n
 }
 
 // fixedClock stands still unless moved.

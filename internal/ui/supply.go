@@ -403,7 +403,12 @@ func (h *Handler) supplyNotificationsPage(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Notifications": ns, "CanManage": a.Role.Allows(iotsec.PermManageTokens), "Error": errText(formErr)}
+	// How each batch went out: every member may see it, as in the API.
+	ds, err := h.Supply.Deliveries(r.Context(), a, 50)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Notifications": ns, "Deliveries": ds, "CanManage": a.Role.Allows(iotsec.PermManageTokens), "Error": errText(formErr)}
 	if a.Role.Allows(iotsec.PermManageTokens) {
 		s, err := h.Store.NotifySettings(r.Context(), a)
 		if err != nil {
