@@ -92,6 +92,9 @@ func badges() template.FuncMap {
 		"jobstate": badgeOf(map[iotsec.JobState]string{
 			iotsec.JobQueued: "info", iotsec.JobRunning: "warn", iotsec.JobSucceeded: "ok", iotsec.JobFailed: "bad",
 		}),
+		"deliverystate": badgeOf(map[iotsec.DeliveryState]string{
+			iotsec.DeliveryQueued: "", iotsec.DeliveryRetrying: "warn", iotsec.DeliverySent: "ok", iotsec.DeliveryFailed: "bad",
+		}),
 		// severity takes any because findings, identity audits and
 		// vulnerabilities each have their own severity type.
 		"severity":     func(s any) template.HTML { return badge(severity[fmt.Sprint(s)], fmt.Sprint(s)) },
