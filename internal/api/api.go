@@ -31,7 +31,7 @@ type Route struct {
 type Handler struct {
 	Store iotsec.Store
 	// Schemes is the catalog of schemes and each organisation's imports.
-	Schemes   *catalog.Library
+	Schemes   *catalog.Service
 	MaxBody   int64 // JSON bodies; imports have their own limit
 	MaxImport int64
 	Now       func() time.Time

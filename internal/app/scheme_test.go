@@ -18,7 +18,7 @@ import (
 )
 
 // bundle is a scheme owner's OSCAL file: the PSTI export under slug.
-func bundle(t testing.TB, lib *catalog.Library, slug string) []byte {
+func bundle(t testing.TB, lib *catalog.Service, slug string) []byte {
 	t.Helper()
 	f, err := lib.Export(lib.Base(), "uk-psti", catalog.FormatOSCAL)
 	if err != nil {

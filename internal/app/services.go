@@ -19,7 +19,7 @@ import (
 type Services struct {
 	// Catalog is the catalog service: the embedded schemes, loaded once,
 	// and each organisation's imports, merged per organisation and cached.
-	Catalog *catalog.Library
+	Catalog *catalog.Service
 	// Identity is the device identity service (CA, EST, CRL, OCSP); nil
 	// without a store.
 	Identity *identity.Service

@@ -28,7 +28,7 @@ type File struct {
 
 // Export writes one scheme in a format. OSCAL exports are validated against
 // the OSCAL schema before they leave.
-func (l *Library) Export(v *View, slug, format string) (File, error) {
+func (l *Service) Export(v *View, slug, format string) (File, error) {
 	s, err := v.scheme(slug)
 	if err != nil {
 		return File{}, err

@@ -46,7 +46,7 @@ var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,62}[a-z0-9]$`)
 // bundle of them, or a mapping spreadsheet) against the catalog a's
 // organisation sees, and stores it. A file with problems is refused whole
 // with an iotsec.ErrInvalid error listing each one (Details).
-func (l *Library) Import(ctx context.Context, a iotsec.Actor, req ImportRequest) (*ImportResult, error) {
+func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest) (*ImportResult, error) {
 	if err := a.Can(iotsec.PermWriteSchemes); err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func Describe(im iotsec.SchemeImport) (*ImportResult, error) {
 }
 
 // Imports lists the imports a's organisation sees: its own and shared ones.
-func (l *Library) Imports(ctx context.Context, a iotsec.Actor) ([]iotsec.SchemeImport, error) {
+func (l *Service) Imports(ctx context.Context, a iotsec.Actor) ([]iotsec.SchemeImport, error) {
 	if l.store == nil {
 		return []iotsec.SchemeImport{}, nil
 	}
@@ -168,7 +168,7 @@ func (l *Library) Imports(ctx context.Context, a iotsec.Actor) ([]iotsec.SchemeI
 }
 
 // Get returns one visible import, with its source.
-func (l *Library) Get(ctx context.Context, a iotsec.Actor, id string) (iotsec.SchemeImport, error) {
+func (l *Service) Get(ctx context.Context, a iotsec.Actor, id string) (iotsec.SchemeImport, error) {
 	if l.store == nil {
 		return iotsec.SchemeImport{}, iotsec.NotFound("scheme import")
 	}
@@ -176,7 +176,7 @@ func (l *Library) Get(ctx context.Context, a iotsec.Actor, id string) (iotsec.Sc
 }
 
 // SetVisibility shares or unshares one of the organisation's imports.
-func (l *Library) SetVisibility(ctx context.Context, a iotsec.Actor, id string, v iotsec.Visibility) error {
+func (l *Service) SetVisibility(ctx context.Context, a iotsec.Actor, id string, v iotsec.Visibility) error {
 	if l.store == nil {
 		return iotsec.NotFound("scheme import")
 	}
@@ -186,7 +186,7 @@ func (l *Library) SetVisibility(ctx context.Context, a iotsec.Actor, id string, 
 // Delete deletes one of the organisation's imports. It refuses while
 // another import of the organisation maps onto one of its schemes, which
 // would otherwise drop out of the catalog with it.
-func (l *Library) Delete(ctx context.Context, a iotsec.Actor, id string) error {
+func (l *Service) Delete(ctx context.Context, a iotsec.Actor, id string) error {
 	if err := a.Can(iotsec.PermWriteSchemes); err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func (f *schemeFlags) register(fs *pflag.FlagSet) {
 
 // view returns the catalog to answer from: the embedded one, or with --org
 // that organisation's, read from the database.
-func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.Library, func(), error) {
+func (f *schemeFlags) view(cmd *cobra.Command, e *env) (*catalog.View, *catalog.Service, func(), error) {
 	if f.org == "" {
 		sv, err := offline(e)
 		if err != nil {

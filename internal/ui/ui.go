@@ -43,7 +43,7 @@ type Route struct {
 type Handler struct {
 	Store iotsec.Store
 	// Schemes is the catalog of schemes and each organisation's imports.
-	Schemes *catalog.Library
+	Schemes *catalog.Service
 	Auth    *auth.Service
 	Log     *slog.Logger
 	Now     func() time.Time

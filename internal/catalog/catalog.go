@@ -36,9 +36,9 @@ import (
 // shared imports alone.
 const maxCached = 64
 
-// Library is the embedded catalog and a store of imports. It is safe for
+// Service is the catalog service: the embedded catalog and a store of imports. It is safe for
 // concurrent use.
-type Library struct {
+type Service struct {
 	store iotsec.SchemeStore // nil: the embedded catalog only
 	base  *View
 	// Now is the clock for exports' last-modified times.
@@ -59,8 +59,8 @@ type orgEntry struct {
 
 // New returns a library over the embedded catalog base and the imports in
 // store (nil for none: the command line without a database).
-func New(store iotsec.SchemeStore, base *crosswalk.Catalog) *Library {
-	return &Library{
+func New(store iotsec.SchemeStore, base *crosswalk.Catalog) *Service {
+	return &Service{
 		store: store, base: newView(base), Now: time.Now,
 		validator: sync.OnceValues(oscal.NewValidator),
 		byOrg:     map[string]orgEntry{}, byKey: map[string]*View{},
@@ -68,14 +68,14 @@ func New(store iotsec.SchemeStore, base *crosswalk.Catalog) *Library {
 }
 
 // Base is the view of the embedded catalog alone.
-func (l *Library) Base() *View { return l.base }
+func (l *Service) Base() *View { return l.base }
 
 // Validator returns the compiled OSCAL schema.
-func (l *Library) Validator() (*oscal.Validator, error) { return l.validator() }
+func (l *Service) Validator() (*oscal.Validator, error) { return l.validator() }
 
 // For returns the catalog a's organisation sees: the embedded one plus its
 // own imports and every shared one.
-func (l *Library) For(ctx context.Context, a iotsec.Actor) (*View, error) {
+func (l *Service) For(ctx context.Context, a iotsec.Actor) (*View, error) {
 	if l.store == nil || a.OrgID == "" {
 		return l.base, nil
 	}
@@ -143,7 +143,7 @@ type parsed struct {
 // fit together; otherwise one by one, skipping (and saying why) any that no
 // longer fits, such as a mapping onto a scheme its owner has since
 // unshared. Nothing another organisation does can break this one's view.
-func (l *Library) build(imps []iotsec.SchemeImport) *View {
+func (l *Service) build(imps []iotsec.SchemeImport) *View {
 	if len(imps) == 0 {
 		return l.base
 	}

@@ -41,7 +41,7 @@ func readFile(tb testing.TB, name string) []byte {
 
 // env is a SQLite store with two organisations and a library over it.
 type env struct {
-	lib  *catalog.Library
+	lib  *catalog.Service
 	s    iotsec.Store
 	A, B iotsec.Actor
 	ctx  context.Context
