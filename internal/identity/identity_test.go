@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/google/go-cmp/cmp"
 	"io"
 	"math/big"
 	"net/http"
@@ -619,5 +620,51 @@ func TestEd25519CA(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Errorf("CRL of an unknown CA = %d", resp.StatusCode)
+	}
+}
+
+// TestDeviceIdentities: the device list's identities follow the same rule
+// as one device's identity (the newest active, unexpired LDevID), page by
+// page, and another organisation's devices are not listed.
+func TestDeviceIdentities(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.InitCA(e.ctx, e.a, identity.CAOptions{Label: "acme"})
+	must(t, err)
+	root := newRoot(t, "Maker Root")
+	_, err = e.svc.AddAnchors(e.ctx, e.a, iotsec.AnchorIDevIDRoot, "", identity.PEM(root.Cert.Raw))
+	must(t, err)
+	enrolled, _, _ := e.device(e.a, e.product, root, "SN-1", iotsec.StateProvisioned)
+	_, err = e.svc.Issue(e.ctx, e.a, enrolled.ID, csrPEM(csrFor(t, newKey(t), "SN-1")), "api")
+	must(t, err)
+	e.device(e.a, e.product, root, "SN-2", iotsec.StateProvisioned)
+	bare := iotsec.Device{UID: "SN-3", ProductID: e.product}
+	must(t, e.store.CreateDevice(e.ctx, e.a, &bare))
+	other, otherProduct := e.org("Other")
+	must(t, e.store.CreateDevice(e.ctx, other, &iotsec.Device{UID: "SN-9", ProductID: otherProduct}))
+
+	rows, err := e.svc.DeviceIdentities(e.ctx, e.a, iotsec.DeviceFilter{})
+	must(t, err)
+	got := map[string]string{}
+	for _, r := range rows {
+		id, err := e.svc.DeviceIdentity(e.ctx, e.a, r.Device.ID)
+		must(t, err)
+		same := (r.IDevID == nil) == (id.IDevID == nil) && (r.LDevID == nil) == (id.LDevID == nil) &&
+			(r.LDevID == nil || r.LDevID.ID == id.LDevID.ID) && r.Status == id.Status && r.Certs == len(id.Certificates)
+		if !same {
+			t.Errorf("%s: list row %+v disagrees with the device's identity %+v", r.Device.UID, r, id)
+		}
+		got[r.Device.UID] = r.Status
+	}
+	want := map[string]string{"SN-1": "enrolled", "SN-2": "onboarding-only", "SN-3": "no-identity"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("identity statuses (-want +got):\n%s", diff)
+	}
+
+	// Once the LDevID has expired, neither answer counts it.
+	e.clock.Add(3 * 365 * 24 * time.Hour)
+	rows, err = e.svc.DeviceIdentities(e.ctx, e.a, iotsec.DeviceFilter{Query: "SN-1"})
+	must(t, err)
+	if len(rows) != 1 || rows[0].LDevID != nil || rows[0].Status != "onboarding-only" {
+		t.Errorf("after the LDevID expired: %+v", rows)
 	}
 }

@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"time"
+
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -253,15 +255,7 @@ func (s *Service) DeviceIdentity(ctx context.Context, a iotsec.Actor, deviceID s
 	if out.Tokens, err = s.Store.ListEnrolTokens(ctx, a, d.ID); err != nil {
 		return out, err
 	}
-	for i := range out.Certificates {
-		c := &out.Certificates[i]
-		switch {
-		case c.Kind == iotsec.CertIDevID:
-			out.IDevID = c
-		case c.Status == iotsec.CertActive && !c.NotAfter.Before(s.now()):
-			out.LDevID = c // the list is oldest first
-		}
-	}
+	out.IDevID, out.LDevID = current(out.Certificates, s.now())
 	for _, n := range stateOf(d.State).Next() {
 		out.Next = append(out.Next, iotsec.State(n))
 	}
@@ -270,6 +264,60 @@ func (s *Service) DeviceIdentity(ctx context.Context, a iotsec.Actor, deviceID s
 	}
 	out.Status = identityStatus(out)
 	return out, nil
+}
+
+// current picks a device's onboarding identity and its operational
+// certificate in use (the newest active one not expired at now) from its
+// certificates, oldest first: one rule for every page and answer.
+func current(certs []iotsec.DeviceCert, now time.Time) (idevid, ldevid *iotsec.DeviceCert) {
+	for i := range certs {
+		c := &certs[i]
+		switch {
+		case c.Kind == iotsec.CertIDevID:
+			idevid = c
+		case c.Status == iotsec.CertActive && !c.NotAfter.Before(now):
+			ldevid = c
+		}
+	}
+	return idevid, ldevid
+}
+
+// DeviceRow is a device with its identity at a glance, as lists show it.
+type DeviceRow struct {
+	Device iotsec.Device      `json:"device"`
+	IDevID *iotsec.DeviceCert `json:"idevid"`
+	LDevID *iotsec.DeviceCert `json:"ldevid"`
+	Certs  int                `json:"certificates"`
+	Status string             `json:"identity_status"`
+}
+
+// MaxDeviceRows bounds one page of DeviceIdentities: each row reads the
+// device's certificates.
+const MaxDeviceRows = 200
+
+// DeviceIdentities lists one page of devices (f as for ListDevices, at
+// most MaxDeviceRows) with their onboarding and operational certificates.
+func (s *Service) DeviceIdentities(ctx context.Context, a iotsec.Actor, f iotsec.DeviceFilter) ([]DeviceRow, error) {
+	if f.Limit <= 0 || f.Limit > MaxDeviceRows {
+		f.Limit = MaxDeviceRows
+	}
+	ds, err := s.Store.ListDevices(ctx, a, f)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	rows := make([]DeviceRow, 0, len(ds))
+	for _, d := range ds {
+		cs, err := s.allCerts(ctx, a, iotsec.CertFilter{DeviceID: d.ID})
+		if err != nil {
+			return nil, err
+		}
+		row := DeviceRow{Device: d, Certs: len(cs)}
+		row.IDevID, row.LDevID = current(cs, now)
+		row.Status = identityStatus(Identity{Device: d, IDevID: row.IDevID, LDevID: row.LDevID})
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
 func identityStatus(id Identity) string {

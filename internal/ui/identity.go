@@ -122,13 +122,6 @@ func (h *Handler) deleteRoot(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deviceRow is a device with its identity at a glance.
-type deviceRow struct {
-	Device iotsec.Device
-	IDevID *iotsec.DeviceCert
-	LDevID *iotsec.DeviceCert
-	Certs  int
-}
-
 func (h *Handler) identityDevices(w http.ResponseWriter, r *http.Request) error {
 	a := current(r).actor
 	if a.OrgID == "" {
@@ -139,27 +132,9 @@ func (h *Handler) identityDevices(w http.ResponseWriter, r *http.Request) error 
 	if f.State != "" && !f.State.Valid() {
 		f.State = ""
 	}
-	ds, err := h.Store.ListDevices(r.Context(), a, f)
+	rows, err := h.Identity.DeviceIdentities(r.Context(), a, f)
 	if err != nil {
 		return err
-	}
-	now := h.Now()
-	rows := make([]deviceRow, 0, len(ds))
-	for _, d := range ds {
-		cs, err := h.Store.ListCertificates(r.Context(), a, iotsec.CertFilter{DeviceID: d.ID, Limit: 1000})
-		if err != nil {
-			return err
-		}
-		row := deviceRow{Device: d, Certs: len(cs)}
-		for i := range cs {
-			c := &cs[i]
-			if c.Kind == iotsec.CertIDevID {
-				row.IDevID = c
-			} else if c.Status == iotsec.CertActive && c.NotAfter.After(now) {
-				row.LDevID = c
-			}
-		}
-		rows = append(rows, row)
 	}
 	page := func(after string) string {
 		v := url.Values{}
@@ -171,8 +146,8 @@ func (h *Handler) identityDevices(w http.ResponseWriter, r *http.Request) error 
 		return "/identity/devices?" + v.Encode()
 	}
 	next := ""
-	if len(ds) == devicesPerPage {
-		next = page(ds[len(ds)-1].ID)
+	if len(rows) == devicesPerPage {
+		next = page(rows[len(rows)-1].Device.ID)
 	}
 	ps, err := h.Store.ListProducts(r.Context(), a)
 	if err != nil {
