@@ -27,20 +27,26 @@ var (
 	doors     = []string{"internal/api", "internal/ui", "internal/cli", "internal/server"}
 	storage   = []string{"internal/sqlstore", "internal/sqlite", "internal/postgres"}
 	root      = []string{"internal/app"}
-	// support: configuration, the job queue, the store contract, this test
-	// and main.
-	support = []string{"internal/config", "internal/queue", "internal/storetest", "internal/archtest", "cmd/iotsec"}
+	// support: configuration, the job queue, the store contract, the
+	// server fixture of the tests, this test and main.
+	support = []string{"internal/config", "internal/queue", "internal/storetest", apptest, "internal/archtest", "cmd/iotsec"}
 )
+
+// apptest is test support: a whole server for the API's and the UI's
+// tests. It sits below app, which only it and cli may import, and only
+// _test.go files may import it.
+const apptest = "internal/app/apptest"
 
 const mod = "github.com/iotsec/iotsec/"
 
 type pkg struct {
-	ImportPath string
-	Dir        string
-	GoFiles    []string
-	Imports    []string // direct, non-test
-	Deps       []string // transitive, non-test
-	Standard   bool
+	ImportPath     string
+	Dir            string
+	GoFiles        []string
+	IgnoredGoFiles []string // excluded by build constraints
+	Imports        []string // direct, non-test
+	Deps           []string // transitive, non-test
+	Standard       bool
 }
 
 func packages(t *testing.T) map[string]pkg {
@@ -83,18 +89,23 @@ func in(pkg string, dirs []string) bool {
 	return slices.ContainsFunc(dirs, func(d string) bool { return under(pkg, d) })
 }
 
-// kind names the class of a package, "" when it has none.
+// kind names the class of a package, "" when it has none. The deepest
+// directory that holds the package decides (apptest is support, though
+// app holds it).
 func kind(pkg string) string {
+	k, depth := "", -1
 	for _, c := range []struct {
 		name string
 		dirs []string
 	}{{"domain", domain}, {"engine", engines}, {"service", services}, {"renderer", renderers}, {"door", doors},
 		{"storage", storage}, {"app", root}, {"support", support}} {
-		if in(pkg, c.dirs) {
-			return c.name
+		for _, d := range c.dirs {
+			if under(pkg, d) && len(d) > depth {
+				k, depth = c.name, len(d)
+			}
 		}
 	}
-	return ""
+	return k
 }
 
 // The rules of docs/architecture.md, as code.
@@ -173,14 +184,42 @@ func TestImportRules(t *testing.T) {
 			allow("the queue and the store contract import only the domain", "internal/iotsec")
 		case name == "internal/config":
 			allow("config imports no package of the module")
+		case name == apptest:
+			allow("apptest imports only app, the domain, services and config", slices.Concat(root, domain, services, []string{"internal/config"})...)
 		}
-		// Only cli imports app; only cmd imports cli.
+		// Only cli (and the tests' apptest) imports app; only cmd imports cli.
 		for _, imp := range imports {
-			if imp == "internal/app" && name != "internal/cli" {
-				t.Errorf("%s imports internal/app; only internal/cli may", name)
+			if imp == "internal/app" && name != "internal/cli" && name != apptest {
+				t.Errorf("%s imports internal/app; only internal/cli (and %s, for tests) may", name, apptest)
 			}
 			if imp == "internal/cli" && !under(name, "cmd") {
 				t.Errorf("%s imports internal/cli; only cmd/iotsec may", name)
+			}
+		}
+	}
+}
+
+// TestAppTestOnlyInTests: apptest starts a whole server with two
+// organisations for tests; no file but a _test.go file may import it,
+// whatever its build constraints.
+func TestAppTestOnlyInTests(t *testing.T) {
+	pkgs := packages(t)
+	if _, ok := pkgs[apptest]; !ok {
+		t.Fatalf("%s is not in the module; this test guards nothing", apptest)
+	}
+	for name, p := range pkgs {
+		for _, g := range slices.Concat(p.GoFiles, p.IgnoredGoFiles) {
+			if strings.HasSuffix(g, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(p.Dir, g), nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, is := range f.Imports {
+				if strings.Trim(is.Path.Value, `"`) == mod+apptest {
+					t.Errorf("%s/%s imports %s, which only _test.go files may import", name, g, apptest)
+				}
 			}
 		}
 	}

@@ -17,20 +17,16 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/iotsec/iotsec/internal/api"
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki/ca"
 )
 
-func jsonString(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // TestAPIFlowMatchesOpenAPI drives the API through a maker's day and checks
 // every response, errors included, against the OpenAPI document.
 func TestAPIFlowMatchesOpenAPI(t *testing.T) {
-	f := newFixture(t)
+	f := apptest.New(t)
 	doc, err := libopenapi.NewDocument(api.OpenAPI())
 	if err != nil {
 		t.Fatal(err)
@@ -39,9 +35,9 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	tok := f.a.token
+	tok := f.A.Token
 	var product, firmware, device, token, job, imp, csvImp map[string]any
-	bundle := string(f.schemeBundle("flow-label"))
+	bundle := string(f.SchemeBundle("flow-label"))
 	mappingCSV := "from,to,sources,relationship,targets,rationale,provenance,confidence,citation_title,citation_url\n" +
 		"flow-label,sg-cls,1,equal-to,5.1-1;5.1-2,Same password rule,expert,medium,Flow mapping,https://flow.example/map\n"
 	steps := []struct {
@@ -155,7 +151,7 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 				s = strings.ReplaceAll(s, name, fmt.Sprint(m["import"].(map[string]any)["id"]))
 			}
 		}
-		return strings.ReplaceAll(s, "{bob}", f.b.owner.ID)
+		return strings.ReplaceAll(s, "{bob}", f.B.Owner.ID)
 	}
 	for _, st := range steps {
 		path := ids(st.path)
@@ -165,8 +161,8 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		} else {
 			body = bytes.NewReader(nil)
 		}
-		req, _ := http.NewRequest(st.method, f.srv.URL+path, body)
-		resp, got := f.do(st.method, path, tok, st.ct, body)
+		req, _ := http.NewRequest(st.method, f.Srv.URL+path, body)
+		resp, got := f.Do(st.method, path, tok, st.ct, body)
 		if resp.StatusCode != st.want {
 			t.Fatalf("%s %s = %d %s, want %d", st.method, path, resp.StatusCode, got, st.want)
 		}
@@ -192,8 +188,8 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 
 // TestBadInput: client mistakes get 4xx naming the field, never a 500.
 func TestBadInput(t *testing.T) {
-	f := newFixture(t)
-	tok := f.a.token
+	f := apptest.New(t)
+	tok := f.A.Token
 	big := `{"name":"` + strings.Repeat("x", 1<<20) + `"}`
 	for _, tt := range []struct {
 		name, method, path, ct, body string
@@ -208,13 +204,13 @@ func TestBadInput(t *testing.T) {
 		{"unknown field", "POST", "/api/v1/products", "application/json", `{"name":"x","colour":"red"}`, 400, "colour"},
 		{"trailing data", "POST", "/api/v1/products", "application/json", `{"name":"x","model_number":"y"} {}`, 400, "body"},
 		{"invalid value", "POST", "/api/v1/products", "application/json", `{"name":"x","model_number":"y","class":"spaceship"}`, 400, "class"},
-		{"bad date", "POST", "/api/v1/products/" + f.a.product.ID + "/firmware", "application/json", `{"version":"2","release_date":"15/01/2026"}`, 400, "release_date"},
+		{"bad date", "POST", "/api/v1/products/" + f.A.Product.ID + "/firmware", "application/json", `{"version":"2","release_date":"15/01/2026"}`, 400, "release_date"},
 		{"bad token role", "POST", "/api/v1/tokens", "application/json", `{"name":"x","role":"god"}`, 400, "role"},
 		{"bad limit", "GET", "/api/v1/devices?limit=0", "", "", 400, "limit"},
 		{"bad before", "GET", "/api/v1/audit?before=x", "", "", 400, "before"},
 		{"too large", "POST", "/api/v1/products", "application/json", big, 413, ""},
 		{"wrong content type", "POST", "/api/v1/products", "text/plain", `{}`, 415, ""},
-		{"no content type", "PATCH", "/api/v1/devices/" + f.a.device.ID, "", `{}`, 415, ""},
+		{"no content type", "PATCH", "/api/v1/devices/" + f.A.Device.ID, "", `{}`, 415, ""},
 		{"import: bad row", "POST", "/api/v1/devices/import", "text/csv", "uid,product\nA,CAM-A\n,CAM-A\n", 400, "uid"},
 		{"import: unknown product", "POST", "/api/v1/devices/import", "text/csv", "uid,product\nA,NOPE\n", 400, "product"},
 		{"import: wrong content type", "POST", "/api/v1/devices/import", "application/xml", "<x/>", 415, ""},
@@ -224,31 +220,31 @@ func TestBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var body *strings.Reader
 			body = strings.NewReader(tt.body)
-			resp, got := f.do(tt.method, tt.path, tok, tt.ct, body)
+			resp, got := f.Do(tt.method, tt.path, tok, tt.ct, body)
 			if resp.StatusCode != tt.want {
 				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, resp.StatusCode, got, tt.want)
 			}
 			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("Content-Type = %q, want application/problem+json", ct)
 			}
-			p := decodeProblem(t, got)
+			p := apptest.DecodeProblem(t, got)
 			if p.Status != tt.want || p.Detail == "" {
 				t.Errorf("problem = %+v", p)
 			}
-			if p.field() != tt.field {
-				t.Errorf("problem names field %q, want %q (%s)", p.field(), tt.field, got)
+			if p.Field() != tt.field {
+				t.Errorf("problem names field %q, want %q (%s)", p.Field(), tt.field, got)
 			}
 		})
 	}
 	// 405 says what is allowed.
-	resp, _ := f.do("PUT", "/api/v1/products", tok, "application/json", strings.NewReader(`{}`))
+	resp, _ := f.Do("PUT", "/api/v1/products", tok, "application/json", strings.NewReader(`{}`))
 	if allow := resp.Header.Get("Allow"); allow != "GET, POST" {
 		t.Errorf("Allow = %q, want GET, POST", allow)
 	}
 }
 
 func TestAuthentication(t *testing.T) {
-	f := newFixture(t)
+	f := apptest.New(t)
 	for _, tt := range []struct{ name, header string }{
 		{"none", ""},
 		{"wrong scheme", "Basic YTpi"},
@@ -256,11 +252,11 @@ func TestAuthentication(t *testing.T) {
 		{"session secret as token", "Bearer iotsec_ses_x"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/products", nil)
+			req, _ := http.NewRequest("GET", f.Srv.URL+"/api/v1/products", nil)
 			if tt.header != "" {
 				req.Header.Set("Authorization", tt.header)
 			}
-			resp, err := f.srv.Client().Do(req)
+			resp, err := f.Srv.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -272,32 +268,32 @@ func TestAuthentication(t *testing.T) {
 	}
 	// A viewer token reads but does not write.
 	secret, hash := iotsec.NewSecret(nil, iotsec.SecretToken)
-	must(t, f.app.Store.CreateToken(t.Context(), iotsec.System(f.a.o.ID, "t"), &iotsec.Token{Name: "v", Role: iotsec.RoleViewer, Hash: hash}))
-	if resp, _ := f.json("GET", "/api/v1/products", secret, ""); resp.StatusCode != 200 {
+	apptest.Must(t, f.App.Store.CreateToken(t.Context(), iotsec.System(f.A.Org.ID, "t"), &iotsec.Token{Name: "v", Role: iotsec.RoleViewer, Hash: hash}))
+	if resp, _ := f.JSON("GET", "/api/v1/products", secret, ""); resp.StatusCode != 200 {
 		t.Errorf("viewer GET = %d", resp.StatusCode)
 	}
-	if resp, body := f.json("POST", "/api/v1/products", secret, `{"name":"x","model_number":"y"}`); resp.StatusCode != 403 {
+	if resp, body := f.JSON("POST", "/api/v1/products", secret, `{"name":"x","model_number":"y"}`); resp.StatusCode != 403 {
 		t.Errorf("viewer POST = %d %s, want 403", resp.StatusCode, body)
 	}
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	f := newFixture(t)
+	f := apptest.New(t)
 	for _, p := range []string{"/healthz", "/readyz", "/api/openapi.json"} {
-		if resp, body := f.do("GET", p, "", "", nil); resp.StatusCode != 200 {
+		if resp, body := f.Do("GET", p, "", "", nil); resp.StatusCode != 200 {
 			t.Errorf("GET %s = %d %s", p, resp.StatusCode, body)
 		}
 	}
-	f.json("GET", "/api/v1/products", f.a.token, "")
-	_, body := f.do("GET", "/metrics", "", "", nil)
+	f.JSON("GET", "/api/v1/products", f.A.Token, "")
+	_, body := f.Do("GET", "/metrics", "", "", nil)
 	for _, want := range []string{`iotsec_http_requests_total{code="200",route="GET /api/v1/products"} 1`, "go_goroutines", "go_sql_open_connections"} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
 	// A closed database is not ready.
-	f.app.Store.Close()
-	if resp, body := f.do("GET", "/readyz", "", "", nil); resp.StatusCode != 503 {
+	f.App.Store.Close()
+	if resp, body := f.Do("GET", "/readyz", "", "", nil); resp.StatusCode != 503 {
 		t.Errorf("/readyz with the database closed = %d %s, want 503", resp.StatusCode, body)
 	}
 }
@@ -305,7 +301,7 @@ func TestHealthAndMetrics(t *testing.T) {
 // TestIdentityAPIFlowMatchesOpenAPI drives the identity API through a
 // device's life, checking every response against the OpenAPI document.
 func TestIdentityAPIFlowMatchesOpenAPI(t *testing.T) {
-	f := newFixture(t)
+	f := apptest.New(t)
 	doc, err := libopenapi.NewDocument(api.OpenAPI())
 	if err != nil {
 		t.Fatal(err)
@@ -315,17 +311,17 @@ func TestIdentityAPIFlowMatchesOpenAPI(t *testing.T) {
 		t.Fatal(errs)
 	}
 	paa, err := ca.New(ca.Config{Subject: pkix.Name{CommonName: "Test PAA"}, Rand: rand.Reader, Now: func() time.Time { return time.Now().Add(-time.Hour) }})
-	must(t, err)
+	apptest.Must(t, err)
 	crl, err := paa.CRL(big.NewInt(1), nil, 24*time.Hour)
-	must(t, err)
+	apptest.Must(t, err)
 	vals := map[string]string{
-		"product": f.a.product.ID, "bproduct": f.b.product.ID, "adevice": f.a.device.ID,
-		"paa":      jsonString(string(identity.PEM(paa.Cert.Raw))),
-		"crl":      jsonString(base64.StdEncoding.EncodeToString(crl)),
-		"idevid":   jsonString(string(idevid(t, f.a.root, f.a.idevKey, "CAM-A-2"))),
-		"idevid3":  jsonString(string(idevid(t, f.a.root, f.a.idevKey, "CAM-A-3"))),
-		"csr":      jsonString(csrPEM(t, "CAM-A-2")),
-		"csrwrong": jsonString(csrPEM(t, "SOMEONE-ELSE")),
+		"product": f.A.Product.ID, "bproduct": f.B.Product.ID, "adevice": f.A.Device.ID,
+		"paa":      apptest.JSONString(string(identity.PEM(paa.Cert.Raw))),
+		"crl":      apptest.JSONString(base64.StdEncoding.EncodeToString(crl)),
+		"idevid":   apptest.JSONString(string(apptest.IDevID(t, f.A.Root, f.A.IDevKey, "CAM-A-2"))),
+		"idevid3":  apptest.JSONString(string(apptest.IDevID(t, f.A.Root, f.A.IDevKey, "CAM-A-3"))),
+		"csr":      apptest.JSONString(apptest.CSRPEM(t, "CAM-A-2")),
+		"csrwrong": apptest.JSONString(apptest.CSRPEM(t, "SOMEONE-ELSE")),
 		"soon":     time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
 	}
 	id := func(name string) func(map[string]any) {
@@ -384,15 +380,15 @@ func TestIdentityAPIFlowMatchesOpenAPI(t *testing.T) {
 	}
 	for _, st := range steps {
 		path, body := fill(st.path), fill(st.body)
-		tok := f.a.token
+		tok := f.A.Token
 		if st.token == "b" {
-			tok = f.b.token
+			tok = f.B.Token
 		}
 		ct := ""
 		if body != "" {
 			ct = "application/json"
 		}
-		resp, got := f.do(st.method, path, tok, ct, strings.NewReader(body))
+		resp, got := f.Do(st.method, path, tok, ct, strings.NewReader(body))
 		if resp.StatusCode != st.want {
 			t.Fatalf("%s %s = %d %s, want %d", st.method, path, resp.StatusCode, got, st.want)
 		}
@@ -403,7 +399,7 @@ func TestIdentityAPIFlowMatchesOpenAPI(t *testing.T) {
 			}
 			st.capture(m)
 		}
-		req, _ := http.NewRequest(st.method, f.srv.URL+path, strings.NewReader(body))
+		req, _ := http.NewRequest(st.method, f.Srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", ct)
 		if ok, verrs := v.ValidateHttpResponse(req, resp); !ok {
 			for _, e := range verrs {

@@ -6,20 +6,21 @@ import (
 	"testing"
 
 	"github.com/iotsec/iotsec/internal/api"
+	"github.com/iotsec/iotsec/internal/app/apptest"
 )
 
 // FuzzAPIBodies sends arbitrary bodies and content types to every API
 // route that takes a body, through the real server and store: whatever
 // the client sends, the answer is never a 5xx.
 func FuzzAPIBodies(f *testing.F) {
-	fx := newFixture(f)
+	fx := apptest.New(f)
 	var routes []api.Route
 	for _, r := range api.New(nil).Routes() {
 		if r.Method == "POST" || r.Method == "PATCH" || r.Method == "PUT" {
 			routes = append(routes, r)
 		}
 	}
-	ids := map[string]string{"{id}": "", "{user_id}": fx.b.owner.ID}
+	ids := map[string]string{"{id}": "", "{user_id}": fx.B.Owner.ID}
 	for _, s := range []string{`{"name":"x","model_number":"y"}`, `{"uid":"u","product_id":"p"}`, `{"version":"1","release_date":"2026-01-01"}`,
 		`{"name":"t","role":"viewer"}`, `{"email":"bob@b.example","role":"viewer"}`, `{"role":"admin"}`, "uid,product\nA,CAM-A\n", `[{"uid":"A","product":"CAM-A"}]`, `null`, `{"state":"x"}`} {
 		for i := range routes {
@@ -33,7 +34,7 @@ func FuzzAPIBodies(f *testing.F) {
 		{`{"entries":[{"provision":"5.1-1","support":"Y"}]}`, "application/json"},
 		{`[{"category":"1-AuthMech","text":"t"}]`, "application/json"},
 		{"\x27\x05\x19\x56 firmware", "application/octet-stream"},
-		{fixtureSBOM, "application/vnd.cyclonedx+json"},
+		{apptest.SBOM, "application/vnd.cyclonedx+json"},
 		{`{"vulnerability":"CVE-2023-28450","component":"dnsmasq","status":"not_affected","justification":"component_not_present"}`, "application/json"},
 		{`{"fix_available_at":"2026-01-01T00:00:00Z","sent":["early warning","final report"],"fields":{"general_nature":"x"}}`, "application/json"},
 		{`{"ids":[]}`, "application/json"},
@@ -45,7 +46,7 @@ func FuzzAPIBodies(f *testing.F) {
 	}
 	for i, r := range routes {
 		if r.Path == "/api/v1/schemes/imports" {
-			f.Add(uint8(i), fx.schemeBundle("fuzz-label"), "application/json")
+			f.Add(uint8(i), fx.SchemeBundle("fuzz-label"), "application/json")
 			f.Add(uint8(i), []byte("from,to,sources,relationship,targets,rationale,citation_url\nuk-psti,sg-cls,1,subset-of,5.1-1,r,https://x.example\n"), "text/csv")
 		}
 		if r.Path == "/api/v1/schemes/imports/{id}" {
@@ -56,25 +57,25 @@ func FuzzAPIBodies(f *testing.F) {
 		if strings.ContainsFunc(ct, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
 			t.Skip("not a header value a client can send")
 		}
-		fx.t = t // requests report to this input's test
+		fx.T = t // requests report to this input's test
 		r := routes[int(route)%len(routes)]
 		path := r.Path
 		switch {
 		case strings.HasPrefix(path, "/api/v1/products/{id}"):
-			ids["{id}"] = fx.a.product.ID
+			ids["{id}"] = fx.A.Product.ID
 		case strings.HasPrefix(path, "/api/v1/firmware/"):
-			ids["{id}"] = fx.a.firmware.ID
+			ids["{id}"] = fx.A.Firmware.ID
 		case strings.HasPrefix(path, "/api/v1/devices/{id}"):
-			ids["{id}"] = fx.a.device.ID
+			ids["{id}"] = fx.A.Device.ID
 		case strings.HasPrefix(path, "/api/v1/schemes/imports/{id}"):
-			ids["{id}"] = fx.a.imp
+			ids["{id}"] = fx.A.Import
 		case strings.HasPrefix(path, "/api/v1/cra-reports/{id}"):
-			ids["{id}"] = fx.a.cra
+			ids["{id}"] = fx.A.CRA
 		}
 		for k, v := range ids {
 			path = strings.ReplaceAll(path, k, v)
 		}
-		resp, got := fx.do(r.Method, path, fx.a.token, ct, bytes.NewReader(body))
+		resp, got := fx.Do(r.Method, path, fx.A.Token, ct, bytes.NewReader(body))
 		if resp.StatusCode >= 500 {
 			t.Fatalf("%s %s (%q, %q) = %d %s", r.Method, path, ct, body, resp.StatusCode, got)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/iotsec/iotsec/internal/api"
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -18,52 +19,52 @@ import (
 // leak), lists hold none of B's things, and B's data is unchanged after.
 // A route added to the API without a case here fails the test.
 func TestTenancyEveryRoute(t *testing.T) {
-	f := newFixture(t)
-	f.supplyRecords(&f.a)
-	f.supplyRecords(&f.b)
-	a, b := f.a, f.b
-	before := f.snapshot(b)
+	f := apptest.New(t)
+	f.SupplyRecords(&f.A)
+	f.SupplyRecords(&f.B)
+	a, b := f.A, f.B
+	before := snapshot(f, b)
 
 	// What each path parameter of each route is set to: one of B's things.
 	ids := map[string]string{
-		"/api/v1/products/{id}":                      b.product.ID,
-		"/api/v1/products/{id}/firmware":             b.product.ID,
-		"/api/v1/firmware/{id}":                      b.firmware.ID,
-		"/api/v1/devices/{id}":                       b.device.ID,
-		"/api/v1/jobs/{id}":                          b.job.ID,
-		"/api/v1/tokens/{id}":                        b.tokenID,
-		"/api/v1/members/{user_id}":                  b.owner.ID,
-		"/api/v1/schemes/imports/{id}":               b.imp,
-		"/api/v1/schemes/{slug}":                     b.scheme,
-		"/api/v1/identity/devices/{id}/certificates": b.device.ID,
-		"/api/v1/identity/roots/{id}":                b.anchorID,
-		"/api/v1/identity/roots/{id}/crl":            b.anchorID,
-		"/api/v1/identity/devices/{id}":              b.device.ID,
-		"/api/v1/identity/devices/{id}/idevid":       b.device.ID,
-		"/api/v1/identity/devices/{id}/tokens":       b.device.ID,
-		"/api/v1/identity/devices/{id}/transitions":  b.device.ID,
-		"/api/v1/identity/devices/{id}/transfer":     b.device.ID,
-		"/api/v1/identity/certificates/{id}":         b.certID,
-		"/api/v1/identity/certificates/{id}/revoke":  b.certID,
+		"/api/v1/products/{id}":                      b.Product.ID,
+		"/api/v1/products/{id}/firmware":             b.Product.ID,
+		"/api/v1/firmware/{id}":                      b.Firmware.ID,
+		"/api/v1/devices/{id}":                       b.Device.ID,
+		"/api/v1/jobs/{id}":                          b.Job.ID,
+		"/api/v1/tokens/{id}":                        b.TokenID,
+		"/api/v1/members/{user_id}":                  b.Owner.ID,
+		"/api/v1/schemes/imports/{id}":               b.Import,
+		"/api/v1/schemes/{slug}":                     b.Scheme,
+		"/api/v1/identity/devices/{id}/certificates": b.Device.ID,
+		"/api/v1/identity/roots/{id}":                b.AnchorID,
+		"/api/v1/identity/roots/{id}/crl":            b.AnchorID,
+		"/api/v1/identity/devices/{id}":              b.Device.ID,
+		"/api/v1/identity/devices/{id}/idevid":       b.Device.ID,
+		"/api/v1/identity/devices/{id}/tokens":       b.Device.ID,
+		"/api/v1/identity/devices/{id}/transitions":  b.Device.ID,
+		"/api/v1/identity/devices/{id}/transfer":     b.Device.ID,
+		"/api/v1/identity/certificates/{id}":         b.CertID,
+		"/api/v1/identity/certificates/{id}/revoke":  b.CertID,
 		// Routes with two parameters take a whole path.
-		"/api/v1/schemes/{slug}/provisions/{id}": "/api/v1/schemes/" + b.scheme + "/provisions/1",
-		"/api/v1/firmware/{id}/image":            b.firmware.ID,
-		"/api/v1/firmware/{id}/scan":             b.firmware.ID,
-		"/api/v1/firmware/{id}/findings":         b.firmware.ID,
-		"/api/v1/firmware/{id}/components":       b.firmware.ID,
-		"/api/v1/firmware/{id}/verdicts":         b.firmware.ID,
-		"/api/v1/firmware/{id}/evidence":         b.firmware.ID,
-		"/api/v1/firmware/{id}/ics":              b.firmware.ID,
-		"/api/v1/firmware/{id}/ixit":             b.firmware.ID,
-		"/api/v1/firmware/{id}/report":           b.firmware.ID,
-		"/api/v1/firmware/{id}/sbom":             b.firmware.ID,
-		"/api/v1/firmware/{id}/vulnerabilities":  b.firmware.ID,
-		"/api/v1/firmware/{id}/rematch":          b.firmware.ID,
-		"/api/v1/firmware/{id}/vex":              b.firmware.ID,
-		"/api/v1/firmware/{id}/vex/export":       b.firmware.ID,
-		"/api/v1/products/{id}/vulnerabilities":  b.product.ID,
-		"/api/v1/products/{id}/csaf":             b.product.ID,
-		"/api/v1/cra-reports/{id}":               b.cra,
+		"/api/v1/schemes/{slug}/provisions/{id}": "/api/v1/schemes/" + b.Scheme + "/provisions/1",
+		"/api/v1/firmware/{id}/image":            b.Firmware.ID,
+		"/api/v1/firmware/{id}/scan":             b.Firmware.ID,
+		"/api/v1/firmware/{id}/findings":         b.Firmware.ID,
+		"/api/v1/firmware/{id}/components":       b.Firmware.ID,
+		"/api/v1/firmware/{id}/verdicts":         b.Firmware.ID,
+		"/api/v1/firmware/{id}/evidence":         b.Firmware.ID,
+		"/api/v1/firmware/{id}/ics":              b.Firmware.ID,
+		"/api/v1/firmware/{id}/ixit":             b.Firmware.ID,
+		"/api/v1/firmware/{id}/report":           b.Firmware.ID,
+		"/api/v1/firmware/{id}/sbom":             b.Firmware.ID,
+		"/api/v1/firmware/{id}/vulnerabilities":  b.Firmware.ID,
+		"/api/v1/firmware/{id}/rematch":          b.Firmware.ID,
+		"/api/v1/firmware/{id}/vex":              b.Firmware.ID,
+		"/api/v1/firmware/{id}/vex/export":       b.Firmware.ID,
+		"/api/v1/products/{id}/vulnerabilities":  b.Product.ID,
+		"/api/v1/products/{id}/csaf":             b.Product.ID,
+		"/api/v1/cra-reports/{id}":               b.CRA,
 		// Vulnerability data is shared and none is loaded here, so this is
 		// 404 for everyone; internal/app's supply test checks that B's
 		// matches stay out of A's answer.
@@ -75,36 +76,36 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"PATCH /api/v1/products/{id}":         `{"name":"pwned"}`,
 		"POST /api/v1/products/{id}/firmware": `{"version":"6.6.6"}`,
 		"PATCH /api/v1/firmware/{id}":         `{"version":"6.6.6"}`,
-		"POST /api/v1/devices":                `{"uid":"SN-CAM-B","product_id":"` + b.product.ID + `"}`,
+		"POST /api/v1/devices":                `{"uid":"SN-CAM-B","product_id":"` + b.Product.ID + `"}`,
 		"PATCH /api/v1/devices/{id}":          `{"state":"disposed"}`,
 		"POST /api/v1/tokens":                 `{"name":"x","role":"viewer"}`,
 		"POST /api/v1/members":                `{"email":"nobody@b.example","role":"viewer"}`,
 		"PATCH /api/v1/members/{user_id}":     `{"role":"viewer"}`,
-		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.product.ID + "\n",
+		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.Product.ID + "\n",
 		"POST /api/v1/schemes/imports": "from,to,sources,relationship,targets,rationale,citation_url\n" +
-			b.scheme + ",uk-psti,1,equal-to,1,same,https://a.example\n",
+			b.Scheme + ",uk-psti,1,equal-to,1,same,https://a.example\n",
 		"PATCH /api/v1/schemes/imports/{id}": `{"visibility":"private"}`,
 		// Identity: B's device, certificate and anchor addressed with
 		// bodies that would work on A's own.
-		"POST /api/v1/identity/roots":                     jsonString(map[string]string{"pem": newRootPEM(t)}),
+		"POST /api/v1/identity/roots":                     apptest.JSONString(map[string]string{"pem": apptest.NewRootPEM(t)}),
 		"POST /api/v1/identity/roots/{id}/crl":            `{"pem":"x"}`,
 		"POST /api/v1/identity/ca":                        `{}`,
-		"POST /api/v1/identity/devices":                   `{"uid":"SN-NEW","product_id":"` + b.product.ID + `"}`,
-		"POST /api/v1/identity/devices/{id}/idevid":       jsonString(map[string]string{"pem": string(idevid(t, a.root, a.idevKey, b.device.UID))}),
-		"POST /api/v1/identity/devices/{id}/certificates": jsonString(map[string]string{"csr": csrPEM(t, b.device.UID)}),
+		"POST /api/v1/identity/devices":                   `{"uid":"SN-NEW","product_id":"` + b.Product.ID + `"}`,
+		"POST /api/v1/identity/devices/{id}/idevid":       apptest.JSONString(map[string]string{"pem": string(apptest.IDevID(t, a.Root, a.IDevKey, b.Device.UID))}),
+		"POST /api/v1/identity/devices/{id}/certificates": apptest.JSONString(map[string]string{"csr": apptest.CSRPEM(t, b.Device.UID)}),
 		"POST /api/v1/identity/devices/{id}/tokens":       `{}`,
 		"POST /api/v1/identity/devices/{id}/transitions":  `{"to":"provisioned"}`,
 		"POST /api/v1/identity/devices/{id}/transfer":     `{}`,
-		"POST /api/v1/identity/transfers/claim":           `{"code":"iotsec_xfr_unknown","product_id":"` + a.product.ID + `"}`,
+		"POST /api/v1/identity/transfers/claim":           `{"code":"iotsec_xfr_unknown","product_id":"` + a.Product.ID + `"}`,
 		"POST /api/v1/identity/certificates/{id}/revoke":  `{"reason":"keyCompromise"}`,
 		"POST /api/v1/firmware/{id}/evidence":             `{"provision":"5.1-1","verdict":"PASS","rationale":"x"}`,
 		"PUT /api/v1/firmware/{id}/ics":                   `{"entries":[{"provision":"5.1-1","support":"N/A"}]}`,
 		"PUT /api/v1/firmware/{id}/ixit":                  `[{"category":"1-AuthMech","text":"x"}]`,
 		"POST /api/v1/firmware/{id}/image":                "not really firmware",
-		"PUT /api/v1/firmware/{id}/sbom":                  fixtureSBOM,
+		"PUT /api/v1/firmware/{id}/sbom":                  apptest.SBOM,
 		"POST /api/v1/firmware/{id}/vex":                  `{"vulnerability":"CVE-2023-28450","status":"affected","action":"update"}`,
 		"PATCH /api/v1/cra-reports/{id}":                  `{"sent":["early warning"],"fields":{"general_nature":"pwned"}}`,
-		"POST /api/v1/notifications/read":                 `{"ids":["` + b.notice + `"]}`,
+		"POST /api/v1/notifications/read":                 `{"ids":["` + b.Notice + `"]}`,
 		"PUT /api/v1/notify-settings":                     `{"webhook_url":"http://127.0.0.1:9/hook","webhook_secret":"s"}`,
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
@@ -155,8 +156,8 @@ func TestTenancyEveryRoute(t *testing.T) {
 		// How A's notifications went out: A's deliveries, never B's.
 		"GET /api/v1/notifications/deliveries": 200,
 	}
-	bIDs := []string{b.o.ID, b.product.ID, b.firmware.ID, b.device.ID, b.job.ID, b.tokenID, b.owner.ID, b.owner.Email, b.scheme, b.imp, b.anchorID, b.certID,
-		b.cra, b.notice, b.delivery}
+	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
+		b.CRA, b.Notice, b.Delivery}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -178,7 +179,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 				ct = "text/csv"
 			}
 			body := bodies[key]
-			resp, got := f.do(r.Method, path, a.token, ct, bytes.NewReader([]byte(body)))
+			resp, got := f.Do(r.Method, path, a.Token, ct, bytes.NewReader([]byte(body)))
 			if strings.Contains(r.Path, "{") {
 				if resp.StatusCode != http.StatusNotFound {
 					t.Fatalf("%s %s with A's token = %d %s, want 404", r.Method, path, resp.StatusCode, got)
@@ -201,16 +202,16 @@ func TestTenancyEveryRoute(t *testing.T) {
 			}
 		})
 	}
-	if after := f.snapshot(b); after != before {
+	if after := snapshot(f, b); after != before {
 		t.Errorf("B's data changed:\nbefore %s\nafter  %s", before, after)
 	}
 }
 
 // snapshot renders everything of an organisation, for before/after checks.
-func (f *fixture) snapshot(g org) string {
-	f.t.Helper()
-	ctx, s := context.Background(), f.app.Store
-	a := iotsec.System(g.o.ID, "test")
+func snapshot(f *apptest.Fixture, g apptest.Tenant) string {
+	f.T.Helper()
+	ctx, s := context.Background(), f.App.Store
+	a := iotsec.System(g.Org.ID, "test")
 	var buf strings.Builder
 	ps, err1 := s.ListProducts(ctx, a)
 	fws, err2 := s.ListFirmware(ctx, a, "")
@@ -219,7 +220,7 @@ func (f *fixture) snapshot(g org) string {
 	ms, err5 := s.ListMembers(ctx, a)
 	js, err6 := s.ListJobs(ctx, a, 0)
 	ims, err7 := s.LoadSchemeImports(ctx, a)
-	sb, err8 := s.GetSBOM(ctx, a, g.firmware.ID)
+	sb, err8 := s.GetSBOM(ctx, a, g.Firmware.ID)
 	vx, err9 := s.ListVEX(ctx, a, "")
 	cr, err10 := s.ListCRAReports(ctx, a)
 	ns, err11 := s.ListNotifications(ctx, a, false, 1000)
@@ -229,10 +230,10 @@ func (f *fixture) snapshot(g org) string {
 		err8 = nil // fixtures without supply-chain records
 	}
 	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13} {
-		must(f.t, err)
+		apptest.Must(f.T, err)
 	}
 	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm} {
-		buf.WriteString(jsonString(v))
+		buf.WriteString(apptest.JSONString(v))
 	}
 	return buf.String()
 }

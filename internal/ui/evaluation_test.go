@@ -1,4 +1,4 @@
-package server_test
+package ui_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
@@ -22,7 +23,7 @@ func (b *browser) upload(path, field, name string, content []byte) (*http.Respon
 	fw, _ := mw.CreateFormFile(field, name)
 	fw.Write(content)
 	mw.Close()
-	req, _ := http.NewRequest("POST", b.f.srv.URL+path, &buf)
+	req, _ := http.NewRequest("POST", b.f.Srv.URL+path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return b.do(req)
@@ -34,10 +35,10 @@ func (b *browser) upload(path, field, name string, content []byte) (*http.Respon
 // printable report and SARIF.
 func TestUIEvaluation(t *testing.T) {
 	f := newFixture(t)
-	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
-	fw := "/firmware/" + f.a.firmware.ID
+	fw := "/firmware/" + f.A.Firmware.ID
 
 	resp, body := b.get(fw)
 	wantStatus(t, "firmware page", resp, body, 200)
@@ -53,9 +54,9 @@ func TestUIEvaluation(t *testing.T) {
 		t.Fatalf("upload redirects to %q, want its job", jobURL)
 	}
 	// Run the queued scan here: the fixture has no workers.
-	job, input, err := f.app.Store.JobInput(context.Background(), strings.TrimPrefix(jobURL, "/jobs/"))
-	must(t, err)
-	if _, err := f.app.Scan.Run(context.Background(), job, input); err != nil {
+	job, input, err := f.App.Store.JobInput(context.Background(), strings.TrimPrefix(jobURL, "/jobs/"))
+	apptest.Must(t, err)
+	if _, err := f.App.Scan.Run(context.Background(), job, input); err != nil {
 		t.Fatalf("scan job: %v", err)
 	}
 	for _, tt := range []struct{ path, want string }{
@@ -114,8 +115,8 @@ func TestUIEvaluation(t *testing.T) {
 
 	// A viewer reads but may not record evidence or upload.
 	viewer := iotsec.User{Email: "val@a.example"}
-	must(t, f.app.Store.CreateUser(context.Background(), "t", &viewer))
-	must(t, f.app.Store.AddMember(context.Background(), iotsec.System(f.a.o.ID, "t"), viewer.ID, iotsec.RoleViewer))
+	apptest.Must(t, f.App.Store.CreateUser(context.Background(), "t", &viewer))
+	apptest.Must(t, f.App.Store.AddMember(context.Background(), iotsec.System(f.A.Org.ID, "t"), viewer.ID, iotsec.RoleViewer))
 	f.setPassword(viewer, "viewer passphrase here")
 	v := f.browser()
 	v.login("val@a.example", "viewer passphrase here")
@@ -129,6 +130,6 @@ func TestUIEvaluation(t *testing.T) {
 	resp, body = v.upload(fw+"/image", "image", "x.bin", []byte("x"))
 	wantStatus(t, "viewer uploads", resp, body, 403)
 	// Another organisation's firmware is not found.
-	resp, body = b.get("/firmware/" + f.b.firmware.ID + "/findings")
+	resp, body = b.get("/firmware/" + f.B.Firmware.ID + "/findings")
 	wantStatus(t, "B's findings", resp, body, 404)
 }

@@ -1,4 +1,4 @@
-package server_test
+package ui_test
 
 import (
 	"bytes"
@@ -14,10 +14,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/ui"
 )
+
+// fixture is apptest's server with two organisations, and the UI tests'
+// helpers.
+type fixture struct{ *apptest.Fixture }
+
+func newFixture(t testing.TB) *fixture { return &fixture{apptest.New(t)} }
 
 // browser is a cookie-keeping client that does not follow redirects, so
 // tests see each 303.
@@ -31,7 +38,7 @@ type browser struct {
 func (f *fixture) browser() *browser {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &browser{t: f.t, f: f, c: c}
+	return &browser{t: f.T, f: f, c: c}
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -51,7 +58,7 @@ func (b *browser) do(req *http.Request) (*http.Response, string) {
 }
 
 func (b *browser) get(path string) (*http.Response, string) {
-	req, _ := http.NewRequest("GET", b.f.srv.URL+path, nil)
+	req, _ := http.NewRequest("GET", b.f.Srv.URL+path, nil)
 	return b.do(req)
 }
 
@@ -61,7 +68,7 @@ func (b *browser) post(path string, form url.Values) (*http.Response, string) {
 	if !form.Has("csrf") && b.csrf != "" {
 		form.Set("csrf", b.csrf)
 	}
-	req, _ := http.NewRequest("POST", b.f.srv.URL+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", b.f.Srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return b.do(req)
@@ -69,8 +76,8 @@ func (b *browser) post(path string, form url.Values) (*http.Response, string) {
 
 func (f *fixture) setPassword(u iotsec.User, pw string) {
 	hash, err := auth.HashPassword(pw)
-	must(f.t, err)
-	must(f.t, f.app.Store.SetPassword(context.Background(), "test", u.ID, hash))
+	apptest.Must(f.T, err)
+	apptest.Must(f.T, f.App.Store.SetPassword(context.Background(), "test", u.ID, hash))
 }
 
 func (b *browser) login(email, pw string) {
@@ -98,7 +105,7 @@ func shorten(s string) string {
 
 func TestUISignIn(t *testing.T) {
 	f := newFixture(t)
-	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
 	b := f.browser()
 
 	resp, body := b.get("/devices?q=x")
@@ -135,7 +142,7 @@ func TestUISignIn(t *testing.T) {
 	resp, body = b.get("/")
 	wantStatus(t, "GET / after sign out", resp, body, 303)
 	// The old cookie is dead on the server too, not just dropped.
-	resp, _ = http.DefaultClient.Do(withCookie(f.srv.URL+"/", cookie))
+	resp, _ = http.DefaultClient.Do(withCookie(f.Srv.URL+"/", cookie))
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/login" {
 		t.Errorf("old session cookie still works: ended at %s", resp.Request.URL)
 	}
@@ -149,8 +156,8 @@ func withCookie(u string, c *http.Cookie) *http.Request {
 
 func TestUILoginLink(t *testing.T) {
 	f := newFixture(t)
-	secret, err := f.app.Auth.LoginLink(context.Background(), f.a.owner.ID, 3600e9)
-	must(t, err)
+	secret, err := f.App.Auth.LoginLink(context.Background(), f.A.Owner.ID, 3600e9)
+	apptest.Must(t, err)
 	b := f.browser()
 	resp, body := b.get("/login/link/" + secret)
 	wantStatus(t, "GET link", resp, body, 200)
@@ -176,7 +183,7 @@ func TestUILoginLink(t *testing.T) {
 
 func TestUICSRF(t *testing.T) {
 	f := newFixture(t)
-	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
 	form := func() url.Values {
@@ -188,13 +195,13 @@ func TestUICSRF(t *testing.T) {
 	resp, body := b.post("/products", f2)
 	wantStatus(t, "POST with a wrong CSRF token", resp, body, 403)
 
-	req, _ := http.NewRequest("POST", f.srv.URL+"/products", strings.NewReader(func() string { v := form(); v.Set("csrf", b.csrf); return v.Encode() }()))
+	req, _ := http.NewRequest("POST", f.Srv.URL+"/products", strings.NewReader(func() string { v := form(); v.Set("csrf", b.csrf); return v.Encode() }()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	resp, body = b.do(req)
 	wantStatus(t, "cross-site POST with the right token", resp, body, 403)
 
-	req, _ = http.NewRequest("POST", f.srv.URL+"/products", strings.NewReader(form().Encode()))
+	req, _ = http.NewRequest("POST", f.Srv.URL+"/products", strings.NewReader(form().Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
 	resp, body = b.do(req)
@@ -202,7 +209,7 @@ func TestUICSRF(t *testing.T) {
 
 	resp, body = b.post("/products", form())
 	wantStatus(t, "same-site POST with the token", resp, body, 303)
-	ps, _ := f.app.Store.ListProducts(context.Background(), iotsec.System(f.a.o.ID, "t"))
+	ps, _ := f.App.Store.ListProducts(context.Background(), iotsec.System(f.A.Org.ID, "t"))
 	if len(ps) != 2 {
 		t.Errorf("%d products after one accepted POST, want 2", len(ps))
 	}
@@ -212,10 +219,10 @@ func TestUICSRF(t *testing.T) {
 // inventory forms, and checks another organisation's pages are 404.
 func TestUIPages(t *testing.T) {
 	f := newFixture(t)
-	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
 	viewer := iotsec.User{Email: "val@a.example"}
-	must(t, f.app.Store.CreateUser(context.Background(), "t", &viewer))
-	must(t, f.app.Store.AddMember(context.Background(), iotsec.System(f.a.o.ID, "t"), viewer.ID, iotsec.RoleViewer))
+	apptest.Must(t, f.App.Store.CreateUser(context.Background(), "t", &viewer))
+	apptest.Must(t, f.App.Store.AddMember(context.Background(), iotsec.System(f.A.Org.ID, "t"), viewer.ID, iotsec.RoleViewer))
 	f.setPassword(viewer, "viewer passphrase here")
 	// Supply-chain data, so its pages render with matches, VEX and CRA
 	// reports in them.
@@ -224,29 +231,29 @@ func TestUIPages(t *testing.T) {
 	params := map[string]string{"id": "", "file": "app.css", "pid": "1"}
 	pathFor := func(route string, own bool) string {
 		p := route
-		g := f.a
+		g := f.A
 		if !own {
-			g = f.b
+			g = f.B
 		}
 		switch {
 		case strings.HasPrefix(route, "/products/{id}"):
-			params["id"] = g.product.ID
+			params["id"] = g.Product.ID
 		case strings.HasPrefix(route, "/devices/{id}"):
-			params["id"] = g.device.ID
+			params["id"] = g.Device.ID
 		case strings.HasPrefix(route, "/firmware/{id}"):
-			params["id"] = g.firmware.ID
+			params["id"] = g.Firmware.ID
 		case strings.HasPrefix(route, "/jobs/{id}"):
-			params["id"] = g.job.ID
+			params["id"] = g.Job.ID
 		case strings.HasPrefix(route, "/catalog/imports/{id}"):
-			params["id"] = g.imp
+			params["id"] = g.Import
 		case strings.HasPrefix(route, "/identity/devices/{id}"):
-			params["id"] = g.device.ID
+			params["id"] = g.Device.ID
 		case strings.HasPrefix(route, "/identity/certificates/{id}"):
-			params["id"] = g.certID
+			params["id"] = g.CertID
 		case strings.HasPrefix(route, "/supply/firmware/{id}"):
-			params["id"] = g.firmware.ID
+			params["id"] = g.Firmware.ID
 		case strings.HasPrefix(route, "/supply/products/{id}"):
-			params["id"] = g.product.ID
+			params["id"] = g.Product.ID
 		case strings.HasPrefix(route, "/supply/cra/{id}"):
 			params["id"] = sup.craA
 			if !own {
@@ -256,7 +263,7 @@ func TestUIPages(t *testing.T) {
 			params["id"] = "CVE-2024-1086"
 		}
 		// Each organisation's private imported scheme: B's is 404 to A.
-		params["slug"] = g.scheme
+		params["slug"] = g.Scheme
 		for k, v := range params {
 			p = strings.ReplaceAll(p, "{"+k+"}", v)
 		}
@@ -298,7 +305,7 @@ func TestUIPages(t *testing.T) {
 	b.login("alice@a.example", "correct horse battery")
 	resp, body := b.get("/nowhere")
 	wantStatus(t, "unknown page", resp, body, 404)
-	req, _ := http.NewRequest("DELETE", f.srv.URL+"/products", nil)
+	req, _ := http.NewRequest("DELETE", f.Srv.URL+"/products", nil)
 	resp, body = b.do(req)
 	wantStatus(t, "wrong method", resp, body, 405)
 	resp, body = b.get("/static/app.css?v=x")
@@ -308,14 +315,14 @@ func TestUIPages(t *testing.T) {
 }
 
 func mustUI(t *testing.T, f *fixture) *ui.Handler {
-	h, err := ui.New(f.app.Store, f.app.Auth, quietLog(), "test")
-	must(t, err)
+	h, err := ui.New(f.App.Store, f.App.Auth, apptest.Log(), "test")
+	apptest.Must(t, err)
 	return h
 }
 
 func TestUIInventoryForms(t *testing.T) {
 	f := newFixture(t)
-	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
 
@@ -358,7 +365,7 @@ func TestUIInventoryForms(t *testing.T) {
 		fw, _ := mw.CreateFormFile("file", name)
 		fw.Write([]byte(content))
 		mw.Close()
-		req, _ := http.NewRequest("POST", f.srv.URL+"/devices/import", &buf)
+		req, _ := http.NewRequest("POST", f.Srv.URL+"/devices/import", &buf)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		return b.do(req)
@@ -393,7 +400,7 @@ func TestUIInventoryForms(t *testing.T) {
 	if secret == "" {
 		t.Fatal("token secret not shown")
 	}
-	if r, _ := f.json("GET", "/api/v1/me", secret, ""); r.StatusCode != 200 {
+	if r, _ := f.JSON("GET", "/api/v1/me", secret, ""); r.StatusCode != 200 {
 		t.Errorf("the shown token does not work: %d", r.StatusCode)
 	}
 	_, body = b.get("/settings/tokens")
@@ -406,8 +413,8 @@ func TestUIInventoryForms(t *testing.T) {
 // imports, shares and deletes a scheme through the forms.
 func TestUICatalog(t *testing.T) {
 	f := newFixture(t)
-	f.setPassword(f.a.owner, "correct horse battery")
-	f.setPassword(f.b.owner, "correct horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
+	f.setPassword(f.B.Owner, "correct horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
 	// The fixture's organisations each imported a private scheme (a
@@ -417,9 +424,9 @@ func TestUICatalog(t *testing.T) {
 		wants []string
 	}{
 		{"/catalog?jurisdiction=SG", []string{"sg-cls", "Cybersecurity Labelling Scheme"}},
-		{"/catalog/applies?class=camera&sector=consumer&markets=EU,UK,SG&date=2026-07-01", []string{"5 mandatory, 5 voluntary", "uk-psti", "en-18031-1", "/catalog/baseline?", f.a.scheme}},
+		{"/catalog/applies?class=camera&sector=consumer&markets=EU,UK,SG&date=2026-07-01", []string{"5 mandatory, 5 voluntary", "uk-psti", "en-18031-1", "/catalog/baseline?", f.A.Scheme}},
 		// The fixture's camera is sold in the EU: its values fill the form.
-		{"/catalog/applies?product=" + f.a.product.ID + "&date=2026-07-01", []string{`value="EU"`, "eu-cra", "en-18031-1"}},
+		{"/catalog/applies?product=" + f.A.Product.ID + "&date=2026-07-01", []string{`value="EU"`, "eu-cra", "en-18031-1"}},
 		{"/catalog/baseline?class=camera&sector=consumer&markets=EU,UK,SG&date=2026-07-01", []string{"come down to", "uk-psti 1", "shared lines of etsi-en-303-645"}},
 		{"/catalog/compare?a=sg-cls:2&b=eu-cra", []string{`<svg class="heatmap`, `<desc id="hm-desc">`, "covered in part", `id="compare-table"`}},
 		{"/catalog/gaps?date=2026-07-01", []string{"By sector", "Public infrastructure and smart city", "missing-standard", `class="gap gap-none"`}},
@@ -435,8 +442,8 @@ func TestUICatalog(t *testing.T) {
 				t.Errorf("GET %s lacks %q", p.path, w)
 			}
 		}
-		if strings.Contains(body, f.b.scheme) {
-			t.Errorf("GET %s shows B's private scheme %s", p.path, f.b.scheme)
+		if strings.Contains(body, f.B.Scheme) {
+			t.Errorf("GET %s shows B's private scheme %s", p.path, f.B.Scheme)
 		}
 	}
 	for _, p := range []string{"/catalog/compare?a=sg-clss&b=eu-cra", "/catalog/applies?markets=Atlantis", "/catalog/recognition?slug=nope"} {
@@ -459,7 +466,7 @@ func TestUICatalog(t *testing.T) {
 		fw, _ := mw.CreateFormFile("file", name)
 		fw.Write([]byte(content))
 		mw.Close()
-		req, _ := http.NewRequest("POST", f.srv.URL+"/catalog/imports", &buf)
+		req, _ := http.NewRequest("POST", f.Srv.URL+"/catalog/imports", &buf)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		return b.do(req)
@@ -472,7 +479,7 @@ func TestUICatalog(t *testing.T) {
 	}
 	// A scheme whose title and provision IDs carry markup: the pages and
 	// the heatmap escape it.
-	evil := bytes.ReplaceAll(f.schemeBundle("ui-label"), []byte(`"Passwords"`), []byte(`"<script>alert(1)</script>"`))
+	evil := bytes.ReplaceAll(f.SchemeBundle("ui-label"), []byte(`"Passwords"`), []byte(`"<script>alert(1)</script>"`))
 	resp, body = upload("ui-label.json", string(evil), "private")
 	wantStatus(t, "import a scheme", resp, body, 303)
 	loc := resp.Header.Get("Location")
@@ -533,8 +540,8 @@ func TestUICatalog(t *testing.T) {
 // transfer claimed by another organisation, and a revocation.
 func TestUIIdentityForms(t *testing.T) {
 	f := newFixture(t)
-	f.setPassword(f.a.owner, "correct horse battery")
-	f.setPassword(f.b.owner, "another horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
+	f.setPassword(f.B.Owner, "another horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
 	resp, body := b.get("/identity")
@@ -550,7 +557,7 @@ func TestUIIdentityForms(t *testing.T) {
 	if !strings.Contains(body, "CN=Org A Device CA") || !strings.Contains(body, "/pki/org-a/crl") {
 		t.Errorf("identity home does not show the new CA")
 	}
-	resp, body = b.post("/identity/roots", url.Values{"kind": {"matter-paa"}, "pem": {newRootPEM(t)}})
+	resp, body = b.post("/identity/roots", url.Values{"kind": {"matter-paa"}, "pem": {apptest.NewRootPEM(t)}})
 	wantStatus(t, "add root", resp, body, 303)
 	resp, body = b.post("/identity/roots", url.Values{"kind": {"idevid-root"}, "pem": {"garbage"}})
 	wantStatus(t, "add a bad root", resp, body, 400)
@@ -559,7 +566,7 @@ func TestUIIdentityForms(t *testing.T) {
 		t.Errorf("roots page does not list both anchors")
 	}
 
-	dev := "/identity/devices/" + f.a.device.ID
+	dev := "/identity/devices/" + f.A.Device.ID
 	for _, step := range []struct {
 		form url.Values
 		want int
@@ -582,7 +589,7 @@ func TestUIIdentityForms(t *testing.T) {
 	}
 	// Issue an LDevID through the API, then revoke it in the UI.
 	var cert map[string]any
-	resp, got := f.json("POST", "/api/v1/identity/devices/"+f.a.device.ID+"/certificates", f.a.token, jsonString(map[string]string{"csr": csrPEM(t, f.a.device.UID)}))
+	resp, got := f.JSON("POST", "/api/v1/identity/devices/"+f.A.Device.ID+"/certificates", f.A.Token, apptest.JSONString(map[string]string{"csr": apptest.CSRPEM(t, f.A.Device.UID)}))
 	if resp.StatusCode != 201 || json.Unmarshal(got, &cert) != nil {
 		t.Fatalf("issue = %d %s", resp.StatusCode, got)
 	}
@@ -623,13 +630,13 @@ func TestUIIdentityForms(t *testing.T) {
 	bb := f.browser()
 	bb.login("bob@b.example", "another horse battery")
 	bb.get("/identity")
-	resp, body = bb.post("/identity/claim", url.Values{"code": {"iotsec_xfr_wrong"}, "product_id": {f.b.product.ID}})
+	resp, body = bb.post("/identity/claim", url.Values{"code": {"iotsec_xfr_wrong"}, "product_id": {f.B.Product.ID}})
 	wantStatus(t, "claim with a wrong code", resp, body, 400)
-	resp, body = bb.post("/identity/claim", url.Values{"code": {code}, "product_id": {f.b.product.ID}})
+	resp, body = bb.post("/identity/claim", url.Values{"code": {code}, "product_id": {f.B.Product.ID}})
 	wantStatus(t, "claim", resp, body, 303)
 	resp, body = bb.get(resp.Header.Get("Location"))
 	wantStatus(t, "claimed device", resp, body, 200)
-	if !strings.Contains(body, f.a.device.UID) || !strings.Contains(body, "transfer-in") {
+	if !strings.Contains(body, f.A.Device.UID) || !strings.Contains(body, "transfer-in") {
 		t.Error("the claimed device's page does not show its transfer")
 	}
 	resp, _ = b.get(dev)

@@ -1,4 +1,4 @@
-package server_test
+package ui_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -19,25 +20,25 @@ const supplyData = "testdata/supply"
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(supplyData, name))
-	must(t, err)
+	apptest.Must(t, err)
 	return b
 }
 
 // importVulns imports the NVD records (and the KEV catalogue when kev is
 // set) as an operator would.
 func (f *fixture) importVulns(kev bool) {
-	f.t.Helper()
+	f.T.Helper()
 	ctx := context.Background()
-	imp, err := f.app.Supply.Import(ctx, "test", filepath.Join(supplyData, "nvd"), "nvd")
-	must(f.t, err)
+	imp, err := f.App.Supply.Import(ctx, "test", filepath.Join(supplyData, "nvd"), "nvd")
+	apptest.Must(f.T, err)
 	if imp.Records != 2 {
-		f.t.Fatalf("NVD import: %d records, want 2", imp.Records)
+		f.T.Fatalf("NVD import: %d records, want 2", imp.Records)
 	}
 	if kev {
-		imp, err := f.app.Supply.Import(ctx, "test", filepath.Join(supplyData, "kev.json"), "")
-		must(f.t, err)
+		imp, err := f.App.Supply.Import(ctx, "test", filepath.Join(supplyData, "kev.json"), "")
+		apptest.Must(f.T, err)
 		if imp.Kind != "kev" || imp.Records != 1 {
-			f.t.Fatalf("KEV import = %+v", imp)
+			f.T.Fatalf("KEV import = %+v", imp)
 		}
 	}
 }
@@ -50,18 +51,18 @@ type supplied struct {
 // supplyFixture puts vulnerability data in, gives both organisations'
 // firmware versions the router SBOM, and so a CRA draft each.
 func (f *fixture) supplyFixture() supplied {
-	f.t.Helper()
+	f.T.Helper()
 	f.importVulns(true)
 	ctx := context.Background()
 	var s supplied
-	for _, g := range []*org{&f.a, &f.b} {
-		a := iotsec.Actor{OrgID: g.o.ID, UserID: g.owner.ID, Role: iotsec.RoleOwner, Label: g.owner.Email}
-		_, res, err := f.app.Supply.ImportSBOM(ctx, a, g.firmware.ID, "router.cdx.json", readFixture(f.t, "router.cdx.json"))
-		must(f.t, err)
+	for _, g := range []*apptest.Tenant{&f.A, &f.B} {
+		a := iotsec.Actor{OrgID: g.Org.ID, UserID: g.Owner.ID, Role: iotsec.RoleOwner, Label: g.Owner.Email}
+		_, res, err := f.App.Supply.ImportSBOM(ctx, a, g.Firmware.ID, "router.cdx.json", readFixture(f.T, "router.cdx.json"))
+		apptest.Must(f.T, err)
 		if len(res.CRADrafts) != 1 {
-			f.t.Fatalf("%s: CRA drafts after the SBOM import = %v, want one (CVE-2024-1086)", g.o.Name, res.CRADrafts)
+			f.T.Fatalf("%s: CRA drafts after the SBOM import = %v, want one (CVE-2024-1086)", g.Org.Name, res.CRADrafts)
 		}
-		if g == &f.a {
+		if g == &f.A {
 			s.craA = res.CRADrafts[0]
 		} else {
 			s.craB = res.CRADrafts[0]
@@ -108,27 +109,27 @@ func row(body, s string) string {
 func TestUISupplyChain(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	owner := iotsec.Actor{OrgID: f.a.o.ID, UserID: f.a.owner.ID, Role: iotsec.RoleOwner, Label: f.a.owner.Email}
+	owner := iotsec.Actor{OrgID: f.A.Org.ID, UserID: f.A.Owner.ID, Role: iotsec.RoleOwner, Label: f.A.Owner.Email}
 	f.importVulns(false)
 	// B runs the same software.
-	bOwner := iotsec.Actor{OrgID: f.b.o.ID, UserID: f.b.owner.ID, Role: iotsec.RoleOwner, Label: f.b.owner.Email}
-	if _, _, err := f.app.Supply.ImportSBOM(ctx, bOwner, f.b.firmware.ID, "router.cdx.json", readFixture(t, "router.cdx.json")); err != nil {
+	bOwner := iotsec.Actor{OrgID: f.B.Org.ID, UserID: f.B.Owner.ID, Role: iotsec.RoleOwner, Label: f.B.Owner.Email}
+	if _, _, err := f.App.Supply.ImportSBOM(ctx, bOwner, f.B.Firmware.ID, "router.cdx.json", readFixture(t, "router.cdx.json")); err != nil {
 		t.Fatal(err)
 	}
 	// Three devices run 1.0; another runs 0.9, whose support ended.
 	for _, uid := range []string{"SN-2", "SN-3"} {
-		must(t, f.app.Store.CreateDevice(ctx, owner, &iotsec.Device{UID: uid, ProductID: f.a.product.ID, FirmwareID: f.a.firmware.ID}))
+		apptest.Must(t, f.App.Store.CreateDevice(ctx, owner, &iotsec.Device{UID: uid, ProductID: f.A.Product.ID, FirmwareID: f.A.Firmware.ID}))
 	}
-	old := iotsec.FirmwareVersion{ProductID: f.a.product.ID, Version: "0.9", SupportEnd: iotsec.NewDate(2020, 1, 1)}
-	must(t, f.app.Store.CreateFirmware(ctx, owner, &old))
-	must(t, f.app.Store.CreateDevice(ctx, owner, &iotsec.Device{UID: "SN-OLD-1", ProductID: f.a.product.ID, FirmwareID: old.ID}))
+	old := iotsec.FirmwareVersion{ProductID: f.A.Product.ID, Version: "0.9", SupportEnd: iotsec.NewDate(2020, 1, 1)}
+	apptest.Must(t, f.App.Store.CreateFirmware(ctx, owner, &old))
+	apptest.Must(t, f.App.Store.CreateDevice(ctx, owner, &iotsec.Device{UID: "SN-OLD-1", ProductID: f.A.Product.ID, FirmwareID: old.ID}))
 
-	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
-	fw := "/supply/firmware/" + f.a.firmware.ID
+	fw := "/supply/firmware/" + f.A.Firmware.ID
 
-	resp, body := b.get("/firmware/" + f.a.firmware.ID)
+	resp, body := b.get("/firmware/" + f.A.Firmware.ID)
 	wantStatus(t, "firmware page", resp, body, 200)
 	wantBody(t, "firmware page", body, []string{`href="` + fw + `"`})
 	resp, body = b.get(fw)
@@ -163,7 +164,7 @@ func TestUISupplyChain(t *testing.T) {
 		// Components are ranked by the open vulnerabilities they carry,
 		// as the API's exposure answers: busybox carries none.
 		{"/supply/components", []string{"dnsmasq", "linux"}, []string{"busybox"}},
-		{"/devices/" + f.a.device.ID, []string{"2 open in its firmware", `href="` + fw + `"`}, []string{"known exploited"}},
+		{"/devices/" + f.A.Device.ID, []string{"2 open in its firmware", `href="` + fw + `"`}, []string{"known exploited"}},
 		{"/supply-chain", []string{"CVE-2023-28450", "nvd", "No firmware version carries a vulnerability in the KEV catalogue"}, nil},
 	}
 	for _, p := range pages {
@@ -214,7 +215,7 @@ func TestUISupplyChain(t *testing.T) {
 		{fw + "/sbom?format=spdx-tag-value", "text/spdx; charset=utf-8", "PackageName: dnsmasq"},
 		{fw + "/vex?format=openvex", "application/json", "vulnerable_code_not_in_execute_path"},
 		{fw + "/vex?format=cyclonedx", "application/vnd.cyclonedx+json", "CVE-2023-28450"},
-		{"/supply/products/" + f.a.product.ID + "/csaf", "application/json", `"csaf_vex"`},
+		{"/supply/products/" + f.A.Product.ID + "/csaf", "application/json", `"csaf_vex"`},
 	} {
 		resp, body := b.get(d.path)
 		wantStatus(t, "GET "+d.path, resp, body, 200)
@@ -236,8 +237,8 @@ func TestUISupplyChain(t *testing.T) {
 	b.get(fw)
 	resp, body = b.post(fw+"/rematch", url.Values{})
 	wantStatus(t, "match again", resp, body, 303)
-	reports, err := f.app.Store.ListCRAReports(ctx, owner)
-	must(t, err)
+	reports, err := f.App.Store.ListCRAReports(ctx, owner)
+	apptest.Must(t, err)
 	if len(reports) != 1 || reports[0].VulnID != "CVE-2024-1086" {
 		t.Fatalf("CRA reports after the KEV import = %+v, want one for CVE-2024-1086", reports)
 	}
@@ -253,7 +254,7 @@ func TestUISupplyChain(t *testing.T) {
 			"linux", "5.15.149"}},
 		{"/supply/cra", []string{cra, "CVE-2024-1086", "due " + aware.Add(24*time.Hour).UTC().Format("2 Jan 2006 15:04 UTC")}},
 		{"/supply/vulnerabilities/CVE-2024-1086", []string{`<span class="badge bad">high</span>`, "known exploited", "Apply mitigations per vendor instructions", "30 May 2024"}},
-		{"/supply-chain", []string{"Known exploited (CISA KEV)", `href="/supply/firmware/` + f.a.firmware.ID + `">Camera 1.0`, cra}},
+		{"/supply-chain", []string{"Known exploited (CISA KEV)", `href="/supply/firmware/` + f.A.Firmware.ID + `">Camera 1.0`, cra}},
 		{"/supply/notifications", []string{"CRA report draft for CVE-2024-1086 in Camera", "Camera 1.0 is affected by CVE-2023-28450", `<span class="badge warn">new</span>`}},
 	} {
 		resp, body := b.get(p.path)
@@ -273,7 +274,7 @@ func TestUISupplyChain(t *testing.T) {
 	resp, body = b.post(cra, url.Values{"fix_available_at": {time.Now().UTC().Add(48 * time.Hour).Format("2006-01-02T15:04")}, "general_nature": {"kept?"}})
 	wantStatus(t, "fix time in the future", resp, body, 400)
 	wantBody(t, "fix time in the future", body, []string{`<div class="notice bad" role="alert">fix_available_at: is in the future: record it once the measure is available</div>`})
-	if rep, err := f.app.Store.GetCRAReport(ctx, owner, reports[0].ID); err != nil || !rep.FixAt.IsZero() || rep.Fields["general_nature"] != "" {
+	if rep, err := f.App.Store.GetCRAReport(ctx, owner, reports[0].ID); err != nil || !rep.FixAt.IsZero() || rep.Fields["general_nature"] != "" {
 		t.Errorf("a refused update changed the report: %+v, %v", rep, err)
 	}
 	fix := time.Now().UTC().Truncate(time.Minute).Add(time.Minute) // after the awareness, not in the future by much
@@ -287,8 +288,8 @@ func TestUISupplyChain(t *testing.T) {
 
 	// An overdue report is marked: one the organisation became aware of
 	// three days ago.
-	late := iotsec.CRAReport{FirmwareID: f.a.firmware.ID, VulnID: "CVE-2023-28450", AwareAt: time.Now().Add(-73 * time.Hour)}
-	if ok, err := f.app.Store.CreateCRAReport(ctx, owner, &late); err != nil || !ok {
+	late := iotsec.CRAReport{FirmwareID: f.A.Firmware.ID, VulnID: "CVE-2023-28450", AwareAt: time.Now().Add(-73 * time.Hour)}
+	if ok, err := f.App.Store.CreateCRAReport(ctx, owner, &late); err != nil || !ok {
 		t.Fatalf("CreateCRAReport = %v, %v", ok, err)
 	}
 	_, body = b.get("/supply/cra")
@@ -316,8 +317,8 @@ func TestUISupplyChain(t *testing.T) {
 	wantStatus(t, "save settings", resp, body, 303)
 	resp, body = b.post("/supply/notifications/settings", url.Values{"webhook_url": {"https://hooks.example/v2"}, "email": {"psirt@a.example"}})
 	wantStatus(t, "save settings keeping the secret", resp, body, 303)
-	set, err := f.app.Store.NotifySettings(ctx, owner)
-	must(t, err)
+	set, err := f.App.Store.NotifySettings(ctx, owner)
+	apptest.Must(t, err)
 	if set.WebhookURL != "https://hooks.example/v2" || set.WebhookSecret != "s3cret-hook-key" || set.Email != "psirt@a.example" {
 		t.Errorf("settings = %+v", set)
 	}
@@ -327,12 +328,12 @@ func TestUISupplyChain(t *testing.T) {
 	// Deliveries: each one's state, with the reason when an attempt failed.
 	ds := []iotsec.Delivery{{Channel: iotsec.ChannelWebhook, Target: "https://hooks.example/v2"}, {Channel: iotsec.ChannelEmail, Target: "psirt@a.example"},
 		{Channel: iotsec.ChannelWebhook, Target: "https://hooks.example/v2"}}
-	must(t, f.app.Store.AddNotifications(ctx, owner, []iotsec.Notification{{Kind: "newly-affected", Title: "Camera 1.0 is affected by CVE-1", Body: "-", Link: "/supply"}}, ds))
+	apptest.Must(t, f.App.Store.AddNotifications(ctx, owner, []iotsec.Notification{{Kind: "newly-affected", Title: "Camera 1.0 is affected by CVE-1", Body: "-", Link: "/supply"}}, ds))
 	ds[0].State, ds[0].Attempts, ds[0].SentAt = iotsec.DeliverySent, 1, time.Now()
 	ds[1].State, ds[1].Attempts, ds[1].LastError, ds[1].NextAttemptAt = iotsec.DeliveryRetrying, 1, "dial tcp: connection refused", time.Now().Add(time.Hour)
 	ds[2].State, ds[2].Attempts, ds[2].LastError = iotsec.DeliveryFailed, 5, "webhook answered 503 Service Unavailable"
 	for i := range ds {
-		must(t, f.app.Store.UpdateDelivery(ctx, owner, &ds[i]))
+		apptest.Must(t, f.App.Store.UpdateDelivery(ctx, owner, &ds[i]))
 	}
 	_, body = b.get("/supply/notifications")
 	wantBody(t, "deliveries", body, []string{`<span class="badge ok">sent</span>`, `<span class="badge warn">retrying</span>`, "dial tcp: connection refused",
@@ -354,8 +355,8 @@ func TestUISupplyChain(t *testing.T) {
 	// A viewer reads but may not state VEX, import or match; another
 	// organisation sees none of it.
 	viewer := iotsec.User{Email: "val@a.example"}
-	must(t, f.app.Store.CreateUser(ctx, "t", &viewer))
-	must(t, f.app.Store.AddMember(ctx, iotsec.System(f.a.o.ID, "t"), viewer.ID, iotsec.RoleViewer))
+	apptest.Must(t, f.App.Store.CreateUser(ctx, "t", &viewer))
+	apptest.Must(t, f.App.Store.AddMember(ctx, iotsec.System(f.A.Org.ID, "t"), viewer.ID, iotsec.RoleViewer))
 	f.setPassword(viewer, "viewer passphrase here")
 	v := f.browser()
 	v.login("val@a.example", "viewer passphrase here")
@@ -366,8 +367,8 @@ func TestUISupplyChain(t *testing.T) {
 	wantBody(t, "viewer's supply page", body, []string{"CVE-2024-1086"}, `action="`+fw+`/sbom"`, `action="`+fw+`/vex"`)
 	_, body = v.get(vulnPage)
 	wantBody(t, "viewer's vulnerability page", body, []string{"dnsmasq"}, "VEX statement</summary>")
-	before, err := f.app.Store.ListVEX(ctx, owner, f.a.firmware.ID)
-	must(t, err)
+	before, err := f.App.Store.ListVEX(ctx, owner, f.A.Firmware.ID)
+	apptest.Must(t, err)
 	for _, p := range []struct {
 		path string
 		form url.Values
@@ -382,16 +383,16 @@ func TestUISupplyChain(t *testing.T) {
 	}
 	resp, body = v.upload(fw+"/sbom", "sbom", "router.cdx.json", readFixture(t, "router.cdx.json"))
 	wantStatus(t, "viewer uploads an SBOM", resp, body, 403)
-	after, err := f.app.Store.ListVEX(ctx, owner, f.a.firmware.ID)
-	must(t, err)
+	after, err := f.App.Store.ListVEX(ctx, owner, f.A.Firmware.ID)
+	apptest.Must(t, err)
 	if len(after) != len(before) {
 		t.Errorf("VEX statements %d after the viewer's POST, want %d", len(after), len(before))
 	}
 
-	f.setPassword(f.b.owner, "another horse battery")
+	f.setPassword(f.B.Owner, "another horse battery")
 	bb := f.browser()
 	bb.login("bob@b.example", "another horse battery")
-	for _, p := range []string{fw, fw + "/sbom", fw + "/vex", cra, "/supply/products/" + f.a.product.ID + "/csaf"} {
+	for _, p := range []string{fw, fw + "/sbom", fw + "/vex", cra, "/supply/products/" + f.A.Product.ID + "/csaf"} {
 		resp, body := bb.get(p)
 		wantStatus(t, "B GET "+p, resp, body, 404)
 	}
@@ -401,7 +402,7 @@ func TestUISupplyChain(t *testing.T) {
 	for _, p := range []string{"/supply-chain", "/supply/vulnerabilities", "/supply/vulnerabilities/CVE-2024-1086", "/supply/cra", "/supply/notifications", "/supply/support", "/supply/components"} {
 		resp, body := bb.get(p)
 		wantStatus(t, "B GET "+p, resp, body, 200)
-		wantBody(t, "B GET "+p, body, nil, "CAM-A", f.a.firmware.ID, f.a.product.ID, reports[0].ID, late.ID, "SN-OLD-1", "hooks.example/v2")
+		wantBody(t, "B GET "+p, body, nil, "CAM-A", f.A.Firmware.ID, f.A.Product.ID, reports[0].ID, late.ID, "SN-OLD-1", "hooks.example/v2")
 	}
 	// B's view of the vulnerability is B's own product and device.
 	_, body = bb.get("/supply/vulnerabilities/CVE-2024-1086")
@@ -414,10 +415,10 @@ func TestUISupplyChain(t *testing.T) {
 func TestUIVEXOnFirmwarePage(t *testing.T) {
 	f := newFixture(t)
 	f.supplyFixture()
-	f.setPassword(f.a.owner, "correct horse battery")
+	f.setPassword(f.A.Owner, "correct horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
-	fw := "/supply/firmware/" + f.a.firmware.ID
+	fw := "/supply/firmware/" + f.A.Firmware.ID
 	tests := []struct {
 		name      string
 		form      url.Values
@@ -430,16 +431,16 @@ func TestUIVEXOnFirmwarePage(t *testing.T) {
 		{"affected without an action", url.Values{"vulnerability": {"CVE-2023-28450"}, "status": {"affected"}}, 400, ""},
 		{"unknown status", url.Values{"vulnerability": {"CVE-2023-28450"}, "status": {"maybe"}}, 400, ""},
 	}
-	owner := iotsec.System(f.a.o.ID, "t")
+	owner := iotsec.System(f.A.Org.ID, "t")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before, err := f.app.Store.ListVEX(context.Background(), owner, f.a.firmware.ID)
-			must(t, err)
+			before, err := f.App.Store.ListVEX(context.Background(), owner, f.A.Firmware.ID)
+			apptest.Must(t, err)
 			b.get(fw)
 			resp, body := b.post(fw+"/vex", tt.form)
 			wantStatus(t, tt.name, resp, body, tt.want)
-			after, err := f.app.Store.ListVEX(context.Background(), owner, f.a.firmware.ID)
-			must(t, err)
+			after, err := f.App.Store.ListVEX(context.Background(), owner, f.A.Firmware.ID)
+			apptest.Must(t, err)
 			if tt.want != 303 {
 				if len(after) != len(before) {
 					t.Errorf("a refused form recorded a statement")
@@ -467,6 +468,6 @@ func TestUIVEXOnFirmwarePage(t *testing.T) {
 	if r := row(body, "linux_kernel"); strings.Contains(r, `class="suppressed"`) || !strings.Contains(r, ">affected<") {
 		t.Errorf("kernel row after an affected statement = %q", r)
 	}
-	_, body = b.get("/supply/products/" + f.a.product.ID + "/csaf")
+	_, body = b.get("/supply/products/" + f.A.Product.ID + "/csaf")
 	wantBody(t, "CSAF advisory", body, []string{"update to firmware 1.1", "known_affected"})
 }
