@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/app"
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/supply"
 )
@@ -60,67 +60,6 @@ func deadPeer(t *testing.T) (url string, conns <-chan net.Conn) {
 	return "http://" + ln.Addr().String() + "/hook", ch
 }
 
-// mailPeer is an SMTP relay on loopback, enough of RFC 5321 for net/smtp;
-// it passes on each message's envelope and data.
-func mailPeer(t *testing.T) (addr string, got <-chan string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	ch := make(chan string, 4)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				say := func(s string) { c.Write([]byte(s + "\r\n")) }
-				say("220 peer ESMTP")
-				var msg strings.Builder
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					cmd := strings.ToUpper(strings.TrimSpace(line))
-					switch {
-					case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-						say("250 peer")
-					case strings.HasPrefix(cmd, "MAIL FROM"), strings.HasPrefix(cmd, "RCPT TO"):
-						msg.WriteString(strings.TrimSpace(line) + "\n")
-						say("250 ok")
-					case cmd == "DATA":
-						say("354 go on")
-						for {
-							l, err := r.ReadString('\n')
-							if err != nil {
-								return
-							}
-							if l == ".\r\n" {
-								break
-							}
-							msg.WriteString(l)
-						}
-						say("250 queued")
-					case cmd == "QUIT":
-						say("221 bye")
-						ch <- msg.String()
-						return
-					default:
-						say("502 no")
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String(), ch
-}
-
 // TestNotifyDeliveryJobs: notifications go out through jobs. A webhook
 // that never answers does not hold up the request that made the
 // notifications; its delivery is shown retrying, then failed, with the
@@ -138,7 +77,7 @@ func TestNotifyDeliveryJobs(t *testing.T) {
 	for name, cfgFor := range databases(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			smtpAddr, mail := mailPeer(t)
+			smtpAddr, mail := apptest.SMTPPeer(t)
 			cfg := cfgFor(t)
 			cfg.Workers = 1
 			cfg.SMTPAddr, cfg.SMTPFrom = smtpAddr, "iotsec@maker.example"

@@ -185,7 +185,8 @@ func TestImportRules(t *testing.T) {
 		case name == "internal/config":
 			allow("config imports no package of the module")
 		case name == apptest:
-			allow("apptest imports only app, the domain, services and config", slices.Concat(root, domain, services, []string{"internal/config"})...)
+			allow("apptest imports only app, the domain, services, config, the SQL store (to open one per dialect) and the store contract's PostgreSQL schema helper",
+				slices.Concat(root, domain, services, []string{"internal/config", "internal/sqlstore", "internal/storetest"})...)
 		}
 		// Only cli (and the tests' apptest) imports app; only cmd imports cli.
 		for _, imp := range imports {

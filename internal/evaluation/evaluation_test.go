@@ -5,8 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"strings"
 	"testing"
 
@@ -18,11 +17,8 @@ import (
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/postgres"
 	"github.com/iotsec/iotsec/internal/report"
-	"github.com/iotsec/iotsec/internal/sqlite"
 	"github.com/iotsec/iotsec/internal/sqlstore"
-	"github.com/iotsec/iotsec/internal/storetest"
 )
 
 func newEngine(t *testing.T) *assess.Engine {
@@ -36,35 +32,6 @@ func newEngine(t *testing.T) *assess.Engine {
 		t.Fatal(err)
 	}
 	return e
-}
-
-// stores opens a migrated SQLite store, and a PostgreSQL one when
-// IOTSEC_TEST_POSTGRES is set.
-func stores(t *testing.T) map[string]*sqlstore.Store {
-	t.Helper()
-	ctx := context.Background()
-	out := map[string]*sqlstore.Store{}
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iotsec.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out["sqlite"] = s
-	if os.Getenv("IOTSEC_TEST_POSTGRES") != "" {
-		p, err := postgres.Open(ctx, storetest.PostgresDSN(t), sqlstore.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out["postgres"] = p
-	} else {
-		t.Log("IOTSEC_TEST_POSTGRES is not set; PostgreSQL is not tested")
-	}
-	for _, s := range out {
-		t.Cleanup(func() { s.Close() })
-		if _, err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
 
 func must(t *testing.T, err error) {
@@ -119,7 +86,7 @@ func wantInvalid(t *testing.T, what string, err error, field string) {
 // (spool, store, queue), the scan job, and the verdicts decided from what
 // was stored, on every database.
 func TestUploadScanLoad(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range apptest.Stores(t, nil) {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, st)
 			var after []string
@@ -221,7 +188,7 @@ func TestUploadScanLoad(t *testing.T) {
 // TestUploadRefused checks what Upload refuses, and that a refused
 // upload queues nothing.
 func TestUploadRefused(t *testing.T) {
-	st := stores(t)["sqlite"]
+	st := apptest.Stores(t, nil)["sqlite"]
 	f := newFixture(t, st)
 	f.svc.MaxImage = 1 << 10
 	for _, tt := range []struct {
@@ -261,7 +228,7 @@ func TestUploadRefused(t *testing.T) {
 // service's limits fails its job as bad input (so it is not retried) and
 // records why on the scan; bad job input is refused.
 func TestScanJobFails(t *testing.T) {
-	st := stores(t)["sqlite"]
+	st := apptest.Stores(t, nil)["sqlite"]
 	f := newFixture(t, st)
 	f.svc.AfterScan = func(context.Context, iotsec.Actor, string) error {
 		t.Error("AfterScan ran after a failed scan")
@@ -299,7 +266,7 @@ func TestScanJobFails(t *testing.T) {
 // TestRecordEvidence checks records against the catalog, naming the
 // field at fault, and that a stored record decides its provision.
 func TestRecordEvidence(t *testing.T) {
-	st := stores(t)["sqlite"]
+	st := apptest.Stores(t, nil)["sqlite"]
 	f := newFixture(t, st)
 	// Compare what the caller gave, not what the store adds.
 	cmpEvidence := cmp.FilterPath(func(p cmp.Path) bool {
@@ -355,7 +322,7 @@ func TestRecordEvidence(t *testing.T) {
 // TestICS saves an ICS as CSV and as JSON, reads it back both ways, and
 // checks that it decides its provisions.
 func TestICS(t *testing.T) {
-	st := stores(t)["sqlite"]
+	st := apptest.Stores(t, nil)["sqlite"]
 	f := newFixture(t, st)
 
 	blank, err := f.svc.ICS(f.ctx, f.owner, f.fw.ID)
@@ -430,7 +397,7 @@ func TestICS(t *testing.T) {
 // TestIXIT replaces and appends IXIT items; the catalog's categories
 // only.
 func TestIXIT(t *testing.T) {
-	st := stores(t)["sqlite"]
+	st := apptest.Stores(t, nil)["sqlite"]
 	f := newFixture(t, st)
 	cats := f.svc.IXITCategories()
 	if len(cats) == 0 {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,11 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
-	"github.com/iotsec/iotsec/internal/postgres"
 	"github.com/iotsec/iotsec/internal/sbom"
-	"github.com/iotsec/iotsec/internal/sqlite"
-	"github.com/iotsec/iotsec/internal/sqlstore"
-	"github.com/iotsec/iotsec/internal/storetest"
 	"github.com/iotsec/iotsec/internal/supply"
 	"github.com/iotsec/iotsec/internal/vuln"
 	"github.com/iotsec/iotsec/internal/vuln/vex"
@@ -38,35 +35,6 @@ var (
 	overridesDir = filepath.Join("..", "vuln", "testdata", "labelled", "nvd-overrides")
 	epssFile     = filepath.Join("..", "vuln", "epss", "testdata", "example-1.csv")
 )
-
-// stores opens a migrated SQLite store, and a PostgreSQL one when
-// IOTSEC_TEST_POSTGRES is set.
-func stores(t *testing.T, now func() time.Time) map[string]*sqlstore.Store {
-	t.Helper()
-	ctx := context.Background()
-	out := map[string]*sqlstore.Store{}
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iotsec.db"), sqlstore.Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out["sqlite"] = s
-	if os.Getenv("IOTSEC_TEST_POSTGRES") != "" {
-		p, err := postgres.Open(ctx, storetest.PostgresDSN(t), sqlstore.Options{Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out["postgres"] = p
-	} else {
-		t.Log("IOTSEC_TEST_POSTGRES is not set; PostgreSQL is not tested")
-	}
-	for _, s := range out {
-		t.Cleanup(func() { s.Close() })
-		if _, err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -112,7 +80,7 @@ func TestSupplyFlow(t *testing.T) {
 
 func supplyFlow(t *testing.T, limit int) {
 	clock := &fixedClock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
-	for name, st := range stores(t, clock.Now) {
+	for name, st := range apptest.Stores(t, clock.Now) {
 		t.Run(name, func(t *testing.T) {
 			clock.Set(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 			ctx := context.Background()

@@ -3,6 +3,7 @@ package supply_test
 import (
 	"context"
 	"errors"
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,7 +92,7 @@ func newViewFixture(t *testing.T, st *sqlstore.Store, clock *fixedClock) *viewFi
 // eachStore runs fn on a fresh fixture in each database.
 func eachStore(t *testing.T, fn func(t *testing.T, f *viewFixture)) {
 	clock := &fixedClock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
-	for name, st := range stores(t, clock.Now) {
+	for name, st := range apptest.Stores(t, clock.Now) {
 		t.Run(name, func(t *testing.T) {
 			clock.Set(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 			fn(t, newViewFixture(t, st, clock))

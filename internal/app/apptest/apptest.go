@@ -4,9 +4,12 @@
 // certificates its identity routes take. The server's API tests and the
 // UI's tests share it, so the fixture exists once.
 //
+// It also opens a migrated store on each database for the services'
+// tests (Stores) and runs a loopback SMTP relay (SMTPPeer).
+//
 // Only _test.go files import it (internal/archtest checks). It imports
-// app, the domain, the services and config, and makes its test
-// certificates with the standard library.
+// app, the domain, the services, config, sqlstore and storetest, and makes
+// its test certificates with the standard library.
 package apptest
 
 import (

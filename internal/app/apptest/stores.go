@@ -1,0 +1,44 @@
+package apptest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/app"
+	"github.com/iotsec/iotsec/internal/config"
+	"github.com/iotsec/iotsec/internal/sqlstore"
+	"github.com/iotsec/iotsec/internal/storetest"
+)
+
+// Stores opens a migrated SQLite store in the test's temporary directory
+// and, when IOTSEC_TEST_POSTGRES is set, a migrated PostgreSQL one in a
+// schema of its own, keyed "sqlite" and "postgres", with the clock now
+// (nil: the real one). They close when the test ends. Services' tests run
+// their cases on each.
+func Stores(t testing.TB, now func() time.Time) map[string]*sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	cfgs := map[string]config.Config{}
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	cfgs["sqlite"] = cfg
+	if os.Getenv("IOTSEC_TEST_POSTGRES") != "" {
+		pg := config.Default()
+		pg.Database = storetest.PostgresDSN(t)
+		cfgs["postgres"] = pg
+	} else {
+		t.Log("IOTSEC_TEST_POSTGRES is not set; PostgreSQL is not tested")
+	}
+	out := map[string]*sqlstore.Store{}
+	for name, c := range cfgs {
+		s, _, err := app.Open(ctx, c, sqlstore.Options{Now: now})
+		if err != nil {
+			t.Fatalf("open %s: %v", name, err)
+		}
+		t.Cleanup(func() { s.Close() })
+		out[name] = s
+	}
+	return out
+}
