@@ -50,13 +50,13 @@ type UpdateDelivery string
 
 // The CTA-2120 update_default values.
 const (
-	UpdateAutomaticOptOut   UpdateDelivery = "automatic_may_opt_out"     // "Automatic – may opt out"
-	UpdateAutomatic         UpdateDelivery = "automatic_may_not_opt_out" // "Automatic – may not opt out"
-	UpdateManual            UpdateDelivery = "manual"                    // "Manual"
-	UpdateConsent           UpdateDelivery = "consent_based"             // "Consent based"
-	UpdateNone              UpdateDelivery = "no_updates"                // "No updates"
-	UpdateNotDisclosed      UpdateDelivery = "not_disclosed"             // "Not disclosed"
-	UpdateOther             UpdateDelivery = "other"                     // "Other"
+	UpdateAutomaticOptOut UpdateDelivery = "automatic_may_opt_out"     // "Automatic – may opt out"
+	UpdateAutomatic       UpdateDelivery = "automatic_may_not_opt_out" // "Automatic – may not opt out"
+	UpdateManual          UpdateDelivery = "manual"                    // "Manual"
+	UpdateConsent         UpdateDelivery = "consent_based"             // "Consent based"
+	UpdateNone            UpdateDelivery = "no_updates"                // "No updates"
+	UpdateNotDisclosed    UpdateDelivery = "not_disclosed"             // "Not disclosed"
+	UpdateOther           UpdateDelivery = "other"                     // "Other"
 )
 
 func (u UpdateDelivery) known() bool {
