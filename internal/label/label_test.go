@@ -200,7 +200,9 @@ func nearDot(tok []byte, i int) bool {
 	return false
 }
 
-func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f' }
+func isSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
+}
 
 func TestRotation(t *testing.T) {
 	old := newIssuer(t, newKey(t, ES256, 3))
