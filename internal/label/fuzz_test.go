@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"testing"
+	"time"
 )
 
 // FuzzVerify runs Verify on arbitrary tokens and key sets:
@@ -103,6 +104,54 @@ func BenchmarkVerify(b *testing.B) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkVerifyRatio alternates one Verify and one raw verification
+// of the same label in every iteration and times each, so both see the
+// same machine load; it reports each cost and their ratio:
+//
+//	go test -run='^$' -bench=BenchmarkVerifyRatio -count=5 ./internal/label/
+func BenchmarkVerifyRatio(b *testing.B) {
+	for i, alg := range []Algorithm{ES256, EdDSA} {
+		k := newKey(b, alg, byte(30+i))
+		iss := newIssuer(b, k)
+		tok := sign(b, iss, claims())
+		keys := iss.Keys()
+		dot := bytes.LastIndexByte(tok, '.')
+		input := tok[:dot]
+		sig, err := base64.RawURLEncoding.DecodeString(string(tok[dot+1:]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw := func() bool {
+			switch pub := k.Public().Key.(type) {
+			case *ecdsa.PublicKey:
+				h := sha256.Sum256(input)
+				return ecdsa.Verify(pub, h[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
+			case ed25519.PublicKey:
+				return ed25519.Verify(pub, input, sig)
+			}
+			return false
+		}
+		b.Run(string(alg), func(b *testing.B) {
+			var label, plain time.Duration
+			for b.Loop() {
+				t := time.Now()
+				if r := Verify(tok, keys, t0, VerifyOptions{}); !r.Valid {
+					b.Fatal(r.Problems)
+				}
+				label += time.Since(t)
+				t = time.Now()
+				if !raw() {
+					b.Fatal("bad signature")
+				}
+				plain += time.Since(t)
+			}
+			b.ReportMetric(float64(label.Nanoseconds())/float64(b.N), "label-ns/op")
+			b.ReportMetric(float64(plain.Nanoseconds())/float64(b.N), "raw-ns/op")
+			b.ReportMetric(float64(label)/float64(plain), "label/raw")
 		})
 	}
 }

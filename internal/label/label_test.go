@@ -525,3 +525,31 @@ func TestSignRefusesBadClaims(t *testing.T) {
 		t.Errorf("minimal claims: %+v", r.Problems)
 	}
 }
+
+func TestCheckJSON(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{`{}`, true},
+		{`{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}`, true},
+		{`{"a":"x\"y","b":"\"a\":"}`, true},
+		{`[[[[]]]]`, true},
+		{`[[[[[]]]]]`, false},
+		{`{"a":1,"a":2}`, false},
+		{`{"a":1,"A":2}`, false},
+		{`{"k":1,"\u212a":2}`, false}, // the Kelvin sign folds to k
+		{`{"s":1,"ſ":2}`, false},      // and the long s to s
+		{`{"a":1,"\u0061":2}`, false},
+		{`{"a":{"b":1},"b":1}`, true},
+		{`{"a":[1,2],"b":[{"c":1,"c":2}]}`, false},
+		{`{} {}`, false},
+		{`{`, false},
+		{``, false},
+		{`"a"`, true},
+	} {
+		if err := checkJSON([]byte(tc.in), 4); (err == nil) != tc.ok {
+			t.Errorf("checkJSON(%s) = %v, want ok %v", tc.in, err, tc.ok)
+		}
+	}
+}
