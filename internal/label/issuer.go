@@ -17,7 +17,8 @@ const Type = "iotsec-label+jws"
 // Issuer signs labels with its current key and publishes the keys that
 // verify them. Rotation keeps the old key in the JWKS (retired), so
 // labels signed before still verify: a verifier picks the key by kid.
-// An Issuer is immutable once built and safe for concurrent use.
+// Its keys never change (Rotate returns a new Issuer); once Now is set
+// it is safe for concurrent use.
 type Issuer struct {
 	key     *SigningKey
 	retired []PublicKey

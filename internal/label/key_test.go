@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -226,5 +227,25 @@ func TestIssuer(t *testing.T) {
 	}
 	if !r.Label.IssuedAt.Equal(t0.Add(90*time.Minute)) || r.Label.ValidFrom.Location() != time.UTC || r.Label.ValidFrom.Nanosecond() != 0 {
 		t.Errorf("issued %v valid from %v", r.Label.IssuedAt, r.Label.ValidFrom)
+	}
+}
+
+// One issuer signs from many goroutines (run with -race).
+func TestIssuerConcurrent(t *testing.T) {
+	iss := newIssuer(t, newKey(t, ES256, 17))
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			tok, err := iss.Sign(claims())
+			if err == nil && !Verify(tok, iss.Keys(), t0, VerifyOptions{}).Valid {
+				err = errors.New("signed label does not verify")
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -17,17 +17,17 @@ const (
 	MaxQRSize    = 4096 // pixels of a PNG side
 )
 
-// QRLevel is the error correction of label QR codes: Medium restores up
+// qrLevel is the error correction of label QR codes: Medium restores up
 // to 15% of the modules, enough for a printed label that gets scuffed,
 // while keeping the code small.
-const QRLevel = qrcode.Medium
+const qrLevel = qrcode.Medium
 
 // qr encodes content, quiet zone included.
 func qr(content string) ([][]bool, error) {
 	if content == "" || len(content) > MaxQRContent {
 		return nil, fmt.Errorf("qr: content must be 1 to %d bytes, not %d", MaxQRContent, len(content))
 	}
-	q, err := qrcode.New(content, QRLevel)
+	q, err := qrcode.New(content, qrLevel)
 	if err != nil {
 		return nil, fmt.Errorf("qr: %w", err)
 	}

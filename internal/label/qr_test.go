@@ -106,7 +106,7 @@ func TestQRSVG(t *testing.T) {
 	if err := xml.Unmarshal(svg, &doc); err != nil {
 		t.Fatal(err)
 	}
-	q, err := qrcode.New(url, QRLevel)
+	q, err := qrcode.New(url, qrLevel)
 	if err != nil {
 		t.Fatal(err)
 	}
