@@ -1,6 +1,7 @@
 package iotsec
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -98,5 +99,13 @@ func TestCertificationNormalize(t *testing.T) {
 	o := SchemeOperator{OrgID: "org_1", Scheme: "cls", Role: OperatorDelegate, DelegatedBy: "org_1"}
 	if err := o.Normalize(); FieldOf(err) != "delegated_by" {
 		t.Errorf("a delegate of itself: %v", err)
+	}
+}
+
+func TestSecret(t *testing.T) {
+	var g IDs
+	a, b := g.Secret(), g.Secret()
+	if len(a) != 26 || a == b || strings.Trim(a, "0123456789abcdefghjkmnpqrstvwxyz") != "" {
+		t.Errorf("Secret() = %q, %q: want two different 26-character URL-safe strings", a, b)
 	}
 }
