@@ -385,10 +385,11 @@ func (s *Store) MoveCertification(ctx context.Context, a iotsec.Actor, m iotsec.
 		before, now := c, s.now()
 		ev = iotsec.CertificationEvent{ID: s.ids.New(iotsec.PrefixCertEvent), CertificationID: c.ID, From: c.Status, To: m.To,
 			Reason: reason, Actor: a.Name(), ActorOrgID: a.OrgID, At: now, LogIndex: -1}
-		c.Status, c.UpdatedAt = m.To, now
+		granted := before.GrantedAt
 		if iotsec.IsGrant(before.Status, m.To) {
-			c.GrantedAt = now
+			granted = now
 		}
+		c.Status, c.UpdatedAt, c.GrantedAt = m.To, now, granted
 		if m.To == iotsec.StatusCertified {
 			c.Reasons = []string{}
 		}
@@ -411,12 +412,7 @@ func (s *Store) MoveCertification(ctx context.Context, a iotsec.Actor, m iotsec.
 		// The record's identity is not Update's to change.
 		c.ID, c.OrgID, c.ProductID, c.FirmwareID, c.Scheme, c.Level = before.ID, before.OrgID, before.ProductID, before.FirmwareID, before.Scheme, before.Level
 		c.AuthorityOrgID, c.LabelID, c.AppliedAt = before.AuthorityOrgID, before.LabelID, before.AppliedAt
-		c.Status, c.UpdatedAt = m.To, now
-		if iotsec.IsGrant(before.Status, m.To) {
-			c.GrantedAt = now
-		} else {
-			c.GrantedAt = before.GrantedAt
-		}
+		c.Status, c.UpdatedAt, c.GrantedAt = m.To, now, granted
 		if err := c.CheckMove(); err != nil {
 			return err
 		}
