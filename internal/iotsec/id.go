@@ -58,26 +58,45 @@ func (g *IDs) New(prefix string) string {
 	return prefix + "_" + idEncoding.EncodeToString(b[:])
 }
 
+// Secret returns 128 random bits as 26 characters of the ID alphabet,
+// without time or prefix: a public name nobody can guess or date (a
+// label's ID in its URL).
+func (g *IDs) Secret() string {
+	r := g.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	var b [16]byte
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		panic("iotsec: read random: " + err.Error()) // crypto/rand does not fail
+	}
+	return idEncoding.EncodeToString(b[:])
+}
+
 // ID prefixes, one per kind of thing.
 const (
-	PrefixOrg        = "org"
-	PrefixUser       = "usr"
-	PrefixToken      = "tok"
-	PrefixProduct    = "prd"
-	PrefixFirmware   = "fw"
-	PrefixDevice     = "dev"
-	PrefixJob        = "job"
-	PrefixImport     = "imp"
-	PrefixAnchor     = "ta"
-	PrefixCA         = "ca"
-	PrefixCert       = "crt"
-	PrefixEnrolToken = "enr"
-	PrefixTransition = "lc"
-	PrefixTransfer   = "xfr"
-	PrefixEvidence   = "evd"
-	PrefixVulnImport = "vdb"
-	PrefixVEX        = "vex"
-	PrefixNotice     = "ntf"
-	PrefixDelivery   = "dlv"
-	PrefixCRA        = "cra"
+	PrefixOrg           = "org"
+	PrefixUser          = "usr"
+	PrefixToken         = "tok"
+	PrefixProduct       = "prd"
+	PrefixFirmware      = "fw"
+	PrefixDevice        = "dev"
+	PrefixJob           = "job"
+	PrefixImport        = "imp"
+	PrefixAnchor        = "ta"
+	PrefixCA            = "ca"
+	PrefixCert          = "crt"
+	PrefixEnrolToken    = "enr"
+	PrefixTransition    = "lc"
+	PrefixTransfer      = "xfr"
+	PrefixEvidence      = "evd"
+	PrefixVulnImport    = "vdb"
+	PrefixVEX           = "vex"
+	PrefixNotice        = "ntf"
+	PrefixDelivery      = "dlv"
+	PrefixCRA           = "cra"
+	PrefixCertification = "cer"
+	PrefixCertEvent     = "cev"
 )

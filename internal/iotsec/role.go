@@ -32,16 +32,23 @@ const (
 	PermManageIdentity Permission = "manage-identity"
 	// Create the organisation's certificate authority.
 	PermManageCA Permission = "manage-ca"
+	// Grant, refuse, suspend, review, clear, expire and revoke
+	// certifications of the schemes the organisation operates, and manage
+	// its label signing keys. Makers apply and withdraw with
+	// PermWriteProducts.
+	PermCertify Permission = "certify"
 )
 
 // grants is the role matrix. Assessors record evidence but do not edit the
 // maker's inventory; makers edit inventory but do not assess themselves.
 // Importing schemes and mappings (and sharing them with every organisation)
 // is mapping work of labs and scheme owners: assessors, admins and owners.
+// So is certifying: an assessor of a scheme owner (or of a lab it
+// delegated to) grants, suspends and revokes; a maker does not certify.
 var grants = map[Role][]Permission{
-	RoleOwner:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit, PermWriteSchemes, PermManageIdentity, PermManageCA},
-	RoleAdmin:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit, PermWriteSchemes, PermManageIdentity, PermManageCA},
-	RoleAssessor: {PermRead, PermAssess, PermWriteSchemes},
+	RoleOwner:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit, PermWriteSchemes, PermManageIdentity, PermManageCA, PermCertify},
+	RoleAdmin:    {PermRead, PermWriteProducts, PermAssess, PermManageTokens, PermManageMembers, PermReadAudit, PermWriteSchemes, PermManageIdentity, PermManageCA, PermCertify},
+	RoleAssessor: {PermRead, PermAssess, PermWriteSchemes, PermCertify},
 	RoleMaker:    {PermRead, PermWriteProducts, PermManageIdentity},
 	RoleViewer:   {PermRead},
 }
@@ -57,6 +64,7 @@ var permText = map[Permission]string{
 	PermWriteSchemes:   "import, share or delete schemes and mappings",
 	PermManageIdentity: "manage device identities, certificates and lifecycles",
 	PermManageCA:       "create the organisation's certificate authority",
+	PermCertify:        "grant, suspend or revoke certifications or manage label signing keys",
 }
 
 // Allows reports whether r grants p.

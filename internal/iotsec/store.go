@@ -27,6 +27,7 @@ type Store interface {
 	EvaluationStore
 	VulnStore
 	SupplyStore
+	RegistryStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

@@ -41,6 +41,10 @@ func Dialect() sqlstore.Dialect {
 		// One chain, many replicas: appenders take turns on this lock,
 		// released when their transaction ends.
 		LockAudit: "SELECT pg_advisory_xact_lock(7243902)",
+		// The transparency log is one tree for every replica likewise.
+		// A move takes this lock first and the audit lock after it;
+		// nothing takes them the other way round.
+		LockLog:   "SELECT pg_advisory_xact_lock(7243903)",
 		ErrorKind: errorKind,
 	}
 }

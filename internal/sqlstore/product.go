@@ -119,6 +119,9 @@ func (s *Store) DeleteProduct(ctx context.Context, a iotsec.Actor, id string) er
 		if n > 0 {
 			return iotsec.Conflict("%d devices of this product exist; delete or move them first", n)
 		}
+		if err := s.noCertifications(ctx, tx, a.OrgID, "product_id", id); err != nil {
+			return err
+		}
 		digests, err := s.productDigests(ctx, tx, a.OrgID, id)
 		if err != nil {
 			return err
@@ -261,6 +264,9 @@ func (s *Store) DeleteFirmware(ctx context.Context, a iotsec.Actor, id string) e
 		if n > 0 {
 			return iotsec.Conflict("%d devices run this version; update them first", n)
 		}
+		if err := s.noCertifications(ctx, tx, a.OrgID, "firmware_id", id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM firmware WHERE id = ? AND org_id = ?"), id, a.OrgID); err != nil {
 			return fmt.Errorf("delete firmware: %w", s.classify(err))
 		}
@@ -289,4 +295,17 @@ func (s *Store) productDigests(ctx context.Context, tx *sql.Tx, org, product str
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// noCertifications refuses to delete a product or firmware version that
+// has certification records: they are public record, kept for good.
+func (s *Store) noCertifications(ctx context.Context, tx *sql.Tx, org, column, id string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM certifications WHERE org_id = ? AND "+column+" = ?"), org, id).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return iotsec.Conflict("%d certification records name it; they are kept for good", n)
+	}
+	return nil
 }

@@ -41,6 +41,10 @@ type Dialect struct {
 	// chain, so concurrent writers (other replicas) append one at a time.
 	// SQLite needs none: write transactions begin IMMEDIATE.
 	LockAudit string
+	// LockLog is run in a transaction before it appends to the registry's
+	// transparency log, so appends from every replica take turns and the
+	// log has no gaps. SQLite needs none, as for LockAudit.
+	LockLog string
 	// ErrorKind classifies a driver error as iotsec.ErrConflict (unique or
 	// foreign key violation), or returns nil.
 	ErrorKind func(error) error

@@ -83,6 +83,13 @@ func Run(t *testing.T, open Opener) {
 		{"VulnData", testVulnData},
 		{"Supply", testSupply},
 		{"Deliveries", testDeliveries},
+		{"RegistryLife", testRegistryLife},
+		{"RegistryForbidden", testRegistryForbidden},
+		{"RegistryApply", testRegistryApply},
+		{"RegistryScope", testRegistryScope},
+		{"RegistryConcurrentLog", testRegistryConcurrentLog},
+		{"RegistryAppendOnly", testRegistryAppendOnly},
+		{"RegistryKeys", testRegistryKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
