@@ -21,7 +21,7 @@ import (
 // A directory classifies the packages below it too.
 var (
 	domain    = []string{"internal/iotsec"}
-	engines   = []string{"internal/crosswalk", "internal/firmware", "internal/inspect", "internal/assess", "internal/sbom", "internal/vuln", "internal/pki", "internal/probe", "internal/scan", "internal/registry"}
+	engines   = []string{"internal/crosswalk", "internal/firmware", "internal/inspect", "internal/assess", "internal/sbom", "internal/vuln", "internal/pki", "internal/probe", "internal/scan", "internal/registry", "internal/translog"}
 	services  = []string{"internal/catalog", "internal/evaluation", "internal/identity", "internal/supply", "internal/inventory", "internal/auth"}
 	renderers = []string{"internal/report"}
 	doors     = []string{"internal/api", "internal/ui", "internal/cli", "internal/server"}
