@@ -242,7 +242,7 @@ func (b *Bundle) Verify(v Verifier, leaf []byte) (Checkpoint, error) {
 		return Checkpoint{}, err
 	}
 	if b.TreeSize != c.Size {
-		return Checkpoint{}, fmt.Errorf("translog: proof bundle for tree %d with a checkpoint of tree %d: %w", b.TreeSize, c.Size, ErrRange)
+		return Checkpoint{}, fmt.Errorf("translog: proof bundle for tree %d with a checkpoint of tree %d: %w", b.TreeSize, c.Size, ErrMalformed)
 	}
 	if err := CheckInclusion(c, leaf, b.Index, b.Proof); err != nil {
 		return Checkpoint{}, err
