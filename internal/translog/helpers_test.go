@@ -33,7 +33,9 @@ func key(t testing.TB, name, seed string) (Signer, Verifier, string, string) {
 }
 
 // record is the test log's record i.
-func record(i int64) []byte { return fmt.Appendf(nil, "grant %d: camera model X firmware 1.%d.0 CLS level 2\n", i, i) }
+func record(i int64) []byte {
+	return fmt.Appendf(nil, "grant %d: camera model X firmware 1.%d.0 CLS level 2\n", i, i)
+}
 
 // newLog returns a log of origin over a new Memory with records
 // record(0..n-1), appended in batches of the given sizes (cycled; one by
