@@ -1,6 +1,7 @@
 package translog
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -141,6 +142,23 @@ func BenchmarkLog(b *testing.B) {
 				b.Fatal(err)
 			}
 			i++
+		}
+	})
+	// The raw costs the verifications below are made of, in the same run.
+	b.Run("raw-ed25519-verify", func(b *testing.B) {
+		pub, priv, _ := ed25519.GenerateKey(rand.NewChaCha8([32]byte{}))
+		msg := cp.Text()
+		sig := ed25519.Sign(priv, msg)
+		for b.Loop() {
+			if !ed25519.Verify(pub, msg, sig) {
+				b.Fatal("ed25519.Verify failed")
+			}
+		}
+	})
+	b.Run("raw-node-hash", func(b *testing.B) { // one SHA-256 of 65 bytes
+		var h tlog.Hash
+		for b.Loop() {
+			h = tlog.NodeHash(h, cp.Hash)
 		}
 	})
 	b.Run("verify-checkpoint", func(b *testing.B) { // Ed25519 and parsing only
