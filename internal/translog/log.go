@@ -17,6 +17,9 @@ import (
 // the log's write lock (PostgreSQL: a row or advisory lock; SQLite has one
 // writer); as a guard, Append refuses (with an error wrapping ErrConflict)
 // a size that is no longer the log's. Appends are all or nothing.
+//
+// The methods take no context: a SQL Storage is a small value bound to one
+// transaction and its context, made for the call (translog.New is free).
 type Storage interface {
 	// ReadHashes returns the stored hashes at the given indexes, one per
 	// index, or an error (tlog.HashReader). Indexes are sorted increasing.

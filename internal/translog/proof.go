@@ -102,6 +102,9 @@ func CheckConsistency(older, newer Checkpoint, proof tlog.TreeProof) error {
 	}
 	switch {
 	case older.Size == 0:
+		if older.Hash != emptyRoot() {
+			return fmt.Errorf("translog: the older checkpoint's empty tree has root %s: %w", older.Hash, ErrInconsistent)
+		}
 		return nil // every tree extends the empty one
 	case older.Size == newer.Size:
 		if older.Hash != newer.Hash {
