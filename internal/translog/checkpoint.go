@@ -25,7 +25,7 @@ import (
 type Checkpoint struct {
 	Origin string
 	Size   int64
-	Hash   tlog.Hash
+	Hash   Hash
 	// Extensions are the optional extension lines after the root hash,
 	// kept for the round trip; this log writes none (C2SP: NOT
 	// RECOMMENDED, as monitors cannot audit them).
@@ -33,7 +33,7 @@ type Checkpoint struct {
 }
 
 // emptyRoot is the root of the empty tree, SHA-256 of nothing (RFC 6962).
-func emptyRoot() tlog.Hash {
+func emptyRoot() Hash {
 	h, _ := tlog.TreeHash(0, nil)
 	return h
 }
@@ -156,8 +156,8 @@ func parseSize(s string) (int64, error) {
 }
 
 // parseHash decodes a canonical standard base64 SHA-256 hash.
-func parseHash(s string) (tlog.Hash, error) {
-	var h tlog.Hash
+func parseHash(s string) (Hash, error) {
+	var h Hash
 	if len(s) != 44 {
 		return h, fmt.Errorf("%d characters, a base64 SHA-256 hash has 44: %w", len(s), ErrMalformed)
 	}

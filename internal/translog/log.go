@@ -22,8 +22,8 @@ import (
 // transaction and its context, made for the call (translog.New is free).
 type Storage interface {
 	// ReadHashes returns the stored hashes at the given indexes, one per
-	// index, or an error (tlog.HashReader). Indexes are sorted increasing.
-	ReadHashes(indexes []int64) ([]tlog.Hash, error)
+	// index, or an error (tlog.HashReader). tlog asks in increasing order.
+	ReadHashes(indexes []int64) ([]Hash, error)
 	// Size returns the number of records in the log.
 	Size() (int64, error)
 	// Append stores records as records size, size+1, … and hashes at
@@ -31,7 +31,7 @@ type Storage interface {
 	// len(hashes) is tlog.StoredHashCount(size+len(records)) −
 	// tlog.StoredHashCount(size). It fails, storing nothing, when size is
 	// not the log's current size.
-	Append(size int64, records [][]byte, hashes []tlog.Hash) error
+	Append(size int64, records [][]byte, hashes []Hash) error
 }
 
 // A Log is a transparency log named by its origin (for example
@@ -102,12 +102,12 @@ func (l *Log) Append(records [][]byte) ([]int64, error) {
 type batchReader struct {
 	st     Storage
 	start  int64       // stored-hash index of the batch's first hash
-	hashes []tlog.Hash // the batch's hashes so far
-	old    map[int64]tlog.Hash
+	hashes []Hash // the batch's hashes so far
+	old    map[int64]Hash
 }
 
-func (r *batchReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
+func (r *batchReader) ReadHashes(indexes []int64) ([]Hash, error) {
+	out := make([]Hash, len(indexes))
 	var need []int64
 	for i, x := range indexes {
 		switch {
@@ -136,7 +136,7 @@ func (r *batchReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		return nil, fmt.Errorf("storage returned %d hashes for %d indexes", len(hs), len(need))
 	}
 	if r.old == nil {
-		r.old = map[int64]tlog.Hash{}
+		r.old = map[int64]Hash{}
 	}
 	for i, x := range need {
 		r.old[x] = hs[i]
@@ -153,7 +153,7 @@ func (r *batchReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // hashes is an error and not a panic in tlog.
 type reader struct{ st Storage }
 
-func (r reader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+func (r reader) ReadHashes(indexes []int64) ([]Hash, error) {
 	hs, err := r.st.ReadHashes(indexes)
 	if err != nil {
 		return nil, err
@@ -177,20 +177,20 @@ func (l *Log) within(size int64) error {
 }
 
 // TreeHash returns the root hash of the tree of the first size records.
-func (l *Log) TreeHash(size int64) (tlog.Hash, error) {
+func (l *Log) TreeHash(size int64) (Hash, error) {
 	if err := l.within(size); err != nil {
-		return tlog.Hash{}, err
+		return Hash{}, err
 	}
 	h, err := tlog.TreeHash(size, reader{l.st})
 	if err != nil {
-		return tlog.Hash{}, fmt.Errorf("translog: root of tree %d: %w", size, err)
+		return Hash{}, fmt.Errorf("translog: root of tree %d: %w", size, err)
 	}
 	return h, nil
 }
 
 // ProveInclusion returns the proof that record index is in the tree of the
 // first size records.
-func (l *Log) ProveInclusion(index, size int64) (tlog.RecordProof, error) {
+func (l *Log) ProveInclusion(index, size int64) (RecordProof, error) {
 	if err := l.within(size); err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func (l *Log) ProveInclusion(index, size int64) (tlog.RecordProof, error) {
 // ProveConsistency returns the proof that the tree of newSize records
 // contains the tree of oldSize records. It is empty when oldSize is 0 or
 // equal to newSize.
-func (l *Log) ProveConsistency(oldSize, newSize int64) (tlog.TreeProof, error) {
+func (l *Log) ProveConsistency(oldSize, newSize int64) (TreeProof, error) {
 	if err := l.within(newSize); err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (l *Log) ProveConsistency(oldSize, newSize int64) (tlog.TreeProof, error) {
 		return nil, fmt.Errorf("translog: prove tree %d in tree %d: %w", oldSize, newSize, ErrRange)
 	}
 	if oldSize == 0 {
-		return tlog.TreeProof{}, nil
+		return TreeProof{}, nil
 	}
 	p, err := tlog.ProveTree(newSize, oldSize, reader{l.st})
 	if err != nil {

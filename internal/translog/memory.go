@@ -15,7 +15,7 @@ import (
 // offset and about 64 bytes of stored hashes per record.
 type Memory struct {
 	mu     sync.RWMutex
-	hashes []tlog.Hash
+	hashes []Hash
 	data   []byte  // the records, one after the other
 	ends   []int64 // ends[i]: the end of record i in data
 }
@@ -24,10 +24,10 @@ type Memory struct {
 func NewMemory() *Memory { return &Memory{} }
 
 // ReadHashes returns the stored hashes at the given indexes.
-func (m *Memory) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+func (m *Memory) ReadHashes(indexes []int64) ([]Hash, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]tlog.Hash, len(indexes))
+	out := make([]Hash, len(indexes))
 	for i, x := range indexes {
 		if x < 0 || x >= int64(len(m.hashes)) {
 			return nil, fmt.Errorf("translog: stored hash %d of %d: %w", x, len(m.hashes), ErrRange)
@@ -46,7 +46,7 @@ func (m *Memory) Size() (int64, error) {
 
 // Append stores records and their stored hashes at size, which must be the
 // current size.
-func (m *Memory) Append(size int64, records [][]byte, hashes []tlog.Hash) error {
+func (m *Memory) Append(size int64, records [][]byte, hashes []Hash) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if size != int64(len(m.ends)) {

@@ -56,7 +56,7 @@ func maxpow2(n int64) int64 {
 // CheckInclusion checks, without signatures, that record leaf is record
 // index of the checkpoint's tree by proof. Use it on a checkpoint that
 // VerifyCheckpoint returned; VerifyInclusion does both.
-func CheckInclusion(c Checkpoint, leaf []byte, index int64, proof tlog.RecordProof) error {
+func CheckInclusion(c Checkpoint, leaf []byte, index int64, proof RecordProof) error {
 	if c.Size < 0 || c.Size > MaxTreeSize {
 		return fmt.Errorf("translog: tree size %d: %w", c.Size, ErrRange)
 	}
@@ -78,7 +78,7 @@ func CheckInclusion(c Checkpoint, leaf []byte, index int64, proof tlog.RecordPro
 // CheckConsistency checks, without signatures, that the newer checkpoint's
 // tree contains the older one's: the log only grew. It fails with
 // ErrInconsistent for a log that shrank, forked or rewrote an entry.
-func CheckConsistency(older, newer Checkpoint, proof tlog.TreeProof) error {
+func CheckConsistency(older, newer Checkpoint, proof TreeProof) error {
 	if older.Origin != newer.Origin {
 		return fmt.Errorf("translog: checkpoints of logs %q and %q: %w", older.Origin, newer.Origin, ErrOrigin)
 	}
@@ -121,7 +121,7 @@ func CheckConsistency(older, newer Checkpoint, proof tlog.TreeProof) error {
 // VerifyInclusion checks the signed checkpoint against v (VerifyCheckpoint)
 // and that leaf is its tree's record index by proof (CheckInclusion). It
 // returns the verified checkpoint.
-func VerifyInclusion(v Verifier, checkpoint, leaf []byte, index int64, proof tlog.RecordProof) (Checkpoint, error) {
+func VerifyInclusion(v Verifier, checkpoint, leaf []byte, index int64, proof RecordProof) (Checkpoint, error) {
 	c, err := VerifyCheckpoint(checkpoint, v)
 	if err != nil {
 		return Checkpoint{}, err
@@ -135,7 +135,7 @@ func VerifyInclusion(v Verifier, checkpoint, leaf []byte, index int64, proof tlo
 // VerifyConsistency checks both signed checkpoints against v and that the
 // newer one's tree contains the older one's by proof. A monitor keeps the
 // returned (newer) checkpoint for next time.
-func VerifyConsistency(v Verifier, older, newer []byte, proof tlog.TreeProof) (Checkpoint, error) {
+func VerifyConsistency(v Verifier, older, newer []byte, proof TreeProof) (Checkpoint, error) {
 	o, err := verifyCheckpoint(older, v, "older checkpoint")
 	if err != nil {
 		return Checkpoint{}, err
@@ -161,7 +161,7 @@ func VerifyConsistency(v Verifier, older, newer []byte, proof tlog.TreeProof) (C
 type Bundle struct {
 	Index      int64
 	TreeSize   int64
-	Proof      tlog.RecordProof
+	Proof      RecordProof
 	Checkpoint string
 }
 
@@ -208,7 +208,7 @@ func (b *Bundle) UnmarshalJSON(data []byte) error {
 	case len(*w.Checkpoint) > MaxCheckpointSize:
 		return fmt.Errorf("translog: proof bundle: checkpoint of %d bytes, more than %d: %w", len(*w.Checkpoint), MaxCheckpointSize, ErrTooLarge)
 	}
-	proof := make(tlog.RecordProof, len(w.Proof))
+	proof := make(RecordProof, len(w.Proof))
 	for i, s := range w.Proof {
 		h, err := parseHash(s)
 		if err != nil {
