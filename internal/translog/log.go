@@ -101,7 +101,7 @@ func (l *Log) Append(records [][]byte) ([]int64, error) {
 // the older ones from the storage, reading each older hash once.
 type batchReader struct {
 	st     Storage
-	start  int64       // stored-hash index of the batch's first hash
+	start  int64  // stored-hash index of the batch's first hash
 	hashes []Hash // the batch's hashes so far
 	old    map[int64]Hash
 }
