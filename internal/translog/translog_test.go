@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -627,4 +628,55 @@ func TestProofLengthBound(t *testing.T) {
 		t.Fatalf("longest proofs near MaxTreeSize: inclusion %d, consistency %d", worst[0], worst[1])
 	}
 	t.Logf("longest proofs near MaxTreeSize: inclusion %d, consistency %d", worst[0], worst[1])
+}
+
+// Writers that do not serialise their appends lose races with ErrConflict
+// and never corrupt the tree: after retries every record is in it, once,
+// and the stored hashes are those of the records in their final order.
+func TestConcurrentAppends(t *testing.T) {
+	m := NewMemory()
+	const writers, each = 4, 50
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			l, _ := New(origin, m)
+			for i := range each {
+				for {
+					_, err := l.Append([][]byte{fmt.Appendf(nil, "writer %d record %d\n", w, i)})
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, ErrConflict) {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, _ := m.Size()
+	if n != writers*each {
+		t.Fatalf("%d records, want %d", n, writers*each)
+	}
+	leaves := make([][]byte, n)
+	seen := map[string]bool{}
+	for i := range leaves {
+		leaves[i], _ = m.Record(int64(i))
+		if seen[string(leaves[i])] {
+			t.Fatalf("record %q twice", leaves[i])
+		}
+		seen[string(leaves[i])] = true
+	}
+	l, _ := New(origin, m)
+	for _, size := range []int64{1, 77, 128, n} {
+		if h, err := l.TreeHash(size); err != nil || h != mth(leaves[:size]) {
+			t.Fatalf("TreeHash(%d) = %s, %v; RFC 6962 says %s", size, h, err, mth(leaves[:size]))
+		}
+	}
 }
