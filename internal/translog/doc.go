@@ -9,9 +9,11 @@
 // notes of golang.org/x/mod/sumdb/note signed with Ed25519. A Log keeps
 // nothing itself: it reads and writes through a Storage (stored hashes by
 // index, leaf records, the size). Memory is the in-memory Storage for tests
-// and the command line; the SQL one comes with the registry store, which
-// backs a Log with its own table inside the transaction that records a grant
-// or a status change.
+// and the command line. The SQL one comes with the registry store, which
+// keeps the log in its own tables and appends inside the transaction that
+// records a grant or a status change: it calls AppendHashes for the hashes
+// of each leaf, and ReadOnly puts a Log (checkpoints, proofs, bundles) over
+// its reads.
 //
 // Everything a verifier reads (checkpoint text, proof bundles) is untrusted
 // input: parsers enforce the limits below (MaxCheckpointSize,
