@@ -37,6 +37,7 @@ require (
 	github.com/therootcompany/xz v1.0.1
 	github.com/ulikunitz/xz v0.5.17
 	golang.org/x/crypto v0.59.0
+	golang.org/x/mod v0.43.0
 	golang.org/x/time v0.11.0
 	google.golang.org/protobuf v1.36.11
 	modernc.org/sqlite v1.62.0

@@ -20,9 +20,10 @@ import (
 // module must be one of them, so a new package is classified on purpose.
 // A directory classifies the packages below it too.
 var (
-	domain    = []string{"internal/iotsec"}
-	engines   = []string{"internal/crosswalk", "internal/firmware", "internal/inspect", "internal/assess", "internal/sbom", "internal/vuln", "internal/pki", "internal/probe", "internal/scan", "internal/registry", "internal/label"}
-	services  = []string{"internal/catalog", "internal/evaluation", "internal/identity", "internal/supply", "internal/inventory", "internal/auth"}
+	domain  = []string{"internal/iotsec"}
+	engines = []string{"internal/crosswalk", "internal/firmware", "internal/inspect", "internal/assess", "internal/sbom", "internal/vuln", "internal/pki",
+		"internal/probe", "internal/scan", "internal/label", "internal/translog"}
+	services  = []string{"internal/catalog", "internal/evaluation", "internal/identity", "internal/supply", "internal/registry", "internal/inventory", "internal/auth"}
 	renderers = []string{"internal/report"}
 	doors     = []string{"internal/api", "internal/ui", "internal/cli", "internal/server"}
 	storage   = []string{"internal/sqlstore", "internal/sqlite", "internal/postgres"}
