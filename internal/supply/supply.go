@@ -56,6 +56,12 @@ type Service struct {
 	IndexLimit int
 	// Tool names iotsec, with its version, in the documents it writes.
 	Tool string
+	// AfterMatch, if set, runs after every match of a firmware version
+	// with all its matches as stored (the registry puts certified versions
+	// that carry known exploited vulnerabilities under review). It gets the
+	// state, not the change, so a retried match repeats it safely; its
+	// error is the match's. A func, not an import: services stay apart.
+	AfterMatch func(ctx context.Context, a iotsec.Actor, firmwareID string, matches []iotsec.VulnMatch) error
 
 	mu    sync.Mutex
 	index cachedIndex
@@ -360,6 +366,11 @@ func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string
 	}
 	if err := s.recordNew(ctx, a, t, fresh, exploited, &res); err != nil {
 		return res, err
+	}
+	if s.AfterMatch != nil {
+		if err := s.AfterMatch(ctx, a, firmwareID, rows); err != nil {
+			return res, fmt.Errorf("after matching %s: %w", firmwareID, err)
+		}
 	}
 	return res, nil
 }
