@@ -370,6 +370,9 @@ type RegistryStore interface {
 	// IsOperator reports whether the organisation owns the scheme or
 	// grants for its owner.
 	IsOperator(ctx context.Context, orgID, scheme string) (bool, error)
+	// SchemeOwner returns the organisation that owns the scheme
+	// (ErrNotFound when nobody operates it).
+	SchemeOwner(ctx context.Context, scheme string) (string, error)
 
 	// CreateCertification records a maker's application for one of its
 	// firmware versions (ProductID may be empty: the version's product);

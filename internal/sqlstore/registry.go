@@ -104,6 +104,12 @@ func (s *Store) IsOperator(ctx context.Context, orgID, scheme string) (bool, err
 	return n > 0, nil
 }
 
+func (s *Store) SchemeOwner(ctx context.Context, scheme string) (string, error) {
+	var org string
+	err := s.db.QueryRowContext(ctx, s.q("SELECT org_id FROM scheme_operators WHERE scheme = ? AND role = 'owner'"), scheme).Scan(&org)
+	return org, notFound(err, "scheme operator")
+}
+
 // Certification records.
 
 const certificationColumns = `c.id, c.org_id, c.product_id, c.firmware_id, c.scheme, c.level, c.authority_org_id, coalesce(c.lab_org_id, ''),

@@ -791,6 +791,14 @@ func testRegistryLabelAndLogKey(t *testing.T, open Opener) {
 		t.Errorf("label = %q, want jws.2", got.Label)
 	}
 
+	owner, err := r.s.SchemeOwner(r.ctx, "cls")
+	wantKind(t, "SchemeOwner", err, nil)
+	if owner != r.b.ID {
+		t.Errorf("SchemeOwner(cls) = %q, want %q", owner, r.b.ID)
+	}
+	_, err = r.s.SchemeOwner(r.ctx, "nobody's")
+	wantKind(t, "SchemeOwner of an unoperated scheme", err, iotsec.ErrNotFound)
+
 	_, err = r.s.LogKey(r.ctx, "example.com/registry")
 	wantKind(t, "LogKey before one was added", err, iotsec.ErrNotFound)
 	k1, err := r.s.AddLogKey(r.ctx, iotsec.LogKey{Origin: "example.com/registry", VerifierKey: "v1", Sealed: []byte("s1")})
