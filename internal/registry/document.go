@@ -198,4 +198,3 @@ func VerifyLabel(doc []byte, opts VerifyOptions) Result {
 	}
 	return r
 }
-

@@ -56,9 +56,9 @@ type Service struct {
 	// creates; ES256 when empty.
 	Alg label.Algorithm
 
-	mu        sync.Mutex
-	signer    translog.Signer // the log's, opened once
-	logKey    iotsec.LogKey
+	mu     sync.Mutex
+	signer translog.Signer // the log's, opened once
+	logKey iotsec.LogKey
 }
 
 // New returns a service over store with the KEK and base URL.
@@ -431,4 +431,3 @@ func labelIndex(jws string) (int64, bool) {
 	}
 	return *c.Proof.Index, true
 }
-
