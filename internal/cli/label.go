@@ -27,7 +27,7 @@ func newLabel(e *env) *cobra.Command {
 		Example: `  iotsec label verify LABEL.json
   iotsec label verify LABEL.json --jwks https://registry.example/registry/jwks.json -o json`,
 	}
-	cmd.AddCommand(newLabelVerify(e))
+	cmd.AddCommand(newLabelVerify(e), newLabelShow(e))
 	return cmd
 }
 
