@@ -137,6 +137,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	for _, r := range a.Identity.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})
 	}
+	for _, r := range a.Registry.Routes() {
+		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})
+	}
 	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping, Public: public})
 	if cfg.ESTAddr != "" {
 		if a.EST, err = a.estServer(); err != nil {

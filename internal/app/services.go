@@ -10,6 +10,7 @@ import (
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
 )
 
@@ -29,6 +30,9 @@ type Services struct {
 	// Evaluation is the evaluation service (uploads, scans, evidence, ICS,
 	// IXIT, verdicts); without a store it scans for the command line.
 	Evaluation *evaluation.Service
+	// Registry is the registry service (certification records, labels,
+	// the transparency log); nil without a store.
+	Registry *registry.Service
 }
 
 // NewServices builds the services over store and the configuration. A nil
@@ -74,6 +78,12 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	s.Identity.Now, s.Identity.BaseURL = now, cfg.URL()
 	if opts.Rand != nil {
 		s.Identity.Rand = opts.Rand
+	}
+
+	s.Registry = registry.New(store, kek, cfg.URL(), log)
+	s.Registry.Now = now
+	if opts.Rand != nil {
+		s.Registry.Rand = opts.Rand
 	}
 
 	s.Supply = supply.New(store, log)

@@ -306,6 +306,17 @@ type Checkpoint struct {
 	At   time.Time `json:"at"`
 }
 
+// LogKey is the transparency log's own checkpoint signing key: the
+// platform's, not any organisation's. VerifierKey is the note verifier key
+// ("<origin>+<hash>+<key>", public); Sealed is the note signer key sealed
+// by the service under the key-encryption key.
+type LogKey struct {
+	Origin      string    `json:"origin"`
+	VerifierKey string    `json:"verifier_key"`
+	Sealed      []byte    `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
 // LogAppend computes a transparency log entry inside the transaction of a
 // move. The store serialises appends and keeps what these return; it never
 // computes a hash itself, so it needs no Merkle tree code.
@@ -359,6 +370,9 @@ type RegistryStore interface {
 	// IsOperator reports whether the organisation owns the scheme or
 	// grants for its owner.
 	IsOperator(ctx context.Context, orgID, scheme string) (bool, error)
+	// SchemeOwner returns the organisation that owns the scheme
+	// (ErrNotFound when nobody operates it).
+	SchemeOwner(ctx context.Context, scheme string) (string, error)
 
 	// CreateCertification records a maker's application for one of its
 	// firmware versions (ProductID may be empty: the version's product);
@@ -377,6 +391,15 @@ type RegistryStore interface {
 	// PublicCertification returns the public part of a granted record by
 	// its label ID; a record never granted is not found.
 	PublicCertification(ctx context.Context, labelID string) (PublicCertification, error)
+	// CertificationView returns the same names and dates of a record the
+	// actor sees (as maker, authority or delegate), granted or not: what
+	// the service needs to write a label before the first grant.
+	CertificationView(ctx context.Context, a Actor, id string) (PublicCertification, error)
+	// SetCertificationLabel stores the signed label of a record the actor
+	// sees, after the move it states was committed (the label carries the
+	// move's inclusion proof, which exists only after the commit). The
+	// actor needs PermCertify or, for the maker, PermWriteProducts.
+	SetCertificationLabel(ctx context.Context, a Actor, id, label string) error
 
 	// MoveCertification changes a record's status in one transaction:
 	// the actor must be of the side MoveSide names (ErrForbidden for its
@@ -403,6 +426,13 @@ type RegistryStore interface {
 	// (ErrNotFound when none was saved).
 	LatestCheckpoint(ctx context.Context) (Checkpoint, error)
 	CheckpointAt(ctx context.Context, size int64) (Checkpoint, error)
+	// AddLogKey keeps the log's signing key for k.Origin unless one is
+	// kept already, and returns the one kept (so two replicas racing to
+	// create it agree on one).
+	AddLogKey(ctx context.Context, k LogKey) (LogKey, error)
+	// LogKey returns the log's signing key for origin, with its sealed
+	// half (ErrNotFound if none).
+	LogKey(ctx context.Context, origin string) (LogKey, error)
 
 	// AddRegistryKey stores a new signing key of the organisation.
 	AddRegistryKey(ctx context.Context, a Actor, k *RegistryKey) error

@@ -157,6 +157,25 @@ type Claims struct {
 	Proof json.RawMessage `json:"proof,omitempty"`
 }
 
+// Leaf returns the transparency log entry that states c: the claims' JSON
+// with Proof empty and the times in UTC to the second, as Issuer.Sign
+// writes them. The registry appends this leaf for every move of a record
+// and then signs the claims with the inclusion proof of that leaf in
+// Proof; a verifier rebuilds the leaf the same way from the claims it
+// verified (Leaf ignores Proof) and checks the proof against it, so a
+// label whose claims differ by one byte from the logged entry fails.
+func (c Claims) Leaf() ([]byte, error) {
+	c.Proof = nil
+	for _, t := range []*time.Time{&c.IssuedAt, &c.ValidFrom, &c.ValidUntil} {
+		*t = t.UTC().Truncate(time.Second)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("label %s: log leaf: %w", c.LabelID, err)
+	}
+	return b, nil
+}
+
 // Limits on the fields of Claims.
 const (
 	maxLabelID = 128

@@ -553,3 +553,21 @@ func TestCheckJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestLeafIgnoresProofAndZone(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 500, time.FixedZone("X", 3600))
+	c := Claims{SchemaVersion: SchemaVersion, LabelID: "l1", IssuedAt: at, ValidFrom: at, ValidUntil: at.AddDate(2, 0, 0)}
+	a, err := c.Leaf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Proof = []byte(`{"index":1}`)
+	c.IssuedAt = at.UTC().Truncate(time.Second)
+	b, err := c.Leaf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) || strings.Contains(string(a), "proof") {
+		t.Errorf("Leaf differs with a proof or another zone:\n%s\n%s", a, b)
+	}
+}

@@ -104,6 +104,12 @@ func (s *Store) IsOperator(ctx context.Context, orgID, scheme string) (bool, err
 	return n > 0, nil
 }
 
+func (s *Store) SchemeOwner(ctx context.Context, scheme string) (string, error) {
+	var org string
+	err := s.db.QueryRowContext(ctx, s.q("SELECT org_id FROM scheme_operators WHERE scheme = ? AND role = 'owner'"), scheme).Scan(&org)
+	return org, notFound(err, "scheme operator")
+}
+
 // Certification records.
 
 const certificationColumns = `c.id, c.org_id, c.product_id, c.firmware_id, c.scheme, c.level, c.authority_org_id, coalesce(c.lab_org_id, ''),
@@ -311,6 +317,11 @@ func (s *Store) CertificationHistory(ctx context.Context, a iotsec.Actor, id str
 }
 
 func (s *Store) PublicCertification(ctx context.Context, labelID string) (iotsec.PublicCertification, error) {
+	return s.publicView(ctx, "c.label_id = ? AND c.granted_at IS NOT NULL", labelID)
+}
+
+// publicView reads the names and dates of one record selected by where.
+func (s *Store) publicView(ctx context.Context, where string, arg any) (iotsec.PublicCertification, error) {
 	var p iotsec.PublicCertification
 	err := s.queryRow(ctx, nil, `SELECT c.label_id, c.status, c.scheme, c.level, m.name, m.country, p.name, p.model, p.class, f.version, f.support_end,
 		au.name, coalesce(l.name, ''), c.valid_from, c.valid_until, c.granted_at, c.updated_at, c.label
@@ -320,7 +331,7 @@ func (s *Store) PublicCertification(ctx context.Context, labelID string) (iotsec
 		JOIN firmware f ON f.id = c.firmware_id
 		JOIN orgs au ON au.id = c.authority_org_id
 		LEFT JOIN orgs l ON l.id = c.lab_org_id
-		WHERE c.label_id = ? AND c.granted_at IS NOT NULL`, labelID).
+		WHERE `+where, arg).
 		Scan(&p.LabelID, &p.Status, &p.Scheme, &p.Level, &p.Maker, &p.MakerCountry, &p.Product, &p.Model, &p.ProductClass, &p.FirmwareVersion,
 			dscan{&p.SupportEnd}, &p.Authority, &p.Lab, dscan{&p.ValidFrom}, dscan{&p.ValidUntil}, tscan{&p.GrantedAt}, tscan{&p.UpdatedAt}, &p.Label)
 	return p, notFound(err, "label")
@@ -713,4 +724,64 @@ func (s *Store) ActiveRegistryKey(ctx context.Context, a iotsec.Actor) (iotsec.R
 	}
 	k, err := scanRegistryKey(s.db.QueryRowContext(ctx, s.q("SELECT "+registryKeyColumns+", sealed FROM registry_keys WHERE org_id = ? AND retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1"), a.OrgID), true)
 	return k, notFound(err, "active signing key")
+}
+
+func (s *Store) CertificationView(ctx context.Context, a iotsec.Actor, id string) (iotsec.PublicCertification, error) {
+	if err := a.Can(iotsec.PermRead); err != nil {
+		return iotsec.PublicCertification{}, err
+	}
+	c, err := s.certification(ctx, nil, a.OrgID, id)
+	if err != nil {
+		return iotsec.PublicCertification{}, err
+	}
+	return s.publicView(ctx, "c.id = ?", c.ID)
+}
+
+func (s *Store) SetCertificationLabel(ctx context.Context, a iotsec.Actor, id, label string) error {
+	if a.Can(iotsec.PermCertify) != nil {
+		if err := a.Can(iotsec.PermWriteProducts); err != nil {
+			return err
+		}
+	}
+	if len(label) > 64<<10 || !utf8.ValidString(label) {
+		return iotsec.Invalid("label", "must be text of at most 64 KiB")
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := s.certification(ctx, tx, a.OrgID, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE certifications SET label = ? WHERE id = ?"), label, c.ID); err != nil {
+			return fmt.Errorf("set certification label: %w", err)
+		}
+		return nil
+	})
+}
+
+// The transparency log's signing key.
+
+func (s *Store) AddLogKey(ctx context.Context, k iotsec.LogKey) (iotsec.LogKey, error) {
+	if k.Origin == "" || k.VerifierKey == "" || len(k.Sealed) == 0 {
+		return iotsec.LogKey{}, iotsec.Invalid("origin", "a log key needs its origin, verifier key and sealed signer key")
+	}
+	k.CreatedAt = s.now()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO translog_keys (origin, verifier_key, sealed, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING"),
+			k.Origin, k.VerifierKey, k.Sealed, s.t(k.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("insert log key: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return iotsec.LogKey{}, err
+	}
+	return s.LogKey(ctx, k.Origin)
+}
+
+func (s *Store) LogKey(ctx context.Context, origin string) (iotsec.LogKey, error) {
+	var k iotsec.LogKey
+	err := s.db.QueryRowContext(ctx, s.q("SELECT origin, verifier_key, sealed, created_at FROM translog_keys WHERE origin = ?"), origin).
+		Scan(&k.Origin, &k.VerifierKey, &k.Sealed, tscan{&k.CreatedAt})
+	return k, notFound(err, "log key")
 }

@@ -766,3 +766,48 @@ func checkTree(t *testing.T, f *fixture, n int64) {
 		t.Error("ReadLogHashes does not answer in the order asked")
 	}
 }
+
+// testRegistryLabelAndLogKey: the label written after a move, the view of
+// a record not yet granted, and the log's one signing key per origin.
+func testRegistryLabelAndLogKey(t *testing.T, open Opener) {
+	r := setupRegistry(t, open)
+	c := r.apply(t, "2")
+	v, err := r.s.CertificationView(r.ctx, r.judge, c.ID)
+	wantKind(t, "CertificationView as the authority", err, nil)
+	if v.LabelID != c.LabelID || v.FirmwareVersion != "1.4.0" || v.Maker != r.a.Name || v.Authority == "" || v.Lab != "Lab L" {
+		t.Errorf("CertificationView = %+v", v)
+	}
+	_, err = r.s.CertificationView(r.ctx, r.C, c.ID)
+	wantKind(t, "CertificationView by a bystander", err, iotsec.ErrNotFound)
+	_, err = r.s.PublicCertification(r.ctx, c.LabelID)
+	wantKind(t, "PublicCertification before the grant", err, iotsec.ErrNotFound)
+
+	wantKind(t, "SetCertificationLabel", r.s.SetCertificationLabel(r.ctx, r.judge, c.ID, "jws.1"), nil)
+	wantKind(t, "SetCertificationLabel by the maker", r.s.SetCertificationLabel(r.ctx, r.maker, c.ID, "jws.2"), nil)
+	wantKind(t, "SetCertificationLabel by a bystander", r.s.SetCertificationLabel(r.ctx, r.C, c.ID, "jws.3"), iotsec.ErrNotFound)
+	got, err := r.s.GetCertification(r.ctx, r.maker, c.ID)
+	wantKind(t, "GetCertification", err, nil)
+	if got.Label != "jws.2" {
+		t.Errorf("label = %q, want jws.2", got.Label)
+	}
+
+	owner, err := r.s.SchemeOwner(r.ctx, "cls")
+	wantKind(t, "SchemeOwner", err, nil)
+	if owner != r.b.ID {
+		t.Errorf("SchemeOwner(cls) = %q, want %q", owner, r.b.ID)
+	}
+	_, err = r.s.SchemeOwner(r.ctx, "nobody's")
+	wantKind(t, "SchemeOwner of an unoperated scheme", err, iotsec.ErrNotFound)
+
+	_, err = r.s.LogKey(r.ctx, "example.com/registry")
+	wantKind(t, "LogKey before one was added", err, iotsec.ErrNotFound)
+	k1, err := r.s.AddLogKey(r.ctx, iotsec.LogKey{Origin: "example.com/registry", VerifierKey: "v1", Sealed: []byte("s1")})
+	wantKind(t, "AddLogKey", err, nil)
+	k2, err := r.s.AddLogKey(r.ctx, iotsec.LogKey{Origin: "example.com/registry", VerifierKey: "v2", Sealed: []byte("s2")})
+	wantKind(t, "AddLogKey again", err, nil)
+	if k1.VerifierKey != "v1" || k2.VerifierKey != "v1" || string(k2.Sealed) != "s1" {
+		t.Errorf("AddLogKey kept %+v then %+v; want the first both times", k1, k2)
+	}
+	_, err = r.s.AddLogKey(r.ctx, iotsec.LogKey{Origin: "x"})
+	wantKind(t, "AddLogKey without keys", err, iotsec.ErrInvalid)
+}

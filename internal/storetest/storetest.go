@@ -90,6 +90,7 @@ func Run(t *testing.T, open Opener) {
 		{"RegistryConcurrentLog", testRegistryConcurrentLog},
 		{"RegistryAppendOnly", testRegistryAppendOnly},
 		{"RegistryKeys", testRegistryKeys},
+		{"RegistryLabelAndLogKey", testRegistryLabelAndLogKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
