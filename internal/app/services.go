@@ -87,6 +87,9 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	}
 
 	s.Supply = supply.New(store, log)
+	// Market surveillance: a certified version that a match finds known
+	// exploited goes under review in the same run.
+	s.Supply.AfterMatch = s.Registry.Surveil
 	s.Supply.Now = now
 	s.Supply.Tool = "iotsec " + Version()
 	if cfg.SMTPAddr != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -436,6 +437,61 @@ func TestLabelRebuiltFromLog(t *testing.T) {
 		}
 		if r := e.verify(e.doc(c), registry.VerifyOptions{}); r.Valid || r.Label.Status != label.StatusSuspended {
 			t.Fatalf("rebuilt suspended label: %+v", r)
+		}
+	})
+}
+
+// TestSurveil: a known exploited vulnerability in a certified version puts
+// the record under review with the vulnerability as the reason, logs it,
+// re-issues the label (which then does not verify as valid) and tells both
+// organisations; suppressed or unexploited matches do nothing, and running
+// it again changes nothing.
+func TestSurveil(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		c, err := e.svc.Apply(e.ctx, e.maker, e.firmware, "sg-cls", "2", "")
+		must(t, err)
+		c, err = e.svc.Grant(e.ctx, e.judge, c.ID, registry.GrantInput{Reason: "tested"})
+		must(t, err)
+		quiet := []iotsec.VulnMatch{
+			{VulnID: "CVE-2026-0002", Component: "busybox", ComponentVersion: "1.36.1", KEV: true, Suppressed: true},
+			{VulnID: "CVE-2026-0003", Component: "openssl", ComponentVersion: "3.0.1"},
+		}
+		must(t, e.svc.Surveil(e.ctx, e.maker, e.firmware, quiet))
+		if got, _ := e.svc.Get(e.ctx, e.maker, c.ID); got.Status != iotsec.StatusCertified {
+			t.Fatalf("after suppressed and unexploited matches the record is %s", got.Status)
+		}
+
+		loud := append(quiet, iotsec.VulnMatch{VulnID: "CVE-2026-0001", Component: "dnsmasq", ComponentVersion: "2.84", KEV: true})
+		for range 2 {
+			must(t, e.svc.Surveil(e.ctx, e.maker, e.firmware, loud))
+		}
+		got, err := e.svc.Get(e.ctx, e.judge, c.ID)
+		must(t, err)
+		want := []string{"CVE-2026-0001 in dnsmasq 2.84 is known to be exploited (CISA KEV)"}
+		if got.Status != iotsec.StatusUnderReview || !slices.Equal(got.Reasons, want) {
+			t.Errorf("after a KEV match: %s %q, want under review for %q", got.Status, got.Reasons, want)
+		}
+		cp, err := e.svc.Checkpoint(e.ctx)
+		must(t, err)
+		if cp.Size != 2 {
+			t.Errorf("log of %d entries after grant and one review, want 2", cp.Size)
+		}
+		r := e.verify(e.doc(got), registry.VerifyOptions{})
+		if r.Valid || r.Status != label.StatusUnderReview {
+			t.Errorf("label under review verifies as %+v", r)
+		}
+		for _, who := range []iotsec.Actor{e.judge, e.maker} {
+			ns, err := e.store.ListNotifications(e.ctx, iotsec.System(who.OrgID, "t"), false, 100)
+			must(t, err)
+			n := 0
+			for _, x := range ns {
+				if x.Kind == "label-under-review" && strings.Contains(x.Body, "CVE-2026-0001") && strings.Contains(x.Title, "Cam (CAM-1) 1.4.0") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("organisation %s has %d under-review notifications, want 1: %+v", who.OrgID, n, ns)
+			}
 		}
 	})
 }
