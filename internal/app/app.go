@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Catalog, a.Identity
-	uiH.Evaluation = a.Evaluation
+	uiH.Evaluation, uiH.Registry = a.Evaluation, a.Registry
 	uiH.Supply = a.Supply
 	var public []server.Route
 	for _, r := range a.Identity.Routes() {

@@ -36,6 +36,8 @@ type (
 	// RecogniseQuery and RecognitionResult: what a held label earns abroad.
 	RecogniseQuery    = crosswalk.RecogniseQuery
 	RecognitionResult = crosswalk.RecognitionResult
+	// Recognised is what a held label counts as under one agreement.
+	Recognised = crosswalk.Recognised
 	// Agreement is a mutual-recognition agreement between labels; its
 	// edges are Recognitions between LabelRefs.
 	Agreement   = crosswalk.Agreement

@@ -19,7 +19,6 @@ type Route struct {
 
 // Routes are the registry's public endpoints:
 //
-//	GET /l/{label-id}.json              the label document, current status
 //	GET /l/{label-id}/qr.png            QR code of the page BASE/l/{label-id}
 //	GET /l/{label-id}/qr.svg            the same as SVG
 //	GET /registry/jwks.json             every authority's label keys
@@ -28,12 +27,11 @@ type Route struct {
 //	                                    (size omitted: the latest checkpoint)
 //	GET /log/consistency?old=N&new=M    consistency proof of tree N in tree M
 //
-// Go's ServeMux matches whole path segments, so "/l/{file}" serves the
-// document when the segment ends in ".json"; the HTML page /l/{label-id}
-// (the UI's, later) is not found here.
+// The label document, /l/{label-id}.json, shares its path segment with the
+// public page /l/{label-id} (Go's ServeMux matches whole segments), so the
+// web UI routes both and answers the JSON with ServeDocument.
 func (s *Service) Routes() []Route {
 	return []Route{
-		{"GET", "/l/{file}", s.serveDocument},
 		{"GET", "/l/{id}/qr.png", s.serveQR},
 		{"GET", "/l/{id}/qr.svg", s.serveQR},
 		{"GET", "/registry/jwks.json", s.serveJWKS},
@@ -63,12 +61,10 @@ func writeJSONTo(w http.ResponseWriter, v any, cache string) {
 	w.Write(append(b, '\n'))
 }
 
-func (s *Service) serveDocument(w http.ResponseWriter, r *http.Request) {
-	id, ok := strings.CutSuffix(r.PathValue("file"), ".json")
-	if !ok || id == "" {
-		http.NotFound(w, r)
-		return
-	}
+// ServeDocument answers GET /l/{labelID}.json: the label document with
+// the record's current status, for apps and `iotsec label verify`.
+func (s *Service) ServeDocument(w http.ResponseWriter, r *http.Request, labelID string) {
+	id := labelID
 	d, err := s.Document(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)

@@ -22,6 +22,14 @@ func serve(t *testing.T, svc *registry.Service) *httptest.Server {
 	for _, r := range svc.Routes() {
 		mux.HandleFunc(r.Method+" "+r.Path, r.Handler)
 	}
+	// The web UI routes /l/{label-id}[.json]; the JSON is the service's.
+	mux.HandleFunc("GET /l/{file}", func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := strings.CutSuffix(r.PathValue("file"), ".json"); ok {
+			svc.ServeDocument(w, r, id)
+			return
+		}
+		http.NotFound(w, r)
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv

@@ -24,6 +24,7 @@ import (
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
 )
 
@@ -57,6 +58,8 @@ type Handler struct {
 	// Evaluation is the evaluation service behind the firmware pages:
 	// uploads, scans, evidence, ICS, IXIT, verdicts and reports.
 	Evaluation *evaluation.Service
+	// Registry is the registry service behind the public label pages.
+	Registry *registry.Service
 	// Identity is the device identity service behind the Identity pages.
 	Identity *identity.Service
 	// Supply is the supply-chain service behind the Supply chain pages.
@@ -193,6 +196,7 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/identity/certificates/{id}/revoke", auth(h.revokeCert)},
 		{"GET", "/identity/audit", auth(h.identityAudit)},
 		{"GET", "/registry", auth(h.soon("registry"))},
+		{"GET", "/l/{file}", pub(h.label)},
 	}
 }
 
