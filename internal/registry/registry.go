@@ -214,13 +214,21 @@ func (s *Service) Validity(scheme string, in GrantInput, supportEnd iotsec.Date)
 	return from, until, nil
 }
 
-// Suspend makes a record not valid for now, for reasons.
+// Suspend makes a record not valid for now, for reasons: they go into the
+// public log, so there must be one.
 func (s *Service) Suspend(ctx context.Context, a iotsec.Actor, id string, reasons ...string) (iotsec.Certification, error) {
+	if strings.TrimSpace(strings.Join(reasons, "")) == "" {
+		return iotsec.Certification{}, iotsec.Invalid("reason", "a suspension needs a reason")
+	}
 	return s.move(ctx, a, id, iotsec.StatusSuspended, strings.Join(reasons, "; "), withReasons(reasons))
 }
 
-// Revoke ends a record for good (from applied: refuses it).
+// Revoke ends a record for good (from applied: refuses it), for a reason
+// the public log keeps.
 func (s *Service) Revoke(ctx context.Context, a iotsec.Actor, id, reason string) (iotsec.Certification, error) {
+	if strings.TrimSpace(reason) == "" {
+		return iotsec.Certification{}, iotsec.Invalid("reason", "a revocation needs a reason")
+	}
 	return s.move(ctx, a, id, iotsec.StatusRevoked, reason, nil)
 }
 

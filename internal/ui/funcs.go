@@ -92,6 +92,10 @@ func badges() template.FuncMap {
 		"jobstate": badgeOf(map[iotsec.JobState]string{
 			iotsec.JobQueued: "info", iotsec.JobRunning: "warn", iotsec.JobSucceeded: "ok", iotsec.JobFailed: "bad",
 		}),
+		"recordstatus": badgeOf(map[iotsec.RecordStatus]string{
+			iotsec.StatusApplied: "info", iotsec.StatusCertified: "ok", iotsec.StatusUnderReview: "warn", iotsec.StatusSuspended: "warn",
+			iotsec.StatusExpired: "bad", iotsec.StatusRevoked: "bad", iotsec.StatusWithdrawn: "bad",
+		}),
 		"deliverystate": badgeOf(map[iotsec.DeliveryState]string{
 			iotsec.DeliveryQueued: "", iotsec.DeliveryRetrying: "warn", iotsec.DeliverySent: "ok", iotsec.DeliveryFailed: "bad",
 		}),

@@ -32,23 +32,3 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
 	}
 	return h.render(w, r, http.StatusOK, "overview", view{Nav: "overview", Data: map[string]any{"Overview": o, "States": states, "Jobs": jobs}})
 }
-
-// soonPages describe the capabilities that are not built yet, plainly.
-var soonPages = map[string]map[string]any{
-	"registry": {
-		"Title":   "Registry & labels",
-		"Summary": "Certified products with signed, publicly verifiable digital labels, and national policy measures.",
-		"Will": []string{
-			"A registry of labelled products with status history, expiry and revocation, and a public verification page behind each label's QR code.",
-			"Mutual recognition between national labels.",
-			"Country policy measures, generated good practice guides and strategy briefs, and dashboards per role.",
-		},
-		"Who": "Regulators, policy makers and executives.",
-	},
-}
-
-func (h *Handler) soon(key string) handler {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		return h.render(w, r, http.StatusOK, "soon", view{Nav: key, Data: soonPages[key]})
-	}
-}

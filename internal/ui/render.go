@@ -114,6 +114,8 @@ var notices = map[string]string{
 	"cra-saved":          "CRA report saved.",
 	"notifications-read": "All notifications marked read.",
 	"notify-saved":       "Notification settings saved.",
+	"registry-applied":   "Application sent to the scheme owner.",
+	"registry-moved":     "Recorded, logged and the label re-issued.",
 }
 
 // Error renders an error page, or sends the browser to sign in.

@@ -195,7 +195,10 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/identity/certificates/{id}", auth(h.identityCert)},
 		{"POST", "/identity/certificates/{id}/revoke", auth(h.revokeCert)},
 		{"GET", "/identity/audit", auth(h.identityAudit)},
-		{"GET", "/registry", auth(h.soon("registry"))},
+		{"GET", "/registry", auth(h.registryHome)},
+		{"POST", "/registry", auth(h.applyLabel)},
+		{"GET", "/registry/{id}", auth(h.registryRecord)},
+		{"POST", "/registry/{id}/move", auth(h.moveLabel)},
 		{"GET", "/l/{file}", pub(h.label)},
 	}
 }
