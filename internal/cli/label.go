@@ -25,9 +25,11 @@ func newLabel(e *env) *cobra.Command {
 		Use:   "label",
 		Short: "Check product security labels of the registry",
 		Example: `  iotsec label verify LABEL.json
-  iotsec label verify LABEL.json --jwks https://registry.example/registry/jwks.json -o json`,
+  iotsec label verify LABEL.json --jwks https://registry.example/registry/jwks.json -o json
+  iotsec label show Xy3... --out LABEL.json
+  iotsec label qr Xy3... --out label.png`,
 	}
-	cmd.AddCommand(newLabelVerify(e), newLabelShow(e))
+	cmd.AddCommand(newLabelVerify(e), newLabelShow(e), newLabelQR(e))
 	return cmd
 }
 

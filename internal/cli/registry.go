@@ -294,6 +294,36 @@ func newLabelShow(e *env) *cobra.Command {
 	return cmd
 }
 
+func newLabelQR(e *env) *cobra.Command {
+	var out string
+	var svg bool
+	cmd := &cobra.Command{
+		Use:   "qr LABEL-ID --out FILE [--svg]",
+		Short: "Write the QR code of a label's public page, for the physical label (PNG, or SVG)",
+		Example: `  iotsec label qr Xy3... --out label.png
+  iotsec label qr Xy3... --svg --out label.svg`,
+		Args: exactArgs(1, "one argument, the label ID"),
+		RunE: withServices(e, func(cmd *cobra.Command, args []string, s iotsec.Store, sv *app.Services, cfg config.Config) error {
+			if out == "" {
+				return usagef("--out: the file to write the QR code to")
+			}
+			b, err := sv.Registry.QR(cmd.Context(), args[0], svg)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, b, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "wrote %s: a QR code of %s\n", out, sv.Registry.PageURL(args[0]))
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&out, "out", "", "the file to write")
+	cmd.Flags().BoolVar(&svg, "svg", false, "SVG instead of PNG")
+	dbFlags(cmd.Flags())
+	return cmd
+}
+
 func newLog(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "log",

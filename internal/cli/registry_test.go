@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,6 +84,19 @@ func TestRegistryCommands(t *testing.T) {
 	doc := filepath.Join(dir, "LABEL.json")
 	want(0, "label", "show", list[0].LabelID, "--out", doc)
 	want(0, "label", "verify", doc, "-o", "json")
+	for _, q := range []struct{ file, magic string }{{"label.png", "\x89PNG"}, {"label.svg", "<svg"}} {
+		args := []string{"label", "qr", list[0].LabelID, "--out", filepath.Join(dir, q.file)}
+		if strings.HasSuffix(q.file, ".svg") {
+			args = append(args, "--svg")
+		}
+		if out := want(0, args...); !strings.Contains(out, "/l/"+list[0].LabelID) {
+			t.Errorf("label qr: %s", out)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, q.file)); err != nil || !strings.Contains(string(b[:min(len(b), 200)]), q.magic) {
+			t.Errorf("label qr --out %s: %v, starts %q", q.file, err, b[:min(len(b), 20)])
+		}
+	}
+	want(ExitNotFound, "label", "qr", "no-such-label", "--out", filepath.Join(dir, "x.png"))
 	cp := want(0, "log", "checkpoint")
 	if !strings.HasPrefix(cp, "localhost:8080/registry\n1\n") {
 		t.Errorf("checkpoint:\n%s", cp)

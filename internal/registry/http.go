@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -77,29 +78,31 @@ func (s *Service) ServeDocument(w http.ResponseWriter, r *http.Request, labelID 
 }
 
 func (s *Service) serveQR(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, err := s.Store.PublicCertification(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	url := s.PageURL(id)
-	var (
-		b   []byte
-		err error
-	)
-	if strings.HasSuffix(r.URL.Path, ".svg") {
-		b, err = label.QRSVG(url)
-		w.Header().Set("Content-Type", "image/svg+xml")
-	} else {
-		b, err = label.QR(url, 512)
-		w.Header().Set("Content-Type", "image/png")
-	}
+	svg := strings.HasSuffix(r.URL.Path, ".svg")
+	b, err := s.QR(r.Context(), r.PathValue("id"), svg)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	if svg {
+		w.Header().Set("Content-Type", "image/svg+xml")
+	} else {
+		w.Header().Set("Content-Type", "image/png")
+	}
 	w.Header().Set("Cache-Control", "public, max-age=86400") // the URL never changes
 	w.Write(b)
+}
+
+// QR is the QR code of a granted label's public page, BASE/l/{labelID},
+// for the physical label: SVG, or a 512-pixel PNG.
+func (s *Service) QR(ctx context.Context, labelID string, svg bool) ([]byte, error) {
+	if _, err := s.Store.PublicCertification(ctx, labelID); err != nil {
+		return nil, err
+	}
+	if svg {
+		return label.QRSVG(s.PageURL(labelID))
+	}
+	return label.QR(s.PageURL(labelID), 512)
 }
 
 func (s *Service) serveJWKS(w http.ResponseWriter, r *http.Request) {
