@@ -97,7 +97,11 @@ func first(s []string) string {
 }
 
 func printRecord(e *env, c iotsec.Certification) error {
-	_, err := fmt.Fprintf(e.stdout, "%s %s: %s %s %s, label %s, valid %s to %s\n", c.ID, c.Status, c.Scheme, c.Level, c.FirmwareID, c.LabelID, c.ValidFrom, c.ValidUntil)
+	valid := ", not granted yet"
+	if !c.ValidUntil.IsZero() {
+		valid = fmt.Sprintf(", valid %s to %s", c.ValidFrom, c.ValidUntil)
+	}
+	_, err := fmt.Fprintf(e.stdout, "%s %s: %s %s %s, label %s%s\n", c.ID, c.Status, c.Scheme, c.Level, c.FirmwareID, c.LabelID, valid)
 	return err
 }
 
