@@ -1,0 +1,411 @@
+package ui_test
+
+// Browser tests: the UI in a real Chromium (headless, through
+// chromedp), on the demo data, at desktop and phone width. They skip
+// with a message when no Chromium is installed; .ci/run installs
+// Debian's. IOTSEC_CHROME names a browser binary; IOTSEC_BROWSER_SHOTS=1
+// keeps a screenshot of every page, not only of failures.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/iotsec/iotsec/internal/app"
+	"github.com/iotsec/iotsec/internal/app/apptest"
+	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/ui"
+)
+
+// widths are the viewports every page is checked at: a common laptop
+// and a common phone.
+var widths = []struct {
+	name string
+	w, h int64
+}{{"desktop", 1366, 900}, {"phone", 390, 844}}
+
+// chromeBinary finds a Chromium: IOTSEC_CHROME if set, else the usual
+// names on PATH.
+func chromeBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("IOTSEC_CHROME"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("IOTSEC_CHROME=%s is not a browser binary (%v); skipping the browser test", p, err)
+		}
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Chromium found (chromium, chromium-browser or google-chrome on PATH, or IOTSEC_CHROME); " +
+		"skipping the browser test: apt-get install chromium")
+	return ""
+}
+
+// tab is one headless browser and the console errors and exceptions its
+// page reported since the last call to problems.
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+
+	mu     sync.Mutex
+	errors []string
+}
+
+// newTab starts a headless Chromium with its own profile, closed when t
+// ends.
+func newTab(t *testing.T, base string) *tab {
+	t.Helper()
+	bin := chromeBinary(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(int(widths[0].w), int(widths[0].h)),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	tb := &tab{t: t, ctx: ctx, base: base}
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	start := time.Now()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Skipf("could not start %s (%v); skipping the browser test", bin, err)
+	}
+	// Console errors, uncaught exceptions and the browser's own errors
+	// (a CSP violation, a failed load): runtime.EventConsoleAPICalled of
+	// type error, runtime.EventExceptionThrown and log.EventEntryAdded.
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type != chromedp.ConsoleError && !m.IsException() {
+				continue
+			}
+			msg := m.String()
+			if m.URL != "" {
+				msg += " (" + m.URL + ")"
+			}
+			tb.mu.Lock()
+			tb.errors = append(tb.errors, msg)
+			tb.mu.Unlock()
+		}
+	}()
+	t.Logf("started %s in %v", bin, time.Since(start).Round(time.Millisecond))
+	return tb
+}
+
+// run runs actions with a time limit, failing the test on an error.
+func (tb *tab) run(what string, steps ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		tb.shot(what)
+		tb.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// open navigates to path and returns the HTTP status of the document.
+func (tb *tab) open(path string) int {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(tb.base+path))
+	if err != nil {
+		tb.t.Fatalf("GET %s: %v", path, err)
+	}
+	if resp == nil {
+		return 0
+	}
+	return int(resp.Status)
+}
+
+// problems returns and forgets the console errors seen so far.
+func (tb *tab) problems() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	p := tb.errors
+	tb.errors = nil
+	return p
+}
+
+// shotDir is where screenshots go: outside t.TempDir, so they outlive
+// the test.
+func shotDir() string { return filepath.Join(os.TempDir(), "iotsec-browser") }
+
+var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+// shot saves a full-page screenshot named name and logs its path.
+func (tb *tab) shot(name string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tb.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	name = strings.Trim(unsafeName.ReplaceAllString(name, "_"), "_")
+	if err := os.MkdirAll(shotDir(), 0o755); err != nil {
+		tb.t.Log(err)
+		return
+	}
+	file := filepath.Join(shotDir(), name+".png")
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		tb.t.Log(err)
+		return
+	}
+	tb.t.Logf("screenshot: %s", file)
+}
+
+// layoutJS reports what does not fit: the page's own horizontal
+// overflow, every element whose right edge passes the viewport without a
+// horizontally scrolling ancestor to hold it, and every element whose
+// content is cut off by its own overflow (clipped text such as a CVSS
+// vector) or runs out of the box around it (a fingerprint out of its
+// card).
+const layoutJS = `(() => {
+  const vw = document.documentElement.clientWidth;
+  const out = {h1: (document.querySelector('h1') || {}).textContent || '',
+    scrollWidth: document.documentElement.scrollWidth, viewport: vw, wide: [], clipped: [], outOfBox: []};
+  const name = el => {
+    let s = el.tagName.toLowerCase();
+    if (el.id) s += '#' + el.id;
+    if (typeof el.className === 'string' && el.className.trim()) s += '.' + el.className.trim().split(/\s+/).join('.');
+    const text = (el.textContent || '').trim().replace(/\s+/g, ' ');
+    return s + (text ? ' "' + text.slice(0, 50) + '"' : '');
+  };
+  const scrolls = el => {
+    for (let p = el.parentElement; p && p !== document.documentElement; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll') return true;
+    }
+    return false;
+  };
+  for (const el of document.body.querySelectorAll('*')) {
+    const st = getComputedStyle(el);
+    if (st.display === 'none' || st.visibility === 'hidden' || st.position === 'fixed') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right > vw + 1 && !scrolls(el)) {
+      out.wide.push(name(el) + ' right=' + Math.round(r.right));
+    }
+    if ((st.overflowX === 'hidden' || st.overflowX === 'clip') && el.scrollWidth > el.clientWidth + 1 &&
+        st.textOverflow !== 'ellipsis' && el.tagName !== 'svg') {
+      out.clipped.push(name(el) + ' content ' + el.scrollWidth + 'px in ' + el.clientWidth + 'px');
+    }
+    const p = el.parentElement;
+    if (p && p !== document.body && st.position !== 'absolute' && !scrolls(el)) {
+      const pst = getComputedStyle(p);
+      const pr = p.getBoundingClientRect();
+      const inner = pr.right - parseFloat(pst.borderRightWidth || 0);
+      if (pst.display !== 'inline' && pst.display !== 'contents' && r.right > inner + 1 && pr.width > 0) {
+        out.outOfBox.push(name(el) + ' ends at ' + Math.round(r.right) + ', its ' + p.tagName.toLowerCase() + ' at ' + Math.round(inner));
+      }
+    }
+  }
+  for (const k of ['wide', 'clipped', 'outOfBox']) out[k] = out[k].slice(0, 8);
+  return out;
+})()`
+
+type layout struct {
+	H1          string   `json:"h1"`
+	ScrollWidth int      `json:"scrollWidth"`
+	Viewport    int      `json:"viewport"`
+	Wide        []string `json:"wide"`
+	Clipped     []string `json:"clipped"`
+	OutOfBox    []string `json:"outOfBox"`
+}
+
+// check measures the page as it is laid out now and reports what does
+// not fit; where is the page and width for the messages.
+func (tb *tab) check(where string) bool {
+	tb.t.Helper()
+	l := value(tb, where+": measure", chromedp.Evaluate[layout](layoutJS))
+	ok := true
+	fail := func(format string, args ...any) {
+		tb.t.Errorf(where+": "+format, args...)
+		ok = false
+	}
+	if strings.TrimSpace(l.H1) == "" {
+		fail("no h1 heading")
+	}
+	if l.ScrollWidth > l.Viewport {
+		fail("the page scrolls sideways: %dpx wide in a %dpx viewport", l.ScrollWidth, l.Viewport)
+	}
+	for _, s := range l.Wide {
+		fail("wider than the viewport, outside any scrolling box: %s", s)
+	}
+	for _, s := range l.Clipped {
+		fail("clipped: %s", s)
+	}
+	for _, s := range l.OutOfBox {
+		fail("runs out of its box: %s", s)
+	}
+	return ok
+}
+
+// viewport resizes the page; the layout follows without a reload.
+func viewport(w, h int64) chromedp.Action[chromedp.Void] {
+	return chromedp.EmulateViewport(w, h)
+}
+
+// value runs an action that returns a value, failing the test on an
+// error.
+func value[T any](tb *tab, what string, a chromedp.Action[T]) T {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		tb.shot(what)
+		tb.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// signIn signs in the demo admin with the one-time link's form.
+func (tb *tab) signIn(link string) {
+	tb.t.Helper()
+	if st := tb.open(link); st != http.StatusOK {
+		tb.t.Fatalf("GET sign-in link = %d", st)
+	}
+	tb.run("sign in", chromedp.Click(chromedp.CSS(`form[action="/login/link"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`h1`)))
+	loc := value(tb, "where sign-in lands", chromedp.Location())
+	if strings.Contains(loc, "/login") {
+		tb.shot("sign-in")
+		tb.t.Fatalf("still on %s after signing in", loc)
+	}
+}
+
+// demo is the demo server with the records the demo seed leaves out
+// that some pages need: a scheme import and a job.
+func demo(t *testing.T) *apptest.Demo {
+	d := apptest.NewDemo(t)
+	ctx, s := context.Background(), d.App.Store
+	orgs, err := s.ListOrgs(ctx)
+	apptest.Must(t, err)
+	var act iotsec.Actor
+	for _, o := range orgs {
+		if o.Name == app.DemoOrg {
+			act = iotsec.System(o.ID, "test")
+		}
+	}
+	file, err := d.App.Catalog.Export(d.App.Catalog.Base(), "uk-psti", catalog.FormatOSCAL)
+	apptest.Must(t, err)
+	bundle := strings.ReplaceAll(string(file.Body), `"uk-psti"`, `"demo-label"`)
+	_, err = d.App.Catalog.Import(ctx, act, catalog.ImportRequest{Name: "demo-label.json", Data: []byte(bundle)})
+	apptest.Must(t, err)
+	job := iotsec.Job{Kind: "device-import"}
+	apptest.Must(t, s.CreateJob(ctx, act, &job, []byte("uid,product\n")))
+	return d
+}
+
+// notPages are the GET routes the page walk leaves out, and why.
+var notPages = map[string]string{
+	"/static/{file}":                 "a stylesheet or image, not a page",
+	"/login":                         "signed in, it sends you on; the journey test uses it",
+	"/login/link/{secret}":           "the walk signs in with it",
+	"/catalog/schemes/{slug}/export": "a download",
+	"/catalog/imports/{id}/source":   "a download",
+	"/firmware/{id}/ics.csv":         "a download",
+	"/firmware/{id}/report.sarif":    "a download",
+	"/firmware/{id}/report":          "a stand-alone report document with its own style, not a UI page",
+	"/supply/firmware/{id}/sbom":     "a download",
+	"/supply/firmware/{id}/vex":      "a download",
+	"/supply/products/{id}/csaf":     "a download",
+}
+
+// TestBrowserPages signs in and visits every page of the route table
+// at both widths.
+func TestBrowserPages(t *testing.T) {
+	tb := newTab(t, "")
+	start := time.Now()
+	d := demo(t)
+	tb.base = d.Srv.URL
+	h, err := ui.New(nil, nil, apptest.Log(), "test")
+	apptest.Must(t, err)
+	tb.signIn(d.Link)
+
+	// Pages with path parameters take the first link to such a page
+	// found on a page visited before.
+	type page struct{ route, path string }
+	var todo []page
+	pending := map[string]*regexp.Regexp{}
+	for _, r := range h.Routes() {
+		if r.Method != "GET" {
+			continue
+		}
+		if _, skip := notPages[r.Path]; skip {
+			continue
+		}
+		if !strings.Contains(r.Path, "{") || r.Path == "/{$}" {
+			todo = append(todo, page{r.Path, strings.TrimSuffix(r.Path, "{$}")})
+			continue
+		}
+		re := regexp.QuoteMeta(r.Path)
+		re = regexp.MustCompile(`\\\{[a-z]+\\\}`).ReplaceAllString(re, `[^/?#"]+`)
+		pending[r.Path] = regexp.MustCompile(`^` + re + `$`)
+	}
+	seen := map[string]bool{} // static pages are no IDs: /products/new is not /products/{id}
+	for _, p := range todo {
+		seen[p.path] = true
+	}
+	visited := 0
+	for len(todo) > 0 {
+		p := todo[0]
+		todo = todo[1:]
+		visited++
+		status := tb.open(p.path)
+		if status != http.StatusOK {
+			t.Errorf("GET %s (%s) = %d", p.path, p.route, status)
+		}
+		for _, w := range widths {
+			where := fmt.Sprintf("%s at %dpx", p.path, w.w)
+			tb.run(where, viewport(w.w, w.h))
+			ok := tb.check(where)
+			if !ok || os.Getenv("IOTSEC_BROWSER_SHOTS") != "" {
+				tb.shot(p.path + "-" + fmt.Sprint(w.w))
+			}
+		}
+		tb.run("back to desktop", viewport(widths[0].w, widths[0].h))
+		for _, e := range tb.problems() {
+			t.Errorf("%s: %s", p.path, e)
+		}
+		links := value(tb, p.path+": links", chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll('a[href^="/"]')].map(a => a.getAttribute('href').split(/[?#]/)[0])`))
+		for _, l := range links {
+			if seen[l] {
+				continue
+			}
+			seen[l] = true
+			for route, re := range pending {
+				if re.MatchString(l) {
+					todo = append(todo, page{route, l})
+					delete(pending, route)
+				}
+			}
+		}
+	}
+	for route := range pending {
+		t.Errorf("no page links to %s, so the walk could not visit it: give the demo one, or list it in notPages", route)
+	}
+	t.Logf("%d pages at %d widths in %v", visited, len(widths), time.Since(start).Round(time.Millisecond))
+}
