@@ -23,6 +23,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/app/apptest"
+	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/ui"
@@ -272,6 +273,21 @@ func (tb *tab) check(where string, desktop bool) bool {
 	return ok
 }
 
+// checkWidths checks the page at each width, with a screenshot of each
+// failure (of every page with IOTSEC_BROWSER_SHOTS set), and leaves it
+// at desktop width.
+func (tb *tab) checkWidths(page string) {
+	tb.t.Helper()
+	for _, w := range widths {
+		where := fmt.Sprintf("%s at %dpx", page, w.w)
+		tb.run(where, viewport(w.w, w.h))
+		if !tb.check(where, w.w >= 1000) || os.Getenv("IOTSEC_BROWSER_SHOTS") != "" {
+			tb.shot(fmt.Sprintf("%s-%d", page, w.w))
+		}
+	}
+	tb.run("back to desktop width", viewport(widths[0].w, widths[0].h))
+}
+
 // viewport resizes the page; the layout follows without a reload.
 func viewport(w, h int64) chromedp.Action[chromedp.Void] {
 	return chromedp.EmulateViewport(w, h)
@@ -297,13 +313,14 @@ func (tb *tab) signIn(link string) {
 	if st := tb.open(link); st != http.StatusOK {
 		tb.t.Fatalf("GET sign-in link = %d", st)
 	}
-	tb.run("sign in", chromedp.Click(chromedp.CSS(`form[action="/login/link"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`h1`)))
+	tb.checkWidths("/login/link/…")
+	st := tb.submit("sign in", chromedp.Click(chromedp.CSS(`form[action="/login/link"] button`)))
 	loc := value(tb, "where sign-in lands", chromedp.Location())
-	if strings.Contains(loc, "/login") {
+	if st != http.StatusOK || strings.Contains(loc, "/login") {
 		tb.shot("sign-in")
-		tb.t.Fatalf("still on %s after signing in", loc)
+		tb.t.Fatalf("still on %s (%d) after signing in", loc, st)
 	}
+	tb.expectClean("sign in")
 }
 
 // demo is the demo server with the records the demo seed leaves out
@@ -403,15 +420,7 @@ func TestBrowserPages(t *testing.T) {
 		if status != http.StatusOK {
 			t.Errorf("GET %s (%s) = %d", p.path, p.route, status)
 		}
-		for _, w := range widths {
-			where := fmt.Sprintf("%s at %dpx", p.path, w.w)
-			tb.run(where, viewport(w.w, w.h))
-			ok := tb.check(where, w.w >= 1000)
-			if !ok || os.Getenv("IOTSEC_BROWSER_SHOTS") != "" {
-				tb.shot(p.path + "-" + fmt.Sprint(w.w))
-			}
-		}
-		tb.run("back to desktop", viewport(widths[0].w, widths[0].h))
+		tb.checkWidths(p.path)
 		for _, e := range tb.problems() {
 			t.Errorf("%s: %s", p.path, e)
 		}
@@ -434,4 +443,119 @@ func TestBrowserPages(t *testing.T) {
 		t.Errorf("no page links to %s, so the walk could not visit it: give the demo one, or list it in notPages", route)
 	}
 	t.Logf("%d pages at %d widths in %v", visited, len(widths), time.Since(start).Round(time.Millisecond))
+}
+
+// submit runs steps that submit a form and returns the HTTP status of
+// the page the browser lands on (after any redirect).
+func (tb *tab) submit(what string, steps ...chromedp.Action[chromedp.Void]) int {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, steps...)
+	if err != nil {
+		tb.shot(what)
+		tb.t.Fatalf("%s: %v", what, err)
+	}
+	if resp == nil {
+		return 0
+	}
+	return int(resp.Status)
+}
+
+// expectClean fails the test on console errors since the last call, with
+// a screenshot.
+func (tb *tab) expectClean(where string) {
+	tb.t.Helper()
+	if p := tb.problems(); len(p) > 0 {
+		tb.shot(where)
+		for _, e := range p {
+			tb.t.Errorf("%s: %s", where, e)
+		}
+	}
+}
+
+// TestBrowserTokenJourney signs in with the login form, makes an API
+// token on Settings, sees its secret once, uses it, and revokes it.
+func TestBrowserTokenJourney(t *testing.T) {
+	tb := newTab(t, "")
+	d := apptest.NewDemo(t)
+	tb.base = d.Srv.URL
+	ctx := context.Background()
+	admin, err := d.App.Store.GetUserByEmail(ctx, app.DemoAdmin)
+	apptest.Must(t, err)
+	hash, err := auth.HashPassword("correct horse battery")
+	apptest.Must(t, err)
+	apptest.Must(t, d.App.Store.SetPassword(ctx, "test", admin.ID, hash))
+
+	// Signed out, a page sends the browser to the login form.
+	if st := tb.open("/settings/tokens"); st != http.StatusOK {
+		t.Fatalf("GET /settings/tokens signed out = %d", st)
+	}
+	if loc := value(tb, "location", chromedp.Location()); !strings.Contains(loc, "/login?next=") {
+		t.Fatalf("signed out, /settings/tokens lands on %s", loc)
+	}
+	tb.checkWidths("/login")
+	st := tb.submit("sign in",
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), app.DemoAdmin),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)))
+	if loc := value(tb, "location", chromedp.Location()); st != http.StatusOK || !strings.HasSuffix(loc, "/settings/tokens") {
+		tb.shot("journey-sign-in")
+		t.Fatalf("signing in lands on %s (%d), want /settings/tokens", loc, st)
+	}
+	tb.expectClean("sign in")
+
+	// Create a token: the page shows its secret once.
+	st = tb.submit("create token",
+		chromedp.SendKeys(chromedp.CSS(`form[action="/settings/tokens"] input[name=name]`), "CI pipeline"),
+		chromedp.Click(chromedp.CSS(`form[action="/settings/tokens"] button[type=submit]`)))
+	if st != http.StatusCreated {
+		tb.shot("journey-create-token")
+		t.Fatalf("creating a token = %d, want 201", st)
+	}
+	secret := strings.TrimSpace(value(tb, "the secret", chromedp.Text(chromedp.CSS(`.secret`))))
+	if !strings.HasPrefix(secret, "iotsec_tok_") {
+		t.Fatalf("the page shows %q as the new token", secret)
+	}
+	tb.checkWidths("/settings/tokens with a new token")
+	tb.expectClean("token created")
+	api := func() int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", d.Srv.URL+"/api/v1/products", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := d.Srv.Client().Do(req)
+		apptest.Must(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := api(); st != http.StatusOK {
+		t.Fatalf("the new token on the API = %d, want 200", st)
+	}
+
+	// Once: the page shows it no more.
+	if st := tb.open("/settings/tokens"); st != http.StatusOK {
+		t.Fatalf("GET /settings/tokens = %d", st)
+	}
+	html := value(tb, "page", chromedp.Evaluate[string](`document.body.innerHTML`))
+	if strings.Contains(html, secret) {
+		t.Fatal("the token's secret is on the page a second time")
+	}
+
+	// Revoke it from its row.
+	row := `//tr[td[contains(., "CI pipeline")]]//form[contains(@action, "/revoke")]//button`
+	st = tb.submit("revoke", chromedp.Click(chromedp.Search(row)))
+	if loc := value(tb, "location", chromedp.Location()); st != http.StatusOK || !strings.Contains(loc, "/settings/tokens") {
+		tb.shot("journey-revoke")
+		t.Fatalf("revoking lands on %s (%d)", loc, st)
+	}
+	left := value(tb, "rows", chromedp.Evaluate[int](
+		`[...document.querySelectorAll('tr')].filter(r => r.textContent.includes('CI pipeline') && r.querySelector('form[action$="/revoke"]')).length`))
+	if left != 0 {
+		tb.shot("journey-revoked")
+		t.Errorf("after revoking, the token still has a Revoke button")
+	}
+	if st := api(); st != http.StatusUnauthorized {
+		t.Errorf("the revoked token on the API = %d, want 401", st)
+	}
+	tb.expectClean("token revoked")
 }
