@@ -25,6 +25,7 @@ import (
 	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/ui"
 )
@@ -558,4 +559,67 @@ func TestBrowserTokenJourney(t *testing.T) {
 		t.Errorf("the revoked token on the API = %d, want 401", st)
 	}
 	tb.expectClean("token revoked")
+}
+
+// TestBrowserFirmwareJourney uploads a firmware image through the form,
+// runs its scan (the test server has no workers) and reads its findings,
+// components and verdicts at both widths.
+func TestBrowserFirmwareJourney(t *testing.T) {
+	tb := newTab(t, "")
+	d := apptest.NewDemo(t)
+	tb.base = d.Srv.URL
+	tb.signIn(d.Link)
+
+	// The first firmware version the Evaluation page lists.
+	if st := tb.open("/evaluation"); st != http.StatusOK {
+		t.Fatalf("GET /evaluation = %d", st)
+	}
+	fw := value(tb, "a firmware link", chromedp.Evaluate[string](
+		`([...document.querySelectorAll('a[href^="/firmware/fw_"]')][0] || {}).getAttribute?.('href') || ''`))
+	if fw == "" {
+		tb.shot("evaluation")
+		t.Fatal("the Evaluation page links to no firmware version")
+	}
+	fw = strings.SplitN(fw, "?", 2)[0]
+	if st := tb.open(fw); st != http.StatusOK {
+		t.Fatalf("GET %s = %d", fw, st)
+	}
+	image := filepath.Join(t.TempDir(), "router.bin")
+	apptest.Must(t, os.WriteFile(image, firmwaretest.Router(), 0o644))
+	form := `form[action="` + fw + `/image"]`
+	st := tb.submit("upload", chromedp.SetUploadFiles(chromedp.CSS(form+` input[type=file]`), []string{image}),
+		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
+	loc := value(tb, "location", chromedp.Location())
+	if st != http.StatusOK || !strings.Contains(loc, "/jobs/job_") {
+		tb.shot("journey-upload")
+		t.Fatalf("the upload lands on %s (%d), want its job", loc, st)
+	}
+	tb.expectClean("upload")
+
+	// Run the queued scan here, then read what it found.
+	jobID := loc[strings.LastIndex(loc, "/")+1:]
+	job, input, err := d.App.Store.JobInput(context.Background(), jobID)
+	apptest.Must(t, err)
+	if _, err := d.App.Scan.Run(context.Background(), job, input); err != nil {
+		t.Fatalf("scan job: %v", err)
+	}
+	for _, p := range []struct{ path, want string }{
+		{"/jobs/" + jobID, ""},
+		{fw, "router.bin"},
+		{fw + "/findings", "credentials.default-password"},
+		{fw + "/components", "dnsmasq"},
+		{fw + "/verdicts", "Record evidence"},
+	} {
+		if st := tb.open(p.path); st != http.StatusOK {
+			t.Errorf("GET %s = %d", p.path, st)
+			continue
+		}
+		text := value(tb, "text", chromedp.Evaluate[string](`document.body.innerText`))
+		if !strings.Contains(text, p.want) {
+			tb.shot(p.path)
+			t.Errorf("%s does not show %q", p.path, p.want)
+		}
+		tb.checkWidths(p.path + " (scanned)")
+		tb.expectClean(p.path)
+	}
 }
