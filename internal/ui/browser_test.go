@@ -350,13 +350,12 @@ func demo(t *testing.T) *apptest.Demo {
 // notPages are the GET routes the page walk leaves out, and why.
 var notPages = map[string]string{
 	"/static/{file}":                 "a stylesheet or image, not a page",
-	"/login":                         "signed in, it sends you on; the journey test uses it",
-	"/login/link/{secret}":           "the walk signs in with it",
+	"/login":                         "signed in, it sends you on; TestBrowserTokenJourney checks it at both widths",
+	"/login/link/{secret}":           "the walk signs in with it, checking it at both widths first",
 	"/catalog/schemes/{slug}/export": "a download",
 	"/catalog/imports/{id}/source":   "a download",
 	"/firmware/{id}/ics.csv":         "a download",
 	"/firmware/{id}/report.sarif":    "a download",
-	"/firmware/{id}/report":          "a stand-alone report document with its own style, not a UI page",
 	"/supply/firmware/{id}/sbom":     "a download",
 	"/supply/firmware/{id}/vex":      "a download",
 	"/supply/products/{id}/csaf":     "a download",
