@@ -22,6 +22,10 @@ func esc(s string) string { return template.HTMLEscapeString(s) }
 // column per provision of B, a cell where B's provision covers A's (dark
 // when it is part of a full cover, light when it only overlaps). A strip on
 // the left gives each row's own coverage.
+// heatmapMaxWidth is the widest a heatmap is drawn: the content column
+// of a 1366-pixel window, less the box's padding.
+const heatmapMaxWidth = 1040
+
 func heatmap(c *catalog.Comparison) template.HTML {
 	rows, cols := c.Provisions, c.BProvisions
 	if len(rows) == 0 || len(cols) == 0 {
@@ -46,8 +50,13 @@ func heatmap(c *catalog.Comparison) template.HTML {
 	}
 	var full, part int
 	var b strings.Builder
+	// Drawn larger than the viewBox, up to 20-pixel cells and the width of
+	// a laptop's content column, so a small matrix fills its box rather
+	// than a corner of it; the stylesheet shrinks it to a narrower box down
+	// to a floor, below which the box scrolls.
+	zoom := max(1, min(20/float64(cell), heatmapMaxWidth/float64(width)))
 	fmt.Fprintf(&b, `<svg class="heatmap %s" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="hm-title hm-desc">`,
-		size, width, height, width, height)
+		size, width, height, int(float64(width)*zoom), int(float64(height)*zoom))
 	fmt.Fprintf(&b, `<title id="hm-title">How %s covers %s</title>`, esc(c.B.String()), esc(c.A.String()))
 	var cells strings.Builder
 	for i, p := range rows {
