@@ -41,6 +41,9 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 		if err == nil && len(a.Identity.KEK) > 0 {
 			err = a.seedIdentity(ctx)
 		}
+		if err == nil && len(a.Identity.KEK) > 0 {
+			err = a.seedRegistry(ctx)
+		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("seed demo: %w", err)
