@@ -609,7 +609,12 @@ func TestDemoIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	orgs, _ := a.Store.ListOrgs(context.Background())
-	act := iotsec.System(orgs[0].ID, "t")
+	var act iotsec.Actor
+	for _, o := range orgs {
+		if o.Name == app.DemoOrg {
+			act = iotsec.System(o.ID, "t")
+		}
+	}
 	certs, err := a.Store.ListCertificates(context.Background(), act, iotsec.CertFilter{Limit: 1000})
 	must(t, err)
 	kinds := map[string]int{}
@@ -627,6 +632,17 @@ func TestDemoIdentity(t *testing.T) {
 	}
 	if !rules[pki.RuleSharedKey] || !rules[pki.RuleRevokedInUse] {
 		t.Errorf("demo audit rules = %v, want a shared key and a revoked certificate in use", rules)
+	}
+	// The registry: the demo's two CLS labels, the one whose firmware
+	// carries the KEV-listed kernel CVE under review.
+	recs, err := a.Registry.List(context.Background(), act, iotsec.CertificationFilter{})
+	must(t, err)
+	statuses := map[iotsec.RecordStatus]int{}
+	for _, c := range recs {
+		statuses[c.Status]++
+	}
+	if statuses[iotsec.StatusCertified] != 1 || statuses[iotsec.StatusUnderReview] != 1 || len(orgs) != 2 {
+		t.Errorf("demo registry = %v in %d organisations, want one certified and one under review, and the scheme owner", statuses, len(orgs))
 	}
 }
 
