@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -159,15 +160,31 @@ func (h *Handler) grantRecord(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) suspendRecord(w http.ResponseWriter, r *http.Request) error {
 	var in reasonsInput
 	return h.moveRecord(w, r, &in, func(a iotsec.Actor, id string) (iotsec.Certification, error) {
-		return h.Registry.Suspend(r.Context(), a, id, in.Reasons...)
+		c, err := h.Registry.Suspend(r.Context(), a, id, in.Reasons...)
+		// The service and the store speak of the joined "reason"; this
+		// body's field is "reasons".
+		return c, renameField(err, "reason", "reasons")
 	})
 }
 
 func (h *Handler) reviewRecord(w http.ResponseWriter, r *http.Request) error {
 	var in reasonsInput
 	return h.moveRecord(w, r, &in, func(a iotsec.Actor, id string) (iotsec.Certification, error) {
-		return h.Registry.Review(r.Context(), a, id, in.Reasons)
+		c, err := h.Registry.Review(r.Context(), a, id, in.Reasons)
+		return c, renameField(err, "reason", "reasons")
 	})
+}
+
+// renameField makes an error about field from one about field to: the
+// name the request gave what a service calls otherwise.
+func renameField(err error, from, to string) error {
+	var e *iotsec.Error
+	if errors.As(err, &e) && e.Field == from {
+		c := *e
+		c.Field = to
+		return &c
+	}
+	return err
 }
 
 func (h *Handler) revokeRecord(w http.ResponseWriter, r *http.Request) error {

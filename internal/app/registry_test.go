@@ -301,6 +301,8 @@ func TestRegistryAPI(t *testing.T) {
 			step("suspend", func(t *testing.T) {
 				path := "/api/v1/registry/" + rec.ID + "/suspend"
 				field(t, csaOwner, "POST", path, `{"reason":"x"}`, "reason")
+				field(t, csaOwner, "POST", path, `{"reasons":[]}`, "reasons") // the public log says why
+				field(t, csaOwner, "POST", path, `{"reasons":[" "]}`, "reasons")
 				rec = record(t, check(t, csaOwner, "POST", path, `{"reasons":["declaration of conformity withdrawn"]}`, 200))
 				if rec.Status != iotsec.StatusSuspended || len(rec.Reasons) != 1 {
 					t.Errorf("suspended record = %+v", rec)
@@ -315,6 +317,7 @@ func TestRegistryAPI(t *testing.T) {
 				path := "/api/v1/registry/" + rec.ID + "/revoke"
 				check(t, acmeOwner, "POST", path, `{"reason":"mine"}`, 403)
 				field(t, csaOwner, "POST", path, `{"reason":"`+strings.Repeat("x", 2001)+`"}`, "reason")
+				field(t, csaOwner, "POST", path, `{}`, "reason") // the public log says why
 				rec = record(t, check(t, csaOwner, "POST", path, `{"reason":"breach of declaration"}`, 200))
 				if rec.Status != iotsec.StatusRevoked {
 					t.Errorf("revoked record = %+v", rec)
@@ -322,8 +325,8 @@ func TestRegistryAPI(t *testing.T) {
 				if r := verify(t, rec.ID, registry.VerifyOptions{}); r.Valid || r.Status != "revoked" {
 					t.Errorf("a revoked label verifies as %+v", r)
 				}
-				for _, m := range []string{"grant", "clear", "suspend", "revoke"} {
-					check(t, csaOwner, "POST", "/api/v1/registry/"+rec.ID+"/"+m, `{}`, 409)
+				for m, body := range map[string]string{"grant": `{}`, "clear": `{}`, "suspend": `{"reasons":["x"]}`, "revoke": `{"reason":"x"}`} {
+					check(t, csaOwner, "POST", "/api/v1/registry/"+rec.ID+"/"+m, body, 409)
 				}
 				check(t, acmeOwner, "POST", "/api/v1/registry/"+rec.ID+"/withdraw", `{}`, 409)
 			})
