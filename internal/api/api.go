@@ -18,6 +18,7 @@ import (
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
 )
 
@@ -45,6 +46,9 @@ type Handler struct {
 	// and CRA reports.
 	Supply  *supply.Service
 	MaxSBOM int64 // SBOM uploads
+	// Registry is the registry service behind certification records,
+	// their moves and labels, and the authorities' signing keys.
+	Registry *registry.Service
 }
 
 // New returns a handler with the default limits.
@@ -152,6 +156,19 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/api/v1/notify-settings", h.getNotify},
 		{"PUT", "/api/v1/notify-settings", h.putNotify},
 		{"GET", "/api/v1/support", h.support},
+		{"GET", "/api/v1/registry", h.listRecords},
+		{"POST", "/api/v1/registry", h.applyRecord},
+		{"GET", "/api/v1/registry/operators", h.listOperators},
+		{"POST", "/api/v1/registry/keys/rotate", h.rotateKey},
+		{"GET", "/api/v1/registry/{id}", h.getRecord},
+		{"GET", "/api/v1/registry/{id}/history", h.recordHistory},
+		{"GET", "/api/v1/registry/{id}/label", h.recordLabel},
+		{"POST", "/api/v1/registry/{id}/grant", h.grantRecord},
+		{"POST", "/api/v1/registry/{id}/suspend", h.suspendRecord},
+		{"POST", "/api/v1/registry/{id}/revoke", h.revokeRecord},
+		{"POST", "/api/v1/registry/{id}/review", h.reviewRecord},
+		{"POST", "/api/v1/registry/{id}/clear", h.clearRecord},
+		{"POST", "/api/v1/registry/{id}/withdraw", h.withdrawRecord},
 	}
 }
 

@@ -124,6 +124,13 @@ func (s *Service) Apply(ctx context.Context, a iotsec.Actor, firmwareID, scheme,
 	}
 	c := iotsec.Certification{FirmwareID: firmwareID, Scheme: scheme, Level: level, AuthorityOrgID: owner, LabOrgID: lab}
 	if err := s.Store.CreateCertification(ctx, a, &c); err != nil {
+		// The firmware version is named in the application, not
+		// addressed: one the maker does not have (another
+		// organisation's, or none) is invalid input, as a device's
+		// product is.
+		if iotsec.Kind(err) == iotsec.ErrNotFound {
+			return iotsec.Certification{}, iotsec.Invalid("firmware_id", "is not a firmware version of this organisation")
+		}
 		return iotsec.Certification{}, err
 	}
 	return c, nil

@@ -14,6 +14,7 @@ import (
 // the client sends, the answer is never a 5xx.
 func FuzzAPIBodies(f *testing.F) {
 	fx := apptest.New(f)
+	fx.RegistryRecords(&fx.A)
 	var routes []api.Route
 	for _, r := range api.New(nil).Routes() {
 		if r.Method == "POST" || r.Method == "PATCH" || r.Method == "PUT" {
@@ -39,6 +40,10 @@ func FuzzAPIBodies(f *testing.F) {
 		{`{"fix_available_at":"2026-01-01T00:00:00Z","sent":["early warning","final report"],"fields":{"general_nature":"x"}}`, "application/json"},
 		{`{"ids":[]}`, "application/json"},
 		{`{"webhook_url":"http://127.0.0.1:9/hook","email":"a@a.example","webhook_secret":"s"}`, "application/json"},
+		{`{"firmware_id":"` + fx.A.Firmware.ID + `","scheme":"` + fx.A.Scheme + `","level":"2"}`, "application/json"},
+		{`{"valid_from":"2026-01-01","valid_until":"2026-13-01","reason":"r"}`, "application/json"},
+		{`{"reasons":["r","","\u0000"]}`, "application/json"},
+		{`{"reason":"r"}`, "application/json"},
 	} {
 		for i := range routes {
 			f.Add(uint8(i), []byte(s.body), s.ct)
@@ -71,6 +76,8 @@ func FuzzAPIBodies(f *testing.F) {
 			ids["{id}"] = fx.A.Import
 		case strings.HasPrefix(path, "/api/v1/cra-reports/{id}"):
 			ids["{id}"] = fx.A.CRA
+		case strings.HasPrefix(path, "/api/v1/registry/{id}"):
+			ids["{id}"] = fx.A.Certification
 		}
 		for k, v := range ids {
 			path = strings.ReplaceAll(path, k, v)

@@ -22,6 +22,8 @@ func TestTenancyEveryRoute(t *testing.T) {
 	f := apptest.New(t)
 	f.SupplyRecords(&f.A)
 	f.SupplyRecords(&f.B)
+	f.RegistryRecords(&f.A)
+	f.RegistryRecords(&f.B)
 	a, b := f.A, f.B
 	before := snapshot(f, b)
 
@@ -69,6 +71,17 @@ func TestTenancyEveryRoute(t *testing.T) {
 		// 404 for everyone; internal/app's supply test checks that B's
 		// matches stay out of A's answer.
 		"/api/v1/vulnerabilities/{id}": "CVE-2023-28450",
+		// The registry: B's record, which B made and granted itself, so
+		// A is a third party to it.
+		"/api/v1/registry/{id}":          b.Certification,
+		"/api/v1/registry/{id}/history":  b.Certification,
+		"/api/v1/registry/{id}/label":    b.Certification,
+		"/api/v1/registry/{id}/grant":    b.Certification,
+		"/api/v1/registry/{id}/suspend":  b.Certification,
+		"/api/v1/registry/{id}/revoke":   b.Certification,
+		"/api/v1/registry/{id}/review":   b.Certification,
+		"/api/v1/registry/{id}/clear":    b.Certification,
+		"/api/v1/registry/{id}/withdraw": b.Certification,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -107,6 +120,15 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"PATCH /api/v1/cra-reports/{id}":                  `{"sent":["early warning"],"fields":{"general_nature":"pwned"}}`,
 		"POST /api/v1/notifications/read":                 `{"ids":["` + b.Notice + `"]}`,
 		"PUT /api/v1/notify-settings":                     `{"webhook_url":"http://127.0.0.1:9/hook","webhook_secret":"s"}`,
+		// The registry: an application for B's firmware under B's scheme,
+		// and moves of B's record that would work on A's own.
+		"POST /api/v1/registry":               `{"firmware_id":"` + b.Firmware.ID + `","scheme":"` + b.Scheme + `","level":"2"}`,
+		"POST /api/v1/registry/{id}/grant":    `{"valid_until":"2029-12-31"}`,
+		"POST /api/v1/registry/{id}/suspend":  `{"reasons":["pwned"]}`,
+		"POST /api/v1/registry/{id}/revoke":   `{"reason":"pwned"}`,
+		"POST /api/v1/registry/{id}/review":   `{"reasons":["pwned"]}`,
+		"POST /api/v1/registry/{id}/clear":    `{}`,
+		"POST /api/v1/registry/{id}/withdraw": `{"reason":"pwned"}`,
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
@@ -155,9 +177,14 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/support":             200,
 		// How A's notifications went out: A's deliveries, never B's.
 		"GET /api/v1/notifications/deliveries": 200,
+		// The registry: A's own records, schemes and keys, never B's.
+		"GET /api/v1/registry":              200,
+		"POST /api/v1/registry":             400, // B's firmware is not A's: a body reference
+		"GET /api/v1/registry/operators":    200,
+		"POST /api/v1/registry/keys/rotate": 201, // A's own key
 	}
 	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
-		b.CRA, b.Notice, b.Delivery}
+		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -226,13 +253,21 @@ func snapshot(f *apptest.Fixture, g apptest.Tenant) string {
 	ns, err11 := s.ListNotifications(ctx, a, false, 1000)
 	set, err12 := s.NotifySettings(ctx, a)
 	vm, err13 := s.ListMatches(ctx, a, iotsec.MatchFilter{Suppressed: true})
+	cs, err14 := s.ListCertifications(ctx, a, iotsec.CertificationFilter{})
+	ca, err15 := s.ListCertifications(ctx, a, iotsec.CertificationFilter{AsAuthority: true})
+	rk, err16 := s.ListRegistryKeys(ctx, g.Org.ID)
+	var hist []iotsec.CertificationEvent
+	var err17 error
+	if g.Certification != "" {
+		hist, err17 = s.CertificationHistory(ctx, a, g.Certification)
+	}
 	if errors.Is(err8, iotsec.ErrNotFound) {
 		err8 = nil // fixtures without supply-chain records
 	}
-	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13} {
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13, err14, err15, err16, err17} {
 		apptest.Must(f.T, err)
 	}
-	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm} {
+	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm, cs, ca, rk, hist} {
 		buf.WriteString(apptest.JSONString(v))
 	}
 	return buf.String()

@@ -38,6 +38,7 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/registry"
 )
 
 // Tenant is one organisation of the fixture with one of everything.
@@ -64,6 +65,12 @@ type Tenant struct {
 	Notice string
 	// Delivery is the notification's webhook delivery, queued.
 	Delivery string
+	// Registry (after RegistryRecords): the organisation operates its own
+	// Scheme and has granted its firmware version a certification under
+	// it, so the record, its history and its label are the
+	// organisation's alone.
+	Certification string
+	LabelID       string
 }
 
 // Actor is the tenant's owner as an actor of the store and the services.
@@ -137,6 +144,24 @@ func (f *Fixture) SupplyRecords(g *Tenant) {
 	ds := []iotsec.Delivery{{Channel: iotsec.ChannelWebhook, Target: "https://hooks.example/" + g.Org.ID}}
 	Must(t, s.AddNotifications(ctx, a, notes, ds))
 	g.Notice, g.Delivery = notes[0].ID, ds[0].ID
+}
+
+// RegistryRecords makes the organisation the owner of its own Scheme in
+// the registry and grants its firmware version a certification (level 1)
+// under it, until 2029-12-31: a granted record with a signed label and a
+// log entry that only this organisation sees (the tenancy test needs one;
+// the UI tests start without). The maker and the authority are the same
+// organisation, so the other one is a third party to the record.
+func (f *Fixture) RegistryRecords(g *Tenant) {
+	t, ctx := f.T, context.Background()
+	t.Helper()
+	a := iotsec.System(g.Org.ID, "test")
+	Must(t, f.App.Registry.AddOperator(ctx, "system:test", &iotsec.SchemeOperator{OrgID: g.Org.ID, Scheme: g.Scheme, Role: iotsec.OperatorOwner}))
+	c, err := f.App.Registry.Apply(ctx, a, g.Firmware.ID, g.Scheme, "1", "")
+	Must(t, err)
+	c, err = f.App.Registry.Grant(ctx, a, c.ID, registry.GrantInput{ValidUntil: iotsec.NewDate(2029, 12, 31), Reason: "fixture"})
+	Must(t, err)
+	g.Certification, g.LabelID = c.ID, c.LabelID
 }
 
 func (f *Fixture) tenant(name, email, model string) Tenant {
