@@ -227,6 +227,9 @@ func TestUIPages(t *testing.T) {
 	// Supply-chain data, so its pages render with matches, VEX and CRA
 	// reports in them.
 	sup := f.supplyFixture()
+	// A label each, so the registry's record pages render.
+	f.RegistryRecords(&f.A)
+	f.RegistryRecords(&f.B)
 
 	params := map[string]string{"id": "", "file": "app.css", "pid": "1"}
 	pathFor := func(route string, own bool) string {
@@ -259,6 +262,8 @@ func TestUIPages(t *testing.T) {
 			if !own {
 				params["id"] = sup.craB
 			}
+		case strings.HasPrefix(route, "/registry/{id}"):
+			params["id"] = g.Certification
 		case strings.HasPrefix(route, "/supply/vulnerabilities/{id}"):
 			params["id"] = "CVE-2024-1086"
 		}
@@ -273,8 +278,8 @@ func TestUIPages(t *testing.T) {
 		b := f.browser()
 		b.login(who.email, who.pw)
 		for _, r := range mustUI(t, f).Routes() {
-			if r.Method != "GET" || strings.Contains(r.Path, "/login") || r.Path == "/l/{file}" || r.Path == "/registry/{id}" {
-				continue // the public label page and records: TestPublicLabelPage, TestUIRegistry
+			if r.Method != "GET" || strings.Contains(r.Path, "/login") || r.Path == "/l/{file}" {
+				continue // the public label page has its own test, TestPublicLabelPage
 			}
 			path := pathFor(r.Path, true)
 			resp, body := b.get(path)
