@@ -14,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pb33f/libopenapi"
-	validator "github.com/pb33f/libopenapi-validator"
-
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/config"
@@ -60,14 +57,7 @@ func firmwareID(t testing.TB, a *app.App, actor iotsec.Actor) string {
 // the API, each response checked against the OpenAPI document. Then an
 // assessor records evidence and the verdicts move.
 func TestScanEndToEnd(t *testing.T) {
-	doc, err := libopenapi.NewDocument(api.OpenAPI())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, errs := validator.NewValidator(doc)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	v := openAPIValidator(t)
 	for name, cfgFor := range databases(t) {
 		t.Run(name, func(t *testing.T) {
 			cfg := cfgFor(t)

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pb33f/libopenapi"
-	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/app"
@@ -66,14 +64,7 @@ func deadPeer(t *testing.T) (url string, conns <-chan net.Conn) {
 // reason. A healthy webhook gets the signed batch exactly once, and the
 // e-mail reaches the relay, both through their jobs.
 func TestNotifyDeliveryJobs(t *testing.T) {
-	doc, err := libopenapi.NewDocument(api.OpenAPI())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, errs := validator.NewValidator(doc)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	v := openAPIValidator(t)
 	for name, cfgFor := range databases(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pb33f/libopenapi"
-	validator "github.com/pb33f/libopenapi-validator"
-
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/app/apptest"
@@ -32,14 +29,7 @@ import (
 // and queries name their field, and a key rotation leaves earlier labels
 // verifying. Every response is checked against the OpenAPI document.
 func TestRegistryAPI(t *testing.T) {
-	doc, err := libopenapi.NewDocument(api.OpenAPI())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, errs := validator.NewValidator(doc)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	v := openAPIValidator(t)
 	for name, cfgFor := range databases(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pb33f/libopenapi"
-	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/app"
@@ -100,14 +98,7 @@ func (h *webhook) kinds() []string {
 // another organisation and a viewer are kept out. Every response is
 // checked against the OpenAPI document.
 func TestSupplyAPI(t *testing.T) {
-	doc, err := libopenapi.NewDocument(api.OpenAPI())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, errs := validator.NewValidator(doc)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	v := openAPIValidator(t)
 	for name, cfgFor := range databases(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
