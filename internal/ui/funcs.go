@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/evaluation"
+	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/supply"
 )
 
 // funcs are the template functions: formatting, links to static files and
@@ -56,6 +58,13 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return strconv.FormatFloat(f*100, 'f', 2, 64) + "%"
 		},
+		// jobkind names a kind of job in words.
+		"jobkind": func(kind string) string {
+			if n, ok := jobKinds[kind]; ok {
+				return n
+			}
+			return kind
+		},
 		"pair": func(a, b string) [2]string { return [2]string{a, b} },
 		"inputtime": func(t time.Time) string {
 			if t.IsZero() {
@@ -66,6 +75,14 @@ func (h *Handler) funcs() template.FuncMap {
 	}
 	maps.Copy(fm, badges())
 	return fm
+}
+
+// jobKinds name the kinds of job in words.
+var jobKinds = map[string]string{
+	evaluation.JobKind: "Firmware scan",
+	inventory.Kind:     "Device import",
+	supply.JobKind:     "Vulnerability re-match",
+	iotsec.JobDeliver:  "Notification delivery",
 }
 
 // badges are the template functions that show a value as a coloured label.
