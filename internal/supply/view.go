@@ -826,3 +826,53 @@ func (s *Service) Firmware(ctx context.Context, a iotsec.Actor, firmwareID strin
 	v.Devices = counts[firmwareID]
 	return v, nil
 }
+
+// ProductSupport is how long a product gets security updates, as its page
+// states it: a period from each release when the product states one,
+// otherwise what its versions' support ends say.
+type ProductSupport struct {
+	// Months is the product's stated period from each release; 0 when
+	// it states none.
+	Months int
+	// Policy is the product's support policy in words.
+	Policy string
+	// Versions counts the product's firmware versions and WithEnd those
+	// with a support end; LastEnd is the latest of those ends.
+	Versions, WithEnd int
+	LastEnd           iotsec.Date
+}
+
+// Stated says the support period is known: the product states a period,
+// or every one of its versions has a support end.
+func (p ProductSupport) Stated() bool {
+	return p.Months > 0 || (p.Versions > 0 && p.WithEnd == p.Versions)
+}
+
+// PerVersion says the period is stated by each version's support end
+// rather than by the product.
+func (p ProductSupport) PerVersion() bool { return p.Months == 0 && p.WithEnd > 0 }
+
+// ProductSupport reads a product's support period: the one rule for the
+// product's page, so that it never says "not stated" of a product whose
+// versions all state their support end.
+func (s *Service) ProductSupport(ctx context.Context, a iotsec.Actor, productID string) (ProductSupport, error) {
+	p, err := s.Store.GetProduct(ctx, a, productID)
+	if err != nil {
+		return ProductSupport{}, err
+	}
+	fws, err := s.Store.ListFirmware(ctx, a, p.ID)
+	if err != nil {
+		return ProductSupport{}, err
+	}
+	out := ProductSupport{Months: p.SupportMonths, Policy: p.SupportPolicy, Versions: len(fws)}
+	for _, f := range fws {
+		if f.SupportEnd.IsZero() {
+			continue
+		}
+		out.WithEnd++
+		if f.SupportEnd.Compare(out.LastEnd) > 0 {
+			out.LastEnd = f.SupportEnd
+		}
+	}
+	return out, nil
+}
