@@ -39,7 +39,10 @@ import (
 
 // Service is the supply-chain service.
 type Service struct {
-	Store   iotsec.Store
+	Store iotsec.Store
+	// MaxSBOM is the largest SBOM document ImportSBOM takes, in bytes:
+	// the one limit the API, the UI and the OpenAPI description state.
+	MaxSBOM int64
 	Now     func() time.Time
 	Log     *slog.Logger
 	Aliases []cpe.Alias
@@ -125,9 +128,12 @@ func New(store iotsec.Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: store, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases(), Tool: "iotsec",
+	return &Service{Store: store, MaxSBOM: DefaultMaxSBOM, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases(), Tool: "iotsec",
 		Delivery: DefaultDeliveryPolicy()}
 }
+
+// DefaultMaxSBOM is the default of Service.MaxSBOM: 32 MiB.
+const DefaultMaxSBOM = 32 << 20
 
 // Target is what is matched: a firmware version and its components.
 type Target struct {
@@ -554,6 +560,10 @@ func (s *Service) RematchOrg(ctx context.Context, a iotsec.Actor, progress func(
 func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, name string, data []byte) (iotsec.SBOM, Result, error) {
 	if err := a.Can(iotsec.PermWriteProducts); err != nil {
 		return iotsec.SBOM{}, Result{}, err
+	}
+	if s.MaxSBOM > 0 && int64(len(data)) > s.MaxSBOM {
+		return iotsec.SBOM{}, Result{}, &iotsec.Error{Kind: iotsec.ErrTooLarge, Field: "sbom",
+			Message: fmt.Sprintf("the SBOM is larger than %d MiB", s.MaxSBOM>>20)}
 	}
 	d, f, err := sbom.Decode(bytes.NewReader(data), name, sbom.DefaultLimits())
 	if err != nil {
