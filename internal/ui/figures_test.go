@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -113,4 +116,131 @@ func TestUIFiguresMatchAPI(t *testing.T) {
 	if strings.Contains(body, "later") || !strings.Contains(body, "firmware scans") {
 		t.Errorf("the Jobs page's lead is out of date")
 	}
+}
+
+// TestUICRAClocksMatchAPI checks the CRA report rule on the demo data,
+// the UI against the API: every firmware version with an open
+// known-exploited match in the API is covered by a report the API lists
+// (one per product and vulnerability), and its supply-chain page links
+// that report; a version without one says why it has no clock.
+func TestUICRAClocksMatchAPI(t *testing.T) {
+	d := apptest.NewDemo(t)
+	ctx := context.Background()
+	orgs, err := d.App.Store.ListOrgs(ctx)
+	apptest.Must(t, err)
+	var org iotsec.Organisation
+	for _, o := range orgs {
+		if o.Name == "Demo Devices" {
+			org = o
+		}
+	}
+	if org.ID == "" {
+		t.Fatal("no demo organisation")
+	}
+	secret, hash := iotsec.NewSecret(nil, iotsec.SecretToken)
+	apptest.Must(t, d.App.Store.CreateToken(ctx, iotsec.System(org.ID, "test"), &iotsec.Token{Name: "figures", Role: iotsec.RoleViewer, Hash: hash}))
+	api := func(path string, into any) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", d.Srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		apptest.Must(t, err)
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s = %d", path, resp.StatusCode)
+		}
+		apptest.Must(t, json.NewDecoder(resp.Body).Decode(into))
+	}
+	var reports struct {
+		Items []struct {
+			ID        string `json:"id"`
+			ProductID string `json:"product_id"`
+			VulnID    string `json:"vulnerability"`
+		} `json:"items"`
+	}
+	api("/api/v1/cra-reports", &reports)
+	var matches struct {
+		Items []struct {
+			FirmwareID    string `json:"firmware_id"`
+			ProductID     string `json:"product_id"`
+			Vulnerability struct {
+				ID string `json:"id"`
+			} `json:"vulnerability"`
+		} `json:"items"`
+	}
+	var products struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	api("/api/v1/products", &products)
+	kev := map[string][]string{} // firmware ID -> open KEV vulnerabilities
+	covered := 0
+	for _, p := range products.Items {
+		matches.Items = nil
+		api("/api/v1/products/"+p.ID+"/vulnerabilities?kev=true&limit=1000", &matches)
+		for _, m := range matches.Items {
+			id := m.Vulnerability.ID
+			kev[m.FirmwareID] = append(kev[m.FirmwareID], id)
+			found := ""
+			for _, r := range reports.Items {
+				if r.ProductID == m.ProductID && r.VulnID == id {
+					found = r.ID
+				}
+			}
+			if found == "" {
+				t.Errorf("%s in firmware %s has no CRA report in the API", id, m.FirmwareID)
+				continue
+			}
+			covered++
+		}
+	}
+	if covered == 0 {
+		t.Fatal("the demo has no open known-exploited match: nothing compared")
+	}
+
+	b := &browser{t: t, f: &fixture{&apptest.Fixture{T: t, Srv: d.Srv}}}
+	jar, _ := cookiejar.New(nil)
+	b.c = &http.Client{Jar: jar}
+	resp, body := b.get(d.Link)
+	wantStatus(t, "sign-in link", resp, body, 200)
+	form := url.Values{"csrf": {b.csrf}}
+	for _, m := range regexp.MustCompile(`name="(secret|next)" value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		form.Set(m[1], m[2])
+	}
+	resp, body = b.post("/login/link", form)
+	if resp.StatusCode != 200 {
+		t.Fatalf("sign in with the demo link: %d", resp.StatusCode)
+	}
+	fws := 0
+	for _, p := range products.Items {
+		var list struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		api("/api/v1/products/"+p.ID+"/firmware", &list)
+		for _, fw := range list.Items {
+			fws++
+			resp, body := b.get("/supply/firmware/" + fw.ID)
+			wantStatus(t, "supply firmware", resp, body, 200)
+			if len(kev[fw.ID]) == 0 {
+				if !strings.Contains(body, "No clock") {
+					t.Errorf("firmware %s has no open KEV match in the API, and its page does not say why it has no clock", fw.ID)
+				}
+				continue
+			}
+			for _, id := range kev[fw.ID] {
+				for _, r := range reports.Items {
+					if r.ProductID == p.ID && r.VulnID == id && !strings.Contains(body, `href="/supply/cra/`+r.ID+`"`) {
+						t.Errorf("firmware %s: the page does not link the report %s that covers %s", fw.ID, r.ID, id)
+					}
+				}
+			}
+		}
+	}
+	if fws == 0 {
+		t.Fatal("the demo has no firmware versions")
+	}
+	t.Logf("%d open known-exploited matches over %d firmware versions, %d CRA reports", covered, fws, len(reports.Items))
 }

@@ -146,7 +146,7 @@ func (h *Handler) supplyFirmwarePage(w http.ResponseWriter, r *http.Request, sta
 		"ComponentCount": len(comps), "PerComponent": v.PerComponent, "Matches": v.Matches, "Open": v.Open, "VEX": v.VEX,
 		"Options": v.Options, "VulnIDs": v.VulnIDs, "Statuses": vexStatuses(), "Justifications": iotsec.VEXJustifications(),
 		"SBOMFormats": supply.SBOMFormats(), "VEXFormats": supply.VEXFormats(), "Devices": v.Devices,
-		"Today": h.today(), "CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "MaxMiB": h.Supply.MaxSBOM >> 20,
+		"Clocks": v.Clocks, "ExploitedNotAffected": v.ExploitedNotAffected, "Today": h.today(), "CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "MaxMiB": h.Supply.MaxSBOM >> 20,
 		"Error": errText(formErr), "Problems": iotsec.DetailsOf(formErr), "Next": "/supply/firmware/" + fw.ID})
 }
 
