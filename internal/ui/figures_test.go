@@ -244,3 +244,25 @@ func TestUICRAClocksMatchAPI(t *testing.T) {
 	}
 	t.Logf("%d open known-exploited matches over %d firmware versions, %d CRA reports", covered, fws, len(reports.Items))
 }
+
+// TestUIJobsNameTheirActor: a job started with an API token shows the
+// token's name, not its ID.
+func TestUIJobsNameTheirActor(t *testing.T) {
+	f := newFixture(t)
+	f.setPassword(f.A.Owner, "correct horse battery")
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	tok := iotsec.Actor{OrgID: f.A.Org.ID, TokenID: f.A.TokenID, Role: iotsec.RoleOwner, Label: "test"}
+	job := iotsec.Job{Kind: "device-import"}
+	apptest.Must(t, f.App.Store.CreateJob(context.Background(), tok, &job, []byte("uid,product\n")))
+	for _, path := range []string{"/jobs", "/jobs/" + job.ID} {
+		resp, body := b.get(path)
+		wantStatus(t, path, resp, body, 200)
+		if !strings.Contains(body, "API token “test”") || strings.Contains(body, "token:"+f.A.TokenID) {
+			t.Errorf("%s does not name the token by its name:\n%s", path, shorten(body))
+		}
+		if !strings.Contains(body, "alice@a.example") && path == "/jobs" {
+			t.Errorf("%s does not name the fixture's user by e-mail", path)
+		}
+	}
+}

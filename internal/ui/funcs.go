@@ -58,6 +58,23 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return strconv.FormatFloat(f*100, 'f', 2, 64) + "%"
 		},
+		// who names an actor for people: a user by e-mail, a token by
+		// its name, never by an ID alone.
+		"who": func(a iotsec.Actor) string {
+			switch {
+			case a.TokenID != "" && a.Label != "":
+				return "API token “" + a.Label + "”"
+			case a.TokenID != "":
+				return "API token " + a.TokenID
+			case a.UserID != "" && a.Label != "":
+				return a.Label
+			case a.UserID != "":
+				return "user " + a.UserID
+			case a.Label != "":
+				return "iotsec (" + a.Label + ")"
+			}
+			return "iotsec"
+		},
 		// jobkind names a kind of job in words.
 		"jobkind": func(kind string) string {
 			if n, ok := jobKinds[kind]; ok {
