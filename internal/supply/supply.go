@@ -487,7 +487,7 @@ func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh
 		}
 		if created {
 			res.CRADrafts = append(res.CRADrafts, r.ID)
-			due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
+			due := r.AwareAt.Add(24 * time.Hour).UTC().Format("2 January 2006, 15:04 UTC")
 			notes = append(notes, iotsec.Notification{Kind: "cra-draft",
 				Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
 				Body: fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).",

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -297,6 +298,15 @@ func supplyFlow(t *testing.T, limit int) {
 			h.mu.Unlock()
 			if drafts != 1 {
 				t.Errorf("%d webhooks carried a CRA draft notification, want 1", drafts)
+			}
+			// Its deadline reads as a date for people, not an ISO timestamp.
+			craNotes, err := st.ListNotifications(ctx, a, true, 1000)
+			must(t, err)
+			for _, n := range craNotes {
+				if n.Kind == "cra-draft" && (!strings.Contains(n.Body, aware.Add(24*time.Hour).Format("2 January 2006, 15:04 UTC")) ||
+					regexp.MustCompile(`\d{4}-\d\d-\d\dT`).MatchString(n.Body)) {
+					t.Errorf("CRA draft notification: %q, want its deadline as a date for people", n.Body)
+				}
 			}
 
 			// A vendor's OpenVEX document, imported as data, applies to
