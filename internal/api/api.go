@@ -44,8 +44,8 @@ type Handler struct {
 	Tool       string // "iotsec VERSION", named in reports
 	// Supply is the supply-chain service behind SBOMs, matches, VEX, CSAF
 	// and CRA reports.
-	Supply  *supply.Service
-	MaxSBOM int64 // SBOM uploads
+	// Its MaxSBOM is the limit of SBOM uploads.
+	Supply *supply.Service
 	// Registry is the registry service behind certification records,
 	// their moves and labels, and the authorities' signing keys.
 	Registry *registry.Service
@@ -53,7 +53,7 @@ type Handler struct {
 
 // New returns a handler with the default limits.
 func New(s iotsec.Store) *Handler {
-	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, MaxSBOM: 32 << 20, Now: time.Now, Tool: "iotsec"}
+	return &Handler{Store: s, MaxBody: 1 << 20, MaxImport: 64 << 20, Now: time.Now, Tool: "iotsec"}
 }
 
 // Routes lists every endpoint; the server mounts exactly these, and the

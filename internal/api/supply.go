@@ -118,7 +118,7 @@ func (h *Handler) putSBOM(w http.ResponseWriter, r *http.Request) error {
 	if err := contentType(r, sbomUploadTypes()...); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxSBOM))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.Supply.MaxSBOM))
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ type Store interface {
 	iotsec.EvaluationStore
 	GetProduct(ctx context.Context, a iotsec.Actor, id string) (iotsec.Product, error)
 	GetFirmware(ctx context.Context, a iotsec.Actor, id string) (iotsec.FirmwareVersion, error)
+	GetJob(ctx context.Context, a iotsec.Actor, id string) (iotsec.Job, error)
 	// SaveProgress reports a scan job's progress.
 	SaveProgress(ctx context.Context, p iotsec.Progress) error
 }

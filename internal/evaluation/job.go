@@ -106,3 +106,50 @@ func record(r *scan.Result) iotsec.ScanRecord {
 	}
 	return rec
 }
+
+// ScanJob is a scan job as its pages show it: the firmware version it
+// scans, with its product and scan, and, once it has finished, what it
+// found.
+type ScanJob struct {
+	Firmware iotsec.FirmwareVersion
+	Product  iotsec.Product
+	Scan     iotsec.Scan
+	// Result is the finished job's result; nil while it runs or when it
+	// failed.
+	Result *JobResult
+}
+
+// ScanJob reads what a scan job is about. The job's own record names no
+// firmware version until it has finished, so the version is the one whose
+// scan the job is (or, for a finished job, the one its result names). A
+// job that is not a scan, or whose version is gone, is not found.
+func (s *Service) ScanJob(ctx context.Context, a iotsec.Actor, job iotsec.Job) (*ScanJob, error) {
+	if job.Kind != JobKind {
+		return nil, iotsec.NotFound("job")
+	}
+	out := &ScanJob{}
+	var res JobResult
+	if len(job.Result) > 0 && json.Unmarshal(job.Result, &res) == nil && res.FirmwareID != "" {
+		out.Result = &res
+	}
+	scans, err := s.store.ListScans(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range scans {
+		if sc.JobID == job.ID || (out.Result != nil && sc.FirmwareID == out.Result.FirmwareID) {
+			out.Scan = sc
+			break
+		}
+	}
+	if out.Scan.FirmwareID == "" {
+		return nil, iotsec.NotFound("firmware version")
+	}
+	if out.Firmware, err = s.store.GetFirmware(ctx, a, out.Scan.FirmwareID); err != nil {
+		return nil, err
+	}
+	if out.Product, err = s.store.GetProduct(ctx, a, out.Firmware.ProductID); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -18,6 +18,9 @@ type Report struct {
 	*Stored
 	Firmware iotsec.FirmwareVersion
 	Product  iotsec.Product
+	// Job is the scan's job while the scan is queued or running, so a
+	// page can show its progress; nil otherwise.
+	Job *iotsec.Job
 }
 
 // Report reads a firmware version, its product and its evaluation, with
@@ -35,7 +38,16 @@ func (s *Service) Report(ctx context.Context, a iotsec.Actor, firmwareID string,
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Stored: st, Firmware: fw, Product: p}, nil
+	rep := &Report{Stored: st, Firmware: fw, Product: p}
+	if st.Scan.State == iotsec.ScanQueued && st.Scan.JobID != "" {
+		switch job, err := s.store.GetJob(ctx, a, st.Scan.JobID); {
+		case err == nil:
+			rep.Job = &job
+		case iotsec.Kind(err) != iotsec.ErrNotFound:
+			return nil, err
+		}
+	}
+	return rep, nil
 }
 
 // Meta is what the renderers of package report print about the report:

@@ -1,7 +1,10 @@
 package identity
 
 import (
+	"context"
 	"crypto/x509"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
 
 	"github.com/iotsec/iotsec/internal/pki"
 	"github.com/iotsec/iotsec/internal/pki/ca"
@@ -62,3 +65,41 @@ func ParseCRLs(data []byte) ([]*x509.RevocationList, error) { return pki.ParseCR
 // VerifyDER verifies a chain (leaf first) offline, with no store: what
 // `iotsec identity verify` runs.
 func VerifyDER(der [][]byte, opts VerifyOptions) Result { return pki.VerifyDER(der, opts) }
+
+// Counts are the figures of the identity home page.
+type Counts struct {
+	// Certificates counts certificates by kind and status, keyed
+	// "kind-status" (ldevid-hold, idevid-active, ...).
+	Certificates map[string]int
+	// SuspendedDevices is the organisation's devices in the suspended
+	// lifecycle state: the overview's figure. Their operational
+	// certificates are on hold only when they were suspended through
+	// the identity lifecycle, so it may differ from ldevid-hold.
+	SuspendedDevices int
+}
+
+// Counts counts the organisation's certificates by kind and status and
+// its suspended devices.
+func (s *Service) Counts(ctx context.Context, a iotsec.Actor) (Counts, error) {
+	out := Counts{Certificates: map[string]int{}}
+	f := iotsec.CertFilter{Limit: 1000}
+	for {
+		page, err := s.Store.ListCertificates(ctx, a, f)
+		if err != nil {
+			return Counts{}, err
+		}
+		for _, c := range page {
+			out.Certificates[string(c.Kind)+"-"+string(c.Status)]++
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		f.After = page[len(page)-1].ID
+	}
+	o, err := s.Store.Overview(ctx, a, iotsec.DateOf(s.Now()))
+	if err != nil {
+		return Counts{}, err
+	}
+	out.SuspendedDevices = o.DevicesByState[iotsec.StateSuspended]
+	return out, nil
+}

@@ -400,3 +400,13 @@ func (h Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.Ra
 	}
 	return json.Marshal(res)
 }
+
+// ResultOf is what a finished device-import job did; false for another
+// kind of job, or one that has not finished.
+func ResultOf(job iotsec.Job) (Result, bool) {
+	var res Result
+	if job.Kind != Kind || len(job.Result) == 0 || json.Unmarshal(job.Result, &res) != nil {
+		return Result{}, false
+	}
+	return res, true
+}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	spdxjson "github.com/spdx/tools-golang/json"
@@ -73,35 +75,139 @@ func decode(data []byte, f Format, name string, lim Limits) (d *Document, err er
 	case SPDXJSON:
 		doc, err := spdxjson.Read(bytes.NewReader(data))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, located(data, err))
+			err = located(data, err)
+			// The SPDX reader decodes parts of the document again, so a
+			// type error's offset is within a part: say the field only.
+			var de *DocumentError
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &de) && errors.As(err, &te) {
+				de.Line, de.Column = 0, 0
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		return fromSPDX(doc, name, lim)
 	}
 	var doc *spdx.Document
 	doc, err = tagvalue.Read(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, longLine(data, err))
 	}
 	return fromSPDX(doc, name, lim)
 }
 
-// located adds line and column to JSON syntax and type errors.
+// located says where a JSON syntax or type error is, by line and column,
+// and what was wrong in the document's terms (the field's path, what was
+// expected and what was found) rather than in the decoder's (Go types).
 func located(data []byte, err error) error {
 	var off int64 = -1
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	msg := ""
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		off, msg = se.Offset, se.Error()
+		if msg == "unexpected end of JSON input" {
+			msg = "the document ends before its JSON is complete"
+		}
 	case errors.As(err, &te):
 		off = te.Offset
+		field := te.Field
+		if field == "" {
+			field = "the document"
+		}
+		want := "a value of another type"
+		if te.Type != nil {
+			want = jsonKind(te.Type.Kind())
+		}
+		msg = fmt.Sprintf("%s: expected %s, found %s", field, want, jsonValue(te.Value))
 	}
 	if off < 0 || off > int64(len(data)) {
-		return err
+		if msg == "" {
+			return err
+		}
+		return &DocumentError{Message: msg, Err: err}
 	}
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
-	return fmt.Errorf("line %d column %d (byte %d): %w", line, col, off, err)
+	return &DocumentError{Line: line, Column: int(col), Message: msg, Err: err}
+}
+
+// DocumentError is a document that cannot be read, said in the
+// document's terms: where (line and column, when known) and what.
+type DocumentError struct {
+	Line, Column int
+	Message      string
+	Err          error // the decoder's own error
+}
+
+func (e *DocumentError) Error() string {
+	switch {
+	case e.Line > 0 && e.Column > 0:
+		return fmt.Sprintf("line %d column %d: %s", e.Line, e.Column, e.Message)
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+	}
+	return e.Message
+}
+
+func (e *DocumentError) Unwrap() error { return e.Err }
+
+// jsonKind names what a Go kind takes in JSON.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a value of another type"
+}
+
+// jsonValue names a JSON value as encoding/json describes it.
+func jsonValue(v string) string {
+	switch {
+	case v == "array":
+		return "a list"
+	case v == "object":
+		return "an object"
+	case v == "bool":
+		return "true or false"
+	case v == "string":
+		return "a string"
+	case v == "number" || strings.HasPrefix(v, "number "):
+		return "a number"
+	}
+	return v
+}
+
+// longLine says which line of a tag-value document is longer than the
+// reader takes, instead of the scanner's "token too long".
+func longLine(data []byte, err error) error {
+	if !errors.Is(err, bufio.ErrTooLong) {
+		return err
+	}
+	line := 1
+	for rest := data; len(rest) > 0; line++ {
+		end := bytes.IndexByte(rest, '\n')
+		if end < 0 {
+			end = len(rest)
+		}
+		if end >= bufio.MaxScanTokenSize {
+			break
+		}
+		rest = rest[min(end+1, len(rest)):]
+	}
+	return &DocumentError{Line: line, Message: fmt.Sprintf("the line is longer than %d KiB, the most a tag-value line may hold",
+		bufio.MaxScanTokenSize>>10), Err: err}
 }
 
 // Detect tells the format of an SBOM from its first bytes and top-level keys.

@@ -49,3 +49,23 @@ func (h *Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.R
 	}
 	return json.Marshal(sum)
 }
+
+// SummaryOf is what a finished re-match job did; false for another kind
+// of job, or one that has not finished.
+func SummaryOf(job iotsec.Job) (Summary, bool) {
+	var sum Summary
+	if job.Kind != JobKind || len(job.Result) == 0 || json.Unmarshal(job.Result, &sum) != nil {
+		return Summary{}, false
+	}
+	return sum, true
+}
+
+// DeliveryOf is how a finished delivery job went; false for another kind
+// of job, or one that has not finished.
+func DeliveryOf(job iotsec.Job) (DeliveryResult, bool) {
+	var d DeliveryResult
+	if job.Kind != iotsec.JobDeliver || len(job.Result) == 0 || json.Unmarshal(job.Result, &d) != nil {
+		return DeliveryResult{}, false
+	}
+	return d, true
+}

@@ -39,7 +39,10 @@ import (
 
 // Service is the supply-chain service.
 type Service struct {
-	Store   iotsec.Store
+	Store iotsec.Store
+	// MaxSBOM is the largest SBOM document ImportSBOM takes, in bytes:
+	// the one limit the API, the UI and the OpenAPI description state.
+	MaxSBOM int64
 	Now     func() time.Time
 	Log     *slog.Logger
 	Aliases []cpe.Alias
@@ -125,9 +128,12 @@ func New(store iotsec.Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: store, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases(), Tool: "iotsec",
+	return &Service{Store: store, MaxSBOM: DefaultMaxSBOM, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases(), Tool: "iotsec",
 		Delivery: DefaultDeliveryPolicy()}
 }
+
+// DefaultMaxSBOM is the default of Service.MaxSBOM: 32 MiB.
+const DefaultMaxSBOM = 32 << 20
 
 // Target is what is matched: a firmware version and its components.
 type Target struct {
@@ -357,14 +363,19 @@ func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string
 		res.New = []iotsec.VulnMatch{}
 	}
 	// Known exploited now and not before (new matches, or old ones whose
-	// CVE was just added to KEV, or whose VEX was withdrawn).
-	var exploited []iotsec.VulnMatch
+	// CVE was just added to KEV, or whose VEX was withdrawn) are told;
+	// every open known-exploited match has its CRA report (the CRA report
+	// rule, at recordNew).
+	var exploited, open []iotsec.VulnMatch
 	for _, r := range rows {
-		if r.KEV && !r.Suppressed && !wasKEV[r.Key()] {
-			exploited = append(exploited, r)
+		if r.KEV && !r.Suppressed {
+			open = append(open, r)
+			if !wasKEV[r.Key()] {
+				exploited = append(exploited, r)
+			}
 		}
 	}
-	if err := s.recordNew(ctx, a, t, fresh, exploited, &res); err != nil {
+	if err := s.recordNew(ctx, a, t, fresh, exploited, open, &res); err != nil {
 		return res, err
 	}
 	if s.AfterMatch != nil {
@@ -406,7 +417,18 @@ func MatchOf(r iotsec.VulnMatch) (vuln.Match, error) {
 	return m, err
 }
 
-func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh, exploited []iotsec.VulnMatch, res *Result) error {
+// The CRA report rule says when a firmware version has a CRA report draft, and so
+// an Art. 14 clock: every version with an open known-exploited match (a
+// match of a vulnerability in CISA's KEV catalogue that no VEX statement
+// suppresses) is covered by a report, whether the match is new or the
+// vulnerability was added to KEV later. The Regulation's obligations are
+// the product's, so there is one report per product and vulnerability: a
+// second version of the product with the same match is covered by the
+// report of the version it was found in first, and its clock runs from
+// then. recordNew applies it; Firmware says which report covers each
+// match.
+
+func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh, exploited, open []iotsec.VulnMatch, res *Result) error {
 	fw := t.Firmware.Ref
 	var notes []iotsec.Notification
 	group := func(ms []iotsec.VulnMatch) ([]string, map[string][]iotsec.VulnMatch) {
@@ -453,6 +475,11 @@ func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh
 			notes = append(notes, iotsec.Notification{Kind: "now-exploited", Title: fmt.Sprintf("%s in %s %s is now known to be exploited", id, fw.Name, fw.Version),
 				Body: describe(ms) + " CISA added it to the Known Exploited Vulnerabilities catalogue.", Link: "/supply/vulnerabilities/" + id})
 		}
+	}
+	// The CRA report rule: the store creates the product's report unless it
+	// has one for the vulnerability.
+	order, _ = group(open)
+	for _, id := range order {
 		r := iotsec.CRAReport{FirmwareID: t.FirmwareID(), VulnID: id, AwareAt: s.Now().UTC()}
 		created, err := s.Store.CreateCRAReport(ctx, a, &r)
 		if err != nil {
@@ -460,7 +487,7 @@ func (s *Service) recordNew(ctx context.Context, a iotsec.Actor, t Target, fresh
 		}
 		if created {
 			res.CRADrafts = append(res.CRADrafts, r.ID)
-			due := r.AwareAt.Add(24 * time.Hour).Format(time.RFC3339)
+			due := r.AwareAt.Add(24 * time.Hour).UTC().Format("2 January 2006, 15:04 UTC")
 			notes = append(notes, iotsec.Notification{Kind: "cra-draft",
 				Title: fmt.Sprintf("CRA report draft for %s in %s", id, fw.Name),
 				Body: fmt.Sprintf("%s is actively exploited and affects %s %s. The early warning to the CSIRT and ENISA is due by %s (Art. 14(2)(a) of Regulation (EU) 2024/2847).",
@@ -554,6 +581,10 @@ func (s *Service) RematchOrg(ctx context.Context, a iotsec.Actor, progress func(
 func (s *Service) ImportSBOM(ctx context.Context, a iotsec.Actor, firmwareID, name string, data []byte) (iotsec.SBOM, Result, error) {
 	if err := a.Can(iotsec.PermWriteProducts); err != nil {
 		return iotsec.SBOM{}, Result{}, err
+	}
+	if s.MaxSBOM > 0 && int64(len(data)) > s.MaxSBOM {
+		return iotsec.SBOM{}, Result{}, &iotsec.Error{Kind: iotsec.ErrTooLarge, Field: "sbom",
+			Message: fmt.Sprintf("the SBOM is larger than %d MiB", s.MaxSBOM>>20)}
 	}
 	d, f, err := sbom.Decode(bytes.NewReader(data), name, sbom.DefaultLimits())
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -298,6 +299,15 @@ func supplyFlow(t *testing.T, limit int) {
 			if drafts != 1 {
 				t.Errorf("%d webhooks carried a CRA draft notification, want 1", drafts)
 			}
+			// Its deadline reads as a date for people, not an ISO timestamp.
+			craNotes, err := st.ListNotifications(ctx, a, true, 1000)
+			must(t, err)
+			for _, n := range craNotes {
+				if n.Kind == "cra-draft" && (!strings.Contains(n.Body, aware.Add(24*time.Hour).Format("2 January 2006, 15:04 UTC")) ||
+					regexp.MustCompile(`\d{4}-\d\d-\d\dT`).MatchString(n.Body)) {
+					t.Errorf("CRA draft notification: %q, want its deadline as a date for people", n.Body)
+				}
+			}
 
 			// A vendor's OpenVEX document, imported as data, applies to
 			// the firmware version it names by purl.
@@ -380,6 +390,44 @@ func supplyFlow(t *testing.T, limit int) {
 			must(t, err)
 			if sum2.Firmware != 3 || sum2.Matches != len(all) || sum2.New != 0 || sum2.CRADrafts != 0 {
 				t.Errorf("re-match job = %+v, want 3 versions, %d matches, nothing new", sum2, len(all))
+			}
+
+			// The CRA report rule: every version with an open
+			// known-exploited match is covered, one report per product.
+			// Both versions share the report; a version matched later
+			// joins it, one of another product gets its own, and each
+			// version's view says which report covers it.
+			clockOf := func(fwID string) supply.CRAClock {
+				t.Helper()
+				v, err := svc.Firmware(ctx, a, fwID)
+				must(t, err)
+				if len(v.Clocks) != 1 || v.Clocks[0].VulnID != "CVE-2023-28450" || v.Clocks[0].Report == nil {
+					t.Fatalf("clocks of %s = %+v, want one for CVE-2023-28450 with its report", fwID, v.Clocks)
+				}
+				return v.Clocks[0]
+			}
+			reps, err = st.ListCRAReports(ctx, a)
+			must(t, err)
+			c12, c13 := clockOf(fw12.ID), clockOf(fw13.ID)
+			if c12.Report.ID != reps[0].ID || c13.Report.ID != reps[0].ID || c12.FoundElsewhere == c13.FoundElsewhere {
+				t.Errorf("clocks of 1.2 %+v and 1.3 %+v, want both on %s, found in one of them", c12, c13, reps[0].ID)
+			}
+			fw14 := iotsec.FirmwareVersion{ProductID: p.ID, Version: "1.4"}
+			must(t, st.CreateFirmware(ctx, a, &fw14))
+			p2 := iotsec.Product{Name: "Router R200", Model: "R200"}
+			must(t, st.CreateProduct(ctx, a, &p2))
+			fwR200 := iotsec.FirmwareVersion{ProductID: p2.ID, Version: "2.0"}
+			must(t, st.CreateFirmware(ctx, a, &fwR200))
+			for _, fw := range []string{fw14.ID, fwR200.ID} {
+				if _, _, err := svc.ImportSBOM(ctx, a, fw, "fw.cdx.json", []byte(fwSBOM)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c := clockOf(fw14.ID); c.Report.ID != reps[0].ID || !c.FoundElsewhere {
+				t.Errorf("a version matched later: %+v, want the product's report %s", c, reps[0].ID)
+			}
+			if c := clockOf(fwR200.ID); c.Report.ID == reps[0].ID || c.Report.ProductID != p2.ID || c.FoundElsewhere {
+				t.Errorf("a version of another product: %+v, want a report of its own", c)
 			}
 		})
 	}

@@ -772,6 +772,25 @@ type FirmwareView struct {
 	VulnIDs []string
 	VEX     []iotsec.VEXStatement // newest first
 	Devices int                   // running it
+	// Clocks are the version's Art. 14 clocks, one per open
+	// known-exploited vulnerability (the CRA report rule, at recordNew), in match order.
+	Clocks []CRAClock
+	// ExploitedNotAffected are known-exploited vulnerabilities whose
+	// matches VEX statements suppress: no clock runs for them.
+	ExploitedNotAffected []string
+}
+
+// CRAClock is why a firmware version has an Art. 14 clock: an open match
+// of an actively exploited vulnerability, and the product's report for it.
+type CRAClock struct {
+	VulnID string
+	// Report is the product's report for the vulnerability; nil when the
+	// version was not matched since the vulnerability became known
+	// exploited (matching it again creates the report).
+	Report *iotsec.CRAReport
+	// FoundElsewhere says the report was started for another version of
+	// the product, whose clock this version shares.
+	FoundElsewhere bool
 }
 
 // Firmware returns a firmware version's supply chain.
@@ -815,6 +834,9 @@ func (s *Service) Firmware(ctx context.Context, a iotsec.Actor, firmwareID strin
 		}
 	}
 	slices.Sort(v.Options)
+	if v.Clocks, v.ExploitedNotAffected, err = s.clocks(ctx, a, v.Firmware, ms); err != nil {
+		return v, err
+	}
 	if v.VEX, err = s.Store.ListVEX(ctx, a, firmwareID); err != nil {
 		return v, err
 	}
@@ -825,4 +847,97 @@ func (s *Service) Firmware(ctx context.Context, a iotsec.Actor, firmwareID strin
 	}
 	v.Devices = counts[firmwareID]
 	return v, nil
+}
+
+// ProductSupport is how long a product gets security updates, as its page
+// states it: a period from each release when the product states one,
+// otherwise what its versions' support ends say.
+type ProductSupport struct {
+	// Months is the product's stated period from each release; 0 when
+	// it states none.
+	Months int
+	// Policy is the product's support policy in words.
+	Policy string
+	// Versions counts the product's firmware versions and WithEnd those
+	// with a support end; LastEnd is the latest of those ends.
+	Versions, WithEnd int
+	LastEnd           iotsec.Date
+}
+
+// Stated says the support period is known: the product states a period,
+// or every one of its versions has a support end.
+func (p ProductSupport) Stated() bool {
+	return p.Months > 0 || (p.Versions > 0 && p.WithEnd == p.Versions)
+}
+
+// PerVersion says the period is stated by each version's support end
+// rather than by the product.
+func (p ProductSupport) PerVersion() bool { return p.Months == 0 && p.WithEnd > 0 }
+
+// ProductSupport reads a product's support period: the one rule for the
+// product's page, so that it never says "not stated" of a product whose
+// versions all state their support end.
+func (s *Service) ProductSupport(ctx context.Context, a iotsec.Actor, productID string) (ProductSupport, error) {
+	p, err := s.Store.GetProduct(ctx, a, productID)
+	if err != nil {
+		return ProductSupport{}, err
+	}
+	fws, err := s.Store.ListFirmware(ctx, a, p.ID)
+	if err != nil {
+		return ProductSupport{}, err
+	}
+	out := ProductSupport{Months: p.SupportMonths, Policy: p.SupportPolicy, Versions: len(fws)}
+	for _, f := range fws {
+		if f.SupportEnd.IsZero() {
+			continue
+		}
+		out.WithEnd++
+		if f.SupportEnd.Compare(out.LastEnd) > 0 {
+			out.LastEnd = f.SupportEnd
+		}
+	}
+	return out, nil
+}
+
+// clocks applies the CRA report rule to a version's matches: each open
+// known-exploited vulnerability and the product's report for it, and the
+// known-exploited ones VEX suppresses.
+func (s *Service) clocks(ctx context.Context, a iotsec.Actor, fw iotsec.FirmwareVersion, ms []iotsec.VulnMatch) ([]CRAClock, []string, error) {
+	var open, suppressed []string
+	for _, m := range ms {
+		if !m.KEV {
+			continue
+		}
+		if m.Suppressed {
+			suppressed = append(suppressed, m.VulnID)
+		} else {
+			open = append(open, m.VulnID)
+		}
+	}
+	// A vulnerability open in one component is open, whatever another says.
+	suppressed = slices.DeleteFunc(suppressed, func(id string) bool { return slices.Contains(open, id) })
+	slices.Sort(suppressed)
+	suppressed = slices.Compact(suppressed)
+	if len(open) == 0 {
+		return nil, suppressed, nil
+	}
+	reports, err := s.Store.ListCRAReports(ctx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []CRAClock
+	for _, id := range open {
+		if slices.ContainsFunc(out, func(c CRAClock) bool { return c.VulnID == id }) {
+			continue
+		}
+		c := CRAClock{VulnID: id}
+		for i, r := range reports {
+			if r.ProductID == fw.ProductID && r.VulnID == id {
+				c.Report, c.FoundElsewhere = &reports[i], r.FirmwareID != fw.ID
+				break
+			}
+		}
+		out = append(out, c)
+	}
+	return out, suppressed, nil
 }

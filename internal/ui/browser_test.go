@@ -589,22 +589,35 @@ func TestBrowserFirmwareJourney(t *testing.T) {
 	st := tb.submit("upload", chromedp.SetUploadFiles(chromedp.CSS(form+` input[type=file]`), []string{image}),
 		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
 	loc := value(tb, "location", chromedp.Location())
-	if st != http.StatusOK || !strings.Contains(loc, "/jobs/job_") {
+	if st != http.StatusOK || !strings.HasSuffix(strings.SplitN(loc, "?", 2)[0], fw) {
 		tb.shot("journey-upload")
-		t.Fatalf("the upload lands on %s (%d), want its job", loc, st)
+		t.Fatalf("the upload lands on %s (%d), want the firmware version's page %s", loc, st, fw)
 	}
 	tb.expectClean("upload")
+	// The page shows the scan's progress and links its job.
+	jobURL := value(tb, "the job link", chromedp.Evaluate[string](
+		`(document.querySelector('a[href^="/jobs/job_"]') || {}).getAttribute?.('href') || ''`))
+	progress := value(tb, "a progress bar", chromedp.Evaluate[bool](`!!document.querySelector('progress')`))
+	if jobURL == "" || !progress {
+		tb.shot("journey-upload")
+		t.Fatalf("the firmware page after the upload shows no job (%q) or progress (%v)", jobURL, progress)
+	}
 
-	// Run the queued scan here, then read what it found.
-	jobID := loc[strings.LastIndex(loc, "/")+1:]
+	// Run the queued scan here, as the queue would, then read what it found.
+	jobID := strings.TrimPrefix(jobURL, "/jobs/")
 	job, input, err := d.App.Store.JobInput(context.Background(), jobID)
 	apptest.Must(t, err)
-	if _, err := d.App.Scan.Run(context.Background(), job, input); err != nil {
+	_, err = d.App.Store.StartJob(context.Background(), jobID, time.Now())
+	apptest.Must(t, err)
+	res, err := d.App.Scan.Run(context.Background(), job, input)
+	if err != nil {
 		t.Fatalf("scan job: %v", err)
 	}
+	apptest.Must(t, d.App.Store.EndJob(context.Background(), jobID, iotsec.JobSucceeded, res, "", time.Now()))
 	for _, p := range []struct{ path, want string }{
-		{"/jobs/" + jobID, ""},
+		{jobURL, "The scan found"},
 		{fw, "router.bin"},
+		{fw, "per provision"},
 		{fw + "/findings", "credentials.default-password"},
 		{fw + "/components", "dnsmasq"},
 		{fw + "/verdicts", "Record evidence"},
@@ -614,9 +627,9 @@ func TestBrowserFirmwareJourney(t *testing.T) {
 			continue
 		}
 		text := value(tb, "text", chromedp.Evaluate[string](`document.body.innerText`))
-		if !strings.Contains(text, p.want) {
+		if !strings.Contains(text, p.want) || strings.Contains(text, `"firmware_id"`) {
 			tb.shot(p.path)
-			t.Errorf("%s does not show %q", p.path, p.want)
+			t.Errorf("%s does not show %q, or shows raw JSON", p.path, p.want)
 		}
 		tb.checkWidths(p.path + " (scanned)")
 		tb.expectClean(p.path)

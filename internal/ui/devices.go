@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/supply"
 )
 
 const devicesPerPage = 50
@@ -218,9 +220,33 @@ func (h *Handler) jobs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) job(w http.ResponseWriter, r *http.Request) error {
-	j, err := h.Store.GetJob(r.Context(), current(r).actor, r.PathValue("id"))
+	a := current(r).actor
+	j, err := h.Store.GetJob(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return h.render(w, r, http.StatusOK, "job", view{Nav: "jobs", Data: map[string]any{"Job": j}})
+	data := map[string]any{"Job": j, "Scan": nil, "Import": nil, "Rematch": nil, "Delivery": nil}
+	switch j.Kind {
+	case evaluation.JobKind:
+		sj, err := h.Evaluation.ScanJob(r.Context(), a, j)
+		if err != nil && iotsec.Kind(err) != iotsec.ErrNotFound {
+			return err
+		}
+		if sj != nil {
+			data["Scan"] = sj
+		}
+	case inventory.Kind:
+		if res, ok := inventory.ResultOf(j); ok {
+			data["Import"] = res
+		}
+	case supply.JobKind:
+		if sum, ok := supply.SummaryOf(j); ok {
+			data["Rematch"] = sum
+		}
+	case iotsec.JobDeliver:
+		if d, ok := supply.DeliveryOf(j); ok {
+			data["Delivery"] = d
+		}
+	}
+	return h.render(w, r, http.StatusOK, "job", view{Nav: "jobs", Data: data})
 }

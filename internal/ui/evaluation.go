@@ -74,7 +74,7 @@ func (h *Handler) firmwarePage(w http.ResponseWriter, r *http.Request, page stri
 		return err
 	}
 	a := current(r).actor
-	data := map[string]any{"Firmware": ev.Firmware, "Product": ev.Product, "Eval": ev.Stored, "R": ev.Result, "A": ev.Result.Assessment,
+	data := map[string]any{"Firmware": ev.Firmware, "Product": ev.Product, "Eval": ev.Stored, "Job": ev.Job, "R": ev.Result, "A": ev.Result.Assessment,
 		"CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "CanAssess": a.Role.Allows(iotsec.PermAssess),
 		"MaxMiB": h.Evaluation.MaxImage >> 20, "Error": errText(formErr), "Provisions": h.Evaluation.Provisions(),
 		"Verdicts": h.Evaluation.Verdicts(), "IXITCategories": h.Evaluation.IXITCategories(), "Input": nil}
@@ -111,14 +111,14 @@ func (h *Handler) uploadImage(w http.ResponseWriter, r *http.Request) error {
 		return h.firmwarePage(w, r, "firmware", http.StatusBadRequest, iotsec.Invalid("image", "choose a firmware image to upload"), nil)
 	}
 	defer file.Close()
-	job, err := h.Evaluation.Upload(r.Context(), a, r.PathValue("id"), hdr.Filename, file)
+	_, err = h.Evaluation.Upload(r.Context(), a, r.PathValue("id"), hdr.Filename, file)
 	if err != nil {
 		if formError(err) || iotsec.Kind(err) == iotsec.ErrTooLarge {
 			return h.firmwarePage(w, r, "firmware", http.StatusBadRequest, err, nil)
 		}
 		return err
 	}
-	http.Redirect(w, r, "/jobs/"+job.ID, http.StatusSeeOther)
+	http.Redirect(w, r, "/firmware/"+r.PathValue("id")+"?done=image-uploaded", http.StatusSeeOther)
 	return nil
 }
 

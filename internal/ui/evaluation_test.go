@@ -6,8 +6,10 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
@@ -49,15 +51,48 @@ func TestUIEvaluation(t *testing.T) {
 	wantStatus(t, "upload nothing", resp, body, 400)
 	resp, body = b.upload(fw+"/image", "image", "router.bin", firmwaretest.Router())
 	wantStatus(t, "upload", resp, body, 303)
-	jobURL := resp.Header.Get("Location")
-	if !strings.HasPrefix(jobURL, "/jobs/job_") {
-		t.Fatalf("upload redirects to %q, want its job", jobURL)
+	// The upload ends on the firmware version's page, which shows the
+	// scan's job and reloads itself while it runs.
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, fw+"?") && loc != fw {
+		t.Fatalf("upload redirects to %q, want the firmware version's page %s", loc, fw)
 	}
-	// Run the queued scan here: the fixture has no workers.
-	job, input, err := f.App.Store.JobInput(context.Background(), strings.TrimPrefix(jobURL, "/jobs/"))
+	resp, body = b.get(resp.Header.Get("Location"))
+	wantStatus(t, "firmware page after the upload", resp, body, 200)
+	jobURL := regexp.MustCompile(`/jobs/job_[0-9a-z]+`).FindString(body)
+	if jobURL == "" || !strings.Contains(body, `http-equiv="refresh"`) || !strings.Contains(body, "<progress") ||
+		!strings.Contains(body, "Image uploaded") {
+		t.Fatalf("the firmware page during the scan shows no job, progress or refresh:\n%s", shorten(body))
+	}
+	resp, body = b.get(jobURL)
+	wantStatus(t, "scan job page", resp, body, 200)
+	if !strings.Contains(body, `href="`+fw+`"`) || !strings.Contains(body, "Firmware scan") {
+		t.Errorf("the queued scan's job page does not link its firmware version:\n%s", shorten(body))
+	}
+	// Run the queued scan here, as the queue would: the fixture has no workers.
+	jobID := strings.TrimPrefix(jobURL, "/jobs/")
+	job, input, err := f.App.Store.JobInput(context.Background(), jobID)
 	apptest.Must(t, err)
-	if _, err := f.App.Scan.Run(context.Background(), job, input); err != nil {
+	_, err = f.App.Store.StartJob(context.Background(), jobID, time.Now())
+	apptest.Must(t, err)
+	res, err := f.App.Scan.Run(context.Background(), job, input)
+	if err != nil {
 		t.Fatalf("scan job: %v", err)
+	}
+	apptest.Must(t, f.App.Store.EndJob(context.Background(), jobID, iotsec.JobSucceeded, res, "", time.Now()))
+	resp, body = b.get(fw)
+	wantStatus(t, "firmware page after the scan", resp, body, 200)
+	if strings.Contains(body, `http-equiv="refresh"`) || !strings.Contains(body, `href="`+fw+`/findings"`) || !strings.Contains(body, `href="`+fw+`/verdicts"`) {
+		t.Errorf("the scanned firmware page refreshes or does not link its findings and verdicts")
+	}
+	resp, body = b.get(jobURL)
+	wantStatus(t, "finished scan job page", resp, body, 200)
+	for _, want := range []string{`href="` + fw + `/findings"`, `href="` + fw + `/verdicts"`, `href="` + fw + `"`, "finding"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the finished scan's job page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, `"firmware_id"`) || strings.Contains(body, "{&#34;") || strings.Contains(body, `http-equiv="refresh"`) {
+		t.Errorf("the finished scan's job page shows raw JSON or still refreshes:\n%s", shorten(body))
 	}
 	for _, tt := range []struct{ path, want string }{
 		{fw, "router.bin"},

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/evaluation"
+	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/supply"
 )
 
 // funcs are the template functions: formatting, links to static files and
@@ -56,6 +58,30 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return strconv.FormatFloat(f*100, 'f', 2, 64) + "%"
 		},
+		// who names an actor for people: a user by e-mail, a token by
+		// its name, never by an ID alone.
+		"who": func(a iotsec.Actor) string {
+			switch {
+			case a.TokenID != "" && a.Label != "":
+				return "API token “" + a.Label + "”"
+			case a.TokenID != "":
+				return "API token " + a.TokenID
+			case a.UserID != "" && a.Label != "":
+				return a.Label
+			case a.UserID != "":
+				return "user " + a.UserID
+			case a.Label != "":
+				return "iotsec (" + a.Label + ")"
+			}
+			return "iotsec"
+		},
+		// jobkind names a kind of job in words.
+		"jobkind": func(kind string) string {
+			if n, ok := jobKinds[kind]; ok {
+				return n
+			}
+			return kind
+		},
 		"pair": func(a, b string) [2]string { return [2]string{a, b} },
 		"inputtime": func(t time.Time) string {
 			if t.IsZero() {
@@ -66,6 +92,14 @@ func (h *Handler) funcs() template.FuncMap {
 	}
 	maps.Copy(fm, badges())
 	return fm
+}
+
+// jobKinds name the kinds of job in words.
+var jobKinds = map[string]string{
+	evaluation.JobKind: "Firmware scan",
+	inventory.Kind:     "Device import",
+	supply.JobKind:     "Vulnerability re-match",
+	iotsec.JobDeliver:  "Notification delivery",
 }
 
 // badges are the template functions that show a value as a coloured label.

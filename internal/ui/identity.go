@@ -33,27 +33,16 @@ func (h *Handler) identityHomePage(w http.ResponseWriter, r *http.Request, statu
 	if err != nil {
 		return err
 	}
-	counts := map[string]int{}
-	f := iotsec.CertFilter{Limit: 1000}
-	for {
-		page, err := h.Store.ListCertificates(r.Context(), a, f)
-		if err != nil {
-			return err
-		}
-		for _, c := range page {
-			counts[string(c.Kind)+"-"+string(c.Status)]++
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.After = page[len(page)-1].ID
+	counts, err := h.Identity.Counts(r.Context(), a)
+	if err != nil {
+		return err
 	}
 	ps, err := h.Store.ListProducts(r.Context(), a)
 	if err != nil {
 		return err
 	}
 	return h.render(w, r, status, "identity", view{Nav: "identity", Data: map[string]any{
-		"CA": caRec, "Anchors": anchors, "Counts": counts, "Products": ps,
+		"CA": caRec, "Anchors": anchors, "Counts": counts.Certificates, "Suspended": counts.SuspendedDevices, "Products": ps,
 		"CanManageCA": a.Role.Allows(iotsec.PermManageCA), "CanWrite": a.Role.Allows(iotsec.PermManageIdentity),
 		"Algorithms": identity.Algorithms(), "HasKEK": len(h.Identity.KEK) > 0,
 		"Error": errText(formErr)}})

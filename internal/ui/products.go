@@ -92,13 +92,17 @@ func (h *Handler) productPage(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
+	support, err := h.Supply.ProductSupport(r.Context(), a, p.ID)
+	if err != nil {
+		return err
+	}
 	const show = 1000
 	devs, err := h.Store.ListDevices(r.Context(), a, iotsec.DeviceFilter{ProductID: p.ID, Limit: show})
 	if err != nil {
 		return err
 	}
 	return h.render(w, r, status, "product", view{Nav: "products", Data: map[string]any{
-		"Product": p, "Firmware": fws, "DeviceCount": len(devs), "MoreDevices": len(devs) == show,
+		"Product": p, "Firmware": fws, "Support": support, "DeviceCount": len(devs), "MoreDevices": len(devs) == show,
 		"Today": h.today(), "CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "Error": errText(formErr)}})
 }
 

@@ -107,6 +107,7 @@ var notices = map[string]string{
 	"cert-revoked":       "Certificate revoked; the CRL and OCSP show it.",
 	"evidence-recorded":  "Evidence recorded.",
 	"ics-saved":          "Conformance statement saved.",
+	"image-uploaded":     "Image uploaded. Its scan runs now; this page shows its findings and verdicts when it is done.",
 	"ixit-saved":         "IXIT item added.",
 	"sbom-imported":      "SBOM imported and the firmware version matched against the vulnerability data.",
 	"rematched":          "Matched again against the current vulnerability data.",

@@ -146,7 +146,7 @@ func (h *Handler) supplyFirmwarePage(w http.ResponseWriter, r *http.Request, sta
 		"ComponentCount": len(comps), "PerComponent": v.PerComponent, "Matches": v.Matches, "Open": v.Open, "VEX": v.VEX,
 		"Options": v.Options, "VulnIDs": v.VulnIDs, "Statuses": vexStatuses(), "Justifications": iotsec.VEXJustifications(),
 		"SBOMFormats": supply.SBOMFormats(), "VEXFormats": supply.VEXFormats(), "Devices": v.Devices,
-		"Today": h.today(), "CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "MaxMiB": h.MaxUpload >> 20,
+		"Clocks": v.Clocks, "ExploitedNotAffected": v.ExploitedNotAffected, "Today": h.today(), "CanWrite": a.Role.Allows(iotsec.PermWriteProducts), "MaxMiB": h.Supply.MaxSBOM >> 20,
 		"Error": errText(formErr), "Problems": iotsec.DetailsOf(formErr), "Next": "/supply/firmware/" + fw.ID})
 }
 
@@ -170,12 +170,13 @@ func (h *Handler) uploadSBOM(w http.ResponseWriter, r *http.Request) error {
 		return h.supplyFirmwarePage(w, r, http.StatusBadRequest, iotsec.Invalid("sbom", "choose an SBOM file (CycloneDX or SPDX)"))
 	}
 	defer file.Close()
-	data, err := io.ReadAll(file)
+	// One byte over the service's limit is enough for it to refuse.
+	data, err := io.ReadAll(io.LimitReader(file, h.Supply.MaxSBOM+1))
 	if err != nil {
 		return err
 	}
 	if _, _, err := h.Supply.ImportSBOM(r.Context(), a, r.PathValue("id"), hdr.Filename, data); err != nil {
-		if formError(err) {
+		if formError(err) || iotsec.Kind(err) == iotsec.ErrTooLarge {
 			return h.supplyFirmwarePage(w, r, http.StatusBadRequest, err)
 		}
 		return err

@@ -140,6 +140,11 @@ func TestUISupplyChain(t *testing.T) {
 	resp, body = b.upload(fw+"/sbom", "sbom", "broken.cdx.json", readFixture(t, "broken.cdx.json"))
 	wantStatus(t, "upload a broken SBOM", resp, body, 400)
 	wantBody(t, "broken SBOM page", body, []string{"broken.cdx.json has 2 problem(s)", "components[0] (bom-ref dnsmasq@2.85).purl", "components[1] (bom-ref zlib@1.3.1).hashes[0]"})
+	// A document of the wrong shape is described in its own terms.
+	resp, body = b.upload(fw+"/sbom", "sbom", "typo.cdx.json",
+		[]byte("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\",\"version\":1,\"components\":[\n  {\"type\":\"library\",\"name\":5}]}"))
+	wantStatus(t, "upload an SBOM with a number for a name", resp, body, 400)
+	wantBody(t, "typed SBOM error", body, []string{"line 2 column 29: components.name: expected a string, found a number"}, "Go struct", "cannot unmarshal")
 	resp, body = b.upload(fw+"/sbom", "sbom", "", nil)
 	wantStatus(t, "upload no file", resp, body, 400)
 

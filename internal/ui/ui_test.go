@@ -13,9 +13,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/auth"
+	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/ui"
 )
@@ -395,6 +397,20 @@ func TestUIInventoryForms(t *testing.T) {
 	wantStatus(t, "job page", resp, body, 200)
 	if !strings.Contains(body, `http-equiv="refresh"`) {
 		t.Errorf("a queued job's page does not refresh itself")
+	}
+	// Run the import as the queue would: the finished job says in words
+	// what it did and links the devices.
+	importID := strings.TrimPrefix(resp.Request.URL.Path, "/jobs/")
+	job, input, err := f.App.Store.JobInput(context.Background(), importID)
+	apptest.Must(t, err)
+	res, err := inventory.Handler{Store: f.App.Store}.Run(context.Background(), job, input)
+	apptest.Must(t, err)
+	apptest.Must(t, f.App.Store.EndJob(context.Background(), importID, iotsec.JobSucceeded, res, "", time.Now()))
+	resp, body = b.get("/jobs/" + importID)
+	wantStatus(t, "finished import job", resp, body, 200)
+	if !strings.Contains(body, "30 rows read: 30 devices added, 0 updated") || !strings.Contains(body, `href="/devices"`) ||
+		strings.Contains(body, "&#34;created&#34;") || strings.Contains(body, `http-equiv="refresh"`) {
+		t.Errorf("the finished import's page does not say what it did in words:\n%s", shorten(body))
 	}
 
 	// Tokens: the secret is shown once.
