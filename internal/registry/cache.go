@@ -115,14 +115,14 @@ func (s *Service) documentJWKS(ctx context.Context, kid string) ([]byte, error) 
 // documentJSON is the label document of labelID as served: JSON and a
 // newline, from the cache when the record still reads the same.
 func (s *Service) documentJSON(ctx context.Context, labelID string) ([]byte, error) {
-	p, err := s.Store.PublicCertification(ctx, labelID)
+	status, lbl, err := s.Store.LabelState(ctx, labelID)
 	if err != nil {
 		return nil, err
 	}
-	if p.Label == "" {
+	if lbl == "" {
 		return nil, iotsec.Errorf(iotsec.ErrUnavailable, "the label of this record is being issued; try again")
 	}
-	jwks, err := s.documentJWKS(ctx, labelKID(p.Label))
+	jwks, err := s.documentJWKS(ctx, labelKID(lbl))
 	if err != nil {
 		return nil, err
 	}
@@ -130,19 +130,19 @@ func (s *Service) documentJSON(ctx context.Context, labelID string) ([]byte, err
 	c.mu.RLock()
 	d, ok := c.docs[labelID]
 	c.mu.RUnlock()
-	if ok && d.status == p.Status && d.label == p.Label && bytes.Equal(d.jwks, jwks) {
+	if ok && d.status == status && d.label == lbl && bytes.Equal(d.jwks, jwks) {
 		return d.body, nil
 	}
 	vkey, err := s.LogVerifierKey(ctx)
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(Document{Label: p.Label, Status: LabelStatus(p.Status), JWKS: jwks,
+	b, err := json.Marshal(Document{Label: lbl, Status: LabelStatus(status), JWKS: jwks,
 		Log: LogInfo{Origin: s.Origin(), Key: vkey}, Page: s.PageURL(labelID)})
 	if err != nil {
 		return nil, err
 	}
-	d = cachedDoc{status: p.Status, label: p.Label, jwks: jwks, body: append(b, '\n')}
+	d = cachedDoc{status: status, label: lbl, jwks: jwks, body: append(b, '\n')}
 	c.mu.Lock()
 	if len(c.docs) >= maxCachedDocuments {
 		clear(c.docs)
