@@ -33,8 +33,10 @@ import (
 // kid is in it.
 const jwksTTL = time.Minute
 
-// maxCachedDocuments bounds the document cache; when full it is emptied.
-const maxCachedDocuments = 10_000
+// maxCachedDocuments bounds the document cache (a document with its
+// label is a few KiB); when full it is emptied. A miss costs the JSON
+// encoding only: the record is read on every request anyway.
+const maxCachedDocuments = 4096
 
 type docCache struct {
 	mu   sync.RWMutex
