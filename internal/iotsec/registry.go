@@ -391,6 +391,11 @@ type RegistryStore interface {
 	// PublicCertification returns the public part of a granted record by
 	// its label ID; a record never granted is not found.
 	PublicCertification(ctx context.Context, labelID string) (PublicCertification, error)
+	// LabelState returns what of a granted record's label document a move
+	// changes, its status and signed label, by label ID: one indexed read
+	// of one row, for the public document path (a record never granted is
+	// not found, as by PublicCertification).
+	LabelState(ctx context.Context, labelID string) (status RecordStatus, label string, err error)
 	// CertificationView returns the same names and dates of a record the
 	// actor sees (as maker, authority or delegate), granted or not: what
 	// the service needs to write a label before the first grant.

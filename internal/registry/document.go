@@ -75,7 +75,7 @@ func (s *Service) Document(ctx context.Context, labelID string) (Document, error
 	if p.Label == "" {
 		return Document{}, iotsec.Errorf(iotsec.ErrUnavailable, "the label of this record is being issued; try again")
 	}
-	jwks, err := s.authorityJWKS(ctx, p.Label)
+	jwks, err := s.documentJWKS(ctx, labelKID(p.Label))
 	if err != nil {
 		return Document{}, err
 	}
@@ -85,21 +85,6 @@ func (s *Service) Document(ctx context.Context, labelID string) (Document, error
 	}
 	return Document{Label: p.Label, Status: LabelStatus(p.Status), JWKS: jwks,
 		Log: LogInfo{Origin: s.Origin(), Key: vkey}, Page: s.PageURL(labelID)}, nil
-}
-
-// authorityJWKS is the JWKS of the authority whose key signed jws.
-func (s *Service) authorityJWKS(ctx context.Context, jws string) ([]byte, error) {
-	kid := labelKID(jws)
-	keys, err := s.Store.ListRegistryKeys(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if k.KID == kid {
-			return s.JWKS(ctx, k.OrgID)
-		}
-	}
-	return s.JWKS(ctx, "")
 }
 
 // VerifyOptions tune VerifyLabel.

@@ -65,16 +65,18 @@ func writeJSONTo(w http.ResponseWriter, v any, cache string) {
 // ServeDocument answers GET /l/{labelID}.json: the label document with
 // the record's current status, for apps and `iotsec label verify`.
 func (s *Service) ServeDocument(w http.ResponseWriter, r *http.Request, labelID string) {
-	id := labelID
-	d, err := s.Document(r.Context(), id)
+	b, err := s.documentJSON(r.Context(), labelID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	// The status may change at any moment (a revocation must show at
 	// once): caches revalidate.
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeJSONTo(w, d, "no-cache")
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-cache")
+	w.Write(b)
 }
 
 func (s *Service) serveQR(w http.ResponseWriter, r *http.Request) {

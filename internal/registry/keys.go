@@ -126,7 +126,17 @@ func (s *Service) LogVerifierKey(ctx context.Context) (string, error) {
 		}
 		return s.LogVerifierKey(ctx)
 	}
-	return k.VerifierKey, err
+	if err != nil {
+		return "", err
+	}
+	// The key of an origin is kept for good (translog_keys is
+	// append-only): read once.
+	s.mu.Lock()
+	if s.logKey.VerifierKey == "" {
+		s.logKey = k
+	}
+	s.mu.Unlock()
+	return k.VerifierKey, nil
 }
 
 // log is the transparency log over the store's reads.

@@ -59,6 +59,9 @@ type Service struct {
 	mu     sync.Mutex
 	signer translog.Signer // the log's, opened once
 	logKey iotsec.LogKey
+
+	cacheOnce sync.Once
+	docs      *docCache // the label documents' (cache.go)
 }
 
 // New returns a service over store with the KEK and base URL.

@@ -320,6 +320,13 @@ func (s *Store) PublicCertification(ctx context.Context, labelID string) (iotsec
 	return s.publicView(ctx, "c.label_id = ? AND c.granted_at IS NOT NULL", labelID)
 }
 
+func (s *Store) LabelState(ctx context.Context, labelID string) (iotsec.RecordStatus, string, error) {
+	var st iotsec.RecordStatus
+	var label string
+	err := s.queryRow(ctx, nil, `SELECT status, label FROM certifications WHERE label_id = ? AND granted_at IS NOT NULL`, labelID).Scan(&st, &label)
+	return st, label, notFound(err, "label")
+}
+
 // publicView reads the names and dates of one record selected by where.
 func (s *Store) publicView(ctx context.Context, where string, arg any) (iotsec.PublicCertification, error) {
 	var p iotsec.PublicCertification

@@ -121,6 +121,8 @@ func testRegistryLife(t *testing.T, open Opener) {
 	}
 	_, err = r.s.PublicCertification(r.ctx, c.LabelID)
 	wantKind(t, "PublicCertification of an application", err, iotsec.ErrNotFound)
+	_, _, err = r.s.LabelState(r.ctx, c.LabelID)
+	wantKind(t, "LabelState of an application", err, iotsec.ErrNotFound)
 
 	type step struct {
 		by      iotsec.Actor
@@ -178,6 +180,11 @@ func testRegistryLife(t *testing.T, open Opener) {
 	wantKind(t, "PublicCertification after revocation", err, nil)
 	if pub.Status != iotsec.StatusRevoked || pub.Label != c.Label {
 		t.Errorf("the public part after revocation = %+v", pub)
+	}
+	st, lbl, err := r.s.LabelState(r.ctx, c.LabelID)
+	wantKind(t, "LabelState after revocation", err, nil)
+	if st != iotsec.StatusRevoked || lbl != c.Label {
+		t.Errorf("LabelState after revocation = %s, %q; want revoked, %q", st, lbl, c.Label)
 	}
 
 	// The history: the application, then each move, oldest first.
@@ -393,6 +400,8 @@ func testRegistryApply(t *testing.T, open Opener) {
 	for _, c := range []iotsec.Certification{other, again} {
 		_, err := r.s.PublicCertification(r.ctx, c.LabelID)
 		wantKind(t, "PublicCertification of an ungranted record", err, iotsec.ErrNotFound)
+		_, _, err = r.s.LabelState(r.ctx, c.LabelID)
+		wantKind(t, "LabelState of an ungranted record", err, iotsec.ErrNotFound)
 	}
 	_, err := r.s.PublicCertification(r.ctx, "no-such-label")
 	wantKind(t, "PublicCertification of no label", err, iotsec.ErrNotFound)
