@@ -16,6 +16,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"github.com/google/go-cmp/cmp"
+	"github.com/iotsec/iotsec/internal/app/apptest"
 	"io"
 	"math/big"
 	"net/http"
@@ -24,7 +25,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,33 +41,20 @@ import (
 
 var kek = bytes.Repeat([]byte{7}, 32)
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a store, a service and one organisation with a product.
 type env struct {
 	t       *testing.T
 	ctx     context.Context
 	store   *sqlstore.Store
 	svc     *identity.Service
-	clock   *clock
+	clock   *apptest.Clock
 	a       iotsec.Actor
 	product string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	c := apptest.NewClock(time.Now().UTC().Truncate(time.Second))
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "iotsec.db"), sqlstore.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -548,7 +535,7 @@ func readVector(t *testing.T, name string) []byte {
 // profile, and the PAA's CRL revokes a PAI.
 func TestMatterDAC(t *testing.T) {
 	e := newEnv(t)
-	e.clock.t = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) // inside the vectors' validity
+	e.clock.Set(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)) // inside the vectors' validity
 	paa, err := os.ReadFile("testdata/matter/Chip-Test-PAA-FFF1-Cert.der")
 	must(t, err)
 	anchors, err := e.svc.AddAnchors(e.ctx, e.a, iotsec.AnchorMatterPAA, "", paa)

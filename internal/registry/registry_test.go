@@ -7,7 +7,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,18 +19,6 @@ import (
 
 var kek = bytes.Repeat([]byte{7}, 32)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env: a maker (A) with a camera's firmware 1.4.0, the owner of sg-cls
 // (B), a lab B delegated to (L) and a bystander (C).
 type env struct {
@@ -39,7 +26,7 @@ type env struct {
 	ctx                context.Context
 	store              iotsec.Store
 	svc                *registry.Service
-	clock              *clock
+	clock              *apptest.Clock
 	maker, judge, lab  iotsec.Actor
 	bystander          iotsec.Actor
 	makerOrg, authOrg  string
@@ -47,13 +34,13 @@ type env struct {
 }
 
 func forEachStore(t *testing.T, f func(t *testing.T, e *env)) {
-	c := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	c := apptest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	for name, s := range apptest.Stores(t, c.Now) {
 		t.Run(name, func(t *testing.T) { f(t, newEnv(t, s, c)) })
 	}
 }
 
-func newEnv(t *testing.T, s iotsec.Store, c *clock) *env {
+func newEnv(t *testing.T, s iotsec.Store, c *apptest.Clock) *env {
 	e := &env{t: t, ctx: context.Background(), store: s, clock: c}
 	e.svc = registry.New(s, kek, "https://registry.example", nil)
 	e.svc.Now = c.Now

@@ -60,7 +60,7 @@ func blockedPeer(t *testing.T) string {
 // recorded (sent; retrying with the reason and the next time; failed with
 // the reason after the last), and a sent delivery is not sent again.
 func TestDeliver(t *testing.T) {
-	clock := &fixedClock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	clock := apptest.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	for name, st := range apptest.Stores(t, clock.Now) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

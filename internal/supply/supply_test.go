@@ -80,7 +80,7 @@ func TestSupplyFlow(t *testing.T) {
 }
 
 func supplyFlow(t *testing.T, limit int) {
-	clock := &fixedClock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	clock := apptest.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	for name, st := range apptest.Stores(t, clock.Now) {
 		t.Run(name, func(t *testing.T) {
 			clock.Set(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
@@ -229,7 +229,7 @@ func supplyFlow(t *testing.T, limit int) {
 
 			// A new KEV entry: the next re-match drafts a CRA report with
 			// three deadlines and notifies (webhook, signed).
-			clock.Advance(time.Hour)
+			clock.Add(time.Hour)
 			kevFile := filepath.Join(t.TempDir(), "kev.json")
 			must(t, os.WriteFile(kevFile, []byte(`{"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2026.11.20","dateReleased":"2026-11-20T10:00:00.000Z","count":1,
 				"vulnerabilities":[{"cveID":"CVE-2023-28450","vendorProject":"Thekelleys","product":"dnsmasq","vulnerabilityName":"dnsmasq EDNS0 UDP packet size","dateAdded":"2026-11-20","shortDescription":"x","requiredAction":"Apply updates per vendor instructions.","dueDate":"2026-12-11","knownRansomwareCampaignUse":"Unknown","notes":"","cwes":[]}]}`), 0o644))
@@ -264,7 +264,7 @@ func supplyFlow(t *testing.T, limit int) {
 			// Two days on, a fix is available (a fix time is recorded
 			// once it is, never ahead).
 			fix := aware.Add(48 * time.Hour)
-			clock.Advance(48 * time.Hour)
+			clock.Add(48 * time.Hour)
 			view, err = svc.UpdateCRA(ctx, a, reps[0].ID, &fix, []string{supply.StageEarly}, map[string]string{"general_nature": "heap overflow"})
 			must(t, err)
 			if d := view.Deadlines[2]; !d.Due.Equal(fix.Add(14 * 24 * time.Hour)) {
@@ -454,16 +454,6 @@ func deliverAll(t *testing.T, svc *supply.Service, st iotsec.Store, a iotsec.Act
 	}
 	return n
 }
-
-// fixedClock stands still unless moved.
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fixedClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fixedClock) Set(t time.Time)         { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-func (c *fixedClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
 func TestDetect(t *testing.T) {
 	dir := t.TempDir()

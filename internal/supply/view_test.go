@@ -34,7 +34,7 @@ type viewFixture struct {
 	ctx          context.Context
 	st           *sqlstore.Store
 	svc          *supply.Service
-	clock        *fixedClock
+	clock        *apptest.Clock
 	a, b, viewer iotsec.Actor
 	product      iotsec.Product
 	fw12, fw13   iotsec.FirmwareVersion
@@ -42,7 +42,7 @@ type viewFixture struct {
 	devices12    []iotsec.Device
 }
 
-func newViewFixture(t *testing.T, st *sqlstore.Store, clock *fixedClock) *viewFixture {
+func newViewFixture(t *testing.T, st *sqlstore.Store, clock *apptest.Clock) *viewFixture {
 	t.Helper()
 	ctx := context.Background()
 	svc := supply.New(st, nil)
@@ -91,7 +91,7 @@ func newViewFixture(t *testing.T, st *sqlstore.Store, clock *fixedClock) *viewFi
 
 // eachStore runs fn on a fresh fixture in each database.
 func eachStore(t *testing.T, fn func(t *testing.T, f *viewFixture)) {
-	clock := &fixedClock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	clock := apptest.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	for name, st := range apptest.Stores(t, clock.Now) {
 		t.Run(name, func(t *testing.T) {
 			clock.Set(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
@@ -149,7 +149,7 @@ func TestOverview(t *testing.T) {
 
 		// A week and a day on nothing is fresh, the early warning is
 		// overdue, and read notifications are not counted.
-		f.clock.Advance(8 * 24 * time.Hour)
+		f.clock.Add(8 * 24 * time.Hour)
 		must(t, f.st.MarkRead(f.ctx, f.a, nil))
 		ov, err = f.svc.Overview(f.ctx, f.a)
 		must(t, err)
@@ -620,7 +620,7 @@ func TestFirmware(t *testing.T) {
 		// Two statements: newest first, and the suppressed match no
 		// longer counts as open.
 		for _, id := range []string{"CVE-2022-0934", "CVE-2023-50868"} {
-			f.clock.Advance(time.Minute)
+			f.clock.Add(time.Minute)
 			_, _, err := f.svc.AddVEX(f.ctx, f.a, iotsec.VEXStatement{FirmwareID: f.fw12.ID, VulnID: id, Component: "dnsmasq", Status: iotsec.VEXFixed})
 			must(t, err)
 		}
