@@ -69,6 +69,9 @@ type Service struct {
 	byOrg  map[string]iotsec.CertAuthority // organisation ID -> its CA (CAs never change)
 	parsed map[string]*x509.Certificate    // SHA-256 of DER -> certificate
 	server *serverCert
+	// unopenable holds the IDs of CAs whose key did not open here, so the
+	// periodic CRL refresh says so once, not every hour.
+	unopenable sync.Map
 }
 
 // New returns a service with the default periods.
@@ -122,7 +125,8 @@ func (s *Service) open(rec iotsec.CertAuthority) (*caEntry, error) {
 	signer, err := ca.OpenKey(rec.SealedKey, s.KEK, sealLabel(rec.OrgID, rec.Label))
 	if err != nil {
 		if errors.Is(err, ca.ErrKeyDecrypt) {
-			return nil, iotsec.Conflict("the key of CA %q does not open with this server's key-encryption key", rec.Label)
+			return nil, &iotsec.Error{Kind: iotsec.ErrConflict, Err: err,
+				Message: fmt.Sprintf("the key of CA %q does not open with this server's key-encryption key", rec.Label)}
 		}
 		return nil, fmt.Errorf("CA %s: %w", rec.Label, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/iotsec/iotsec/internal/app/apptest"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -407,6 +408,31 @@ func TestKEK(t *testing.T) {
 	}
 	if _, err := x509.ParsePKCS8PrivateKey(rec.SealedKey); err == nil {
 		t.Error("the stored key parses as a plain private key")
+	}
+}
+
+// TestRefreshCRLsForeignKey: a CA made under another key-encryption key
+// (the README's walk-through, then serve --demo on the same data) is not a
+// failure to retry every hour: the refresh says so once and goes on.
+func TestRefreshCRLsForeignKey(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.InitCA(e.ctx, e.a, identity.CAOptions{})
+	must(t, err)
+	var logs bytes.Buffer
+	for _, kek := range [][]byte{bytes.Repeat([]byte{8}, 32), nil} {
+		logs.Reset()
+		other := identity.New(e.store, kek, slog.New(slog.NewTextHandler(&logs, nil)))
+		for range 3 {
+			if err := other.RefreshCRLs(e.ctx); err != nil {
+				t.Errorf("RefreshCRLs with KEK %x = %v, want nil", kek, err)
+			}
+		}
+		if n := strings.Count(logs.String(), "CRL not refreshed"); n != 1 {
+			t.Errorf("KEK %x: %d warnings in three refreshes, want 1:\n%s", kek, n, logs.String())
+		}
+	}
+	if err := e.svc.RefreshCRLs(e.ctx); err != nil {
+		t.Errorf("RefreshCRLs with the right KEK = %v", err)
 	}
 }
 

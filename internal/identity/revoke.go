@@ -97,7 +97,18 @@ func (s *Service) RefreshCRLs(ctx context.Context) error {
 	}
 	var errs []error
 	for _, rec := range cas {
-		if _, err := s.CRL(ctx, rec); err != nil {
+		_, err := s.CRL(ctx, rec)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrNoKEK) || errors.Is(err, ca.ErrKeyDecrypt):
+			// Not something a retry mends: the CA was made under another
+			// key-encryption key (or this server has none). Say so once per
+			// CA and process, and go on with the others.
+			if _, told := s.unopenable.LoadOrStore(rec.ID, true); !told {
+				s.Log.Warn("CA's CRL not refreshed: its key does not open here; start the server with the key-encryption key it was created under (IOTSEC_CA_KEY_FILE)",
+					"org", rec.OrgID, "ca", rec.Label, "err", err)
+			}
+		default:
 			errs = append(errs, fmt.Errorf("CRL of %s: %w", rec.Label, err))
 		}
 	}
