@@ -270,7 +270,12 @@ func product(ctx context.Context, s iotsec.Store, a iotsec.Actor, ref string) (i
 		return iotsec.Product{}, err
 	}
 	for _, p := range ps {
-		if p.ID == ref || strings.EqualFold(p.Model, ref) {
+		if p.ID == ref || p.Model == ref {
+			return p, nil
+		}
+	}
+	for _, p := range ps {
+		if strings.EqualFold(p.Model, ref) {
 			return p, nil
 		}
 	}
