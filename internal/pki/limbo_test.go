@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -247,6 +245,4 @@ func TestLimboNamesClassified(t *testing.T) {
 			}
 		}
 	}
-	_ = fmt.Sprint
-	_ = os.Stdout
 }

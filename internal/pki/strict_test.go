@@ -1,9 +1,7 @@
 package pki
 
 import (
-	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -81,11 +79,6 @@ func rawExt(t testing.TB, v any) []byte {
 // issue 12.
 func TestNameConstraints(t *testing.T) {
 	permitExample := func(c *x509.Certificate) { c.PermittedDNSDomains = []string{"example.com"} }
-	type chainOpts struct {
-		leaf  *x509.Certificate
-		opts  Options
-		valid bool
-	}
 	tests := []struct {
 		name  string
 		setup func(t *testing.T) (*x509.Certificate, Options)
@@ -269,7 +262,6 @@ func TestNameConstraints(t *testing.T) {
 			return leaf.cert, Options{Roots: []*x509.Certificate{root.cert}, At: t0}
 		}, []Code{CodeExtensionCriticality}},
 	}
-	_ = chainOpts{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			leaf, opts := tt.setup(t)
@@ -603,6 +595,3 @@ func TestCRLNumberRules(t *testing.T) {
 		})
 	}
 }
-
-var _ crypto.Signer = (*ecdsa.PrivateKey)(nil)
-var _ = elliptic.P256
