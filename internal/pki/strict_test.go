@@ -85,14 +85,14 @@ func TestNameConstraints(t *testing.T) {
 		want  []Code
 	}{
 		{"self-issued intermediate under a CA with a path length, leaf outside", func(t *testing.T) (*x509.Certificate, Options) {
-			root := ncRoot(t, func(c *x509.Certificate) { permitExample(c); c.MaxPathLen = 2 })
+			root := ncRoot(t, func(c *x509.Certificate) { permitExample(c); c.MaxPathLen = 1 })
 			inter := mk(t, caTpl("Issuing CA"), root)
 			rollover := selfIssuedUnder(t, inter, nil)
 			leaf := leafWith(t, rollover, func(c *x509.Certificate) { c.DNSNames = []string{"evil.org"} })
 			return leaf.cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{inter.cert, rollover.cert}, At: t0}
 		}, []Code{CodeNameConstraint}},
 		{"self-issued intermediate under a CA with a path length, leaf inside", func(t *testing.T) (*x509.Certificate, Options) {
-			root := ncRoot(t, func(c *x509.Certificate) { permitExample(c); c.MaxPathLen = 2 })
+			root := ncRoot(t, func(c *x509.Certificate) { permitExample(c); c.MaxPathLen = 1 })
 			inter := mk(t, caTpl("Issuing CA"), root)
 			rollover := selfIssuedUnder(t, inter, nil)
 			leaf := leafWith(t, rollover, func(c *x509.Certificate) { c.DNSNames = []string{"d1.example.com"} })
@@ -293,8 +293,9 @@ func dnConstraint(t testing.TB, dn pkix.RDNSequence, excluded bool) []byte {
 // TestNameConstraintsMatchGo cross-checks the DNS, IP and e-mail
 // constraint rules with crypto/x509 on plain chains (no self-issued
 // certificates, where Go is right): whenever Go rejects a name, so must
-// we, and we must agree on acceptance too. Go's verifier alone is what
-// iotsec used before; it is the reference here only where it is correct.
+// we, and we must agree on acceptance too. Then the same leaves sit behind
+// a self-issued intermediate, where iotsec failed open before (it handed
+// the path to Go): the verdicts must stay the plain chain's.
 func TestNameConstraintsMatchGo(t *testing.T) {
 	constraints := []func(*x509.Certificate){
 		func(c *x509.Certificate) { c.PermittedDNSDomains = []string{"example.com"} },
@@ -341,6 +342,23 @@ func TestNameConstraintsMatchGo(t *testing.T) {
 			checked++
 			if !goOK {
 				rejected++
+			}
+			// The same leaf behind a self-issued (key rollover)
+			// intermediate under a CA with a path length: the issue 12
+			// fail-open shape. The verdict must not change.
+			tpl := caTpl("Constrained CA")
+			tpl.PermittedDNSDomainsCritical = true
+			// pathLen 0 admits the rollover certificate (self-issued ones
+			// do not count, RFC 5280 6.1.4 l); crypto/x509 counts it and
+			// fails with another error, which the old code discarded.
+			tpl.MaxPathLen, tpl.MaxPathLenZero = 0, true
+			cons(tpl)
+			ca := mk(t, tpl, root)
+			rollover := selfIssuedUnder(t, ca, nil)
+			leaf2 := leafWith(t, rollover, edit)
+			r2 := Verify(leaf2.cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{ca.cert, rollover.cert}, At: t0})
+			if len(r2.Chain) != 4 || r2.Valid != goOK {
+				t.Errorf("constraints %d, leaf %d behind a self-issued CA: valid=%v %v (chain %d), want %v", i, j, r2.Valid, r2.Problems, len(r2.Chain), goOK)
 			}
 		}
 	}
