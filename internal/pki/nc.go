@@ -422,10 +422,17 @@ func match(name generalName, t subtree, excluded bool) (in, ok bool) {
 		if len(name.value) != 4 && len(name.value) != 16 {
 			return false, false
 		}
+		ip := net.IP(name.value)
 		if len(name.value) != len(t.ipnet.IP) {
+			// An IPv4-mapped IPv6 address is the IPv4 address for an
+			// excluded IPv4 subtree (for a permitted one it is not
+			// inside: the stricter reading either way).
+			if v4 := ip.To4(); excluded && v4 != nil && len(t.ipnet.IP) == 4 {
+				return t.ipnet.Contains(v4), true
+			}
 			return false, true
 		}
-		return t.ipnet.Contains(net.IP(name.value)), true
+		return t.ipnet.Contains(ip), true
 	case gnDir:
 		dn, err := normalizedDN(name.value)
 		if err != nil {

@@ -185,6 +185,20 @@ func TestNameConstraints(t *testing.T) {
 			leaf := leafWith(t, root, func(c *x509.Certificate) { c.IPAddresses = []net.IP{{10, 1, 2, 3}} })
 			return leaf.cert, Options{Roots: []*x509.Certificate{root.cert}, At: t0}
 		}, []Code{CodeNameConstraint}},
+		{"excluded IPv4 reached through an IPv4-mapped IPv6 SAN", func(t *testing.T) (*x509.Certificate, Options) {
+			root := ncRoot(t, func(c *x509.Certificate) {
+				c.ExcludedIPRanges = []*net.IPNet{{IP: net.IP{10, 0, 0, 0}, Mask: net.CIDRMask(8, 32)}}
+			})
+			// crypto/x509 writes such an address as IPv4; other tools
+			// need not, so the SAN is written by hand.
+			ip := rawExt(t, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 7, Bytes: net.ParseIP("::ffff:10.1.2.3").To16()})
+			san := rawExt(t, asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: ip})
+			leaf := leafWith(t, root, func(c *x509.Certificate) { c.ExtraExtensions = []pkix.Extension{{Id: oidExtSAN, Value: san}} })
+			if len(leaf.cert.IPAddresses) != 1 || len(leaf.cert.IPAddresses[0]) != 16 {
+				t.Fatalf("SAN is %v", leaf.cert.IPAddresses)
+			}
+			return leaf.cert, Options{Roots: []*x509.Certificate{root.cert}, At: t0}
+		}, []Code{CodeNameConstraint}},
 		{"permitted IP, --name IP in the CN only", func(t *testing.T) (*x509.Certificate, Options) {
 			root := ncRoot(t, func(c *x509.Certificate) {
 				c.PermittedIPRanges = []*net.IPNet{{IP: net.IP{192, 0, 2, 0}, Mask: net.CIDRMask(24, 32)}}
