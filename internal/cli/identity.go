@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -101,24 +102,65 @@ func parseAt(s string) (time.Time, error) {
 	return time.Time{}, usagef("--at %q: want RFC 3339 (2026-03-01T12:00:00Z) or a date (2026-03-01)", s)
 }
 
+// readFile reads a file (or - for standard input) for VerifyFiles: at
+// most one byte over the bundle limit, so an oversized file becomes a
+// problem in the result rather than an error. Only a file that cannot be
+// opened or read is a usage error.
+func readFile(e *env, name, flag string) (identity.InputFile, error) {
+	var r io.Reader = e.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return identity.InputFile{}, usagef("%s: %v", flag, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, identity.MaxBundleSize+1))
+	if err != nil {
+		return identity.InputFile{}, usagef("%s: %v", flag, err)
+	}
+	return identity.InputFile{Name: name, Data: b}, nil
+}
+
+// parseID reads --vid/--pid: four hex digits, optionally 0x-prefixed.
+func parseID(flag, s string) (uint16, error) {
+	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"), 16, 16)
+	if err != nil || v == 0 {
+		return 0, usagef("%s %q: want a non-zero hexadecimal ID such as FFF1", flag, s)
+	}
+	return uint16(v), nil
+}
+
 func newVerify(e *env) *cobra.Command {
-	var roots, chain, at, profile, name, output string
-	var crls []string
+	var chain, at, profile, output, cd, vid, pid string
+	var roots, crls, names, ekus, cdSigners []string
 	cmd := &cobra.Command{
 		Use:   "verify --roots ROOTS.pem --chain CHAIN.pem",
 		Short: "Verify a device certificate chain offline",
 		Long: `Verify builds a path from the chain's first certificate (the leaf) through the
 chain's other certificates to one of the roots, and checks it: RFC 5280
 (validity, basic constraints, path length, key usage, critical extensions,
-name constraints), the CRLs given, and the profile's rules: idevid (IEEE
+name constraints for every name, key identifiers), the CRLs given, and the
+profile's rules: x509 (a device end-entity certificate), idevid (IEEE
 802.1AR) or matter-dac (Matter DAC, PAI, PAA). It needs no database.
 
+For matter-dac, --cd gives the Certification Declaration the device returned
+(DER or hex) and --cd-signer the certificates of the keys trusted to sign it;
+--vid and --pid the VendorID and ProductID the device reports (Basic
+Information cluster).
+
 The result is {"valid": bool, "chain": [subjects, leaf first], "problems":
-[{"code": ..., "detail": ...}]}, with stable problem codes (docs/identity.md).
-The exit code is 0 when the chain is valid and 1 when it is not. Output is
-text on a terminal and JSON otherwise, unless -o says.`,
+[{"code": ..., "detail": ...}]}, with stable problem codes (docs/identity.md),
+whatever the files hold: a certificate or CRL that does not parse, or a file
+over the limits, is a problem naming the file and the item's index. The exit
+code is 0 when the chain is valid and 1 when it is not; 2 only for bad flags
+or a file that cannot be read. Output is text on a terminal and JSON
+otherwise, unless -o says.`,
 		Example: `  iotsec identity verify --roots maker-root.pem --chain device.pem --profile idevid
-  iotsec identity verify --roots paa.pem --chain dac-pai.pem --profile matter-dac --crl pai.crl -o json
+  iotsec identity verify --roots root.pem --chain leaf.pem --name sensor-7.example.com --eku clientAuth
+  iotsec identity verify --roots paa.pem --chain dac-pai.pem --profile matter-dac --crl pai.crl \
+      --cd cd.der --cd-signer cd-signing.pem --vid FFF1 --pid 8000 -o json
   iotsec identity verify --roots root.pem --chain leaf.pem --at 2030-01-01`,
 		Args: exactArgs(0, "no arguments; use --roots and --chain"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -126,46 +168,80 @@ text on a terminal and JSON otherwise, unless -o says.`,
 			if err != nil {
 				return err
 			}
-			if roots == "" || chain == "" {
+			if len(roots) == 0 || chain == "" {
 				return usagef("--roots and --chain are required")
 			}
 			p, err := identity.ParseProfile(profile)
 			if err != nil {
 				return usagef("--profile: %v", err)
 			}
-			opts := identity.VerifyOptions{At: time.Now().UTC(), Profile: p, Name: name}
+			opts := identity.VerifyOptions{At: time.Now().UTC(), Profile: p, Names: names}
 			if at != "" {
 				if opts.At, err = parseAt(at); err != nil {
 					return err
 				}
 			}
-			b, err := readInput(e, roots, "--roots")
-			if err != nil {
-				return err
+			for _, s := range ekus {
+				eku, ok := identity.ParseExtKeyUsage(s)
+				if !ok {
+					return usagef("--eku %q: want serverAuth, clientAuth, codeSigning, emailProtection, timeStamping or OCSPSigning", s)
+				}
+				opts.ExtKeyUsage = append(opts.ExtKeyUsage, eku)
 			}
-			if opts.Roots, err = identity.ParseCertificates(b); err != nil {
-				return usagef("--roots %s: %v", roots, err)
+			matter := cd != "" || len(cdSigners) > 0 || vid != "" || pid != ""
+			if matter && p != identity.Profile("matter-dac") {
+				return usagef("--cd, --cd-signer, --vid and --pid need --profile matter-dac")
 			}
-			for _, c := range crls {
-				b, err := readInput(e, c, "--crl")
+			if (cd == "") != (len(cdSigners) == 0) {
+				return usagef("--cd and --cd-signer go together: the declaration and the keys trusted to sign it")
+			}
+			var in identity.VerifyInput
+			if matter {
+				m := &identity.MatterOptions{}
+				if vid != "" {
+					if m.VendorID, err = parseID("--vid", vid); err != nil {
+						return err
+					}
+				}
+				if pid != "" {
+					if m.ProductID, err = parseID("--pid", pid); err != nil {
+						return err
+					}
+				}
+				opts.Matter = m
+				if cd != "" {
+					f, err := readFile(e, cd, "--cd")
+					if err != nil {
+						return err
+					}
+					in.CD = &f
+				}
+				for _, s := range cdSigners {
+					f, err := readFile(e, s, "--cd-signer")
+					if err != nil {
+						return err
+					}
+					in.CDSigners = append(in.CDSigners, f)
+				}
+			}
+			for _, r := range roots {
+				f, err := readFile(e, r, "--roots")
 				if err != nil {
 					return err
 				}
-				rl, err := identity.ParseCRLs(b)
-				if err != nil {
-					return usagef("--crl %s: %v", c, err)
-				}
-				opts.CRLs = append(opts.CRLs, rl...)
+				in.Roots = append(in.Roots, f)
 			}
-			b, err = readInput(e, chain, "--chain")
-			if err != nil {
+			for _, c := range crls {
+				f, err := readFile(e, c, "--crl")
+				if err != nil {
+					return err
+				}
+				in.CRLs = append(in.CRLs, f)
+			}
+			if in.Chain, err = readFile(e, chain, "--chain"); err != nil {
 				return err
 			}
-			ders, err := identity.ParseCertificatesDER(b)
-			if err != nil {
-				return usagef("--chain %s: %v", chain, err)
-			}
-			r := identity.VerifyDER(ders, opts)
+			r := identity.VerifyFiles(in, opts)
 			if format == "json" {
 				err = writeJSON(e.stdout, r)
 			} else {
@@ -181,12 +257,17 @@ text on a terminal and JSON otherwise, unless -o says.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&roots, "roots", "", "trust anchors, PEM or DER (required)")
+	f.StringArrayVar(&roots, "roots", nil, "trust anchors, PEM or DER (required; repeat for several files)")
 	f.StringVar(&chain, "chain", "", "the leaf, then any intermediates, PEM or DER (required)")
 	f.StringArrayVar(&crls, "crl", nil, "CRL, PEM or DER (repeat for several)")
 	f.StringVar(&profile, "profile", "x509", "x509, idevid or matter-dac")
 	f.StringVar(&at, "at", "", "verification time, RFC 3339 or YYYY-MM-DD (default now)")
-	f.StringVar(&name, "name", "", "name the leaf must carry (SAN, subject serialNumber or CN)")
+	f.StringArrayVar(&names, "name", nil, "name the leaf must carry (SAN, subject serialNumber or CN), checked against name constraints too; repeat for several")
+	f.StringArrayVar(&ekus, "eku", nil, "extended key usage the chain must allow (serverAuth, clientAuth, ...); repeat for several")
+	f.StringVar(&cd, "cd", "", "matter-dac: the Certification Declaration, DER or hex")
+	f.StringArrayVar(&cdSigners, "cd-signer", nil, "matter-dac: certificate of a key trusted to sign declarations, PEM or DER (repeat for several)")
+	f.StringVar(&vid, "vid", "", "matter-dac: the device's VendorID, hex (e.g. FFF1)")
+	f.StringVar(&pid, "pid", "", "matter-dac: the device's ProductID, hex (e.g. 8000)")
 	f.StringVarP(&output, "output", "o", "", "output: text or json (default text on a terminal, json otherwise)")
 	return cmd
 }

@@ -137,7 +137,7 @@ func TestIdentityGolden(t *testing.T) {
 		{name: "identity-verify-revoked", args: append(verify, "--chain", f("sn-0002.pem"), "--crl", f("maker.crl")), code: ExitFailed},
 		{name: "identity-verify-untrusted", args: []string{"identity", "verify", "--roots", f("other-root.pem"), "--chain", f("sn-0001.pem"), "--at", "2026-01-01", "-o", "text"}, code: ExitFailed},
 		{name: "identity-verify-name-mismatch", args: append(verify, "--chain", f("sn-0001.pem"), "--name", "SN-9999", "-o", "json"), code: ExitFailed},
-		{name: "identity-verify-bad-roots", args: []string{"identity", "verify", "--roots", f("garbage.pem"), "--chain", f("sn-0001.pem")}, code: ExitUsage},
+		{name: "identity-verify-bad-roots", args: []string{"identity", "verify", "--roots", f("garbage.pem"), "--chain", f("sn-0001.pem"), "--at", "2026-01-01", "-o", "json"}, code: ExitFailed},
 		{name: "identity-verify-no-chain", args: []string{"identity", "verify", "--roots", f("root.pem")}, code: ExitUsage},
 		{name: "identity-verify-bad-profile", args: append(verify, "--chain", f("sn-0001.pem"), "--profile", "tpm"), code: ExitUsage},
 		{name: "ca-keygen", args: []string{"ca", "keygen", key}},

@@ -27,6 +27,13 @@ type (
 	State = pki.State
 	// Algorithm is a CA's key algorithm.
 	Algorithm = ca.Algorithm
+	// VerifyInput is the unparsed files of `identity verify`
+	// (VerifyFiles), InputFile one of them.
+	VerifyInput = pki.Input
+	InputFile   = pki.File
+	// MatterOptions are the commissioner-side inputs of Matter
+	// attestation (device VID/PID, Certification Declaration).
+	MatterOptions = pki.MatterOptions
 )
 
 // CA key algorithms.
@@ -62,9 +69,17 @@ func ParseCertificatesDER(data []byte) ([][]byte, error) { return pki.ParseCerti
 // ParseCRLs reads CRLs from PEM or one DER CRL.
 func ParseCRLs(data []byte) ([]*x509.RevocationList, error) { return pki.ParseCRLs(data) }
 
-// VerifyDER verifies a chain (leaf first) offline, with no store: what
-// `iotsec identity verify` runs.
+// VerifyDER verifies a chain (leaf first) offline, with no store.
 func VerifyDER(der [][]byte, opts VerifyOptions) Result { return pki.VerifyDER(der, opts) }
+
+// VerifyFiles parses the files of in and verifies the chain offline, with
+// no store: what `iotsec identity verify` runs. Whatever the files hold,
+// the answer is a Result; unusable content is a problem in it.
+func VerifyFiles(in VerifyInput, opts VerifyOptions) Result { return pki.VerifyInput(in, opts) }
+
+// ParseExtKeyUsage reads an extended key usage name (serverAuth,
+// clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning).
+func ParseExtKeyUsage(s string) (x509.ExtKeyUsage, bool) { return pki.ParseExtKeyUsage(s) }
 
 // Counts are the figures of the identity home page.
 type Counts struct {

@@ -3,7 +3,6 @@ package pki
 import (
 	"bytes"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,15 +26,20 @@ func check(chain []*x509.Certificate, complete bool, opts Options) []Problem {
 		// Matter judges PAI and PAA validity at the DAC's issuance
 		// (checkMatter), not at verification time.
 		if i == 0 || !matterProfile {
-			if opts.At.Before(c.NotBefore) {
+			// Validity times have one-second resolution and notAfter
+			// includes its whole second (x509-limbo's
+			// notafter-fractional), so At is compared by the second.
+			if at := opts.At.Truncate(time.Second); at.Before(c.NotBefore) {
 				add(CodeNotYetValid, "%q is not valid before %s", subject(c), c.NotBefore.UTC().Format(time.RFC3339))
 			}
-			if opts.At.After(c.NotAfter) {
+			if opts.At.Truncate(time.Second).After(c.NotAfter) {
 				add(CodeExpired, "%q expired at %s", subject(c), c.NotAfter.UTC().Format(time.RFC3339))
 			}
 		}
 		for _, oid := range c.UnhandledCriticalExtensions {
-			if opts.IgnoreUnknownCritical || slices.ContainsFunc(opts.HandledCritical, oid.Equal) {
+			// nameConstraints is processed here (nameConstraints), also
+			// the forms crypto/x509 leaves unhandled.
+			if opts.IgnoreUnknownCritical || slices.ContainsFunc(opts.HandledCritical, oid.Equal) || oid.Equal(oidExtNameConstraints) {
 				continue
 			}
 			add(CodeUnknownCritical, "%q has unknown critical extension %v", subject(c), oid)
@@ -56,7 +60,8 @@ func check(chain []*x509.Certificate, complete bool, opts Options) []Problem {
 		if (!anchor || c.Version == 3) && (!c.BasicConstraintsValid || !c.IsCA) {
 			add(CodeNotCA, "issuer %q is not a CA (basicConstraints cA not TRUE)", subject(c))
 		}
-		if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0 {
+		// A keyUsage extension asserting no bit is not an absent one.
+		if _, present := extension(c, oidExtKeyUsage); present && c.KeyUsage&x509.KeyUsageCertSign == 0 {
 			add(CodeCertSignMissing, "issuer %q keyUsage lacks keyCertSign", subject(c))
 		}
 		if c.BasicConstraintsValid && (c.MaxPathLen > 0 || c.MaxPathLenZero) {
@@ -74,13 +79,23 @@ func check(chain []*x509.Certificate, complete bool, opts Options) []Problem {
 	if opts.KeyUsage != 0 && leaf.KeyUsage&opts.KeyUsage != opts.KeyUsage {
 		add(CodeKeyUsageMissing, "%q keyUsage %s lacks %s", subject(leaf), kuNames(leaf.KeyUsage), kuNames(opts.KeyUsage&^leaf.KeyUsage))
 	}
-	if opts.Name != "" && !hasName(leaf, opts.Name) {
-		add(CodeNameMismatch, "%q does not carry the name %q", subject(leaf), opts.Name)
+	queried := opts.Names
+	if opts.Name != "" {
+		queried = append([]string{opts.Name}, queried...)
 	}
-	if complete {
-		for _, p := range nameConstraints(chain) {
-			add(p.Code, "%s", p.Detail)
+	for _, n := range queried {
+		if !hasName(leaf, n) {
+			add(CodeNameMismatch, "%q does not carry the name %q", subject(leaf), n)
 		}
+	}
+	// Every name checked above, however the leaf carried it (a SAN, or
+	// the CN or serialNumber fallback), is also checked against the name
+	// constraints, as its kind (nameKind).
+	for _, p := range nameConstraints(chain, queried) {
+		add(p.Code, "%s", p.Detail)
+	}
+	for _, p := range checkStructure(chain, complete, opts) {
+		add(p.Code, "%s", p.Detail)
 	}
 	for _, p := range checkRevocation(chain, opts) {
 		add(p.Code, "%s", p.Detail)
@@ -115,55 +130,6 @@ func hasName(c *x509.Certificate, name string) bool {
 		}
 	}
 	return c.Subject.SerialNumber == name || c.Subject.CommonName == name
-}
-
-// CodeNameConstraint reports a name that an issuer's name constraints
-// exclude.
-const CodeNameConstraint Code = "name.constraint_violation"
-
-// nameConstraints delegates RFC 5280 name-constraint processing to
-// crypto/x509, which implements it well, for the one path we chose. It runs
-// only when some issuer carries constraints. Problems Verify would also find
-// (validity, signatures, EKU) are reported by check itself, so only
-// name-constraint errors are taken from it.
-func nameConstraints(chain []*x509.Certificate) []Problem {
-	constrained := false
-	for _, c := range chain[1:] {
-		if len(c.PermittedDNSDomains)+len(c.ExcludedDNSDomains)+len(c.PermittedIPRanges)+len(c.ExcludedIPRanges)+
-			len(c.PermittedEmailAddresses)+len(c.ExcludedEmailAddresses)+len(c.PermittedURIDomains)+len(c.ExcludedURIDomains) > 0 {
-			constrained = true
-		}
-	}
-	if !constrained {
-		return nil
-	}
-	// Pick a time at which every certificate is valid so validity does
-	// not mask the constraint result.
-	at := chain[0].NotBefore
-	for _, c := range chain {
-		if c.NotBefore.After(at) {
-			at = c.NotBefore
-		}
-	}
-	clean := func(c *x509.Certificate) *x509.Certificate {
-		cp := *c
-		cp.UnhandledCriticalExtensions = nil
-		return &cp
-	}
-	roots, inters := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(clean(chain[len(chain)-1]))
-	for _, c := range chain[1 : len(chain)-1] {
-		inters.AddCert(clean(c))
-	}
-	_, err := clean(chain[0]).Verify(x509.VerifyOptions{
-		Roots: roots, Intermediates: inters, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	})
-	var inv x509.CertificateInvalidError
-	if errors.As(err, &inv) && inv.Reason == x509.CANotAuthorizedForThisName {
-		return []Problem{{CodeNameConstraint, inv.Error()}}
-	}
-	return nil
 }
 
 var kuBits = []struct {

@@ -12,8 +12,21 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// CodeCRLMalformed reports a CRL extension we could not read.
-const CodeCRLMalformed Code = "crl.malformed"
+// CodeCRLMalformed reports a CRL extension we could not read; CodeCRLNumber
+// a CRL without a CRL number or with a critical one.
+const (
+	CodeCRLMalformed Code = "crl.malformed"
+	CodeCRLNumber    Code = "crl.number"
+)
+
+func crlExtension(rl *x509.RevocationList, oid asn1.ObjectIdentifier) (critical, present bool) {
+	for _, e := range rl.Extensions {
+		if e.Id.Equal(oid) {
+			return e.Critical, true
+		}
+	}
+	return false, false
+}
 
 var (
 	oidExtAKID          = asn1.ObjectIdentifier{2, 5, 29, 35}
@@ -145,6 +158,16 @@ func checkRevocation(chain []*x509.Certificate, opts Options) []Problem {
 			ev.bad = true
 			continue
 		}
+		// RFC 5280 5.2.3: conforming CRL issuers MUST include the CRL
+		// number, and mark it non-critical. A CRL without one cannot be
+		// ordered against others, so it is not used.
+		if crit, present := crlExtension(rl, oidExtCRLNumber); !present {
+			add(CodeCRLNumber, "CRL from %q has no CRL number (RFC 5280 5.2.3)", rl.Issuer)
+			ev.bad = true
+		} else if crit {
+			add(CodeCRLNumber, "CRL from %q marks its CRL number critical (RFC 5280 5.2.3: MUST be non-critical)", rl.Issuer)
+			ev.bad = true
+		}
 		for _, e := range rl.Extensions {
 			if !e.Critical {
 				continue
@@ -260,7 +283,8 @@ func (ev *crlEval) findIndirectSigner(chain []*x509.Certificate, opts Options) (
 		// The signer must itself be trusted; check it without CRLs so a
 		// CRL cannot vouch for its own signer.
 		sub := Options{Roots: opts.Roots, Intermediates: append(slices.Clone(chain), opts.Intermediates...), At: opts.At,
-			KeyUsage: x509.KeyUsageCRLSign, HandledCritical: opts.HandledCritical, IgnoreUnknownCritical: opts.IgnoreUnknownCritical}
+			KeyUsage: x509.KeyUsageCRLSign, HandledCritical: opts.HandledCritical, IgnoreUnknownCritical: opts.IgnoreUnknownCritical,
+			allowCALeaf: true}
 		if r := Verify(c, sub); !r.Valid {
 			ev.bad = true
 			return nil, &Problem{CodeCRLSignerUntrusted, fmt.Sprintf("indirect CRL signer %q is not trusted: %s", subject(c), r.Problems[0].Detail)}

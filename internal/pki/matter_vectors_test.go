@@ -31,63 +31,20 @@ type matterVector struct {
 // DAC's notBefore (2022-09-23) and before the valid_in_future DAC (2031).
 var matterAt = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
-// matterDeviations lists vectors whose verdict from us differs from the
-// vector's is_success_case, each with the reason. Keep it short: every
-// entry is a place where we follow the specification over the vector.
-var matterDeviations = map[string]struct {
-	codes  []Code
-	reason string
-}{
-	"struct_cd_authorized_paa_list_count1_valid": {
-		codes: []Code{CodeMatterBasicConstraint},
-		reason: "its PAI has pathLenConstraint=1 (made by an older chip-cert); the chip SDK's " +
-			"VerifyAttestationCertificateFormat requires pathLen=0 for a PAI and the generator's own " +
-			"struct_pai_ext_basic_pathlen1 case expects failure, so we reject it. The declaration " +
-			"itself (authorized_paa_list naming the FFF1 PAA) is accepted: no matter.cd.* problem.",
-	},
-}
-
-// matterWant is the problem codes each failing vector must produce: the
-// rule the vector exercises, so a vector cannot pass for the wrong reason.
-var matterWant = map[string][]Code{
-	// The unregistered PAA's PAI names an issuer we do not trust; its DAC
-	// was also issued in the past (2020) and has expired.
-	"invalid_paa": {CodeChainUntrusted, CodeExpired},
-	"struct_cd_authorized_paa_list_count3_invalid": {CodeMatterCDPrefix + "paa_not_authorized"},
-	// certificate_id validity is a DCL lookup (chip's own runner skips the
-	// case); the vector also lists a PAA that did not sign the PAI, which
-	// is what rejects it here.
-	"struct_cd_cert_id_mismatch":             {CodeMatterCDPrefix + "paa_not_authorized"},
-	"struct_cd_cms_sig_algo_ecdsa_with_sha1": {CodeMatterCDPrefix + "signature_algorithm"},
-	"struct_cd_pid_array_count01_mismatch":   {CodeMatterCDPrefix + "product_mismatch"},
-	"struct_cd_signer_info_skid_invalid":     {CodeMatterCDPrefix + "signer_unknown"},
-	"struct_cd_vid_mismatch":                 {CodeMatterCDPrefix + "vendor_mismatch"},
-	// A v2 certificate carries no extensions, so every extension rule fails too.
-	"struct_dac_cert_version_v2":                   {CodeMatterVersion, CodeMatterBasicConstraint, CodeMatterKeyUsage, CodeMatterKeyID},
-	"struct_dac_ext_akid_missing":                  {CodeMatterKeyID},
-	"struct_dac_ext_basic_ca_wrong":                {CodeMatterBasicConstraint},
-	"struct_dac_ext_basic_critical_missing":        {CodeMatterBasicConstraint},
-	"struct_dac_ext_basic_critical_wrong":          {CodeMatterBasicConstraint},
-	"struct_dac_ext_basic_missing":                 {CodeMatterBasicConstraint},
-	"struct_dac_ext_basic_pathlen0":                {CodeMatterBasicConstraint},
-	"struct_dac_ext_basic_pathlen_presence_wrong":  {CodeMatterBasicConstraint},
-	"struct_dac_ext_key_usage_critical_wrong":      {CodeMatterKeyUsage},
-	"struct_dac_ext_key_usage_dig_sig_wrong":       {CodeMatterKeyUsage},
-	"struct_dac_ext_key_usage_key_cert_sign_wrong": {CodeMatterKeyUsage},
-	"struct_dac_ext_key_usage_missing":             {CodeMatterKeyUsage},
-	"struct_dac_sig_algo_ecdsa_with_sha1":          {CodeSignatureInsecure, CodeMatterSignatureAlg},
-	"struct_dac_sig_curve_secp256k1":               {CodeUnsupportedKey},
-	// The declaration lists 8000 only, so it rejects the 8001 DAC too.
-	"struct_dac_subject_pid_mismatch": {CodeMatterCDPrefix + "product_mismatch", CodeMatterPIDMismatch},
-	"struct_dac_subject_vid_mismatch": {CodeMatterCDPrefix + "vendor_mismatch", CodeMatterVIDMismatch},
-	// Their PAI (2022-09-28 to 2024-09-27) did not cover the DAC's issuance.
-	"struct_dac_valid_in_future":             {CodeNotYetValid, CodeMatterIssuerValidity},
-	"struct_dac_valid_in_past":               {CodeExpired, CodeMatterIssuerValidity},
-	"struct_dac_vidpid_fallback_encoding_07": {CodeMatterVIDPID},
-	"struct_pai_ext_basic_ca_wrong":          {CodeNotCA, CodeMatterBasicConstraint},
-	"struct_pai_ext_basic_critical_wrong":    {CodeMatterBasicConstraint},
-	"struct_pai_sig_algo_ecdsa_with_sha1":    {CodeSignatureInsecure, CodeMatterSignatureAlg},
-	"struct_pai_vidpid_fallback_encoding_07": {CodeMatterVIDPID},
+// matterExpected is testdata/matter/expected.json: for each vector we
+// reject, the problem codes it must produce (the rule the vector
+// exercises, so it cannot pass for the wrong reason), and the deviations:
+// vectors whose verdict from us differs from is_success_case, each with
+// the reason. Keep the deviations short: each is a place where we follow
+// the specification over the vector. The CLI's test reads the same file.
+type matterExpected struct {
+	Want map[string]struct {
+		Codes []Code `json:"codes"`
+	} `json:"want"`
+	Deviations map[string]struct {
+		Codes  []Code `json:"codes"`
+		Reason string `json:"reason"`
+	} `json:"deviations"`
 }
 
 func readCert(t testing.TB, path string) *x509.Certificate {
@@ -142,6 +99,8 @@ func TestMatterVectors(t *testing.T) {
 	}
 	roots := matterRoots(t)
 	key := testCDKey(t)
+	var exp matterExpected
+	readJSON(t, "testdata/matter/expected.json", &exp)
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
@@ -163,13 +122,13 @@ func TestMatterVectors(t *testing.T) {
 			r := VerifyDER([][]byte{mustHex(t, v.DACCert), mustHex(t, v.PAICert)},
 				Options{Roots: roots, At: matterAt, Profile: ProfileMatterDAC, Matter: m})
 			wantValid := v.IsSuccessCase == "true"
-			want := matterWant[name]
-			if dev, ok := matterDeviations[name]; ok {
+			want := exp.Want[name].Codes
+			if dev, ok := exp.Deviations[name]; ok {
 				if r.Valid == wantValid {
-					t.Fatalf("listed as a deviation but the verdict now matches the vector (valid=%v); remove it from matterDeviations", r.Valid)
+					t.Fatalf("listed as a deviation but the verdict now matches the vector (valid=%v); remove it from expected.json", r.Valid)
 				}
-				want = dev.codes
-				t.Logf("deviation: %s", dev.reason)
+				want = dev.Codes
+				t.Logf("deviation: %s", dev.Reason)
 			} else if r.Valid != wantValid {
 				t.Fatalf("Verify(%s) valid = %v, want %v; problems %v", name, r.Valid, wantValid, r.Problems)
 			}

@@ -124,7 +124,7 @@ func TestMatterProfile(t *testing.T) {
 		{name: "DAC missing key usage", edit: func(m *matterPKI, o *Options) { m.dacTpl.KeyUsage = 0 },
 			want: []Code{CodeMatterKeyUsage}},
 		{name: "DAC with keyCertSign", edit: func(m *matterPKI, o *Options) { m.dacTpl.KeyUsage |= x509.KeyUsageCertSign },
-			want: []Code{CodeMatterKeyUsage}},
+			want: []Code{CodeMatterKeyUsage, CodeKeyUsageInconsistent}},
 		{name: "PAI missing cRLSign", edit: func(m *matterPKI, o *Options) { m.paiTpl.KeyUsage = x509.KeyUsageCertSign },
 			want: []Code{CodeMatterKeyUsage}},
 		{name: "DAC is a CA", edit: func(m *matterPKI, o *Options) { m.dacTpl.IsCA = true; m.dacTpl.MaxPathLen = -1 },

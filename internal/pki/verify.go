@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/iotsec/iotsec/internal/pki/matter"
@@ -44,6 +45,9 @@ type Options struct {
 	// URI subject alternative name, or as the subject serialNumber or
 	// common name (device identities often have no SAN).
 	Name string
+	// Names are further names the leaf must carry, each checked as Name
+	// (the CLI's repeated --name).
+	Names []string
 	// KeyUsage bits the leaf must have. A leaf without a keyUsage
 	// extension has none.
 	KeyUsage x509.KeyUsage
@@ -61,6 +65,10 @@ type Options struct {
 	// Matter holds inputs of the matter-dac profile; nil checks the chain
 	// only.
 	Matter *MatterOptions
+
+	// allowCALeaf lets the x509 profile verify a CA certificate as the
+	// leaf: an indirect CRL's signer (crl.go).
+	allowCALeaf bool
 }
 
 // MatterOptions are the commissioner-side inputs of Matter attestation.
@@ -133,7 +141,11 @@ func Verify(leaf *x509.Certificate, opts Options) Result {
 // VerifyDER is Verify for raw input: der[0] is the leaf and the rest are
 // intermediates offered with it (added to opts.Intermediates). Certificates
 // that do not parse become problems, not errors.
-func VerifyDER(der [][]byte, opts Options) Result {
+func VerifyDER(der [][]byte, opts Options) Result { return verifyDER(der, "", opts) }
+
+// verifyDER is VerifyDER with the name of the file der came from for its
+// problems.
+func verifyDER(der [][]byte, file string, opts Options) Result {
 	if len(der) == 0 {
 		return finish(nil, []Problem{{CodeChainEmpty, "no certificate given"}})
 	}
@@ -142,7 +154,11 @@ func VerifyDER(der [][]byte, opts Options) Result {
 	for i, d := range der {
 		c, err := x509.ParseCertificate(d)
 		if err != nil {
-			probs = append(probs, parseProblem(i, d, err))
+			p := parseProblem(i, d, err)
+			if file != "" {
+				p.Detail = file + ": " + p.Detail
+			}
+			probs = append(probs, p)
 			continue
 		}
 		certs = append(certs, c)
@@ -172,7 +188,17 @@ func finish(chain []*x509.Certificate, probs []Problem) Result {
 	return r
 }
 
-func subject(c *x509.Certificate) string { return c.Subject.String() }
+// subject is a certificate's subject for people, at most maxSubject bytes
+// (x509-limbo's nc-dos leaf has 2,048 attributes).
+func subject(c *x509.Certificate) string {
+	s := c.Subject.String()
+	if len(s) > maxSubject {
+		s = strings.ToValidUTF8(s[:maxSubject], "") + "..."
+	}
+	return s
+}
+
+const maxSubject = 256
 
 // builder finds paths from a leaf to the trust anchors by subject/issuer
 // name and signature, depth first, with limits on depth, signature checks

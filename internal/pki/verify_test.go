@@ -147,13 +147,14 @@ func TestVerify(t *testing.T) {
 			root := mk(t, caTpl("Root"), nil)
 			tpl := caTpl("Constrained")
 			tpl.PermittedDNSDomains = []string{"factory.example"}
+			tpl.PermittedDNSDomainsCritical = true
 			inter := mk(t, tpl, root)
 			return mk(t, leafTpl("d"), inter).cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{inter.cert}, At: t0}
 		}, []Code{CodeNameConstraint}},
 		{"leaf is trust anchor", func(t *testing.T) (*x509.Certificate, Options) {
 			p := newPKI(t)
 			return p.root.cert, p.opts()
-		}, nil},
+		}, []Code{CodeLeafIsCA}},
 		{"no time", func(t *testing.T) (*x509.Certificate, Options) {
 			p := newPKI(t)
 			o := p.opts()
