@@ -168,8 +168,8 @@ func validType(t string) bool {
 }
 
 // fromCycloneDX converts and validates a decoded BOM.
-func fromCycloneDX(bom *cdx.BOM, name string, lim Limits) (*Document, error) {
-	p := &problems{max: lim.MaxErrors}
+// p holds the problems found so far (by the schema).
+func fromCycloneDX(bom *cdx.BOM, name string, lim Limits, p *problems) (*Document, error) {
 	d := &Document{Serial: bom.SerialNumber}
 	refs := map[string]string{}
 	seeRef := func(ref, path string) {

@@ -69,9 +69,15 @@ func decode(data []byte, f Format, name string, lim Limits) (d *Document, err er
 		}
 		var bom cdx.BOM
 		if err := cdx.NewBOMDecoder(bytes.NewReader(data), format).Decode(&bom); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, located(data, err))
+			if !libraryDeclarationsLimit(data, f, err, &bom) {
+				return nil, fmt.Errorf("%s: %w", name, located(data, err))
+			}
 		}
-		return fromCycloneDX(&bom, name, lim)
+		p := &problems{max: lim.MaxErrors}
+		if err := schemaCheck(p, data, f, &bom, lim); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return fromCycloneDX(&bom, name, lim, p)
 	case SPDXJSON:
 		doc, err := spdxjson.Read(bytes.NewReader(data))
 		if err != nil {
@@ -387,4 +393,26 @@ func prescan(data []byte, f Format, lim Limits) error {
 		// A scalar value; in an object the next token is a key again.
 		expectKey = len(stack) > 0 && !stack[len(stack)-1].array
 	}
+}
+
+// libraryDeclarationsLimit decodes data again without its declarations
+// (1.6 attestations, which iotsec does not use) when the CycloneDX library
+// failed on them alone: it takes a data classification as an object where
+// the 1.6 schema also allows a string. The schema check still reads them.
+func libraryDeclarationsLimit(data []byte, f Format, err error, bom *cdx.BOM) bool {
+	var te *json.UnmarshalTypeError
+	if f != CycloneDXJSON || !errors.As(err, &te) || !strings.HasPrefix(te.Field, "declarations.") {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return false
+	}
+	delete(top, "declarations")
+	rest, merr := json.Marshal(top)
+	if merr != nil {
+		return false
+	}
+	*bom = cdx.BOM{}
+	return cdx.NewBOMDecoder(bytes.NewReader(rest), cdx.BOMFileFormatJSON).Decode(bom) == nil
 }
