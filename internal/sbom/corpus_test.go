@@ -135,15 +135,15 @@ func TestCycloneDXCorpus(t *testing.T) {
 	}
 	// A sample of invalid files and the problem the error must name.
 	named := map[string]string{
-		"invalid-hash-sha256-1.6.json":        "/components/0/hashes/2/content",
-		"invalid-metadata-timestamp-1.6.json": "/metadata/timestamp",
+		"invalid-hash-sha256-1.6.json":        "components[0].hashes[2]: SHA-256 value",
+		"invalid-metadata-timestamp-1.6.json": "metadata.timestamp",
 		"invalid-serialnumber-1.6.json":       "/serialNumber",
 		"invalid-scope-1.6.xml":               "/components/0/scope",
 		"invalid-namespace-1.6.xml":           "namespace",
 		"invalid-license-id-count-1.6.xml":    "a license has one id or one name",
 		"invalid-component-swid-1.6.xml":      "tagId",
 		"invalid-bomformat-1.6.json":          "neither CycloneDX",
-		"invalid-component-type-1.6.json":     "/components/0/type",
+		"invalid-component-type-1.6.json":     "is not a CycloneDX component type",
 	}
 	var read, refused, components int
 	for _, f := range files {

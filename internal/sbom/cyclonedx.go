@@ -91,9 +91,7 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 		top.Properties = &props
 	}
 	bom.Metadata = &cdx.Metadata{Component: top}
-	if !d.Created.IsZero() {
-		bom.Metadata.Timestamp = d.Created.UTC().Format(time.RFC3339)
-	}
+	bom.Metadata.Timestamp = d.created().Format(time.RFC3339)
 	if d.Tool != "" {
 		bom.Metadata.Tools = &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: d.Tool}}}
 	}
@@ -102,7 +100,7 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 	for _, c := range d.Components {
 		cc := cdx.Component{
 			BOMRef:      c.ref(),
-			Type:        cdx.ComponentType(orDefault(c.Type, TypeLibrary)),
+			Type:        cdxType(c.Type),
 			Name:        c.Name,
 			Version:     c.Version,
 			Description: c.Description,
@@ -149,6 +147,15 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 	return cdx.NewBOMEncoder(w, format).SetPretty(true).EncodeVersion(bom, cdx.SpecVersion1_6)
 }
 
+// cdxType is the CycloneDX type of a component: its own when CycloneDX
+// has it, else library.
+func cdxType(t string) cdx.ComponentType {
+	if validType(t) {
+		return cdx.ComponentType(t)
+	}
+	return cdx.ComponentTypeLibrary
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
@@ -168,8 +175,8 @@ func validType(t string) bool {
 }
 
 // fromCycloneDX converts and validates a decoded BOM.
-// p holds the problems found so far (by the schema).
-func fromCycloneDX(bom *cdx.BOM, name string, lim Limits, p *problems) (*Document, error) {
+func fromCycloneDX(bom *cdx.BOM, name string, lim Limits) (*Document, error) {
+	p := &problems{max: lim.MaxErrors}
 	d := &Document{Serial: bom.SerialNumber}
 	refs := map[string]string{}
 	seeRef := func(ref, path string) {

@@ -12,6 +12,8 @@ package sbom
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,6 +25,43 @@ type Document struct {
 	Created    time.Time
 	Tool       string // name and version of the tool that made it
 	Serial     string // CycloneDX serialNumber or SPDX documentNamespace; derived when empty
+	// Relationships between the document's elements, as an SPDX document
+	// read states them. Empty means the implied ones: the document
+	// describes the firmware, which contains every component.
+	Relationships []Relationship
+	// ExternalDocuments are the SPDX documents relationships point into
+	// ("DocumentRef-x:SPDXRef-y").
+	ExternalDocuments []ExternalDocument
+}
+
+// ExternalDocument is an SPDX external document reference.
+type ExternalDocument struct {
+	ID        string // without "DocumentRef-"
+	Namespace string // its documentNamespace
+	Hash      Hash   // of the document
+}
+
+// Relationship is an SPDX relationship: From and To are element refs
+// (Firmware.Ref, Component.Ref), "DOCUMENT", NONE or NOASSERTION, or
+// "DocumentRef-x:SPDXRef-y" for an element of another document; Type is the
+// SPDX relationship type (CONTAINS, DEPENDS_ON, DESCRIBES ...).
+type Relationship struct {
+	From, Type, To string
+}
+
+// created is when the document was made: Created; else the time of
+// SOURCE_DATE_EPOCH (reproducible-builds.org), for output that does not
+// depend on when it is made; else now.
+func (d *Document) created() time.Time {
+	if !d.Created.IsZero() {
+		return d.Created.UTC()
+	}
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			return time.Unix(n, 0).UTC()
+		}
+	}
+	return time.Now().UTC().Truncate(time.Second)
 }
 
 // Firmware is the top component: the firmware image of a product.
