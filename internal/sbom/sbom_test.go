@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -78,8 +79,12 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestCycloneDXSchema(t *testing.T) {
+// cdxSchema compiles the official CycloneDX 1.6 JSON schema (the copy
+// the package embeds).
+func cdxSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
 	c := jsonschema.NewCompiler()
+	c.AssertFormat()
 	for _, s := range []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"} {
 		f, err := os.Open(filepath.Join("schema", s))
 		if err != nil {
@@ -98,21 +103,70 @@ func TestCycloneDXSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := Encode(&buf, sample(), CycloneDXJSON); err != nil {
-		t.Fatal(err)
+	return sch
+}
+
+// TestCycloneDXSchema: the CycloneDX JSON written for the demo data and
+// for a scanned image validates against the official 1.6 JSON schema, and
+// the XML against the official XSD (with xmllint), and carries its
+// creation time.
+func TestCycloneDXSchema(t *testing.T) {
+	sch := cdxSchema(t)
+	t.Setenv("SOURCE_DATE_EPOCH", "1717243200")
+	for name, d := range map[string]*Document{"demo": sample(), "scan": scanned()} {
+		var buf bytes.Buffer
+		if err := Encode(&buf, d, CycloneDXJSON); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(doc); err != nil {
+			t.Errorf("%s: CycloneDX output does not validate against bom-1.6.schema.json: %v", name, err)
+		}
+		m := doc.(map[string]any)
+		meta := m["metadata"].(map[string]any)
+		top := meta["component"].(map[string]any)
+		if m["specVersion"] != "1.6" || top["type"] != "firmware" {
+			t.Errorf("%s: specVersion %v, top component %v", name, m["specVersion"], top)
+		}
+		want := "2026-11-25T12:00:00Z" // sample's Created
+		if d.Created.IsZero() {
+			want = "2024-06-01T12:00:00Z" // SOURCE_DATE_EPOCH
+		}
+		if meta["timestamp"] != want {
+			t.Errorf("%s: metadata.timestamp %v, want %s", name, meta["timestamp"], want)
+		}
+		var x bytes.Buffer
+		if err := Encode(&x, d, CycloneDXXML); err != nil {
+			t.Fatal(err)
+		}
+		validateXSD(t, name, x.Bytes())
 	}
-	doc, err := jsonschema.UnmarshalJSON(&buf)
+}
+
+// validateXSD validates CycloneDX 1.6 XML against the official XSD with
+// xmllint (libxml2-utils), offline through the schema's XML catalog.
+func validateXSD(t *testing.T, name string, doc []byte) {
+	t.Helper()
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Logf("xmllint not installed (apt-get install libxml2-utils): %s XML not checked against bom-1.6.xsd", name)
+		return
+	}
+	dir, err := filepath.Abs("testdata/schema-xml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sch.Validate(doc); err != nil {
-		t.Errorf("CycloneDX output does not validate against bom-1.6.schema.json: %v", err)
+	f := filepath.Join(t.TempDir(), "bom.xml")
+	if err := os.WriteFile(f, doc, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	m := doc.(map[string]any)
-	top := m["metadata"].(map[string]any)["component"].(map[string]any)
-	if m["specVersion"] != "1.6" || top["type"] != "firmware" || top["manufacturer"] == nil {
-		t.Errorf("specVersion %v, top component %v", m["specVersion"], top)
+	cmd := exec.Command(xmllint, "--noout", "--nonet", "--schema", filepath.Join(dir, "bom-1.6.xsd"), f)
+	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+filepath.Join(dir, "xmlcatalog.xml"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%s: CycloneDX XML does not validate against bom-1.6.xsd: %v\n%s", name, err, out)
 	}
 }
 
