@@ -360,8 +360,10 @@ func FuzzDecode(f *testing.F) {
 		Encode(&buf, sample(), fm)
 		f.Add(buf.Bytes())
 	}
-	for _, n := range []string{"valid-bom-1.6.json", "valid-dependency-1.6.json", "valid-evidence-1.6.json"} {
-		data, err := os.ReadFile("testdata/cyclonedx-spec/1.6/" + n)
+	for _, n := range []string{"cyclonedx-spec/1.6/valid-bom-1.6.json", "cyclonedx-spec/1.6/valid-dependency-1.6.json", "cyclonedx-spec/1.6/valid-evidence-1.6.json",
+		"cyclonedx-spec/1.6/invalid-license-id-count-1.6.xml", "cyclonedx-spec/1.5/valid-evidence-1.5.xml",
+		"spdx-spec/v2.3/SPDXTagExample-v2.3.spdx", "spdx-examples/software/example6/spdx2.2/example6-bin.spdx"} {
+		data, err := os.ReadFile("testdata/" + n)
 		if err != nil {
 			f.Fatal(err)
 		}

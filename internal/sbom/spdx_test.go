@@ -349,19 +349,19 @@ func TestSPDXWriter(t *testing.T) {
 	}
 }
 
-// scanned is an SBOM as iotsec makes one from a scanned image (see
-// supply.Components): the image digest, library components found at a
-// path with their file's digest, PURLs and CPEs as the scanner derives them.
+// scanned is an SBOM as iotsec makes one from a scanned image (as
+// supply.ImageSBOM and supply.Components do): the image name and digest,
+// components found at a path with their file's digest, PURLs and CPEs as
+// the scanner derives them, refs name@version.
 func scanned() *Document {
-	d := &Document{Firmware: Firmware{Product: "Router R100", Model: "R100-EU", Name: "Router R100 firmware", Version: "1.2.0",
-		Hashes: []Hash{{"SHA-256", sha256a}}}, Tool: "iotsec"}
+	d := &Document{Firmware: Firmware{Name: "router.bin", Hashes: []Hash{{"SHA-256", sha256a}}}, Tool: "iotsec"}
 	for _, c := range []struct{ name, version, path, cpe string }{
 		{"busybox", "1.36.1", "/bin/busybox", "cpe:2.3:a:busybox:busybox:1.36.1:*:*:*:*:*:*:*"},
 		{"openssl", "3.0.13", "/usr/lib/libssl.so.3", "cpe:2.3:a:openssl:openssl:3.0.13:*:*:*:*:*:*:*"},
 		{"dropbear", "2022.83", "/usr/sbin/dropbear", ""},
 		{"linux", "5.15.100", "/lib/modules/5.15.100", "cpe:2.3:o:linux:linux_kernel:5.15.100:*:*:*:*:*:*:*"},
 	} {
-		sc := Component{Type: TypeLibrary, Name: c.name, Version: c.version, PURL: "pkg:generic/" + c.name + "@" + c.version,
+		sc := Component{Ref: c.name + "@" + c.version, Type: TypeLibrary, Name: c.name, Version: c.version, PURL: "pkg:generic/" + c.name + "@" + c.version,
 			Files: []string{c.path}, Hashes: []Hash{{"SHA-256", sha256a}}}
 		if c.cpe != "" {
 			sc.CPEs = []string{c.cpe}

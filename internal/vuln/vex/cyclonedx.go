@@ -112,6 +112,9 @@ func (ix bomIndex) resolve(ref string) (product, component vuln.Ref, ok bool) {
 func ResolverFromSBOMs(lim Limits, sboms ...[]byte) (BOMResolver, error) {
 	bySerial := map[string]bomIndex{}
 	for i, data := range sboms {
+		if int64(len(data)) > lim.MaxBytes {
+			return nil, fmt.Errorf("sbom %d: %d bytes is larger than %d: %w", i, len(data), lim.MaxBytes, vuln.ErrLimit)
+		}
 		var bom cdx.BOM
 		if err := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
 			return nil, fmt.Errorf("sbom %d: %w", i, err)
