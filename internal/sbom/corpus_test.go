@@ -145,6 +145,7 @@ func TestCycloneDXCorpus(t *testing.T) {
 		"invalid-bomformat-1.6.json":          "neither CycloneDX",
 		"invalid-component-type-1.6.json":     "is not a CycloneDX component type",
 	}
+	spdxSch := spdxSchema(t)
 	var read, refused, components int
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -195,6 +196,25 @@ func TestCycloneDXCorpus(t *testing.T) {
 		components += len(got)
 		if diff := cmp.Diff(sortNV(want), sortNV(got), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: components (-in file +read):\n%s", f, diff)
+		}
+		// What was read, written again in every format, is valid.
+		for _, wf := range []Format{CycloneDXJSON, CycloneDXXML, SPDXJSON} {
+			var buf bytes.Buffer
+			if err := Encode(&buf, d, wf); err != nil {
+				t.Errorf("%s: Encode %s: %v", f, wf, err)
+				continue
+			}
+			switch wf {
+			case SPDXJSON:
+				validateSPDX(t, spdxSch, f+" written as SPDX JSON", buf.Bytes())
+			case CycloneDXXML:
+				if strings.Contains(f, "/1.6/") || strings.Contains(f, "examples") {
+					validateXSD(t, f+" written as CycloneDX XML", buf.Bytes())
+				}
+			}
+			if _, _, err := Decode(bytes.NewReader(buf.Bytes()), f+" written as "+string(wf), DefaultLimits()); err != nil {
+				t.Errorf("%v", err)
+			}
 		}
 	}
 	t.Logf("%d files read (%d components), %d invalid files refused", read, components, refused)

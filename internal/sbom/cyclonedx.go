@@ -1,9 +1,11 @@
 package sbom
 
 import (
+	"crypto/sha1"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -51,6 +53,24 @@ func (d *Document) serial() string {
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
 }
 
+// cdxSerial is a CycloneDX serialNumber (urn:uuid) for a document
+// identifier: itself when it is one, else a name-based UUID (RFC 9562
+// version 5, URL namespace) of it, such as of an SPDX documentNamespace.
+func cdxSerial(id string) string {
+	if s, ok := strings.CutPrefix(id, "urn:uuid:"); ok && uuidRE.MatchString(s) {
+		return "urn:uuid:" + strings.ToLower(s)
+	}
+	h := sha1.New()
+	h.Write([]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8})
+	h.Write([]byte(id))
+	s := h.Sum(nil)[:16]
+	s[6] = s[6]&0x0f | 0x50
+	s[8] = s[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
 func cdxHashes(hs []Hash) *[]cdx.Hash {
 	if len(hs) == 0 {
 		return nil
@@ -64,7 +84,7 @@ func cdxHashes(hs []Hash) *[]cdx.Hash {
 
 func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 	bom := cdx.NewBOM()
-	bom.SerialNumber = d.serial()
+	bom.SerialNumber = cdxSerial(d.serial())
 	fw := d.Firmware
 	top := &cdx.Component{
 		BOMRef:      fw.ref(),
@@ -90,7 +110,10 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 	if len(props) > 0 {
 		top.Properties = &props
 	}
-	bom.Metadata = &cdx.Metadata{Component: top}
+	bom.Metadata = &cdx.Metadata{}
+	if !fw.isZero() {
+		bom.Metadata.Component = top
+	}
 	bom.Metadata.Timestamp = d.created().Format(time.RFC3339)
 	if d.Tool != "" {
 		bom.Metadata.Tools = &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: d.Tool}}}
@@ -122,11 +145,17 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 			}
 		}
 		if len(c.Licenses) > 0 {
-			ls := make(cdx.Licenses, len(c.Licenses))
-			for i, l := range c.Licenses {
-				ls[i] = cdx.LicenseChoice{Expression: l}
+			// CycloneDX takes one expression (or a list of licenses): more
+			// than one are joined as SPDX does for a file's licenses.
+			expr := c.Licenses[0]
+			if len(c.Licenses) > 1 {
+				parts := make([]string, len(c.Licenses))
+				for i, l := range c.Licenses {
+					parts[i] = "(" + l + ")"
+				}
+				expr = strings.Join(parts, " AND ")
 			}
-			cc.Licenses = &ls
+			cc.Licenses = &cdx.Licenses{{Expression: expr}}
 		}
 		if len(c.Files) > 0 {
 			occ := make([]cdx.EvidenceOccurrence, len(c.Files))
@@ -139,7 +168,9 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 		deps = append(deps, cc.BOMRef)
 	}
 	bom.Components = &comps
-	bom.Dependencies = &[]cdx.Dependency{{Ref: top.BOMRef, Dependencies: &deps}}
+	if bom.Metadata.Component != nil {
+		bom.Dependencies = &[]cdx.Dependency{{Ref: top.BOMRef, Dependencies: &deps}}
+	}
 	format := cdx.BOMFileFormatJSON
 	if f == CycloneDXXML {
 		format = cdx.BOMFileFormatXML

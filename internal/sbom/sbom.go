@@ -193,6 +193,13 @@ func (f Firmware) ref() string {
 	return "firmware"
 }
 
+// isZero tells a document without a top element (its Ref aside).
+func (f Firmware) isZero() bool {
+	f.Ref = ""
+	return f.Manufacturer == "" && f.Product == "" && f.Model == "" && f.Name == "" && f.Version == "" &&
+		f.CPE == "" && f.PURL == "" && len(f.Hashes) == 0 && f.Description == ""
+}
+
 func (f Firmware) name() string {
 	if f.Name != "" {
 		return f.Name

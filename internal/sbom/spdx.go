@@ -204,11 +204,18 @@ func encodeSPDX(w io.Writer, d *Document, f Format) error {
 	for _, x := range d.ExternalDocuments {
 		ids.docs[x.ID] = true
 	}
-	topID := ids.id(fw.ref(), 0)
-	doc.Packages = append(doc.Packages, spdxPackage(topID, orDefault(fw.name(), "firmware"), fw.Version, fw.Manufacturer, "FIRMWARE", fw.Description, cpes, fw.PURL, fw.Hashes, nil, comment))
-	implied := []*spdx.Relationship{{
-		RefA: common.MakeDocElementID("", "DOCUMENT"), RefB: common.MakeDocElementID("", string(topID)), Relationship: "DESCRIBES",
-	}}
+	// A document read without a top element (a CycloneDX BOM without
+	// metadata.component) describes its components rather than a
+	// firmware made up for it.
+	var topID common.ElementID
+	var implied []*spdx.Relationship
+	if !fw.isZero() {
+		topID = ids.id(fw.ref(), 0)
+		doc.Packages = append(doc.Packages, spdxPackage(topID, orDefault(fw.name(), "firmware"), fw.Version, fw.Manufacturer, "FIRMWARE", fw.Description, cpes, fw.PURL, fw.Hashes, nil, comment))
+		implied = append(implied, &spdx.Relationship{
+			RefA: common.MakeDocElementID("", "DOCUMENT"), RefB: common.MakeDocElementID("", string(topID)), Relationship: "DESCRIBES",
+		})
+	}
 	for i, c := range d.Components {
 		id := ids.id(c.ref(), i+1)
 		if c.Type == TypeFile && len(c.Hashes) > 0 {
@@ -222,9 +229,11 @@ func encodeSPDX(w io.Writer, d *Document, f Format) error {
 			}
 			doc.Packages = append(doc.Packages, spdxPackage(id, c.Name, c.Version, c.Supplier, spdxPurpose(c.Type), c.Description, c.CPEs, c.PURL, c.Hashes, c.Licenses, comment))
 		}
-		implied = append(implied, &spdx.Relationship{
-			RefA: common.MakeDocElementID("", string(topID)), RefB: common.MakeDocElementID("", string(id)), Relationship: "CONTAINS",
-		})
+		from, rel := common.MakeDocElementID("", string(topID)), "CONTAINS"
+		if topID == "" {
+			from, rel = common.MakeDocElementID("", "DOCUMENT"), "DESCRIBES"
+		}
+		implied = append(implied, &spdx.Relationship{RefA: from, RefB: common.MakeDocElementID("", string(id)), Relationship: rel})
 	}
 	doc.Relationships = implied
 	for _, x := range d.ExternalDocuments {

@@ -261,6 +261,25 @@ func TestSPDXCorpus(t *testing.T) {
 		if diff := cmp.Diff(relSet(decodedSPDX(d).Relationships), relSet(decodedSPDX(again).Relationships)); diff != "" {
 			t.Errorf("%s: relationships changed by writing and reading (-first +second):\n%s", f, diff)
 		}
+		// Converted to CycloneDX: valid (the reader checks the official
+		// schema) and with every package and file.
+		for _, cf := range []Format{CycloneDXJSON, CycloneDXXML} {
+			var cb bytes.Buffer
+			if err := Encode(&cb, d, cf); err != nil {
+				t.Fatalf("%s: Encode %s: %v", f, cf, err)
+			}
+			if cf == CycloneDXXML {
+				validateXSD(t, f+" as CycloneDX XML", cb.Bytes())
+			}
+			c, _, err := Decode(bytes.NewReader(cb.Bytes()), f+" as "+string(cf), DefaultLimits())
+			if err != nil {
+				t.Errorf("%s written as %s: %v", f, cf, err)
+				continue
+			}
+			if len(c.Components) != len(d.Components) {
+				t.Errorf("%s written as %s: %d components, want %d", f, cf, len(c.Components), len(d.Components))
+			}
+		}
 	}
 	t.Logf("%d SPDX documents read: %d packages and files, %d relationships", len(files), elements, rels)
 }
