@@ -2,7 +2,11 @@
 // CycloneDX 1.6 (JSON and XML, with github.com/CycloneDX/cyclonedx-go) and
 // SPDX 2.3 (JSON and tag-value, with github.com/spdx/tools-golang), with
 // the firmware as the top component; it validates imported SBOMs with
-// errors that name the element, and diffs two SBOMs.
+// errors that name the element (CycloneDX also against the official JSON
+// schema of its version, embedded), and diffs two SBOMs. What it writes
+// validates against the official schemas (the tests check), with a real
+// creation time (SOURCE_DATE_EPOCH for reproducible output) and SPDX
+// identifiers that stay the same through import and export.
 //
 // Documents are plain values (Document, Component) so that the store and
 // the vulnerability index can use them without knowing either format.

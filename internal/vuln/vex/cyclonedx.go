@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -330,4 +332,28 @@ func aliasSource(id string) *cdx.Source {
 		return &cdx.Source{Name: "unknown"}
 	}
 	return &cdx.Source{Name: prefix, URL: "https://osv.dev/vulnerability/" + url.PathEscape(id)}
+}
+
+// ReadFileResolved reads a VEX document of any format as ReadFile does;
+// a CycloneDX VEX has its BOM-Links resolved with resolve (nil: none) and
+// says what it skipped or could not resolve in the warnings. For matching
+// an SBOM with a standalone VEX: resolve from ResolverFromSBOMs(the SBOM).
+func ReadFileResolved(path string, lim Limits, resolve BOMResolver) ([]vuln.Statement, []Warning, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, lim.MaxBytes+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, nil, &vuln.InputError{File: path, Record: -1, Err: fmt.Errorf("document larger than %d bytes: %w", lim.MaxBytes, vuln.ErrLimit)}
+	}
+	if format, err := Detect(data); err == nil && format == CycloneDX {
+		return ReadCycloneDX(data, path, lim, resolve)
+	}
+	st, err := Read(data, path, lim)
+	return st, nil, err
 }

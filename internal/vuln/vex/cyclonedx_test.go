@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/iotsec/iotsec/internal/sbom"
@@ -273,4 +274,42 @@ func FuzzReadCycloneDX(f *testing.F) {
 		}
 		ResolverFromSBOMs(lim, data)
 	})
+}
+
+// TestReadFileResolved: a standalone VEX read with the SBOM it points into
+// (as iotsec sbom match would) has its statements about that SBOM's
+// product; other formats read as ReadFile does.
+func TestReadFileResolved(t *testing.T) {
+	dir := "testdata/cyclonedx/VEX/Use-Cases/Case-13"
+	var docs [][]byte
+	for _, n := range []string{"bom-1.json", "bom-2.json", "bom-3.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, b)
+	}
+	resolve, err := ResolverFromSBOMs(DefaultLimits(), docs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, warns, err := ReadFileResolved(filepath.Join(dir, "vex.json"), DefaultLimits(), resolve)
+	if err != nil || len(warns) != 0 || len(st) != 3 {
+		t.Fatalf("case 13: %d statements, %v, %v", len(st), warns, err)
+	}
+	var products []string
+	for _, s := range st {
+		if !s.Component.IsZero() {
+			t.Errorf("case 13 statement about a component: %+v", s.Component)
+		}
+		products = append(products, s.Product.Name)
+	}
+	if diff := cmp.Diff([]string{"Acme Product 1", "Acme Product 2", "Acme Product 3"}, products); diff != "" {
+		t.Errorf("case 13 products (-want +got):\n%s", diff)
+	}
+	other, warns, err := ReadFileResolved("testdata/openvex-router.json", DefaultLimits(), resolve)
+	want, _ := ReadFile("testdata/openvex-router.json", DefaultLimits())
+	if err != nil || warns != nil || len(other) != len(want) || len(want) == 0 {
+		t.Errorf("OpenVEX through ReadFileResolved: %d statements (ReadFile %d), %v %v", len(other), len(want), warns, err)
+	}
 }
