@@ -237,29 +237,33 @@ func TestSPDXCorpus(t *testing.T) {
 			t.Errorf("%s: relationships (-in file +read):\n%s", f, diff)
 		}
 		// Written again: valid SPDX 2.3, and the same document when read.
-		var buf bytes.Buffer
-		if err := Encode(&buf, d, SPDXJSON); err != nil {
-			t.Fatalf("%s: Encode: %v", f, err)
-		}
-		validateSPDX(t, schema, f+" written as SPDX JSON", buf.Bytes())
-		again, _, err := Decode(bytes.NewReader(buf.Bytes()), f+" written", DefaultLimits())
-		if err != nil {
-			t.Errorf("%s written and read: %v", f, err)
-			continue
-		}
-		refs := func(d *Document) []string {
-			out := []string{d.Firmware.Ref}
-			for _, c := range d.Components {
-				out = append(out, c.Ref)
+		for _, sf := range []Format{SPDXJSON, SPDXTagValue} {
+			var buf bytes.Buffer
+			if err := Encode(&buf, d, sf); err != nil {
+				t.Fatalf("%s: Encode: %v", f, err)
 			}
-			sort.Strings(out)
-			return out
-		}
-		if diff := cmp.Diff(refs(d), refs(again)); diff != "" {
-			t.Errorf("%s: identifiers changed by writing and reading (-first +second):\n%s", f, diff)
-		}
-		if diff := cmp.Diff(relSet(decodedSPDX(d).Relationships), relSet(decodedSPDX(again).Relationships)); diff != "" {
-			t.Errorf("%s: relationships changed by writing and reading (-first +second):\n%s", f, diff)
+			if sf == SPDXJSON {
+				validateSPDX(t, schema, f+" written as SPDX JSON", buf.Bytes())
+			}
+			again, _, err := Decode(bytes.NewReader(buf.Bytes()), f+" written", DefaultLimits())
+			if err != nil {
+				t.Errorf("%s written as %s and read: %v", f, sf, err)
+				continue
+			}
+			refs := func(d *Document) []string {
+				out := []string{d.Firmware.Ref}
+				for _, c := range d.Components {
+					out = append(out, c.Ref)
+				}
+				sort.Strings(out)
+				return out
+			}
+			if diff := cmp.Diff(refs(d), refs(again)); diff != "" {
+				t.Errorf("%s: identifiers changed by writing as %s and reading (-first +second):\n%s", f, sf, diff)
+			}
+			if diff := cmp.Diff(relSet(decodedSPDX(d).Relationships), relSet(decodedSPDX(again).Relationships)); diff != "" {
+				t.Errorf("%s: relationships changed by writing as %s and reading (-first +second):\n%s", f, sf, diff)
+			}
 		}
 		// Converted to CycloneDX: valid (the reader checks the official
 		// schema) and with every package and file.
