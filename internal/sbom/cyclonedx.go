@@ -53,6 +53,61 @@ func (d *Document) serial() string {
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
 }
 
+// dependsOn are the SPDX relationship types that say the first element
+// depends on the second, and those that say the reverse.
+var (
+	dependsOn   = map[string]bool{"DEPENDS_ON": true, "DYNAMIC_LINK": true, "STATIC_LINK": true, "HAS_PREREQUISITE": true}
+	dependentOf = map[string]bool{"DEPENDENCY_OF": true, "RUNTIME_DEPENDENCY_OF": true, "BUILD_DEPENDENCY_OF": true,
+		"DEV_DEPENDENCY_OF": true, "OPTIONAL_DEPENDENCY_OF": true, "PROVIDED_DEPENDENCY_OF": true, "TEST_DEPENDENCY_OF": true,
+		"PREREQUISITE_FOR": true}
+)
+
+// appendDependencies adds to the top component's dependencies those the
+// document's relationships state between its components, each component
+// once with its dependencies in the order stated.
+func appendDependencies(deps *[]cdx.Dependency, d *Document, topRef string, hasTop bool) *[]cdx.Dependency {
+	known := map[string]bool{}
+	if hasTop {
+		known[topRef] = true
+	}
+	for _, c := range d.Components {
+		known[c.ref()] = true
+	}
+	var order []string
+	on := map[string][]string{}
+	seen := map[[2]string]bool{}
+	add := func(from, to string) {
+		if !known[from] || !known[to] || from == to || seen[[2]string{from, to}] || (hasTop && from == topRef) {
+			return
+		}
+		seen[[2]string{from, to}] = true
+		if _, ok := on[from]; !ok {
+			order = append(order, from)
+		}
+		on[from] = append(on[from], to)
+	}
+	for _, r := range d.Relationships {
+		switch {
+		case dependsOn[r.Type]:
+			add(r.From, r.To)
+		case dependentOf[r.Type]:
+			add(r.To, r.From)
+		}
+	}
+	if len(order) == 0 {
+		return deps
+	}
+	var out []cdx.Dependency
+	if deps != nil {
+		out = *deps
+	}
+	for _, ref := range order {
+		list := on[ref]
+		out = append(out, cdx.Dependency{Ref: ref, Dependencies: &list})
+	}
+	return &out
+}
+
 // cdxSerial is a CycloneDX serialNumber (urn:uuid) for a document
 // identifier: itself when it is one, else a name-based UUID (RFC 9562
 // version 5, URL namespace) of it, such as of an SPDX documentNamespace.
@@ -171,6 +226,8 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 	if bom.Metadata.Component != nil {
 		bom.Dependencies = &[]cdx.Dependency{{Ref: top.BOMRef, Dependencies: &deps}}
 	}
+	// Dependencies between components an SPDX document stated.
+	bom.Dependencies = appendDependencies(bom.Dependencies, d, top.BOMRef, bom.Metadata.Component != nil)
 	format := cdx.BOMFileFormatJSON
 	if f == CycloneDXXML {
 		format = cdx.BOMFileFormatXML

@@ -210,7 +210,7 @@ func TestSPDXCorpus(t *testing.T) {
 	if len(files) < 33 {
 		t.Fatalf("%d SPDX examples, want the whole corpus (see testdata/README.md)", len(files))
 	}
-	var elements, rels int
+	var elements, rels, deps int
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -283,9 +283,15 @@ func TestSPDXCorpus(t *testing.T) {
 			if len(c.Components) != len(d.Components) {
 				t.Errorf("%s written as %s: %d components, want %d", f, cf, len(c.Components), len(d.Components))
 			}
+			if cf == CycloneDXJSON {
+				if diff := cmp.Diff(spdxDependencies(d), cdxDependencies(t, cb.Bytes(), d.Firmware.Ref)); diff != "" {
+					t.Errorf("%s written as CycloneDX: dependencies between components (-SPDX +CycloneDX):\n%s", f, diff)
+				}
+				deps += len(spdxDependencies(d))
+			}
 		}
 	}
-	t.Logf("%d SPDX documents read: %d packages and files, %d relationships", len(files), elements, rels)
+	t.Logf("%d SPDX documents read: %d packages and files, %d relationships (%d dependencies between components, kept in CycloneDX)", len(files), elements, rels, deps)
 }
 
 // TestSPDXWriter: what iotsec writes in SPDX is valid SPDX 2.3 (schema),
@@ -392,4 +398,63 @@ func scanned() *Document {
 		d.Components = append(d.Components, sc)
 	}
 	return d
+}
+
+// spdxDependencies lists the "depends on" pairs between elements of the
+// document that its SPDX relationships state (either direction).
+func spdxDependencies(d *Document) []string {
+	known := map[string]bool{}
+	for _, c := range d.Components {
+		known[c.Ref] = true
+	}
+	if d.Firmware.Ref != "" {
+		known[d.Firmware.Ref] = true
+	}
+	m := map[string]bool{}
+	for _, r := range d.Relationships {
+		from, to := r.From, r.To
+		switch r.Type {
+		case "DEPENDS_ON", "DYNAMIC_LINK", "STATIC_LINK", "HAS_PREREQUISITE":
+		case "DEPENDENCY_OF", "RUNTIME_DEPENDENCY_OF", "BUILD_DEPENDENCY_OF", "DEV_DEPENDENCY_OF",
+			"OPTIONAL_DEPENDENCY_OF", "PROVIDED_DEPENDENCY_OF", "TEST_DEPENDENCY_OF", "PREREQUISITE_FOR":
+			from, to = to, from
+		default:
+			continue
+		}
+		if known[from] && known[to] && from != to && from != d.Firmware.Ref {
+			m[from+" -> "+to] = true
+		}
+	}
+	out := []string{}
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// cdxDependencies lists the dependsOn pairs of a CycloneDX JSON document,
+// but those of the top component.
+func cdxDependencies(t *testing.T, data []byte, top string) []string {
+	t.Helper()
+	var doc struct {
+		Dependencies []struct {
+			Ref       string   `json:"ref"`
+			DependsOn []string `json:"dependsOn"`
+		} `json:"dependencies"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := []string{}
+	for _, d := range doc.Dependencies {
+		if d.Ref == top {
+			continue
+		}
+		for _, x := range d.DependsOn {
+			out = append(out, d.Ref+" -> "+x)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
