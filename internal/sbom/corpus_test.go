@@ -146,7 +146,8 @@ func TestCycloneDXCorpus(t *testing.T) {
 		"invalid-component-type-1.6.json":     "is not a CycloneDX component type",
 	}
 	spdxSch := spdxSchema(t)
-	var read, refused, components int
+	xmlOut := map[string][]byte{}
+	var read, refused, components, deps int
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -197,6 +198,28 @@ func TestCycloneDXCorpus(t *testing.T) {
 		if diff := cmp.Diff(sortNV(want), sortNV(got), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: components (-in file +read):\n%s", f, diff)
 		}
+		// The dependency graph between components survives a trip through
+		// SPDX (relationships) and back to CycloneDX.
+		if strings.HasSuffix(f, ".json") {
+			var sp bytes.Buffer
+			if err := Encode(&sp, d, SPDXJSON); err != nil {
+				t.Fatal(err)
+			}
+			back, _, err := Decode(bytes.NewReader(sp.Bytes()), f+" via SPDX", DefaultLimits())
+			if err != nil {
+				t.Errorf("%s via SPDX: %v", f, err)
+			} else {
+				var cb bytes.Buffer
+				if err := Encode(&cb, back, CycloneDXJSON); err != nil {
+					t.Fatal(err)
+				}
+				want := rawCycloneDXDeps(t, data)
+				if diff := cmp.Diff(want, rawCycloneDXDeps(t, cb.Bytes()), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%s: dependencies between components after SPDX and back (-in file +written):\n%s", f, diff)
+				}
+				deps += len(want)
+			}
+		}
 		// What was read, written again in every format, is valid.
 		for _, wf := range []Format{CycloneDXJSON, CycloneDXXML, SPDXJSON} {
 			var buf bytes.Buffer
@@ -208,14 +231,70 @@ func TestCycloneDXCorpus(t *testing.T) {
 			case SPDXJSON:
 				validateSPDX(t, spdxSch, f+" written as SPDX JSON", buf.Bytes())
 			case CycloneDXXML:
-				if strings.Contains(f, "/1.6/") || strings.Contains(f, "examples") {
-					validateXSD(t, f+" written as CycloneDX XML", buf.Bytes())
-				}
+				xmlOut[f+" written as CycloneDX XML"] = buf.Bytes()
 			}
 			if _, _, err := Decode(bytes.NewReader(buf.Bytes()), f+" written as "+string(wf), DefaultLimits()); err != nil {
 				t.Errorf("%v", err)
 			}
 		}
 	}
-	t.Logf("%d files read (%d components), %d invalid files refused", read, components, refused)
+	validateXSDAll(t, xmlOut)
+	t.Logf("%d files read (%d components, %d dependencies between them kept through SPDX), %d invalid files refused", read, components, deps, refused)
+}
+
+// rawCycloneDXDeps lists the dependsOn pairs between components (with a
+// bom-ref, the top component's own left out) of a CycloneDX JSON document,
+// each component by name@version.
+func rawCycloneDXDeps(t *testing.T, data []byte) []string {
+	t.Helper()
+	var doc struct {
+		Metadata struct {
+			Component struct {
+				Ref string `json:"bom-ref"`
+			} `json:"component"`
+		} `json:"metadata"`
+		Components   []json.RawMessage `json:"components"`
+		Dependencies []struct {
+			Ref       string   `json:"ref"`
+			DependsOn []string `json:"dependsOn"`
+		} `json:"dependencies"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	comps := map[string]string{} // bom-ref: name@version (refs change through SPDX)
+	var walk func([]json.RawMessage)
+	walk = func(cs []json.RawMessage) {
+		for _, raw := range cs {
+			var c struct {
+				Ref        string            `json:"bom-ref"`
+				Name       string            `json:"name"`
+				Version    string            `json:"version"`
+				Components []json.RawMessage `json:"components"`
+			}
+			json.Unmarshal(raw, &c)
+			if c.Ref != "" {
+				comps[c.Ref] = c.Name + "@" + c.Version
+			}
+			walk(c.Components)
+		}
+	}
+	walk(doc.Components)
+	m := map[string]bool{}
+	for _, d := range doc.Dependencies {
+		if d.Ref == doc.Metadata.Component.Ref || comps[d.Ref] == "" {
+			continue
+		}
+		for _, x := range d.DependsOn {
+			if comps[x] != "" && x != d.Ref {
+				m[comps[d.Ref]+" -> "+comps[x]] = true
+			}
+		}
+	}
+	out := []string{}
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -400,10 +400,64 @@ func fromCycloneDX(bom *cdx.BOM, name string, lim Limits) (*Document, error) {
 			}
 		}
 	}
+	d.Relationships = cdxRelationships(bom, d)
 	if err := p.err(name); err != nil {
 		return d, err
 	}
 	return d, nil
+}
+
+// cdxRelationships states a BOM's dependency graph as relationships, so
+// an SPDX document written from it keeps the graph: the document
+// describes the top component, which contains every component (or, with
+// no top component, describes every component), and a component depends
+// on those it lists. A graph with the top component's dependencies only
+// (as iotsec writes it) is the implied one: none.
+func cdxRelationships(bom *cdx.BOM, d *Document) []Relationship {
+	if bom.Dependencies == nil {
+		return nil
+	}
+	top := ""
+	if !d.Firmware.isZero() {
+		top = d.Firmware.ref() // as written: "firmware" without a bom-ref
+	}
+	comps := map[string]bool{}
+	for _, c := range d.Components {
+		if c.Ref != "" {
+			comps[c.Ref] = true
+		}
+	}
+	var deps []Relationship
+	seen := map[Relationship]bool{}
+	for _, dep := range *bom.Dependencies {
+		if dep.Dependencies == nil || dep.Ref == top || !comps[dep.Ref] {
+			continue
+		}
+		for _, to := range *dep.Dependencies {
+			r := Relationship{From: dep.Ref, Type: "DEPENDS_ON", To: to}
+			if comps[to] && to != dep.Ref && !seen[r] {
+				seen[r] = true
+				deps = append(deps, r)
+			}
+		}
+	}
+	if len(deps) == 0 {
+		return nil
+	}
+	var out []Relationship
+	if top != "" {
+		out = append(out, Relationship{From: "DOCUMENT", Type: "DESCRIBES", To: top})
+	}
+	for _, c := range d.Components {
+		switch {
+		case c.Ref == "":
+		case top != "":
+			out = append(out, Relationship{From: top, Type: "CONTAINS", To: c.Ref})
+		default:
+			out = append(out, Relationship{From: "DOCUMENT", Type: "DESCRIBES", To: c.Ref})
+		}
+	}
+	return append(out, deps...)
 }
 
 func checkComponent(p *problems, at, name, cpeStr, purl string, hs []Hash) {

@@ -150,24 +150,60 @@ func TestCycloneDXSchema(t *testing.T) {
 // xmllint (libxml2-utils), offline through the schema's XML catalog.
 func validateXSD(t *testing.T, name string, doc []byte) {
 	t.Helper()
+	validateXSDAll(t, map[string][]byte{name: doc})
+}
+
+// validateXSDAll validates several documents with one run of xmllint.
+func validateXSDAll(t *testing.T, docs map[string][]byte) {
+	t.Helper()
 	xmllint, err := exec.LookPath("xmllint")
 	if err != nil {
-		t.Logf("xmllint not installed (apt-get install libxml2-utils): %s XML not checked against bom-1.6.xsd", name)
+		t.Logf("xmllint not installed (apt-get install libxml2-utils): %d XML documents not checked against bom-1.6.xsd", len(docs))
 		return
 	}
 	dir, err := filepath.Abs("testdata/schema-xml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := filepath.Join(t.TempDir(), "bom.xml")
-	if err := os.WriteFile(f, doc, 0o644); err != nil {
-		t.Fatal(err)
+	tmp := t.TempDir()
+	args := []string{"--noout", "--nonet", "--schema", filepath.Join(dir, "bom-1.6.xsd")}
+	names := map[string]string{}
+	i := 0
+	for name, doc := range docs {
+		f := filepath.Join(tmp, fmt.Sprintf("bom-%d.xml", i))
+		i++
+		if err := os.WriteFile(f, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names[f] = name
+		args = append(args, f)
 	}
-	cmd := exec.Command(xmllint, "--noout", "--nonet", "--schema", filepath.Join(dir, "bom-1.6.xsd"), f)
+	cmd := exec.Command(xmllint, args...)
 	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+filepath.Join(dir, "xmlcatalog.xml"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("%s: CycloneDX XML does not validate against bom-1.6.xsd: %v\n%s", name, err, out)
+	out, err := cmd.CombinedOutput()
+	validated := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		switch f, ok := strings.CutSuffix(line, " validates"); {
+		case ok && names[f] != "":
+			validated++
+		case strings.HasSuffix(line, " fails to validate"):
+			f := strings.TrimSuffix(line, " fails to validate")
+			t.Errorf("%s: CycloneDX XML does not validate against bom-1.6.xsd:\n%s", names[f], grepLines(string(out), f))
+		}
 	}
+	if validated != len(docs) && !t.Failed() {
+		t.Errorf("xmllint validated %d of %d documents (%v):\n%s", validated, len(docs), err, out)
+	}
+}
+
+func grepLines(s, prefix string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }
 
 func TestValidationErrors(t *testing.T) {

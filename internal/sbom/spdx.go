@@ -3,6 +3,7 @@ package sbom
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -243,6 +244,9 @@ func encodeSPDX(w io.Writer, d *Document, f Format) error {
 	}
 	if len(d.Relationships) > 0 {
 		doc.Relationships = nil
+		if topID != "" && !slices.Contains(d.Relationships, Relationship{From: "DOCUMENT", Type: "DESCRIBES", To: fw.ref()}) {
+			doc.Relationships = implied[:1] // the firmware is what the document describes
+		}
 		for _, r := range d.Relationships {
 			a, okA := spdxRelEnd(r.From, ids)
 			b, okB := spdxRelEnd(r.To, ids)
