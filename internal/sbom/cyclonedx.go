@@ -1,9 +1,11 @@
 package sbom
 
 import (
+	"crypto/sha1"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -51,6 +53,79 @@ func (d *Document) serial() string {
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
 }
 
+// dependsOn are the SPDX relationship types that say the first element
+// depends on the second, and those that say the reverse.
+var (
+	dependsOn   = map[string]bool{"DEPENDS_ON": true, "DYNAMIC_LINK": true, "STATIC_LINK": true, "HAS_PREREQUISITE": true}
+	dependentOf = map[string]bool{"DEPENDENCY_OF": true, "RUNTIME_DEPENDENCY_OF": true, "BUILD_DEPENDENCY_OF": true,
+		"DEV_DEPENDENCY_OF": true, "OPTIONAL_DEPENDENCY_OF": true, "PROVIDED_DEPENDENCY_OF": true, "TEST_DEPENDENCY_OF": true,
+		"PREREQUISITE_FOR": true}
+)
+
+// appendDependencies adds to the top component's dependencies those the
+// document's relationships state between its components, each component
+// once with its dependencies in the order stated.
+func appendDependencies(deps *[]cdx.Dependency, d *Document, topRef string, hasTop bool) *[]cdx.Dependency {
+	known := map[string]bool{}
+	if hasTop {
+		known[topRef] = true
+	}
+	for _, c := range d.Components {
+		known[c.ref()] = true
+	}
+	var order []string
+	on := map[string][]string{}
+	seen := map[[2]string]bool{}
+	add := func(from, to string) {
+		if !known[from] || !known[to] || from == to || seen[[2]string{from, to}] || (hasTop && from == topRef) {
+			return
+		}
+		seen[[2]string{from, to}] = true
+		if _, ok := on[from]; !ok {
+			order = append(order, from)
+		}
+		on[from] = append(on[from], to)
+	}
+	for _, r := range d.Relationships {
+		switch {
+		case dependsOn[r.Type]:
+			add(r.From, r.To)
+		case dependentOf[r.Type]:
+			add(r.To, r.From)
+		}
+	}
+	if len(order) == 0 {
+		return deps
+	}
+	var out []cdx.Dependency
+	if deps != nil {
+		out = *deps
+	}
+	for _, ref := range order {
+		list := on[ref]
+		out = append(out, cdx.Dependency{Ref: ref, Dependencies: &list})
+	}
+	return &out
+}
+
+// cdxSerial is a CycloneDX serialNumber (urn:uuid) for a document
+// identifier: itself when it is one, else a name-based UUID (RFC 9562
+// version 5, URL namespace) of it, such as of an SPDX documentNamespace.
+func cdxSerial(id string) string {
+	if s, ok := strings.CutPrefix(id, "urn:uuid:"); ok && uuidRE.MatchString(s) {
+		return "urn:uuid:" + strings.ToLower(s)
+	}
+	h := sha1.New()
+	h.Write([]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8})
+	h.Write([]byte(id))
+	s := h.Sum(nil)[:16]
+	s[6] = s[6]&0x0f | 0x50
+	s[8] = s[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
 func cdxHashes(hs []Hash) *[]cdx.Hash {
 	if len(hs) == 0 {
 		return nil
@@ -64,7 +139,7 @@ func cdxHashes(hs []Hash) *[]cdx.Hash {
 
 func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 	bom := cdx.NewBOM()
-	bom.SerialNumber = d.serial()
+	bom.SerialNumber = cdxSerial(d.serial())
 	fw := d.Firmware
 	top := &cdx.Component{
 		BOMRef:      fw.ref(),
@@ -90,10 +165,11 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 	if len(props) > 0 {
 		top.Properties = &props
 	}
-	bom.Metadata = &cdx.Metadata{Component: top}
-	if !d.Created.IsZero() {
-		bom.Metadata.Timestamp = d.Created.UTC().Format(time.RFC3339)
+	bom.Metadata = &cdx.Metadata{}
+	if !fw.isZero() {
+		bom.Metadata.Component = top
 	}
+	bom.Metadata.Timestamp = d.created().Format(time.RFC3339)
 	if d.Tool != "" {
 		bom.Metadata.Tools = &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: d.Tool}}}
 	}
@@ -102,7 +178,7 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 	for _, c := range d.Components {
 		cc := cdx.Component{
 			BOMRef:      c.ref(),
-			Type:        cdx.ComponentType(orDefault(c.Type, TypeLibrary)),
+			Type:        cdxType(c.Type),
 			Name:        c.Name,
 			Version:     c.Version,
 			Description: c.Description,
@@ -124,11 +200,17 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 			}
 		}
 		if len(c.Licenses) > 0 {
-			ls := make(cdx.Licenses, len(c.Licenses))
-			for i, l := range c.Licenses {
-				ls[i] = cdx.LicenseChoice{Expression: l}
+			// CycloneDX takes one expression (or a list of licenses): more
+			// than one are joined as SPDX does for a file's licenses.
+			expr := c.Licenses[0]
+			if len(c.Licenses) > 1 {
+				parts := make([]string, len(c.Licenses))
+				for i, l := range c.Licenses {
+					parts[i] = "(" + l + ")"
+				}
+				expr = strings.Join(parts, " AND ")
 			}
-			cc.Licenses = &ls
+			cc.Licenses = &cdx.Licenses{{Expression: expr}}
 		}
 		if len(c.Files) > 0 {
 			occ := make([]cdx.EvidenceOccurrence, len(c.Files))
@@ -141,12 +223,25 @@ func encodeCycloneDX(w io.Writer, d *Document, f Format) error {
 		deps = append(deps, cc.BOMRef)
 	}
 	bom.Components = &comps
-	bom.Dependencies = &[]cdx.Dependency{{Ref: top.BOMRef, Dependencies: &deps}}
+	if bom.Metadata.Component != nil {
+		bom.Dependencies = &[]cdx.Dependency{{Ref: top.BOMRef, Dependencies: &deps}}
+	}
+	// Dependencies between components an SPDX document stated.
+	bom.Dependencies = appendDependencies(bom.Dependencies, d, top.BOMRef, bom.Metadata.Component != nil)
 	format := cdx.BOMFileFormatJSON
 	if f == CycloneDXXML {
 		format = cdx.BOMFileFormatXML
 	}
 	return cdx.NewBOMEncoder(w, format).SetPretty(true).EncodeVersion(bom, cdx.SpecVersion1_6)
+}
+
+// cdxType is the CycloneDX type of a component: its own when CycloneDX
+// has it, else library.
+func cdxType(t string) cdx.ComponentType {
+	if validType(t) {
+		return cdx.ComponentType(t)
+	}
+	return cdx.ComponentTypeLibrary
 }
 
 func orDefault(s, def string) string {
@@ -305,10 +400,64 @@ func fromCycloneDX(bom *cdx.BOM, name string, lim Limits) (*Document, error) {
 			}
 		}
 	}
+	d.Relationships = cdxRelationships(bom, d)
 	if err := p.err(name); err != nil {
 		return d, err
 	}
 	return d, nil
+}
+
+// cdxRelationships states a BOM's dependency graph as relationships, so
+// an SPDX document written from it keeps the graph: the document
+// describes the top component, which contains every component (or, with
+// no top component, describes every component), and a component depends
+// on those it lists. A graph with the top component's dependencies only
+// (as iotsec writes it) is the implied one: none.
+func cdxRelationships(bom *cdx.BOM, d *Document) []Relationship {
+	if bom.Dependencies == nil {
+		return nil
+	}
+	top := ""
+	if !d.Firmware.isZero() {
+		top = d.Firmware.ref() // as written: "firmware" without a bom-ref
+	}
+	comps := map[string]bool{}
+	for _, c := range d.Components {
+		if c.Ref != "" {
+			comps[c.Ref] = true
+		}
+	}
+	var deps []Relationship
+	seen := map[Relationship]bool{}
+	for _, dep := range *bom.Dependencies {
+		if dep.Dependencies == nil || dep.Ref == top || !comps[dep.Ref] {
+			continue
+		}
+		for _, to := range *dep.Dependencies {
+			r := Relationship{From: dep.Ref, Type: "DEPENDS_ON", To: to}
+			if comps[to] && to != dep.Ref && !seen[r] {
+				seen[r] = true
+				deps = append(deps, r)
+			}
+		}
+	}
+	if len(deps) == 0 {
+		return nil
+	}
+	var out []Relationship
+	if top != "" {
+		out = append(out, Relationship{From: "DOCUMENT", Type: "DESCRIBES", To: top})
+	}
+	for _, c := range d.Components {
+		switch {
+		case c.Ref == "":
+		case top != "":
+			out = append(out, Relationship{From: top, Type: "CONTAINS", To: c.Ref})
+		default:
+			out = append(out, Relationship{From: "DOCUMENT", Type: "DESCRIBES", To: c.Ref})
+		}
+	}
+	return append(out, deps...)
 }
 
 func checkComponent(p *problems, at, name, cpeStr, purl string, hs []Hash) {

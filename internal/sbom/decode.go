@@ -15,6 +15,7 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
+	"github.com/spdx/tools-golang/spdx/v2/common"
 	"github.com/spdx/tools-golang/tagvalue"
 )
 
@@ -69,9 +70,24 @@ func decode(data []byte, f Format, name string, lim Limits) (d *Document, err er
 		}
 		var bom cdx.BOM
 		if err := cdx.NewBOMDecoder(bytes.NewReader(data), format).Decode(&bom); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, located(data, err))
+			if !libraryDeclarationsLimit(data, f, err, &bom) {
+				return nil, fmt.Errorf("%s: %w", name, located(data, err))
+			}
 		}
-		return fromCycloneDX(&bom, name, lim)
+		d, err := fromCycloneDX(&bom, name, lim)
+		if err != nil {
+			return d, err
+		}
+		// What iotsec checks itself it says in its own terms (with the
+		// bom-ref); the official schema then checks everything else.
+		p := &problems{max: lim.MaxErrors}
+		if err := schemaCheck(p, data, f, &bom, lim); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := p.err(name); err != nil {
+			return d, err
+		}
+		return d, nil
 	case SPDXJSON:
 		doc, err := spdxjson.Read(bytes.NewReader(data))
 		if err != nil {
@@ -85,14 +101,67 @@ func decode(data []byte, f Format, name string, lim Limits) (d *Document, err er
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return fromSPDX(doc, name, lim)
+		return fromSPDX(doc, name, lim, nil)
 	}
+	tv, snippets := packageSnippets(data)
 	var doc *spdx.Document
-	doc, err = tagvalue.Read(bytes.NewReader(data))
+	doc, err = tagvalue.Read(bytes.NewReader(tv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, longLine(data, err))
 	}
-	return fromSPDX(doc, name, lim)
+	return fromSPDX(doc, name, lim, snippets)
+}
+
+// packageSnippets takes out of a tag-value document the snippets that
+// follow a package rather than a file (as in the SPDX 2.2 and 2.3
+// specifications' own example), which the SPDX library refuses ("unknown
+// tag SnippetSPDXID in Package section"). iotsec does not use snippets;
+// their identifiers are returned so relationships naming them still hold.
+func packageSnippets(data []byte) ([]byte, map[common.ElementID]bool) {
+	if !bytes.Contains(data, []byte("SnippetSPDXID:")) {
+		return data, nil
+	}
+	ids := map[common.ElementID]bool{}
+	var out bytes.Buffer
+	section := "" // PackageName, FileName, LicenseID: the section being read
+	dropping, inText := false, false
+	for rest := data; len(rest) > 0; {
+		end := bytes.IndexByte(rest, '\n')
+		if end < 0 {
+			end = len(rest) - 1
+		}
+		line := rest[:end+1]
+		rest = rest[end+1:]
+		if inText {
+			inText = !bytes.Contains(line, []byte("</text>"))
+			if !dropping {
+				out.Write(line)
+			}
+			continue
+		}
+		tag, value, isTag := bytes.Cut(bytes.TrimSpace(line), []byte(":"))
+		if isTag && !bytes.HasPrefix(tag, []byte("#")) {
+			t := string(tag)
+			switch {
+			case t == "SnippetSPDXID":
+				dropping = section != "FileName"
+				if dropping {
+					ids[common.ElementID(strings.TrimPrefix(string(bytes.TrimSpace(value)), "SPDXRef-"))] = true
+				}
+			case strings.HasPrefix(t, "Snippet") || t == "LicenseInfoInSnippet":
+			default:
+				dropping = false
+				if t == "PackageName" || t == "FileName" || t == "LicenseID" {
+					section = t
+				}
+			}
+			inText = bytes.Contains(value, []byte("<text>")) && !bytes.Contains(value, []byte("</text>"))
+		}
+		if !dropping {
+			out.Write(line)
+		}
+	}
+	return out.Bytes(), ids
 }
 
 // located says where a JSON syntax or type error is, by line and column,
@@ -387,4 +456,26 @@ func prescan(data []byte, f Format, lim Limits) error {
 		// A scalar value; in an object the next token is a key again.
 		expectKey = len(stack) > 0 && !stack[len(stack)-1].array
 	}
+}
+
+// libraryDeclarationsLimit decodes data again without its declarations
+// (1.6 attestations, which iotsec does not use) when the CycloneDX library
+// failed on them alone: it takes a data classification as an object where
+// the 1.6 schema also allows a string. The schema check still reads them.
+func libraryDeclarationsLimit(data []byte, f Format, err error, bom *cdx.BOM) bool {
+	var te *json.UnmarshalTypeError
+	if f != CycloneDXJSON || !errors.As(err, &te) || !strings.HasPrefix(te.Field, "declarations.") {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return false
+	}
+	delete(top, "declarations")
+	rest, merr := json.Marshal(top)
+	if merr != nil {
+		return false
+	}
+	*bom = cdx.BOM{}
+	return cdx.NewBOMDecoder(bytes.NewReader(rest), cdx.BOMFileFormatJSON).Decode(bom) == nil
 }

@@ -2,7 +2,11 @@
 // CycloneDX 1.6 (JSON and XML, with github.com/CycloneDX/cyclonedx-go) and
 // SPDX 2.3 (JSON and tag-value, with github.com/spdx/tools-golang), with
 // the firmware as the top component; it validates imported SBOMs with
-// errors that name the element, and diffs two SBOMs.
+// errors that name the element (CycloneDX also against the official JSON
+// schema of its version, embedded), and diffs two SBOMs. What it writes
+// validates against the official schemas (the tests check), with a real
+// creation time (SOURCE_DATE_EPOCH for reproducible output) and SPDX
+// identifiers that stay the same through import and export.
 //
 // Documents are plain values (Document, Component) so that the store and
 // the vulnerability index can use them without knowing either format.
@@ -12,6 +16,8 @@ package sbom
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,6 +29,43 @@ type Document struct {
 	Created    time.Time
 	Tool       string // name and version of the tool that made it
 	Serial     string // CycloneDX serialNumber or SPDX documentNamespace; derived when empty
+	// Relationships between the document's elements, as an SPDX document
+	// read states them. Empty means the implied ones: the document
+	// describes the firmware, which contains every component.
+	Relationships []Relationship
+	// ExternalDocuments are the SPDX documents relationships point into
+	// ("DocumentRef-x:SPDXRef-y").
+	ExternalDocuments []ExternalDocument
+}
+
+// ExternalDocument is an SPDX external document reference.
+type ExternalDocument struct {
+	ID        string // without "DocumentRef-"
+	Namespace string // its documentNamespace
+	Hash      Hash   // of the document
+}
+
+// Relationship is an SPDX relationship: From and To are element refs
+// (Firmware.Ref, Component.Ref), "DOCUMENT", NONE or NOASSERTION, or
+// "DocumentRef-x:SPDXRef-y" for an element of another document; Type is the
+// SPDX relationship type (CONTAINS, DEPENDS_ON, DESCRIBES ...).
+type Relationship struct {
+	From, Type, To string
+}
+
+// created is when the document was made: Created; else the time of
+// SOURCE_DATE_EPOCH (reproducible-builds.org), for output that does not
+// depend on when it is made; else now.
+func (d *Document) created() time.Time {
+	if !d.Created.IsZero() {
+		return d.Created.UTC()
+	}
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			return time.Unix(n, 0).UTC()
+		}
+	}
+	return time.Now().UTC().Truncate(time.Second)
 }
 
 // Firmware is the top component: the firmware image of a product.
@@ -152,6 +195,13 @@ func (f Firmware) ref() string {
 		return f.Ref
 	}
 	return "firmware"
+}
+
+// isZero tells a document without a top element (its Ref aside).
+func (f Firmware) isZero() bool {
+	f.Ref = ""
+	return f.Manufacturer == "" && f.Product == "" && f.Model == "" && f.Name == "" && f.Version == "" &&
+		f.CPE == "" && f.PURL == "" && len(f.Hashes) == 0 && f.Description == ""
 }
 
 func (f Firmware) name() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -78,10 +79,14 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestCycloneDXSchema(t *testing.T) {
+// cdxSchema compiles the official CycloneDX 1.6 JSON schema (the copy
+// the package embeds).
+func cdxSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
 	c := jsonschema.NewCompiler()
+	c.AssertFormat()
 	for _, s := range []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"} {
-		f, err := os.Open(filepath.Join("testdata/schema", s))
+		f, err := os.Open(filepath.Join("schema", s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,68 +103,107 @@ func TestCycloneDXSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := Encode(&buf, sample(), CycloneDXJSON); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sch.Validate(doc); err != nil {
-		t.Errorf("CycloneDX output does not validate against bom-1.6.schema.json: %v", err)
-	}
-	m := doc.(map[string]any)
-	top := m["metadata"].(map[string]any)["component"].(map[string]any)
-	if m["specVersion"] != "1.6" || top["type"] != "firmware" || top["manufacturer"] == nil {
-		t.Errorf("specVersion %v, top component %v", m["specVersion"], top)
+	return sch
+}
+
+// TestCycloneDXSchema: the CycloneDX JSON written for the demo data and
+// for a scanned image validates against the official 1.6 JSON schema, and
+// the XML against the official XSD (with xmllint), and carries its
+// creation time.
+func TestCycloneDXSchema(t *testing.T) {
+	sch := cdxSchema(t)
+	t.Setenv("SOURCE_DATE_EPOCH", "1717243200")
+	for name, d := range map[string]*Document{"demo": sample(), "scan": scanned()} {
+		var buf bytes.Buffer
+		if err := Encode(&buf, d, CycloneDXJSON); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(doc); err != nil {
+			t.Errorf("%s: CycloneDX output does not validate against bom-1.6.schema.json: %v", name, err)
+		}
+		m := doc.(map[string]any)
+		meta := m["metadata"].(map[string]any)
+		top := meta["component"].(map[string]any)
+		if m["specVersion"] != "1.6" || top["type"] != "firmware" {
+			t.Errorf("%s: specVersion %v, top component %v", name, m["specVersion"], top)
+		}
+		want := "2026-11-25T12:00:00Z" // sample's Created
+		if d.Created.IsZero() {
+			want = "2024-06-01T12:00:00Z" // SOURCE_DATE_EPOCH
+		}
+		if meta["timestamp"] != want {
+			t.Errorf("%s: metadata.timestamp %v, want %s", name, meta["timestamp"], want)
+		}
+		var x bytes.Buffer
+		if err := Encode(&x, d, CycloneDXXML); err != nil {
+			t.Fatal(err)
+		}
+		validateXSD(t, name, x.Bytes())
 	}
 }
 
-func TestConformanceFixtures(t *testing.T) {
-	files, err := filepath.Glob("testdata/cyclonedx-1.6/*.json")
-	if err != nil || len(files) < 60 {
-		t.Fatalf("%d fixtures, %v", len(files), err)
+// validateXSD validates CycloneDX 1.6 XML against the official XSD with
+// xmllint (libxml2-utils), offline through the schema's XML catalog.
+func validateXSD(t *testing.T, name string, doc []byte) {
+	t.Helper()
+	validateXSDAll(t, map[string][]byte{name: doc})
+}
+
+// validateXSDAll validates several documents with one run of xmllint.
+func validateXSDAll(t *testing.T, docs map[string][]byte) {
+	t.Helper()
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Logf("xmllint not installed (apt-get install libxml2-utils): %d XML documents not checked against bom-1.6.xsd", len(docs))
+		return
 	}
-	// invalid-* fixtures this package's validation is expected to reject;
-	// the others break schema rules (license encodings, SWID, issue and
-	// patch types, service data, an empty bom-ref that decodes as absent)
-	// that decoding does not check.
-	rejects := map[string]string{
-		"invalid-bomformat-1.6.json":              "neither CycloneDX",
-		"invalid-component-type-1.6.json":         "not a CycloneDX component type",
-		"invalid-missing-component-type-1.6.json": "not a CycloneDX component type",
-		"invalid-hash-alg-1.6.json":               "unknown hash algorithm",
-		"invalid-hash-md5-1.6.json":               "hex digits",
-		"invalid-hash-sha1-1.6.json":              "hex digits",
-		"invalid-hash-sha256-1.6.json":            "hex digits",
-		"invalid-hash-sha512-1.6.json":            "hex digits",
-		"invalid-metadata-timestamp-1.6.json":     "RFC 3339",
-		"invalid-empty-component-1.6.json":        "name: missing",
-		"invalid-dependency-1.6.json":             "",
+	dir, err := filepath.Abs("testdata/schema-xml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range files {
-		base := filepath.Base(f)
-		t.Run(base, func(t *testing.T) {
-			_, _, err := DecodeFile(f, DefaultLimits())
-			switch want, ok := rejects[base]; {
-			case base == "valid-attestation-1.6.json":
-				// cyclonedx-go v0.12.0 decodes declarations.evidence.data.classification
-				// as an object where the 1.6 schema allows a string: a library limit.
-				if err == nil {
-					t.Errorf("cyclonedx-go now decodes %s; drop this exception", base)
-				}
-			case strings.HasPrefix(base, "valid-"):
-				if err != nil {
-					t.Errorf("DecodeFile(%s) = %v, want no error", base, err)
-				}
-			case ok:
-				if err == nil || !strings.Contains(err.Error(), want) {
-					t.Errorf("DecodeFile(%s) = %v, want an error containing %q", base, err, want)
-				}
-			}
-		})
+	tmp := t.TempDir()
+	args := []string{"--noout", "--nonet", "--schema", filepath.Join(dir, "bom-1.6.xsd")}
+	names := map[string]string{}
+	i := 0
+	for name, doc := range docs {
+		f := filepath.Join(tmp, fmt.Sprintf("bom-%d.xml", i))
+		i++
+		if err := os.WriteFile(f, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names[f] = name
+		args = append(args, f)
 	}
+	cmd := exec.Command(xmllint, args...)
+	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+filepath.Join(dir, "xmlcatalog.xml"))
+	out, err := cmd.CombinedOutput()
+	validated := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		switch f, ok := strings.CutSuffix(line, " validates"); {
+		case ok && names[f] != "":
+			validated++
+		case strings.HasSuffix(line, " fails to validate"):
+			f := strings.TrimSuffix(line, " fails to validate")
+			t.Errorf("%s: CycloneDX XML does not validate against bom-1.6.xsd:\n%s", names[f], grepLines(string(out), f))
+		}
+	}
+	if validated != len(docs) && !t.Failed() {
+		t.Errorf("xmllint validated %d of %d documents (%v):\n%s", validated, len(docs), err, out)
+	}
+}
+
+func grepLines(s, prefix string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }
 
 func TestValidationErrors(t *testing.T) {
@@ -352,8 +396,10 @@ func FuzzDecode(f *testing.F) {
 		Encode(&buf, sample(), fm)
 		f.Add(buf.Bytes())
 	}
-	for _, n := range []string{"valid-bom-1.6.json", "valid-dependency-1.6.json", "valid-evidence-1.6.json"} {
-		data, err := os.ReadFile("testdata/cyclonedx-1.6/" + n)
+	for _, n := range []string{"cyclonedx-spec/1.6/valid-bom-1.6.json", "cyclonedx-spec/1.6/valid-dependency-1.6.json", "cyclonedx-spec/1.6/valid-evidence-1.6.json",
+		"cyclonedx-spec/1.6/invalid-license-id-count-1.6.xml", "cyclonedx-spec/1.5/valid-evidence-1.5.xml",
+		"spdx-spec/v2.3/SPDXTagExample-v2.3.spdx", "spdx-examples/software/example6/spdx2.2/example6-bin.spdx"} {
+		data, err := os.ReadFile("testdata/" + n)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package sbom
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,24 +54,80 @@ func cdxAlg(alg common.ChecksumAlgorithm) string {
 	return string(alg)
 }
 
+// spdxPurpose is the SPDX 2.3 primaryPackagePurpose of a component type.
 func spdxPurpose(t string) string {
 	switch t {
 	case TypeOS:
-		return "OPERATING-SYSTEM"
-	case "":
+		return "OPERATING_SYSTEM"
+	case "", TypeLibrary:
 		return "LIBRARY"
+	case TypeApplication, TypeFirmware, TypeFile, TypeDevice, "framework", "container":
+		return strings.ToUpper(t)
 	}
-	return strings.ToUpper(t)
+	return "OTHER" // platform, device-driver, data, machine-learning-model, cryptographic-asset
 }
 
+// typeFromPurpose is the component type of an SPDX primaryPackagePurpose.
+// OPERATING-SYSTEM, the spelling iotsec wrote before it followed SPDX 2.3,
+// is read too.
 func typeFromPurpose(p string) string {
-	switch p {
-	case "OPERATING-SYSTEM":
+	switch strings.ToUpper(p) {
+	case "OPERATING_SYSTEM", "OPERATING-SYSTEM":
 		return TypeOS
-	case "":
-		return TypeLibrary
+	case "APPLICATION", "INSTALL":
+		return TypeApplication
+	case "FRAMEWORK":
+		return "framework"
+	case "CONTAINER":
+		return "container"
+	case "DEVICE":
+		return TypeDevice
+	case "FIRMWARE":
+		return TypeFirmware
+	case "FILE", "ARCHIVE":
+		return TypeFile
 	}
-	return strings.ToLower(p)
+	return TypeLibrary // LIBRARY, SOURCE, OTHER, absent
+}
+
+// validSPDXID tells whether id (without "SPDXRef-") is an SPDX idstring:
+// letters, digits, '.' and '-'.
+func validSPDXID(id string) bool {
+	if id == "" || id == "DOCUMENT" {
+		return false
+	}
+	for _, r := range id {
+		if !(('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// spdxIDs gives each element an SPDX identifier: its ref when that is
+// already one and unused (so a document read and written again keeps its
+// identifiers), else one made from its position and ref.
+type spdxIDs struct {
+	used  map[common.ElementID]bool
+	byRef map[string]common.ElementID
+	docs  map[string]bool // external documents declared
+}
+
+func (s *spdxIDs) id(ref string, i int) common.ElementID {
+	if validSPDXID(ref) && !s.used[common.ElementID(ref)] {
+		s.used[common.ElementID(ref)] = true
+		s.byRef[ref] = common.ElementID(ref)
+		return common.ElementID(ref)
+	}
+	id := spdxID(ref, i)
+	for n := 2; s.used[id]; n++ {
+		id = common.ElementID(fmt.Sprintf("%s-%d", spdxID(ref, i), n))
+	}
+	s.used[id] = true
+	if _, ok := s.byRef[ref]; !ok {
+		s.byRef[ref] = id
+	}
+	return id
 }
 
 // spdxID makes an SPDX identifier (letters, digits, '.', '-') from a ref.
@@ -121,20 +178,16 @@ func spdxPackage(id common.ElementID, name, version, supplier, purpose, desc str
 
 func encodeSPDX(w io.Writer, d *Document, f Format) error {
 	fw := d.Firmware
-	created := d.Created
-	if created.IsZero() {
-		created = time.Unix(0, 0)
-	}
 	tool := orDefault(d.Tool, "iotsec")
 	doc := &spdx.Document{
 		SPDXVersion:       "SPDX-2.3",
 		DataLicense:       "CC0-1.0",
 		SPDXIdentifier:    "DOCUMENT",
-		DocumentName:      strings.TrimSpace(fw.name() + " " + fw.Version),
+		DocumentName:      orDefault(strings.TrimSpace(fw.name()+" "+fw.Version), "firmware"),
 		DocumentNamespace: d.serial(),
 		CreationInfo: &spdx.CreationInfo{
 			Creators: []common.Creator{{CreatorType: "Tool", Creator: tool}},
-			Created:  created.UTC().Format(time.RFC3339),
+			Created:  d.created().Format(time.RFC3339),
 		},
 	}
 	var cpes []string
@@ -148,21 +201,59 @@ func encodeSPDX(w io.Writer, d *Document, f Format) error {
 	if fw.Model != "" {
 		comment = append(comment, commentModel+fw.Model)
 	}
-	topID := common.ElementID("firmware")
-	doc.Packages = append(doc.Packages, spdxPackage(topID, fw.name(), fw.Version, fw.Manufacturer, "FIRMWARE", fw.Description, cpes, fw.PURL, fw.Hashes, nil, comment))
-	doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-		RefA: common.MakeDocElementID("", "DOCUMENT"), RefB: common.MakeDocElementID("", string(topID)), Relationship: "DESCRIBES",
-	})
-	for i, c := range d.Components {
-		id := spdxID(c.ref(), i+1)
-		var comment []string
-		for _, f := range c.Files {
-			comment = append(comment, commentEvidence+f)
-		}
-		doc.Packages = append(doc.Packages, spdxPackage(id, c.Name, c.Version, c.Supplier, spdxPurpose(c.Type), c.Description, c.CPEs, c.PURL, c.Hashes, c.Licenses, comment))
-		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-			RefA: common.MakeDocElementID("", string(topID)), RefB: common.MakeDocElementID("", string(id)), Relationship: "CONTAINS",
+	ids := &spdxIDs{used: map[common.ElementID]bool{}, byRef: map[string]common.ElementID{}, docs: map[string]bool{}}
+	for _, x := range d.ExternalDocuments {
+		ids.docs[x.ID] = true
+	}
+	// A document read without a top element (a CycloneDX BOM without
+	// metadata.component) describes its components rather than a
+	// firmware made up for it.
+	var topID common.ElementID
+	var implied []*spdx.Relationship
+	if !fw.isZero() {
+		topID = ids.id(fw.ref(), 0)
+		doc.Packages = append(doc.Packages, spdxPackage(topID, orDefault(fw.name(), "firmware"), fw.Version, fw.Manufacturer, "FIRMWARE", fw.Description, cpes, fw.PURL, fw.Hashes, nil, comment))
+		implied = append(implied, &spdx.Relationship{
+			RefA: common.MakeDocElementID("", "DOCUMENT"), RefB: common.MakeDocElementID("", string(topID)), Relationship: "DESCRIBES",
 		})
+	}
+	for i, c := range d.Components {
+		id := ids.id(c.ref(), i+1)
+		if c.Type == TypeFile && len(c.Hashes) > 0 {
+			// A file with its digests is an SPDX file; without, SPDX 2.3
+			// has no valid file, so it is a package whose purpose is FILE.
+			doc.Files = append(doc.Files, spdxFile(id, c))
+		} else {
+			var comment []string
+			for _, f := range c.Files {
+				comment = append(comment, commentEvidence+f)
+			}
+			doc.Packages = append(doc.Packages, spdxPackage(id, c.Name, c.Version, c.Supplier, spdxPurpose(c.Type), c.Description, c.CPEs, c.PURL, c.Hashes, c.Licenses, comment))
+		}
+		from, rel := common.MakeDocElementID("", string(topID)), "CONTAINS"
+		if topID == "" {
+			from, rel = common.MakeDocElementID("", "DOCUMENT"), "DESCRIBES"
+		}
+		implied = append(implied, &spdx.Relationship{RefA: from, RefB: common.MakeDocElementID("", string(id)), Relationship: rel})
+	}
+	doc.Relationships = implied
+	for _, x := range d.ExternalDocuments {
+		doc.ExternalDocumentReferences = append(doc.ExternalDocumentReferences, spdx.ExternalDocumentRef{
+			DocumentRefID: common.DocumentID(x.ID), URI: x.Namespace, Checksum: common.Checksum{Algorithm: spdxAlg(x.Hash.Alg), Value: x.Hash.Value},
+		})
+	}
+	if len(d.Relationships) > 0 {
+		doc.Relationships = nil
+		if topID != "" && !slices.Contains(d.Relationships, Relationship{From: "DOCUMENT", Type: "DESCRIBES", To: fw.ref()}) {
+			doc.Relationships = implied[:1] // the firmware is what the document describes
+		}
+		for _, r := range d.Relationships {
+			a, okA := spdxRelEnd(r.From, ids)
+			b, okB := spdxRelEnd(r.To, ids)
+			if okA && okB && r.Type != "" {
+				doc.Relationships = append(doc.Relationships, &spdx.Relationship{RefA: a, RefB: b, Relationship: r.Type})
+			}
+		}
 	}
 	if f == SPDXTagValue {
 		return tagvalue.Write(doc, w)
@@ -170,8 +261,56 @@ func encodeSPDX(w io.Writer, d *Document, f Format) error {
 	return spdxjson.Write(doc, w, spdxjson.Indent("  "))
 }
 
+func spdxFile(id common.ElementID, c Component) *spdx.File {
+	f := &spdx.File{
+		FileName:           c.Name,
+		FileSPDXIdentifier: id,
+		LicenseConcluded:   noAssertion,
+		FileCopyrightText:  noAssertion,
+		FileComment:        c.Description,
+	}
+	if len(c.Licenses) > 0 {
+		f.LicenseInfoInFiles = c.Licenses
+	}
+	for _, h := range c.Hashes {
+		f.Checksums = append(f.Checksums, common.Checksum{Algorithm: spdxAlg(h.Alg), Value: h.Value})
+	}
+	return f
+}
+
+// spdxRelEnd is the SPDX element a relationship end names; false when it
+// names an element that is not in the document written.
+func spdxRelEnd(ref string, ids *spdxIDs) (common.DocElementID, bool) {
+	switch {
+	case ref == "DOCUMENT":
+		return common.MakeDocElementID("", "DOCUMENT"), true
+	case ref == "NONE" || ref == noAssertion:
+		return common.MakeDocElementSpecial(ref), true
+	case strings.HasPrefix(ref, "DocumentRef-"):
+		doc, elt, ok := strings.Cut(ref, ":")
+		doc = strings.TrimPrefix(doc, "DocumentRef-")
+		if !ok || !ids.docs[doc] {
+			return common.DocElementID{}, false // an undeclared document
+		}
+		return common.MakeDocElementID(doc, strings.TrimPrefix(elt, "SPDXRef-")), true
+	}
+	id, ok := ids.byRef[ref]
+	return common.MakeDocElementID("", string(id)), ok
+}
+
+// relEnd is the Relationship end of an SPDX element.
+func relEnd(e common.DocElementID) string {
+	switch {
+	case e.SpecialID != "":
+		return e.SpecialID
+	case e.DocumentRefID != "":
+		return "DocumentRef-" + string(e.DocumentRefID) + ":SPDXRef-" + string(e.ElementRefID)
+	}
+	return string(e.ElementRefID)
+}
+
 // fromSPDX converts and validates a parsed SPDX document.
-func fromSPDX(doc *spdx.Document, name string, lim Limits) (*Document, error) {
+func fromSPDX(doc *spdx.Document, name string, lim Limits, extraIDs map[common.ElementID]bool) (*Document, error) {
 	p := &problems{max: lim.MaxErrors}
 	d := &Document{Serial: doc.DocumentNamespace}
 	if doc.SPDXVersion != "SPDX-2.3" && doc.SPDXVersion != "SPDX-2.2" && doc.SPDXVersion != "SPDX-2.1" {
@@ -193,6 +332,15 @@ func fromSPDX(doc *spdx.Document, name string, lim Limits) (*Document, error) {
 		}
 	}
 	ids := map[common.ElementID]bool{"DOCUMENT": true}
+	for i, x := range doc.ExternalDocumentReferences {
+		at := fmt.Sprintf("externalDocumentRefs[%d]", i)
+		h := Hash{Alg: cdxAlg(x.Checksum.Algorithm), Value: x.Checksum.Value}
+		checkHash(p, at+".checksum", h)
+		if x.DocumentRefID == "" || x.URI == "" {
+			p.add(at, "externalDocumentId and spdxDocument are required")
+		}
+		d.ExternalDocuments = append(d.ExternalDocuments, ExternalDocument{ID: string(x.DocumentRefID), Namespace: x.URI, Hash: h})
+	}
 	for i, pk := range doc.Packages {
 		at := fmt.Sprintf("packages[%d]", i)
 		if pk == nil {
@@ -206,10 +354,41 @@ func fromSPDX(doc *spdx.Document, name string, lim Limits) (*Document, error) {
 		}
 		ids[pk.PackageSPDXIdentifier] = true
 	}
-	for _, f := range doc.Files {
-		if f != nil {
+	// Files: those of the document and those listed inside a package (in
+	// tag-value, a file that follows a package), each once.
+	var files []*spdx.File
+	seenFile := map[common.ElementID]bool{}
+	addFiles := func(fs []*spdx.File) {
+		for _, f := range fs {
+			if f == nil || seenFile[f.FileSPDXIdentifier] {
+				continue
+			}
+			seenFile[f.FileSPDXIdentifier] = true
+			files = append(files, f)
 			ids[f.FileSPDXIdentifier] = true
+			for _, sn := range f.Snippets {
+				if sn != nil {
+					ids[sn.SnippetSPDXIdentifier] = true
+				}
+			}
 		}
+	}
+	addFiles(doc.Files)
+	for _, pk := range doc.Packages {
+		if pk != nil {
+			addFiles(pk.Files)
+		}
+	}
+	for _, sn := range doc.Snippets {
+		ids[sn.SnippetSPDXIdentifier] = true
+	}
+	for _, l := range doc.OtherLicenses {
+		if l != nil {
+			ids[common.ElementID(strings.TrimPrefix(l.LicenseIdentifier, "SPDXRef-"))] = true
+		}
+	}
+	for id := range extraIDs {
+		ids[id] = true
 	}
 	// The firmware is the package the document describes.
 	described := map[common.ElementID]bool{}
@@ -223,9 +402,13 @@ func fromSPDX(doc *spdx.Document, name string, lim Limits) (*Document, error) {
 				p.add(at, "SPDXRef-%s names no element of this document", e.ElementRefID)
 			}
 		}
-		if r.RefA.ElementRefID == "DOCUMENT" && r.Relationship == "DESCRIBES" {
+		switch {
+		case r.RefA.ElementRefID == "DOCUMENT" && r.RefA.DocumentRefID == "" && r.Relationship == "DESCRIBES":
 			described[r.RefB.ElementRefID] = true
+		case r.RefB.ElementRefID == "DOCUMENT" && r.RefB.DocumentRefID == "" && r.Relationship == "DESCRIBED_BY":
+			described[r.RefA.ElementRefID] = true
 		}
+		d.Relationships = append(d.Relationships, Relationship{From: relEnd(r.RefA), Type: r.Relationship, To: relEnd(r.RefB)})
 	}
 	var top *spdx.Package
 	for _, pk := range doc.Packages {
@@ -248,11 +431,7 @@ func fromSPDX(doc *spdx.Document, name string, lim Limits) (*Document, error) {
 		if l := pk.PackageLicenseDeclared; l != "" && l != noAssertion && l != "NONE" {
 			c.Licenses = []string{l}
 		}
-		for j, cs := range pk.PackageChecksums {
-			h := Hash{Alg: cdxAlg(cs.Algorithm), Value: cs.Value}
-			checkHash(p, fmt.Sprintf("%s.checksums[%d]", at, j), h)
-			c.Hashes = append(c.Hashes, h)
-		}
+		c.Hashes = spdxHashes(p, at, pk.PackageChecksums)
 		for j, ref := range pk.PackageExternalReferences {
 			if ref == nil {
 				continue
@@ -297,8 +476,65 @@ func fromSPDX(doc *spdx.Document, name string, lim Limits) (*Document, error) {
 		}
 		d.Components = append(d.Components, c)
 	}
+	for i, f := range files {
+		at := fmt.Sprintf("files[%d] (SPDXRef-%s)", i, f.FileSPDXIdentifier)
+		if f.FileName == "" {
+			p.add(at+".fileName", "missing")
+		}
+		c := Component{Ref: string(f.FileSPDXIdentifier), Type: TypeFile, Name: f.FileName, Description: f.FileComment}
+		for _, l := range f.LicenseInfoInFiles {
+			if l != "" && l != noAssertion && l != "NONE" {
+				c.Licenses = append(c.Licenses, l)
+			}
+		}
+		c.Hashes = spdxHashes(p, at, f.Checksums)
+		d.Components = append(d.Components, c)
+	}
+	if top != nil && impliedOnly(d) {
+		d.Relationships = nil // what the writer implies: said again on writing
+	}
 	if err := p.err(name); err != nil {
 		return d, err
 	}
 	return d, nil
+}
+
+// impliedOnly tells whether d's relationships are exactly those a
+// Document without relationships is written with.
+func impliedOnly(d *Document) bool {
+	want := map[Relationship]bool{{From: "DOCUMENT", Type: "DESCRIBES", To: d.Firmware.Ref}: true}
+	for _, c := range d.Components {
+		want[Relationship{From: d.Firmware.Ref, Type: "CONTAINS", To: c.Ref}] = true
+	}
+	got := map[Relationship]bool{}
+	for _, r := range d.Relationships {
+		got[r] = true
+	}
+	if len(got) != len(want) {
+		return false
+	}
+	for r := range got {
+		if !want[r] {
+			return false
+		}
+	}
+	return true
+}
+
+// spdxHashes converts SPDX checksums; algorithms CycloneDX has no name for
+// (SHA224, MD2, MD4, MD6, ADLER32) are left out.
+func spdxHashes(p *problems, at string, cs []common.Checksum) []Hash {
+	var out []Hash
+	for j, c := range cs {
+		h := Hash{Alg: cdxAlg(c.Algorithm), Value: c.Value}
+		if hashLen(h.Alg) == 0 {
+			switch c.Algorithm {
+			case "SHA224", "MD2", "MD4", "MD6", "ADLER32":
+				continue
+			}
+		}
+		checkHash(p, fmt.Sprintf("%s.checksums[%d]", at, j), h)
+		out = append(out, h)
+	}
+	return out
 }

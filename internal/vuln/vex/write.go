@@ -116,7 +116,7 @@ func WriteCycloneDX(w io.Writer, doc Document, product vuln.Ref, stmts []vuln.St
 		return errors.New("cyclonedx vex: product and timestamp are required")
 	}
 	bom := cdx.NewBOM()
-	bom.SerialNumber = doc.ID
+	bom.SerialNumber = cdxSerial(doc, product)
 	bom.Version = max(doc.Version, 1)
 	top := &cdx.Component{BOMRef: "product", Type: cdx.ComponentTypeFirmware, Name: product.Name, Version: product.Version, PackageURL: product.PURL, CPE: product.CPE}
 	if top.Name == "" {
@@ -171,7 +171,7 @@ func WriteCycloneDX(w io.Writer, doc Document, product vuln.Ref, stmts []vuln.St
 		if len(s.Aliases) > 0 {
 			var rs []cdx.VulnerabilityReference
 			for _, al := range s.Aliases {
-				rs = append(rs, cdx.VulnerabilityReference{ID: al})
+				rs = append(rs, cdx.VulnerabilityReference{ID: al, Source: aliasSource(al)})
 			}
 			v.References = &rs
 		}
