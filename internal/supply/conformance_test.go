@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -291,5 +292,40 @@ func TestCSAFReproducible(t *testing.T) {
 	}
 	if strings.Contains(one.String(), ".invalid") {
 		t.Error("CSAF names a .invalid host")
+	}
+}
+
+// A CSAF document with a vulnerability iotsec cannot name is imported
+// without it, and the skipped entry is logged by name.
+func TestImportCSAFSkipsUnnamed(t *testing.T) {
+	st := apptest.Stores(t, nil)["sqlite"]
+	var logged bytes.Buffer
+	svc := supply.New(st, slog.New(slog.NewTextHandler(&logged, nil)))
+	doc := `{"document":{"category":"csaf_vex","csaf_version":"2.0","title":"t","tracking":{"id":"X-1","current_release_date":"2026-01-01T00:00:00Z"}},
+ "product_tree":{"branches":[{"category":"vendor","name":"Example","branches":[{"category":"product_name","name":"Router R100","branches":[
+  {"category":"product_version","name":"1.2","branches":[{"category":"service_pack","name":"1.2.1","product":{"product_id":"P1","name":"Example Router R100 1.2.1"}}]},
+  {"category":"product_version","name":"1.3","product":{"product_id":"P2","name":"Example Router R100 1.3"}}]}]}]},
+ "vulnerabilities":[
+  {"title":"An issue without identifier","product_status":{"known_affected":["P1"]}},
+  {"cve":"CVE-2023-42366","product_status":{"fixed":["P2"],"under_investigation":["P1"]}}]}`
+	f := filepath.Join(t.TempDir(), "vendor.csaf.json")
+	must(t, os.WriteFile(f, []byte(doc), 0o644))
+	imp, err := svc.Import(context.Background(), "t", f, "")
+	if err != nil || imp.Kind != supply.KindVEX {
+		t.Fatalf("import: %+v, %v", imp, err)
+	}
+	srcs, _, err := st.VulnSources(context.Background())
+	must(t, err)
+	stored := -1
+	for _, s := range srcs {
+		if s.Kind == "vex" {
+			stored = s.Records
+		}
+	}
+	if stored != 2 {
+		t.Errorf("%d vendor statements stored, want 2", stored)
+	}
+	if !strings.Contains(logged.String(), `vendor.csaf.json: vulnerabilities[0] (\"An issue without identifier\") has no cve and no ids: skipped`) {
+		t.Errorf("log does not name the skipped vulnerability:\n%s", logged.String())
 	}
 }
