@@ -175,8 +175,8 @@ func parseCSAF(data []byte, name string, lim Limits) (*csafRead, error) {
 		defined[id] = where
 		return nil
 	}
-	var walk func(bs []csafBranch, path csafPath, depth int, where string) error
-	walk = func(bs []csafBranch, path csafPath, depth int, where string) error {
+	var walk func(bs []csafBranch, path csafPath, depth int, where string, full map[string]string) error
+	walk = func(bs []csafBranch, path csafPath, depth int, where string, full map[string]string) error {
 		if depth > lim.MaxDepth {
 			return fmt.Errorf("%s: branches nested deeper than %d: %w", where, lim.MaxDepth, vuln.ErrLimit)
 		}
@@ -200,15 +200,34 @@ func parseCSAF(data []byte, name string, lim Limits) (*csafRead, error) {
 					return err
 				}
 				products[b.Product.ProductID] = csafRef(*b.Product, p)
+				full[b.Product.ProductID] = b.Product.Name
 			}
-			if err := walk(b.Branches, p, depth+1, w); err != nil {
+			if err := walk(b.Branches, p, depth+1, w, full); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := walk(doc.ProductTree.Branches, csafPath{}, 0, "product_tree"); err != nil {
+	full := map[string]string{} // product_id: full product name
+	if err := walk(doc.ProductTree.Branches, csafPath{}, 0, "product_tree", full); err != nil {
 		return nil, &vuln.InputError{File: name, Record: -1, Err: err}
+	}
+	// Branches iotsec does not name by (architecture, language,
+	// host_name, specification, legacy) can tell two products apart that
+	// have the same name and versions: those are named by their full
+	// product names, which the standard makes whole.
+	seen := map[vuln.Ref][]string{}
+	for id, r := range products {
+		seen[r] = append(seen[r], id)
+	}
+	for r, ids := range seen {
+		if len(ids) > 1 && r.PURL == "" && r.CPE == "" {
+			for _, id := range ids {
+				if full[id] != "" {
+					products[id] = vuln.Ref{Name: full[id], Version: r.Version}
+				}
+			}
+		}
 	}
 	for i, p := range doc.ProductTree.FullProductNames {
 		if err := define(p.ProductID, fmt.Sprintf("product_tree.full_product_names[%d]", i)); err != nil {

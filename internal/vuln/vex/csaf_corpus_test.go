@@ -272,3 +272,27 @@ func FuzzReadCSAF(f *testing.F) {
 func csafStatusOf(s string) bool {
 	return !slices.Contains([]string{vuln.StatusAffected, vuln.StatusNotAffected, vuln.StatusFixed, vuln.StatusUnderInvestigation}, s)
 }
+
+// Products told apart only by a branch iotsec does not name by (here
+// architecture) keep their full product names, so they stay apart.
+func TestReadCSAFQualifiers(t *testing.T) {
+	doc := `{"document":{"category":"csaf_vex","csaf_version":"2.0","tracking":{"id":"Q-1","current_release_date":"2026-01-01T00:00:00Z"}},
+ "product_tree":{"branches":[{"category":"product_name","name":"Gateway","branches":[{"category":"product_version","name":"2.0","branches":[
+  {"category":"architecture","name":"arm64","product":{"product_id":"A","name":"Gateway 2.0 arm64"}},
+  {"category":"architecture","name":"mips","product":{"product_id":"M","name":"Gateway 2.0 mips"}}]},
+  {"category":"product_version","name":"2.1","branches":[{"category":"language","name":"de","product":{"product_id":"D","name":"Gateway 2.1 (de)"}}]}]}]},
+ "vulnerabilities":[{"cve":"CVE-2024-0001","product_status":{"fixed":["A","D"],"known_affected":["M"]},
+  "remediations":[{"category":"vendor_fix","details":"update","product_ids":["M"]}]}]}`
+	r, err := parseCSAF([]byte(doc), "q", DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]vuln.Ref{
+		"A": {{Name: "Gateway 2.0 arm64", Version: "2.0"}},
+		"M": {{Name: "Gateway 2.0 mips", Version: "2.0"}},
+		"D": {{Name: "Gateway", Version: "2.1"}},
+	}
+	if diff := cmp.Diff(want, r.products); diff != "" {
+		t.Errorf("products (-want +got):\n%s", diff)
+	}
+}
