@@ -321,6 +321,8 @@ func (c *Config) Validate() error {
 	if c.CSAFNamespace != "" {
 		if u, err := url.Parse(c.CSAFNamespace); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("csaf-namespace %q: want an absolute http(s) URL", c.CSAFNamespace))
+		} else if strings.HasSuffix(strings.ToLower(u.Hostname()), ".invalid") {
+			errs = append(errs, fmt.Errorf("csaf-namespace %q: .invalid names never resolve; give the URL you publish under", c.CSAFNamespace))
 		}
 	}
 	if (c.ESTCert == "") != (c.ESTKey == "") {

@@ -58,6 +58,7 @@ func TestLoadErrors(t *testing.T) {
 		{"missing file", map[string]string{"IOTSEC_CONFIG": filepath.Join(dir, "none.json")}, "", "config file"},
 		{"csaf publisher category", map[string]string{"IOTSEC_CSAF_PUBLISHER_CATEGORY": "maker"}, "", `csaf-publisher-category "maker"`},
 		{"csaf namespace", nil, `{"csaf_namespace":"psirt.example"}`, `csaf-namespace "psirt.example"`},
+		{"csaf placeholder namespace", map[string]string{"IOTSEC_CSAF_NAMESPACE": "https://iotsec.invalid/x"}, "", ".invalid names never resolve"},
 		{"source date", map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, "", "SOURCE_DATE_EPOCH"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
