@@ -92,6 +92,8 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	s.Supply.AfterMatch = s.Registry.Surveil
 	s.Supply.Now = now
 	s.Supply.Tool = "iotsec " + Version()
+	s.Supply.Publisher = supply.Publisher{Name: cfg.CSAFPublisherName, Namespace: cfg.PublisherNamespace(), Category: cfg.CSAFPublisherCategory}
+	s.Supply.SourceDate = cfg.SourceDate
 	if cfg.SMTPAddr != "" {
 		s.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
 	}

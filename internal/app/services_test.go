@@ -49,6 +49,10 @@ func TestNewServices(t *testing.T) {
 			if diff := cmp.Diff(supply.Mailer(supply.SMTP{Addr: "mail.example:587", From: "iotsec@example", User: "u", Password: "p"}), sv.Supply.Mail); diff != "" {
 				t.Errorf("supply mail (-want +got):\n%s", diff)
 			}
+			// The documents' publisher: the base URL as namespace.
+			if want := (supply.Publisher{Namespace: "https://iot.example", Category: "vendor"}); sv.Supply.Publisher != want {
+				t.Errorf("supply publisher %+v, want %+v", sv.Supply.Publisher, want)
+			}
 			if !sv.Supply.Now().Equal(at) || !sv.Catalog.Now().Equal(at) {
 				t.Errorf("clocks not injected: supply %v, catalog %v", sv.Supply.Now(), sv.Catalog.Now())
 			}

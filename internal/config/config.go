@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,6 +56,18 @@ type Config struct {
 	SMTPFrom     string `json:"smtp_from"`
 	SMTPUser     string `json:"smtp_user"`
 	SMTPPassword Secret `json:"-"`
+	// The publisher of the CSAF documents iotsec writes (CSAF 2.0
+	// document.publisher). CSAFPublisherName "" is the organisation's own
+	// name; CSAFNamespace "" is the base URL (PublisherNamespace), and it
+	// is also where OpenVEX document IDs live; CSAFPublisherCategory is
+	// one of CSAF's publisher categories, "vendor" by default.
+	CSAFPublisherName     string `json:"csaf_publisher_name"`
+	CSAFNamespace         string `json:"csaf_namespace"`
+	CSAFPublisherCategory string `json:"csaf_publisher_category"`
+	// SourceDate, from SOURCE_DATE_EPOCH (seconds since 1970, see
+	// reproducible-builds.org), is the creation time written documents
+	// carry instead of the current time; zero when unset.
+	SourceDate time.Time `json:"-"`
 }
 
 // Secret is a setting that must not be printed or logged.
@@ -108,6 +121,8 @@ func Default() Config {
 		MaxImage:      512 << 20,
 		LogLevel:      "info",
 		LogFormat:     "text",
+
+		CSAFPublisherCategory: "vendor",
 	}
 }
 
@@ -141,6 +156,9 @@ func settings() []setting {
 		s("smtp-addr", "IOTSEC_SMTP_ADDR", "SMTP relay (host:port) for e-mail notifications; empty for none", func(c *Config) *string { return &c.SMTPAddr }),
 		s("smtp-from", "IOTSEC_SMTP_FROM", "sender address of e-mail notifications", func(c *Config) *string { return &c.SMTPFrom }),
 		s("smtp-user", "IOTSEC_SMTP_USER", "SMTP user (the password comes from IOTSEC_SMTP_PASSWORD)", func(c *Config) *string { return &c.SMTPUser }),
+		s("csaf-publisher-name", "IOTSEC_CSAF_PUBLISHER_NAME", "publisher name in CSAF documents (default: the organisation's name)", func(c *Config) *string { return &c.CSAFPublisherName }),
+		s("csaf-namespace", "IOTSEC_CSAF_NAMESPACE", "publisher namespace URL in CSAF documents and base of OpenVEX document IDs (default: the base URL)", func(c *Config) *string { return &c.CSAFNamespace }),
+		s("csaf-publisher-category", "IOTSEC_CSAF_PUBLISHER_CATEGORY", "publisher category in CSAF documents: coordinator, discoverer, other, translator, user or vendor", func(c *Config) *string { return &c.CSAFPublisherCategory }),
 		s("est-key", "IOTSEC_EST_KEY", "PEM private key of the EST server certificate", func(c *Config) *string { return &c.ESTKey }),
 		{"workers", "IOTSEC_WORKERS", "background jobs this process runs at once (0: none, web only)",
 			func(c *Config) string { return strconv.Itoa(c.Workers) },
@@ -166,11 +184,21 @@ func Flags(fs *pflag.FlagSet, server bool) {
 	def := Default()
 	fs.String("config", "", "JSON file with settings (env IOTSEC_CONFIG)")
 	for _, s := range settings() {
-		if !server && s.flag != "data" && s.flag != "database" && s.flag != "base-url" && s.flag != "log-level" && s.flag != "log-format" {
+		if !server && !offline(s.flag) {
 			continue
 		}
 		fs.String(s.flag, s.get(&def), s.usage+" (env "+s.env+")")
 	}
+}
+
+// offline says whether a setting also applies to the commands that open
+// the database without serving (they write documents too).
+func offline(flag string) bool {
+	switch flag {
+	case "data", "database", "base-url", "log-level", "log-format", "csaf-publisher-name", "csaf-namespace", "csaf-publisher-category":
+		return true
+	}
+	return false
 }
 
 // CAFlags registers --ca-key-file, for commands that use a CA's key.
@@ -201,6 +229,13 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 	}
 	c.CAKey = Secret(getenv("IOTSEC_CA_KEY"))
 	c.SMTPPassword = Secret(getenv("IOTSEC_SMTP_PASSWORD"))
+	if v := getenv("SOURCE_DATE_EPOCH"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 253402300799 {
+			return c, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970-01-01 UTC", v)
+		}
+		c.SourceDate = time.Unix(n, 0).UTC()
+	}
 	for _, s := range settings() {
 		if v := getenv(s.env); v != "" {
 			if err := s.set(&c, v); err != nil {
@@ -278,6 +313,18 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("est-addr %q: want host:port", c.ESTAddr))
 		}
 	}
+	switch c.CSAFPublisherCategory {
+	case "coordinator", "discoverer", "other", "translator", "user", "vendor":
+	default:
+		errs = append(errs, fmt.Errorf("csaf-publisher-category %q: want coordinator, discoverer, other, translator, user or vendor", c.CSAFPublisherCategory))
+	}
+	if c.CSAFNamespace != "" {
+		if u, err := url.Parse(c.CSAFNamespace); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("csaf-namespace %q: want an absolute http(s) URL", c.CSAFNamespace))
+		} else if strings.HasSuffix(strings.ToLower(u.Hostname()), ".invalid") {
+			errs = append(errs, fmt.Errorf("csaf-namespace %q: .invalid names never resolve; give the URL you publish under", c.CSAFNamespace))
+		}
+	}
 	if (c.ESTCert == "") != (c.ESTKey == "") {
 		errs = append(errs, errors.New("est-cert and est-key go together"))
 	}
@@ -310,6 +357,15 @@ func (c Config) URL() string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// PublisherNamespace is the namespace of the documents iotsec writes:
+// CSAFNamespace, else the base URL (URL), never a placeholder.
+func (c Config) PublisherNamespace() string {
+	if c.CSAFNamespace != "" {
+		return strings.TrimRight(c.CSAFNamespace, "/")
+	}
+	return c.URL()
 }
 
 // Redacted returns a DSN safe to log or print.

@@ -56,6 +56,10 @@ func TestLoadErrors(t *testing.T) {
 		{"bad cookies", map[string]string{"IOTSEC_SECURE_COOKIES": "sometimes"}, "", "secure-cookies"},
 		{"unknown file key", nil, `{"colour":"red"}`, `unknown setting "colour"`},
 		{"missing file", map[string]string{"IOTSEC_CONFIG": filepath.Join(dir, "none.json")}, "", "config file"},
+		{"csaf publisher category", map[string]string{"IOTSEC_CSAF_PUBLISHER_CATEGORY": "maker"}, "", `csaf-publisher-category "maker"`},
+		{"csaf namespace", nil, `{"csaf_namespace":"psirt.example"}`, `csaf-namespace "psirt.example"`},
+		{"csaf placeholder namespace", map[string]string{"IOTSEC_CSAF_NAMESPACE": "https://iotsec.invalid/x"}, "", ".invalid names never resolve"},
+		{"source date", map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, "", "SOURCE_DATE_EPOCH"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{}
@@ -92,6 +96,55 @@ func TestURLAndRedaction(t *testing.T) {
 		if got := tt.c.Redacted(); got != tt.dsn {
 			t.Errorf("Redacted() = %q, want %q", got, tt.dsn)
 		}
+	}
+}
+
+// The publisher of written documents: from settings, else derived from
+// the base URL; SOURCE_DATE_EPOCH fixes their creation time.
+func TestPublisher(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		env       map[string]string
+		file      string
+		namespace string
+		category  string
+		date      time.Time
+	}{
+		{"defaults", nil, "", "http://localhost:8080", "vendor", time.Time{}},
+		{"base url", map[string]string{"IOTSEC_BASE_URL": "https://iot.example/"}, "", "https://iot.example", "vendor", time.Time{}},
+		{"settings", map[string]string{"IOTSEC_BASE_URL": "https://iot.example", "SOURCE_DATE_EPOCH": "1767225600"},
+			`{"csaf_namespace":"https://psirt.example/","csaf_publisher_category":"coordinator","csaf_publisher_name":"Example PSIRT"}`,
+			"https://psirt.example", "coordinator", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			if tt.file != "" {
+				f := filepath.Join(t.TempDir(), "c.json")
+				os.WriteFile(f, []byte(tt.file), 0o600)
+				env["IOTSEC_CONFIG"] = f
+			}
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			Flags(fs, false)
+			c, err := Load(fs, func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.PublisherNamespace(); got != tt.namespace {
+				t.Errorf("PublisherNamespace() = %q, want %q", got, tt.namespace)
+			}
+			if c.CSAFPublisherCategory != tt.category || !c.SourceDate.Equal(tt.date) {
+				t.Errorf("category %q, source date %v; want %q, %v", c.CSAFPublisherCategory, c.SourceDate, tt.category, tt.date)
+			}
+			if tt.file != "" && c.CSAFPublisherName != "Example PSIRT" {
+				t.Errorf("publisher name %q", c.CSAFPublisherName)
+			}
+			if fs.Lookup("csaf-namespace") == nil {
+				t.Error("the commands that write documents have no --csaf-namespace")
+			}
+		})
 	}
 }
 

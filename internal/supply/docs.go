@@ -2,7 +2,9 @@ package supply
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -72,7 +74,7 @@ func (s *Service) WriteVEX(ctx context.Context, a iotsec.Actor, firmwareID, form
 	}
 	ref := FirmwareRef(p, fw)
 	stmts := Statements(ref, vs)
-	doc := vex.Document{ID: "https://iotsec.invalid/vex/" + firmwareID, Author: a.Name(), Version: max(1, len(vs))}
+	doc := vex.Document{ID: s.documentURL("vex", firmwareID), Author: a.Name(), Version: max(1, len(vs))}
 	if o, err := s.Store.GetOrg(ctx, a.OrgID); err == nil {
 		doc.Author = o.Name
 	}
@@ -83,18 +85,71 @@ func (s *Service) WriteVEX(ctx context.Context, a iotsec.Actor, firmwareID, form
 		doc.Timestamp = fw.CreatedAt
 	}
 	if format == "openvex" {
-		if len(stmts) == 0 {
-			return iotsec.Invalid("vex", "firmware version %s has no VEX statements to export", fw.Version)
+		// OpenVEX names a component by an IRI: the purl or CPE of the
+		// SBOM's component of that name, else a generic purl (the
+		// writer's). A version without statements gets a document that
+		// states nothing, as the CycloneDX export does (see
+		// vex.WriteOpenVEX).
+		if t, err := s.Components(ctx, a, firmwareID); err == nil && t.Document != nil {
+			for i, st := range stmts {
+				stmts[i].Component = identify(st.Component, t.Document.Components)
+			}
 		}
 		return vex.WriteOpenVEX(w, doc, stmts)
 	}
 	return vex.WriteCycloneDX(w, doc, ref, stmts)
 }
 
+// identify gives a component named by name and version the purl and CPE
+// of the one SBOM component of that name and version (any version when
+// the statement names none).
+func identify(r vuln.Ref, comps []sbom.Component) vuln.Ref {
+	if r.Name == "" || r.PURL != "" || r.CPE != "" {
+		return r
+	}
+	var found *sbom.Component
+	for i, c := range comps {
+		if strings.EqualFold(c.Name, r.Name) && (r.Version == "" || c.Version == r.Version) {
+			if found != nil {
+				return r // two candidates: say no more than the statement
+			}
+			found = &comps[i]
+		}
+	}
+	if found != nil {
+		r.PURL = found.PURL
+		if len(found.CPEs) > 0 {
+			r.CPE = found.CPEs[0]
+		}
+	}
+	return r
+}
+
+// documentURL is the IRI of a document the service writes: under the
+// publisher's namespace, stable for the thing it is about.
+func (s *Service) documentURL(kind, id string) string {
+	return strings.TrimRight(or(s.Publisher.Namespace, DefaultNamespace), "/") + "/" + kind + "/" + id
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
 // WriteCSAF writes a CSAF 2.0 advisory for a product: every firmware
 // version in the product tree, and for every vulnerability found in any of
 // them, the status of each version (VEX where a maker stated one, else
 // affected with the fixed version, or not affected when no match).
+//
+// The document is a csaf_vex; a product in which no vulnerability is
+// known is written as csaf_base (CSAF 2.0 test 6.1.27.11 wants a csaf_vex
+// to name at least one vulnerability), with a note saying none is known.
+// Its revision history is the product's events (versions listed,
+// statements made, vulnerabilities found), so its dates and version
+// number change only when the data does; the generator date is the
+// export's (SOURCE_DATE_EPOCH when set).
 func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID string, w io.Writer) error {
 	p, err := s.Store.GetProduct(ctx, a, productID)
 	if err != nil {
@@ -121,12 +176,12 @@ func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID strin
 	if p.Model != "" {
 		prod.ModelNumbers = []string{p.Model}
 	}
-	var latest time.Time
+	var hist history
 	byID := map[string]iotsec.FirmwareVersion{}
 	for _, fw := range fws {
 		prod.Versions = append(prod.Versions, csaf.ProductVersion{Version: fw.Version, PURL: FirmwareRef(p, fw).PURL})
 		byID[fw.ID] = fw
-		latest = maxTime(latest, fw.CreatedAt)
+		hist.add(fw.CreatedAt, "firmware version "+fw.Version+" listed")
 	}
 	if len(prod.Versions) == 0 {
 		return iotsec.Invalid("product", "%s has no firmware versions", p.Name)
@@ -136,7 +191,7 @@ func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID strin
 	for _, v := range own {
 		if _, ok := byID[v.FirmwareID]; ok && v.Component == "" {
 			stated[key{v.VulnID, v.FirmwareID}] = v // product-wide statements, latest wins
-			latest = maxTime(latest, v.CreatedAt)
+			hist.add(v.CreatedAt, v.VulnID+" in "+byID[v.FirmwareID].Version+" stated "+v.Status)
 		}
 	}
 	vulns := map[string]*csaf.Vulnerability{}
@@ -146,6 +201,9 @@ func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID strin
 		k := key{m.VulnID, m.FirmwareID}
 		if old, ok := hit[k]; !ok || (old.Suppressed && !m.Suppressed) {
 			hit[k] = m
+		}
+		if fw, ok := byID[m.FirmwareID]; ok {
+			hist.add(m.FirstSeen, m.VulnID+" found in "+fw.Version)
 		}
 		if _, ok := vulns[m.VulnID]; ok {
 			continue
@@ -169,7 +227,11 @@ func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID strin
 		if !strings.HasPrefix(cve, "CVE-") {
 			continue
 		}
-		vulns[m.VulnID] = &csaf.Vulnerability{CVE: cve, Title: cve + " in " + m.Component, CVSS: mm.Vulnerability.CVSS}
+		summary := "Found in " + strings.TrimSpace(m.Component+" "+m.ComponentVersion) + " by matching the firmware's components against the vulnerability data."
+		if m.KEV {
+			summary += " It is in CISA's Known Exploited Vulnerabilities catalogue."
+		}
+		vulns[m.VulnID] = &csaf.Vulnerability{CVE: cve, Title: cve + " in " + m.Component, Summary: summary, CVSS: mm.Vulnerability.CVSS}
 		order = append(order, m.VulnID)
 	}
 	slices.Sort(order)
@@ -185,7 +247,6 @@ func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID strin
 				}
 			} else if m, ok := hit[k]; ok && !m.Suppressed {
 				st.Status = vuln.StatusAffected
-				st.FixedIn = m.FixedVersion
 				st.Action = "Update to a firmware version that carries " + m.Component + " " + orWord(m.FixedVersion, "a fixed version") + " or later."
 			} else if m, ok := hit[k]; ok {
 				st.Status = m.VEXStatus
@@ -200,12 +261,72 @@ func (s *Service) WriteCSAF(ctx context.Context, a iotsec.Actor, productID strin
 			v.Statuses = append(v.Statuses, st)
 		}
 	}
-	in := csaf.Input{Category: "csaf_vex", Publisher: csaf.Publisher{Name: o.Name, Namespace: "https://iotsec.invalid/" + o.ID},
-		ID: "iotsec-" + p.ID, Title: name + " vulnerability status", Initial: latest, Current: latest, Products: []csaf.Product{prod}}
+	now := s.DocumentTime()
+	in := csaf.Input{Category: "csaf_vex",
+		Publisher: csaf.Publisher{Name: or(s.Publisher.Name, o.Name), Namespace: or(s.Publisher.Namespace, DefaultNamespace), Category: s.Publisher.Category},
+		ID:        "iotsec-" + p.ID, Title: name + " vulnerability status", Revisions: hist.revisions(now),
+		Generator: s.Tool, Generated: now, Products: []csaf.Product{prod}}
 	for _, id := range order {
 		in.Vulns = append(in.Vulns, *vulns[id])
 	}
-	return csaf.Write(w, in)
+	if len(in.Vulns) == 0 {
+		in.Category = "csaf_base"
+		in.Summary = "No known vulnerability matches a component of any listed firmware version of " + name + " in the vulnerability data iotsec holds."
+	} else {
+		in.Summary = fmt.Sprintf("The status of %d vulnerabilities in each listed firmware version of %s: as its maker states it, else as matching the version's components against the vulnerability data finds it.", len(in.Vulns), name)
+	}
+	if err := csaf.Write(w, in); err != nil {
+		return iotsec.Invalid("product", "%s: %v", p.Name, err)
+	}
+	return nil
+}
+
+// history gathers the dated events a CSAF revision history is made of.
+type history map[time.Time][]string
+
+func (h *history) add(t time.Time, what string) {
+	if t.IsZero() {
+		return
+	}
+	if *h == nil {
+		*h = history{}
+	}
+	t = t.UTC().Truncate(time.Second)
+	if !slices.Contains((*h)[t], what) {
+		(*h)[t] = append((*h)[t], what)
+	}
+}
+
+// revisions are the events by date, oldest first, at most 1,000 (the
+// latest ones; the first summarises what came before), or one revision
+// at now when there is none.
+func (h history) revisions(now time.Time) []csaf.Revision {
+	const max, shown = 1000, 5
+	dates := slices.SortedFunc(maps.Keys(h), time.Time.Compare)
+	if len(dates) == 0 {
+		return []csaf.Revision{{Date: now, Summary: "Initial release."}}
+	}
+	var out []csaf.Revision
+	for i, d := range dates {
+		ev := h[d]
+		slices.Sort(ev)
+		text := strings.Join(ev[:min(len(ev), shown)], "; ")
+		if len(ev) > shown {
+			text += fmt.Sprintf("; and %d more", len(ev)-shown)
+		}
+		if i == 0 {
+			text = "Initial release: " + text + "."
+		} else {
+			text = strings.ToUpper(text[:1]) + text[1:] + "."
+		}
+		out = append(out, csaf.Revision{Date: d, Summary: text})
+	}
+	if len(out) > max {
+		cut := len(out) - max + 1
+		first := csaf.Revision{Date: out[cut-1].Date, Summary: fmt.Sprintf("Initial release: the first %d events.", cut)}
+		out = append([]csaf.Revision{first}, out[cut:]...)
+	}
+	return out
 }
 
 func orWord(s, def string) string {
@@ -213,13 +334,6 @@ func orWord(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // CRA report stage names, as the deadlines name them.

@@ -228,7 +228,11 @@ func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind s
 		}
 	case KindVEX:
 		var stmts []vuln.Statement
-		stmts, err = vex.ReadFile(f, vex.DefaultLimits())
+		// An entry the reader cannot use (a CSAF vulnerability without
+		// an ID) is left out and logged; the rest of the file is imported.
+		lim := vex.DefaultLimits()
+		lim.Warn = func(msg string) { s.Log.Warn("VEX import: entry skipped", "detail", msg) }
+		stmts, err = vex.ReadFile(f, lim)
 		if err == nil {
 			var rs []iotsec.VendorStatement
 			for _, st := range stmts {

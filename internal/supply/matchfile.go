@@ -29,7 +29,9 @@ func (s *Service) MatchSBOMFile(ctx context.Context, path string, vexPaths, plat
 	}
 	var extra []Statement
 	for _, f := range vexPaths {
-		st, err := vex.ReadFile(f, vex.DefaultLimits())
+		lim := vex.DefaultLimits()
+		lim.Warn = func(msg string) { s.Log.Warn("VEX entry skipped", "detail", msg) }
+		st, err := vex.ReadFile(f, lim)
 		if err != nil {
 			return SBOMMatches{}, iotsec.Invalid("vex", "%v", err)
 		}

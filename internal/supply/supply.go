@@ -59,6 +59,13 @@ type Service struct {
 	IndexLimit int
 	// Tool names iotsec, with its version, in the documents it writes.
 	Tool string
+	// Publisher is who the CSAF and OpenVEX documents say published them
+	// (internal/config: csaf_publisher_*, csaf_namespace, by default the
+	// base URL).
+	Publisher Publisher
+	// SourceDate, when set (SOURCE_DATE_EPOCH), is the creation time
+	// written documents carry instead of Now: reproducible output.
+	SourceDate time.Time
 	// AfterMatch, if set, runs after every match of a firmware version
 	// with all its matches as stored (the registry puts certified versions
 	// that carry known exploited vulnerabilities under review). It gets the
@@ -129,7 +136,27 @@ func New(store iotsec.Store, log *slog.Logger) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{Store: store, MaxSBOM: DefaultMaxSBOM, Now: time.Now, Log: log, Aliases: cpe.DefaultAliases(), Tool: "iotsec",
-		Delivery: DefaultDeliveryPolicy()}
+		Delivery: DefaultDeliveryPolicy(), Publisher: Publisher{Namespace: DefaultNamespace, Category: "vendor"}}
+}
+
+// Publisher is the publisher of the documents the service writes.
+type Publisher struct {
+	Name      string // "" for the organisation's own name
+	Namespace string // absolute http(s) URL: CSAF document.publisher.namespace, base of OpenVEX @id
+	Category  string // CSAF publisher category; "vendor" when empty
+}
+
+// DefaultNamespace is New's publisher namespace: the server's default
+// base URL (config.Default's address). The app sets the configured one.
+const DefaultNamespace = "http://localhost:8080"
+
+// DocumentTime is the creation time of a document written now:
+// SourceDate when set, else Now.
+func (s *Service) DocumentTime() time.Time {
+	if !s.SourceDate.IsZero() {
+		return s.SourceDate.UTC()
+	}
+	return s.Now().UTC()
 }
 
 // DefaultMaxSBOM is the default of Service.MaxSBOM: 32 MiB.

@@ -78,13 +78,24 @@ func TestBuildErrors(t *testing.T) {
 		want   string
 	}{
 		{"no id", func(in *Input) { in.ID = "" }, "required"},
-		{"http namespace", func(in *Input) { in.Publisher.Namespace = "http://example.com" }, "not an https URL"},
+		{"relative namespace", func(in *Input) { in.Publisher.Namespace = "example.com" }, "not an absolute http(s) URL"},
+		{"invalid namespace", func(in *Input) { in.Publisher.Namespace = "https://iotsec.invalid/org" }, "under .invalid"},
+		{"publisher category", func(in *Input) { in.Publisher.Category = "maker" }, `publisher category "maker"`},
+		{"vex without vulnerability", func(in *Input) { in.Vulns = nil }, "at least one vulnerability (CSAF 2.0 test 6.1.27.11)"},
+		{"advisory without reference", func(in *Input) { in.Category = "csaf_security_advisory" }, "needs a reference"},
+		{"range as version", func(in *Input) { in.Products[0].Versions[0].Version = "all versions" }, "reads as a version range"},
+		{"same CVE twice", func(in *Input) { in.Vulns[1].CVE = in.Vulns[0].CVE }, "listed twice (CSAF 2.0 test 6.1.23)"},
+		{"two statuses", func(in *Input) { in.Vulns[0].Statuses[1].Version = "1.2" }, "a second status"},
+		{"bad justification", func(in *Input) { in.Vulns[0].Statuses[0].Justification = "fine" }, `justification "fine"`},
+		{"revisions backwards", func(in *Input) {
+			in.Revisions = []Revision{{Date: in.Initial, Summary: "a"}, {Date: in.Initial.Add(-time.Hour), Summary: "b"}}
+		}, "revisions[1]"},
 		{"unknown version", func(in *Input) { in.Vulns[0].Statuses[0].Version = "9.9" }, "statuses[0]: Router R100 firmware 9.9 is not in products"},
 		{"not_affected bare", func(in *Input) { in.Vulns[0].Statuses[0].Justification, in.Vulns[0].Statuses[0].Impact = "", "" }, "needs a justification"},
 		{"affected bare", func(in *Input) { in.Vulns[1].Statuses[0].FixedIn = "" }, "needs an action"},
 		{"bad status", func(in *Input) { in.Vulns[1].Statuses[0].Status = "ok" }, `status "ok"`},
 		{"duplicate version", func(in *Input) { in.Products[0].Versions[1].Version = "1.2" }, "listed twice"},
-		{"bad category", func(in *Input) { in.Category = "csaf_base" }, "neither"},
+		{"bad category", func(in *Input) { in.Category = "csaf_informational_advisory" }, "not one of"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

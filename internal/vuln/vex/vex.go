@@ -4,8 +4,14 @@
 //
 // OpenVEX is parsed with github.com/openvex/go-vex and CycloneDX with
 // github.com/CycloneDX/cyclonedx-go; CSAF VEX, for which no supported Go
-// library exists, is read from the few fields VEX needs. It imports no
-// storage or HTTP package.
+// library exists, is read from the fields VEX needs: the whole product
+// tree (every branch category, full product names, relationships, product
+// groups) and each vulnerability's status lists with their flags, threats
+// and remediations. A CSAF vulnerability without a CVE or any ID is
+// skipped (Limits.Warn is told); references to undefined products or
+// groups, products defined twice or through themselves and contradicting
+// statuses (CSAF 2.0 tests 6.1.1 to 6.1.6) refuse the document. It
+// imports no storage or HTTP package.
 package vex
 
 import (
@@ -22,12 +28,16 @@ import (
 type Limits struct {
 	MaxBytes      int64
 	MaxStatements int
-	MaxDepth      int // CSAF product tree branch depth
+	MaxDepth      int // CSAF product tree branch depth (CSAF 2.0 test 6.1.34: at most 30)
+	// Warn, if set, is told of each entry a reader skipped because
+	// iotsec cannot use it (a CSAF vulnerability without a CVE or any
+	// ID), naming the file and the entry; the rest of the document is read.
+	Warn func(msg string)
 }
 
 // DefaultLimits fit the largest vendor documents seen with a wide margin.
 func DefaultLimits() Limits {
-	return Limits{MaxBytes: 64 << 20, MaxStatements: 1_000_000, MaxDepth: 32}
+	return Limits{MaxBytes: 64 << 20, MaxStatements: 1_000_000, MaxDepth: 30}
 }
 
 // Format is a VEX document format.

@@ -8,6 +8,7 @@ import (
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	govex "github.com/openvex/go-vex/pkg/vex"
+	"github.com/package-url/packageurl-go"
 
 	"github.com/iotsec/iotsec/internal/vuln"
 )
@@ -34,6 +35,11 @@ func refID(r vuln.Ref) string {
 
 func openvexComponent(r vuln.Ref) govex.Component {
 	c := govex.Component{ID: refID(r)}
+	if r.PURL == "" && r.CPE == "" {
+		// OpenVEX wants an IRI as @id: a bare name and version become a
+		// generic package URL (the reader gives it back as the purl).
+		c.ID = packageurl.NewPackageURL("generic", "", r.Name, r.Version, nil, "").ToString()
+	}
 	ids := map[govex.IdentifierType]string{}
 	if r.PURL != "" && c.ID != r.PURL {
 		ids[govex.PURL] = r.PURL
@@ -49,14 +55,18 @@ func openvexComponent(r vuln.Ref) govex.Component {
 
 // WriteOpenVEX writes statements as an OpenVEX document. Each statement
 // must be valid OpenVEX (not_affected with a justification or impact,
-// affected with an action) and name a product.
+// affected with an action) and name a product. With no statements it
+// writes a document that states nothing ("statements": [], as go-vex and
+// the CycloneDX export do): OpenVEX 0.2.0's JSON schema asks for at least
+// one statement, a rule openvex/spec pull request 64 proposes to drop; a
+// version without statements is not an error to its maker.
 func WriteOpenVEX(w io.Writer, doc Document, stmts []vuln.Statement) error {
 	if doc.ID == "" || doc.Author == "" || doc.Timestamp.IsZero() {
 		return errors.New("openvex: document id, author and timestamp are required")
 	}
 	out := govex.VEX{Metadata: govex.Metadata{
 		Context: govex.ContextLocator(), ID: doc.ID, Author: doc.Author, Version: max(doc.Version, 1),
-	}}
+	}, Statements: []govex.Statement{}}
 	ts := doc.Timestamp.UTC()
 	out.Timestamp = &ts
 	for i, s := range stmts {
