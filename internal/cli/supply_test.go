@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -29,6 +30,14 @@ func TestSupplyGolden(t *testing.T) {
   {"bom-ref":"busybox","type":"application","name":"busybox","version":"1.29.3","cpe":"cpe:2.3:a:busybox:busybox:1.29.3:*:*:*:*:*:*:*"},
   {"bom-ref":"dnsmasq","type":"application","name":"dnsmasq","version":"2.84","cpe":"cpe:2.3:a:thekelleys:dnsmasq:2.84:*:*:*:*:*:*:*"}
  ]}`)
+	// The same SBOM with a serial number, and a standalone CycloneDX VEX
+	// that points into it by BOM-Link, as a vendor publishes them.
+	write("fw-serial.cdx.json", strings.Replace(fileText(t, sbomFile), `"version":1,`,
+		`"version":1,"serialNumber":"urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",`, 1))
+	write("bomlink.vex.json", `{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+ "vulnerabilities":[{"id":"CVE-2023-28450","source":{"name":"NVD"},
+  "analysis":{"state":"not_affected","justification":"code_not_reachable","detail":"EDNS0 is off in this build"},
+  "affects":[{"ref":"urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#dnsmasq"}]}]}`)
 	write("kev.json", `{"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2026.11.20","dateReleased":"2026-11-20T10:00:00.000Z","count":1,
  "vulnerabilities":[{"cveID":"CVE-2023-28450","vendorProject":"Thekelleys","product":"dnsmasq","vulnerabilityName":"dnsmasq EDNS0","dateAdded":"2026-11-20","shortDescription":"x","requiredAction":"Apply updates per vendor instructions.","dueDate":"2026-12-11","knownRansomwareCampaignUse":"Unknown","notes":"","cwes":[]}]}`)
 	full, err := os.ReadFile(filepath.Join(nvd, "CVE-2023-28450.json"))
@@ -66,6 +75,7 @@ func TestSupplyGolden(t *testing.T) {
 		{name: "match-table", args: []string{"match", sbomFile}},
 		{name: "match-json", args: []string{"match", sbomFile, "-o", "json"}},
 		{name: "match-missing", args: []string{"match", f("none.cdx.json"), "--fail-on", "low"}, code: ExitUsage},
+		{name: "match-vex-bomlink", args: []string{"match", f("fw-serial.cdx.json"), "--vex", f("bomlink.vex.json")}},
 		{name: "match-fail-on", args: []string{"match", sbomFile, "--fail-on", "critical"}, code: ExitFindings},
 		{name: "match-fail-on-kev", args: []string{"match", sbomFile, "--fail-on", "kev"}},
 		{name: "match-bad-fail-on", args: []string{"match", sbomFile, "--fail-on", "dire"}, code: ExitUsage},
@@ -82,4 +92,13 @@ func TestSupplyGolden(t *testing.T) {
 		{name: "csaf", args: []string{"csaf", "--org", "Acme", "--product", "{product}"}},
 	}
 	runGolden(t, dir, nil, steps, vars)
+}
+
+func fileText(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -2,6 +2,7 @@ package supply
 
 import (
 	"context"
+	"os"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/vuln"
@@ -28,12 +29,26 @@ func (s *Service) MatchSBOMFile(ctx context.Context, path string, vexPaths, plat
 		return SBOMMatches{}, iotsec.Invalid("sbom", "%v", err)
 	}
 	var extra []Statement
+	// A standalone CycloneDX VEX points into the SBOM by BOM-Link
+	// (urn:cdx:SERIAL/VERSION#bom-ref): resolve its links against this
+	// SBOM when it is CycloneDX JSON with a serial number.
+	var resolve vex.BOMResolver
+	if len(vexPaths) > 0 {
+		if data, err := os.ReadFile(path); err == nil {
+			if r, err := vex.ResolverFromSBOMs(vex.DefaultLimits(), data); err == nil {
+				resolve = r
+			}
+		}
+	}
 	for _, f := range vexPaths {
 		lim := vex.DefaultLimits()
-		lim.Warn = func(msg string) { s.Log.Warn("VEX entry skipped", "detail", msg) }
-		st, err := vex.ReadFile(f, lim)
+		lim.Warn = func(msg string) { s.Log.Warn("VEX entry skipped", "file", f, "detail", msg) }
+		st, warnings, err := vex.ReadFileResolved(f, lim, resolve)
 		if err != nil {
 			return SBOMMatches{}, iotsec.Invalid("vex", "%v", err)
+		}
+		for _, w := range warnings {
+			s.Log.Warn("VEX statement", "file", f, "detail", w.String())
 		}
 		extra = append(extra, st...)
 	}
