@@ -173,6 +173,9 @@ func Run(ctx context.Context, name string, data []byte, opts Options) (*Result, 
 	if res.Components == nil {
 		res.Components = []inspect.Component{}
 	}
+	for i := range res.Findings {
+		res.Findings[i].Falsifies = assess.Falsifies(res.Findings[i])
+	}
 	// Worst first; the families' own order within a severity.
 	slices.SortStableFunc(res.Findings, func(a, b inspect.Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
 

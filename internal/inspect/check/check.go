@@ -66,6 +66,10 @@ type Finding struct {
 	Path       string   `json:"path"`
 	Evidence   Evidence `json:"evidence"`
 	Provisions []string `json:"provisions"`
+	// Falsifies are the provisions of other schemes ("uk-psti:1") the
+	// finding falsifies directly, by their own text; package assess
+	// fills them in from its table. The analysers leave it empty.
+	Falsifies []string `json:"falsifies,omitempty"`
 }
 
 // Component is a piece of software identified in the image.
