@@ -324,6 +324,8 @@ func corpus(t *testing.T, m *material) []corpusCase {
 			"etc/default/webui": text("WEBUI_USER=admin\nWEBUI_PASSWORD=\"w3bu1Secret\"\n")}},
 		{family: creds, name: "JSON config", want: "credentials.hardcoded", files: inspecttest.Files{
 			"etc/app/config.json": text("{\n  \"cloud\": {\"user\": \"device\", \"password\": \"Cl0udPassw0rd\"}\n}\n")}},
+		{family: creds, name: "JavaScript quoted default", want: "credentials.hardcoded", files: inspecttest.Files{
+			"www/js/setup.js": text("var defaults = { user: 'admin', adminPassword: 'Adm1nDefault' };\n")}},
 		{family: creds, name: "JSON camelCase key", want: "credentials.hardcoded", files: inspecttest.Files{
 			"usr/share/app/defaults.json": text("{\"adminPassword\": \"Def4ultAdm1n\", \"lang\": \"en\"}\n")}},
 		{family: creds, name: "YAML config", want: "credentials.hardcoded", files: inspecttest.Files{
@@ -617,6 +619,9 @@ func moreCases(t *testing.T, m *material, caPEM, leafPEM []byte) []corpusCase {
 		{family: creds, name: "web UI translations", files: inspecttest.Files{"www/i18n/en.json": text("{\"password\": \"Password\", \"passwordHint\": \"Enter your new password\", \"secretLabel\": \"Shared secret for the VPN\"}\n")}},
 		{family: creds, name: "settings that are no secrets", files: inspecttest.Files{"etc/app/app.conf": text("token_expiry=3600\npass_through=true\nsort_key=name\nmonkey=business\nkey_mgmt=WPA-PSK\n")}},
 		{family: creds, name: "template placeholders", files: inspecttest.Files{"etc/app/secrets.tmpl.conf": text("secret_key_base=<%= ENV[\"SECRET\"] %>\napi_key={{ api_key }}\npassword=******\n")}},
+		{family: creds, name: "JavaScript objects and Lua arguments", files: inspecttest.Files{
+			"www/luci-static/resources/view/system/password.js": text("return { password: e.password, confirmPassword: confirmPwd, token: form.token };\n"),
+			"usr/lib/lua/luci/passwd.lua":                       text("local pass = arg[1]\nlocal secret = nixio.getenv('SECRET')\n")}},
 		{family: creds, name: "JSON password policy", files: inspecttest.Files{"etc/app/policy.json": text("{\"passwordPolicy\": {\"minLength\": 12, \"requireDigits\": true}}\n")}},
 		{family: creds, name: "shadow with only system accounts", files: inspecttest.Files{
 			"etc/passwd": text(passwdRoot + "ftp:*:55:55:ftp:/home/ftp:/bin/false\n"), "etc/shadow": secret("root:!:1::::::\ndaemon:*:1::::::\nftp:*:1::::::\nnobody:*:1::::::\n")}},

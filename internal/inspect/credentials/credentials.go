@@ -432,6 +432,10 @@ func placeholder(v string) bool {
 	if strings.HasSuffix(v, "()") || strings.Contains(v, "(") {
 		return true
 	}
+	// identifiers such as e.password are code
+	if dottedIdent.MatchString(v) && !strings.ContainsAny(v, "0123456789") {
+		return true
+	}
 	// a path names where the secret is kept, not the secret
 	if strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") {
 		return true
@@ -446,6 +450,18 @@ func placeholder(v string) bool {
 	}
 	return false
 }
+
+// sourceCode reports program source, where a secret literal is quoted.
+func sourceCode(p string) bool {
+	switch path.Ext(p) {
+	case ".js", ".lua", ".php", ".py", ".pl", ".rb", ".ts", ".mjs":
+		return true
+	}
+	return false
+}
+
+// dottedIdent matches code such as e.password or this.form.pwd.
+var dottedIdent = regexp.MustCompile(`^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$`)
 
 // configFile reports files worth searching for hard-coded secrets.
 func configFile(f check.File) bool {
@@ -580,7 +596,12 @@ func scanSecrets(p string, b []byte) []check.Finding {
 			add(off, v, "secret")
 		}
 	}
+	code := sourceCode(p)
 	for _, m := range assignRe.FindAllSubmatchIndex(b, 200) {
+		// in program source an unquoted value is a variable, not a secret
+		if code && m[6] >= 0 {
+			continue
+		}
 		if v, off := group(m, 1); off >= 0 {
 			add(off, v, "secret")
 		}
