@@ -57,6 +57,7 @@ type material struct {
 	bindShell        []byte // ELF: bind, listen, dup2, execl /bin/sh
 	sshDaemon        []byte // ELF like dropbear: the same calls, plus crypt and an SSH banner
 	multiCall        []byte // ELF like BusyBox: the same calls, plus crypt and applet names
+	webServer        []byte // ELF like a web server: the same calls, running CGI through /bin/sh
 }
 
 func newMaterial(t *testing.T) *material {
@@ -82,6 +83,7 @@ func newMaterial(t *testing.T) *material {
 	hardened := []string{"-O2", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-fPIE", "-pie", "-Wl,-z,relro,-z,now", "-s"}
 	m.sshDaemon = buildProgram(t, sshDaemonC, hardened...)
 	m.multiCall = buildProgram(t, multiCallC, append(hardened, "-lcrypt")...)
+	m.webServer = buildProgram(t, webServerC, hardened...)
 	return m
 }
 
@@ -146,6 +148,27 @@ int main(int argc, char **argv) {
 	int c = accept(s, 0, 0);
 	dup2(c, 0);
 	execl("/bin/sh", "sh", (char *)0);
+	return 0;
+}
+`
+
+// webServerC has the calls of a bind shell too: it runs CGI programs
+// through /bin/sh with the connection as their input and output.
+const webServerC = `#include <sys/socket.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {0};
+	bind(s, (struct sockaddr *)&a, sizeof a);
+	listen(s, 64);
+	int c = accept(s, 0, 0);
+	char req[512] = {0};
+	read(c, req, sizeof req - 1);
+	if (strncmp(req, "GET /cgi-bin/", 13) != 0) { write(c, "HTTP/1.1 404 Not Found\r\n\r\n", 26); return 0; }
+	dup2(c, 0); dup2(c, 1);
+	execl("/bin/sh", "sh", "-c", req + 4, (char *)0);
 	return 0;
 }
 `
@@ -472,6 +495,8 @@ func corpus(t *testing.T, m *material) []corpusCase {
 		{family: svcs, name: "sshd from systemd, hardened config", files: inspecttest.Files{
 			"lib/systemd/system/ssh.service": text("[Service]\nExecStart=/usr/sbin/sshd -D $SSHD_OPTS\n"),
 			"etc/ssh/sshd_config":            text("#PermitRootLogin yes\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n#PermitEmptyPasswords yes\n")}},
+		{family: svcs, name: "web server with CGI from rcS", needs: "gcc", files: inspecttest.Files{
+			"etc/init.d/rcS": script("#!/bin/sh\n/usr/sbin/lighttpd -f /etc/lighttpd/lighttpd.conf\n"), "usr/sbin/lighttpd": {Data: m.webServer, Mode: 0o755}}},
 		{family: svcs, name: "busybox daemons from rcS", needs: "gcc", files: inspecttest.Files{
 			"etc/init.d/rcS": script("#!/bin/sh\n/bin/busybox syslogd -C16\n/bin/busybox klogd\nbusybox crond -c /etc/crontabs\n"), "bin/busybox": {Data: m.multiCall, Mode: 0o755}}},
 		{family: svcs, name: "telnetd stopped or commented", files: inspecttest.Files{

@@ -281,6 +281,9 @@ func (a *Analyser) bindShellBinary(t *check.Target, root, seg string) string {
 	return ""
 }
 
+// maxBindShell is the largest program taken for a bind shell.
+const maxBindShell = 512 << 10
+
 func bindsShell(b []byte) (ok bool) {
 	defer func() {
 		if recover() != nil {
@@ -301,7 +304,12 @@ func bindsShell(b []byte) (ok bool) {
 	// A server that authenticates before it runs a shell (an SSH or
 	// telnet daemon, BusyBox with its login applet) is no bind shell:
 	// it checks passwords (crypt, shadow entries, PAM) or speaks SSH.
-	auth := imp["crypt"] || imp["crypt_r"] || imp["getspnam"] || imp["getspnam_r"] || imp["pam_start"] || imp["pam_authenticate"] ||
-		bytes.Contains(b, []byte("SSH-2.0-")) || bytes.Contains(b, []byte("BusyBox v"))
-	return imp["bind"] && imp["listen"] && imp["dup2"] && exec && shell && !auth
+	auth := imp["crypt"] || imp["crypt_r"] || imp["getspnam"] || imp["getspnam_r"] || imp["pam_start"] || imp["pam_authenticate"]
+	// Nor is a server of some protocol that runs a shell for CGI or piped
+	// logs (a web server speaks HTTP, an SSH server SSH): a bind shell
+	// speaks none, and is a small program.
+	for _, s := range []string{"SSH-2.0-", "OpenSSH", "dropbear", "BusyBox v", "HTTP/1."} {
+		auth = auth || bytes.Contains(b, []byte(s))
+	}
+	return imp["bind"] && imp["listen"] && imp["dup2"] && exec && shell && !auth && len(b) <= maxBindShell
 }
