@@ -8,6 +8,8 @@ package inspect_test
 // the figures.
 
 import (
+	"archive/tar"
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,6 +21,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -609,7 +612,71 @@ func corpus(t *testing.T, m *material) []corpusCase {
 			"usr/lib/node_modules/request/test/fixtures/a.json": text("{\"url\": \"http://fixture.vendor-cloud.test/\"}\n")}},
 	}
 	cs = append(cs, moreCases(t, m, caPEM, leafPEM)...)
+	cs = append(cs, debianCases(t)...)
 	return cs
+}
+
+// debianCases put real programs of Debian packages into cases, when
+// IOTSEC_DEB_CACHE names a directory holding the packages
+// (testdata/fetch-debs.sh fetches them); otherwise none.
+func debianCases(t *testing.T) []corpusCase {
+	dir := os.Getenv("IOTSEC_DEB_CACHE")
+	if dir == "" {
+		t.Log("IOTSEC_DEB_CACHE not set: the cases with real Debian programs are skipped (testdata/fetch-debs.sh fetches them)")
+		return nil
+	}
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Log("dpkg-deb not installed: the cases with real Debian programs are skipped")
+		return nil
+	}
+	dropbear := debFile(t, dir, "dropbear-bin_", "./usr/sbin/dropbear")
+	busybox := debFile(t, dir, "busybox_", "./bin/busybox")
+	var out []corpusCase
+	if dropbear != nil {
+		out = append(out,
+			corpusCase{family: "services", name: "Debian dropbear from rcS with ordinary flags", files: inspecttest.Files{
+				"etc/init.d/rcS": script("#!/bin/sh\n/usr/sbin/dropbear -R -p 22 -K 300\n"), "usr/sbin/dropbear": {Data: dropbear, Mode: 0o755}}},
+			corpusCase{family: "services", name: "Debian dropbear from start-stop-daemon", files: inspecttest.Files{
+				"etc/init.d/dropbear": script("#!/bin/sh\nstart-stop-daemon -S -p /var/run/dropbear.pid -x /usr/sbin/dropbear -- -p 22 -W 65536\n"),
+				"usr/sbin/dropbear":   {Data: dropbear, Mode: 0o755}}})
+	}
+	if busybox != nil {
+		out = append(out,
+			corpusCase{family: "services", name: "Debian BusyBox daemons from rcS", files: inspecttest.Files{
+				"etc/init.d/rcS": script("#!/bin/sh\n/bin/busybox syslogd -C16\n/bin/busybox crond\n/bin/busybox httpd -h /www\n"), "bin/busybox": {Data: busybox, Mode: 0o755}}},
+			corpusCase{family: "services", name: "Debian BusyBox nc bind shell", want: "surface.bind-shell", files: inspecttest.Files{
+				"etc/init.d/rcS": script("#!/bin/sh\n/bin/busybox nc -l -p 4444 -e /bin/sh &\n"), "bin/busybox": {Data: busybox, Mode: 0o755}}})
+	}
+	return out
+}
+
+// debFile reads one file out of the first package in dir whose name
+// starts with prefix, or nil (with a log line) when there is none.
+func debFile(t *testing.T, dir, prefix, name string) []byte {
+	t.Helper()
+	ms, _ := filepath.Glob(filepath.Join(dir, prefix+"*.deb"))
+	if len(ms) == 0 {
+		t.Logf("no %s*.deb in %s: its cases are skipped", prefix, dir)
+		return nil
+	}
+	tarball, err := exec.Command("dpkg-deb", "--fsys-tarfile", ms[0]).Output()
+	if err != nil {
+		t.Fatalf("dpkg-deb %s: %v", ms[0], err)
+	}
+	tr := tar.NewReader(bytes.NewReader(tarball))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s holds no %s (%v)", ms[0], name, err)
+		}
+		if h.Name == name {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
 }
 
 // moreCases are further clean counterparts (the shapes that make checks

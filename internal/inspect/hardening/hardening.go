@@ -73,11 +73,12 @@ func danger(name string) check.Severity {
 	switch name {
 	case "gets":
 		return check.High
-	case "system", "popen":
-		return check.Medium // a command line run by the shell: injection
-	case "execl", "execlp", "execv", "execvp":
-		// no shell parses the arguments; every daemon that starts a
-		// program (an SSH server its shell, BusyBox its applets) has them
+	case "system", "popen", "execl", "execlp", "execv", "execvp":
+		// Importing them proves no flaw: system and popen run a command
+		// line through the shell, which is an injection risk only when
+		// input reaches it, and every daemon that starts programs (BusyBox,
+		// an SSH server, a web server's CGI) imports them. Low: they
+		// support 5.13-1 for an assessor to look at, and do not fail it.
 		return check.Low
 	case "strcpy", "strcat", "sprintf", "vsprintf", "stpcpy", "wcscpy", "wcscat":
 		return check.Low
