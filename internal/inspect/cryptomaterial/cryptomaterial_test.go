@@ -49,6 +49,7 @@ func chain(t *testing.T, notAfter time.Time) (ca, leaf []byte) {
 }
 
 func TestAnalyse(t *testing.T) {
+	// after testdata/weak.crt's notBefore (2026-11-25), which is now checked
 	now := func() time.Time { return time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC) }
 	_, oldLeaf := chain(t, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	weakKey := read(t, "weak.key")
