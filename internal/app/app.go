@@ -148,9 +148,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 
 	a.Import = &inventory.Handler{Store: store}
-	// A server runs several scans at once next to everything else, so one
-	// scan may unpack at most 2 GiB (the command line allows 4 GiB).
-	a.Evaluation.Limits = firmware.Limits{MaxBytes: 2 << 30}
+	// A server runs several scans at once next to everything else: one
+	// scan may unpack what the command line allows (20 times the image, at
+	// least 64 MiB) but never more than the configured cap, and each
+	// organisation runs at most ScansPerOrg scans at once.
+	a.Evaluation.Limits = firmware.Limits{Cap: cfg.ScanMaxBytes}
+	a.Evaluation.ScansPerOrg = cfg.ScansPerOrg
+	a.Evaluation.FreeMemory = true
 	a.Scan = &evaluation.Handler{Service: a.Evaluation}
 	a.Evaluation.AfterScan = func(ctx context.Context, actor iotsec.Actor, firmwareID string) error {
 		_, err := a.Supply.Rematch(ctx, actor, firmwareID)

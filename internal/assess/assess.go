@@ -169,6 +169,9 @@ type Assessment struct {
 	Counts     map[Verdict]int  `json:"counts"`
 	IXIT       []IXITEntry      `json:"ixit,omitempty"`
 	FailAt     inspect.Severity `json:"fail_at"`
+	// Direct are the provisions of other schemes that failing findings
+	// falsify directly (see DirectRules).
+	Direct []DirectFailure `json:"direct,omitempty"`
 }
 
 // Result returns the result for provision id.
@@ -293,6 +296,7 @@ func (e *Engine) Evaluate(in Input) (*Assessment, error) {
 		out.Counts[r.Verdict]++
 		out.Provisions = append(out.Provisions, r)
 	}
+	out.Direct = directFailures(e.direct, in.Findings, failAt, out.Provisions)
 	return out, nil
 }
 

@@ -235,9 +235,10 @@ func TestProjectFailure(t *testing.T) {
 	}{
 		{"etsi-en-303-645", "", assess.StatusNotMet, `EN 303 645: not met, 2 of 68 failing (5.1-1 FAIL: /etc/shadow: Account "root" has a common or default password (root:a****))`},
 		{"sg-cls", "1", assess.StatusNotMet, `SG CLS level 1: not met, 2 of 10 failing (5.1-1 FAIL: /etc/shadow: Account "root" has a common or default password (root:a****))`},
-		{"uk-psti", "", assess.StatusIncomplete, "UK PSTI: incomplete, 0 of 3 failing, 1 at risk (1 at risk ← 5.1-1 FAIL"},
+		// a default password falsifies PSTI's own text: not met, directly
+		{"uk-psti", "", assess.StatusNotMet, `UK PSTI: not met, 1 of 3 failing (1 FAIL ← Account "root" has a common or default password [credentials.default-password, 0x10000.squashfs/etc/shadow], directly: UK PSTI Schedule 1 para 1`},
 		{"jp-jc-star", "1", assess.StatusNotMet, "JC-STAR level 1: not met, 1 of 3 failing (S1-passwords FAIL ← 5.1-1 FAIL"},
-		{"eu-cra", "", assess.StatusIncomplete, "EU CRA: incomplete, 0 of 31 failing, 2 at risk"},
+		{"eu-cra", "", assess.StatusNotMet, `EU CRA: not met, 1 of 31 failing, 1 at risk (I.2b FAIL ← Account "root" has a common or default password [credentials.default-password`},
 	} {
 		sv := vs[tt.scheme]
 		if sv.Status != tt.status || sv.Level != tt.level || !strings.HasPrefix(sv.Summary, tt.summary) {
@@ -257,8 +258,8 @@ func TestProjectFailure(t *testing.T) {
 	}{
 		{"sg-cls", "5.1-1", assess.Fail, []string{"5.1-1"}},
 		{"sg-cls", "5.1-3", assess.NoEvidence, []string{"5.1-3"}},
-		{"uk-psti", "1", assess.AtRisk, []string{"5.1-1", "5.1-2"}},
-		{"eu-cra", "I.2b", assess.AtRisk, []string{"5.1-1", "5.1-2"}},
+		{"uk-psti", "1", assess.Fail, []string{"5.1-1", "5.1-2"}},
+		{"eu-cra", "I.2b", assess.Fail, []string{"5.1-1", "5.1-2"}},
 		{"eu-cra", "I.2a", assess.NoEvidence, []string{"5.2-3", "5.3-8"}},
 	} {
 		p := provisionOf(t, vs[tt.scheme], tt.id)
@@ -271,7 +272,7 @@ func TestProjectFailure(t *testing.T) {
 			}
 		}
 	}
-	if got := vs["eu-cra"].Line(provisionOf(t, vs["eu-cra"], "I.2b")); !strings.HasPrefix(got, "EU CRA I.2b: at risk (5.1-1 FAIL: /etc/shadow") {
+	if got := vs["eu-cra"].Line(provisionOf(t, vs["eu-cra"], "I.2b")); !strings.HasPrefix(got, `EU CRA I.2b: fail (Account "root" has a common or default password [credentials.default-password, 0x10000.squashfs/etc/shadow], directly: CRA Annex I Part I (2)(b)`) {
 		t.Errorf("Line = %q", got)
 	}
 }

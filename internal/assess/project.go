@@ -27,6 +27,7 @@ type Engine struct {
 	ixit       []string
 	ixitCats   []crosswalk.Category
 	targets    []*target
+	direct     []DirectRule
 }
 
 // target is one scheme with its two comparisons against the hub.
@@ -46,7 +47,10 @@ func New(cat *crosswalk.Catalog) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("assess: %w", err)
 	}
-	e := &Engine{cat: cat, hubTitle: "ETSI EN 303 645 " + hub.Version, provisions: map[string]*provision{}}
+	e := &Engine{cat: cat, hubTitle: "ETSI EN 303 645 " + hub.Version, provisions: map[string]*provision{}, direct: DirectRules()}
+	if err := checkDirect(cat, e.direct); err != nil {
+		return nil, err
+	}
 	for _, p := range hub.Provisions {
 		e.order = append(e.order, p.ID)
 		e.provisions[p.ID] = &provision{Provision: p}
@@ -115,6 +119,13 @@ type Projected struct {
 	From   []string `json:"from,omitempty"`
 	Rules  []string `json:"rules,omitempty"`
 	Reason string   `json:"reason,omitempty"`
+	// Basis says what decided the verdict: "direct" (a finding falsifies
+	// the provision's own text, see DirectRules), "crosswalk" (projected
+	// from EN 303 645) or "assessment" (EN 303 645 itself).
+	Basis string `json:"basis"`
+	// WhyNotFail says, for a verdict that is neither PASS, FAIL nor
+	// NOT-APPLICABLE, why the evidence does not make it a FAIL.
+	WhyNotFail string `json:"why_not_fail,omitempty"`
 	// Coverage says how EN 303 645 covers the provision (full, partial,
 	// none); Path, Confidence and Provenance how the mapping was found.
 	Coverage   string               `json:"coverage"`
@@ -143,6 +154,9 @@ type LevelVerdict struct {
 	Status  string `json:"status"`
 	Summary string `json:"summary"`
 	Counts  Counts `json:"counts"`
+	// WhyNotFail says, when the status is incomplete, why it is not
+	// "not met".
+	WhyNotFail string `json:"why_not_fail,omitempty"`
 }
 
 // SchemeVerdict is a scheme's status for the assessed firmware: overall
@@ -155,6 +169,7 @@ type SchemeVerdict struct {
 	Status     string         `json:"status"`
 	Summary    string         `json:"summary"`
 	Counts     Counts         `json:"counts"`
+	WhyNotFail string         `json:"why_not_fail,omitempty"` // when incomplete: why it is not "not met"
 	Levels     []LevelVerdict `json:"levels,omitempty"`
 	Provisions []Projected    `json:"provisions"`
 
@@ -196,7 +211,13 @@ func (e *Engine) Project(a *Assessment, refs ...crosswalk.SchemeRef) ([]SchemeVe
 			if i < 0 {
 				return nil, fmt.Errorf("scheme %s was added to the catalog after the engine was built", ref.Slug)
 			}
-			sv = e.targets[i].project(by, e.order)
+			var direct []DirectFailure
+			for _, d := range a.Direct {
+				if d.Scheme == ref.Slug {
+					direct = append(direct, d)
+				}
+			}
+			sv = e.targets[i].project(by, e.order, direct)
 		}
 		finish(&sv, s, ref.Level)
 		out = append(out, sv)
@@ -220,9 +241,16 @@ func (e *Engine) hubVerdict(s crosswalk.Scheme, by map[string]Result) SchemeVerd
 	sv := SchemeVerdict{Scheme: s.Slug, Title: s.Title, ShortTitle: s.ShortTitle}
 	for _, p := range s.Provisions {
 		r := by[p.ID]
-		pr := Projected{ID: p.ID, Title: p.Title, Kind: p.Kind, Verdict: r.Verdict, Rules: r.Rules, Reason: r.Reason, Coverage: crosswalk.CoverFull}
+		pr := Projected{ID: p.ID, Title: p.Title, Kind: p.Kind, Verdict: r.Verdict, Rules: r.Rules, Reason: r.Reason, Coverage: crosswalk.CoverFull, Basis: BasisAssessment}
 		if r.Verdict == "" {
 			pr.Verdict = NoEvidence
+		}
+		if open(pr.Verdict) {
+			pr.WhyNotFail = "no finding at or above the failing severity bears on it, and no assessor recorded a FAIL; " +
+				"automated checks can fail a provision but never pass it"
+			if len(r.Supporting) > 0 {
+				pr.WhyNotFail = "only findings below the failing severity bear on it (" + strings.Join(r.Supporting, ", ") + "); an assessor must decide"
+			}
 		}
 		sv.Provisions = append(sv.Provisions, pr)
 	}
@@ -239,7 +267,7 @@ func (e *Engine) hubVerdict(s crosswalk.Scheme, by map[string]Result) SchemeVerd
 //     pass (or do not apply), NOT-APPLICABLE when none of them applies;
 //   - otherwise the most telling open verdict of the EN provisions it
 //     rests on, or NO-EVIDENCE when no mapping reaches it.
-func (t *target) project(by map[string]Result, order []string) SchemeVerdict {
+func (t *target) project(by map[string]Result, order []string, direct []DirectFailure) SchemeVerdict {
 	s := t.scheme
 	sv := SchemeVerdict{Scheme: s.Slug, Title: s.Title, ShortTitle: s.ShortTitle}
 	failsOf := map[string][]string{} // scheme provision -> EN provisions that fail it
@@ -269,7 +297,7 @@ func (t *target) project(by map[string]Result, order []string) SchemeVerdict {
 	for _, p := range s.Provisions {
 		fc := t.fwd[p.ID]
 		pr := Projected{ID: p.ID, Title: p.Title, Kind: p.Kind, Levels: p.Levels, Coverage: fc.Coverage,
-			Path: fc.Path, Confidence: fc.Confidence, Provenance: fc.Provenance}
+			Path: fc.Path, Confidence: fc.Confidence, Provenance: fc.Provenance, Basis: BasisCrosswalk}
 		if pr.Coverage == "" {
 			pr.Coverage = crosswalk.CoverNone
 		}
@@ -286,11 +314,25 @@ func (t *target) project(by map[string]Result, order []string) SchemeVerdict {
 			}
 			pr.Verdict = verdict
 		}
+		di := slices.IndexFunc(direct, func(d DirectFailure) bool { return d.Provision == p.ID })
 		switch {
 		case len(failsOf[p.ID]) > 0:
 			reasons(failsOf[p.ID], Fail)
+		case di >= 0:
+			// the crosswalk cannot fail it, but a finding falsifies the
+			// provision's own text
+			pr.Verdict, pr.Basis, pr.Reason = Fail, BasisDirect, directReason(direct[di])
+			for _, x := range direct[di:] {
+				if x.Provision == p.ID {
+					pr.Rules = appendNew(pr.Rules, x.Rule)
+					for _, id := range x.From {
+						pr.From = appendNew(pr.From, id)
+					}
+				}
+			}
 		case len(riskOf[p.ID]) > 0:
 			reasons(riskOf[p.ID], AtRisk)
+			pr.WhyNotFail = riskWhy(t.rev, riskOf[p.ID], p.ID)
 		case fc.Coverage == crosswalk.CoverNone || fc.Coverage == "":
 			pr.Verdict, pr.Reason = NoEvidence, "no mapping reaches EN 303 645"
 		default:
@@ -303,9 +345,53 @@ func (t *target) project(by map[string]Result, order []string) SchemeVerdict {
 			}
 			pr.Verdict, pr.From, pr.Reason = openVerdict(fc.Coverage == crosswalk.CoverFull, sufficient, all, by)
 		}
+		if pr.WhyNotFail == "" && open(pr.Verdict) {
+			pr.WhyNotFail = "no failing finding reaches it through the crosswalk and none falsifies its own text; " +
+				"a PASS or FAIL needs an assessor's evidence"
+			if pr.Coverage == crosswalk.CoverNone {
+				pr.WhyNotFail = "no mapping reaches EN 303 645 and no finding falsifies its own text; it needs an assessor's evidence"
+			}
+		}
 		sv.Provisions = append(sv.Provisions, pr)
 	}
 	return sv
+}
+
+// Bases of a projected verdict.
+const (
+	BasisDirect     = "direct"
+	BasisCrosswalk  = "crosswalk"
+	BasisAssessment = "assessment"
+)
+
+// open reports verdicts that are neither decided nor not applicable.
+func open(v Verdict) bool {
+	return v != Pass && v != Fail && v != NotApplicable
+}
+
+// riskWhy says why a provision a failing EN 303 645 provision reaches is
+// only at risk.
+func riskWhy(rev map[string]crosswalk.ProvisionCompare, hubs []string, id string) string {
+	var parts []string
+	for _, h := range hubs {
+		rc := rev[h]
+		var others []string
+		full := false
+		for _, c := range rc.Covers {
+			if c.ID == id {
+				full = c.Coverage == crosswalk.CoverFull && rc.Coverage == crosswalk.CoverFull
+			} else if c.Coverage == crosswalk.CoverFull {
+				others = append(others, c.ID)
+			}
+		}
+		switch {
+		case full && len(others) > 0:
+			parts = append(parts, fmt.Sprintf("EN 303 645 %s fails, but only this provision together with %s covers it, so the failure cannot be pinned on this one", h, strings.Join(others, ", ")))
+		default:
+			parts = append(parts, fmt.Sprintf("EN 303 645 %s fails, but the mapping to this provision is partial: meeting this provision would not meet %s, so failing %s does not show this one unmet", h, h, h))
+		}
+	}
+	return strings.Join(parts, "; ") + "; no finding falsifies its own text"
 }
 
 // openVerdict decides a provision no failure reaches.
@@ -362,7 +448,7 @@ func finish(sv *SchemeVerdict, s crosswalk.Scheme, level string) {
 	for _, p := range sv.Provisions {
 		byID[p.ID] = p
 	}
-	decide := func(lvl string) (string, string, Counts) {
+	decide := func(lvl string) (string, string, string, Counts) {
 		var c Counts
 		var firstFail, firstRisk *Projected
 		var notMetSet *failingSet
@@ -425,6 +511,10 @@ func finish(sv *SchemeVerdict, s crosswalk.Scheme, level string) {
 		case open == 0 && c.Mandatory > 0:
 			status = StatusMet
 		}
+		why := ""
+		if status == StatusIncomplete {
+			why = incompleteWhy(c, open)
+		}
 		label := name
 		if lvl != "" {
 			if _, err := strconv.Atoi(lvl); err == nil {
@@ -457,15 +547,15 @@ func finish(sv *SchemeVerdict, s crosswalk.Scheme, level string) {
 		case firstRisk != nil:
 			fmt.Fprintf(&b, " (%s at risk ← %s)", firstRisk.ID, firstRisk.Reason)
 		}
-		return status, b.String(), c
+		return status, b.String(), why, c
 	}
 	if len(s.Levels) == 0 {
-		sv.Status, sv.Summary, sv.Counts = decide("")
+		sv.Status, sv.Summary, sv.WhyNotFail, sv.Counts = decide("")
 		return
 	}
 	for _, l := range s.Levels {
-		st, sum, c := decide(l.ID)
-		sv.Levels = append(sv.Levels, LevelVerdict{Level: l.ID, Title: l.Title, Status: st, Summary: sum, Counts: c})
+		st, sum, why, c := decide(l.ID)
+		sv.Levels = append(sv.Levels, LevelVerdict{Level: l.ID, Title: l.Title, Status: st, Summary: sum, Counts: c, WhyNotFail: why})
 	}
 	sv.Level = level
 	if sv.Level == "" {
@@ -473,9 +563,22 @@ func finish(sv *SchemeVerdict, s crosswalk.Scheme, level string) {
 	}
 	for _, lv := range sv.Levels {
 		if lv.Level == sv.Level {
-			sv.Status, sv.Summary, sv.Counts = lv.Status, lv.Summary, lv.Counts
+			sv.Status, sv.Summary, sv.Counts, sv.WhyNotFail = lv.Status, lv.Summary, lv.Counts, lv.WhyNotFail
 		}
 	}
+}
+
+// incompleteWhy says why a scheme that is incomplete is not "not met".
+func incompleteWhy(c Counts, open int) string {
+	var b strings.Builder
+	b.WriteString("no mandatory provision fails: no finding falsifies one directly or through a full mapping from EN 303 645")
+	if c.AtRisk > 0 {
+		fmt.Fprintf(&b, "; %d at risk, where a failing EN 303 645 provision covers it only in part or only with others", c.AtRisk)
+	}
+	if open > 0 {
+		fmt.Fprintf(&b, "; %d mandatory without a PASS, which automated checks never give: they need an assessor's evidence", open)
+	}
+	return b.String()
 }
 
 func lowest(s crosswalk.Scheme) string {

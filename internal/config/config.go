@@ -36,8 +36,14 @@ type Config struct {
 	SessionTTL    time.Duration `json:"session_ttl"`
 	MaxBody       int64         `json:"max_body"`  // JSON request bodies, bytes
 	MaxImage      int64         `json:"max_image"` // firmware image uploads, bytes
-	LogLevel      string        `json:"log_level"`
-	LogFormat     string        `json:"log_format"` // text or json
+	// ScanMaxBytes caps what one server scan may unpack, whatever the
+	// image's size (which allows 20 times itself, at least 64 MiB).
+	ScanMaxBytes int64 `json:"scan_max_bytes"`
+	// ScansPerOrg is how many scans one organisation may run at once;
+	// the others wait in the queue.
+	ScansPerOrg int    `json:"scans_per_org"`
+	LogLevel    string `json:"log_level"`
+	LogFormat   string `json:"log_format"` // text or json
 	// CAKeyFile holds the key that encrypts CA private keys at rest (32
 	// bytes: raw, hex or base64). CAKey is the same key given in the
 	// environment (IOTSEC_CA_KEY); it never comes from a flag or the
@@ -119,6 +125,8 @@ func Default() Config {
 		SessionTTL:    12 * time.Hour,
 		MaxBody:       1 << 20,
 		MaxImage:      512 << 20,
+		ScanMaxBytes:  1 << 30,
+		ScansPerOrg:   1,
 		LogLevel:      "info",
 		LogFormat:     "text",
 
@@ -175,6 +183,12 @@ func settings() []setting {
 		{"max-image", "IOTSEC_MAX_IMAGE", "largest firmware image upload, in bytes",
 			func(c *Config) string { return strconv.FormatInt(c.MaxImage, 10) },
 			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxImage = n; return err }},
+		{"scan-max-bytes", "IOTSEC_SCAN_MAX_BYTES", "most bytes one scan may unpack (each scan may unpack 20 times its image, at least 64 MiB, never more than this)",
+			func(c *Config) string { return strconv.FormatInt(c.ScanMaxBytes, 10) },
+			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.ScanMaxBytes = n; return err }},
+		{"scans-per-org", "IOTSEC_SCANS_PER_ORG", "scans one organisation may run at once",
+			func(c *Config) string { return strconv.Itoa(c.ScansPerOrg) },
+			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.ScansPerOrg = n; return err }},
 	}
 }
 
@@ -307,6 +321,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxImage < 1<<20 || c.MaxImage > 4<<30 {
 		errs = append(errs, fmt.Errorf("max-image %d: want 1 MiB to 4 GiB", c.MaxImage))
+	}
+	if c.ScanMaxBytes < 64<<20 || c.ScanMaxBytes > 4<<30 {
+		errs = append(errs, fmt.Errorf("scan-max-bytes %d: want 64 MiB to 4 GiB", c.ScanMaxBytes))
+	}
+	if c.ScansPerOrg < 1 || c.ScansPerOrg > 64 {
+		errs = append(errs, fmt.Errorf("scans-per-org %d: want 1 to 64", c.ScansPerOrg))
 	}
 	if c.ESTAddr != "" {
 		if _, _, err := net.SplitHostPort(c.ESTAddr); err != nil {

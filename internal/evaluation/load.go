@@ -70,6 +70,13 @@ type Stored struct {
 	IXIT     []IXITEntry
 }
 
+// NoImage reports a version with no image uploaded and nothing recorded
+// by an assessor: there is nothing its verdicts could rest on, and a page
+// of "incomplete" would say less than "no image uploaded".
+func (s *Stored) NoImage() bool {
+	return s.Scan.State == "" && len(s.Evidence) == 0 && s.ICS == nil && len(s.IXIT) == 0
+}
+
 // Load reads a firmware version's evaluation and decides its verdicts for
 // the schemes refs name (every scheme when empty). A version without a
 // scan still gets verdicts from what assessors recorded.
@@ -94,8 +101,10 @@ func (s *Service) Load(ctx context.Context, a iotsec.Actor, firmwareID string, r
 		return nil, err
 	}
 	for _, f := range fs {
-		st.Result.Findings = append(st.Result.Findings, inspect.Finding{Rule: f.Rule, Category: f.Category, Severity: inspect.Severity(f.Severity),
-			Title: f.Title, Path: f.Path, Evidence: inspect.Evidence(f.Evidence), Provisions: f.Provisions})
+		fd := inspect.Finding{Rule: f.Rule, Category: f.Category, Severity: inspect.Severity(f.Severity),
+			Title: f.Title, Path: f.Path, Evidence: inspect.Evidence(f.Evidence), Provisions: f.Provisions}
+		fd.Falsifies = assess.Falsifies(fd)
+		st.Result.Findings = append(st.Result.Findings, fd)
 	}
 	cs, err := s.store.ListComponents(ctx, a, firmwareID)
 	if err != nil {

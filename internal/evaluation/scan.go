@@ -37,7 +37,17 @@ type ScanOptions struct {
 // gives a result, with Warnings saying what was lost; an error means no
 // result.
 func (s *Service) Scan(ctx context.Context, name string, data []byte, opts ScanOptions) (*Result, error) {
-	return scan.Run(ctx, name, data, scan.Options{Engine: s.engine, Limits: s.Limits, Schemes: opts.Schemes, Progress: opts.Progress})
+	res, err := scan.Run(ctx, name, data, scan.Options{Engine: s.engine, Limits: s.Limits, Schemes: opts.Schemes, Progress: opts.Progress})
+	return res, notFirmware(err)
+}
+
+// notFirmware makes an input that is no firmware (or of which nothing
+// could be read) invalid input, with the scan's reason.
+func notFirmware(err error) error {
+	if errors.Is(err, scan.ErrNotFirmware) || errors.Is(err, scan.ErrNothing) {
+		return iotsec.Errorf(iotsec.ErrInvalid, "%v", err)
+	}
+	return err
 }
 
 // Components unpacks data, an image called name, exactly as Scan does and
@@ -47,8 +57,5 @@ func (s *Service) Components(ctx context.Context, name string, data []byte) (*Re
 	// scan.Run also assesses; with no findings that is quick, and it keeps
 	// unpacking and identification exactly as a scan does them.
 	res, err := scan.Run(ctx, name, data, scan.Options{Engine: s.engine, Limits: s.Limits, Analysers: []inspect.Analyser{components.New()}})
-	if errors.Is(err, scan.ErrNothing) {
-		return nil, iotsec.Errorf(iotsec.ErrInvalid, "%v", err)
-	}
-	return res, err
+	return res, notFirmware(err)
 }

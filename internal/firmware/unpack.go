@@ -40,6 +40,9 @@ type Limits struct {
 	// Timeout bounds the whole call, on top of the context's deadline.
 	// Default DefaultTimeout.
 	Timeout time.Duration
+	// Cap is an absolute bound on MaxBytes, whatever the input's size
+	// (a server's configuration); 0 means MaxBytesCap.
+	Cap int64
 }
 
 func (l Limits) withDefaults(size int64) Limits {
@@ -47,6 +50,9 @@ func (l Limits) withDefaults(size int64) Limits {
 		l.MaxBytes = max(size*DefaultBytesFactor, minBytes)
 	}
 	l.MaxBytes = min(l.MaxBytes, MaxBytesCap)
+	if l.Cap > 0 {
+		l.MaxBytes = min(l.MaxBytes, l.Cap)
+	}
 	if l.MaxFiles <= 0 {
 		l.MaxFiles = DefaultMaxFiles
 	}

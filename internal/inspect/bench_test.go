@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iotsec/iotsec/internal/firmware"
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
@@ -99,4 +101,46 @@ func BenchmarkInspect(b *testing.B) {
 	for _, a := range inspect.Default() {
 		b.Run(a.Name(), func(b *testing.B) { run(b, []inspect.Analyser{a}) })
 	}
+}
+
+// BenchmarkScanVsUnsquashfs runs a full scan (unpack, then every
+// analyser) and unsquashfs extracting the same image to disk, one after
+// the other in each iteration, and reports the ratio of their times, so
+// that the load of a shared machine weighs on both alike.
+func BenchmarkScanVsUnsquashfs(b *testing.B) {
+	data := benchImage(b)
+	tool, err := exec.LookPath("unsquashfs")
+	if err != nil {
+		b.Skip("unsquashfs not installed (Debian package squashfs-tools)")
+	}
+	img := filepath.Join(b.TempDir(), "root.sqfs")
+	if err := os.WriteFile(img, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	resetPeak()
+	var scanT, unsqT time.Duration
+	n := 0
+	for b.Loop() {
+		out := filepath.Join(b.TempDir(), "x")
+		t0 := time.Now()
+		if o, err := exec.Command(tool, "-f", "-no-progress", "-d", out, img).CombinedOutput(); err != nil {
+			b.Fatalf("unsquashfs: %v: %s", err, o)
+		}
+		unsqT += time.Since(t0)
+		os.RemoveAll(out)
+		t1 := time.Now()
+		im, err := firmware.Unpack(context.Background(), "root.sqfs", data, firmware.Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := inspect.Run(context.Background(), im.FS, inspect.Default()); err != nil {
+			b.Fatal(err)
+		}
+		scanT += time.Since(t1)
+		n++
+	}
+	b.ReportMetric(scanT.Seconds()/float64(n), "scan-s")
+	b.ReportMetric(unsqT.Seconds()/float64(n), "unsquashfs-s")
+	b.ReportMetric(scanT.Seconds()/unsqT.Seconds(), "scan/unsquashfs")
+	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
 }

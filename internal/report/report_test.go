@@ -111,8 +111,9 @@ func TestTableSaysWhy(t *testing.T) {
 	for _, want := range []string{
 		"credentials.default-password", "surface.telnet", "crypto.short-private-key", "binary.no-canary",
 		"busybox", "1.28.4", "cpe:2.3:a:thekelleys:dnsmasq:2.73", "dropbear", "linux",
-		"NOT MET     SG CLS level 1: not met", `5.1-1 FAIL: /etc/shadow: Account "root" has a common or default password`,
-		"UK PSTI: incomplete, 0 of 3 failing, 1 at risk",
+		"SG CLS level 1: not met", `5.1-1 FAIL: /etc/shadow: Account "root" has a common or default password`,
+		// a default password falsifies PSTI's own requirement: not met, with the reason
+		"UK PSTI: not met, 1 of 3 failing (1 FAIL ← ", "UK PSTI Schedule 1 para 1",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q", want)

@@ -12,6 +12,7 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/crosswalk"
@@ -84,6 +86,12 @@ type Options struct {
 // ErrNothing is returned when nothing at all could be read from an image.
 var ErrNothing = errors.New("no file could be read from the image")
 
+// ErrNotFirmware is returned when no format was recognised anywhere in
+// the input and so nothing was unpacked: a text file, a picture, a bare
+// program. Such an input gets no findings and no verdicts, not the
+// verdicts of an empty image.
+var ErrNotFirmware = errors.New("not firmware: no known image format was recognised and nothing was unpacked")
+
 // Run scans data, an image called name. An image that was partly
 // unreadable still gives a result, with Warnings saying what was lost; an
 // error means no result.
@@ -134,6 +142,9 @@ func Run(ctx context.Context, name string, data []byte, opts Options) (*Result, 
 		res.Image.Formats = []string{}
 	}
 	res.Stats.Files, res.Stats.Bytes = im.Files, im.Bytes
+	if len(im.Parts) == 0 && len(res.Warnings) == 0 {
+		return nil, fmt.Errorf("scan %s: %w (the input is %d bytes of %s)", name, ErrNotFirmware, len(data), sniff(data))
+	}
 	if im.Files == 0 {
 		if len(res.Warnings) > 0 {
 			return nil, fmt.Errorf("scan %s: %w: %s", name, ErrNothing, res.Warnings[0])
@@ -161,6 +172,9 @@ func Run(ctx context.Context, name string, data []byte, opts Options) (*Result, 
 	}
 	if res.Components == nil {
 		res.Components = []inspect.Component{}
+	}
+	for i := range res.Findings {
+		res.Findings[i].Falsifies = assess.Falsifies(res.Findings[i])
 	}
 	// Worst first; the families' own order within a severity.
 	slices.SortStableFunc(res.Findings, func(a, b inspect.Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
@@ -225,6 +239,23 @@ type stepAnalyser struct {
 func (s stepAnalyser) Analyse(ctx context.Context, t *inspect.Target) (inspect.Report, error) {
 	defer s.step()
 	return s.Analyser.Analyse(ctx, t)
+}
+
+// sniff names what an unrecognised input looks like.
+func sniff(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("\x7fELF")):
+		return "an ELF program"
+	case bytes.HasPrefix(b, []byte("%PDF")):
+		return "a PDF document"
+	case bytes.HasPrefix(b, []byte("\x89PNG")), bytes.HasPrefix(b, []byte("\xff\xd8\xff")), bytes.HasPrefix(b, []byte("GIF8")):
+		return "a picture"
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return "a ZIP archive"
+	case utf8.Valid(b[:min(len(b), 4096)]) && !bytes.ContainsRune(b[:min(len(b), 4096)], 0):
+		return "text"
+	}
+	return "data in no known format"
 }
 
 // unjoin flattens errors.Join trees.

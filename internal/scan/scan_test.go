@@ -85,3 +85,29 @@ func TestRunBomb(t *testing.T) {
 		t.Errorf("warnings %v, %d findings; want a limit warning and the router's findings", res.Warnings, len(res.Findings))
 	}
 }
+
+// TestNotFirmware: inputs in which no format is recognised get no result
+// (no findings, no verdicts) and an error naming what they look like; an
+// input with a kernel banner is read as a bare kernel.
+func TestNotFirmware(t *testing.T) {
+	e := engine(t)
+	for _, tt := range []struct {
+		name string
+		data string
+		want string // "" means a result
+	}{
+		{"notes.txt", "this is not a router image\n", "27 bytes of text"},
+		{"app", "\x7fELF\x02\x01\x01" + strings.Repeat("\x00", 57), "an ELF program"},
+		{"doc.pdf", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"},
+		{"noise.bin", "\x01\x02\x03\xff\xfe\x00\x10" + strings.Repeat("\x9c", 100), "data in no known format"},
+		{"vmlinux", "\x00\x01Linux version 5.10.0 (builder@host) (gcc version 10.2.1) #1 SMP\n\x00", ""},
+	} {
+		res, err := scan.Run(context.Background(), tt.name, []byte(tt.data), scan.Options{Engine: e})
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v, want a result", tt.name, err)
+		case tt.want != "" && (!errors.Is(err, scan.ErrNotFirmware) || !strings.Contains(err.Error(), tt.want) || res != nil):
+			t.Errorf("%s: result %v, error %v; want ErrNotFirmware saying %q", tt.name, res != nil, err, tt.want)
+		}
+	}
+}

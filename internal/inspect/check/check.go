@@ -66,6 +66,10 @@ type Finding struct {
 	Path       string   `json:"path"`
 	Evidence   Evidence `json:"evidence"`
 	Provisions []string `json:"provisions"`
+	// Falsifies are the provisions of other schemes ("uk-psti:1") the
+	// finding falsifies directly, by their own text; package assess
+	// fills them in from its table. The analysers leave it empty.
+	Falsifies []string `json:"falsifies,omitempty"`
 }
 
 // Component is a piece of software identified in the image.
@@ -246,4 +250,32 @@ func Context(b []byte, off int) string {
 		end++
 	}
 	return strings.TrimSpace(string(b[start:end]))
+}
+
+// incidentalDirs are directories whose files ship with a package but are
+// not what the device runs or reads: documentation, manual pages,
+// examples and the packages' own tests and fixtures.
+var incidentalDirs = []string{
+	"/share/doc/", "/share/man/", "/share/info/", "/share/locale/", "/share/licenses/", "/share/zoneinfo/",
+	"/include/", "/examples/", "/example/", "/test/", "/tests/", "/testdata/", "/testing/", "/fixtures/", "/__tests__/", "/spec/",
+}
+
+// Incidental reports a path whose content a check must not take for the
+// device's own configuration: documentation, examples and the test
+// fixtures packages carry.
+func Incidental(p string) bool {
+	p = "/" + p
+	for _, d := range incidentalDirs {
+		if strings.Contains(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// Comment reports a line of a configuration file or script that is a
+// comment: #, ;, // and <!-- lines.
+func Comment(line string) bool {
+	l := strings.TrimSpace(line)
+	return strings.HasPrefix(l, "#") || strings.HasPrefix(l, ";") || strings.HasPrefix(l, "//") || strings.HasPrefix(l, "<!--") || strings.HasPrefix(l, "--") && !strings.HasPrefix(l, "---")
 }

@@ -394,14 +394,26 @@ func tryWords(ctx context.Context, s scheme, words []string) (found string, ok b
 }
 
 // Hard-coded credentials: key = value pairs whose key names a secret.
+// Keys that say "password" or "secret" outright may carry any prefix,
+// as vendors write them (admin_password, ADMIN_PASS, http_passwd,
+// adminPassword, wl0_wpa_psk, DEVICE_SECRET); the generic words pass and
+// token only after a separator, and key only alone or after a word that
+// makes it a secret (wpa_key, private_key), so that sort_key or monkey
+// are not taken for secrets.
 var (
-	secretKey = `(?i)(?:password|passwd|passphrase|pass|pwd|secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|token|psk|wpa_passphrase|key)`
+	strongKey = `(?:[A-Za-z0-9]+[_.-]?)*?(?i:password|passwd|passphrase|pwd|secret|psk|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|credentials?)\d?`
+	weakKey   = `(?:[A-Za-z0-9]+[_.-])*(?i:pass|token)|(?:(?i:wpa|wep|wifi|wlan|wl\d*|ssh|aes|enc|encryption|master|private|priv|psk|pre[_-]?shared)[_.-]?)?(?i:key)`
+	secretKey = `(?:` + strongKey + `|` + weakKey + `)`
 	// key=value, key: value and key "value" forms, quoted or not
 	assignRe = regexp.MustCompile(`(?m)(?:^|[\s{,;("'])["']?` + secretKey + `["']?[ \t]*(?:=|:|=>)[ \t]*(?:"([^"\n]{3,128})"|'([^'\n]{3,128})'|([^\s"'<>;,)}]{3,128}))`)
 	// OpenWrt UCI: option password 'x'
-	uciRe = regexp.MustCompile(`(?m)^\s*option\s+` + secretKey + `\s+(?:'([^'\n]{1,128})'|"([^"\n]{1,128})"|(\S{1,128}))`)
+	uciRe = regexp.MustCompile(`(?m)^\s*option\s+` + secretKey + `\s+(?:'([^'\n]{1,128})'|"([^"\n]{1,128})"|([^\s'"]\S{0,127}))`)
+	// XML elements: <Password>x</Password>, <adminPwd>x</adminPwd>
+	xmlRe = regexp.MustCompile(`<(` + secretKey + `)>([^<\n]{3,128})</`)
 	// scheme://user:password@host
 	urlRe = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]{1,15}://([^:/@\s'"]{1,64}):([^@/\s'"]{1,128})@[\w.-]+`)
+	// lighttpd's clear-text user file
+	plainUserfileRe = regexp.MustCompile(`auth\.backend\.plain\.userfile\s*=\s*"([^"\n]{1,256})"`)
 )
 
 // placeholder reports values that are no secret: variables, templates,
@@ -420,13 +432,44 @@ func placeholder(v string) bool {
 	if strings.HasSuffix(v, "()") || strings.Contains(v, "(") {
 		return true
 	}
+	// identifiers such as e.password are code
+	if dottedIdent.MatchString(v) && !strings.ContainsAny(v, "0123456789") {
+		return true
+	}
+	// a path names where the secret is kept, not the secret
+	if strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") {
+		return true
+	}
+	switch strings.ToLower(path.Ext(v)) {
+	case ".pem", ".key", ".crt", ".der", ".p12", ".pfx", ".txt", ".conf", ".json":
+		return true
+	}
+	// template and masked values: changeme-style words are no placeholders
+	if strings.Trim(v, "*xX.-_#") == "" {
+		return true
+	}
 	return false
 }
+
+// sourceCode reports program source, where a secret literal is quoted.
+func sourceCode(p string) bool {
+	switch path.Ext(p) {
+	case ".js", ".lua", ".php", ".py", ".pl", ".rb", ".ts", ".mjs":
+		return true
+	}
+	return false
+}
+
+// dottedIdent matches code such as e.password or this.form.pwd.
+var dottedIdent = regexp.MustCompile(`^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$`)
 
 // configFile reports files worth searching for hard-coded secrets.
 func configFile(f check.File) bool {
 	p := f.Path
-	for _, skip := range []string{"/share/doc/", "/share/man/", "/share/locale/", "/include/", "/etc/ssl/", "/usr/lib/python", "/usr/lib/perl", "/share/zoneinfo/"} {
+	if check.Incidental(p) {
+		return false
+	}
+	for _, skip := range []string{"/etc/ssl/", "/usr/lib/python", "/usr/lib/perl"} {
 		if strings.Contains("/"+p, skip) {
 			return false
 		}
@@ -439,7 +482,12 @@ func configFile(f check.File) bool {
 	case ".sh", ".conf", ".cfg", ".cnf", ".ini", ".json", ".xml", ".lua", ".php", ".py", ".pl", ".yaml", ".yml", ".properties", ".env", ".js", ".asp", ".htm", ".html", ".cgi", ".txt", ".rc", ".config":
 		return true
 	}
-	return strings.Contains("/"+p, "/etc/") || strings.Contains("/"+p, "/init.d/") || strings.Contains("/"+p, "/www/")
+	for _, d := range []string{"/etc/", "/init.d/", "/www/", "/opt/", "/config/", "/conf/", "/default/", "/defaults/"} {
+		if strings.Contains("/"+p, d) {
+			return true
+		}
+	}
+	return strings.Contains(strings.ToLower(name), "nvram")
 }
 
 func hardcoded(ctx context.Context, t *check.Target) ([]check.Finding, error) {
@@ -452,12 +500,53 @@ func hardcoded(ctx context.Context, t *check.Target) ([]check.Finding, error) {
 			continue
 		}
 		b, err := t.Read(f.Path)
-		if err != nil || !check.IsText(b) || !mentionsSecret(b) {
+		if err != nil || !check.IsText(b) {
+			continue
+		}
+		if bytes.Contains(b, []byte("auth.backend.plain.userfile")) {
+			out = append(out, plainUserfiles(t, f.Path, b)...)
+		}
+		if !mentionsSecret(b) {
 			continue
 		}
 		out = append(out, scanSecrets(f.Path, b)...)
 	}
 	return out, nil
+}
+
+// plainUserfiles reports the clear-text password files a lighttpd
+// configuration names ("user:password" lines).
+func plainUserfiles(t *check.Target, conf string, b []byte) []check.Finding {
+	var out []check.Finding
+	root := ""
+	if i := strings.Index("/"+conf, "/etc/"); i > 0 {
+		root = conf[:i-1]
+	}
+	for _, m := range plainUserfileRe.FindAllSubmatch(b, 10) {
+		p := path.Join(root, strings.TrimPrefix(string(m[1]), "/"))
+		ub, err := t.Read(p)
+		if err != nil || !check.IsText(ub) || len(ub) > 1<<20 {
+			continue
+		}
+		sum := check.Hash(ub)
+		for i, line := range strings.Split(string(ub), "\n") {
+			user, pw, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if !ok || user == "" || pw == "" || check.Comment(line) {
+				continue
+			}
+			out = append(out, check.Finding{
+				Rule: RuleHardcoded, Category: Category, Severity: check.High,
+				Title:      fmt.Sprintf("Clear-text password of %q in lighttpd user file %s", user, path.Base(p)),
+				Path:       p,
+				Evidence:   check.Evidence{Line: i + 1, Text: user + ":" + check.Mask(pw) + " (named by " + conf + ")", SHA256: sum},
+				Provisions: []string{"5.1-1", "5.4-1"},
+			})
+			if len(out) >= 10 {
+				return out
+			}
+		}
+	}
+	return out
 }
 
 // mentionsSecret is a fast filter before the regular expressions: the
@@ -478,7 +567,7 @@ func scanSecrets(p string, b []byte) []check.Finding {
 	seen := map[int]bool{}
 	add := func(off int, secret, what string) {
 		line := check.LineAt(b, off)
-		if seen[line] || len(out) >= 10 || placeholder(secret) {
+		if seen[line] || len(out) >= 10 || placeholder(secret) || check.Comment(lineOf(b, off)) {
 			return
 		}
 		seen[line] = true
@@ -507,8 +596,18 @@ func scanSecrets(p string, b []byte) []check.Finding {
 			add(off, v, "secret")
 		}
 	}
+	code := sourceCode(p)
 	for _, m := range assignRe.FindAllSubmatchIndex(b, 200) {
+		// in program source an unquoted value is a variable, not a secret
+		if code && m[6] >= 0 {
+			continue
+		}
 		if v, off := group(m, 1); off >= 0 {
+			add(off, v, "secret")
+		}
+	}
+	for _, m := range xmlRe.FindAllSubmatchIndex(b, 50) {
+		if v, off := group(m, 2); off >= 0 {
 			add(off, v, "secret")
 		}
 	}
@@ -517,4 +616,14 @@ func scanSecrets(p string, b []byte) []check.Finding {
 		add(m[4], v, "password in URL")
 	}
 	return out
+}
+
+// lineOf returns the line of b holding offset off.
+func lineOf(b []byte, off int) string {
+	start := bytes.LastIndexByte(b[:off], '\n') + 1
+	end := bytes.IndexByte(b[off:], '\n')
+	if end < 0 {
+		return string(b[start:])
+	}
+	return string(b[start : off+end])
 }

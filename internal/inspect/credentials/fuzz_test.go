@@ -27,8 +27,10 @@ func FuzzParseHash(f *testing.F) {
 
 func FuzzScanSecrets(f *testing.F) {
 	f.Add([]byte("option key 'x1234'\npassword=\"abc\"\nftp://u:p@h\n"))
+	f.Add([]byte("# admin_password=x\nADMIN_PASS=abcd\n<adminPwd>secret1</adminPwd>\nhttp_passwd=admin\n"))
+	f.Add([]byte("{\"adminPassword\": \"abcdef\", \"token\": e.token}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, fd := range scanSecrets("f", b) {
+		for _, fd := range append(scanSecrets("f", b), scanSecrets("f.js", b)...) {
 			if fd.Evidence.Line < 1 {
 				t.Fatalf("line %d", fd.Evidence.Line)
 			}

@@ -33,18 +33,19 @@ const Category = "crypto-material"
 
 // Rules of this family.
 const (
-	RulePrivateKey         = "crypto.private-key"
-	RuleEncryptedKey       = "crypto.encrypted-private-key"
-	RuleKeyReuse           = "crypto.key-reuse"
-	RuleCertExpired        = "crypto.cert-expired"
-	RuleCertSelf           = "crypto.cert-self-signed"
-	RuleCertWeakSig        = "crypto.cert-weak-signature"
-	RuleCertShortKey       = "crypto.cert-short-key"
-	RuleShortKey           = "crypto.short-private-key"
-	minRSABits             = 2048
-	minECBits              = 224
-	maxBlocksPerFile       = 500
-	maxFileSize      int64 = 64 << 20
+	RulePrivateKey            = "crypto.private-key"
+	RuleEncryptedKey          = "crypto.encrypted-private-key"
+	RuleKeyReuse              = "crypto.key-reuse"
+	RuleCertExpired           = "crypto.cert-expired"
+	RuleCertNotYetValid       = "crypto.cert-not-yet-valid"
+	RuleCertSelf              = "crypto.cert-self-signed"
+	RuleCertWeakSig           = "crypto.cert-weak-signature"
+	RuleCertShortKey          = "crypto.cert-short-key"
+	RuleShortKey              = "crypto.short-private-key"
+	minRSABits                = 2048
+	minECBits                 = 224
+	maxBlocksPerFile          = 500
+	maxFileSize         int64 = 64 << 20
 )
 
 // Analyser is the crypto-material family.
@@ -97,7 +98,7 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		if f.Size == 0 || f.Size > maxFileSize {
+		if f.Size == 0 || f.Size > maxFileSize || check.Incidental(f.Path) {
 			continue
 		}
 		name := f.Name()
@@ -209,16 +210,13 @@ func (a *Analyser) scanFile(p string, b []byte, sum string, der, dropbear bool) 
 			k.path, k.off, k.sum = p, off, sum
 			keys = append(keys, k)
 		case blk.Type == "CERTIFICATE" || blk.Type == "X509 CERTIFICATE":
-			if trustStore(p) {
-				continue
-			}
 			if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
 				out = append(out, a.certFindings(p, off, sum, c)...)
 			}
 		}
 	}
 	if !found && der {
-		if c, err := x509.ParseCertificate(b); err == nil && !trustStore(p) {
+		if c, err := x509.ParseCertificate(b); err == nil {
 			out = append(out, a.certFindings(p, 0, sum, c)...)
 		} else if k, ok := parseDERKey(b); ok {
 			k.path, k.sum = p, sum
@@ -306,8 +304,15 @@ func dropbearKey(b []byte) (string, bool) {
 	return "Dropbear SSH host key " + alg, true
 }
 
+// certFindings checks one certificate. In a trust store (CA bundles,
+// /etc/ssl/certs) a self-signed CA is a trust anchor: its own signature is
+// never checked by anyone, so self-signing and a weak signature algorithm
+// are no finding there, but its validity period still is, and a
+// certificate there that is no CA (a device's own certificate put among
+// the roots) gets every check.
 func (a *Analyser) certFindings(p string, off int64, sum string, c *x509.Certificate) []check.Finding {
 	var out []check.Finding
+	anchor := trustStore(p) && c.IsCA && selfSigned(c)
 	subj := c.Subject.CommonName
 	if subj == "" {
 		subj = c.Subject.String()
@@ -323,6 +328,13 @@ func (a *Analyser) certFindings(p string, off int64, sum string, c *x509.Certifi
 	if now.After(c.NotAfter) {
 		add(RuleCertExpired, check.Medium, fmt.Sprintf("Certificate %q expired on %s", subj, c.NotAfter.Format("2006-01-02")),
 			"notAfter "+c.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if now.Before(c.NotBefore) {
+		add(RuleCertNotYetValid, check.Medium, fmt.Sprintf("Certificate %q is not valid before %s", subj, c.NotBefore.Format("2006-01-02")),
+			"notBefore "+c.NotBefore.UTC().Format(time.RFC3339))
+	}
+	if anchor {
+		return out
 	}
 	if selfSigned(c) {
 		add(RuleCertSelf, check.Low, fmt.Sprintf("Certificate %q is self-signed", subj), "issuer = subject: "+c.Subject.String())

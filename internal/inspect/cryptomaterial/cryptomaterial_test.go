@@ -49,7 +49,8 @@ func chain(t *testing.T, notAfter time.Time) (ca, leaf []byte) {
 }
 
 func TestAnalyse(t *testing.T) {
-	now := func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
+	// after testdata/weak.crt's notBefore (2026-11-25), which is now checked
+	now := func() time.Time { return time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC) }
 	_, oldLeaf := chain(t, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	weakKey := read(t, "weak.key")
 	binary := append(append([]byte("\x7fELF\x00\x01binary prefix\x00"), weakKey...), 0, 0, 1)
@@ -101,5 +102,5 @@ func TestClean(t *testing.T) {
 	// the CA root is self-signed by nature; nothing else may be reported
 	inspecttest.New().WithFiles(files).
 		ExpectFindings("crypto.cert-self-signed etc/cloud/ca.pem low 5.5-1").
-		Test(t, &Analyser{Now: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }})
+		Test(t, &Analyser{Now: func() time.Time { return time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC) }})
 }

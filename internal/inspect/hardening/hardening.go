@@ -74,7 +74,12 @@ func danger(name string) check.Severity {
 	case "gets":
 		return check.High
 	case "system", "popen", "execl", "execlp", "execv", "execvp":
-		return check.Medium
+		// Importing them proves no flaw: system and popen run a command
+		// line through the shell, which is an injection risk only when
+		// input reaches it, and every daemon that starts programs (BusyBox,
+		// an SSH server, a web server's CGI) imports them. Low: they
+		// support 5.13-1 for an assessor to look at, and do not fail it.
+		return check.Low
 	case "strcpy", "strcat", "sprintf", "vsprintf", "stpcpy", "wcscpy", "wcscat":
 		return check.Low
 	}

@@ -85,7 +85,10 @@ func local(h string) bool {
 // web content and programs, not documentation.
 func scanned(f check.File) bool {
 	p := "/" + f.Path
-	for _, s := range []string{"/share/doc/", "/share/man/", "/share/locale/", "/share/licenses/", "/include/", "/usr/lib/python", "/usr/lib/perl", "/share/zoneinfo/", "/etc/ssl/certs/"} {
+	if check.Incidental(f.Path) {
+		return false
+	}
+	for _, s := range []string{"/usr/lib/python", "/usr/lib/perl", "/etc/ssl/certs/"} {
 		if strings.Contains(p, s) {
 			return false
 		}
@@ -125,6 +128,7 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 
 func endpoints(b []byte) []endpoint {
 	var out []endpoint
+	text := check.IsText(b)
 	seen := map[string]bool{}
 	// find "://" with bytes.Index (fast) and run the pattern only around it
 	var ms [][2]int
@@ -146,6 +150,9 @@ func endpoints(b []byte) []endpoint {
 		}
 	}
 	for _, m := range ms {
+		if text && check.Comment(lineAt(b, m[0])) {
+			continue // a commented-out endpoint is not reached
+		}
 		raw := strings.TrimRight(string(b[m[0]:m[1]]), `.,;:'")]}`)
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
@@ -213,4 +220,14 @@ func fileFindings(p string, b []byte) []check.Finding {
 			Evidence: ev(hostOff, hosts), Provisions: []string{"5.5-1"}})
 	}
 	return out
+}
+
+// lineAt returns the line of b holding offset off.
+func lineAt(b []byte, off int) string {
+	start := bytes.LastIndexByte(b[:off], '\n') + 1
+	end := bytes.IndexByte(b[off:], '\n')
+	if end < 0 {
+		return string(b[start:])
+	}
+	return string(b[start : off+end])
 }

