@@ -102,8 +102,30 @@ func (h *Handler) applyRecord(w http.ResponseWriter, r *http.Request) error {
 	return write(w, http.StatusCreated, c)
 }
 
+// recordOut is a record with whether it is due for renewal today and
+// when its scheme's renewal window opens.
+type recordOut struct {
+	iotsec.Certification
+	RenewalDue   bool         `json:"renewal_due"`
+	RenewalOpens *iotsec.Date `json:"renewal_opens,omitempty"`
+}
+
 func (h *Handler) getRecord(w http.ResponseWriter, r *http.Request) error {
 	c, err := h.Registry.Get(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := recordOut{Certification: c, RenewalDue: h.Registry.RenewalDue(c, iotsec.DateOf(h.Registry.Now()))}
+	if d, ok := h.Registry.RenewalOpens(c); ok {
+		out.RenewalOpens = &d
+	}
+	return write(w, http.StatusOK, out)
+}
+
+// applyRenewal is the maker's application to renew a record that is due
+// (inside its scheme's renewal window, or expired); no body.
+func (h *Handler) applyRenewal(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.Registry.ApplyRenewal(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

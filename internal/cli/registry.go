@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +59,9 @@ again with its inclusion proof. --org names the organisation acting.`,
 		{"clear", "End a review: the record is certified again", false, func(svc *registry.Service, cmd *cobra.Command, a iotsec.Actor, id string, r []string) (iotsec.Certification, error) {
 			return svc.Clear(cmd.Context(), a, id, first(r))
 		}},
+		{"renew", "Apply to renew a certification that is due, as its maker", false, func(svc *registry.Service, cmd *cobra.Command, a iotsec.Actor, id string, _ []string) (iotsec.Certification, error) {
+			return svc.ApplyRenewal(cmd.Context(), a, id)
+		}},
 		{"withdraw", "Give a certification up, as its maker", false, func(svc *registry.Service, cmd *cobra.Command, a iotsec.Actor, id string, r []string) (iotsec.Certification, error) {
 			return svc.Withdraw(cmd.Context(), a, id, first(r))
 		}},
@@ -100,6 +104,9 @@ func printRecord(e *env, c iotsec.Certification) error {
 	valid := ", not granted yet"
 	if !c.ValidUntil.IsZero() {
 		valid = fmt.Sprintf(", valid %s to %s", c.ValidFrom, c.ValidUntil)
+	}
+	if !c.RenewalRequestedAt.IsZero() {
+		valid += ", renewal requested " + c.RenewalRequestedAt.UTC().Format(time.DateOnly)
 	}
 	_, err := fmt.Fprintf(e.stdout, "%s %s: %s %s %s, label %s%s\n", c.ID, c.Status, c.Scheme, c.Level, c.FirmwareID, c.LabelID, valid)
 	return err
@@ -260,10 +267,16 @@ func newRegistryShow(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeJSON(e.stdout, struct {
+			out := struct {
 				iotsec.Certification
-				History []iotsec.CertificationEvent `json:"history"`
-			}{c, h})
+				RenewalDue   bool                        `json:"renewal_due"`
+				RenewalOpens *iotsec.Date                `json:"renewal_opens,omitempty"`
+				History      []iotsec.CertificationEvent `json:"history"`
+			}{Certification: c, RenewalDue: svc.RenewalDue(c, iotsec.DateOf(svc.Now())), History: h}
+			if d, ok := svc.RenewalOpens(c); ok {
+				out.RenewalOpens = &d
+			}
+			return writeJSON(e.stdout, out)
 		}),
 	}
 	cmd.Flags().StringVar(&org, "org", "", "the organisation (ID or name)")

@@ -82,6 +82,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/registry/{id}/review":   b.Certification,
 		"/api/v1/registry/{id}/clear":    b.Certification,
 		"/api/v1/registry/{id}/withdraw": b.Certification,
+		"/api/v1/registry/{id}/renewal":  b.Certification,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
