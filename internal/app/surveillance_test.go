@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,13 @@ func TestSurveillanceFromKEVImport(t *testing.T) {
 			must(t, err)
 			if doc.Status != "under_review" {
 				t.Errorf("public label document status %q, want under_review", doc.Status)
+			}
+			// The firmware's SBOM is on file: the label says so (CTA-2120
+			// sbom_hbom_available), and why it is under review.
+			b, err := json.Marshal(doc)
+			must(t, err)
+			if r := registry.VerifyLabel(b, registry.VerifyOptions{}); r.Label == nil || !r.Label.SBOMAvailable || len(r.Reasons) != 1 {
+				t.Errorf("label under review: %+v", r)
 			}
 		})
 	}

@@ -230,6 +230,13 @@ type PublicCertification struct {
 	GrantedAt       time.Time    `json:"granted_at"`
 	UpdatedAt       time.Time    `json:"updated_at"`
 	Label           string       `json:"label,omitempty"`
+	// UpdateDelivery and SecurityContact are the product's (CTA-2120
+	// consumer fields); SBOM says an SBOM of the firmware version is kept.
+	UpdateDelivery  string `json:"update_delivery,omitempty"`
+	SecurityContact string `json:"security_contact,omitempty"`
+	SBOM            bool   `json:"sbom"`
+	// Reasons are why the record is under review or suspended.
+	Reasons []string `json:"reasons"`
 }
 
 // OperatorRole is how an organisation operates a scheme.

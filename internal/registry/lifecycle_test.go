@@ -153,3 +153,53 @@ func TestExpire(t *testing.T) {
 		}
 	})
 }
+
+// TestLabelConsumerFields: the product's update delivery and security
+// contact go into the signed claims and the public view; a suspended
+// record's label, document and verification say why.
+func TestLabelConsumerFields(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.clock.Set(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+		p := iotsec.Product{Name: "Hub", Model: "HUB-7", UpdateDelivery: "automatic_may_opt_out", SecurityContact: "https://acme.example/security"}
+		must(t, e.store.CreateProduct(e.ctx, e.maker, &p))
+		bad := iotsec.Product{Name: "Hub", Model: "HUB-8", UpdateDelivery: "by pigeon"}
+		wantKind(t, "a product with an unknown update delivery", e.store.CreateProduct(e.ctx, e.maker, &bad), iotsec.ErrInvalid)
+		bad = iotsec.Product{Name: "Hub", Model: "HUB-8", SecurityContact: "call us"}
+		wantKind(t, "a product with a contact that is neither URL nor e-mail", e.store.CreateProduct(e.ctx, e.maker, &bad), iotsec.ErrInvalid)
+		fw := iotsec.FirmwareVersion{ProductID: p.ID, Version: "7.0", SupportEnd: iotsec.NewDate(2031, 12, 31)}
+		must(t, e.store.CreateFirmware(e.ctx, e.maker, &fw))
+		c, err := e.svc.Apply(e.ctx, e.maker, fw.ID, "sg-cls", "1", "")
+		must(t, err)
+		c, err = e.svc.Grant(e.ctx, e.judge, c.ID, registry.GrantInput{})
+		must(t, err)
+		r := e.verify(e.doc(c), registry.VerifyOptions{})
+		if !r.Valid || r.Label.UpdateDelivery != "automatic_may_opt_out" || r.Label.SecurityContact != "https://acme.example/security" ||
+			r.Label.SBOMAvailable || len(r.Label.Reasons) != 0 || len(r.Reasons) != 0 {
+			t.Errorf("certified label: %+v %+v", r, r.Label)
+		}
+		pub, err := e.svc.Public(e.ctx, c.LabelID)
+		must(t, err)
+		if pub.UpdateDelivery != p.UpdateDelivery || pub.SecurityContact != p.SecurityContact || pub.SBOM {
+			t.Errorf("public view %+v", pub)
+		}
+
+		c, err = e.svc.Suspend(e.ctx, e.judge, c.ID, "the declared update server is offline", "no answer to the security contact")
+		must(t, err)
+		r = e.verify(e.doc(c), registry.VerifyOptions{})
+		want := []string{"the declared update server is offline", "no answer to the security contact"}
+		if r.Valid || string(r.Status) != "suspended" || !slices.Equal(r.Reasons, want) || !slices.Equal(r.Label.Reasons, want) {
+			t.Errorf("suspended label: status %s, reasons %q, signed reasons %q", r.Status, r.Reasons, r.Label.Reasons)
+		}
+		d, err := e.svc.Document(e.ctx, c.LabelID)
+		must(t, err)
+		if !slices.Equal(d.Reasons, want) {
+			t.Errorf("document reasons %q", d.Reasons)
+		}
+		// Reinstated: no reasons any more.
+		c, err = e.svc.Grant(e.ctx, e.judge, c.ID, registry.GrantInput{Reason: "fixed"})
+		must(t, err)
+		if r := e.verify(e.doc(c), registry.VerifyOptions{}); !r.Valid || len(r.Reasons) != 0 || len(r.Label.Reasons) != 0 {
+			t.Errorf("reinstated label: %+v", r)
+		}
+	})
+}

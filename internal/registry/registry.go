@@ -367,6 +367,12 @@ func (s *Service) claims(c iotsec.Certification, view iotsec.PublicCertification
 	if !view.SupportEnd.IsZero() {
 		cl.SupportEnd = label.Date(view.SupportEnd.String())
 	}
+	cl.UpdateDelivery = label.UpdateDelivery(view.UpdateDelivery)
+	cl.SecurityContact = view.SecurityContact
+	cl.SBOMAvailable = view.SBOM
+	if c.Status == iotsec.StatusUnderReview || c.Status == iotsec.StatusSuspended {
+		cl.Reasons = append([]string(nil), c.Reasons...)
+	}
 	return cl
 }
 

@@ -332,8 +332,10 @@ func (s *Store) LabelState(ctx context.Context, labelID string) (iotsec.RecordSt
 // publicView reads the names and dates of one record selected by where.
 func (s *Store) publicView(ctx context.Context, where string, arg any) (iotsec.PublicCertification, error) {
 	var p iotsec.PublicCertification
+	var reasons string
 	err := s.queryRow(ctx, nil, `SELECT c.label_id, c.status, c.scheme, c.level, m.name, m.country, p.name, p.model, p.class, f.version, f.support_end,
-		au.name, coalesce(l.name, ''), c.valid_from, c.valid_until, c.granted_at, c.updated_at, c.label
+		au.name, coalesce(l.name, ''), c.valid_from, c.valid_until, c.granted_at, c.updated_at, c.label,
+		p.update_delivery, p.security_contact, EXISTS (SELECT 1 FROM sboms b WHERE b.firmware_id = c.firmware_id), c.reasons
 		FROM certifications c
 		JOIN orgs m ON m.id = c.org_id
 		JOIN products p ON p.id = c.product_id
@@ -342,8 +344,15 @@ func (s *Store) publicView(ctx context.Context, where string, arg any) (iotsec.P
 		LEFT JOIN orgs l ON l.id = c.lab_org_id
 		WHERE `+where, arg).
 		Scan(&p.LabelID, &p.Status, &p.Scheme, &p.Level, &p.Maker, &p.MakerCountry, &p.Product, &p.Model, &p.ProductClass, &p.FirmwareVersion,
-			dscan{&p.SupportEnd}, &p.Authority, &p.Lab, dscan{&p.ValidFrom}, dscan{&p.ValidUntil}, tscan{&p.GrantedAt}, tscan{&p.UpdatedAt}, &p.Label)
-	return p, notFound(err, "label")
+			dscan{&p.SupportEnd}, &p.Authority, &p.Lab, dscan{&p.ValidFrom}, dscan{&p.ValidUntil}, tscan{&p.GrantedAt}, tscan{&p.UpdatedAt}, &p.Label,
+			&p.UpdateDelivery, &p.SecurityContact, &p.SBOM, &reasons)
+	if err != nil {
+		return p, notFound(err, "label")
+	}
+	if err := json.Unmarshal([]byte(reasons), &p.Reasons); err != nil {
+		return p, fmt.Errorf("label %s: reasons: %w", p.LabelID, err)
+	}
+	return p, nil
 }
 
 // maxMoveReason bounds the reason of a status change.

@@ -170,7 +170,8 @@ func testRegistryLife(t *testing.T, open Opener) {
 			wantKind(t, "PublicCertification", err, nil)
 			want := iotsec.PublicCertification{LabelID: c.LabelID, Status: iotsec.StatusCertified, Scheme: "cls", Level: "2", Maker: "Org A", MakerCountry: "NL",
 				Product: "Camera CAM-1", Model: "CAM-1", ProductClass: "camera", FirmwareVersion: "1.4.0", SupportEnd: r.fw.SupportEnd,
-				Authority: "Org B", Lab: "Lab L", ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, GrantedAt: c.GrantedAt, UpdatedAt: c.UpdatedAt, Label: c.Label}
+				Authority: "Org B", Lab: "Lab L", ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, GrantedAt: c.GrantedAt, UpdatedAt: c.UpdatedAt, Label: c.Label,
+				Reasons: []string{}}
 			if diff := cmp.Diff(want, pub); diff != "" {
 				t.Errorf("PublicCertification (-want +got):\n%s", diff)
 			}
