@@ -225,6 +225,32 @@ func TestRegistryAPI(t *testing.T) {
 				if mine.Label != theirs.Label || mine.Status != theirs.Status || mine.Page != theirs.Page {
 					t.Errorf("API label document %+v, public %+v", mine, theirs)
 				}
+				// The labels API: the maker's and the authority's lists hold
+				// the label; the document and the bare JWS are the public ones;
+				// another organisation sees none of it.
+				for _, q := range []struct {
+					tok, query string
+				}{{acmeViewer, ""}, {csaOwner, "?as=authority"}} {
+					var l struct{ Items []iotsec.Certification }
+					must(t, json.Unmarshal(check(t, q.tok, "GET", "/api/v1/labels"+q.query, "", 200), &l))
+					if len(l.Items) != 1 || l.Items[0].LabelID != rec.LabelID {
+						t.Errorf("GET /api/v1/labels%s = %+v", q.query, l.Items)
+					}
+				}
+				var viaLabels registry.Document
+				must(t, json.Unmarshal(check(t, csaOwner, "GET", "/api/v1/labels/"+rec.LabelID, "", 200), &viaLabels))
+				if viaLabels.Label != theirs.Label || viaLabels.Page != theirs.Page {
+					t.Errorf("GET /api/v1/labels/{id} = %+v, public %+v", viaLabels, theirs)
+				}
+				if jws := check(t, acmeViewer, "GET", "/api/v1/labels/"+rec.LabelID+"?format=jws", "", 200); string(jws) != theirs.Label {
+					t.Errorf("GET /api/v1/labels/{id}?format=jws = %q", jws)
+				}
+				check(t, otherOwner, "GET", "/api/v1/labels/"+rec.LabelID, "", 404)
+				var none struct{ Items []iotsec.Certification }
+				if must(t, json.Unmarshal(check(t, otherOwner, "GET", "/api/v1/labels", "", 200), &none)); len(none.Items) != 0 {
+					t.Errorf("another organisation's labels: %+v", none.Items)
+				}
+				field(t, acmeViewer, "GET", "/api/v1/labels/"+rec.LabelID+"?format=xml", "", "format")
 				// One changed byte fails.
 				b := check(t, acmeViewer, "GET", "/api/v1/registry/"+rec.ID+"/label", "", 200)
 				i := strings.Index(string(b), `"label": "`) + 40

@@ -29,7 +29,7 @@ func newLabel(e *env) *cobra.Command {
   iotsec label show Xy3... --out LABEL.json
   iotsec label qr Xy3... --out label.png`,
 	}
-	cmd.AddCommand(newLabelVerify(e), newLabelShow(e), newLabelQR(e))
+	cmd.AddCommand(newLabelVerify(e), newLabelShow(e), newLabelQR(e), newLabelIssue(e))
 	return cmd
 }
 

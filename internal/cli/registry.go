@@ -394,3 +394,40 @@ func newLog(e *env) *cobra.Command {
 	cmd.AddCommand(checkpoint, proof)
 	return cmd
 }
+
+func newLabelIssue(e *env) *cobra.Command {
+	var org, out string
+	cmd := &cobra.Command{
+		Use:   "issue RECORD-ID --org ORG -o LABEL.json",
+		Short: "Write the signed label bundle of a certified record, with its inclusion proof, for `label verify`",
+		Long: `Issue writes the label document of a certified record the organisation holds
+(as the maker or the scheme's authority): the signed label with its inclusion
+proof against a signed checkpoint of the transparency log, the authority's
+JWKS and the log's key, so that "iotsec label verify LABEL.json" checks it
+offline. A record that is not certified has no label to issue.`,
+		Example: "  iotsec label issue cer_... --org Acme -o LABEL.json",
+		Args:    exactArgs(1, "one argument, the record's ID"),
+		RunE: withRegistry(e, &org, func(cmd *cobra.Command, args []string, a iotsec.Actor, svc *registry.Service) error {
+			d, err := svc.Bundle(cmd.Context(), a, args[0])
+			if err != nil {
+				return err
+			}
+			if out == "" || out == "-" {
+				return writeJSON(e.stdout, d)
+			}
+			b, err := json.MarshalIndent(d, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "wrote the label %s (%s) to %s\n", d.Page, d.Status, out)
+			return err
+		}),
+	}
+	cmd.Flags().StringVar(&org, "org", "", "the organisation (ID or name)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (default standard output)")
+	dbFlags(cmd.Flags())
+	return cmd
+}

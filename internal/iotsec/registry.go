@@ -198,8 +198,12 @@ type CertificationFilter struct {
 	Scheme      string
 	ProductID   string
 	FirmwareID  string
-	Before      string // only IDs below this one
-	Limit       int    // 1..1000; 0 means 100
+	LabelID     string
+	// Granted keeps only records that were ever granted (those with a
+	// public label).
+	Granted bool
+	Before  string // only IDs below this one
+	Limit   int    // 1..1000; 0 means 100
 }
 
 // DueCertification is a record whose period or support ended, with the

@@ -257,12 +257,16 @@ func (s *Store) ListCertifications(ctx context.Context, a iotsec.Actor, f iotsec
 		{"c.scheme = ?", f.Scheme},
 		{"c.product_id = ?", f.ProductID},
 		{"c.firmware_id = ?", f.FirmwareID},
+		{"c.label_id = ?", f.LabelID},
 		{"c.id < ?", f.Before},
 	} {
 		if w.v != "" {
 			b.WriteString(" AND " + w.cond)
 			args = append(args, w.v)
 		}
+	}
+	if f.Granted {
+		b.WriteString(" AND c.granted_at IS NOT NULL")
 	}
 	b.WriteString(" ORDER BY c.id DESC LIMIT ?")
 	args = append(args, limit(f.Limit, 100, 1000))
