@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
@@ -99,5 +101,100 @@ func TestBrowserLabelQR(t *testing.T) {
 	}
 	if text := strings.TrimSpace(string(out)); text != page {
 		t.Errorf("zbarimg reads %q; the page is %q", text, page)
+	}
+}
+
+// TestBrowserLabelJourney: a maker applies for a CLS level 2 label
+// through the Registry page's form, the scheme owner (the demo admin is a
+// member of both) grants it on the record's page, and the public page the
+// label's QR code leads to says the label is valid.
+func TestBrowserLabelJourney(t *testing.T) {
+	tb := newTab(t, "")
+	d := apptest.NewDemo(t)
+	tb.base = d.Srv.URL
+	ctx, s := context.Background(), d.App.Store
+	admin, err := s.GetUserByEmail(ctx, app.DemoAdmin)
+	apptest.Must(t, err)
+	orgs, err := s.ListOrgs(ctx)
+	apptest.Must(t, err)
+	var maker, csa string
+	for _, o := range orgs {
+		switch o.Name {
+		case app.DemoOrg:
+			maker = o.ID
+		case app.DemoAuthority:
+			csa = o.ID
+		}
+	}
+	apptest.Must(t, s.AddMember(ctx, iotsec.System(csa, "test"), admin.ID, iotsec.RoleOwner))
+	// A firmware version without a CLS label yet.
+	fws, err := s.ListFirmware(ctx, iotsec.System(maker, "test"), "")
+	apptest.Must(t, err)
+	var fw iotsec.FirmwareVersion
+	for _, f := range fws {
+		if cs, err := s.CertificationsForFirmware(ctx, iotsec.System(maker, "test"), f.ID); err == nil && len(cs) == 0 && f.Supported(iotsec.DateOf(time.Now())) {
+			fw = f
+			break
+		}
+	}
+	if fw.ID == "" {
+		t.Fatal("every demo firmware version has a label, or none is supported")
+	}
+	tb.signIn(d.Link)
+	switchOrg := func(org string) {
+		t.Helper()
+		st := tb.submit("switch to "+org, chromedp.SetValue(chromedp.CSS(`form[action="/session/org"] select`), org),
+			chromedp.Click(chromedp.CSS(`form[action="/session/org"] button`)))
+		if st != http.StatusOK {
+			t.Fatalf("switching to %s = %d", org, st)
+		}
+	}
+	switchOrg(maker)
+
+	// The maker applies.
+	if st := tb.open("/registry"); st != http.StatusOK {
+		t.Fatalf("GET /registry = %d", st)
+	}
+	form := `form[action="/registry"]`
+	st := tb.submit("apply", chromedp.SetValue(chromedp.CSS(form+` select[name=firmware_id]`), fw.ID),
+		chromedp.SetValue(chromedp.CSS(form+` select[name=scheme]`), "sg-cls"),
+		chromedp.SendKeys(chromedp.CSS(form+` input[name=level]`), "2"),
+		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
+	loc := value(tb, "location", chromedp.Location())
+	record := strings.SplitN(strings.TrimPrefix(loc, d.Srv.URL), "?", 2)[0]
+	if st != http.StatusOK || !strings.HasPrefix(record, "/registry/cer_") {
+		tb.shot("journey-apply")
+		t.Fatalf("the application lands on %s (%d), want its record's page", loc, st)
+	}
+	tb.expectClean("apply")
+
+	// The scheme owner grants it.
+	switchOrg(csa)
+	if st := tb.open(record); st != http.StatusOK {
+		t.Fatalf("GET %s as the scheme owner = %d", record, st)
+	}
+	tb.checkWidths("/registry/{id} (applied)")
+	grant := `form[action="` + record + `/move"]:has(input[name=to][value=certified])`
+	st = tb.submit("grant", chromedp.SendKeys(chromedp.CSS(grant+` textarea[name=reason]`), "tested by the demo lab"),
+		chromedp.Click(chromedp.CSS(grant+` button[type=submit]`)))
+	if st != http.StatusOK {
+		t.Fatalf("grant = %d", st)
+	}
+	tb.expectClean("grant")
+	page := value(tb, "the public page link", chromedp.Evaluate[string](
+		`(document.querySelector('a[href^="/l/"]:not([href$=".json"]):not([href*="/qr."])') || {}).getAttribute?.('href') || ''`))
+	if page == "" {
+		tb.shot("journey-granted")
+		t.Fatal("the granted record's page links no public label page")
+	}
+
+	// Anyone opens the public page: it says the label is valid.
+	if st := tb.open(page); st != http.StatusOK {
+		t.Fatalf("GET %s = %d", page, st)
+	}
+	text := value(tb, "the page's text", chromedp.Evaluate[string](`document.body.innerText`))
+	if !strings.Contains(text, "This label is valid.") || !strings.Contains(text, fw.Version) {
+		tb.shot("journey-public")
+		t.Errorf("the public page of the new label says:\n%s", text[:min(len(text), 600)])
 	}
 }
