@@ -169,6 +169,9 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/registry/{id}/review", h.reviewRecord},
 		{"POST", "/api/v1/registry/{id}/clear", h.clearRecord},
 		{"POST", "/api/v1/registry/{id}/withdraw", h.withdrawRecord},
+		{"POST", "/api/v1/registry/{id}/renewal", h.applyRenewal},
+		{"GET", "/api/v1/labels", h.listLabels},
+		{"GET", "/api/v1/labels/{id}", h.getLabel},
 	}
 }
 

@@ -17,6 +17,8 @@ type productInput struct {
 	Description *string              `json:"description"`
 	Months      *int                 `json:"support_period_months"`
 	Policy      *string              `json:"support_policy"`
+	Delivery    *string              `json:"update_delivery"`
+	Contact     *string              `json:"security_contact"`
 }
 
 func (in productInput) apply(p *iotsec.Product) {
@@ -28,6 +30,8 @@ func (in productInput) apply(p *iotsec.Product) {
 	set(&p.Description, in.Description)
 	set(&p.SupportMonths, in.Months)
 	set(&p.SupportPolicy, in.Policy)
+	set(&p.UpdateDelivery, in.Delivery)
+	set(&p.SecurityContact, in.Contact)
 }
 
 func set[T any](dst *T, v *T) {

@@ -102,8 +102,30 @@ func (h *Handler) applyRecord(w http.ResponseWriter, r *http.Request) error {
 	return write(w, http.StatusCreated, c)
 }
 
+// recordOut is a record with whether it is due for renewal today and
+// when its scheme's renewal window opens.
+type recordOut struct {
+	iotsec.Certification
+	RenewalDue   bool         `json:"renewal_due"`
+	RenewalOpens *iotsec.Date `json:"renewal_opens,omitempty"`
+}
+
 func (h *Handler) getRecord(w http.ResponseWriter, r *http.Request) error {
 	c, err := h.Registry.Get(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := recordOut{Certification: c, RenewalDue: h.Registry.RenewalDue(c, iotsec.DateOf(h.Registry.Now()))}
+	if d, ok := h.Registry.RenewalOpens(c); ok {
+		out.RenewalOpens = &d
+	}
+	return write(w, http.StatusOK, out)
+}
+
+// applyRenewal is the maker's application to renew a record that is due
+// (inside its scheme's renewal window, or expired); no body.
+func (h *Handler) applyRenewal(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.Registry.ApplyRenewal(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -243,4 +265,53 @@ func (h *Handler) rotateKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return write(w, http.StatusCreated, keyView{KID: k.KID, OrgID: k.OrgID, Alg: k.Alg, PublicJWK: k.PublicJWK, CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt})
+}
+
+// listLabels lists the organisation's records that carry a label: its own
+// as the maker, or (?as=authority) those it grants.
+func (h *Handler) listLabels(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := iotsec.CertificationFilter{Status: iotsec.RecordStatus(q.Get("status")), Before: q.Get("before")}
+	switch q.Get("as") {
+	case "", "maker":
+	case "authority":
+		f.AsAuthority = true
+	default:
+		return iotsec.Invalid("as", "must be maker or authority")
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return iotsec.Invalid("status", "must be one of %v", iotsec.RecordStatuses())
+	}
+	cs, err := h.Registry.Labels(r.Context(), actor(r), f)
+	if err != nil {
+		return err
+	}
+	out := list(cs)
+	if len(cs) == 100 {
+		var next any = cs[len(cs)-1].ID
+		out.Next = &next
+	}
+	return write(w, http.StatusOK, out)
+}
+
+// getLabel answers with one of the organisation's labels by label ID: the
+// label document, or with ?format=jws the compact JWS alone
+// (application/jose). Another organisation's label is 404 here (the public
+// /l/LABEL-ID.json serves it to anyone).
+func (h *Handler) getLabel(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "jws" {
+		return iotsec.Invalid("format", "must be json or jws")
+	}
+	d, _, err := h.Registry.LabelDocument(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if format == "jws" {
+		w.Header().Set("Content-Type", "application/jose")
+		w.WriteHeader(http.StatusOK)
+		_, err := w.Write([]byte(d.Label))
+		return err
+	}
+	return write(w, http.StatusOK, d)
 }

@@ -169,13 +169,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// CRLs are regenerated on every revocation; the schedule keeps
 		// them from passing their nextUpdate when nothing changes.
 		crls := queue.Periodic{Name: "crl-refresh", Every: time.Hour, Run: a.Identity.RefreshCRLs}
+		// Labels expire and lapse by the clock: the day a period or a
+		// firmware version's support ends, within the hour.
+		expiry := queue.Periodic{Name: "registry-expiry", Every: time.Hour, Run: a.expireLabels}
 		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan, &supply.Handler{Service: a.Supply}, &supply.DeliveryHandler{Service: a.Supply}},
-			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: []queue.Periodic{crls}})
+			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: []queue.Periodic{crls, expiry}})
 		if err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// expireLabels expires and lapses the registry's records as of now.
+func (a *App) expireLabels(ctx context.Context) error {
+	_, err := a.Registry.Expire(ctx, a.Registry.Now())
+	return err
 }
 
 // Serve listens on the configured addresses and serves until ctx ends,
@@ -212,6 +221,11 @@ func (a *App) ServeListeners(ctx context.Context, ln, estLn net.Listener, ready 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	// Records whose period or support ended while the server was down
+	// expire before the first request.
+	if err := a.expireLabels(ctx); err != nil {
+		a.Log.Error("registry expiry at start", "err", err)
 	}
 	if a.Queue != nil {
 		if err := a.Queue.Start(ctx); err != nil {

@@ -225,6 +225,32 @@ func TestRegistryAPI(t *testing.T) {
 				if mine.Label != theirs.Label || mine.Status != theirs.Status || mine.Page != theirs.Page {
 					t.Errorf("API label document %+v, public %+v", mine, theirs)
 				}
+				// The labels API: the maker's and the authority's lists hold
+				// the label; the document and the bare JWS are the public ones;
+				// another organisation sees none of it.
+				for _, q := range []struct {
+					tok, query string
+				}{{acmeViewer, ""}, {csaOwner, "?as=authority"}} {
+					var l struct{ Items []iotsec.Certification }
+					must(t, json.Unmarshal(check(t, q.tok, "GET", "/api/v1/labels"+q.query, "", 200), &l))
+					if len(l.Items) != 1 || l.Items[0].LabelID != rec.LabelID {
+						t.Errorf("GET /api/v1/labels%s = %+v", q.query, l.Items)
+					}
+				}
+				var viaLabels registry.Document
+				must(t, json.Unmarshal(check(t, csaOwner, "GET", "/api/v1/labels/"+rec.LabelID, "", 200), &viaLabels))
+				if viaLabels.Label != theirs.Label || viaLabels.Page != theirs.Page {
+					t.Errorf("GET /api/v1/labels/{id} = %+v, public %+v", viaLabels, theirs)
+				}
+				if jws := check(t, acmeViewer, "GET", "/api/v1/labels/"+rec.LabelID+"?format=jws", "", 200); string(jws) != theirs.Label {
+					t.Errorf("GET /api/v1/labels/{id}?format=jws = %q", jws)
+				}
+				check(t, otherOwner, "GET", "/api/v1/labels/"+rec.LabelID, "", 404)
+				var none struct{ Items []iotsec.Certification }
+				if must(t, json.Unmarshal(check(t, otherOwner, "GET", "/api/v1/labels", "", 200), &none)); len(none.Items) != 0 {
+					t.Errorf("another organisation's labels: %+v", none.Items)
+				}
+				field(t, acmeViewer, "GET", "/api/v1/labels/"+rec.LabelID+"?format=xml", "", "format")
 				// One changed byte fails.
 				b := check(t, acmeViewer, "GET", "/api/v1/registry/"+rec.ID+"/label", "", 200)
 				i := strings.Index(string(b), `"label": "`) + 40
@@ -361,6 +387,53 @@ func TestRegistryAPI(t *testing.T) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// TestExpiryAtStart: a label whose period ended while the server was down
+// is expired when the server starts, before it answers a request, on
+// both databases.
+func TestExpiryAtStart(t *testing.T) {
+	for name, mk := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := apptest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+			cfg := mk(t)
+			cfg.CAKey, cfg.Workers = config.Secret(testKEK), 0
+			a, err := app.New(ctx, cfg, quietLog(), app.Options{Now: clock.Now})
+			must(t, err)
+			t.Cleanup(func() { a.Close() })
+			maker, csa := iotsec.Organisation{Name: "Acme", Country: "SG"}, iotsec.Organisation{Name: "CSA", Country: "SG"}
+			must(t, a.Store.CreateOrg(ctx, "t", &maker, ""))
+			must(t, a.Store.CreateOrg(ctx, "t", &csa, ""))
+			m, judge := iotsec.System(maker.ID, "t"), iotsec.System(csa.ID, "t")
+			must(t, a.Registry.AddOperator(ctx, "system:test", &iotsec.SchemeOperator{OrgID: csa.ID, Scheme: "sg-cls", Role: iotsec.OperatorOwner}))
+			p := iotsec.Product{Name: "Cam", Model: "CAM-1"}
+			must(t, a.Store.CreateProduct(ctx, m, &p))
+			fw := iotsec.FirmwareVersion{ProductID: p.ID, Version: "1.0", SupportEnd: iotsec.NewDate(2035, 12, 31)}
+			must(t, a.Store.CreateFirmware(ctx, m, &fw))
+			c, err := a.Registry.Apply(ctx, m, fw.ID, "sg-cls", "1", "")
+			must(t, err)
+			c, err = a.Registry.Grant(ctx, judge, c.ID, registry.GrantInput{ValidUntil: iotsec.NewDate(2026, 6, 30)})
+			must(t, err)
+
+			clock.Set(time.Date(2026, 7, 1, 0, 30, 0, 0, time.UTC))
+			url, stop := serve(t, a)
+			resp, err := http.Get(url + "/l/" + c.LabelID + ".json")
+			must(t, err)
+			var doc registry.Document
+			must(t, json.NewDecoder(resp.Body).Decode(&doc))
+			resp.Body.Close()
+			stop()
+			if doc.Status != "expired" {
+				t.Errorf("after a start past the end, the label document says %q, want expired", doc.Status)
+			}
+			hist, err := a.Registry.History(ctx, m, c.ID)
+			must(t, err)
+			if last := hist[len(hist)-1]; last.To != iotsec.StatusExpired || last.Actor != "system:expiry" {
+				t.Errorf("last event %+v", last)
+			}
 		})
 	}
 }

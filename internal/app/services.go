@@ -82,6 +82,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 
 	s.Registry = registry.New(store, kek, cfg.URL(), log)
 	s.Registry.Now = now
+	s.Registry.Rules = validityRules(base)
 	if opts.Rand != nil {
 		s.Registry.Rand = opts.Rand
 	}
@@ -90,6 +91,9 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	// Market surveillance: a certified version that a match finds known
 	// exploited goes under review in the same run.
 	s.Supply.AfterMatch = s.Registry.Surveil
+	// And one whose evaluation now fails a provision its level depends on.
+	s.Registry.Failing = s.Evaluation.Failing
+	s.Evaluation.AfterEvaluate = s.Registry.SurveilEvaluation
 	s.Supply.Now = now
 	s.Supply.Tool = "iotsec " + Version()
 	s.Supply.Publisher = supply.Publisher{Name: cfg.CSAFPublisherName, Namespace: cfg.PublisherNamespace(), Category: cfg.CSAFPublisherCategory}
@@ -98,4 +102,17 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 		s.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
 	}
 	return s, nil
+}
+
+// validityRules hands the registry the catalog's validity rules (each
+// scheme's months and renewal window, as data in the scheme files).
+func validityRules(cat *crosswalk.Catalog) func(string) (registry.ValidityRule, bool) {
+	return func(slug string) (registry.ValidityRule, bool) {
+		sc, err := cat.Scheme(slug)
+		if err != nil || sc.Validity == nil {
+			return registry.ValidityRule{}, false
+		}
+		v := sc.Validity
+		return registry.ValidityRule{Scheme: slug, Months: v.Months, RenewalWindowDays: v.RenewalWindowDays, Source: v.Source}, true
+	}
 }

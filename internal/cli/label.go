@@ -29,14 +29,16 @@ func newLabel(e *env) *cobra.Command {
   iotsec label show Xy3... --out LABEL.json
   iotsec label qr Xy3... --out label.png`,
 	}
-	cmd.AddCommand(newLabelVerify(e), newLabelShow(e), newLabelQR(e))
+	cmd.AddCommand(newLabelVerify(e), newLabelShow(e), newLabelQR(e), newLabelIssue(e))
 	return cmd
 }
 
 // verdict is what `label verify` prints.
 type verdict struct {
-	Valid    bool               `json:"valid"`
-	Status   string             `json:"status"`
+	Valid  bool   `json:"valid"`
+	Status string `json:"status"`
+	// Reason says why a label is under review or suspended.
+	Reason   string             `json:"reason,omitempty"`
 	Problems []registry.Problem `json:"problems"`
 }
 
@@ -92,7 +94,7 @@ otherwise, unless -o says.`,
 				}
 			}
 			r := registry.VerifyLabel(doc, opts)
-			v := verdict{Valid: r.Valid, Status: string(r.Status), Problems: r.Problems}
+			v := verdict{Valid: r.Valid, Status: string(r.Status), Reason: strings.Join(r.Reasons, "; "), Problems: r.Problems}
 			if format == "json" {
 				err = writeJSON(e.stdout, v)
 			} else {
@@ -121,6 +123,9 @@ func printLabelVerdict(w io.Writer, v verdict, c *registry.Claims) error {
 		word = "NOT VALID"
 	}
 	fmt.Fprintf(w, "%s (status: %s)\n", word, strings.ReplaceAll(v.Status, "_", " "))
+	if v.Reason != "" {
+		fmt.Fprintf(w, "why: %s\n", v.Reason)
+	}
 	if c != nil {
 		level := ""
 		if c.Level != "" {

@@ -27,6 +27,10 @@ func labelFixture(t *testing.T, dir string) map[string]string {
 	var s iotsec.Store = apptest.Stores(t, now)["sqlite"]
 	svc := registry.New(s, bytes.Repeat([]byte{7}, 32), "https://registry.example", nil)
 	svc.Now = now
+	// The rule internal/app takes from the catalog's sg-cls data.
+	svc.Rules = func(string) (registry.ValidityRule, bool) {
+		return registry.ValidityRule{Months: 36, RenewalWindowDays: 90, Source: "test"}, true
+	}
 	org := func(name string) iotsec.Actor {
 		o := iotsec.Organisation{Name: name, Country: "SG"}
 		if err := s.CreateOrg(ctx, "t", &o, ""); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +59,9 @@ again with its inclusion proof. --org names the organisation acting.`,
 		{"clear", "End a review: the record is certified again", false, func(svc *registry.Service, cmd *cobra.Command, a iotsec.Actor, id string, r []string) (iotsec.Certification, error) {
 			return svc.Clear(cmd.Context(), a, id, first(r))
 		}},
+		{"renew", "Apply to renew a certification that is due, as its maker", false, func(svc *registry.Service, cmd *cobra.Command, a iotsec.Actor, id string, _ []string) (iotsec.Certification, error) {
+			return svc.ApplyRenewal(cmd.Context(), a, id)
+		}},
 		{"withdraw", "Give a certification up, as its maker", false, func(svc *registry.Service, cmd *cobra.Command, a iotsec.Actor, id string, r []string) (iotsec.Certification, error) {
 			return svc.Withdraw(cmd.Context(), a, id, first(r))
 		}},
@@ -100,6 +104,9 @@ func printRecord(e *env, c iotsec.Certification) error {
 	valid := ", not granted yet"
 	if !c.ValidUntil.IsZero() {
 		valid = fmt.Sprintf(", valid %s to %s", c.ValidFrom, c.ValidUntil)
+	}
+	if !c.RenewalRequestedAt.IsZero() {
+		valid += ", renewal requested " + c.RenewalRequestedAt.UTC().Format(time.DateOnly)
 	}
 	_, err := fmt.Fprintf(e.stdout, "%s %s: %s %s %s, label %s%s\n", c.ID, c.Status, c.Scheme, c.Level, c.FirmwareID, c.LabelID, valid)
 	return err
@@ -260,10 +267,16 @@ func newRegistryShow(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeJSON(e.stdout, struct {
+			out := struct {
 				iotsec.Certification
-				History []iotsec.CertificationEvent `json:"history"`
-			}{c, h})
+				RenewalDue   bool                        `json:"renewal_due"`
+				RenewalOpens *iotsec.Date                `json:"renewal_opens,omitempty"`
+				History      []iotsec.CertificationEvent `json:"history"`
+			}{Certification: c, RenewalDue: svc.RenewalDue(c, iotsec.DateOf(svc.Now())), History: h}
+			if d, ok := svc.RenewalOpens(c); ok {
+				out.RenewalOpens = &d
+			}
+			return writeJSON(e.stdout, out)
 		}),
 	}
 	cmd.Flags().StringVar(&org, "org", "", "the organisation (ID or name)")
@@ -379,5 +392,42 @@ func newLog(e *env) *cobra.Command {
 	proof.Flags().Int64Var(&oldSize, "old", 0, "prove the tree of this size is contained in --size")
 	dbFlags(proof.Flags())
 	cmd.AddCommand(checkpoint, proof)
+	return cmd
+}
+
+func newLabelIssue(e *env) *cobra.Command {
+	var org, out string
+	cmd := &cobra.Command{
+		Use:   "issue RECORD-ID --org ORG -o LABEL.json",
+		Short: "Write the signed label bundle of a certified record, with its inclusion proof, for `label verify`",
+		Long: `Issue writes the label document of a certified record the organisation holds
+(as the maker or the scheme's authority): the signed label with its inclusion
+proof against a signed checkpoint of the transparency log, the authority's
+JWKS and the log's key, so that "iotsec label verify LABEL.json" checks it
+offline. A record that is not certified has no label to issue.`,
+		Example: "  iotsec label issue cer_... --org Acme -o LABEL.json",
+		Args:    exactArgs(1, "one argument, the record's ID"),
+		RunE: withRegistry(e, &org, func(cmd *cobra.Command, args []string, a iotsec.Actor, svc *registry.Service) error {
+			d, err := svc.Bundle(cmd.Context(), a, args[0])
+			if err != nil {
+				return err
+			}
+			if out == "" || out == "-" {
+				return writeJSON(e.stdout, d)
+			}
+			b, err := json.MarshalIndent(d, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "wrote the label %s (%s) to %s\n", d.Page, d.Status, out)
+			return err
+		}),
+	}
+	cmd.Flags().StringVar(&org, "org", "", "the organisation (ID or name)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (default standard output)")
+	dbFlags(cmd.Flags())
 	return cmd
 }

@@ -104,7 +104,26 @@ func TestRegistryCommands(t *testing.T) {
 	if out := want(0, "log", "proof", "--index", "0"); !strings.Contains(out, `"tree_size": 1`) {
 		t.Errorf("proof: %s", out)
 	}
+	// The maker issues the signed bundle of its certified record, and it
+	// verifies offline; another organisation cannot.
+	bundle := filepath.Join(dir, "BUNDLE.json")
+	if out := want(0, "label", "issue", id, "--org", "Acme", "-o", bundle); !strings.Contains(out, "(certified)") {
+		t.Errorf("label issue: %s", out)
+	}
+	if out := want(0, "label", "verify", bundle, "-o", "json"); !strings.Contains(out, `"valid": true`) {
+		t.Errorf("issued bundle: %s", out)
+	}
+	want(0, "admin", "org", "create", "Other", "--country", "SG")
+	want(ExitNotFound, "label", "issue", id, "--org", "Other", "-o", bundle)
 	want(0, "registry", "review", id, "--org", "CSA", "--reason", "KEV matched")
+	want(ExitConflict, "label", "issue", id, "--org", "Acme", "-o", bundle)
+	want(0, "label", "show", list[0].LabelID, "--out", doc)
+	if out := want(ExitFailed, "label", "verify", doc, "-o", "json"); !strings.Contains(out, `"status": "under_review"`) || !strings.Contains(out, `"reason": "KEV matched"`) {
+		t.Errorf("label under review: %s", out)
+	}
+	if out := want(ExitFailed, "label", "verify", doc, "-o", "text"); !strings.Contains(out, "why: KEV matched") {
+		t.Errorf("label under review (text): %s", out)
+	}
 	want(0, "registry", "clear", id, "--org", "CSA", "--reason", "patched")
 	if out := want(0, "log", "proof", "--old", "1", "--size", "3"); !strings.Contains(out, `"old_size": 1`) {
 		t.Errorf("consistency: %s", out)

@@ -206,17 +206,29 @@ type Scheme struct {
 	Obligations     []Obligation `json:"obligations,omitempty"`
 	Basis           []string     `json:"basis,omitempty"` // slugs this scheme builds on
 	Profile         *Profile     `json:"profile,omitempty"`
-	Source          Ref          `json:"source"`
-	References      []Ref        `json:"references,omitempty"`
-	Licence         string       `json:"licence"`
-	Confidence      Confidence   `json:"confidence,omitempty"`
-	Uncertain       []string     `json:"uncertain,omitempty"`
-	Notes           []string     `json:"notes,omitempty"`
-	Categories      []Category   `json:"categories,omitempty"`
-	IXIT            []Category   `json:"ixit,omitempty"`
-	Provisions      []Provision  `json:"provisions"`
+	// Validity is how long a grant of a label or certification scheme
+	// lasts and when its renewal may be asked for; nil when the scheme
+	// publishes no figure (a grant then names its own end).
+	Validity   *Validity   `json:"validity,omitempty"`
+	Source     Ref         `json:"source"`
+	References []Ref       `json:"references,omitempty"`
+	Licence    string      `json:"licence"`
+	Confidence Confidence  `json:"confidence,omitempty"`
+	Uncertain  []string    `json:"uncertain,omitempty"`
+	Notes      []string    `json:"notes,omitempty"`
+	Categories []Category  `json:"categories,omitempty"`
+	IXIT       []Category  `json:"ixit,omitempty"`
+	Provisions []Provision `json:"provisions"`
 	// Imported is set on schemes that came from a user's OSCAL or CSV file.
 	Imported bool `json:"imported,omitempty"`
+}
+
+// Validity is a scheme's rule for how long a grant lasts: Months from the
+// first day, renewable in the RenewalWindowDays before the last day.
+type Validity struct {
+	Months            int    `json:"months"`
+	RenewalWindowDays int    `json:"renewal_window_days"`
+	Source            string `json:"source"` // where the figures come from
 }
 
 // Summary is the row of a scheme list.

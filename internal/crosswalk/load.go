@@ -324,6 +324,17 @@ func (c *Catalog) checkScheme(s *Scheme, v *validator) {
 	} else if !strings.HasPrefix(s.Source.URL, "https://") && !strings.HasPrefix(s.Source.URL, "http://") {
 		v.add("%s: source URL %q is not http(s)", at, s.Source.URL)
 	}
+	if val := s.Validity; val != nil {
+		if val.Months < 1 || val.Months > 120 {
+			v.add("%s: validity months %d is not 1..120", at, val.Months)
+		}
+		if val.RenewalWindowDays < 0 || val.RenewalWindowDays > 366 {
+			v.add("%s: validity renewal_window_days %d is not 0..366", at, val.RenewalWindowDays)
+		}
+		if strings.TrimSpace(val.Source) == "" {
+			v.add("%s: validity has no source", at)
+		}
+	}
 	if !slices.Contains(statuses, s.Status) {
 		v.add("%s: status %q is not one of %s", at, s.Status, strings.Join(statuses, ", "))
 	}
@@ -912,6 +923,10 @@ func cloneScheme(s Scheme) Scheme {
 	s.Sectors = slices.Clone(s.Sectors)
 	s.ProductClasses = slices.Clone(s.ProductClasses)
 	s.Obligations = slices.Clone(s.Obligations)
+	if s.Validity != nil {
+		val := *s.Validity
+		s.Validity = &val
+	}
 	if s.Profile != nil {
 		p := *s.Profile
 		s.Profile = &p

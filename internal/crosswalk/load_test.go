@@ -181,3 +181,54 @@ func TestDate(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemeValidity pins the validity rules the catalog holds as data
+// (the registry computes grant periods and renewal windows from them) and
+// that a broken rule is reported.
+func TestSchemeValidity(t *testing.T) {
+	c := mustLoad(t)
+	tests := []struct {
+		slug           string
+		months, window int
+		none           bool
+	}{
+		{slug: "de-it-sik", months: 24, window: 90},
+		{slug: "sg-cls", months: 36, window: 90},
+		{slug: "jp-jc-star", months: 24, window: 90},
+		{slug: "etsi-en-303-645", none: true},
+	}
+	for _, tt := range tests {
+		s, err := c.Scheme(tt.slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.none {
+			if s.Validity != nil {
+				t.Errorf("%s: validity %+v, want none", tt.slug, *s.Validity)
+			}
+			continue
+		}
+		if s.Validity == nil {
+			t.Fatalf("%s: no validity", tt.slug)
+		}
+		if s.Validity.Months != tt.months || s.Validity.RenewalWindowDays != tt.window || s.Validity.Source == "" {
+			t.Errorf("%s: validity %+v, want %d months, %d days and a source", tt.slug, *s.Validity, tt.months, tt.window)
+		}
+	}
+	d := c.Data()
+	for i := range d.Schemes {
+		if d.Schemes[i].Slug == "sg-cls" {
+			d.Schemes[i].Validity = &Validity{Months: 0, RenewalWindowDays: -1}
+		}
+	}
+	_, err := Build(d)
+	for _, want := range []string{"scheme sg-cls: validity months 0 is not 1..120", "renewal_window_days -1", "scheme sg-cls: validity has no source"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Build(bad validity) = %v, want it to name %q", err, want)
+		}
+	}
+	// Data hands out copies: the edit above did not reach the catalog.
+	if s, _ := c.Scheme("sg-cls"); s.Validity == nil || s.Validity.Months != 36 {
+		t.Errorf("the catalog's sg-cls validity changed through Data(): %+v", s.Validity)
+	}
+}

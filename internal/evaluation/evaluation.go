@@ -62,6 +62,12 @@ type Service struct {
 	// supply-chain service matches the new components); its error fails
 	// the job. It is a func, not an import, so that services stay apart.
 	AfterScan func(ctx context.Context, a iotsec.Actor, firmwareID string) error
+	// AfterEvaluate, if set, runs when a version's verdicts may have
+	// changed: after a scan job (and AfterScan) and after an assessor's
+	// evidence is stored (the registry puts a certified record whose level
+	// now fails under review). Its error fails the job or the request; the
+	// evidence stays stored.
+	AfterEvaluate func(ctx context.Context, a iotsec.Actor, firmwareID string) error
 }
 
 // New returns the service over store (nil when nothing is stored, as for

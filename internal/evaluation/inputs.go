@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path"
@@ -115,7 +116,15 @@ func (s *Service) RecordEvidence(ctx context.Context, a iotsec.Actor, firmwareID
 	}
 	rec := iotsec.Evidence{FirmwareID: firmwareID, Provision: ev.Provision, TestCase: ev.TestCase, Verdict: string(ev.Verdict),
 		Rationale: ev.Rationale, Override: ev.Override}
-	return rec, s.store.AddEvidence(ctx, a, &rec)
+	if err := s.store.AddEvidence(ctx, a, &rec); err != nil {
+		return rec, err
+	}
+	if s.AfterEvaluate != nil {
+		if err := s.AfterEvaluate(ctx, a, firmwareID); err != nil {
+			return rec, fmt.Errorf("after the evidence: %w", err)
+		}
+	}
+	return rec, nil
 }
 
 // ICS returns a firmware version's ICS with every provision listed, those

@@ -130,6 +130,11 @@ func (s *Service) ScanStored(ctx context.Context, job iotsec.Job, firmwareID str
 			return JobResult{}, fmt.Errorf("after the scan: %w", err)
 		}
 	}
+	if s.AfterEvaluate != nil {
+		if err := s.AfterEvaluate(ctx, a, firmwareID); err != nil {
+			return JobResult{}, fmt.Errorf("after the scan: %w", err)
+		}
+	}
 	out := JobResult{FirmwareID: firmwareID, Findings: len(rec.Findings), Components: len(rec.Components), Statuses: map[string]string{}}
 	for _, v := range res.Schemes {
 		out.Statuses[v.Scheme] = v.Status

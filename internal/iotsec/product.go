@@ -1,6 +1,7 @@
 package iotsec
 
 import (
+	"net/url"
 	"strings"
 	"time"
 )
@@ -43,10 +44,16 @@ type Product struct {
 	// SupportMonths is the support period the maker promises from each
 	// firmware release (0: not stated); SupportPolicy says it in words
 	// (what "support" covers, how users are told, where it is published).
-	SupportMonths int       `json:"support_period_months"`
-	SupportPolicy string    `json:"support_policy"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	SupportMonths int    `json:"support_period_months"`
+	SupportPolicy string `json:"support_policy"`
+	// UpdateDelivery says how security updates reach users, one of
+	// UpdateDeliveries (CTA-2120's update_default); "" when not stated.
+	// SecurityContact is where to report a vulnerability: an https URL or
+	// an e-mail address. Both go on the product's labels.
+	UpdateDelivery  string    `json:"update_delivery"`
+	SecurityContact string    `json:"security_contact"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // Normalize trims, canonicalises and validates p.
@@ -83,6 +90,14 @@ func (p *Product) Normalize() error {
 	p.SupportPolicy = strings.TrimSpace(p.SupportPolicy)
 	if len(p.SupportPolicy) > 4000 {
 		return Invalid("support_policy", "is longer than 4000 characters")
+	}
+	p.UpdateDelivery = strings.TrimSpace(p.UpdateDelivery)
+	if p.UpdateDelivery != "" && !oneOf(p.UpdateDelivery, UpdateDeliveries()) {
+		return Invalid("update_delivery", "must be one of %s", strings.Join(UpdateDeliveries(), ", "))
+	}
+	p.SecurityContact = strings.TrimSpace(p.SecurityContact)
+	if err := checkContact("security_contact", p.SecurityContact); err != nil {
+		return err
 	}
 	if p.SupportMonths < 0 || p.SupportMonths > 600 {
 		return Invalid("support_period_months", "must be between 0 and 600")
@@ -145,4 +160,29 @@ func validDigest(s string) bool {
 		}
 	}
 	return true
+}
+
+// UpdateDeliveries are the ways security updates reach users, as
+// CTA-2120's security_update_information.update_default enumerates them
+// (slugs, as the label engine writes them).
+func UpdateDeliveries() []string {
+	return []string{"automatic_may_opt_out", "automatic_may_not_opt_out", "manual", "consent_based", "no_updates", "not_disclosed", "other"}
+}
+
+// checkContact accepts "" (not stated), an http(s) URL with a host, or an
+// e-mail address, at most 320 bytes.
+func checkContact(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	if len(v) > 320 || strings.ContainsAny(v, " \t\r\n<>\"") {
+		return Invalid(field, "must be an https URL or an e-mail address of at most 320 characters, without spaces")
+	}
+	if u, err := url.Parse(v); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		return nil
+	}
+	if at := strings.LastIndexByte(v, '@'); at > 0 && at < len(v)-1 && strings.Contains(v[at:], ".") && !strings.Contains(v, "://") {
+		return nil
+	}
+	return Invalid(field, "must be an https URL or an e-mail address")
 }

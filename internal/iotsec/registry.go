@@ -39,11 +39,13 @@ func (s RecordStatus) Valid() bool { return oneOf(s, RecordStatuses()) }
 func (s RecordStatus) Terminal() bool { return len(recordMoves[s]) == 0 }
 
 // recordMoves are the allowed status changes. Revoked and withdrawn are
-// terminal; expired comes back only by renewal (a new grant).
+// terminal; expired comes back only by renewal (a new grant). Certified to
+// certified is a renewal before the end (a new period continuing the old
+// one); under review and suspended records expire like certified ones.
 var recordMoves = map[RecordStatus][]RecordStatus{
 	StatusApplied:     {StatusCertified, StatusWithdrawn, StatusRevoked},
-	StatusCertified:   {StatusSuspended, StatusUnderReview, StatusExpired, StatusRevoked, StatusWithdrawn},
-	StatusUnderReview: {StatusCertified, StatusSuspended, StatusRevoked, StatusWithdrawn},
+	StatusCertified:   {StatusCertified, StatusSuspended, StatusUnderReview, StatusExpired, StatusRevoked, StatusWithdrawn},
+	StatusUnderReview: {StatusCertified, StatusSuspended, StatusRevoked, StatusWithdrawn, StatusExpired},
 	StatusSuspended:   {StatusCertified, StatusRevoked, StatusWithdrawn, StatusExpired},
 	StatusExpired:     {StatusCertified},
 }
@@ -73,9 +75,10 @@ func MoveSide(to RecordStatus) Side {
 }
 
 // IsGrant reports whether a move grants the certification anew (a first
-// grant or a renewal), as opposed to reinstating or clearing one.
+// grant, a renewal after expiry or before it), as opposed to reinstating
+// or clearing one.
 func IsGrant(from, to RecordStatus) bool {
-	return to == StatusCertified && (from == StatusApplied || from == StatusExpired)
+	return to == StatusCertified && (from == StatusApplied || from == StatusExpired || from == StatusCertified)
 }
 
 // Certification is one record of the registry: a maker's firmware version
@@ -108,6 +111,9 @@ type Certification struct {
 	Reasons []string `json:"reasons"`
 	// Label is the signed JWS of the current label, when one was issued.
 	Label string `json:"label,omitempty"`
+	// RenewalRequestedAt is when the maker applied for renewal (zero when
+	// it did not, or the renewal was granted since).
+	RenewalRequestedAt time.Time `json:"renewal_requested_at,omitzero"`
 }
 
 // Public reports whether the record was ever granted: only then is it on
@@ -192,8 +198,19 @@ type CertificationFilter struct {
 	Scheme      string
 	ProductID   string
 	FirmwareID  string
-	Before      string // only IDs below this one
-	Limit       int    // 1..1000; 0 means 100
+	LabelID     string
+	// Granted keeps only records that were ever granted (those with a
+	// public label).
+	Granted bool
+	Before  string // only IDs below this one
+	Limit   int    // 1..1000; 0 means 100
+}
+
+// DueCertification is a record whose period or support ended, with the
+// support end of its firmware version.
+type DueCertification struct {
+	Certification
+	SupportEnd Date `json:"support_end"`
 }
 
 // PublicCertification is what anyone may read of a granted record, found
@@ -217,6 +234,13 @@ type PublicCertification struct {
 	GrantedAt       time.Time    `json:"granted_at"`
 	UpdatedAt       time.Time    `json:"updated_at"`
 	Label           string       `json:"label,omitempty"`
+	// UpdateDelivery and SecurityContact are the product's (CTA-2120
+	// consumer fields); SBOM says an SBOM of the firmware version is kept.
+	UpdateDelivery  string `json:"update_delivery,omitempty"`
+	SecurityContact string `json:"security_contact,omitempty"`
+	SBOM            bool   `json:"sbom"`
+	// Reasons are why the record is under review or suspended.
+	Reasons []string `json:"reasons"`
 }
 
 // OperatorRole is how an organisation operates a scheme.
@@ -400,6 +424,16 @@ type RegistryStore interface {
 	// actor sees (as maker, authority or delegate), granted or not: what
 	// the service needs to write a label before the first grant.
 	CertificationView(ctx context.Context, a Actor, id string) (PublicCertification, error)
+	// RequestRenewal records the maker's application to renew a certified
+	// or expired record of its own (PermWriteProducts; ErrConflict in any
+	// other status), audited; the next grant clears it.
+	RequestRenewal(ctx context.Context, a Actor, id string) (Certification, error)
+	// DueCertifications lists, across organisations, the records that are
+	// certified, under review or suspended and whose validity ended before
+	// day or whose firmware version's support ended before it, oldest
+	// first, at most limit (1..1000): the expiry job's work. It is the
+	// platform's, not a tenant's.
+	DueCertifications(ctx context.Context, day Date, limit int) ([]DueCertification, error)
 	// SetCertificationLabel stores the signed label of a record the actor
 	// sees, after the move it states was committed (the label carries the
 	// move's inclusion proof, which exists only after the commit). The

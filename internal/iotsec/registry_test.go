@@ -8,8 +8,8 @@ import (
 func TestCanMove(t *testing.T) {
 	allowed := map[RecordStatus][]RecordStatus{
 		StatusApplied:     {StatusCertified, StatusWithdrawn, StatusRevoked},
-		StatusCertified:   {StatusSuspended, StatusUnderReview, StatusExpired, StatusRevoked, StatusWithdrawn},
-		StatusUnderReview: {StatusCertified, StatusSuspended, StatusRevoked, StatusWithdrawn},
+		StatusCertified:   {StatusCertified, StatusSuspended, StatusUnderReview, StatusExpired, StatusRevoked, StatusWithdrawn},
+		StatusUnderReview: {StatusCertified, StatusSuspended, StatusRevoked, StatusWithdrawn, StatusExpired},
 		StatusSuspended:   {StatusCertified, StatusRevoked, StatusWithdrawn, StatusExpired},
 		StatusExpired:     {StatusCertified},
 	}
@@ -32,6 +32,7 @@ func TestCanMove(t *testing.T) {
 	}{
 		{StatusApplied, StatusCertified, true},
 		{StatusExpired, StatusCertified, true},
+		{StatusCertified, StatusCertified, true},
 		{StatusUnderReview, StatusCertified, false},
 		{StatusSuspended, StatusCertified, false},
 		{StatusCertified, StatusRevoked, false},

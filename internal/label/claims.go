@@ -148,6 +148,10 @@ type Claims struct {
 	// SBOMAvailable says whether the maker keeps an SBOM for this
 	// firmware [sbom_hbom_available].
 	SBOMAvailable bool `json:"sbom_available"`
+	// Reasons say why the record is under review or suspended, in plain
+	// words (the reasons of its last status change); absent otherwise.
+	// Added after the first labels: an earlier label simply has none.
+	Reasons []string `json:"reasons,omitempty"`
 	// PageURL is the public page of the label, the URL its QR code
 	// encodes [QR_code_url].
 	PageURL string `json:"page_url,omitempty"`
@@ -247,6 +251,14 @@ func (c *Claims) Validate() error {
 	}
 	if c.UpdateDelivery != "" && !c.UpdateDelivery.known() {
 		return fmt.Errorf("update_delivery %q is not a CTA-2120 update_default value", string(c.UpdateDelivery))
+	}
+	if len(c.Reasons) > 100 {
+		return fmt.Errorf("reasons: more than 100")
+	}
+	for _, r := range c.Reasons {
+		if err := checkText("reasons", r, true); err != nil {
+			return err
+		}
 	}
 	if err := checkURL("page_url", c.PageURL, false); err != nil {
 		return err

@@ -571,3 +571,41 @@ func TestLeafIgnoresProofAndZone(t *testing.T) {
 		t.Errorf("Leaf differs with a proof or another zone:\n%s\n%s", a, b)
 	}
 }
+
+// TestLabelsBeforeReasons: reasons were added to the claims after the
+// first labels were issued. A label signed then (its payload written here
+// field by field as the first engine wrote it, with no "reasons") still
+// verifies, and its log leaf is the same bytes, so its inclusion proof
+// still holds; one under review now carries its reasons.
+func TestLabelsBeforeReasons(t *testing.T) {
+	k := newKey(t, ES256, 9)
+	keys := KeySet{Keys: []PublicKey{k.Public()}}
+	old := fmt.Appendf(nil, `{"schema_version":1,"label_id":"CSA-311228-0042","registry":"https://registry.example.org",`+
+		`"maker":{"name":"Aurora Devices Pte Ltd"},"product_name":"Aurora indoor camera","model":"AC-200","firmware_version":"1.4.0",`+
+		`"scheme":{"slug":"sg-cls","title":""},"level":"2","granted_by":{"name":"CSA"},"status":"certified",`+
+		`"issued_at":%q,"valid_from":%q,"valid_until":%q,"sbom_available":false,"page_url":"https://registry.example.org/l/CSA-311228-0042"}`,
+		t0.Format(time.RFC3339), t0.Add(-24*time.Hour).Format(time.RFC3339), t0.AddDate(3, 0, 0).Format(time.RFC3339))
+	tok := signRaw(t, k, fmt.Appendf(nil, `{"alg":"ES256","kid":%q,"typ":%q}`, k.ID(), Type), old)
+	r := Verify(tok, keys, t0, VerifyOptions{})
+	if !r.Valid || r.Label == nil || r.Label.Reasons != nil {
+		t.Fatalf("a label from before reasons: %+v", r)
+	}
+	leaf, err := r.Label.Leaf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(leaf) != string(old) {
+		t.Errorf("the leaf of an old label changed:\n got %s\nwant %s", leaf, old)
+	}
+
+	c := claims()
+	c.Status, c.Reasons = StatusUnderReview, []string{"CVE-2023-28450 in dnsmasq 2.89 is known to be exploited (CISA KEV)"}
+	r = Verify(sign(t, newIssuer(t, k), c), keys, t0, VerifyOptions{})
+	if r.Valid || r.Status != StatusUnderReview || r.Label == nil || len(r.Label.Reasons) != 1 {
+		t.Errorf("a label under review: %+v", r)
+	}
+	c.Reasons = []string{""}
+	if err := c.Validate(); err == nil {
+		t.Error("an empty reason validates")
+	}
+}

@@ -78,6 +78,10 @@ type Result struct {
 	// Kid names the key that verified the signature, "" when none did.
 	Kid      string    `json:"kid,omitempty"`
 	Problems []Problem `json:"problems"`
+	// Reasons say why the label is under review or suspended, when the
+	// registry said (the document's current reasons, else the signed
+	// claims').
+	Reasons []string `json:"reasons,omitempty"`
 }
 
 // VerifyOptions tune Verify; the zero value checks signature, dates and

@@ -16,6 +16,7 @@ func TestDocumentAcrossReplicas(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		srv := serve(t, e.svc)
 		other := registry.New(e.store, kek, "https://registry.example", nil)
+		other.Rules = catalogRules(t)
 		other.Now = e.clock.Now
 		c, err := other.Apply(e.ctx, e.maker, e.firmware, "sg-cls", "2", "")
 		must(t, err)

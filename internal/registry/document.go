@@ -52,11 +52,14 @@ const MaxDocumentSize = 256 << 10
 //	 "log": {"origin": "host/registry", "key": "<note verifier key>"},
 //	 "page": "https://host/l/LABEL-ID"}
 type Document struct {
-	Label  string          `json:"label"`
-	Status label.Status    `json:"status"`
-	JWKS   json.RawMessage `json:"jwks"`
-	Log    LogInfo         `json:"log"`
-	Page   string          `json:"page"`
+	Label  string       `json:"label"`
+	Status label.Status `json:"status"`
+	// Reasons say why the record is under review or suspended now (the
+	// reasons of its last status change, in plain words).
+	Reasons []string        `json:"reasons,omitempty"`
+	JWKS    json.RawMessage `json:"jwks"`
+	Log     LogInfo         `json:"log"`
+	Page    string          `json:"page"`
 }
 
 // LogInfo names the transparency log and its checkpoint verifier key.
@@ -83,8 +86,12 @@ func (s *Service) Document(ctx context.Context, labelID string) (Document, error
 	if err != nil {
 		return Document{}, err
 	}
-	return Document{Label: p.Label, Status: LabelStatus(p.Status), JWKS: jwks,
-		Log: LogInfo{Origin: s.Origin(), Key: vkey}, Page: s.PageURL(labelID)}, nil
+	d := Document{Label: p.Label, Status: LabelStatus(p.Status), JWKS: jwks,
+		Log: LogInfo{Origin: s.Origin(), Key: vkey}, Page: s.PageURL(labelID)}
+	if p.Status == iotsec.StatusUnderReview || p.Status == iotsec.StatusSuspended {
+		d.Reasons = p.Reasons
+	}
+	return d, nil
 }
 
 // VerifyOptions tune VerifyLabel.
@@ -167,6 +174,14 @@ func VerifyLabel(doc []byte, opts VerifyOptions) Result {
 			return nil
 		},
 	})
+	if r.Status == label.StatusUnderReview || r.Status == label.StatusSuspended {
+		switch {
+		case len(d.Reasons) > 0 && len(d.Reasons) <= 100:
+			r.Reasons = d.Reasons
+		case r.Label != nil:
+			r.Reasons = r.Label.Reasons
+		}
+	}
 	if opts.Checkpoint != nil && proved.Size > 0 {
 		held, err := translog.VerifyCheckpoint(opts.Checkpoint, verifier)
 		switch {

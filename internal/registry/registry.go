@@ -55,6 +55,14 @@ type Service struct {
 	// Alg is the algorithm of the authorities' label keys this service
 	// creates; ES256 when empty.
 	Alg label.Algorithm
+	// Rules returns a scheme's validity rule from the catalog (by slug);
+	// nil or not found: grants under the scheme must give their end.
+	Rules func(scheme string) (ValidityRule, bool)
+	// Failing returns the mandatory provisions of a scheme's level that a
+	// firmware version's evaluation now fails or puts at risk, as reasons
+	// (the evaluation service's, injected by internal/app); nil: no
+	// surveillance from evaluations.
+	Failing func(ctx context.Context, a iotsec.Actor, firmwareID, scheme, level string) ([]string, error)
 
 	mu     sync.Mutex
 	signer translog.Signer // the log's, opened once
@@ -160,17 +168,20 @@ func (s *Service) Public(ctx context.Context, labelID string) (iotsec.PublicCert
 }
 
 // GrantInput is the authority's grant: the validity period. A zero
-// ValidFrom is today; a zero ValidUntil is the scheme's rule
-// (ValidityRules). Either way the period ends no later than the last day
-// the maker supports the firmware version.
+// ValidFrom is today (for a renewal of a certified record: the day after
+// its period ends); a zero ValidUntil is the scheme's rule (Rules). Either
+// way the period ends no later than the last day the maker supports the
+// firmware version.
 type GrantInput struct {
 	ValidFrom  iotsec.Date `json:"valid_from"`
 	ValidUntil iotsec.Date `json:"valid_until"`
 	Reason     string      `json:"reason"`
 }
 
-// Grant certifies a record: a first grant (applied), a renewal (expired),
-// or a reinstatement (suspended: the period stays as granted).
+// Grant certifies a record: a first grant (applied), a renewal (expired;
+// or certified, when the maker applied to renew: the new period continues
+// the old one), or a reinstatement (suspended: the period stays as
+// granted).
 func (s *Service) Grant(ctx context.Context, a iotsec.Actor, id string, in GrantInput) (iotsec.Certification, error) {
 	before, err := s.Store.GetCertification(ctx, a, id)
 	if err != nil {
@@ -182,6 +193,14 @@ func (s *Service) Grant(ctx context.Context, a iotsec.Actor, id string, in Grant
 	if !iotsec.IsGrant(before.Status, iotsec.StatusCertified) {
 		return s.move(ctx, a, id, iotsec.StatusCertified, in.Reason, nil)
 	}
+	if before.Status == iotsec.StatusCertified {
+		if before.RenewalRequestedAt.IsZero() {
+			return before, iotsec.Conflict("the record is certified until %s; it is renewed when the maker applies for renewal", before.ValidUntil)
+		}
+		if in.ValidFrom.IsZero() {
+			in.ValidFrom = iotsec.DateOf(before.ValidUntil.Time().AddDate(0, 0, 1))
+		}
+	}
 	view, err := s.Store.CertificationView(ctx, a, id)
 	if err != nil {
 		return before, err
@@ -189,6 +208,11 @@ func (s *Service) Grant(ctx context.Context, a iotsec.Actor, id string, in Grant
 	from, until, err := s.Validity(before.Scheme, in, view.SupportEnd)
 	if err != nil {
 		return before, err
+	}
+	if before.Status == iotsec.StatusCertified && !before.ValidFrom.IsZero() {
+		// A renewal before the end extends the period: the label stays
+		// valid from its first day, without a gap or a day not yet valid.
+		from = before.ValidFrom
 	}
 	return s.move(ctx, a, id, iotsec.StatusCertified, in.Reason, func(c *iotsec.Certification) {
 		c.ValidFrom, c.ValidUntil = from, until
@@ -204,7 +228,7 @@ func (s *Service) Validity(scheme string, in GrantInput, supportEnd iotsec.Date)
 		from = iotsec.DateOf(s.Now())
 	}
 	if until.IsZero() {
-		rule, ok := ValidityRules()[scheme]
+		rule, ok := s.Rule(scheme)
 		if !ok {
 			return from, until, iotsec.Invalid("valid_until", "the scheme %q has no validity rule here: give the period's last day", scheme)
 		}
@@ -342,6 +366,12 @@ func (s *Service) claims(c iotsec.Certification, view iotsec.PublicCertification
 	}
 	if !view.SupportEnd.IsZero() {
 		cl.SupportEnd = label.Date(view.SupportEnd.String())
+	}
+	cl.UpdateDelivery = label.UpdateDelivery(view.UpdateDelivery)
+	cl.SecurityContact = view.SecurityContact
+	cl.SBOMAvailable = view.SBOM
+	if c.Status == iotsec.StatusUnderReview || c.Status == iotsec.StatusSuspended {
+		cl.Reasons = append([]string(nil), c.Reasons...)
 	}
 	return cl
 }

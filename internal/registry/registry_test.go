@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iotsec/iotsec/internal/app/apptest"
+	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/label"
 	"github.com/iotsec/iotsec/internal/registry"
@@ -44,6 +45,7 @@ func newEnv(t *testing.T, s iotsec.Store, c *apptest.Clock) *env {
 	e := &env{t: t, ctx: context.Background(), store: s, clock: c}
 	e.svc = registry.New(s, kek, "https://registry.example", nil)
 	e.svc.Now = c.Now
+	e.svc.Rules = catalogRules(t)
 	org := func(name string) iotsec.Actor {
 		o := iotsec.Organisation{Name: name, Country: "SG"}
 		must(t, s.CreateOrg(e.ctx, "t", &o, ""))
@@ -62,6 +64,22 @@ func newEnv(t *testing.T, s iotsec.Store, c *apptest.Clock) *env {
 	must(t, s.CreateFirmware(e.ctx, a, &fw))
 	e.firmware = fw.ID
 	return e
+}
+
+// catalogRules reads the validity rules from the embedded catalog, as
+// internal/app wires them.
+func catalogRules(t testing.TB) func(string) (registry.ValidityRule, bool) {
+	cat, err := crosswalk.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(slug string) (registry.ValidityRule, bool) {
+		sc, err := cat.Scheme(slug)
+		if err != nil || sc.Validity == nil {
+			return registry.ValidityRule{}, false
+		}
+		return registry.ValidityRule{Months: sc.Validity.Months, RenewalWindowDays: sc.Validity.RenewalWindowDays, Source: sc.Validity.Source}, true
+	}
 }
 
 func must(t testing.TB, err error) {
@@ -179,6 +197,7 @@ func TestLife(t *testing.T) {
 func TestValidity(t *testing.T) {
 	s := registry.New(nil, kek, "https://r.example", nil)
 	s.Now = func() time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) }
+	s.Rules = catalogRules(t)
 	for _, tt := range []struct {
 		scheme     string
 		in         registry.GrantInput

@@ -42,32 +42,78 @@ func (s *Service) Surveil(ctx context.Context, a iotsec.Actor, firmwareID string
 	if err != nil {
 		return fmt.Errorf("surveillance of %s: %w", firmwareID, err)
 	}
-	name := firmwareID
-	if fw, err := s.Store.GetFirmware(ctx, a, firmwareID); err == nil {
-		name = fw.Version
-		if p, err := s.Store.GetProduct(ctx, a, fw.ProductID); err == nil {
-			name = p.Name + " (" + p.Model + ") " + fw.Version
-		}
-	}
+	name := s.firmwareName(ctx, a, firmwareID)
 	for _, c := range cs {
 		if c.Status != iotsec.StatusCertified {
 			continue
 		}
-		owner := iotsec.System(c.AuthorityOrgID, "surveillance")
-		got, err := s.Review(ctx, owner, c.ID, reasons)
-		if err != nil {
-			return fmt.Errorf("surveillance of %s: review %s: %w", firmwareID, c.ID, err)
-		}
-		title := fmt.Sprintf("The %s label (level %s) of %s is under review", got.Scheme, orDash(got.Level), name)
-		body := "Market surveillance: " + strings.Join(reasons, "; ") + ". The label shows \"under review\" until the scheme owner clears, suspends or revokes it."
-		note := iotsec.Notification{Kind: "label-under-review", Title: title, Body: body, Link: "/l/" + got.LabelID + ".json"}
-		for _, org := range []string{c.AuthorityOrgID, c.OrgID} {
-			if err := s.Store.AddNotifications(ctx, iotsec.System(org, "surveillance"), []iotsec.Notification{note}, nil); err != nil {
-				return fmt.Errorf("surveillance of %s: notify %s: %w", firmwareID, org, err)
-			}
+		if err := s.review(ctx, c, name, reasons, "Market surveillance: "); err != nil {
+			return fmt.Errorf("surveillance of %s: %w", firmwareID, err)
 		}
 	}
 	return nil
+}
+
+// SurveilEvaluation is market surveillance after a firmware version's
+// evaluation changed (a scan finished, an assessor recorded evidence):
+// every certified record of the version whose scheme and level now has a
+// mandatory provision failing or at risk (Failing, the evaluation
+// service's verdicts, injected by internal/app) goes under review at once
+// with those provisions as its reasons, and the scheme owner and the maker
+// are told. Like Surveil it reads the verdicts as they stand, so running it
+// again changes nothing. The evaluation service calls it
+// (evaluation.Service.AfterEvaluate) with the acting organisation's actor.
+func (s *Service) SurveilEvaluation(ctx context.Context, a iotsec.Actor, firmwareID string) error {
+	if s.Failing == nil {
+		return nil
+	}
+	cs, err := s.Store.CertificationsForFirmware(ctx, a, firmwareID)
+	if err != nil {
+		return fmt.Errorf("surveillance of %s: %w", firmwareID, err)
+	}
+	name := ""
+	for _, c := range cs {
+		if c.Status != iotsec.StatusCertified {
+			continue
+		}
+		reasons, err := s.Failing(ctx, a, firmwareID, c.Scheme, c.Level)
+		if k := iotsec.Kind(err); k == iotsec.ErrInvalid || k == iotsec.ErrNotFound {
+			// A scheme the evaluation does not project onto (an
+			// organisation's own import): nothing to watch here.
+			s.Log.Debug("registry: no verdicts for surveillance", "certification", c.ID, "scheme", c.Scheme, "err", err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("surveillance of %s: verdicts for %s: %w", firmwareID, c.Scheme, err)
+		}
+		if len(reasons) == 0 {
+			continue
+		}
+		if len(reasons) > 100 {
+			reasons = append(reasons[:99], fmt.Sprintf("and %d more provisions", len(reasons)-99))
+		}
+		if name == "" {
+			name = s.firmwareName(ctx, a, firmwareID)
+		}
+		if err := s.review(ctx, c, name, reasons, "Market surveillance after an evaluation: "); err != nil {
+			return fmt.Errorf("surveillance of %s: %w", firmwareID, err)
+		}
+	}
+	return nil
+}
+
+// review puts certified record c under review for reasons, as the system
+// on the scheme owner's behalf, and tells both sides.
+func (s *Service) review(ctx context.Context, c iotsec.Certification, name string, reasons []string, lead string) error {
+	owner := iotsec.System(c.AuthorityOrgID, "surveillance")
+	got, err := s.Review(ctx, owner, c.ID, reasons)
+	if err != nil {
+		return fmt.Errorf("review %s: %w", c.ID, err)
+	}
+	title := fmt.Sprintf("The %s label (level %s) of %s is under review", got.Scheme, orDash(got.Level), name)
+	body := lead + strings.Join(reasons, "; ") + ". The label shows \"under review\" until the scheme owner clears, suspends or revokes it."
+	note := iotsec.Notification{Kind: "label-under-review", Title: title, Body: body, Link: "/l/" + got.LabelID + ".json"}
+	return s.notify(ctx, got, note, "surveillance")
 }
 
 func orDash(s string) string {

@@ -18,6 +18,11 @@ type RecordView struct {
 	// Moves are the status changes the viewer's side may make from the
 	// record's current status; its role decides whether it may make them.
 	Moves []iotsec.RecordStatus
+	// RenewalDue says the record is inside its scheme's renewal window
+	// (or expired) today; RenewalOpens is the window's first day, zero
+	// when the scheme has no rule.
+	RenewalDue   bool
+	RenewalOpens iotsec.Date
 }
 
 // Records lists records as List does, each with its names and the
@@ -66,7 +71,12 @@ func (s *Service) view(ctx context.Context, a iotsec.Actor, c iotsec.Certificati
 	if !v.Authority && !v.Maker {
 		v.Authority = true // not the maker's, yet visible: a delegate of the scheme's owner
 	}
+	v.RenewalOpens, _ = s.RenewalOpens(c)
+	v.RenewalDue = s.RenewalDue(c, iotsec.DateOf(s.Now()))
 	for _, to := range iotsec.Moves(c.Status) {
+		if to == c.Status && c.RenewalRequestedAt.IsZero() {
+			continue // a renewal before the end answers the maker's application
+		}
 		side := iotsec.MoveSide(to)
 		if (side == iotsec.SideMaker && v.Maker) || (side == iotsec.SideAuthority && v.Authority) {
 			v.Moves = append(v.Moves, to)

@@ -82,6 +82,8 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/registry/{id}/review":   b.Certification,
 		"/api/v1/registry/{id}/clear":    b.Certification,
 		"/api/v1/registry/{id}/withdraw": b.Certification,
+		"/api/v1/registry/{id}/renewal":  b.Certification,
+		"/api/v1/labels/{id}":            b.LabelID,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -182,6 +184,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/registry":             400, // B's firmware is not A's: a body reference
 		"GET /api/v1/registry/operators":    200,
 		"POST /api/v1/registry/keys/rotate": 201, // A's own key
+		"GET /api/v1/labels":                200, // A's own labels
 	}
 	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
 		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID}

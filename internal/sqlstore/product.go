@@ -9,12 +9,12 @@ import (
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
-const productColumns = "id, org_id, name, model, class, sector, markets, description, support_months, support_policy, created_at, updated_at"
+const productColumns = "id, org_id, name, model, class, sector, markets, description, support_months, support_policy, update_delivery, security_contact, created_at, updated_at"
 
 func scanProduct(sc interface{ Scan(...any) error }) (iotsec.Product, error) {
 	var p iotsec.Product
 	var markets string
-	err := sc.Scan(&p.ID, &p.OrgID, &p.Name, &p.Model, &p.Class, &p.Sector, &markets, &p.Description, &p.SupportMonths, &p.SupportPolicy, tscan{&p.CreatedAt}, tscan{&p.UpdatedAt})
+	err := sc.Scan(&p.ID, &p.OrgID, &p.Name, &p.Model, &p.Class, &p.Sector, &markets, &p.Description, &p.SupportMonths, &p.SupportPolicy, &p.UpdateDelivery, &p.SecurityContact, tscan{&p.CreatedAt}, tscan{&p.UpdatedAt})
 	p.Markets = splitList(markets)
 	return p, err
 }
@@ -37,8 +37,9 @@ func (s *Store) CreateProduct(ctx context.Context, a iotsec.Actor, p *iotsec.Pro
 	p.CreatedAt = s.now()
 	p.UpdatedAt = p.CreatedAt
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO products ("+productColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			p.ID, p.OrgID, p.Name, p.Model, p.Class, p.Sector, strings.Join(p.Markets, ","), p.Description, p.SupportMonths, p.SupportPolicy, s.t(p.CreatedAt), s.t(p.UpdatedAt))
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO products ("+productColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			p.ID, p.OrgID, p.Name, p.Model, p.Class, p.Sector, strings.Join(p.Markets, ","), p.Description, p.SupportMonths, p.SupportPolicy,
+			p.UpdateDelivery, p.SecurityContact, s.t(p.CreatedAt), s.t(p.UpdatedAt))
 		if err != nil {
 			if iotsec.Kind(s.classify(err)) == iotsec.ErrConflict {
 				return &iotsec.Error{Kind: iotsec.ErrConflict, Field: "model_number", Message: fmt.Sprintf("a product with model number %q exists", p.Model)}
@@ -91,8 +92,9 @@ func (s *Store) UpdateProduct(ctx context.Context, a iotsec.Actor, p *iotsec.Pro
 		}
 		p.OrgID, p.CreatedAt, p.UpdatedAt = old.OrgID, old.CreatedAt, s.now()
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE products SET name = ?, model = ?, class = ?, sector = ?, markets = ?, description = ?, support_months = ?,
-			support_policy = ?, updated_at = ? WHERE id = ? AND org_id = ?`),
-			p.Name, p.Model, p.Class, p.Sector, strings.Join(p.Markets, ","), p.Description, p.SupportMonths, p.SupportPolicy, s.t(p.UpdatedAt), p.ID, a.OrgID)
+			support_policy = ?, update_delivery = ?, security_contact = ?, updated_at = ? WHERE id = ? AND org_id = ?`),
+			p.Name, p.Model, p.Class, p.Sector, strings.Join(p.Markets, ","), p.Description, p.SupportMonths, p.SupportPolicy,
+			p.UpdateDelivery, p.SecurityContact, s.t(p.UpdatedAt), p.ID, a.OrgID)
 		if err != nil {
 			if iotsec.Kind(s.classify(err)) == iotsec.ErrConflict {
 				return &iotsec.Error{Kind: iotsec.ErrConflict, Field: "model_number", Message: fmt.Sprintf("a product with model number %q exists", p.Model)}

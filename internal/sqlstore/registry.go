@@ -113,13 +113,15 @@ func (s *Store) SchemeOwner(ctx context.Context, scheme string) (string, error) 
 // Certification records.
 
 const certificationColumns = `c.id, c.org_id, c.product_id, c.firmware_id, c.scheme, c.level, c.authority_org_id, coalesce(c.lab_org_id, ''),
-	c.status, c.label_id, c.valid_from, c.valid_until, c.applied_at, c.granted_at, c.updated_at, c.reasons, c.label`
+	c.status, c.label_id, c.valid_from, c.valid_until, c.applied_at, c.granted_at, c.updated_at, c.reasons, c.label,
+	c.renewal_requested_at`
 
 func scanCertification(sc rowScanner) (iotsec.Certification, error) {
 	var c iotsec.Certification
 	var reasons string
 	err := sc.Scan(&c.ID, &c.OrgID, &c.ProductID, &c.FirmwareID, &c.Scheme, &c.Level, &c.AuthorityOrgID, &c.LabOrgID,
-		&c.Status, &c.LabelID, dscan{&c.ValidFrom}, dscan{&c.ValidUntil}, tscan{&c.AppliedAt}, tscan{&c.GrantedAt}, tscan{&c.UpdatedAt}, &reasons, &c.Label)
+		&c.Status, &c.LabelID, dscan{&c.ValidFrom}, dscan{&c.ValidUntil}, tscan{&c.AppliedAt}, tscan{&c.GrantedAt}, tscan{&c.UpdatedAt}, &reasons, &c.Label,
+		tscan{&c.RenewalRequestedAt})
 	if err != nil {
 		return c, err
 	}
@@ -255,12 +257,16 @@ func (s *Store) ListCertifications(ctx context.Context, a iotsec.Actor, f iotsec
 		{"c.scheme = ?", f.Scheme},
 		{"c.product_id = ?", f.ProductID},
 		{"c.firmware_id = ?", f.FirmwareID},
+		{"c.label_id = ?", f.LabelID},
 		{"c.id < ?", f.Before},
 	} {
 		if w.v != "" {
 			b.WriteString(" AND " + w.cond)
 			args = append(args, w.v)
 		}
+	}
+	if f.Granted {
+		b.WriteString(" AND c.granted_at IS NOT NULL")
 	}
 	b.WriteString(" ORDER BY c.id DESC LIMIT ?")
 	args = append(args, limit(f.Limit, 100, 1000))
@@ -330,8 +336,10 @@ func (s *Store) LabelState(ctx context.Context, labelID string) (iotsec.RecordSt
 // publicView reads the names and dates of one record selected by where.
 func (s *Store) publicView(ctx context.Context, where string, arg any) (iotsec.PublicCertification, error) {
 	var p iotsec.PublicCertification
+	var reasons string
 	err := s.queryRow(ctx, nil, `SELECT c.label_id, c.status, c.scheme, c.level, m.name, m.country, p.name, p.model, p.class, f.version, f.support_end,
-		au.name, coalesce(l.name, ''), c.valid_from, c.valid_until, c.granted_at, c.updated_at, c.label
+		au.name, coalesce(l.name, ''), c.valid_from, c.valid_until, c.granted_at, c.updated_at, c.label,
+		p.update_delivery, p.security_contact, EXISTS (SELECT 1 FROM sboms b WHERE b.firmware_id = c.firmware_id), c.reasons
 		FROM certifications c
 		JOIN orgs m ON m.id = c.org_id
 		JOIN products p ON p.id = c.product_id
@@ -340,8 +348,15 @@ func (s *Store) publicView(ctx context.Context, where string, arg any) (iotsec.P
 		LEFT JOIN orgs l ON l.id = c.lab_org_id
 		WHERE `+where, arg).
 		Scan(&p.LabelID, &p.Status, &p.Scheme, &p.Level, &p.Maker, &p.MakerCountry, &p.Product, &p.Model, &p.ProductClass, &p.FirmwareVersion,
-			dscan{&p.SupportEnd}, &p.Authority, &p.Lab, dscan{&p.ValidFrom}, dscan{&p.ValidUntil}, tscan{&p.GrantedAt}, tscan{&p.UpdatedAt}, &p.Label)
-	return p, notFound(err, "label")
+			dscan{&p.SupportEnd}, &p.Authority, &p.Lab, dscan{&p.ValidFrom}, dscan{&p.ValidUntil}, tscan{&p.GrantedAt}, tscan{&p.UpdatedAt}, &p.Label,
+			&p.UpdateDelivery, &p.SecurityContact, &p.SBOM, &reasons)
+	if err != nil {
+		return p, notFound(err, "label")
+	}
+	if err := json.Unmarshal([]byte(reasons), &p.Reasons); err != nil {
+		return p, fmt.Errorf("label %s: reasons: %w", p.LabelID, err)
+	}
+	return p, nil
 }
 
 // maxMoveReason bounds the reason of a status change.
@@ -411,6 +426,9 @@ func (s *Store) MoveCertification(ctx context.Context, a iotsec.Actor, m iotsec.
 		if m.To == iotsec.StatusCertified {
 			c.Reasons = []string{}
 		}
+		if iotsec.IsGrant(before.Status, m.To) {
+			c.RenewalRequestedAt = time.Time{} // granted: the application is answered
+		}
 		logged := c.Public()
 		var size int64
 		if logged {
@@ -431,6 +449,9 @@ func (s *Store) MoveCertification(ctx context.Context, a iotsec.Actor, m iotsec.
 		c.ID, c.OrgID, c.ProductID, c.FirmwareID, c.Scheme, c.Level = before.ID, before.OrgID, before.ProductID, before.FirmwareID, before.Scheme, before.Level
 		c.AuthorityOrgID, c.LabelID, c.AppliedAt = before.AuthorityOrgID, before.LabelID, before.AppliedAt
 		c.Status, c.UpdatedAt, c.GrantedAt = m.To, now, granted
+		if iotsec.IsGrant(before.Status, m.To) {
+			c.RenewalRequestedAt = time.Time{}
+		}
 		if err := c.CheckMove(); err != nil {
 			return err
 		}
@@ -439,9 +460,9 @@ func (s *Store) MoveCertification(ctx context.Context, a iotsec.Actor, m iotsec.
 			return err
 		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE certifications SET status = ?, lab_org_id = ?, valid_from = ?, valid_until = ?, granted_at = ?,
-			updated_at = ?, reasons = ?, label = ? WHERE id = ? AND status = ?`),
+			updated_at = ?, reasons = ?, label = ?, renewal_requested_at = ? WHERE id = ? AND status = ?`),
 			c.Status, nullable(c.LabOrgID), s.date(c.ValidFrom), s.date(c.ValidUntil), s.t(c.GrantedAt), s.t(c.UpdatedAt), string(reasons), c.Label,
-			c.ID, before.Status)
+			s.t(c.RenewalRequestedAt), c.ID, before.Status)
 		if err != nil {
 			if iotsec.Kind(s.classify(err)) == iotsec.ErrConflict {
 				return iotsec.Invalid("lab_org_id", "is not an organisation")
@@ -742,6 +763,67 @@ func (s *Store) CertificationView(ctx context.Context, a iotsec.Actor, id string
 		return iotsec.PublicCertification{}, err
 	}
 	return s.publicView(ctx, "c.id = ?", c.ID)
+}
+
+func (s *Store) RequestRenewal(ctx context.Context, a iotsec.Actor, id string) (iotsec.Certification, error) {
+	if err := a.Can(iotsec.PermWriteProducts); err != nil {
+		return iotsec.Certification{}, err
+	}
+	var c iotsec.Certification
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c, err = s.certification(ctx, tx, a.OrgID, id); err != nil {
+			return err
+		}
+		if c.OrgID != a.OrgID {
+			return iotsec.Forbidden("only the maker applies for renewal")
+		}
+		if c.Status != iotsec.StatusCertified && c.Status != iotsec.StatusExpired {
+			return iotsec.Conflict("a %s record is not renewed; only a certified or expired one is", c.Status)
+		}
+		if !c.RenewalRequestedAt.IsZero() {
+			return nil // applied already: once is enough
+		}
+		c.RenewalRequestedAt = s.now()
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE certifications SET renewal_requested_at = ? WHERE id = ?"), s.t(c.RenewalRequestedAt), c.ID); err != nil {
+			return fmt.Errorf("request renewal: %w", err)
+		}
+		return s.audit(ctx, tx, a.OrgID, a.Name(), "registry.renewal-requested", c.ID, map[string]any{
+			"authority_org_id": c.AuthorityOrgID, "valid_until": c.ValidUntil})
+	})
+	if err != nil {
+		return iotsec.Certification{}, err
+	}
+	return c, nil
+}
+
+func (s *Store) DueCertifications(ctx context.Context, day iotsec.Date, limit int) ([]iotsec.DueCertification, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+certificationColumns+`, f.support_end FROM certifications c JOIN firmware f ON f.id = c.firmware_id
+		WHERE c.status IN ('certified', 'under-review', 'suspended') AND (c.valid_until < ? OR f.support_end < ?)
+		ORDER BY c.valid_until, c.id LIMIT ?`), s.date(day), s.date(day), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due certifications: %w", err)
+	}
+	defer rows.Close()
+	out := []iotsec.DueCertification{}
+	for rows.Next() {
+		var d iotsec.DueCertification
+		var reasons string
+		c := &d.Certification
+		if err := rows.Scan(&c.ID, &c.OrgID, &c.ProductID, &c.FirmwareID, &c.Scheme, &c.Level, &c.AuthorityOrgID, &c.LabOrgID,
+			&c.Status, &c.LabelID, dscan{&c.ValidFrom}, dscan{&c.ValidUntil}, tscan{&c.AppliedAt}, tscan{&c.GrantedAt}, tscan{&c.UpdatedAt}, &reasons, &c.Label,
+			tscan{&c.RenewalRequestedAt}, dscan{&d.SupportEnd}); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {
+			return nil, fmt.Errorf("certification %s: reasons: %w", c.ID, err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) SetCertificationLabel(ctx context.Context, a iotsec.Actor, id, label string) error {

@@ -170,7 +170,8 @@ func testRegistryLife(t *testing.T, open Opener) {
 			wantKind(t, "PublicCertification", err, nil)
 			want := iotsec.PublicCertification{LabelID: c.LabelID, Status: iotsec.StatusCertified, Scheme: "cls", Level: "2", Maker: "Org A", MakerCountry: "NL",
 				Product: "Camera CAM-1", Model: "CAM-1", ProductClass: "camera", FirmwareVersion: "1.4.0", SupportEnd: r.fw.SupportEnd,
-				Authority: "Org B", Lab: "Lab L", ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, GrantedAt: c.GrantedAt, UpdatedAt: c.UpdatedAt, Label: c.Label}
+				Authority: "Org B", Lab: "Lab L", ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, GrantedAt: c.GrantedAt, UpdatedAt: c.UpdatedAt, Label: c.Label,
+				Reasons: []string{}}
 			if diff := cmp.Diff(want, pub); diff != "" {
 				t.Errorf("PublicCertification (-want +got):\n%s", diff)
 			}
@@ -819,4 +820,79 @@ func testRegistryLabelAndLogKey(t *testing.T, open Opener) {
 	}
 	_, err = r.s.AddLogKey(r.ctx, iotsec.LogKey{Origin: "x"})
 	wantKind(t, "AddLogKey without keys", err, iotsec.ErrInvalid)
+}
+
+// testRegistryRenewalAndDue: the maker's renewal application, cleared by
+// the next grant (a renewal before the end is certified to certified), and
+// the records whose period or support ended, across organisations.
+func testRegistryRenewalAndDue(t *testing.T, open Opener) {
+	r := setupRegistry(t, open)
+	c := r.apply(t, "2")
+	_, err := r.s.RequestRenewal(r.ctx, r.maker, c.ID)
+	wantKind(t, "RequestRenewal(applied)", err, iotsec.ErrConflict)
+	r.move(t, r.judge, c.ID, iotsec.StatusCertified) // 2026-03-01 .. 2029-02-28
+
+	_, err = r.s.RequestRenewal(r.ctx, r.judge, c.ID)
+	wantKind(t, "RequestRenewal(by the authority)", err, iotsec.ErrForbidden)
+	_, err = r.s.RequestRenewal(r.ctx, r.C, c.ID)
+	wantKind(t, "RequestRenewal(by a bystander)", err, iotsec.ErrNotFound)
+	got, err := r.s.RequestRenewal(r.ctx, r.maker, c.ID)
+	wantKind(t, "RequestRenewal", err, nil)
+	if got.RenewalRequestedAt.IsZero() {
+		t.Fatal("RequestRenewal: no time recorded")
+	}
+	if read, _ := r.s.GetCertification(r.ctx, r.judge, c.ID); !read.RenewalRequestedAt.Equal(got.RenewalRequestedAt) {
+		t.Errorf("the authority reads renewal_requested_at %v, want %v", read.RenewalRequestedAt, got.RenewalRequestedAt)
+	}
+
+	due := func(day iotsec.Date) []string {
+		t.Helper()
+		ds, err := r.s.DueCertifications(r.ctx, day, 10)
+		wantKind(t, "DueCertifications", err, nil)
+		var ids []string
+		for _, d := range ds {
+			if d.SupportEnd != r.fw.SupportEnd {
+				t.Errorf("DueCertifications: %s support end %v, want %v", d.ID, d.SupportEnd, r.fw.SupportEnd)
+			}
+			ids = append(ids, d.ID)
+		}
+		return ids
+	}
+	if ids := due(iotsec.NewDate(2029, 2, 28)); len(ids) != 0 {
+		t.Errorf("DueCertifications on the last valid day = %v, want none", ids)
+	}
+	if ids := due(iotsec.NewDate(2029, 3, 1)); !slices.Equal(ids, []string{c.ID}) {
+		t.Errorf("DueCertifications the day after = %v, want [%s]", ids, c.ID)
+	}
+
+	// A renewal: certified to certified, logged, and the application answered.
+	n := r.logSize(t)
+	_, _, err = r.s.MoveCertification(r.ctx, r.judge, iotsec.CertificationMove{ID: c.ID, To: iotsec.StatusCertified, Reason: "renewed", Log: logAppend(),
+		Update: func(c *iotsec.Certification, _ iotsec.CertificationEvent) error {
+			c.ValidFrom, c.ValidUntil = iotsec.NewDate(2029, 3, 1), iotsec.NewDate(2032, 2, 29)
+			return nil
+		}})
+	wantKind(t, "MoveCertification(renewal)", err, nil)
+	read, err := r.s.GetCertification(r.ctx, r.maker, c.ID)
+	wantKind(t, "GetCertification", err, nil)
+	if !read.RenewalRequestedAt.IsZero() || read.ValidUntil != iotsec.NewDate(2032, 2, 29) || r.logSize(t) != n+1 {
+		t.Errorf("after the renewal: requested %v, until %v, log %d (was %d)", read.RenewalRequestedAt, read.ValidUntil, r.logSize(t), n)
+	}
+	// The period runs on; the support end (2030-12-31) comes first.
+	if ids := due(iotsec.NewDate(2030, 12, 31)); len(ids) != 0 {
+		t.Errorf("DueCertifications on the last supported day = %v, want none", ids)
+	}
+	if ids := due(iotsec.NewDate(2031, 1, 1)); !slices.Equal(ids, []string{c.ID}) {
+		t.Errorf("DueCertifications after the support end = %v, want [%s]", ids, c.ID)
+	}
+	// Expired records are not due again.
+	r.move(t, r.judge, c.ID, iotsec.StatusExpired)
+	if ids := due(iotsec.NewDate(2040, 1, 1)); len(ids) != 0 {
+		t.Errorf("DueCertifications after expiry = %v, want none", ids)
+	}
+	got, err = r.s.RequestRenewal(r.ctx, r.maker, c.ID)
+	wantKind(t, "RequestRenewal(expired)", err, nil)
+	if got.RenewalRequestedAt.IsZero() {
+		t.Error("RequestRenewal(expired): no time recorded")
+	}
 }

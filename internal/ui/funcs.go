@@ -37,8 +37,10 @@ func (h *Handler) funcs() template.FuncMap {
 		"gaplevel": func(s string) string {
 			return map[string]string{"mandatory": "M", "upcoming": "U", "label": "L", "standard": "S", "none": "–"}[s]
 		},
-		"pct": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
-		"inc": func(i int) int { return i + 1 },
+		"pct":            func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
+		"inc":            func(i int) int { return i + 1 },
+		"updatedelivery": updateDeliveryText,
+		"contains":       strings.Contains,
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -183,4 +185,27 @@ func ago(now, t time.Time) string {
 		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 	}
 	return t.UTC().Format("2 Jan 2006")
+}
+
+// updateDeliveryText is CTA-2120's wording of an update_default slug.
+func updateDeliveryText(slug string) string {
+	switch slug {
+	case "automatic_may_opt_out":
+		return "Automatic, the user may opt out"
+	case "automatic_may_not_opt_out":
+		return "Automatic, the user may not opt out"
+	case "manual":
+		return "Manual"
+	case "consent_based":
+		return "With the user's consent"
+	case "no_updates":
+		return "No updates"
+	case "not_disclosed":
+		return "Not disclosed"
+	case "other":
+		return "Other"
+	case "":
+		return "not stated"
+	}
+	return slug
 }

@@ -56,6 +56,15 @@ func (h *Handler) label(w http.ResponseWriter, r *http.Request) error {
 	}
 	return h.render(w, r, http.StatusOK, "label", view{Title: "Label " + p.LabelID, Nav: "public", Data: map[string]any{
 		"P": p, "SchemeTitle": title, "Kind": kind, "Headline": headline, "Detail": detail,
-		"Recognised": recognised, "Status": registry.LabelStatus(p.Status),
+		"Recognised": recognised, "Status": registry.LabelStatus(p.Status), "Why": labelWhy(p),
 	}})
+}
+
+// labelWhy is why a label under review or suspended is so: the reasons of
+// its last status change.
+func labelWhy(p iotsec.PublicCertification) []string {
+	if p.Status != iotsec.StatusUnderReview && p.Status != iotsec.StatusSuspended {
+		return nil
+	}
+	return p.Reasons
 }

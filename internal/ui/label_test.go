@@ -56,6 +56,19 @@ func TestPublicLabelPage(t *testing.T) {
 		t.Errorf("served label document does not verify: %+v", r.Problems)
 	}
 
+	// Under review: the page and the document say why, at the top.
+	why := "CVE-2023-28450 in dnsmasq 2.89 is known to be exploited (CISA KEV)"
+	_, err = reg.Review(ctx, judge, c.ID, []string{why})
+	apptest.Must(t, err)
+	_, body = get("/l/" + c.LabelID)
+	wantBody(t, "page under review", body, []string{"This label is under review.", `<p id="why"><strong>Why:</strong> ` + why + `.</p>`}, "This label is valid.")
+	if i, j := strings.Index(body, `id="why"`), strings.Index(body, "<h1>"); i < 0 || i > j {
+		t.Errorf("the reason is not above the heading")
+	}
+	_, doc = get("/l/" + c.LabelID + ".json")
+	if r := registry.VerifyLabel([]byte(doc), registry.VerifyOptions{}); r.Valid || string(r.Status) != "under_review" || len(r.Reasons) != 1 || r.Reasons[0] != why {
+		t.Errorf("document under review verifies as %+v", r)
+	}
 	_, err = reg.Revoke(ctx, judge, c.ID, "breach")
 	apptest.Must(t, err)
 	_, body = get("/l/" + c.LabelID)

@@ -23,7 +23,8 @@ func (h *Handler) products(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) productForm(w http.ResponseWriter, r *http.Request, status int, p iotsec.Product, formErr error) error {
 	return h.render(w, r, status, "product_form", view{Nav: "products", Data: map[string]any{
-		"Product": p, "Classes": iotsec.ProductClasses(), "Sectors": iotsec.Sectors(), "Error": errText(formErr)}})
+		"Product": p, "Classes": iotsec.ProductClasses(), "Sectors": iotsec.Sectors(), "Error": errText(formErr),
+		"UpdateDeliveries": iotsec.UpdateDeliveries()}})
 }
 
 func (h *Handler) newProduct(w http.ResponseWriter, r *http.Request) error {
@@ -41,6 +42,8 @@ func productFromForm(r *http.Request, p *iotsec.Product) {
 	p.Sector = iotsec.Sector(r.PostFormValue("sector"))
 	p.Description = r.PostFormValue("description")
 	p.SupportPolicy = r.PostFormValue("support_policy")
+	p.UpdateDelivery = r.PostFormValue("update_delivery")
+	p.SecurityContact = r.PostFormValue("security_contact")
 	p.SupportMonths = 0
 	if v := strings.TrimSpace(r.PostFormValue("support_period_months")); v != "" {
 		n, err := strconv.Atoi(v)

@@ -24,7 +24,7 @@ func moveAction(from, to iotsec.RecordStatus) string {
 		return "Clear the review"
 	case to == iotsec.StatusCertified && from == iotsec.StatusSuspended:
 		return "Reinstate"
-	case to == iotsec.StatusCertified && from == iotsec.StatusExpired:
+	case to == iotsec.StatusCertified && (from == iotsec.StatusExpired || from == iotsec.StatusCertified):
 		return "Renew"
 	case to == iotsec.StatusCertified:
 		return "Grant"
@@ -149,7 +149,8 @@ func (h *Handler) registryRecordPage(w http.ResponseWriter, r *http.Request, sta
 	canMove := a.Role.Allows(iotsec.PermCertify) && v.Authority || a.Role.Allows(iotsec.PermWriteProducts) && v.Maker
 	return h.render(w, r, status, "registry_record", view{Title: "Label " + v.LabelID, Nav: "registry", Data: map[string]any{
 		"V": v, "History": hist, "Moves": movesOf(v), "CanMove": canMove, "Error": errText(formErr),
-		"Public": v.GrantedAt.After(time.Time{}),
+		"Public":   v.GrantedAt.After(time.Time{}),
+		"CanRenew": a.Role.Allows(iotsec.PermWriteProducts) && v.Maker && v.RenewalDue && v.RenewalRequestedAt.IsZero(),
 	}})
 }
 
@@ -191,6 +192,20 @@ func (h *Handler) moveLabel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/registry/"+id+"?done=registry-moved", http.StatusSeeOther)
+	return nil
+}
+
+// renewLabel is the maker's application to renew a record due for it.
+func (h *Handler) renewLabel(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	_, err := h.Registry.ApplyRenewal(r.Context(), current(r).actor, id)
+	if formError(err) {
+		return h.registryRecordPage(w, r, http.StatusBadRequest, err)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/registry/"+id+"?done=registry-renewal", http.StatusSeeOther)
 	return nil
 }
 

@@ -117,6 +117,7 @@ var notices = map[string]string{
 	"notify-saved":       "Notification settings saved.",
 	"registry-applied":   "Application sent to the scheme owner.",
 	"registry-moved":     "Recorded, logged and the label re-issued.",
+	"registry-renewal":   "Renewal requested: the scheme owner grants the new period.",
 }
 
 // Error renders an error page, or sends the browser to sign in.

@@ -199,6 +199,7 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/registry", auth(h.applyLabel)},
 		{"GET", "/registry/{id}", auth(h.registryRecord)},
 		{"POST", "/registry/{id}/move", auth(h.moveLabel)},
+		{"POST", "/registry/{id}/renew", auth(h.renewLabel)},
 		{"GET", "/l/{file}", pub(h.label)},
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -387,18 +388,30 @@ func NewDemo(t testing.TB) *Demo {
 	cfg.Data = t.TempDir()
 	cfg.Workers = 0
 	cfg.CAKey = config.Secret(strings.Repeat("42", 32))
+	// The server's own address is its public URL, so that what the demo
+	// links to (a label's QR code) is this server.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Must(t, err)
+	cfg.BaseURL = "http://" + ln.Addr().String()
 	a, err := app.New(context.Background(), cfg, Log(), app.Options{})
 	if err != nil {
+		ln.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
 	link, err := a.SeedDemo(context.Background())
-	Must(t, err)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
 	i := strings.Index(link, "/login/link/")
 	if i < 0 {
+		ln.Close()
 		t.Fatalf("demo sign-in link %q", link)
 	}
-	d := &Demo{App: a, Srv: httptest.NewServer(a.Handler), Link: link[i:]}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler}}
+	srv.Start()
+	d := &Demo{App: a, Srv: srv, Link: link[i:]}
 	t.Cleanup(d.Srv.Close)
 	return d
 }
