@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -378,27 +381,47 @@ func newSchemeRecognise(e *env) *cobra.Command {
 
 func newSchemeExport(e *env) *cobra.Command {
 	var f schemeFlags
-	var format, file string
+	var format, file, dir, zipFile string
 	cmd := &cobra.Command{
 		Use:   "export SLUG",
 		Short: "Export a scheme as OSCAL or CSV",
 		Long: `Export writes one scheme to standard output (or --file):
-  oscal           a JSON bundle of the scheme's OSCAL catalog, a profile per level
-                  and its mapping sets as OSCAL 1.2 mapping collections, validated
-                  against the OSCAL schema
+  oscal           the scheme's OSCAL 1.2 catalog, one document validated against
+                  the OSCAL schema; --dir or --zip write the catalog, a profile
+                  per level and the scheme's mapping sets as mapping collections,
+                  one validated document per file (SLUG.catalog.json,
+                  SLUG.LEVEL.profile.json, SET.mapping.json)
   csv             the mapping sets touching the scheme as a mapping spreadsheet,
                   the format "iotsec scheme import" reads
   provisions-csv  the scheme's provisions, one row each
 The format of the file is set by --format; -o is accepted for symmetry and ignored.`,
-		Example: `  iotsec scheme export sg-cls --format oscal > sg-cls.oscal.json
+		Example: `  iotsec scheme export sg-cls --format oscal > sg-cls.catalog.json
+  iotsec scheme export sg-cls --dir sg-cls-oscal
+  iotsec scheme export sg-cls --zip sg-cls-oscal.zip
   iotsec scheme export uk-psti --format csv --file psti-mappings.csv`,
 		Args: exactArgs(1, "one argument, the scheme's slug"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if n := btoi(file != "") + btoi(dir != "") + btoi(zipFile != ""); n > 1 {
+				return usagef("--file, --dir and --zip exclude each other")
+			}
+			if (dir != "" || zipFile != "") && format != catalog.FormatOSCAL {
+				return usagef("--dir and --zip write OSCAL documents; --format %s writes one file (use --file)", format)
+			}
 			v, lib, done, err := f.view(cmd, e)
 			if err != nil {
 				return err
 			}
 			defer done()
+			if dir != "" || zipFile != "" {
+				docs, err := lib.ExportOSCAL(v, args[0])
+				if err != nil {
+					return err
+				}
+				if dir != "" {
+					return writeDir(e, dir, docs)
+				}
+				return writeZip(e, zipFile, docs)
+			}
 			out, err := lib.Export(v, args[0], format)
 			if err != nil {
 				return err
@@ -416,8 +439,55 @@ The format of the file is set by --format; -o is accepted for symmetry and ignor
 	}
 	cmd.Flags().StringVar(&format, "format", "oscal", "oscal, csv or provisions-csv")
 	cmd.Flags().StringVar(&file, "file", "", "write to this file instead of standard output")
+	cmd.Flags().StringVar(&dir, "dir", "", "write every OSCAL document (catalog, profiles, mapping collections) into this directory")
+	cmd.Flags().StringVar(&zipFile, "zip", "", "write every OSCAL document into this zip file")
 	f.register(cmd.Flags())
 	return cmd
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// writeDir writes each document to its own file in dir (made if missing).
+func writeDir(e *env, dir string, docs []catalog.File) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		name := filepath.Join(dir, d.Name)
+		if err := os.WriteFile(name, d.Body, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "wrote %s (%d bytes)\n", name, len(d.Body))
+	}
+	return nil
+}
+
+// writeZip writes the documents into one zip file, one entry each.
+func writeZip(e *env, name string, docs []catalog.File) error {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, d := range docs {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: d.Name, Method: zip.Deflate})
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(d.Body); err != nil {
+			return err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s (%d documents, %d bytes)\n", name, len(docs), buf.Len())
+	return nil
 }
 
 func newSchemeImport(e *env) *cobra.Command {
@@ -425,28 +495,43 @@ func newSchemeImport(e *env) *cobra.Command {
 	var req catalog.ImportRequest
 	var share bool
 	cmd := &cobra.Command{
-		Use:   "import FILE",
+		Use:   "import FILE...",
 		Short: "Import an OSCAL scheme or a mapping spreadsheet into an organisation's catalog",
 		Long: `Import adds schemes and mappings to the catalog an organisation sees: an OSCAL
-catalog, profile or mapping-collection (or a JSON array of them, as "scheme
-export" writes), or a mapping CSV with the columns from, to, sources,
+catalog, profile or mapping-collection (several files are imported together, as
+"scheme export --dir" writes them; a JSON array of documents, the old bundle,
+is still read), or a mapping CSV with the columns from, to, sources,
 relationship, targets, rationale, provenance, confidence, citation_title,
-citation_url. The file is checked whole against the catalog (dangling
+citation_url. Third-party catalogs (NIST SP 800-53) get a slug from their title; a profile
+of a catalog imported earlier becomes a scheme of its own. The file is checked whole against the catalog (dangling
 references, duplicate IDs, profile cycles) and refused with every problem named.
 Imports are private to the organisation unless --share makes them visible (read
 only) to every organisation. Use - to read standard input.`,
 		Example: `  iotsec scheme import acme-label.oscal.json --org "Acme Labs"
+  iotsec scheme import sg-cls-oscal/*.json --org "Acme Labs"
   iotsec scheme import cls-to-cra.csv --org "Acme Labs" --share`,
-		Args: exactArgs(1, "one argument, the file (or - for standard input)"),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.org == "" {
 				return usagef("--org is required (an organisation ID or name; iotsec admin org list shows them)")
 			}
 			var err error
-			if args[0] == "-" {
+			switch {
+			case len(args) > 1:
+				for _, a := range args {
+					data, err := readLimited(a, catalog.MaxBytes())
+					if err != nil {
+						return usagef("%v", err)
+					}
+					req.Files = append(req.Files, catalog.ImportFile{Name: filepath.Base(a), Data: data})
+				}
+				if req.Name == "" {
+					req.Name = req.Files[0].Name + fmt.Sprintf(" and %d more", len(args)-1)
+				}
+			case args[0] == "-":
 				req.Data, err = io.ReadAll(io.LimitReader(e.stdin, catalog.MaxBytes()+1))
 				req.Name = "stdin"
-			} else {
+			default:
 				req.Data, err = readLimited(args[0], catalog.MaxBytes())
 				if req.Name == "" {
 					req.Name = args[0][strings.LastIndexAny(args[0], `/\`)+1:]

@@ -90,10 +90,26 @@ func TestSchemeGolden(t *testing.T) {
 
 	// A scheme owner's file: the PSTI export under another slug, and a
 	// spreadsheet mapping it onto CLS.
-	var oscal bytes.Buffer
-	run(context.Background(), []string{"scheme", "export", "uk-psti"}, &env{stdout: &oscal, stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }})
-	bundle := filepath.Join(dir, "acme.json")
-	os.WriteFile(bundle, bytes.ReplaceAll(oscal.Bytes(), []byte(`"uk-psti"`), []byte(`"acme-psti"`)), 0o600)
+	// Exported one document per file (--dir), renamed, imported together.
+	exported := filepath.Join(dir, "psti-oscal")
+	if code := run(context.Background(), []string{"scheme", "export", "uk-psti", "--dir", exported},
+		&env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}); code != 0 {
+		t.Fatalf("scheme export --dir exit %d", code)
+	}
+	files, err := filepath.Glob(filepath.Join(exported, "*.json"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("scheme export --dir wrote %v (%v), want a catalog and a mapping collection", files, err)
+	}
+	var bundle []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Join(dir, "acme-"+filepath.Base(f))
+		os.WriteFile(name, bytes.ReplaceAll(b, []byte(`uk-psti`), []byte(`acme-psti`)), 0o600)
+		bundle = append(bundle, name)
+	}
 	maps := filepath.Join(dir, "maps.csv")
 	os.WriteFile(maps, []byte("from,to,sources,relationship,targets,rationale,provenance,confidence,citation_title,citation_url\n"+
 		"acme-psti,sg-cls,1,equal-to,5.1-1;5.1-2,Same password rules,expert,medium,Acme mapping,https://acme.example/map\n"), 0o600)
@@ -109,10 +125,10 @@ func TestSchemeGolden(t *testing.T) {
 		code int
 		args []string
 	}{
-		{"scheme-import-table", ExitOK, []string{"scheme", "import", bundle, "--org", "Acme Labs", "-o", "table"}},
+		{"scheme-import-table", ExitOK, append(append([]string{"scheme", "import"}, bundle...), "--org", "Acme Labs", "-o", "table")},
 		{"scheme-import-json", ExitOK, []string{"scheme", "import", maps, "--org", "Acme Labs", "--share", "-o", "json"}},
 		{"scheme-import-broken", ExitUsage, []string{"scheme", "import", broken, "--org", "Acme Labs"}},
-		{"scheme-import-again", ExitUsage, []string{"scheme", "import", bundle, "--org", "Acme Labs"}},
+		{"scheme-import-again", ExitUsage, append(append([]string{"scheme", "import"}, bundle...), "--org", "Acme Labs")},
 		{"scheme-list-org", ExitOK, []string{"scheme", "list", "--org", "Acme Labs", "--jurisdiction", "GB", "-o", "table"}},
 		{"scheme-compare-org", ExitOK, []string{"scheme", "compare", "acme-psti", "sg-cls:1", "--org", "Acme Labs", "-o", "table"}},
 		{"scheme-show-org-unknown", ExitNotFound, []string{"scheme", "show", "acme-psti"}},
