@@ -459,7 +459,16 @@ func (im *importer) resolveProfiles() {
 			continue
 		}
 		if p.root.fromBase {
-			im.derived = append(im.derived, profileScheme(p))
+			ps := profileScheme(p)
+			if im.slugTaken(ps.Slug) {
+				// A derived slug may meet the catalog's own (a profile
+				// titled like its catalog): mark it as the profile.
+				ps.Slug = Slugify(ps.Slug + "-profile")
+				if len(ps.Slug) > 56 {
+					ps.Slug = strings.TrimRight(ps.Slug[:56], "-") + "-profile"
+				}
+			}
+			im.derived = append(im.derived, ps)
 			continue
 		}
 		s := &p.root.scheme
@@ -774,7 +783,12 @@ var slugUnsafe = regexp.MustCompile(`[^a-z0-9]+`)
 func Slugify(title string) string {
 	s := strings.Trim(slugUnsafe.ReplaceAllString(strings.ToLower(title), "-"), "-")
 	if len(s) > 64 {
-		s = strings.TrimRight(s[:64], "-")
+		// Cut at the last whole word that fits.
+		s = s[:65]
+		if i := strings.LastIndexByte(s, '-'); i > 0 {
+			s = s[:i]
+		}
+		s = strings.TrimRight(s[:min(len(s), 64)], "-")
 	}
 	return s
 }
@@ -940,4 +954,23 @@ func profileScheme(p *importedProfile) crosswalk.Scheme {
 		}
 	}
 	return s
+}
+
+// slugTaken says whether a scheme of this import or of the base has slug.
+func (im *importer) slugTaken(slug string) bool {
+	for _, c := range im.catalogs {
+		if c.scheme.Slug == slug {
+			return true
+		}
+	}
+	for _, d := range im.derived {
+		if d.Slug == slug {
+			return true
+		}
+	}
+	if im.base == nil {
+		return false
+	}
+	_, err := im.base.Scheme(slug)
+	return err == nil
 }
