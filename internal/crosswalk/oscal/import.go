@@ -181,6 +181,7 @@ type importedCatalog struct {
 	// levelProps says the controls carry iotsec level props, which then
 	// say which levels require them (profiles only add the levels).
 	levelProps bool
+	thirdParty bool
 }
 
 type importedProfile struct {
@@ -352,7 +353,7 @@ func (im *importer) catalog(name string, c o.Catalog) {
 	if md.Remarks != "" {
 		s.Notes = []string{md.Remarks}
 	}
-	ic := &importedCatalog{name: name, uuid: c.UUID, ctl: map[string]string{}}
+	ic := &importedCatalog{name: name, uuid: c.UUID, file: im.file, ctl: map[string]string{}, thirdParty: thirdParty}
 	if prev, dup := im.catByUUID[c.UUID]; dup {
 		im.add("%s: duplicate UUID %s (also %s)", name, c.UUID, prev.name)
 		return
@@ -475,6 +476,9 @@ func (im *importer) resolveProfiles() {
 		level := propValue(p.p.Metadata.Props, "level")
 		if level == "" {
 			level = p.p.Metadata.Title
+			if p.root.thirdParty {
+				level = Slugify(level)
+			}
 		}
 		rank := p.rank
 		if r, err := strconv.Atoi(propValue(p.p.Metadata.Props, "rank")); err == nil {
@@ -502,7 +506,7 @@ func (im *importer) resolveProfiles() {
 	// Required at every level is said by no levels at all, as in the
 	// catalog's own data.
 	for _, c := range im.catalogs {
-		if c.levelProps {
+		if c.levelProps || c.thirdParty {
 			continue
 		}
 		for i := range c.scheme.Provisions {

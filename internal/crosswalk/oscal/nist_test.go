@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -120,5 +122,51 @@ func TestImportNIST(t *testing.T) {
 	_, err = ImportFiles([]File{{Name: "LOW-baseline_profile.json", Data: nistFile(t, "LOW-baseline_profile.json")}}, base, v, DefaultLimits())
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("#84cbf061-eb87-4ec1-8112-1f529232e907")) {
 		t.Errorf("profile without its catalog: %v, want an error naming the href", err)
+	}
+}
+
+// TestImportThirdPartyFiles imports a catalog without any iotsec prop and a
+// profile of it in the same call, the profile reaching the catalog in the
+// ways OSCAL allows; an href nobody knows is refused naming it.
+func TestImportThirdPartyFiles(t *testing.T) {
+	v := newValidator(t)
+	base := loadCatalog(t)
+	cat := []byte(`{"catalog":{"uuid":"11111111-1111-4111-8111-111111111111","metadata":{"title":"Third Party Controls","version":"1",` +
+		`"oscal-version":"1.2.2","last-modified":"2026-01-01T00:00:00Z","links":[{"href":"https://example.org/tp","rel":"reference"}]},` +
+		`"controls":[{"id":"a-1","title":"A","controls":[{"id":"a-1.1","title":"A one"}]},{"id":"b-1","title":"B"},` +
+		`{"id":"c-1","title":"C","props":[{"name":"status","value":"withdrawn"}]}]}}`)
+	profile := func(href string) []byte {
+		return []byte(`{"profile":{"uuid":"22222222-2222-4222-8222-222222222222","metadata":{"title":"Baseline","version":"1",` +
+			`"oscal-version":"1.2.2","last-modified":"2026-01-01T00:00:00Z"},"imports":[{"href":"` + href +
+			`","include-controls":[{"with-ids":["a-1.1","b-1"]}]}]}}`)
+	}
+	for _, tc := range []struct {
+		name, href, wantErr string
+	}{
+		{"by file name", "../catalogs/tp.catalog.json", ""},
+		{"by UUID", "#11111111-1111-4111-8111-111111111111", ""},
+		{"unknown", "https://example.org/other.json", `no catalog "https://example.org/other.json"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			im, err := ImportFiles([]File{{Name: "tp.catalog.json", Data: cat}, {Name: "p.json", Data: profile(tc.href)}}, base, v, DefaultLimits())
+			if tc.wantErr != "" {
+				if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.wantErr)) {
+					t.Fatalf("ImportFiles = %v, want an error with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := im.Schemes[0]
+			var got []string
+			for _, p := range s.Provisions {
+				got = append(got, p.ID+":"+fmt.Sprint(p.Levels))
+			}
+			want := []string{"a-1:[]", "a-1.1:[baseline]", "b-1:[baseline]"}
+			if s.Slug != "third-party-controls" || !slices.Equal(got, want) || s.Source.URL != "https://example.org/tp" {
+				t.Errorf("scheme %s source %s provisions %v, want third-party-controls, https://example.org/tp, %v", s.Slug, s.Source.URL, got, want)
+			}
+		})
 	}
 }
