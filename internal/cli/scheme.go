@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -498,8 +499,8 @@ func newSchemeImport(e *env) *cobra.Command {
 		Use:   "import FILE...",
 		Short: "Import an OSCAL scheme or a mapping spreadsheet into an organisation's catalog",
 		Long: `Import adds schemes and mappings to the catalog an organisation sees: an OSCAL
-catalog, profile or mapping-collection (several files are imported together, as
-"scheme export --dir" writes them; a JSON array of documents, the old bundle,
+catalog, profile or mapping-collection (several files, or a zip of them, are
+imported together, as "scheme export --dir" or "--zip" writes them; a JSON array of documents, the old bundle,
 is still read), or a mapping CSV with the columns from, to, sources,
 relationship, targets, rationale, provenance, confidence, citation_title,
 citation_url. Third-party catalogs (NIST SP 800-53) get a slug from their title; a profile
@@ -517,16 +518,30 @@ only) to every organisation. Use - to read standard input.`,
 			}
 			var err error
 			switch {
-			case len(args) > 1:
+			case len(args) > 1 || strings.HasSuffix(strings.ToLower(args[0]), ".zip"):
 				for _, a := range args {
 					data, err := readLimited(a, catalog.MaxBytes())
 					if err != nil {
 						return usagef("%v", err)
 					}
-					req.Files = append(req.Files, catalog.ImportFile{Name: filepath.Base(a), Data: data})
+					if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+						req.Files = append(req.Files, catalog.ImportFile{Name: filepath.Base(a), Data: data})
+						continue
+					}
+					files, err := unzipOSCAL(a, data)
+					if err != nil {
+						return usagef("%v", err)
+					}
+					req.Files = append(req.Files, files...)
+				}
+				if len(req.Files) == 0 {
+					return usagef("%s: no .json files", args[0])
 				}
 				if req.Name == "" {
-					req.Name = req.Files[0].Name + fmt.Sprintf(" and %d more", len(args)-1)
+					req.Name = filepath.Base(args[0])
+					if len(args) > 1 {
+						req.Name += fmt.Sprintf(" and %d more", len(args)-1)
+					}
 				}
 			case args[0] == "-":
 				req.Data, err = io.ReadAll(io.LimitReader(e.stdin, catalog.MaxBytes()+1))
@@ -569,6 +584,43 @@ only) to every organisation. Use - to read standard input.`,
 	f.register(cmd.Flags())
 	cmd.Flags().Lookup("org").Usage = "organisation (ID or name) to import into"
 	return cmd
+}
+
+// maxZipEntries bounds the documents a zip may carry (OSCAL's own
+// document limit applies after).
+const maxZipEntries = 256
+
+// unzipOSCAL reads the .json entries of a zip as "scheme export --zip"
+// writes it, bounding their number and total unpacked size.
+func unzipOSCAL(name string, data []byte) ([]catalog.ImportFile, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(zr.File) > maxZipEntries {
+		return nil, fmt.Errorf("%s: %d entries, limit %d", name, len(zr.File), maxZipEntries)
+	}
+	var out []catalog.ImportFile
+	left := catalog.MaxBytes()
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(f.Name), ".json") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", name, f.Name, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, left+1))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", name, f.Name, err)
+		}
+		if left -= int64(len(b)); left < 0 {
+			return nil, fmt.Errorf("%s: unpacks to more than %d bytes", name, catalog.MaxBytes())
+		}
+		out = append(out, catalog.ImportFile{Name: path.Base(f.Name), Data: b})
+	}
+	return out, nil
 }
 
 // readLimited reads a file of at most max bytes; a bigger one is read only

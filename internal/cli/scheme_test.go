@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -161,5 +163,74 @@ func TestSchemeDefaultOutput(t *testing.T) {
 		if _, ok := rows[0][k]; !ok {
 			t.Errorf("scheme list JSON rows lack %q", k)
 		}
+	}
+}
+
+// TestSchemeExportZip: --zip holds the same documents as --dir, byte for
+// byte; stdout holds the catalog alone; a zip of renamed documents imports
+// whole (catalog, level and mapping set).
+func TestSchemeExportZip(t *testing.T) {
+	dir := t.TempDir()
+	docs, zipName := filepath.Join(dir, "docs"), filepath.Join(dir, "psti.zip")
+	for _, args := range [][]string{{"--dir", docs}, {"--zip", zipName}} {
+		if _, stderr, code := runCLI(t, dir, append([]string{"scheme", "export", "uk-psti"}, args...)...); code != 0 {
+			t.Fatalf("scheme export %v: exit %d: %s", args, code, stderr)
+		}
+	}
+	zr, err := zip.OpenReader(zipName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	entries, _ := os.ReadDir(docs)
+	if len(zr.File) != len(entries) || len(entries) < 2 {
+		t.Fatalf("zip has %d entries, dir %d files; want the same, at least a catalog and a mapping collection", len(zr.File), len(entries))
+	}
+	var buf bytes.Buffer
+	renamed := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		want, err := os.ReadFile(filepath.Join(docs, f.Name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("zip entry %s differs from the --dir file (%v)", f.Name, err)
+		}
+		w, _ := renamed.Create(strings.ReplaceAll(f.Name, "uk-psti", "beta-psti"))
+		w.Write(bytes.ReplaceAll(got, []byte("uk-psti"), []byte("beta-psti")))
+	}
+	renamed.Close()
+	stdout, _, code := runCLI(t, dir, "scheme", "export", "uk-psti")
+	catalogFile, _ := os.ReadFile(filepath.Join(docs, "uk-psti.catalog.json"))
+	if code != 0 || stdout != string(catalogFile) {
+		t.Errorf("scheme export uk-psti: exit %d, stdout is not the catalog document alone", code)
+	}
+	betaZip := filepath.Join(dir, "beta.zip")
+	os.WriteFile(betaZip, buf.Bytes(), 0o600)
+	if _, stderr, code := runCLI(t, dir, "admin", "org", "create", "Beta Labs", "--kind", "lab", "--country", "NL"); code != 0 {
+		t.Fatal(stderr)
+	}
+	out, stderr, code := runCLI(t, dir, "scheme", "import", betaZip, "--org", "Beta Labs", "-o", "json")
+	if code != 0 {
+		t.Fatalf("scheme import zip: exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Schemes []struct {
+			Slug   string   `json:"slug"`
+			Levels []string `json:"levels"`
+		} `json:"schemes"`
+		MappingSets []struct {
+			ID string `json:"id"`
+		} `json:"mapping_sets"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Schemes) != 1 || res.Schemes[0].Slug != "beta-psti" || len(res.MappingSets) != len(zr.File)-1 ||
+		res.MappingSets[0].ID != "beta-psti--etsi-en-303-645" {
+		t.Errorf("scheme import zip = %s, want beta-psti and its mapping set beta-psti--etsi-en-303-645 under the same ID", out)
 	}
 }
