@@ -547,7 +547,8 @@ func (im *importer) resolve(p *importedProfile, stack []*importedProfile) ([]str
 				continue
 			}
 		default:
-			im.add("%s: dangling reference: no catalog %q in this import nor imported to the organisation before; import the catalog first or in the same call", at, imp.Href)
+			im.add("%s: dangling reference: no catalog %q%s in this import nor imported to the organisation before; import the catalog first or in the same call",
+				at, imp.Href, resourceNames(p.p, imp.Href))
 			continue
 		}
 		if p.root == nil {
@@ -849,7 +850,7 @@ func (im *importer) derive(s *crosswalk.Scheme, md o.Metadata, bm *o.BackMatter)
 			}
 			for _, l := range *r.Rlinks {
 				if strings.HasPrefix(l.Href, "https://") || strings.HasPrefix(l.Href, "http://") {
-					s.Source = crosswalk.Ref{Title: r.Title, URL: l.Href}
+					s.Source = crosswalk.Ref{Title: "no source link in the OSCAL metadata; first back-matter link: " + r.Title, URL: l.Href}
 					break res
 				}
 			}
@@ -977,4 +978,25 @@ func (im *importer) slugTaken(slug string) bool {
 	}
 	_, err := im.base.Scheme(slug)
 	return err == nil
+}
+
+// resourceNames lists, for an error, the files a "#uuid" import's
+// back-matter resource links to.
+func resourceNames(p o.Profile, href string) string {
+	ref, ok := strings.CutPrefix(href, "#")
+	if !ok || p.BackMatter == nil || p.BackMatter.Resources == nil {
+		return ""
+	}
+	var names []string
+	for _, r := range *p.BackMatter.Resources {
+		if r.UUID == ref && r.Rlinks != nil {
+			for _, l := range *r.Rlinks {
+				names = appendNew(names, path.Base(l.Href))
+			}
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(names, ", ") + ")"
 }
