@@ -1,9 +1,10 @@
 // Package oscal converts catalog schemes and mapping sets to and from OSCAL
 // 1.2: each scheme is an OSCAL catalog, each of its levels a profile, each
-// mapping set a mapping-collection. Documents travel as a bundle, a JSON
-// array of OSCAL root objects, so a scheme owner can publish a catalog, its
-// profiles and its mappings in one file. Exports are validated against the
-// OSCAL JSON schema shipped with github.com/defenseunicorns/go-oscal.
+// mapping set a mapping-collection. Bundle.Documents gives one document per
+// file, which is what OSCAL tools read; Bundle's JSON form, an array of root
+// objects, is the older iotsec bundle, still read by Import but not a valid
+// OSCAL file. Exports are validated against the OSCAL 1.2.2 JSON schema
+// shipped with github.com/defenseunicorns/go-oscal (NIST's release artefact).
 //
 // It is an engine package: it must not import storage, HTTP servers or
 // internal/iotsec.
@@ -37,7 +38,8 @@ type Bundle struct {
 	Mappings []o.MappingCollection
 }
 
-// MarshalJSON writes the bundle as an array of root objects.
+// MarshalJSON writes the bundle as an array of root objects: the legacy
+// bundle, not itself an OSCAL document; write Documents for OSCAL tools.
 func (b Bundle) MarshalJSON() ([]byte, error) {
 	var docs []o.OscalModels
 	for i := range b.Catalogs {

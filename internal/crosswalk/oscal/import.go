@@ -661,12 +661,12 @@ func (im *importer) mappings() {
 			list = []o.Mapping{one}
 		}
 		for k, mp := range list {
-			im.mapping(fmt.Sprintf("%s mapping #%d", name, k+1), m, mp)
+			im.mapping(fmt.Sprintf("%s mapping #%d", name, k+1), m, mp, k)
 		}
 	}
 }
 
-func (im *importer) mapping(name string, m mappingDoc, mp o.Mapping) {
+func (im *importer) mapping(name string, m mappingDoc, mp o.Mapping, k int) {
 	from, fromCtl, ok1 := im.resource(mp.SourceResource)
 	if !ok1 {
 		im.add("%s: dangling reference: source resource %q is neither in the bundle nor in the catalog", name, mp.SourceResource.Href)
@@ -681,6 +681,10 @@ func (im *importer) mapping(name string, m mappingDoc, mp o.Mapping) {
 	id := propValue(m.Metadata.Props, "mapping-set")
 	if id == "" {
 		id = from + "--" + to + ":" + m.UUID
+	}
+	if k > 0 {
+		// A collection of several mappings: one set each.
+		id += ":" + strconv.Itoa(k+1)
 	}
 	var notes []string
 	if r := strings.TrimSpace(m.Metadata.Remarks); r != "" {
