@@ -506,6 +506,20 @@ func (im *importer) resolveProfiles() {
 	// Required at every level is said by no levels at all, as in the
 	// catalog's own data.
 	for _, c := range im.catalogs {
+		s := &c.scheme
+		if c.thirdParty && len(s.Levels) > 0 && slices.ContainsFunc(s.Provisions, func(p crosswalk.Provision) bool { return len(p.Levels) == 0 }) {
+			// iotsec reads no levels as every level; a control no profile
+			// selects must not count at the profiles' levels, so the whole
+			// catalog becomes a level of its own, above the profiles.
+			top := 0
+			for _, l := range s.Levels {
+				top = max(top, l.Rank)
+			}
+			s.Levels = append(s.Levels, crosswalk.Level{ID: "all-controls", Title: "Every control of the catalog", Rank: top + 1})
+			for i := range s.Provisions {
+				s.Provisions[i].Levels = append(s.Provisions[i].Levels, "all-controls")
+			}
+		}
 		if c.levelProps || c.thirdParty {
 			continue
 		}

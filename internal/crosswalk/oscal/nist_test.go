@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // nistFile reads testdata/nist/name, gunzipping .gz files.
@@ -118,6 +120,26 @@ func TestImportNIST(t *testing.T) {
 			t.Logf("%s: scheme %s with %d controls", tc.file, got.Schemes[0].Slug, len(sel))
 		})
 	}
+	// Catalog and both baselines in one call: the baselines become levels.
+	one, err := ImportFiles([]File{{Name: "NIST_SP-800-53_rev5_catalog.json", Data: cat},
+		{Name: "LOW-baseline_profile.json", Data: nistFile(t, "LOW-baseline_profile.json")},
+		{Name: "MODERATE-baseline_profile.json", Data: nistFile(t, "MODERATE-baseline_profile.json")}}, base, v, DefaultLimits())
+	if err != nil {
+		t.Fatalf("import catalog and baselines together: %v", err)
+	}
+	perLevel := map[string]int{}
+	for _, p := range one.Schemes[0].Provisions {
+		for _, l := range p.Levels {
+			perLevel[l]++
+		}
+	}
+	// The stand-in catalog is the MODERATE selection, so every control is
+	// in a baseline and no "all-controls" level is needed.
+	wantLevels := map[string]int{"nist-special-publication-800-53-revision-5-1-1-low-impact": 149,
+		"nist-special-publication-800-53-revision-5-1-1-moderate-impact": want}
+	if diff := cmp.Diff(wantLevels, perLevel); diff != "" {
+		t.Errorf("controls per level (-want +got):\n%s", diff)
+	}
 	// Without the catalog imported first, a profile is refused naming it.
 	_, err = ImportFiles([]File{{Name: "LOW-baseline_profile.json", Data: nistFile(t, "LOW-baseline_profile.json")}}, base, v, DefaultLimits())
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte(`"#84cbf061-eb87-4ec1-8112-1f529232e907" (NIST_SP-800-53_rev5_catalog.xml, NIST_SP-800-53_rev5_catalog.json`)) {
@@ -163,7 +185,7 @@ func TestImportThirdPartyFiles(t *testing.T) {
 			for _, p := range s.Provisions {
 				got = append(got, p.ID+":"+fmt.Sprint(p.Levels))
 			}
-			want := []string{"a-1:[]", "a-1.1:[baseline]", "b-1:[baseline]"}
+			want := []string{"a-1:[all-controls]", "a-1.1:[baseline all-controls]", "b-1:[baseline all-controls]"}
 			if s.Slug != "third-party-controls" || !slices.Equal(got, want) || s.Source.URL != "https://example.org/tp" {
 				t.Errorf("scheme %s source %s provisions %v, want third-party-controls, https://example.org/tp, %v", s.Slug, s.Source.URL, got, want)
 			}
