@@ -425,13 +425,26 @@ func TestExportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Export: %v", err)
 	}
-	if f.ContentType != "application/json" || !strings.Contains(string(f.Body), `"mapping-collection"`) {
-		t.Errorf("Export = %s, %d bytes; want a JSON bundle with the scheme's mapping collection", f.ContentType, len(f.Body))
+	if f.ContentType != "application/json" || !strings.HasPrefix(string(f.Body), `{`) || !strings.Contains(string(f.Body), `"catalog"`) {
+		t.Errorf("Export = %s, %d bytes; want one OSCAL catalog document", f.ContentType, len(f.Body))
+	}
+	docs, err := e.lib.ExportOSCAL(va, "acme-iot")
+	if err != nil {
+		t.Fatalf("ExportOSCAL: %v", err)
+	}
+	var files []catalog.ImportFile
+	var names []string
+	for _, d := range docs {
+		files = append(files, catalog.ImportFile{Name: d.Name, Data: d.Body})
+		names = append(names, d.Name)
+	}
+	if want := []string{"acme-iot.catalog.json", "acme-iot.basic.profile.json", "acme-iot--etsi-en-303-645.mapping.json"}; len(names) != 3 || names[0] != want[0] {
+		t.Errorf("ExportOSCAL files = %v, want the catalog first, a profile and a mapping collection like %v", names, want)
 	}
 	if err := e.lib.Delete(e.ctx, e.A, res.Import.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.lib.Import(e.ctx, e.A, catalog.ImportRequest{Name: f.Name, Data: f.Body}); err != nil {
+	if _, err := e.lib.Import(e.ctx, e.A, catalog.ImportRequest{Name: f.Name, Files: files}); err != nil {
 		t.Fatalf("re-import the export: %v", err)
 	}
 	after, _ := e.view(t, e.A).Scheme("acme-iot")

@@ -27,6 +27,34 @@ type ImportRequest struct {
 	Format     string
 	Visibility iotsec.Visibility
 	Data       []byte
+	// Files, when set, are OSCAL files imported together (a profile may
+	// import a catalog of another file by UUID or file name); Data is then
+	// ignored and the files are stored as one bundle.
+	Files []ImportFile
+}
+
+// ImportFile is one named file of a multi-file OSCAL import.
+type ImportFile = oscal.File
+
+// bundle joins OSCAL files into one JSON array of their documents.
+func bundle(files []ImportFile) ([]byte, error) {
+	var docs []json.RawMessage
+	for _, f := range files {
+		t := bytes.TrimSpace(f.Data)
+		if len(t) > 0 && t[0] == '[' {
+			var more []json.RawMessage
+			if err := json.Unmarshal(t, &more); err != nil {
+				return nil, iotsec.Invalid("file", "%s: %v", f.Name, err)
+			}
+			docs = append(docs, more...)
+			continue
+		}
+		if !json.Valid(t) {
+			return nil, iotsec.Invalid("file", "%s: not JSON", f.Name)
+		}
+		docs = append(docs, t)
+	}
+	return json.Marshal(docs)
 }
 
 // ImportResult says what an import added.
@@ -54,6 +82,20 @@ func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 		return nil, fmt.Errorf("import: no database")
 	}
 	data := req.Data
+	if len(req.Files) > 0 {
+		var total int64
+		for _, f := range req.Files {
+			total += int64(len(f.Data))
+		}
+		if total > MaxBytes() {
+			return nil, iotsec.Errorf(iotsec.ErrTooLarge, "the files are %d bytes together; the limit is %d", total, MaxBytes())
+		}
+		b, err := bundle(req.Files)
+		if err != nil {
+			return nil, err
+		}
+		data, req.Format = b, iotsec.SchemeFormatOSCAL
+	}
 	switch {
 	case len(bytes.TrimSpace(data)) == 0:
 		return nil, iotsec.Invalid("body", "is empty; send an OSCAL JSON document or bundle, or a mapping CSV")
@@ -78,7 +120,11 @@ func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 		if err != nil {
 			return nil, err
 		}
-		im, err := oscal.Import(data, view.cat, v, oscal.DefaultLimits())
+		files := req.Files
+		if len(files) == 0 {
+			files = []ImportFile{{Name: req.Name, Data: data}}
+		}
+		im, err := oscal.ImportFiles(files, view.cat, v, oscal.DefaultLimits())
 		if err != nil {
 			return nil, problem(err)
 		}

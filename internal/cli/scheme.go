@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -378,27 +382,47 @@ func newSchemeRecognise(e *env) *cobra.Command {
 
 func newSchemeExport(e *env) *cobra.Command {
 	var f schemeFlags
-	var format, file string
+	var format, file, dir, zipFile string
 	cmd := &cobra.Command{
 		Use:   "export SLUG",
 		Short: "Export a scheme as OSCAL or CSV",
 		Long: `Export writes one scheme to standard output (or --file):
-  oscal           a JSON bundle of the scheme's OSCAL catalog, a profile per level
-                  and its mapping sets as OSCAL 1.2 mapping collections, validated
-                  against the OSCAL schema
+  oscal           the scheme's OSCAL 1.2 catalog, one document validated against
+                  the OSCAL schema; --dir or --zip write the catalog, a profile
+                  per level and the scheme's mapping sets as mapping collections,
+                  one validated document per file (SLUG.catalog.json,
+                  SLUG.LEVEL.profile.json, SET.mapping.json)
   csv             the mapping sets touching the scheme as a mapping spreadsheet,
                   the format "iotsec scheme import" reads
   provisions-csv  the scheme's provisions, one row each
 The format of the file is set by --format; -o is accepted for symmetry and ignored.`,
-		Example: `  iotsec scheme export sg-cls --format oscal > sg-cls.oscal.json
+		Example: `  iotsec scheme export sg-cls --format oscal > sg-cls.catalog.json
+  iotsec scheme export sg-cls --dir sg-cls-oscal
+  iotsec scheme export sg-cls --zip sg-cls-oscal.zip
   iotsec scheme export uk-psti --format csv --file psti-mappings.csv`,
 		Args: exactArgs(1, "one argument, the scheme's slug"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if n := btoi(file != "") + btoi(dir != "") + btoi(zipFile != ""); n > 1 {
+				return usagef("--file, --dir and --zip exclude each other")
+			}
+			if (dir != "" || zipFile != "") && format != catalog.FormatOSCAL {
+				return usagef("--dir and --zip write OSCAL documents; --format %s writes one file (use --file)", format)
+			}
 			v, lib, done, err := f.view(cmd, e)
 			if err != nil {
 				return err
 			}
 			defer done()
+			if dir != "" || zipFile != "" {
+				docs, err := lib.ExportOSCAL(v, args[0])
+				if err != nil {
+					return err
+				}
+				if dir != "" {
+					return writeDir(e, dir, docs)
+				}
+				return writeZip(e, zipFile, docs)
+			}
 			out, err := lib.Export(v, args[0], format)
 			if err != nil {
 				return err
@@ -416,8 +440,55 @@ The format of the file is set by --format; -o is accepted for symmetry and ignor
 	}
 	cmd.Flags().StringVar(&format, "format", "oscal", "oscal, csv or provisions-csv")
 	cmd.Flags().StringVar(&file, "file", "", "write to this file instead of standard output")
+	cmd.Flags().StringVar(&dir, "dir", "", "write every OSCAL document (catalog, profiles, mapping collections) into this directory")
+	cmd.Flags().StringVar(&zipFile, "zip", "", "write every OSCAL document into this zip file")
 	f.register(cmd.Flags())
 	return cmd
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// writeDir writes each document to its own file in dir (made if missing).
+func writeDir(e *env, dir string, docs []catalog.File) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		name := filepath.Join(dir, d.Name)
+		if err := os.WriteFile(name, d.Body, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "wrote %s (%d bytes)\n", name, len(d.Body))
+	}
+	return nil
+}
+
+// writeZip writes the documents into one zip file, one entry each.
+func writeZip(e *env, name string, docs []catalog.File) error {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, d := range docs {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: d.Name, Method: zip.Deflate})
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(d.Body); err != nil {
+			return err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s (%d documents, %d bytes)\n", name, len(docs), buf.Len())
+	return nil
 }
 
 func newSchemeImport(e *env) *cobra.Command {
@@ -425,28 +496,57 @@ func newSchemeImport(e *env) *cobra.Command {
 	var req catalog.ImportRequest
 	var share bool
 	cmd := &cobra.Command{
-		Use:   "import FILE",
+		Use:   "import FILE...",
 		Short: "Import an OSCAL scheme or a mapping spreadsheet into an organisation's catalog",
 		Long: `Import adds schemes and mappings to the catalog an organisation sees: an OSCAL
-catalog, profile or mapping-collection (or a JSON array of them, as "scheme
-export" writes), or a mapping CSV with the columns from, to, sources,
+catalog, profile or mapping-collection (several files, or a zip of them, are
+imported together, as "scheme export --dir" or "--zip" writes them; a JSON array of documents, the old bundle,
+is still read), or a mapping CSV with the columns from, to, sources,
 relationship, targets, rationale, provenance, confidence, citation_title,
-citation_url. The file is checked whole against the catalog (dangling
+citation_url. Third-party catalogs (NIST SP 800-53) get a slug from their title; a profile
+of a catalog imported earlier becomes a scheme of its own. The file is checked whole against the catalog (dangling
 references, duplicate IDs, profile cycles) and refused with every problem named.
 Imports are private to the organisation unless --share makes them visible (read
 only) to every organisation. Use - to read standard input.`,
 		Example: `  iotsec scheme import acme-label.oscal.json --org "Acme Labs"
+  iotsec scheme import sg-cls-oscal/*.json --org "Acme Labs"
   iotsec scheme import cls-to-cra.csv --org "Acme Labs" --share`,
-		Args: exactArgs(1, "one argument, the file (or - for standard input)"),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.org == "" {
 				return usagef("--org is required (an organisation ID or name; iotsec admin org list shows them)")
 			}
 			var err error
-			if args[0] == "-" {
+			switch {
+			case len(args) > 1 || strings.HasSuffix(strings.ToLower(args[0]), ".zip"):
+				for _, a := range args {
+					data, err := readLimited(a, catalog.MaxBytes())
+					if err != nil {
+						return usagef("%v", err)
+					}
+					if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+						req.Files = append(req.Files, catalog.ImportFile{Name: filepath.Base(a), Data: data})
+						continue
+					}
+					files, err := unzipOSCAL(a, data)
+					if err != nil {
+						return usagef("%v", err)
+					}
+					req.Files = append(req.Files, files...)
+				}
+				if len(req.Files) == 0 {
+					return usagef("%s: no .json files", args[0])
+				}
+				if req.Name == "" {
+					req.Name = filepath.Base(args[0])
+					if len(args) > 1 {
+						req.Name += fmt.Sprintf(" and %d more", len(args)-1)
+					}
+				}
+			case args[0] == "-":
 				req.Data, err = io.ReadAll(io.LimitReader(e.stdin, catalog.MaxBytes()+1))
 				req.Name = "stdin"
-			} else {
+			default:
 				req.Data, err = readLimited(args[0], catalog.MaxBytes())
 				if req.Name == "" {
 					req.Name = args[0][strings.LastIndexAny(args[0], `/\`)+1:]
@@ -484,6 +584,43 @@ only) to every organisation. Use - to read standard input.`,
 	f.register(cmd.Flags())
 	cmd.Flags().Lookup("org").Usage = "organisation (ID or name) to import into"
 	return cmd
+}
+
+// maxZipEntries bounds the documents a zip may carry (OSCAL's own
+// document limit applies after).
+const maxZipEntries = 256
+
+// unzipOSCAL reads the .json entries of a zip as "scheme export --zip"
+// writes it, bounding their number and total unpacked size.
+func unzipOSCAL(name string, data []byte) ([]catalog.ImportFile, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(zr.File) > maxZipEntries {
+		return nil, fmt.Errorf("%s: %d entries, limit %d", name, len(zr.File), maxZipEntries)
+	}
+	var out []catalog.ImportFile
+	left := catalog.MaxBytes()
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(f.Name), ".json") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", name, f.Name, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, left+1))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", name, f.Name, err)
+		}
+		if left -= int64(len(b)); left < 0 {
+			return nil, fmt.Errorf("%s: unpacks to more than %d bytes", name, catalog.MaxBytes())
+		}
+		out = append(out, catalog.ImportFile{Name: path.Base(f.Name), Data: b})
+	}
+	return out, nil
 }
 
 // readLimited reads a file of at most max bytes; a bigger one is read only

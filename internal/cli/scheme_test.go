@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -90,10 +92,26 @@ func TestSchemeGolden(t *testing.T) {
 
 	// A scheme owner's file: the PSTI export under another slug, and a
 	// spreadsheet mapping it onto CLS.
-	var oscal bytes.Buffer
-	run(context.Background(), []string{"scheme", "export", "uk-psti"}, &env{stdout: &oscal, stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }})
-	bundle := filepath.Join(dir, "acme.json")
-	os.WriteFile(bundle, bytes.ReplaceAll(oscal.Bytes(), []byte(`"uk-psti"`), []byte(`"acme-psti"`)), 0o600)
+	// Exported one document per file (--dir), renamed, imported together.
+	exported := filepath.Join(dir, "psti-oscal")
+	if code := run(context.Background(), []string{"scheme", "export", "uk-psti", "--dir", exported},
+		&env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}); code != 0 {
+		t.Fatalf("scheme export --dir exit %d", code)
+	}
+	files, err := filepath.Glob(filepath.Join(exported, "*.json"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("scheme export --dir wrote %v (%v), want a catalog and a mapping collection", files, err)
+	}
+	var bundle []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Join(dir, "acme-"+filepath.Base(f))
+		os.WriteFile(name, bytes.ReplaceAll(b, []byte(`uk-psti`), []byte(`acme-psti`)), 0o600)
+		bundle = append(bundle, name)
+	}
 	maps := filepath.Join(dir, "maps.csv")
 	os.WriteFile(maps, []byte("from,to,sources,relationship,targets,rationale,provenance,confidence,citation_title,citation_url\n"+
 		"acme-psti,sg-cls,1,equal-to,5.1-1;5.1-2,Same password rules,expert,medium,Acme mapping,https://acme.example/map\n"), 0o600)
@@ -109,10 +127,10 @@ func TestSchemeGolden(t *testing.T) {
 		code int
 		args []string
 	}{
-		{"scheme-import-table", ExitOK, []string{"scheme", "import", bundle, "--org", "Acme Labs", "-o", "table"}},
+		{"scheme-import-table", ExitOK, append(append([]string{"scheme", "import"}, bundle...), "--org", "Acme Labs", "-o", "table")},
 		{"scheme-import-json", ExitOK, []string{"scheme", "import", maps, "--org", "Acme Labs", "--share", "-o", "json"}},
 		{"scheme-import-broken", ExitUsage, []string{"scheme", "import", broken, "--org", "Acme Labs"}},
-		{"scheme-import-again", ExitUsage, []string{"scheme", "import", bundle, "--org", "Acme Labs"}},
+		{"scheme-import-again", ExitUsage, append(append([]string{"scheme", "import"}, bundle...), "--org", "Acme Labs")},
 		{"scheme-list-org", ExitOK, []string{"scheme", "list", "--org", "Acme Labs", "--jurisdiction", "GB", "-o", "table"}},
 		{"scheme-compare-org", ExitOK, []string{"scheme", "compare", "acme-psti", "sg-cls:1", "--org", "Acme Labs", "-o", "table"}},
 		{"scheme-show-org-unknown", ExitNotFound, []string{"scheme", "show", "acme-psti"}},
@@ -145,5 +163,78 @@ func TestSchemeDefaultOutput(t *testing.T) {
 		if _, ok := rows[0][k]; !ok {
 			t.Errorf("scheme list JSON rows lack %q", k)
 		}
+	}
+}
+
+// lastModifiedRE finds the timestamps that differ between two exports made
+// in different seconds.
+var lastModifiedRE = regexp.MustCompile(`"last-modified": "[^"]*"`)
+
+// TestSchemeExportZip: --zip holds the same documents as --dir, byte for
+// byte; stdout holds the catalog alone; a zip of renamed documents imports
+// whole (catalog, level and mapping set).
+func TestSchemeExportZip(t *testing.T) {
+	dir := t.TempDir()
+	docs, zipName := filepath.Join(dir, "docs"), filepath.Join(dir, "psti.zip")
+	for _, args := range [][]string{{"--dir", docs}, {"--zip", zipName}} {
+		if _, stderr, code := runCLI(t, dir, append([]string{"scheme", "export", "uk-psti"}, args...)...); code != 0 {
+			t.Fatalf("scheme export %v: exit %d: %s", args, code, stderr)
+		}
+	}
+	zr, err := zip.OpenReader(zipName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	entries, _ := os.ReadDir(docs)
+	if len(zr.File) != len(entries) || len(entries) < 2 {
+		t.Fatalf("zip has %d entries, dir %d files; want the same, at least a catalog and a mapping collection", len(zr.File), len(entries))
+	}
+	var buf bytes.Buffer
+	renamed := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		want, err := os.ReadFile(filepath.Join(docs, f.Name))
+		if err != nil || !bytes.Equal(lastModifiedRE.ReplaceAll(got, nil), lastModifiedRE.ReplaceAll(want, nil)) {
+			t.Errorf("zip entry %s differs from the --dir file (%v)", f.Name, err)
+		}
+		w, _ := renamed.Create(strings.ReplaceAll(f.Name, "uk-psti", "beta-psti"))
+		w.Write(bytes.ReplaceAll(got, []byte("uk-psti"), []byte("beta-psti")))
+	}
+	renamed.Close()
+	stdout, _, code := runCLI(t, dir, "scheme", "export", "uk-psti")
+	catalogFile, _ := os.ReadFile(filepath.Join(docs, "uk-psti.catalog.json"))
+	if code != 0 || lastModifiedRE.ReplaceAllString(stdout, "") != lastModifiedRE.ReplaceAllString(string(catalogFile), "") {
+		t.Errorf("scheme export uk-psti: exit %d, stdout is not the catalog document alone", code)
+	}
+	betaZip := filepath.Join(dir, "beta.zip")
+	os.WriteFile(betaZip, buf.Bytes(), 0o600)
+	if _, stderr, code := runCLI(t, dir, "admin", "org", "create", "Beta Labs", "--kind", "lab", "--country", "NL"); code != 0 {
+		t.Fatal(stderr)
+	}
+	out, stderr, code := runCLI(t, dir, "scheme", "import", betaZip, "--org", "Beta Labs", "-o", "json")
+	if code != 0 {
+		t.Fatalf("scheme import zip: exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Schemes []struct {
+			Slug   string   `json:"slug"`
+			Levels []string `json:"levels"`
+		} `json:"schemes"`
+		MappingSets []struct {
+			ID string `json:"id"`
+		} `json:"mapping_sets"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Schemes) != 1 || res.Schemes[0].Slug != "beta-psti" || len(res.MappingSets) != len(zr.File)-1 ||
+		res.MappingSets[0].ID != "beta-psti--etsi-en-303-645" {
+		t.Errorf("scheme import zip = %s, want beta-psti and its mapping set beta-psti--etsi-en-303-645 under the same ID", out)
 	}
 }

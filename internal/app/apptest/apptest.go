@@ -206,9 +206,16 @@ func (f *Fixture) tenant(name, email, model string) Tenant {
 // export under another slug, with its mapping onto EN 303 645.
 func (f *Fixture) SchemeBundle(slug string) []byte {
 	f.T.Helper()
-	file, err := f.App.Catalog.Export(f.App.Catalog.Base(), "uk-psti", catalog.FormatOSCAL)
+	files, err := f.App.Catalog.ExportOSCAL(f.App.Catalog.Base(), "uk-psti")
 	Must(f.T, err)
-	return bytes.ReplaceAll(file.Body, []byte(`"uk-psti"`), []byte(`"`+slug+`"`))
+	docs := make([][]byte, len(files))
+	for i, file := range files {
+		docs[i] = file.Body
+	}
+	// A JSON array of documents: the bundle form "scheme import" still reads.
+	body := append(append([]byte("["), bytes.Join(docs, []byte(","))...), ']')
+	// Every uk-psti, mapping-set IDs included, so nothing clashes.
+	return bytes.ReplaceAll(body, []byte(`uk-psti`), []byte(slug))
 }
 
 // Must fails the test on an error.

@@ -1,9 +1,10 @@
 // Package oscal converts catalog schemes and mapping sets to and from OSCAL
 // 1.2: each scheme is an OSCAL catalog, each of its levels a profile, each
-// mapping set a mapping-collection. Documents travel as a bundle, a JSON
-// array of OSCAL root objects, so a scheme owner can publish a catalog, its
-// profiles and its mappings in one file. Exports are validated against the
-// OSCAL JSON schema shipped with github.com/defenseunicorns/go-oscal.
+// mapping set a mapping-collection. Bundle.Documents gives one document per
+// file, which is what OSCAL tools read; Bundle's JSON form, an array of root
+// objects, is the older iotsec bundle, still read by Import but not a valid
+// OSCAL file. Exports are validated against the OSCAL 1.2.2 JSON schema
+// shipped with github.com/defenseunicorns/go-oscal (NIST's release artefact).
 //
 // It is an engine package: it must not import storage, HTTP servers or
 // internal/iotsec.
@@ -37,7 +38,8 @@ type Bundle struct {
 	Mappings []o.MappingCollection
 }
 
-// MarshalJSON writes the bundle as an array of root objects.
+// MarshalJSON writes the bundle as an array of root objects: the legacy
+// bundle, not itself an OSCAL document; write Documents for OSCAL tools.
 func (b Bundle) MarshalJSON() ([]byte, error) {
 	var docs []o.OscalModels
 	for i := range b.Catalogs {
@@ -204,6 +206,17 @@ func schemeMetadata(s crosswalk.Scheme, at time.Time) o.Metadata {
 	for _, u := range s.Uncertain {
 		add("uncertain", u)
 	}
+	for _, b := range s.Basis {
+		add("basis", b)
+	}
+	if pr := s.Profile; pr != nil {
+		add("profile-of", pr.Of)
+		add("profile-provenance", pr.Provenance)
+		add("profile-source-title", pr.Source.Title)
+		add("profile-source-url", pr.Source.URL)
+		add("profile-confidence", string(pr.Confidence))
+		add("profile-rationale", pr.Rationale)
+	}
 	links := []o.Link{{Href: s.Source.URL, Rel: "reference", Text: clean(s.Source.Title)}}
 	for _, r := range s.References {
 		if r.URL != "" {
@@ -267,7 +280,7 @@ func levelProfile(s crosswalk.Scheme, l crosswalk.Level, ids []string, at time.T
 		ps = append(ps, prop("confidence", string(l.Confidence)))
 	}
 	catUUID := CatalogUUID(s.Slug)
-	res := []o.Resource{{UUID: catUUID, Title: clean(s.Title), Rlinks: &[]o.ResourceLink{{Href: s.Slug + ".catalog.json", MediaType: "application/oscal.catalog+json"}}}}
+	res := []o.Resource{{UUID: catUUID, Title: clean(s.Title), Rlinks: &[]o.ResourceLink{{Href: CatalogFile(s.Slug), MediaType: "application/oscal.catalog+json"}}}}
 	imp := o.Import{Href: "#" + catUUID}
 	if len(ids) > 0 {
 		imp.IncludeControls = &[]o.SelectControlById{{WithIds: &ids}}
@@ -334,6 +347,61 @@ func items(ids []string) []o.MappingItem {
 	out := make([]o.MappingItem, len(ids))
 	for i, id := range ids {
 		out[i] = o.MappingItem{Type: "control", IDRef: ControlID(id)}
+	}
+	return out
+}
+
+// Document is one OSCAL document ready to write to its own file.
+type Document struct {
+	// Name is the file name: SLUG.catalog.json, SLUG.LEVEL.profile.json or
+	// MAPPING-SET-ID.mapping.json (unsafe characters replaced by "_").
+	Name string
+	// Model is catalog, profile or mapping-collection.
+	Model string
+	// Root is the document's root object (o.OscalModels).
+	Root o.OscalModels
+}
+
+// JSON returns the document indented, with a final newline.
+func (d Document) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(d.Root, "", " ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func fileToken(s string) string { return tokenUnsafe.ReplaceAllString(s, "_") }
+
+// CatalogFile is the file name a scheme's catalog is written as; level
+// profiles point at it by this name.
+func CatalogFile(slug string) string { return fileToken(slug) + ".catalog.json" }
+
+// Documents splits the bundle into one OSCAL document per file, in a
+// stable order (catalogs, profiles, mapping collections) with stable names.
+func (b Bundle) Documents() []Document {
+	var out []Document
+	for i := range b.Catalogs {
+		slug := propValue(b.Catalogs[i].Metadata.Props, "slug")
+		if slug == "" {
+			slug = b.Catalogs[i].UUID
+		}
+		out = append(out, Document{Name: CatalogFile(slug), Model: "catalog", Root: o.OscalModels{Catalog: &b.Catalogs[i]}})
+	}
+	for i := range b.Profiles {
+		md := b.Profiles[i].Metadata.Props
+		name := b.Profiles[i].UUID
+		if slug, level := propValue(md, "slug"), propValue(md, "level"); slug != "" && level != "" {
+			name = slug + "." + level
+		}
+		out = append(out, Document{Name: fileToken(name) + ".profile.json", Model: "profile", Root: o.OscalModels{Profile: &b.Profiles[i]}})
+	}
+	for i := range b.Mappings {
+		name := propValue(b.Mappings[i].Metadata.Props, "mapping-set")
+		if name == "" {
+			name = b.Mappings[i].UUID
+		}
+		out = append(out, Document{Name: fileToken(name) + ".mapping.json", Model: "mapping-collection", Root: o.OscalModels{MappingCollection: &b.Mappings[i]}})
 	}
 	return out
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,19 +58,46 @@ type Imported struct {
 // UUID or by the iotsec "scheme" prop. The error, an *ImportError, names
 // each problem.
 func Import(data []byte, base *crosswalk.Catalog, v *Validator, lim Limits) (*Imported, error) {
-	if int64(len(data)) > lim.MaxBytes {
-		return nil, &ImportError{Problems: []string{fmt.Sprintf("file is %d bytes, limit %d", len(data), lim.MaxBytes)}}
+	return ImportFiles([]File{{Data: data}}, base, v, lim)
+}
+
+// File is one file of an import call; Name (its base name) is what
+// profiles of other files may import it by.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// ImportFiles reads several files as one import: a profile may import a
+// catalog given in another file (by its UUID or file name) or one already
+// in base (a scheme imported earlier). Limits apply to the files together.
+func ImportFiles(files []File, base *crosswalk.Catalog, v *Validator, lim Limits) (*Imported, error) {
+	var total int64
+	for _, f := range files {
+		total += int64(len(f.Data))
 	}
-	if err := checkDepth(data, lim.MaxDepth); err != nil {
-		return nil, &ImportError{Problems: []string{err.Error()}}
-	}
-	docs, err := splitDocs(data, lim.MaxDocuments)
-	if err != nil {
-		return nil, &ImportError{Problems: []string{err.Error()}}
+	if total > lim.MaxBytes {
+		return nil, &ImportError{Problems: []string{fmt.Sprintf("file is %d bytes, limit %d", total, lim.MaxBytes)}}
 	}
 	im := &importer{base: base, lim: lim, catByUUID: map[string]*importedCatalog{}, profByUUID: map[string]*importedProfile{}}
-	for i, raw := range docs {
-		im.doc(i+1, raw, v)
+	n := 0
+	for _, f := range files {
+		where := ""
+		if f.Name != "" {
+			where = f.Name + ": "
+		}
+		if err := checkDepth(f.Data, lim.MaxDepth); err != nil {
+			return nil, &ImportError{Problems: []string{where + err.Error()}}
+		}
+		docs, err := splitDocs(f.Data, lim.MaxDocuments-n)
+		if err != nil {
+			return nil, &ImportError{Problems: []string{where + err.Error()}}
+		}
+		for _, raw := range docs {
+			n++
+			im.file = path.Base(f.Name)
+			im.doc(n, raw, v)
+		}
 	}
 	im.resolveProfiles()
 	im.mappings()
@@ -79,6 +108,7 @@ func Import(data []byte, base *crosswalk.Catalog, v *Validator, lim Limits) (*Im
 	for _, c := range im.catalogs {
 		out.Schemes = append(out.Schemes, c.scheme)
 	}
+	out.Schemes = append(out.Schemes, im.derived...)
 	out.Mappings = im.sets
 	merged, err := base.With(out.Schemes, out.Mappings, nil)
 	if err != nil {
@@ -141,13 +171,22 @@ func splitDocs(data []byte, max int) ([]json.RawMessage, error) {
 type importedCatalog struct {
 	name   string
 	uuid   string
+	file   string
 	scheme crosswalk.Scheme
 	// ctl maps control IDs to provision IDs.
 	ctl map[string]string
+	// fromBase marks a scheme imported earlier: a profile of it becomes a
+	// scheme of its own rather than a level.
+	fromBase bool
+	// levelProps says the controls carry iotsec level props, which then
+	// say which levels require them (profiles only add the levels).
+	levelProps bool
+	thirdParty bool
 }
 
 type importedProfile struct {
 	name    string
+	file    string
 	p       o.Profile
 	levelID string
 	rank    int
@@ -168,6 +207,9 @@ type mappingDoc struct {
 
 type importer struct {
 	base       *crosswalk.Catalog
+	file       string // the file being read
+	baseRoots  map[string]*importedCatalog
+	derived    []crosswalk.Scheme // profiles of earlier imports, as schemes
 	lim        Limits
 	problems   []string
 	catalogs   []*importedCatalog
@@ -229,7 +271,7 @@ func (im *importer) doc(n int, raw json.RawMessage, v *Validator) {
 			im.add("%s: more than %d profiles", name, im.lim.MaxProfiles)
 			return
 		}
-		ip := &importedProfile{name: fmt.Sprintf("profile %q", p.Metadata.Title), p: p, rank: len(im.profiles) + 1}
+		ip := &importedProfile{name: fmt.Sprintf("profile %q", p.Metadata.Title), p: p, rank: len(im.profiles) + 1, file: im.file}
 		if prev, dup := im.profByUUID[p.UUID]; dup {
 			im.add("%s: duplicate UUID %s (also %s)", ip.name, p.UUID, prev.name)
 			return
@@ -283,9 +325,15 @@ func (im *importer) catalog(name string, c o.Catalog) {
 		Dates: crosswalk.Dates{Published: crosswalk.Date(propValue(md.Props, "published")), InForce: crosswalk.Date(propValue(md.Props, "in-force")),
 			AppliesFrom: crosswalk.Date(propValue(md.Props, "applies-from")), Closed: crosswalk.Date(propValue(md.Props, "closed"))},
 	}
-	if s.Slug == "" {
-		im.add("%s: no slug prop in metadata (name=\"slug\", ns=%q)", name, NS)
+	if pr := propValue(md.Props, "profile-of"); pr != "" {
+		s.Profile = &crosswalk.Profile{Of: pr, Provenance: propValue(md.Props, "profile-provenance"),
+			Source:     crosswalk.Ref{Title: propValue(md.Props, "profile-source-title"), URL: propValue(md.Props, "profile-source-url")},
+			Confidence: crosswalk.Confidence(propValue(md.Props, "profile-confidence")), Rationale: propValue(md.Props, "profile-rationale")}
 	}
+	s.Basis = propValues(md.Props, "basis")
+	// iotsec's own exports carry a slug; anything else is a third-party
+	// catalog whose missing iotsec fields are derived.
+	thirdParty := s.Slug == ""
 	if s.Type == "" {
 		s.Type = "standard"
 	}
@@ -298,10 +346,14 @@ func (im *importer) catalog(name string, c o.Catalog) {
 			}
 		}
 	}
+	if thirdParty {
+		im.derive(&s, md, c.BackMatter)
+		s.References = append(s.References, catalogRef(im.file, c.UUID))
+	}
 	if md.Remarks != "" {
 		s.Notes = []string{md.Remarks}
 	}
-	ic := &importedCatalog{name: name, uuid: c.UUID, ctl: map[string]string{}}
+	ic := &importedCatalog{name: name, uuid: c.UUID, file: im.file, ctl: map[string]string{}, thirdParty: thirdParty}
 	if prev, dup := im.catByUUID[c.UUID]; dup {
 		im.add("%s: duplicate UUID %s (also %s)", name, c.UUID, prev.name)
 		return
@@ -324,9 +376,16 @@ func (im *importer) catalog(name string, c o.Catalog) {
 				im.add("%s: duplicate control ID %q (%s; first as provision %q)", name, ctl.ID, where, prev)
 				continue
 			}
-			pid := propValue(ctl.Props, "label")
-			if pid == "" {
-				pid = ctl.ID
+			if thirdParty && strings.EqualFold(propValue(ctl.Props, "status"), "withdrawn") {
+				continue
+			}
+			// Third-party provisions keep their control IDs, which profiles
+			// and mappings reference; iotsec's own carry theirs as a label.
+			pid := ctl.ID
+			if !thirdParty {
+				if l := propValue(ctl.Props, "label"); l != "" {
+					pid = l
+				}
 			}
 			if prevCtl, dup := provIDs[pid]; dup {
 				im.add("%s: controls %q and %q both carry provision ID %q", name, prevCtl, ctl.ID, pid)
@@ -335,7 +394,11 @@ func (im *importer) catalog(name string, c o.Catalog) {
 			provIDs[pid] = ctl.ID
 			ic.ctl[ctl.ID] = pid
 			p := crosswalk.Provision{ID: pid, Title: ctl.Title, Kind: propValue(ctl.Props, "kind"), Category: category,
-				Conditional: propValue(ctl.Props, "conditional") == "true", Confidence: crosswalk.Confidence(propValue(ctl.Props, "confidence"))}
+				Conditional: propValue(ctl.Props, "conditional") == "true", Confidence: crosswalk.Confidence(propValue(ctl.Props, "confidence")),
+				Ref: propValue(ctl.Props, "ref"), Levels: propValues(ctl.Props, "level")}
+			if len(p.Levels) > 0 {
+				ic.levelProps = true
+			}
 			if c := propValue(ctl.Props, "category"); c != "" {
 				p.Category = c
 			}
@@ -346,7 +409,7 @@ func (im *importer) catalog(name string, c o.Catalog) {
 				for _, part := range *ctl.Parts {
 					switch part.Name {
 					case "statement":
-						p.Statement, p.TextKind = part.Prose, propValue(part.Props, "text-kind")
+						p.Statement, p.TextKind = prose(part), propValue(part.Props, "text-kind")
 					case "guidance":
 						p.Note = part.Prose
 					case "assessment-method":
@@ -396,10 +459,26 @@ func (im *importer) resolveProfiles() {
 		if p.root == nil || p.resolved == nil {
 			continue
 		}
+		if p.root.fromBase {
+			ps := profileScheme(p)
+			if im.slugTaken(ps.Slug) {
+				// A derived slug may meet the catalog's own (a profile
+				// titled like its catalog): mark it as the profile.
+				ps.Slug = Slugify(ps.Slug + "-profile")
+				if len(ps.Slug) > 56 {
+					ps.Slug = strings.TrimRight(ps.Slug[:56], "-") + "-profile"
+				}
+			}
+			im.derived = append(im.derived, ps)
+			continue
+		}
 		s := &p.root.scheme
 		level := propValue(p.p.Metadata.Props, "level")
 		if level == "" {
 			level = p.p.Metadata.Title
+			if p.root.thirdParty {
+				level = Slugify(level)
+			}
 		}
 		rank := p.rank
 		if r, err := strconv.Atoi(propValue(p.p.Metadata.Props, "rank")); err == nil {
@@ -413,11 +492,40 @@ func (im *importer) resolveProfiles() {
 			Assessment: propValue(p.p.Metadata.Props, "assessment"), Description: p.p.Metadata.Remarks,
 			Confidence: crosswalk.Confidence(propValue(p.p.Metadata.Props, "confidence"))})
 		for _, cid := range p.resolved {
+			if p.root.levelProps {
+				break
+			}
 			pid := p.root.ctl[cid]
 			for i := range s.Provisions {
 				if s.Provisions[i].ID == pid {
 					s.Provisions[i].Levels = append(s.Provisions[i].Levels, level)
 				}
+			}
+		}
+	}
+	// Required at every level is said by no levels at all, as in the
+	// catalog's own data.
+	for _, c := range im.catalogs {
+		s := &c.scheme
+		if c.thirdParty && len(s.Levels) > 0 && slices.ContainsFunc(s.Provisions, func(p crosswalk.Provision) bool { return len(p.Levels) == 0 }) {
+			// iotsec reads no levels as every level; a control no profile
+			// selects must not count at the profiles' levels, so the whole
+			// catalog becomes a level of its own, above the profiles.
+			top := 0
+			for _, l := range s.Levels {
+				top = max(top, l.Rank)
+			}
+			s.Levels = append(s.Levels, crosswalk.Level{ID: "all-controls", Title: "Every control of the catalog", Rank: top + 1})
+			for i := range s.Provisions {
+				s.Provisions[i].Levels = append(s.Provisions[i].Levels, "all-controls")
+			}
+		}
+		if c.levelProps || c.thirdParty {
+			continue
+		}
+		for i := range c.scheme.Provisions {
+			if p := &c.scheme.Provisions[i]; len(c.scheme.Levels) > 0 && len(p.Levels) == len(c.scheme.Levels) {
+				p.Levels = nil
 			}
 		}
 	}
@@ -439,27 +547,22 @@ func (im *importer) resolve(p *importedProfile, stack []*importedProfile) ([]str
 	var out []string
 	for j, imp := range p.p.Imports {
 		at := fmt.Sprintf("%s: import #%d (%s)", p.name, j+1, imp.Href)
-		if !strings.HasPrefix(imp.Href, "#") {
-			im.add("%s: only #uuid references to documents in the same bundle are supported", at)
-			continue
-		}
-		ref := strings.TrimPrefix(imp.Href, "#")
 		var avail []string
-		var root *importedCatalog
+		root, from := im.target(p, imp.Href)
 		switch {
-		case im.catByUUID[ref] != nil:
-			root = im.catByUUID[ref]
+		case root != nil:
 			for cid := range root.ctl {
 				avail = append(avail, cid)
 			}
 			slices.Sort(avail)
-		case im.profByUUID[ref] != nil:
-			avail, root = im.resolve(im.profByUUID[ref], stack)
+		case from != nil:
+			avail, root = im.resolve(from, stack)
 			if root == nil {
 				continue
 			}
 		default:
-			im.add("%s: dangling reference: no catalog or profile with UUID %s in the bundle", at, ref)
+			im.add("%s: dangling reference: no catalog %q%s in this import nor imported to the organisation before; import the catalog first or in the same call",
+				at, imp.Href, resourceNames(p.p, imp.Href))
 			continue
 		}
 		if p.root == nil {
@@ -572,12 +675,12 @@ func (im *importer) mappings() {
 			list = []o.Mapping{one}
 		}
 		for k, mp := range list {
-			im.mapping(fmt.Sprintf("%s mapping #%d", name, k+1), m, mp)
+			im.mapping(fmt.Sprintf("%s mapping #%d", name, k+1), m, mp, k)
 		}
 	}
 }
 
-func (im *importer) mapping(name string, m mappingDoc, mp o.Mapping) {
+func (im *importer) mapping(name string, m mappingDoc, mp o.Mapping, k int) {
 	from, fromCtl, ok1 := im.resource(mp.SourceResource)
 	if !ok1 {
 		im.add("%s: dangling reference: source resource %q is neither in the bundle nor in the catalog", name, mp.SourceResource.Href)
@@ -589,7 +692,19 @@ func (im *importer) mapping(name string, m mappingDoc, mp o.Mapping) {
 	if !ok1 || !ok2 {
 		return
 	}
-	set := crosswalk.MappingSet{ID: from + "--" + to + ":" + m.UUID, From: from, To: to, Title: m.Metadata.Title, Imported: true,
+	id := propValue(m.Metadata.Props, "mapping-set")
+	if id == "" {
+		id = from + "--" + to + ":" + m.UUID
+	}
+	if k > 0 {
+		// A collection of several mappings: one set each.
+		id += ":" + strconv.Itoa(k+1)
+	}
+	var notes []string
+	if r := strings.TrimSpace(m.Metadata.Remarks); r != "" {
+		notes = strings.Split(r, "\n\n")
+	}
+	set := crosswalk.MappingSet{ID: id, Notes: notes, From: from, To: to, Title: m.Metadata.Title, Imported: true,
 		Provenance: propValue(m.Provenance.Props, "provenance"), Confidence: crosswalk.Confidence(propValue(m.Provenance.Props, "confidence"))}
 	if set.Provenance == "" {
 		set.Provenance = crosswalk.ProvenanceExpert
@@ -653,4 +768,253 @@ func confidence(cs *o.ConfidenceScore, def crosswalk.Confidence) crosswalk.Confi
 		return crosswalk.ConfidenceOf(cs.Percentage)
 	}
 	return def
+}
+
+// prose flattens a part and its sub-parts (NIST's lettered items) into one
+// text, each item after its label.
+func prose(p o.Part) string {
+	var b []string
+	if l := propValue(p.Props, "label"); l != "" && p.Name == "item" {
+		b = append(b, l)
+	}
+	if t := strings.TrimSpace(p.Prose); t != "" {
+		b = append(b, t)
+	}
+	if p.Parts != nil {
+		for _, sp := range *p.Parts {
+			if t := prose(sp); t != "" {
+				b = append(b, t)
+			}
+		}
+	}
+	return strings.Join(b, " ")
+}
+
+// catalogRefTitle prefixes the reference that remembers which OSCAL file
+// and catalog UUID a third-party scheme came from, so later profiles can
+// import it by either.
+const catalogRefTitle = "OSCAL catalog file "
+
+func catalogRef(file, uuid string) crosswalk.Ref {
+	return crosswalk.Ref{Title: catalogRefTitle + file, URL: "urn:uuid:" + uuid}
+}
+
+var slugUnsafe = regexp.MustCompile(`[^a-z0-9]+`)
+
+// Slugify makes a scheme slug from a title: lower case, runs of other
+// characters as one hyphen, at most 64 characters.
+func Slugify(title string) string {
+	s := strings.Trim(slugUnsafe.ReplaceAllString(strings.ToLower(title), "-"), "-")
+	if len(s) > 64 {
+		// Cut at the last whole word that fits.
+		s = s[:65]
+		if i := strings.LastIndexByte(s, '-'); i > 0 {
+			s = s[:i]
+		}
+		s = strings.TrimRight(s[:min(len(s), 64)], "-")
+	}
+	return s
+}
+
+// derive fills what iotsec needs and a third-party catalog does not say:
+// the slug from the short title or title, the publisher from the first
+// organisation among the parties, the source from the first http(s) link,
+// and an open scope (international, every sector and class).
+func (im *importer) derive(s *crosswalk.Scheme, md o.Metadata, bm *o.BackMatter) {
+	if s.Slug = Slugify(s.ShortTitle); s.Slug == "" {
+		s.Slug = Slugify(md.Title)
+	}
+	if s.Publisher == "" && md.Parties != nil {
+		for _, p := range *md.Parties {
+			if p.Type == "organization" && strings.TrimSpace(p.Name) != "" {
+				s.Publisher = strings.TrimSpace(p.Name)
+				break
+			}
+		}
+	}
+	if s.Publisher == "" {
+		s.Publisher = "not stated in the OSCAL metadata"
+	}
+	if s.Licence == "" {
+		s.Licence = "not stated in the OSCAL metadata; see the source"
+	}
+	if s.Status == "" {
+		s.Status = crosswalk.StatusVoluntary
+	}
+	if len(s.Jurisdictions) == 0 {
+		s.International = true
+	}
+	if len(s.Sectors) == 0 && im.base != nil {
+		for _, t := range im.base.Vocabulary().Sectors {
+			s.Sectors = append(s.Sectors, t.ID)
+		}
+	}
+	if len(s.ProductClasses) == 0 {
+		s.ProductClasses = []string{"*"}
+	}
+	if s.Source.URL == "" {
+		for _, r := range s.References {
+			if strings.HasPrefix(r.URL, "https://") || strings.HasPrefix(r.URL, "http://") {
+				s.Source = r
+				break
+			}
+		}
+	}
+	if s.Source.URL == "" && bm != nil && bm.Resources != nil {
+	res:
+		for _, r := range *bm.Resources {
+			if r.Rlinks == nil {
+				continue
+			}
+			for _, l := range *r.Rlinks {
+				if strings.HasPrefix(l.Href, "https://") || strings.HasPrefix(l.Href, "http://") {
+					s.Source = crosswalk.Ref{Title: "no source link in the OSCAL metadata; first back-matter link: " + r.Title, URL: l.Href}
+					break res
+				}
+			}
+		}
+	}
+	if s.Source.Title == "" {
+		s.Source.Title = s.Title
+	}
+}
+
+// target finds what a profile import's href points at: a catalog or
+// profile of this import by "#UUID" or file name, a back-matter resource of
+// the profile whose links name one, or a scheme already in the base catalog
+// (by its iotsec catalog UUID, or the OSCAL UUID or file name it was
+// imported from).
+func (im *importer) target(p *importedProfile, href string) (*importedCatalog, *importedProfile) {
+	var uuids, names []string
+	if ref, ok := strings.CutPrefix(href, "#"); ok {
+		uuids = append(uuids, ref)
+		if bm := p.p.BackMatter; bm != nil && bm.Resources != nil {
+			for _, r := range *bm.Resources {
+				if r.UUID != ref || r.Rlinks == nil {
+					continue
+				}
+				for _, l := range *r.Rlinks {
+					names = append(names, path.Base(l.Href))
+				}
+			}
+		}
+	} else if href != "" {
+		names = append(names, path.Base(href))
+	}
+	for _, u := range uuids {
+		if c := im.catByUUID[u]; c != nil {
+			return c, nil
+		}
+		if q := im.profByUUID[u]; q != nil {
+			return nil, q
+		}
+	}
+	for _, n := range names {
+		for _, c := range im.catalogs {
+			if c.file != "" && c.file == n {
+				return c, nil
+			}
+		}
+		for _, q := range im.profiles {
+			if q.file != "" && q.file == n && q != p {
+				return nil, q
+			}
+		}
+	}
+	if im.base == nil {
+		return nil, nil
+	}
+	for _, slug := range im.base.Slugs() {
+		s, err := im.base.Scheme(slug)
+		if err != nil {
+			continue
+		}
+		match := slices.Contains(uuids, CatalogUUID(slug))
+		for _, r := range s.References {
+			file, ok := strings.CutPrefix(r.Title, catalogRefTitle)
+			match = match || ok && (slices.Contains(names, file) || slices.Contains(uuids, strings.TrimPrefix(r.URL, "urn:uuid:")))
+		}
+		if match {
+			if ic := im.baseRoots[slug]; ic != nil {
+				return ic, nil
+			}
+			ic := &importedCatalog{name: fmt.Sprintf("scheme %s", slug), scheme: s, ctl: controlTable(s), fromBase: true}
+			for _, pr := range s.Provisions {
+				ic.ctl[pr.ID] = pr.ID
+			}
+			if im.baseRoots == nil {
+				im.baseRoots = map[string]*importedCatalog{}
+			}
+			im.baseRoots[slug] = ic
+			return ic, nil
+		}
+	}
+	return nil, nil
+}
+
+// profileScheme turns a profile of a scheme imported earlier into a scheme
+// of its own: the selected provisions, each referring to the base's, so
+// the catalog maps the two (equal-to) the way it does for CLS and EN 303 645.
+func profileScheme(p *importedProfile) crosswalk.Scheme {
+	base := p.root.scheme
+	md := p.p.Metadata
+	s := crosswalk.Scheme{Slug: Slugify(md.Title), Title: md.Title, Version: md.Version, Publisher: base.Publisher, Type: base.Type,
+		Jurisdictions: base.Jurisdictions, International: base.International, Sectors: base.Sectors, ProductClasses: base.ProductClasses,
+		ExcludedClasses: base.ExcludedClasses, Status: base.Status, Source: base.Source, Licence: base.Licence, Imported: true,
+		Profile: &crosswalk.Profile{Of: base.Slug, Provenance: crosswalk.ProvenanceOfficial, Source: base.Source,
+			Rationale: fmt.Sprintf("selected by the OSCAL profile %q", md.Title)}}
+	if v := propValue(md.Props, "slug"); v != "" {
+		s.Slug = v
+	}
+	if md.Remarks != "" {
+		s.Notes = []string{md.Remarks}
+	}
+	for _, cid := range p.resolved {
+		pid := p.root.ctl[cid]
+		if bp, ok := base.Provision(pid); ok {
+			s.Provisions = append(s.Provisions, crosswalk.Provision{ID: bp.ID, Title: bp.Title, Kind: bp.Kind, Category: bp.Category,
+				Conditional: bp.Conditional, Statement: bp.Statement, TextKind: bp.TextKind, Ref: bp.ID})
+		}
+	}
+	return s
+}
+
+// slugTaken says whether a scheme of this import or of the base has slug.
+func (im *importer) slugTaken(slug string) bool {
+	for _, c := range im.catalogs {
+		if c.scheme.Slug == slug {
+			return true
+		}
+	}
+	for _, d := range im.derived {
+		if d.Slug == slug {
+			return true
+		}
+	}
+	if im.base == nil {
+		return false
+	}
+	_, err := im.base.Scheme(slug)
+	return err == nil
+}
+
+// resourceNames lists, for an error, the files a "#uuid" import's
+// back-matter resource links to.
+func resourceNames(p o.Profile, href string) string {
+	ref, ok := strings.CutPrefix(href, "#")
+	if !ok || p.BackMatter == nil || p.BackMatter.Resources == nil {
+		return ""
+	}
+	var names []string
+	for _, r := range *p.BackMatter.Resources {
+		if r.UUID == ref && r.Rlinks != nil {
+			for _, l := range *r.Rlinks {
+				names = appendNew(names, path.Base(l.Href))
+			}
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(names, ", ") + ")"
 }
