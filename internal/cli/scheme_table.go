@@ -215,6 +215,9 @@ func appliesTable(w io.Writer, a *catalog.AppliesResult) {
 	q := a.Query
 	fmt.Fprintf(w, "Schemes for class %s, sector %s, in %s on %s: %d mandatory, %d voluntary\n\n",
 		dash(q.Class), dash(q.Sector), strings.Join(q.Markets, ", "), q.Date.Format("2006-01-02"), a.Mandatory, a.Voluntary)
+	for _, n := range a.Notes {
+		fmt.Fprintf(w, "Note: %s\n\n", n)
+	}
 	fmt.Fprintln(w, "SCHEME\tSTATUS\tLEVEL\tMARKETS\tFROM\tIN FORCE\tWHY\tNOTES")
 	for _, s := range a.Schemes {
 		in := "yes"
