@@ -10,6 +10,7 @@ import (
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/policy"
 	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
 )
@@ -33,6 +34,9 @@ type Services struct {
 	// Registry is the registry service (certification records, labels,
 	// the transparency log); nil without a store.
 	Registry *registry.Service
+	// Policy is the policy service (national measures dataset, proposals
+	// and their review); without a store it serves the embedded dataset.
+	Policy *policy.Service
 }
 
 // NewServices builds the services over store and the configuration. A nil
@@ -54,6 +58,11 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	}
 	s := &Services{}
 	if store == nil {
+		// As for the catalog: a nil store reaches policy.New as a nil interface.
+		if s.Policy, err = policy.New(nil); err != nil {
+			return nil, err
+		}
+		s.Policy.Now = now
 		if s.Evaluation, err = newEvaluation(nil, base); err != nil {
 			return nil, err
 		}
@@ -65,6 +74,10 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	}
 	s.Catalog = catalog.New(store, base)
 	s.Catalog.Now = now
+	if s.Policy, err = policy.New(store); err != nil {
+		return nil, err
+	}
+	s.Policy.Now = now
 	if s.Evaluation, err = newEvaluation(store, base); err != nil {
 		return nil, err
 	}

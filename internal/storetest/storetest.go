@@ -91,6 +91,7 @@ func Run(t *testing.T, open Opener) {
 		{"RegistryAppendOnly", testRegistryAppendOnly},
 		{"RegistryKeys", testRegistryKeys},
 		{"RegistryLabelAndLogKey", testRegistryLabelAndLogKey},
+		{"Policy", testPolicy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
