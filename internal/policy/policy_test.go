@@ -154,8 +154,8 @@ func TestMatrixAndCountry(t *testing.T) {
 	if err != nil || no.Name != "Norway" || !strings.Contains(no.Note, "no national measure found") {
 		t.Errorf("Country(NO) = %+v, %v", no, err)
 	}
-	if _, err := d.Country("XX", day("2026-12-07")); iotsec.Kind(err) != iotsec.ErrInvalid {
-		t.Errorf("Country(XX) error = %v, want invalid", err)
+	if _, err := d.Country("XX", day("2026-12-07")); iotsec.Kind(err) != iotsec.ErrNotFound {
+		t.Errorf("Country(XX) error = %v, want not found", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -241,7 +242,7 @@ func (d *Dataset) Country(code string, date time.Time) (*CountryView, error) {
 	j, ok := d.Jurisdiction(code)
 	if !ok {
 		if !ValidJurisdiction(code) {
-			return nil, iotsec.Invalid("country", "%q is not an ISO 3166 code or EU", code)
+			return nil, iotsec.NotFound(fmt.Sprintf("country %q (want an ISO 3166 code or EU)", code))
 		}
 		// A real country the dataset does not list has no national
 		// measure found, which is an answer, not an error.
@@ -251,7 +252,7 @@ func (d *Dataset) Country(code string, date time.Time) (*CountryView, error) {
 		}
 		j = Jurisdiction{Code: code, Name: name, Note: "Not in the dataset: no national measure found."}
 	}
-	v := &CountryView{Jurisdiction: j, Date: date.Format("2006-01-02"), Entries: []EntryView{}}
+	v := &CountryView{Jurisdiction: j, Date: date.Format("2006-01-02"), Entries: []EntryView{}, Missing: []string{}}
 	has := map[string]bool{}
 	for _, ms := range d.Measures {
 		for i := range d.Entries {
