@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -70,6 +71,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 		// or the library would think it has a database.
 		s.Catalog = catalog.New(nil, base)
 		s.Catalog.Now = now
+		s.Policy.CatalogGaps = catalogGaps(s.Catalog)
 		return s, nil
 	}
 	s.Catalog = catalog.New(store, base)
@@ -78,6 +80,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 		return nil, err
 	}
 	s.Policy.Now = now
+	s.Policy.CatalogGaps = catalogGaps(s.Catalog)
 	if s.Evaluation, err = newEvaluation(store, base); err != nil {
 		return nil, err
 	}
@@ -109,4 +112,24 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 		s.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
 	}
 	return s, nil
+}
+
+// catalogGaps gives the policy service's briefs the embedded catalog's
+// cells of one market with nothing, or international standards only.
+func catalogGaps(c *catalog.Service) func(ctx context.Context, market string, date time.Time) ([]policy.GapCell, error) {
+	return func(ctx context.Context, market string, date time.Time) ([]policy.GapCell, error) {
+		g, err := c.Base().Gaps(catalog.GapQuery{Markets: []string{market}, Date: date})
+		if err != nil {
+			return nil, err
+		}
+		var out []policy.GapCell
+		for _, r := range g.Rows {
+			for _, cell := range r.Cells {
+				if cell.Level == catalog.GapNone || cell.Level == catalog.GapStandard {
+					out = append(out, policy.GapCell{Sector: r.Sector, Class: r.Class, Title: r.Title, Level: cell.Level})
+				}
+			}
+		}
+		return out, nil
+	}
 }

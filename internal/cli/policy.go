@@ -35,7 +35,7 @@ computed for: an adopted measure is in force from its date.`,
   iotsec policy show GB --date 2026-07-01
   iotsec policy measures`,
 	}
-	cmd.AddCommand(newPolicyCountries(e), newPolicyMeasures(e), newPolicyMatrix(e), newPolicyShow(e))
+	cmd.AddCommand(newPolicyCountries(e), newPolicyMeasures(e), newPolicyMatrix(e), newPolicyShow(e), newPolicyBrief(e))
 	return cmd
 }
 
@@ -219,6 +219,56 @@ func newPolicyShow(e *env) *cobra.Command {
 					fmt.Fprintf(w, "\nNo entry for: %s\n", strings.Join(v.Missing, ", "))
 				}
 			})
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func newPolicyBrief(e *env) *cobra.Command {
+	var f policyFlags
+	cmd := &cobra.Command{
+		Use:   "brief CODE",
+		Short: "A strategy brief for a jurisdiction (Markdown, HTML or JSON), every statement citing its source",
+		Long: `The strategy brief states a jurisdiction's measures in force, how they compare
+with every other jurisdiction of the dataset, its gaps by lifecycle phase, the
+measures it lacks that others have (with who has them), how its labels are
+recognised abroad, and the catalog's gap cells for its market. Each statement
+cites a numbered source, and each source is a dataset entry with its link.`,
+		Example: `  iotsec policy brief GB -o md > gb.md
+  iotsec policy brief SG -o html > sg.html
+  iotsec policy brief IL -o md      # no national measure found`,
+		Args: exactArgs(1, "one country code"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := date(f.date)
+			if err != nil {
+				return err
+			}
+			svc, done, err := f.service(cmd, e)
+			if err != nil {
+				return err
+			}
+			defer done()
+			b, err := svc.Brief(cmd.Context(), args[0], d)
+			if err != nil {
+				return err
+			}
+			var out []byte
+			switch f.output {
+			case "", "md", "markdown":
+				out, err = b.Markdown()
+			case "html":
+				out, err = b.HTML()
+			case "json":
+				return f.print(e, b, nil)
+			default:
+				return usagef("-o %q: want md, html or json", f.output)
+			}
+			if err != nil {
+				return err
+			}
+			_, err = e.stdout.Write(out)
+			return err
 		},
 	}
 	f.register(cmd.Flags())

@@ -43,7 +43,9 @@ var confidences = []string{"high", "medium", "low"}
 // Measure is a kind of national measure (no universal default passwords,
 // a vulnerability disclosure policy, ...).
 type Measure struct {
-	Code        string   `json:"code"`
+	Code string `json:"code"`
+	// Short is the column heading of the matrix.
+	Short       string   `json:"short"`
 	Title       string   `json:"title"`
 	Description string   `json:"description"`
 	Lifecycle   []string `json:"lifecycle"`

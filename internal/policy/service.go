@@ -26,6 +26,9 @@ type Service struct {
 	base  *Dataset
 	// Now is the clock; the zero value means time.Now.
 	Now func() time.Time
+	// CatalogGaps, wired in internal/app from the catalog service, lists
+	// the catalog's cells of a market with no scheme of its own.
+	CatalogGaps func(ctx context.Context, market string, date time.Time) ([]GapCell, error)
 }
 
 // New builds the service over store (nil: embedded data only).
