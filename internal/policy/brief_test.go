@@ -102,3 +102,25 @@ func TestBriefCitationsResolve(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkBrief builds a strategy brief and renders it as HTML and
+// Markdown (issue 16 asks for under 200 ms in HTML).
+func BenchmarkBrief(b *testing.B) {
+	svc, err := policy.New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, date := context.Background(), day("2026-12-07")
+	for b.Loop() {
+		br, err := svc.Brief(ctx, "GB", date)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := br.HTML(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := br.Markdown(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
