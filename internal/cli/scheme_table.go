@@ -254,8 +254,8 @@ func gapsTable(w io.Writer, g *catalog.GapMatrix) {
 		}
 	}
 	fmt.Fprintf(w, "\nSectors with no law, label or scheme of their own in any market shown: %s\n", joinOr(uncovered, "none"))
-	fmt.Fprintf(w, "\nCalls for missing standards and schemes (%d):\n", len(g.Calls))
-	for _, c := range g.Calls {
+	fmt.Fprintf(w, "\nCalls for missing standards and schemes (%d, covering %d cells):\n", len(g.Groups), len(g.Calls))
+	for _, c := range g.Groups {
 		fmt.Fprintf(w, "- %s\n", c.Text)
 	}
 }

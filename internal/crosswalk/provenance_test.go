@@ -222,3 +222,38 @@ func TestAppliesByFineClass(t *testing.T) {
 		t.Errorf("Applies(computer, GB) = %v, notes %q", got, notes)
 	}
 }
+
+// Issue 14: the calls for missing standards come as groups, each call in
+// exactly one group of its kind and markets, with the cells behind it.
+func TestGapCallsGrouped(t *testing.T) {
+	c := mustLoad(t)
+	g, err := c.Gaps(GapQuery{Date: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Groups) == 0 || len(g.Groups) >= len(g.Calls) {
+		t.Fatalf("%d groups for %d calls", len(g.Groups), len(g.Calls))
+	}
+	seen := map[string]int{}
+	for _, gr := range g.Groups {
+		for _, cell := range gr.Cells {
+			seen[gr.Kind+"|"+strings.Join(gr.Markets, ",")+"|"+cell.Sector+"|"+cell.Class]++
+			if !strings.Contains(gr.Text, cell.Title) || !slices.Contains(gr.Sectors, cell.Sector) || !slices.Contains(gr.Classes, cell.Class) {
+				t.Errorf("group %q does not name its cell %+v", gr.Text, cell)
+			}
+		}
+	}
+	for _, call := range g.Calls {
+		k := call.Kind + "|" + strings.Join(call.Markets, ",") + "|" + call.Sector + "|" + call.Class
+		if seen[k] != 1 {
+			t.Errorf("call %q is in %d groups, want 1", call.Text, seen[k])
+		}
+	}
+	total := 0
+	for _, n := range seen {
+		total += n
+	}
+	if total != len(g.Calls) {
+		t.Errorf("groups hold %d cells, calls are %d", total, len(g.Calls))
+	}
+}
