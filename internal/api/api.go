@@ -175,6 +175,7 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/registry/{id}/withdraw", h.withdrawRecord},
 		{"GET", "/api/v1/policy/countries", h.policyCountries},
 		{"GET", "/api/v1/policy/countries/{code}", h.policyCountry},
+		{"GET", "/api/v1/policy/countries/{code}/brief", h.policyBrief},
 		{"GET", "/api/v1/policy/measures", h.policyMeasures},
 		{"GET", "/api/v1/policy/matrix", h.policyMatrix},
 		{"GET", "/api/v1/policy/proposals", h.listPolicyProposals},

@@ -68,6 +68,10 @@ func TestPolicyAPIMatchesOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/policy/countries/IL", f.A.Token, "", 200, nil},
 		{"GET", "/api/v1/policy/countries/NO", f.A.Token, "", 200, nil},
 		{"GET", "/api/v1/policy/countries/XX", f.A.Token, "", 404, nil},
+		{"GET", "/api/v1/policy/countries/SG/brief?date=2026-12-07", f.A.Token, "", 200, nil},
+		{"GET", "/api/v1/policy/countries/IL/brief?format=md", f.A.Token, "", 200, nil},
+		{"GET", "/api/v1/policy/countries/GB/brief?format=html", f.A.Token, "", 200, nil},
+		{"GET", "/api/v1/policy/countries/GB/brief?format=pdf", f.A.Token, "", 400, nil},
 		{"GET", "/api/v1/policy/matrix", "", "", 401, nil},
 		// A manufacturer does not propose national measures.
 		{"POST", "/api/v1/policy/proposals", f.A.Token, `{"action":"add","entry":` + entry + `,"rationale":"r"}`, 403, nil},

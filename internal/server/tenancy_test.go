@@ -87,9 +87,10 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/registry/{id}/clear":    b.Certification,
 		"/api/v1/registry/{id}/withdraw": b.Certification,
 		// Countries are public data, no organisation's: an unknown code is 404.
-		"/api/v1/policy/countries/{code}":      "/api/v1/policy/countries/ZZ",
-		"/api/v1/policy/proposals/{id}":        bProposal.ID,
-		"/api/v1/policy/proposals/{id}/review": bProposal.ID,
+		"/api/v1/policy/countries/{code}":       "/api/v1/policy/countries/ZZ",
+		"/api/v1/policy/countries/{code}/brief": "/api/v1/policy/countries/ZZ/brief",
+		"/api/v1/policy/proposals/{id}":         bProposal.ID,
+		"/api/v1/policy/proposals/{id}/review":  bProposal.ID,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
