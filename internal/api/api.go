@@ -18,6 +18,7 @@ import (
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/policy"
 	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
 )
@@ -49,6 +50,9 @@ type Handler struct {
 	// Registry is the registry service behind certification records,
 	// their moves and labels, and the authorities' signing keys.
 	Registry *registry.Service
+	// Policy is the policy service behind /policy: national measures and
+	// the proposals to change them.
+	Policy *policy.Service
 }
 
 // New returns a handler with the default limits.
@@ -172,6 +176,15 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/registry/{id}/renewal", h.applyRenewal},
 		{"GET", "/api/v1/labels", h.listLabels},
 		{"GET", "/api/v1/labels/{id}", h.getLabel},
+		{"GET", "/api/v1/policy/countries", h.policyCountries},
+		{"GET", "/api/v1/policy/countries/{code}", h.policyCountry},
+		{"GET", "/api/v1/policy/countries/{code}/brief", h.policyBrief},
+		{"GET", "/api/v1/policy/measures", h.policyMeasures},
+		{"GET", "/api/v1/policy/matrix", h.policyMatrix},
+		{"GET", "/api/v1/policy/proposals", h.listPolicyProposals},
+		{"POST", "/api/v1/policy/proposals", h.createPolicyProposal},
+		{"GET", "/api/v1/policy/proposals/{id}", h.getPolicyProposal},
+		{"POST", "/api/v1/policy/proposals/{id}/review", h.reviewPolicyProposal},
 	}
 }
 

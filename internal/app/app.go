@@ -125,14 +125,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	apiH := api.New(store)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Catalog, a.Identity
 	apiH.Evaluation, apiH.Tool = a.Evaluation, "iotsec "+Version()
-	apiH.Supply, apiH.Registry = a.Supply, a.Registry
+	apiH.Supply, apiH.Registry, apiH.Policy = a.Supply, a.Registry, a.Policy
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
 		return nil, err
 	}
 	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Catalog, a.Identity
 	uiH.Evaluation, uiH.Registry = a.Evaluation, a.Registry
-	uiH.Supply = a.Supply
+	uiH.Supply, uiH.Policy = a.Supply, a.Policy
 	var public []server.Route
 	for _, r := range a.Identity.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/policy"
 	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
 )
@@ -33,6 +35,9 @@ type Services struct {
 	// Registry is the registry service (certification records, labels,
 	// the transparency log); nil without a store.
 	Registry *registry.Service
+	// Policy is the policy service (national measures dataset, proposals
+	// and their review); without a store it serves the embedded dataset.
+	Policy *policy.Service
 }
 
 // NewServices builds the services over store and the configuration. A nil
@@ -54,6 +59,11 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	}
 	s := &Services{}
 	if store == nil {
+		// As for the catalog: a nil store reaches policy.New as a nil interface.
+		if s.Policy, err = policy.New(nil); err != nil {
+			return nil, err
+		}
+		s.Policy.Now = now
 		if s.Evaluation, err = newEvaluation(nil, base); err != nil {
 			return nil, err
 		}
@@ -61,10 +71,16 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 		// or the library would think it has a database.
 		s.Catalog = catalog.New(nil, base)
 		s.Catalog.Now = now
+		s.Policy.CatalogGaps = catalogGaps(s.Catalog)
 		return s, nil
 	}
 	s.Catalog = catalog.New(store, base)
 	s.Catalog.Now = now
+	if s.Policy, err = policy.New(store); err != nil {
+		return nil, err
+	}
+	s.Policy.Now = now
+	s.Policy.CatalogGaps = catalogGaps(s.Catalog)
 	if s.Evaluation, err = newEvaluation(store, base); err != nil {
 		return nil, err
 	}
@@ -114,5 +130,25 @@ func validityRules(cat *crosswalk.Catalog) func(string) (registry.ValidityRule, 
 		}
 		v := sc.Validity
 		return registry.ValidityRule{Scheme: slug, Months: v.Months, RenewalWindowDays: v.RenewalWindowDays, Source: v.Source}, true
+	}
+}
+
+// catalogGaps gives the policy service's briefs the embedded catalog's
+// cells of one market with nothing, or international standards only.
+func catalogGaps(c *catalog.Service) func(ctx context.Context, market string, date time.Time) ([]policy.GapCell, error) {
+	return func(ctx context.Context, market string, date time.Time) ([]policy.GapCell, error) {
+		g, err := c.Base().Gaps(catalog.GapQuery{Markets: []string{market}, Date: date})
+		if err != nil {
+			return nil, err
+		}
+		var out []policy.GapCell
+		for _, r := range g.Rows {
+			for _, cell := range r.Cells {
+				if cell.Level == catalog.GapNone || cell.Level == catalog.GapStandard {
+					out = append(out, policy.GapCell{Sector: r.Sector, Class: r.Class, Title: r.Title, Level: cell.Level})
+				}
+			}
+		}
+		return out, nil
 	}
 }

@@ -215,6 +215,9 @@ func appliesTable(w io.Writer, a *catalog.AppliesResult) {
 	q := a.Query
 	fmt.Fprintf(w, "Schemes for class %s, sector %s, in %s on %s: %d mandatory, %d voluntary\n\n",
 		dash(q.Class), dash(q.Sector), strings.Join(q.Markets, ", "), q.Date.Format("2006-01-02"), a.Mandatory, a.Voluntary)
+	for _, n := range a.Notes {
+		fmt.Fprintf(w, "Note: %s\n\n", n)
+	}
 	fmt.Fprintln(w, "SCHEME\tSTATUS\tLEVEL\tMARKETS\tFROM\tIN FORCE\tWHY\tNOTES")
 	for _, s := range a.Schemes {
 		in := "yes"
@@ -251,8 +254,8 @@ func gapsTable(w io.Writer, g *catalog.GapMatrix) {
 		}
 	}
 	fmt.Fprintf(w, "\nSectors with no law, label or scheme of their own in any market shown: %s\n", joinOr(uncovered, "none"))
-	fmt.Fprintf(w, "\nCalls for missing standards and schemes (%d):\n", len(g.Calls))
-	for _, c := range g.Calls {
+	fmt.Fprintf(w, "\nCalls for missing standards and schemes (%d, covering %d cells):\n", len(g.Groups), len(g.Calls))
+	for _, c := range g.Groups {
 		fmt.Fprintf(w, "- %s\n", c.Text)
 	}
 }

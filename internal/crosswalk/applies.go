@@ -49,6 +49,8 @@ type AppliesResult struct {
 	Schemes   []Applicability `json:"schemes"`
 	Mandatory int             `json:"mandatory"`
 	Voluntary int             `json:"voluntary"`
+	// Notes say how the query was read (a retired class name).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // NormaliseMarkets upper-cases market codes and resolves aliases (UK to GB).
@@ -77,6 +79,12 @@ func (c *Catalog) NormaliseClass(class string) string {
 		return a
 	}
 	return class
+}
+
+// ClassNote is what the vocabulary says about a class name as typed (the
+// retired "computer" class), or "".
+func (c *Catalog) ClassNote(class string) string {
+	return c.data.Vocabulary.ClassNotes[strings.TrimSpace(class)]
 }
 
 // NormaliseSector resolves a sector alias ("health" to "medical").
@@ -147,6 +155,7 @@ func (c *Catalog) coversClass(s *Scheme, class, sector string) bool {
 // standards apply everywhere as voluntary.
 func (c *Catalog) Applies(q AppliesQuery) (*AppliesResult, error) {
 	q.Markets = c.NormaliseMarkets(q.Markets)
+	note := c.ClassNote(q.Class)
 	q.Class, q.Sector = c.NormaliseClass(q.Class), c.NormaliseSector(q.Sector)
 	if err := c.validQuery(q.Class, q.Sector, q.Markets); err != nil {
 		return nil, err
@@ -155,6 +164,9 @@ func (c *Catalog) Applies(q AppliesQuery) (*AppliesResult, error) {
 		return nil, &QueryError{Field: "date", Message: "no date (pass the current date explicitly)"}
 	}
 	res := &AppliesResult{Query: q, Schemes: []Applicability{}}
+	if note != "" {
+		res.Notes = append(res.Notes, note)
+	}
 	for _, slug := range c.order {
 		s := c.schemes[slug]
 		if !c.coversClass(s, q.Class, q.Sector) {

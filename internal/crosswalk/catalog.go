@@ -88,6 +88,19 @@ func ConfidenceOf(score float64) Confidence {
 type Ref struct {
 	Title string `json:"title,omitempty"`
 	URL   string `json:"url,omitempty"`
+	// Clause names the part of the document the fact comes from (a
+	// schedule paragraph, an article, a section), where one is cited.
+	Clause string `json:"clause,omitempty"`
+}
+
+// ScopeBasis says where a scheme's inclusion or exclusion of product
+// classes comes from: the clause of its instrument that puts them in or
+// out of scope.
+type ScopeBasis struct {
+	Classes    []string   `json:"classes"`
+	Excluded   bool       `json:"excluded,omitempty"`
+	Source     Ref        `json:"source"`
+	Confidence Confidence `json:"confidence,omitempty"`
 }
 
 // Dates of a scheme. Each is a Date string of precision year, month or day.
@@ -117,6 +130,8 @@ type Level struct {
 	Assessment  string     `json:"assessment,omitempty"` // self-declaration, third-party, lab-evaluation
 	Description string     `json:"description,omitempty"`
 	Confidence  Confidence `json:"confidence,omitempty"`
+	// Source is where the description comes from, with its clause.
+	Source *Ref `json:"source,omitempty"`
 }
 
 // Obligation is a legal duty that makes a voluntary scheme (or one of its
@@ -193,19 +208,22 @@ type Scheme struct {
 	Type string `json:"type"`
 	// Jurisdictions are ISO 3166-1 alpha-2 codes or EU. International
 	// standards have none and International set.
-	Jurisdictions   []string     `json:"jurisdictions"`
-	International   bool         `json:"international,omitempty"`
-	Sectors         []string     `json:"sectors"`
-	ProductClasses  []string     `json:"product_classes"` // "*" for every class of the sectors
-	ExcludedClasses []string     `json:"excluded_classes,omitempty"`
-	Status          string       `json:"status"`
-	State           string       `json:"state,omitempty"` // active, stalled, closed
-	Dates           Dates        `json:"dates"`
-	Levels          []Level      `json:"levels,omitempty"`
-	Cumulative      bool         `json:"cumulative,omitempty"`
-	Obligations     []Obligation `json:"obligations,omitempty"`
-	Basis           []string     `json:"basis,omitempty"` // slugs this scheme builds on
-	Profile         *Profile     `json:"profile,omitempty"`
+	Jurisdictions   []string `json:"jurisdictions"`
+	International   bool     `json:"international,omitempty"`
+	Sectors         []string `json:"sectors"`
+	ProductClasses  []string `json:"product_classes"` // "*" for every class of the sectors
+	ExcludedClasses []string `json:"excluded_classes,omitempty"`
+	// Scope cites, for every class of ProductClasses and ExcludedClasses,
+	// the clause that includes or excludes it.
+	Scope       []ScopeBasis `json:"scope,omitempty"`
+	Status      string       `json:"status"`
+	State       string       `json:"state,omitempty"` // active, stalled, closed
+	Dates       Dates        `json:"dates"`
+	Levels      []Level      `json:"levels,omitempty"`
+	Cumulative  bool         `json:"cumulative,omitempty"`
+	Obligations []Obligation `json:"obligations,omitempty"`
+	Basis       []string     `json:"basis,omitempty"` // slugs this scheme builds on
+	Profile     *Profile     `json:"profile,omitempty"`
 	// Validity is how long a grant of a label or certification scheme
 	// lasts and when its renewal may be asked for; nil when the scheme
 	// publishes no figure (a grant then names its own end).

@@ -51,6 +51,94 @@ type Call struct {
 	Class   string   `json:"class"`
 	Markets []string `json:"markets"`
 	Text    string   `json:"text"`
+	// schemes (the international standards of a missing-scheme call) and
+	// title (the class's) let groupCalls group and word calls.
+	schemes []string
+	title   string
+}
+
+func stdSchemesOf(row GapRow) []string {
+	var out []string
+	for _, c := range row.Cells {
+		if c.Level == GapStandard {
+			out = appendNew(out, c.Schemes...)
+		}
+	}
+	return out
+}
+
+// groupCalls groups calls of the same kind, markets and (for missing
+// schemes) standards, in the order the first of each group came.
+func groupCalls(calls []Call) []CallGroup {
+	out := []CallGroup{}
+	index := map[string]int{}
+	for _, c := range calls {
+		schemes := []string(nil)
+		if c.Kind == "missing-scheme" {
+			schemes = slices.Clone(c.schemes)
+			slices.Sort(schemes)
+		}
+		key := c.Kind + "|" + strings.Join(c.Markets, ",") + "|" + strings.Join(schemes, ",")
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, CallGroup{Kind: c.Kind, Markets: c.Markets, Schemes: schemes})
+		}
+		g := &out[i]
+		g.Cells = append(g.Cells, CallCell{Sector: c.Sector, Class: c.Class, Title: c.title})
+		g.Sectors = appendNew(g.Sectors, c.Sector)
+		g.Classes = appendNew(g.Classes, c.Class)
+	}
+	for i := range out {
+		g := &out[i]
+		var parts []string
+		for _, sec := range g.Sectors {
+			var titles []string
+			for _, c := range g.Cells {
+				if c.Sector == sec {
+					titles = append(titles, c.Title)
+				}
+			}
+			parts = append(parts, sec+": "+strings.Join(titles, "; "))
+		}
+		n := fmt.Sprintf("%d product class", len(g.Classes))
+		if len(g.Classes) != 1 {
+			n += "es"
+		}
+		if g.Kind == "missing-standard" {
+			g.Text = fmt.Sprintf("A security standard is missing in %s for %s, which no scheme in the catalog addresses (%s).",
+				strings.Join(g.Markets, ", "), n, strings.Join(parts, "; "))
+		} else {
+			g.Text = fmt.Sprintf("A label, certification scheme or rule of the market is missing in %s for %s, which only international standards (%s) address (%s).",
+				strings.Join(g.Markets, ", "), n, strings.Join(g.Schemes, ", "), strings.Join(parts, "; "))
+		}
+	}
+	return out
+}
+
+// CallGroup is one call to standards bodies: the calls of the same kind
+// for the same markets (and, for a missing scheme, the same international
+// standards), with every sector and product class they cover, so a reader
+// gets one call, not one sentence per cell (issue 14).
+type CallGroup struct {
+	Kind    string   `json:"kind"`
+	Markets []string `json:"markets"`
+	// Schemes are the international standards that address the cells
+	// (missing-scheme calls only).
+	Schemes []string `json:"schemes,omitempty"`
+	Sectors []string `json:"sectors"`
+	Classes []string `json:"classes"`
+	// Cells are the sector and class of each call the group holds.
+	Cells []CallCell `json:"cells"`
+	Text  string     `json:"text"`
+}
+
+// CallCell is one sector × product class of a call group.
+type CallCell struct {
+	Sector string `json:"sector"`
+	Class  string `json:"class"`
+	Title  string `json:"title"`
 }
 
 // SectorGap sums the matrix up per sector: where a whole sector has no
@@ -78,6 +166,8 @@ type GapMatrix struct {
 	Counts  map[string]int `json:"counts"` // cells per level
 	Sectors []SectorGap    `json:"sectors"`
 	Calls   []Call         `json:"calls"`
+	// Groups are the calls grouped by kind and markets.
+	Groups []CallGroup `json:"groups"`
 }
 
 // Gaps builds the sector × product class × market matrix of the strongest
@@ -116,7 +206,7 @@ func (c *Catalog) Gaps(q GapQuery) (*GapMatrix, error) {
 			return nil, err
 		}
 	}
-	out := &GapMatrix{Query: q, Markets: markets, Counts: map[string]int{}, Rows: []GapRow{}, Sectors: []SectorGap{}, Calls: []Call{}}
+	out := &GapMatrix{Query: q, Markets: markets, Counts: map[string]int{}, Rows: []GapRow{}, Sectors: []SectorGap{}, Calls: []Call{}, Groups: []CallGroup{}}
 	for _, sector := range sectors {
 		first := len(out.Rows)
 		for _, cl := range c.data.Vocabulary.Classes {
@@ -146,12 +236,16 @@ func (c *Catalog) Gaps(q GapQuery) (*GapMatrix, error) {
 				row.Cells = append(row.Cells, cell)
 			}
 			out.Rows = append(out.Rows, row)
-			out.Calls = append(out.Calls, calls(row)...)
+			for _, c := range calls(row) {
+				c.schemes, c.title = stdSchemesOf(row), row.Title
+				out.Calls = append(out.Calls, c)
+			}
 		}
 		if rows := out.Rows[first:]; len(rows) > 0 {
 			out.Sectors = append(out.Sectors, c.sectorGap(sector, markets, rows))
 		}
 	}
+	out.Groups = groupCalls(out.Calls)
 	return out, nil
 }
 

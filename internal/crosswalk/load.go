@@ -29,6 +29,9 @@ type Vocabulary struct {
 	// own class and sector can be asked about as they are.
 	ClassAliases  map[string]string `json:"class_aliases,omitempty"`
 	SectorAliases map[string]string `json:"sector_aliases,omitempty"`
+	// ClassNotes explain, by the name a user typed, what an alias now
+	// answers for (the retired "computer" class, split in four).
+	ClassNotes map[string]string `json:"class_notes,omitempty"`
 	// Hubs are the schemes Compare routes through when two schemes have no
 	// direct mapping, in order of preference.
 	Hubs []string `json:"hubs"`
@@ -298,6 +301,11 @@ func (c *Catalog) indexVocabulary(voc Vocabulary, v *validator) {
 			v.add("vocabulary: class alias %s: %s is not a class", from, to)
 		}
 	}
+	for from := range voc.ClassNotes {
+		if _, ok := voc.ClassAliases[from]; !ok {
+			v.add("vocabulary: class note %s: not a class alias", from)
+		}
+	}
 	for from, to := range voc.SectorAliases {
 		if !c.sectors[to] {
 			v.add("vocabulary: sector alias %s: %s is not a sector", from, to)
@@ -393,7 +401,11 @@ func (c *Catalog) checkScheme(s *Scheme, v *validator) {
 			v.add("%s: level %s: duplicate rank %d", at, l.ID, l.Rank)
 		}
 		levels[l.ID], ranks[l.Rank] = true, true
+		if !s.Imported && (l.Source == nil || strings.TrimSpace(l.Source.Clause) == "" || (l.Source.URL == "" && l.Source.Title == "")) {
+			v.add("%s: level %s: description cites no source clause", at, l.ID)
+		}
 	}
+	c.checkScope(s, v)
 	for _, o := range s.Obligations {
 		if o.Level != "" && !levels[o.Level] {
 			v.add("%s: obligation %q: level %s does not exist", at, o.Instrument, o.Level)
@@ -553,6 +565,55 @@ func (c *Catalog) resolveProfile(s *Scheme, v *validator, seen map[string]bool) 
 	}
 }
 
+// checkScope checks that the scheme's scope cites a clause for every class
+// it includes or excludes, and names no class the lists do not. Imported
+// schemes may leave their scope uncited; the embedded data may not.
+func (c *Catalog) checkScope(s *Scheme, v *validator) {
+	at := "scheme " + s.Slug
+	if len(s.Scope) == 0 {
+		if !s.Imported {
+			v.add("%s: no scope: cite the clause behind its product classes and exclusions", at)
+		}
+		return
+	}
+	cited := map[bool]map[string]bool{false: {}, true: {}}
+	for i, b := range s.Scope {
+		bat := fmt.Sprintf("%s: scope #%d", at, i+1)
+		if strings.TrimSpace(b.Source.Clause) == "" {
+			v.add("%s: no clause cited", bat)
+		}
+		if b.Source.URL == "" && b.Source.Title == "" {
+			v.add("%s: no source", bat)
+		}
+		if !validConfidence(b.Confidence) {
+			v.add("%s: confidence %q invalid", bat, b.Confidence)
+		}
+		if len(b.Classes) == 0 {
+			v.add("%s: no classes", bat)
+		}
+		list := s.ProductClasses
+		if b.Excluded {
+			list = s.ExcludedClasses
+		}
+		for _, cl := range b.Classes {
+			if !slices.Contains(list, cl) {
+				v.add("%s: class %s is not in the scheme's %s", bat, cl, map[bool]string{false: "product_classes", true: "excluded_classes"}[b.Excluded])
+			}
+			cited[b.Excluded][cl] = true
+		}
+	}
+	for _, cl := range s.ProductClasses {
+		if !cited[false][cl] {
+			v.add("%s: product class %s: no scope entry cites where it is included", at, cl)
+		}
+	}
+	for _, cl := range s.ExcludedClasses {
+		if !cited[true][cl] {
+			v.add("%s: excluded class %s: no scope entry cites where it is excluded", at, cl)
+		}
+	}
+}
+
 // profileMappings turns a profile's refs into an equal-to mapping set.
 func profileMappings(s *Scheme) (MappingSet, bool) {
 	m := MappingSet{
@@ -563,6 +624,7 @@ func profileMappings(s *Scheme) (MappingSet, bool) {
 		Provenance: s.Profile.Provenance,
 		Citation:   s.Profile.Source,
 		Confidence: s.Profile.Confidence,
+		Imported:   s.Imported,
 	}
 	if m.Confidence == "" {
 		m.Confidence = High
@@ -624,6 +686,19 @@ func (c *Catalog) checkMappingSet(m *MappingSet, v *validator) {
 		}
 		if mp.Provenance != "" && mp.Provenance != ProvenanceOfficial && mp.Provenance != ProvenanceExpert && mp.Provenance != ProvenanceDerived {
 			v.add("%s: provenance %q invalid", mat, mp.Provenance)
+		}
+		// An official map says which clause of the instrument makes it
+		// official (a deemed-compliance paragraph, an annex); one that
+		// cannot is expert.
+		prov, cit := mp.Provenance, m.Citation
+		if prov == "" {
+			prov = m.Provenance
+		}
+		if mp.Citation != nil {
+			cit = *mp.Citation
+		}
+		if !m.Imported && prov == ProvenanceOfficial && strings.TrimSpace(cit.Clause) == "" {
+			v.add("%s: official, but its citation names no clause of the instrument that makes it official (cite it or mark it expert)", mat)
 		}
 		if okf {
 			for _, id := range mp.Sources {

@@ -28,6 +28,7 @@ type Store interface {
 	VulnStore
 	SupplyStore
 	RegistryStore
+	PolicyStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

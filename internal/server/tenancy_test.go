@@ -25,6 +25,10 @@ func TestTenancyEveryRoute(t *testing.T) {
 	f.RegistryRecords(&f.A)
 	f.RegistryRecords(&f.B)
 	a, b := f.A, f.B
+	// B's proposal to the policy dataset, stored as the service would
+	// (the service also requires a government organisation).
+	bProposal := iotsec.PolicyProposal{Jurisdiction: "NL", Action: iotsec.PolicyWithdraw, EntryID: "nl-msa-red", Rationale: "B's proposal"}
+	apptest.Must(t, f.App.Store.CreatePolicyProposal(context.Background(), b.Actor(), &bProposal))
 	before := snapshot(f, b)
 
 	// What each path parameter of each route is set to: one of B's things.
@@ -84,6 +88,11 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/registry/{id}/withdraw": b.Certification,
 		"/api/v1/registry/{id}/renewal":  b.Certification,
 		"/api/v1/labels/{id}":            b.LabelID,
+		// Countries are public data, no organisation's: an unknown code is 404.
+		"/api/v1/policy/countries/{code}":       "/api/v1/policy/countries/ZZ",
+		"/api/v1/policy/countries/{code}/brief": "/api/v1/policy/countries/ZZ/brief",
+		"/api/v1/policy/proposals/{id}":         bProposal.ID,
+		"/api/v1/policy/proposals/{id}/review":  bProposal.ID,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -124,13 +133,15 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"PUT /api/v1/notify-settings":                     `{"webhook_url":"http://127.0.0.1:9/hook","webhook_secret":"s"}`,
 		// The registry: an application for B's firmware under B's scheme,
 		// and moves of B's record that would work on A's own.
-		"POST /api/v1/registry":               `{"firmware_id":"` + b.Firmware.ID + `","scheme":"` + b.Scheme + `","level":"2"}`,
-		"POST /api/v1/registry/{id}/grant":    `{"valid_until":"2029-12-31"}`,
-		"POST /api/v1/registry/{id}/suspend":  `{"reasons":["pwned"]}`,
-		"POST /api/v1/registry/{id}/revoke":   `{"reason":"pwned"}`,
-		"POST /api/v1/registry/{id}/review":   `{"reasons":["pwned"]}`,
-		"POST /api/v1/registry/{id}/clear":    `{}`,
-		"POST /api/v1/registry/{id}/withdraw": `{"reason":"pwned"}`,
+		"POST /api/v1/registry":                     `{"firmware_id":"` + b.Firmware.ID + `","scheme":"` + b.Scheme + `","level":"2"}`,
+		"POST /api/v1/registry/{id}/grant":          `{"valid_until":"2029-12-31"}`,
+		"POST /api/v1/registry/{id}/suspend":        `{"reasons":["pwned"]}`,
+		"POST /api/v1/registry/{id}/revoke":         `{"reason":"pwned"}`,
+		"POST /api/v1/registry/{id}/review":         `{"reasons":["pwned"]}`,
+		"POST /api/v1/registry/{id}/clear":          `{}`,
+		"POST /api/v1/registry/{id}/withdraw":       `{"reason":"pwned"}`,
+		"POST /api/v1/policy/proposals":             `{"action":"withdraw","entry_id":"nl-msa-red","rationale":"x"}`,
+		"POST /api/v1/policy/proposals/{id}/review": `{"accept":true}`,
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
@@ -185,9 +196,14 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/registry/operators":    200,
 		"POST /api/v1/registry/keys/rotate": 201, // A's own key
 		"GET /api/v1/labels":                200, // A's own labels
+		"GET /api/v1/policy/countries":      200,
+		"GET /api/v1/policy/measures":       200,
+		"GET /api/v1/policy/matrix":         200,
+		"GET /api/v1/policy/proposals":      200,
+		"POST /api/v1/policy/proposals":     403, // A is no government organisation
 	}
 	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
-		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID}
+		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path

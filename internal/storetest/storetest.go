@@ -92,6 +92,7 @@ func Run(t *testing.T, open Opener) {
 		{"RegistryKeys", testRegistryKeys},
 		{"RegistryLabelAndLogKey", testRegistryLabelAndLogKey},
 		{"RegistryRenewalAndDue", testRegistryRenewalAndDue},
+		{"Policy", testPolicy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

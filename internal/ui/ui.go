@@ -24,6 +24,7 @@ import (
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/policy"
 	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
 )
@@ -64,6 +65,8 @@ type Handler struct {
 	Identity *identity.Service
 	// Supply is the supply-chain service behind the Supply chain pages.
 	Supply *supply.Service
+	// Policy is the policy service behind the national measures pages.
+	Policy *policy.Service
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
@@ -195,6 +198,9 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/identity/certificates/{id}", auth(h.identityCert)},
 		{"POST", "/identity/certificates/{id}/revoke", auth(h.revokeCert)},
 		{"GET", "/identity/audit", auth(h.identityAudit)},
+		{"GET", "/policy", auth(h.policyHome)},
+		{"GET", "/policy/{code}", auth(h.policyCountry)},
+		{"GET", "/policy/{code}/brief", auth(h.policyBrief)},
 		{"GET", "/registry", auth(h.registryHome)},
 		{"POST", "/registry", auth(h.applyLabel)},
 		{"GET", "/registry/{id}", auth(h.registryRecord)},

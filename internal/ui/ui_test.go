@@ -233,7 +233,8 @@ func TestUIPages(t *testing.T) {
 	f.RegistryRecords(&f.A)
 	f.RegistryRecords(&f.B)
 
-	params := map[string]string{"id": "", "file": "app.css", "pid": "1"}
+	// Countries are public data, the same for every organisation.
+	params := map[string]string{"id": "", "file": "app.css", "pid": "1", "code": "GB"}
 	pathFor := func(route string, own bool) string {
 		p := route
 		g := f.A

@@ -279,6 +279,13 @@ func levelProfile(s crosswalk.Scheme, l crosswalk.Level, ids []string, at time.T
 	if l.Confidence != "" {
 		ps = append(ps, prop("confidence", string(l.Confidence)))
 	}
+	if l.Source != nil {
+		for _, kv := range [][2]string{{"level-source-title", l.Source.Title}, {"level-source-url", l.Source.URL}, {"level-source-clause", l.Source.Clause}} {
+			if kv[1] != "" {
+				ps = append(ps, prop(kv[0], clean(kv[1])))
+			}
+		}
+	}
 	catUUID := CatalogUUID(s.Slug)
 	res := []o.Resource{{UUID: catUUID, Title: clean(s.Title), Rlinks: &[]o.ResourceLink{{Href: CatalogFile(s.Slug), MediaType: "application/oscal.catalog+json"}}}}
 	imp := o.Import{Href: "#" + catUUID}

@@ -488,9 +488,14 @@ func (im *importer) resolveProfiles() {
 		if title == "" {
 			title = p.p.Metadata.Title
 		}
-		s.Levels = append(s.Levels, crosswalk.Level{ID: level, Title: title, Rank: rank,
+		lv := crosswalk.Level{ID: level, Title: title, Rank: rank,
 			Assessment: propValue(p.p.Metadata.Props, "assessment"), Description: p.p.Metadata.Remarks,
-			Confidence: crosswalk.Confidence(propValue(p.p.Metadata.Props, "confidence"))})
+			Confidence: crosswalk.Confidence(propValue(p.p.Metadata.Props, "confidence"))}
+		if src := (crosswalk.Ref{Title: propValue(p.p.Metadata.Props, "level-source-title"), URL: propValue(p.p.Metadata.Props, "level-source-url"),
+			Clause: propValue(p.p.Metadata.Props, "level-source-clause")}); src != (crosswalk.Ref{}) {
+			lv.Source = &src
+		}
+		s.Levels = append(s.Levels, lv)
 		for _, cid := range p.resolved {
 			if p.root.levelProps {
 				break

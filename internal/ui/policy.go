@@ -1,0 +1,93 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
+
+	"github.com/iotsec/iotsec/internal/policy"
+)
+
+// policyLetter is a matrix cell's status as a letter, so colour is not the
+// only carrier of meaning.
+var policyLetter = map[string]string{policy.InForce: "F", policy.Adopted: "A", policy.Voluntary: "V", policy.Planned: "P", policy.None: "–"}
+
+// policyHome is the world table: jurisdictions × measures, each cell the
+// strongest status on the chosen date.
+func (h *Handler) policyHome(w http.ResponseWriter, r *http.Request) error {
+	day, ds, derr := h.queryDate(r.URL.Query())
+	data := map[string]any{"Date": ds, "Error": "", "M": nil, "Measures": []policy.Measure{}, "Letter": policyLetter}
+	status := http.StatusOK
+	if derr != nil {
+		data["Error"], status = errText(derr), http.StatusBadRequest
+	}
+	ms, err := h.Policy.Measures(r.Context())
+	if err != nil {
+		return err
+	}
+	m, err := h.Policy.Matrix(r.Context(), day)
+	if err != nil {
+		return err
+	}
+	data["Measures"], data["M"] = ms, m
+	return h.render(w, r, status, "policy", view{Title: "National measures", Nav: "policy", Data: data})
+}
+
+// policyCountry is one jurisdiction's measures, what it has none of, and
+// the accepted changes to it.
+func (h *Handler) policyCountry(w http.ResponseWriter, r *http.Request) error {
+	day, ds, derr := h.queryDate(r.URL.Query())
+	v, err := h.Policy.Country(r.Context(), r.PathValue("code"), day)
+	if err != nil {
+		return err
+	}
+	changes, err := h.Policy.History(r.Context(), v.Code)
+	if err != nil {
+		return err
+	}
+	ms, err := h.Policy.Measures(r.Context())
+	if err != nil {
+		return err
+	}
+	titles := map[string]string{}
+	for _, m := range ms {
+		titles[m.Code] = m.Title
+	}
+	data := map[string]any{"Date": ds, "Error": "", "V": v, "Changes": changes, "Titles": titles, "Letter": policyLetter}
+	status := http.StatusOK
+	if derr != nil {
+		data["Error"], status = errText(derr), http.StatusBadRequest
+	}
+	return h.render(w, r, status, "policy_country", view{Title: v.Name + " · national measures", Nav: "policy", Data: data})
+}
+
+// policyBrief is the strategy brief of a jurisdiction as a download:
+// ?format=html (default) or md.
+func (h *Handler) policyBrief(w http.ResponseWriter, r *http.Request) error {
+	day, _, err := h.queryDate(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	b, err := h.Policy.Brief(r.Context(), r.PathValue("code"), day)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	switch r.URL.Query().Get("format") {
+	case "", "html":
+		out, err = b.HTML()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+policy.BriefStyleHash()+"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	case "md":
+		out, err = b.Markdown()
+		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="brief-`+b.Code+`.md"`)
+	default:
+		return iotsec.Invalid("format", "must be html or md")
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
