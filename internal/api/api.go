@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
@@ -49,6 +50,8 @@ type Handler struct {
 	// Registry is the registry service behind certification records,
 	// their moves and labels, and the authorities' signing keys.
 	Registry *registry.Service
+	// Auth is the accounts service behind invitations.
+	Auth *auth.Service
 }
 
 // New returns a handler with the default limits.
@@ -99,6 +102,8 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/members", h.addMember},
 		{"PATCH", "/api/v1/members/{user_id}", h.updateMember},
 		{"DELETE", "/api/v1/members/{user_id}", h.removeMember},
+		{"GET", "/api/v1/invitations", h.listInvitations},
+		{"DELETE", "/api/v1/invitations/{id}", h.cancelInvitation},
 		{"GET", "/api/v1/audit", h.listAudit},
 		{"GET", "/api/v1/schemes", h.listSchemes},
 		{"GET", "/api/v1/schemes/compare", h.compareSchemes},

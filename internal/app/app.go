@@ -110,6 +110,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	a.Auth = auth.New(store)
 	a.Auth.Now, a.Auth.Rand, a.Auth.SessionTTL = opts.Now, opts.Rand, cfg.SessionTTL
+	a.Auth.BaseURL = cfg.URL()
 
 	if a.Services, err = NewServices(store, cfg, log, opts); err != nil {
 		return nil, err
@@ -126,6 +127,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Catalog, a.Identity
 	apiH.Evaluation, apiH.Tool = a.Evaluation, "iotsec "+Version()
 	apiH.Supply, apiH.Registry = a.Supply, a.Registry
+	apiH.Auth = a.Auth
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
 		return nil, err

@@ -84,6 +84,8 @@ type Service struct {
 	Rand       io.Reader // nil: crypto/rand
 	SessionTTL time.Duration
 	Limits     Limits
+	// BaseURL is the server's configured URL, for the links it makes.
+	BaseURL string
 }
 
 // New returns a service with default settings.

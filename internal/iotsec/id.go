@@ -99,4 +99,5 @@ const (
 	PrefixCRA           = "cra"
 	PrefixCertification = "cer"
 	PrefixCertEvent     = "cev"
+	PrefixInvitation    = "inv"
 )

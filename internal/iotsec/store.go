@@ -16,6 +16,7 @@ import (
 // Actor are for the system itself (the CLI, authentication, workers).
 type Store interface {
 	OrgStore
+	InvitationStore
 	UserStore
 	AuthStore
 	ProductStore

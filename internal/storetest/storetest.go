@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"Orgs", testOrgs},
 		{"Users", testUsers},
 		{"Members", testMembers},
+		{"Invitations", testInvitations},
 		{"Tokens", testTokens},
 		{"Sessions", testSessions},
 		{"LoginLinks", testLoginLinks},

@@ -233,7 +233,9 @@ func TestUIPages(t *testing.T) {
 	f.RegistryRecords(&f.A)
 	f.RegistryRecords(&f.B)
 
-	params := map[string]string{"id": "", "file": "app.css", "pid": "1"}
+	inv, err := f.App.Auth.Invite(context.Background(), f.A.Actor(), "newcomer@x.example", iotsec.RoleViewer)
+	apptest.Must(t, err)
+	params := map[string]string{"id": "", "file": "app.css", "pid": "1", "secret": inv.Link[strings.LastIndex(inv.Link, "/")+1:]}
 	pathFor := func(route string, own bool) string {
 		p := route
 		g := f.A

@@ -1,0 +1,15 @@
+-- Invitations: adding a member invites an e-mail address; the invitee
+-- accepts, signed in, by ID (their own address) or by the one-time link
+-- whose SHA-256 is hash.
+CREATE TABLE invitations (
+	id         TEXT PRIMARY KEY,
+	org_id     TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+	email      TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	invited_by TEXT NOT NULL,
+	hash       BYTEA NOT NULL UNIQUE,
+	created_at TIMESTAMPTZ NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL,
+	UNIQUE (org_id, email)
+);
+CREATE INDEX invitations_email ON invitations (email);
