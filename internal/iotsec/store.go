@@ -175,6 +175,12 @@ type AuditStore interface {
 	// AuditEvents returns up to limit events with Seq > after, oldest first,
 	// from every organisation; for verification.
 	AuditEvents(ctx context.Context, after int64, limit int) ([]AuditEvent, error)
+	// OrgAuditEvents returns up to limit events of one organisation's
+	// chain with OrgSeq > after, oldest first; for that organisation's
+	// verification.
+	OrgAuditEvents(ctx context.Context, orgID string, after int64, limit int) ([]AuditEvent, error)
+	// AuditHead is the newest event of an organisation's chain.
+	AuditHead(ctx context.Context, orgID string) (AuditHead, error)
 }
 
 // JobStore keeps background jobs and puts them on the queue.

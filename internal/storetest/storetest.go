@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"Roles", testRoles},
 		{"Isolation", testIsolation},
 		{"Audit", testAudit},
+		{"OrgAuditChains", testOrgAuditChains},
 		{"Jobs", testJobs},
 		{"Overview", testOverview},
 		{"Schemes", testSchemes},
