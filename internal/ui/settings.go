@@ -139,5 +139,9 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request) error {
 	if len(evs) == per {
 		next = "/audit?before=" + strconv.FormatInt(evs[len(evs)-1].Seq, 10)
 	}
-	return h.render(w, r, http.StatusOK, "audit", view{Nav: "audit", Data: map[string]any{"Events": evs, "Next": next}})
+	lines := make([]auditLine, len(evs))
+	for i, e := range evs {
+		lines[i] = describeAudit(e)
+	}
+	return h.render(w, r, http.StatusOK, "audit", view{Nav: "audit", Data: map[string]any{"Events": lines, "Next": next}})
 }
