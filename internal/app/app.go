@@ -115,6 +115,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if a.Services, err = NewServices(store, cfg, log, opts); err != nil {
 		return nil, err
 	}
+	// Repeated failed sign-ins are told to the account's owner by the
+	// same mail relay the notifications use.
+	if a.Supply.Mail != nil {
+		a.Auth.Warn = a.Supply.Mail.Send
+	}
 	if len(a.Identity.KEK) == 0 {
 		log.Info("no CA key-encryption key configured (IOTSEC_CA_KEY or --ca-key-file): device certificates cannot be issued")
 	}

@@ -87,6 +87,9 @@ type AuthStore interface {
 	// address); LoginFailures counts failed ones since a time.
 	RecordLogin(ctx context.Context, key string, ok bool, at time.Time) error
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
+	// LoginFailureStreak is LoginFailures with the time of the newest of
+	// them (zero if none), for backing off.
+	LoginFailureStreak(ctx context.Context, key string, since time.Time) (n int, last time.Time, err error)
 
 	// Sweep deletes what has expired by now: sessions, used or expired
 	// sign-in links, and sign-in attempts older than a day. It returns how
