@@ -120,6 +120,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if a.Supply.Mail != nil {
 		a.Auth.Warn = a.Supply.Mail.Send
 	}
+	// Webhook secrets stored in the clear by versions before migration
+	// 0010 are sealed under the key-encryption key now.
+	if n, err := a.Supply.SealWebhookSecrets(ctx); iotsec.Kind(err) == iotsec.ErrUnavailable {
+		log.Warn("webhook secrets stay in the clear until a key-encryption key is configured", "err", err)
+	} else if err != nil {
+		return nil, fmt.Errorf("seal webhook secrets: %w", err)
+	} else if n > 0 {
+		log.Info("sealed webhook secrets stored in the clear", "count", n)
+	}
 	if len(a.Identity.KEK) == 0 {
 		log.Info("no CA key-encryption key configured (IOTSEC_CA_KEY or --ca-key-file): device certificates cannot be issued")
 	}
