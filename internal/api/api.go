@@ -105,6 +105,7 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/api/v1/invitations", h.listInvitations},
 		{"DELETE", "/api/v1/invitations/{id}", h.cancelInvitation},
 		{"GET", "/api/v1/audit", h.listAudit},
+		{"GET", "/api/v1/audit/head", h.getAuditHead},
 		{"GET", "/api/v1/schemes", h.listSchemes},
 		{"GET", "/api/v1/schemes/compare", h.compareSchemes},
 		{"GET", "/api/v1/schemes/baseline", h.baseline},

@@ -69,6 +69,7 @@ var access = map[Operation][]Permission{
 	"GET /api/v1/invitations":            {PermManageMembers},
 	"DELETE /api/v1/invitations/{id}":    {PermManageMembers},
 	"GET /api/v1/audit":                  {PermReadAudit},
+	"GET /api/v1/audit/head":             {PermReadAudit},
 	"GET /api/v1/schemes":                {PermRead},
 	"GET /api/v1/schemes/compare":        {PermRead},
 	"GET /api/v1/schemes/baseline":       {PermRead},

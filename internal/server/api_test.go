@@ -90,6 +90,7 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		{"DELETE", "/api/v1/tokens/{token}", "", "", 204, nil},
 		{"GET", "/api/v1/members", "", "", 200, nil},
 		{"GET", "/api/v1/audit?limit=5", "", "", 200, nil},
+		{"GET", "/api/v1/audit/head", "", "", 200, nil},
 		// Errors are problem documents too.
 		{"POST", "/api/v1/products", "application/json", `{"name":"Doorbell","model_number":"DB-1"}`, 409, nil},
 		{"POST", "/api/v1/products", "application/json", `{"name":1}`, 400, nil},

@@ -150,6 +150,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/members":        201, // an invitation to A, whoever the address is
 		"GET /api/v1/invitations":     200,
 		"GET /api/v1/audit":           200,
+		"GET /api/v1/audit/head":      200, // A's own chain's head
 		// The catalog: B's private scheme is in none of these answers.
 		"GET /api/v1/schemes":                   200,
 		"GET /api/v1/schemes/compare":           400, // no a and b
