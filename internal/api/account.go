@@ -106,23 +106,34 @@ type memberInput struct {
 	Role  iotsec.Role `json:"role"`
 }
 
+// addMember invites an address: the answer is the invitation and its
+// one-time link, the same whether or not the address has an account.
 func (h *Handler) addMember(w http.ResponseWriter, r *http.Request) error {
-	a := actor(r)
-	if err := a.Can(iotsec.PermManageMembers); err != nil {
-		return err
-	}
 	var in memberInput
 	if err := decode(w, r, h.MaxBody, &in); err != nil {
 		return err
 	}
-	u, err := h.Store.GetUserByEmail(r.Context(), in.Email)
+	inv, err := h.Auth.Invite(r.Context(), actor(r), in.Email, in.Role)
 	if err != nil {
-		return iotsec.Invalid("email", "no user with this email; an administrator creates accounts with iotsec admin user create")
-	}
-	if err := h.Store.AddMember(r.Context(), a, u.ID, in.Role); err != nil {
 		return err
 	}
-	return h.writeMember(w, r, u.ID, http.StatusCreated)
+	return write(w, http.StatusCreated, inv)
+}
+
+func (h *Handler) listInvitations(w http.ResponseWriter, r *http.Request) error {
+	vs, err := h.Store.ListInvitations(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, list(vs))
+}
+
+func (h *Handler) cancelInvitation(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Store.CancelInvitation(r.Context(), actor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (h *Handler) writeMember(w http.ResponseWriter, r *http.Request, userID string, status int) error {
@@ -193,4 +204,29 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 		out.Next = &next
 	}
 	return write(w, http.StatusOK, out)
+}
+
+// auditHead is the organisation's audit chain head, signed.
+type auditHead struct {
+	iotsec.AuditHead
+	Checkpoint  string `json:"checkpoint"`
+	VerifierKey string `json:"verifier_key"`
+}
+
+// getAuditHead signs the head of the caller's organisation's audit chain,
+// for keeping elsewhere (iotsec audit verify --org ORG --head FILE).
+func (h *Handler) getAuditHead(w http.ResponseWriter, r *http.Request) error {
+	a := actor(r)
+	if err := a.Can(iotsec.PermReadAudit); err != nil {
+		return err
+	}
+	head, err := h.Store.AuditHead(r.Context(), a.OrgID)
+	if err != nil {
+		return err
+	}
+	note, vkey, err := h.Registry.SignAuditHead(r.Context(), head)
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, auditHead{head, string(note), vkey})
 }

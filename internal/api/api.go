@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
@@ -53,6 +54,8 @@ type Handler struct {
 	// Policy is the policy service behind /policy: national measures and
 	// the proposals to change them.
 	Policy *policy.Service
+	// Auth is the accounts service behind invitations.
+	Auth *auth.Service
 }
 
 // New returns a handler with the default limits.
@@ -103,7 +106,10 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/members", h.addMember},
 		{"PATCH", "/api/v1/members/{user_id}", h.updateMember},
 		{"DELETE", "/api/v1/members/{user_id}", h.removeMember},
+		{"GET", "/api/v1/invitations", h.listInvitations},
+		{"DELETE", "/api/v1/invitations/{id}", h.cancelInvitation},
 		{"GET", "/api/v1/audit", h.listAudit},
+		{"GET", "/api/v1/audit/head", h.getAuditHead},
 		{"GET", "/api/v1/schemes", h.listSchemes},
 		{"GET", "/api/v1/schemes/compare", h.compareSchemes},
 		{"GET", "/api/v1/schemes/baseline", h.baseline},

@@ -110,9 +110,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	a.Auth = auth.New(store)
 	a.Auth.Now, a.Auth.Rand, a.Auth.SessionTTL = opts.Now, opts.Rand, cfg.SessionTTL
+	a.Auth.BaseURL = cfg.URL()
 
 	if a.Services, err = NewServices(store, cfg, log, opts); err != nil {
 		return nil, err
+	}
+	// Repeated failed sign-ins are told to the account's owner by the
+	// same mail relay the notifications use.
+	if a.Supply.Mail != nil {
+		a.Auth.Warn = a.Supply.Mail.Send
+	}
+	// Webhook secrets stored in the clear by versions before migration
+	// 0010 are sealed under the key-encryption key now.
+	if n, err := a.Supply.SealWebhookSecrets(ctx); iotsec.Kind(err) == iotsec.ErrUnavailable {
+		log.Warn("webhook secrets stay in the clear until a key-encryption key is configured", "err", err)
+	} else if err != nil {
+		return nil, fmt.Errorf("seal webhook secrets: %w", err)
+	} else if n > 0 {
+		log.Info("sealed webhook secrets stored in the clear", "count", n)
 	}
 	if len(a.Identity.KEK) == 0 {
 		log.Info("no CA key-encryption key configured (IOTSEC_CA_KEY or --ca-key-file): device certificates cannot be issued")
@@ -126,6 +141,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Catalog, a.Identity
 	apiH.Evaluation, apiH.Tool = a.Evaluation, "iotsec "+Version()
 	apiH.Supply, apiH.Registry, apiH.Policy = a.Supply, a.Registry, a.Policy
+	apiH.Auth = a.Auth
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
 		return nil, err

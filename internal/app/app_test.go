@@ -53,11 +53,13 @@ func databases(t *testing.T) map[string]func(t *testing.T) config.Config {
 		"sqlite": func(t *testing.T) config.Config {
 			c := config.Default()
 			c.Data = t.TempDir()
+			c.CAKey = config.Secret(strings.Repeat("42", 32)) // seals webhook secrets
 			return c
 		},
 		"postgres": func(t *testing.T) config.Config {
 			c := config.Default()
 			c.Database = storetest.PostgresDSN(t)
+			c.CAKey = config.Secret(strings.Repeat("42", 32))
 			return c
 		},
 	}

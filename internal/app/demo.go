@@ -52,7 +52,7 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return a.Config.URL() + "/login/link/" + secret, nil
+	return a.Auth.LinkURL(secret), nil
 }
 
 func seed(ctx context.Context, s iotsec.Store, admin iotsec.User, now time.Time) error {

@@ -104,6 +104,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	}
 
 	s.Supply = supply.New(store, log)
+	s.Supply.KEK, s.Supply.Rand = kek, opts.Rand
 	// Market surveillance: a certified version that a match finds known
 	// exploited goes under review in the same run.
 	s.Supply.AfterMatch = s.Registry.Surveil

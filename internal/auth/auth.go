@@ -66,16 +66,41 @@ var commonPasswords = sync.OnceValue(func() map[string]bool {
 // failed sign-in takes as long either way and does not reveal accounts.
 const DummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2bm6R3yBgQ5mH3mcj3z0mXvCUnxVSh9Q7Lw0vtn7k2M"
 
-// Limits bound failed sign-ins per account and per client address within
-// a window. They are counted in the store, so they hold across replicas.
+// Limits slow down password guessing without letting anyone lock an
+// account's owner out. Failures are counted in the store, so they hold
+// across replicas, per (account, client address) and per address:
+//
+//   - From one address, an account gets Free failed attempts, then must
+//     wait before each next one: 1 s, 2 s, 4 s ... up to MaxDelay. The
+//     right password waits too (else the wait would tell guesses apart),
+//     but only there: the same account from any other address is not
+//     slowed, so nobody can lock the owner out by knowing their e-mail.
+//   - One address guessing across accounts is refused after PerAddress
+//     failures within Window; a new address never is.
+//   - After NotifyAfter failures on one account within Window, from any
+//     addresses, the account's owner is told (Warn), and again after each
+//     NotifyAfter more.
 type Limits struct {
-	Window     time.Duration
-	PerAccount int
-	PerAddress int
+	Window      time.Duration
+	Free        int
+	MaxDelay    time.Duration
+	PerAddress  int
+	NotifyAfter int
 }
 
-// DefaultLimits allow 10 failures per account and 50 per address in 15 minutes.
-var DefaultLimits = Limits{Window: 15 * time.Minute, PerAccount: 10, PerAddress: 50}
+// DefaultLimits: 5 free attempts per account and address, then backing off
+// to at most 15 minutes; 50 failures per address in 15 minutes; the owner
+// hears of 10 failures.
+var DefaultLimits = Limits{Window: 15 * time.Minute, Free: 5, MaxDelay: 15 * time.Minute, PerAddress: 50, NotifyAfter: 10}
+
+// Delay is how long to wait after n failures in a row.
+func (l Limits) Delay(n int) time.Duration {
+	if n < l.Free {
+		return 0
+	}
+	d := time.Second << min(n-l.Free, 30)
+	return min(d, l.MaxDelay)
+}
 
 // Service authenticates.
 type Service struct {
@@ -84,6 +109,14 @@ type Service struct {
 	Rand       io.Reader // nil: crypto/rand
 	SessionTTL time.Duration
 	Limits     Limits
+	// BaseURL is the server's configured URL, for the links it makes.
+	BaseURL string
+	// Warn tells a user something about their account by e-mail (repeated
+	// failed sign-ins); nil sends nothing. It runs after the answer, on
+	// its own.
+	Warn func(ctx context.Context, to, subject, body string) error
+	// warned waits for the warnings under way (tests wait on it).
+	warned sync.WaitGroup
 }
 
 // New returns a service with default settings.
@@ -105,20 +138,25 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (iots
 	return s.StartSession(ctx, u, "password", addr)
 }
 
-// Verify checks a password under the sign-in rate limits and records the
+// Verify checks a password under the sign-in limits and records the
 // attempt; it starts no session.
 func (s *Service) Verify(ctx context.Context, email, password, addr string) (iotsec.User, error) {
 	now := s.Now()
 	email = strings.ToLower(strings.TrimSpace(email))
-	keys := []string{"account:" + email, "address:" + addr}
-	for i, max := range []int{s.Limits.PerAccount, s.Limits.PerAddress} {
-		n, err := s.Store.LoginFailures(ctx, keys[i], now.Add(-s.Limits.Window))
-		if err != nil {
-			return iotsec.User{}, fmt.Errorf("login: %w", err)
-		}
-		if n >= max {
-			return iotsec.User{}, iotsec.Errorf(iotsec.ErrRateLimited, "too many failed sign-ins; try again in %d minutes", int(s.Limits.Window.Minutes()))
-		}
+	since := now.Add(-s.Limits.Window)
+	pair, account, address := "pair:"+email+"|"+addr, "account:"+email, "address:"+addr
+	n, last, err := s.Store.LoginFailureStreak(ctx, pair, since)
+	if err != nil {
+		return iotsec.User{}, fmt.Errorf("login: %w", err)
+	}
+	if wait := s.Limits.Delay(n) - now.Sub(last); n > 0 && wait > 0 {
+		return iotsec.User{}, iotsec.Errorf(iotsec.ErrRateLimited, "%d failed sign-ins to this account from your address; try again in %s",
+			n, wait.Round(time.Second)+time.Second)
+	}
+	if n, err := s.Store.LoginFailures(ctx, address, since); err != nil {
+		return iotsec.User{}, fmt.Errorf("login: %w", err)
+	} else if n >= s.Limits.PerAddress {
+		return iotsec.User{}, iotsec.Errorf(iotsec.ErrRateLimited, "too many failed sign-ins from your address; try again in %d minutes", int(s.Limits.Window.Minutes()))
 	}
 	u, err := s.Store.GetUserByEmail(ctx, email)
 	hash := u.PasswordHash
@@ -127,17 +165,48 @@ func (s *Service) Verify(ctx context.Context, email, password, addr string) (iot
 	}
 	ok, cerr := argon2id.ComparePasswordAndHash(password, hash)
 	ok = ok && cerr == nil && err == nil && u.PasswordHash != ""
-	for _, k := range keys {
+	for _, k := range []string{pair, account, address} {
 		if err := s.Store.RecordLogin(ctx, k, ok, now); err != nil {
 			return iotsec.User{}, fmt.Errorf("login: %w", err)
 		}
 	}
 	if !ok {
 		s.Store.Audit(ctx, &iotsec.AuditEvent{Actor: "address:" + addr, Action: "session.login-failed", Target: email})
+		if u.ID != "" {
+			// Failures only, so the owner's own sign-ins in between
+			// do not hide a guesser from them.
+			if err := s.Store.RecordLogin(ctx, "failed:"+email, false, now); err != nil {
+				return iotsec.User{}, fmt.Errorf("login: %w", err)
+			}
+			s.warnFailures(ctx, u, "failed:"+email, since)
+		}
 		return iotsec.User{}, ErrBadLogin
 	}
 	return u, nil
 }
+
+// warnFailures tells the account's owner after every NotifyAfter failed
+// sign-ins in the window.
+func (s *Service) warnFailures(ctx context.Context, u iotsec.User, account string, since time.Time) {
+	n, err := s.Store.LoginFailures(ctx, account, since)
+	if err != nil || s.Limits.NotifyAfter <= 0 || n == 0 || n%s.Limits.NotifyAfter != 0 || s.Warn == nil {
+		return
+	}
+	body := fmt.Sprintf("There were %d failed attempts to sign in to your iotsec account %s in the last %d minutes.\n\n"+
+		"If that was not you, someone may be guessing your password. They are slowed down per address, and you can still sign in "+
+		"as usual. Consider changing your password: %s/account\n", n, u.Email, int(s.Limits.Window.Minutes()), strings.TrimRight(s.BaseURL, "/"))
+	s.Store.Audit(ctx, &iotsec.AuditEvent{Actor: "system:auth", Action: "session.login-warned", Target: u.Email, Details: fmt.Sprintf(`{"failures":%d}`, n)})
+	s.warned.Add(1)
+	go func() {
+		defer s.warned.Done()
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		s.Warn(wctx, u.Email, "iotsec: failed sign-ins to your account", body)
+	}()
+}
+
+// WaitWarnings waits until the warnings sent so far are out.
+func (s *Service) WaitWarnings() { s.warned.Wait() }
 
 // LoginLink makes a one-time sign-in link secret for a user, valid for ttl.
 func (s *Service) LoginLink(ctx context.Context, userID string, ttl time.Duration) (string, error) {
@@ -146,6 +215,12 @@ func (s *Service) LoginLink(ctx context.Context, userID string, ttl time.Duratio
 		return "", err
 	}
 	return secret, nil
+}
+
+// LinkURL is where a sign-in link's secret is used, under the server's
+// configured base URL.
+func (s *Service) LinkURL(secret string) string {
+	return strings.TrimRight(s.BaseURL, "/") + "/login/link/" + secret
 }
 
 // UseLink spends a one-time link and starts a session.

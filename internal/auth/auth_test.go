@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,7 +51,7 @@ func setup(t *testing.T) *env {
 	}
 	svc := auth.New(s)
 	svc.Now = clock.Now
-	svc.Limits = auth.Limits{Window: time.Minute, PerAccount: 3, PerAddress: 5}
+	svc.Limits = auth.Limits{Window: time.Minute, Free: 3, MaxDelay: 8 * time.Second, PerAddress: 20, NotifyAfter: 4}
 	return &env{svc: svc, store: s, clock: clock, user: u, org: o}
 }
 
@@ -101,29 +103,71 @@ func TestLogin(t *testing.T) {
 	}
 }
 
-func TestLoginRateLimit(t *testing.T) {
+// TestLoginBackoff: guesses from one address are slowed down with a
+// growing wait, which the right password from that address waits out
+// too; the owner from another address is never refused; the owner hears
+// of repeated failures; an address guessing across accounts is refused.
+func TestLoginBackoff(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	for range 3 {
-		if _, _, err := e.svc.Login(ctx, "ann@example.org", "guess guess guess", "192.0.2.7"); err != auth.ErrBadLogin {
+	var mu sync.Mutex
+	var warned []string
+	e.svc.Warn = func(_ context.Context, to, subject, body string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		warned = append(warned, to+": "+subject+": "+body)
+		return nil
+	}
+	e.svc.BaseURL = "https://iotsec.example.org"
+	attacker, owner := "203.0.113.9", "192.0.2.8"
+	guess := func() error {
+		_, _, err := e.svc.Login(ctx, "ann@example.org", "guess guess guess", attacker)
+		return err
+	}
+	for range 3 { // Free
+		if err := guess(); err != auth.ErrBadLogin {
 			t.Fatalf("Login = %v, want ErrBadLogin", err)
 		}
 	}
-	// Locked out, even with the right password.
-	_, _, err := e.svc.Login(ctx, "ann@example.org", "correct horse battery", "192.0.2.8")
-	if iotsec.Kind(err) != iotsec.ErrRateLimited {
-		t.Fatalf("Login after 3 failures = %v, want rate limited", err)
+	// The fourth try from there must wait 1 s, the fifth 2 s, ...
+	for _, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
+		err := guess()
+		if iotsec.Kind(err) != iotsec.ErrRateLimited {
+			t.Fatalf("guess right after a failure = %v, want rate limited", err)
+		}
+		// The right password from the attacker's address waits too.
+		if _, _, err := e.svc.Login(ctx, "ann@example.org", "correct horse battery", attacker); iotsec.Kind(err) != iotsec.ErrRateLimited {
+			t.Fatalf("right password from the guessing address = %v, want rate limited", err)
+		}
+		// The owner from their own address is not slowed at all.
+		if _, _, err := e.svc.Login(ctx, "ann@example.org", "correct horse battery", owner); err != nil {
+			t.Fatalf("owner from another address during the backoff = %v", err)
+		}
+		e.clock.Set(e.clock.Now().Add(wait - 200*time.Millisecond))
+		if iotsec.Kind(guess()) != iotsec.ErrRateLimited {
+			t.Fatalf("guess before %v passed was let through", wait)
+		}
+		e.clock.Set(e.clock.Now().Add(400 * time.Millisecond))
+		if err := guess(); err != auth.ErrBadLogin {
+			t.Fatalf("guess after waiting %v = %v, want ErrBadLogin", wait, err)
+		}
 	}
-	// After the window it works again.
-	e.clock.Set(storetest.Start.Add(2 * time.Minute))
-	if _, _, err := e.svc.Login(ctx, "ann@example.org", "correct horse battery", "192.0.2.8"); err != nil {
-		t.Fatalf("Login after the window = %v", err)
+	e.svc.WaitWarnings()
+	mu.Lock()
+	if len(warned) == 0 || !strings.HasPrefix(warned[0], "ann@example.org: iotsec: failed sign-ins to your account") ||
+		!strings.Contains(warned[0], "https://iotsec.example.org/account") {
+		t.Errorf("warnings = %q", warned)
+	}
+	mu.Unlock()
+	// A brand-new address is never refused, even after all that.
+	if _, _, err := e.svc.Login(ctx, "ann@example.org", "correct horse battery", "198.51.100.200"); err != nil {
+		t.Errorf("owner from a new address = %v", err)
 	}
 	// Guessing across many accounts from one address hits the address limit.
-	for i := range 5 {
+	for i := range 20 {
 		e.svc.Login(ctx, "user"+string(rune('a'+i))+"@example.org", "whatever whatever", "198.51.100.1")
 	}
-	_, _, err = e.svc.Login(ctx, "ann@example.org", "correct horse battery", "198.51.100.1")
+	_, _, err := e.svc.Login(ctx, "ann@example.org", "correct horse battery", "198.51.100.1")
 	if iotsec.Kind(err) != iotsec.ErrRateLimited {
 		t.Errorf("Login from a guessing address = %v, want rate limited", err)
 	}

@@ -101,11 +101,16 @@ user signs in and sets a password.`,
 
 func printLink(cmd *cobra.Command, e *env, s iotsec.Store, cfg config.Config, u iotsec.User, ttl time.Duration) error {
 	svc := auth.New(s)
+	svc.BaseURL = cfg.URL()
 	secret, err := svc.LoginLink(cmd.Context(), u.ID, ttl)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "one-time sign-in link for %s (valid %s):\n  %s/login/link/%s\n", u.Email, ttl, cfg.URL(), secret)
+	fmt.Fprintf(e.stdout, "one-time sign-in link for %s (valid %s):\n  %s\n", u.Email, ttl, svc.LinkURL(secret))
+	if cfg.BaseURL == "" {
+		fmt.Fprintf(e.stderr, "note: no base URL is configured, so the link assumes the server is reached at %s; "+
+			"set base_url in the server's configuration (IOTSEC_BASE_URL, --base-url) to the address users reach it at\n", cfg.URL())
+	}
 	return nil
 }
 

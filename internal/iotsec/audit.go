@@ -23,6 +23,40 @@ type AuditEvent struct {
 	Details  string    `json:"details,omitempty"` // JSON object, hashed byte for byte
 	PrevHash string    `json:"prev_hash"`         // hex
 	Hash     string    `json:"hash"`              // hex
+	// Each organisation's events also form a chain of their own, with
+	// their own numbers without gaps, which the organisation verifies
+	// alone (OrgLink). Events of the system have OrgID "" and their own
+	// chain too.
+	OrgSeq      int64  `json:"org_seq"`
+	OrgPrevHash string `json:"org_prev_hash"`
+	OrgHash     string `json:"org_hash"`
+}
+
+// OrgLink is the event as a link of its organisation's chain: numbered
+// and chained by OrgSeq, OrgPrevHash and OrgHash. ChainVerifier checks a
+// run of these as it checks the whole log.
+func (e AuditEvent) OrgLink() AuditEvent {
+	e.Seq, e.PrevHash, e.Hash = e.OrgSeq, e.OrgPrevHash, e.OrgHash
+	return e
+}
+
+// SealOrg sets OrgSeq, OrgPrevHash and OrgHash so that e follows prev,
+// the organisation's newest event (nil for its first). Call after Seal.
+func (e *AuditEvent) SealOrg(prev *AuditEvent) {
+	l := *e
+	l.Seq, l.PrevHash = 1, GenesisHash
+	if prev != nil {
+		l.Seq, l.PrevHash = prev.OrgSeq+1, prev.OrgHash
+	}
+	e.OrgSeq, e.OrgPrevHash, e.OrgHash = l.Seq, l.PrevHash, l.ComputeHash()
+}
+
+// AuditHead is the newest event of an organisation's chain: what a signed
+// checkpoint vouches for, so events cut off the end are detected.
+type AuditHead struct {
+	OrgID string `json:"org_id"`
+	Seq   int64  `json:"seq"`
+	Hash  string `json:"hash"`
 }
 
 // GenesisHash is the PrevHash of the first event.

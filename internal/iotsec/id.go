@@ -100,4 +100,5 @@ const (
 	PrefixCertification = "cer"
 	PrefixCertEvent     = "cev"
 	PrefixPolicy        = "pol"
+	PrefixInvitation    = "inv"
 )

@@ -13,6 +13,7 @@ const (
 	SecretLink     = "iotsec_lnk_"
 	SecretEnrol    = "iotsec_enr_" // one-time EST enrolment token
 	SecretTransfer = "iotsec_xfr_" // one-time ownership transfer code
+	SecretInvite   = "iotsec_inv_" // one-time invitation link
 )
 
 // NewSecret returns a random 256-bit secret with the given prefix and the

@@ -16,6 +16,7 @@ import (
 // Actor are for the system itself (the CLI, authentication, workers).
 type Store interface {
 	OrgStore
+	InvitationStore
 	UserStore
 	AuthStore
 	ProductStore
@@ -87,6 +88,9 @@ type AuthStore interface {
 	// address); LoginFailures counts failed ones since a time.
 	RecordLogin(ctx context.Context, key string, ok bool, at time.Time) error
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
+	// LoginFailureStreak is LoginFailures with the time of the newest of
+	// them (zero if none), for backing off.
+	LoginFailureStreak(ctx context.Context, key string, since time.Time) (n int, last time.Time, err error)
 
 	// Sweep deletes what has expired by now: sessions, used or expired
 	// sign-in links, and sign-in attempts older than a day. It returns how
@@ -175,6 +179,12 @@ type AuditStore interface {
 	// AuditEvents returns up to limit events with Seq > after, oldest first,
 	// from every organisation; for verification.
 	AuditEvents(ctx context.Context, after int64, limit int) ([]AuditEvent, error)
+	// OrgAuditEvents returns up to limit events of one organisation's
+	// chain with OrgSeq > after, oldest first; for that organisation's
+	// verification.
+	OrgAuditEvents(ctx context.Context, orgID string, after int64, limit int) ([]AuditEvent, error)
+	// AuditHead is the newest event of an organisation's chain.
+	AuditHead(ctx context.Context, orgID string) (AuditHead, error)
 }
 
 // JobStore keeps background jobs and puts them on the queue.

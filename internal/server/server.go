@@ -196,6 +196,11 @@ func (s *Server) apiHandler(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.authenticate(r)
 		if err == nil {
+			// The authorisation table decides before the handler reads
+			// anything.
+			err = a.May(iotsec.Operation(r.Pattern))
+		}
+		if err == nil {
 			err = h(w, r.WithContext(iotsec.WithActor(r.Context(), a)))
 		}
 		if err != nil {

@@ -29,6 +29,8 @@ func TestTenancyEveryRoute(t *testing.T) {
 	// (the service also requires a government organisation).
 	bProposal := iotsec.PolicyProposal{Jurisdiction: "NL", Action: iotsec.PolicyWithdraw, EntryID: "nl-msa-red", Rationale: "B's proposal"}
 	apptest.Must(t, f.App.Store.CreatePolicyProposal(context.Background(), b.Actor(), &bProposal))
+	bInv, err := f.App.Auth.Invite(context.Background(), b.Actor(), "carol@b.example", iotsec.RoleViewer)
+	apptest.Must(t, err)
 	before := snapshot(f, b)
 
 	// What each path parameter of each route is set to: one of B's things.
@@ -40,6 +42,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/jobs/{id}":                          b.Job.ID,
 		"/api/v1/tokens/{id}":                        b.TokenID,
 		"/api/v1/members/{user_id}":                  b.Owner.ID,
+		"/api/v1/invitations/{id}":                   bInv.ID,
 		"/api/v1/schemes/imports/{id}":               b.Import,
 		"/api/v1/schemes/{slug}":                     b.Scheme,
 		"/api/v1/identity/devices/{id}/certificates": b.Device.ID,
@@ -157,8 +160,10 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/tokens":          200,
 		"POST /api/v1/tokens":         201,
 		"GET /api/v1/members":         200,
-		"POST /api/v1/members":        400,
+		"POST /api/v1/members":        201, // an invitation to A, whoever the address is
+		"GET /api/v1/invitations":     200,
 		"GET /api/v1/audit":           200,
+		"GET /api/v1/audit/head":      200, // A's own chain's head
 		// The catalog: B's private scheme is in none of these answers.
 		"GET /api/v1/schemes":                   200,
 		"GET /api/v1/schemes/compare":           400, // no a and b
@@ -203,7 +208,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/policy/proposals":     403, // A is no government organisation
 	}
 	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
-		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID}
+		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID, bInv.ID, "carol@b.example"}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -275,6 +280,7 @@ func snapshot(f *apptest.Fixture, g apptest.Tenant) string {
 	cs, err14 := s.ListCertifications(ctx, a, iotsec.CertificationFilter{})
 	ca, err15 := s.ListCertifications(ctx, a, iotsec.CertificationFilter{AsAuthority: true})
 	rk, err16 := s.ListRegistryKeys(ctx, g.Org.ID)
+	invs, err18 := s.ListInvitations(ctx, a)
 	var hist []iotsec.CertificationEvent
 	var err17 error
 	if g.Certification != "" {
@@ -283,10 +289,10 @@ func snapshot(f *apptest.Fixture, g apptest.Tenant) string {
 	if errors.Is(err8, iotsec.ErrNotFound) {
 		err8 = nil // fixtures without supply-chain records
 	}
-	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13, err14, err15, err16, err17} {
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13, err14, err15, err16, err17, err18} {
 		apptest.Must(f.T, err)
 	}
-	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm, cs, ca, rk, hist} {
+	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm, cs, ca, rk, hist, invs} {
 		buf.WriteString(apptest.JSONString(v))
 	}
 	return buf.String()

@@ -63,6 +63,16 @@ func dsn(path string) string {
 // Open opens (creating if needed) the database file at path. It does not
 // migrate; call Migrate on the result.
 func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.Store, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	return openWith(ctx, path, opts, ms)
+}
+
+// openWith opens the database with the given migrations (tests of a
+// migration open it with those before).
+func openWith(ctx context.Context, path string, opts sqlstore.Options, ms []sqlstore.Migration) (*sqlstore.Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
@@ -88,12 +98,6 @@ func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.St
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	rdb.SetMaxOpenConns(1)
-	ms, err := Migrations()
-	if err != nil {
-		db.Close()
-		rdb.Close()
-		return nil, err
-	}
 	return sqlstore.New(sqlstore.Config{
 		DB: db, Dialect: Dialect(), Migrations: ms, River: riversqlite.New(rdb), Options: opts,
 		Close: func() error { return errors.Join(db.Close(), rdb.Close()) },

@@ -192,6 +192,15 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) 
 	return n, err
 }
 
+func (s *Store) LoginFailureStreak(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
+	var n int
+	var last time.Time
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*), max(at) FROM login_attempts WHERE key = ? AND ok = 0 AND at >= ?
+		AND at > coalesce((SELECT max(at) FROM login_attempts WHERE key = ? AND ok = 1), ?)`),
+		key, s.t(since), key, s.t(since)).Scan(&n, tscan{&last})
+	return n, last, err
+}
+
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {

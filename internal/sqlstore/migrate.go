@@ -100,6 +100,13 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
+			if m.Version == 10 {
+				// 0010 splits the audit log into a chain per
+				// organisation: chain the events already stored.
+				if err := s.chainOrgs(ctx, tx); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.ExecContext(ctx, s.q("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
 				m.Version, m.Name, s.now().Format(timeLayout)); err != nil {
 				return err

@@ -305,7 +305,7 @@ func (s *Store) ListNotifications(ctx context.Context, a iotsec.Actor, unread bo
 }
 
 func (s *Store) MarkRead(ctx context.Context, a iotsec.Actor, ids []string) error {
-	if err := a.Can(iotsec.PermRead); err != nil {
+	if err := a.Can(iotsec.PermWriteProducts); err != nil {
 		return err
 	}
 	now := s.t(s.now())

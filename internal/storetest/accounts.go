@@ -274,7 +274,15 @@ func testLoginAttempts(t *testing.T, open Opener) {
 	if n := count(Start.Add(90 * time.Second)); n != 1 {
 		t.Errorf("LoginFailures in the last window = %d, want 1", n)
 	}
+	n, last, err := f.s.LoginFailureStreak(f.ctx, key, Start.Add(-time.Hour))
+	wantKind(t, "LoginFailureStreak", err, nil)
+	if n != 3 || !last.Equal(Start.Add(2*time.Minute)) {
+		t.Errorf("LoginFailureStreak = %d, %v; want 3 at %v", n, last, Start.Add(2*time.Minute))
+	}
 	wantKind(t, "RecordLogin(ok)", f.s.RecordLogin(f.ctx, key, true, Start.Add(5*time.Minute)), nil)
+	if n, last, _ := f.s.LoginFailureStreak(f.ctx, key, Start.Add(-time.Hour)); n != 0 || !last.IsZero() {
+		t.Errorf("LoginFailureStreak after a success = %d, %v", n, last)
+	}
 	if n := count(Start.Add(-time.Hour)); n != 0 {
 		t.Errorf("LoginFailures after a success = %d, want 0", n)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -88,5 +89,51 @@ func testAudit(t *testing.T, open Opener) {
 	}
 	if brk == nil || brk.Seq != evs[4].Seq {
 		t.Errorf("tampered event %d: break = %+v", evs[4].Seq, brk)
+	}
+}
+
+// testOrgAuditChains: each organisation's events are numbered 1..n without
+// gaps however they interleave with others', chain alone, and end at
+// AuditHead.
+func testOrgAuditChains(t *testing.T, open Opener) {
+	f := setup(t, open)
+	for i := range 3 {
+		f.product(t, f.A, fmt.Sprintf("A-%d", i))
+		f.product(t, f.B, fmt.Sprintf("B-%d", i))
+	}
+	for _, org := range []string{f.a.ID, f.b.ID} {
+		evs, err := f.s.OrgAuditEvents(f.ctx, org, 0, 100)
+		wantKind(t, "OrgAuditEvents", err, nil)
+		if len(evs) != 4 { // org.create and three products
+			t.Fatalf("%s: %d events, want 4", org, len(evs))
+		}
+		var v iotsec.ChainVerifier
+		for i, e := range evs {
+			if e.OrgSeq != int64(i+1) || e.OrgID != org {
+				t.Errorf("%s: event %d: org %s org_seq %d", org, i, e.OrgID, e.OrgSeq)
+			}
+			if err := v.Next(e.OrgLink()); err != nil {
+				t.Errorf("%s: %v", org, err)
+			}
+		}
+		h, err := f.s.AuditHead(f.ctx, org)
+		wantKind(t, "AuditHead", err, nil)
+		if h.Seq != 4 || h.Hash != evs[3].OrgHash || h.OrgID != org {
+			t.Errorf("AuditHead = %+v", h)
+		}
+		// The page of the organisation shows 4, 3, 2, 1.
+		a := f.A
+		if org == f.b.ID {
+			a = f.B
+		}
+		page, _ := f.s.ListAudit(f.ctx, a, iotsec.AuditFilter{})
+		for i, e := range page {
+			if e.OrgSeq != int64(len(page)-i) {
+				t.Errorf("ListAudit item %d has org_seq %d", i, e.OrgSeq)
+			}
+		}
+	}
+	if h, err := f.s.AuditHead(f.ctx, "org_none"); err != nil || h.Seq != 0 || h.Hash != iotsec.GenesisHash {
+		t.Errorf("AuditHead of an empty chain = %+v, %v", h, err)
 	}
 }

@@ -155,6 +155,9 @@ func (s *Service) Deliver(ctx context.Context, a iotsec.Actor, jobID string) (js
 	if err != nil {
 		return nil, err
 	}
+	if set.WebhookSecret, err = s.openSecret(a.OrgID, set.WebhookSecret); err != nil {
+		return nil, err
+	}
 	var sendErr error
 	final := false
 	switch {

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/package-url/packageurl-go"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -40,6 +41,10 @@ import (
 // Service is the supply-chain service.
 type Service struct {
 	Store iotsec.Store
+	// KEK is the key-encryption key that seals webhook secrets at rest
+	// (the CA keys' key); Rand is for its nonces (nil: crypto/rand).
+	KEK  []byte
+	Rand io.Reader
 	// MaxSBOM is the largest SBOM document ImportSBOM takes, in bytes:
 	// the one limit the API, the UI and the OpenAPI description state.
 	MaxSBOM int64

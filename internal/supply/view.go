@@ -743,7 +743,12 @@ func (s *Service) SaveNotifySettings(ctx context.Context, a iotsec.Actor, webhoo
 		if len(*secret) > MaxWebhookSecret {
 			return iotsec.NotifySettings{}, iotsec.Invalid("webhook_secret", "may be %d bytes long", MaxWebhookSecret)
 		}
-		n.WebhookSecret = *secret
+		n.WebhookSecret = ""
+		if *secret != "" {
+			if n.WebhookSecret, err = s.sealSecret(a.OrgID, *secret); err != nil {
+				return iotsec.NotifySettings{}, err
+			}
+		}
 	}
 	if err := s.Store.SetNotifySettings(ctx, a, n); err != nil {
 		return iotsec.NotifySettings{}, err

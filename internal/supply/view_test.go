@@ -1,6 +1,7 @@
 package supply_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"github.com/iotsec/iotsec/internal/app/apptest"
@@ -46,6 +47,7 @@ func newViewFixture(t *testing.T, st *sqlstore.Store, clock *apptest.Clock) *vie
 	t.Helper()
 	ctx := context.Background()
 	svc := supply.New(st, nil)
+	svc.KEK = bytes.Repeat([]byte{42}, 32)
 	svc.Now = clock.Now
 	f := &viewFixture{ctx: ctx, st: st, svc: svc, clock: clock}
 	oa, ob := iotsec.Organisation{Name: "Acme", Country: "NL"}, iotsec.Organisation{Name: "Beta", Country: "DE"}
@@ -582,18 +584,29 @@ func TestSaveNotifySettings(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
+				// Secrets are stored sealed: compare what they open to.
+				open := func(n iotsec.NotifySettings) iotsec.NotifySettings {
+					t.Helper()
+					if n.WebhookSecret != "" && strings.Contains(n.WebhookSecret, "s3cret") {
+						t.Errorf("the secret is stored in the clear: %q", n.WebhookSecret)
+					}
+					var err error
+					n.WebhookSecret, err = f.svc.OpenSecret(f.a.OrgID, n.WebhookSecret)
+					must(t, err)
+					return n
+				}
 				got, err := f.svc.SaveNotifySettings(f.ctx, tt.actor, tt.url, "", tt.secret)
 				if tt.kind != nil {
 					wantErr(t, tt.name, err, tt.kind, tt.field)
 				} else {
 					must(t, err)
-					if diff := cmp.Diff(tt.want, got); diff != "" {
+					if diff := cmp.Diff(tt.want, open(got)); diff != "" {
 						t.Errorf("answer (-want +got):\n%s", diff)
 					}
 				}
 				stored, err := f.st.NotifySettings(f.ctx, f.a)
 				must(t, err)
-				if diff := cmp.Diff(tt.want, stored); diff != "" {
+				if diff := cmp.Diff(tt.want, open(stored)); diff != "" {
 					t.Errorf("stored (-want +got):\n%s", diff)
 				}
 			})

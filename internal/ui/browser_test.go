@@ -323,6 +323,27 @@ func (tb *tab) signIn(link string) {
 
 // demo is the demo server with the records the demo seed leaves out
 // that some pages need: a scheme import and a job.
+// invitation invites the demo's admin to a second organisation and
+// returns the path of the invitation's one-time link.
+func invitation(t *testing.T, d *apptest.Demo) string {
+	ctx, s := context.Background(), d.App.Store
+	orgs, err := s.ListOrgs(ctx)
+	apptest.Must(t, err)
+	var admin string
+	for _, o := range orgs {
+		if o.Name == app.DemoOrg {
+			ms, err := s.ListMembers(ctx, iotsec.System(o.ID, "test"))
+			apptest.Must(t, err)
+			admin = ms[0].Email
+		}
+	}
+	lab := iotsec.Organisation{Name: "Partner Test Laboratory With A Long Name", Kind: iotsec.OrgLab, Country: "DE"}
+	apptest.Must(t, s.CreateOrg(ctx, "test", &lab, ""))
+	inv, err := d.App.Auth.Invite(ctx, iotsec.System(lab.ID, "test"), admin, iotsec.RoleAssessor)
+	apptest.Must(t, err)
+	return inv.Link[strings.Index(inv.Link, "/invitations/"):]
+}
+
 func demo(t *testing.T) *apptest.Demo {
 	d := apptest.NewDemo(t)
 	ctx, s := context.Background(), d.App.Store
@@ -410,6 +431,10 @@ func TestBrowserPages(t *testing.T) {
 	for _, p := range filledIn {
 		todo = append(todo, page{p, p})
 	}
+	// An invitation to the demo admin from another organisation: its
+	// panel is on every page of the walk, and its link's page is walked.
+	todo = append(todo, page{"/invitations/{secret}", invitation(t, d)})
+	delete(pending, "/invitations/{secret}")
 	seen := map[string]bool{} // static pages are no IDs: /products/new is not /products/{id}
 	for _, p := range todo {
 		seen[p.path] = true

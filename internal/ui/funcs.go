@@ -25,7 +25,8 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return code
 		},
-		"join": strings.Join,
+		"join":  strings.Join,
+		"actor": actorName,
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -208,4 +209,24 @@ func updateDeliveryText(slug string) string {
 		return "not stated"
 	}
 	return slug
+}
+
+// actorName names an actor as the audit log records it (iotsec.Actor.Name) in
+// words: a person by their address, a token by its name, the system by
+// what ran.
+func actorName(name string) string {
+	kind, rest, _ := strings.Cut(name, ":")
+	label := rest
+	if i := strings.Index(rest, " ("); i >= 0 && strings.HasSuffix(rest, ")") {
+		label = rest[i+2 : len(rest)-1]
+	}
+	switch kind {
+	case "user":
+		return label
+	case "token":
+		return "API token “" + label + "”"
+	case "system":
+		return "iotsec (" + label + ")"
+	}
+	return name
 }

@@ -109,3 +109,50 @@ func (h *Handler) setPassword(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/account?done=password-set", http.StatusSeeOther)
 	return nil
 }
+
+// invitationForm shows the invitation of a one-time link to the signed-in
+// user, who accepts it with a form (a GET never changes anything).
+func (h *Handler) invitationForm(w http.ResponseWriter, r *http.Request) error {
+	inv, err := h.Auth.Invitation(r.Context(), r.PathValue("secret"))
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "invitation", view{Nav: "account", Data: map[string]any{"Invitation": inv, "Secret": r.PathValue("secret")}})
+}
+
+// acceptLink accepts the invitation of a one-time link.
+func (h *Handler) acceptLink(w http.ResponseWriter, r *http.Request) error {
+	s := current(r)
+	m, err := h.Auth.AcceptLink(r.Context(), s.user.ID, r.PostFormValue("secret"))
+	if err != nil {
+		return err
+	}
+	return h.joined(w, r, m)
+}
+
+// acceptInvitation accepts an invitation to the user's own address.
+func (h *Handler) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
+	s := current(r)
+	m, err := h.Store.AcceptInvitation(r.Context(), s.user.ID, r.PathValue("id"), nil)
+	if err != nil {
+		return err
+	}
+	return h.joined(w, r, m)
+}
+
+// joined moves the session into the organisation just joined.
+func (h *Handler) joined(w http.ResponseWriter, r *http.Request, m iotsec.Membership) error {
+	if err := h.Store.SetSessionOrg(r.Context(), current(r).ses.Hash, m.OrgID); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/?done=invitation-accepted", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) declineInvitation(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Store.DeclineInvitation(r.Context(), current(r).user.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/account?done=invitation-declined", http.StatusSeeOther)
+	return nil
+}

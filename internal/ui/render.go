@@ -49,7 +49,10 @@ type view struct {
 	Notice     string
 	NoticeKind string
 	Version    string
-	Data       any
+	// Invitations are the signed-in user's pending invitations, which
+	// every page offers to accept.
+	Invitations []iotsec.Invitation
+	Data        any
 }
 
 // render writes a page with the given status.
@@ -60,6 +63,11 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 	if s, ok := sessionFrom(r.Context()); ok {
 		v.User, v.Actor, v.Org, v.Orgs, v.CSRF = s.user, s.actor, s.org, s.orgs, s.ses.CSRF
+		invs, err := h.Store.PendingInvitations(r.Context(), s.user.Email)
+		if err != nil {
+			return err
+		}
+		v.Invitations = invs
 	}
 	v.Version = h.Version
 	if v.Notice == "" {
@@ -81,43 +89,46 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 // notices are the fixed messages a redirect may ask for with ?done=; only
 // these, so a link cannot put words in iotsec's mouth.
 var notices = map[string]string{
-	"product-created":    "Product created.",
-	"product-saved":      "Product saved.",
-	"product-deleted":    "Product deleted.",
-	"firmware-added":     "Firmware version added.",
-	"firmware-deleted":   "Firmware version deleted.",
-	"device-created":     "Device added.",
-	"device-saved":       "Device saved.",
-	"device-deleted":     "Device deleted.",
-	"token-revoked":      "Token revoked.",
-	"member-added":       "Member added.",
-	"member-saved":       "Role changed.",
-	"member-removed":     "Member removed.",
-	"password-set":       "Password saved.",
-	"org-switched":       "Switched organisation.",
-	"import-created":     "Imported. The schemes and mappings are in this organisation's catalog.",
-	"import-saved":       "Visibility changed.",
-	"import-deleted":     "Import deleted.",
-	"ca-created":         "Certificate authority created.",
-	"roots-added":        "Trust anchors registered.",
-	"root-deleted":       "Trust anchor deleted.",
-	"device-moved":       "Lifecycle step recorded.",
-	"idevid-registered":  "Onboarding identity recorded.",
-	"device-claimed":     "Device transferred to this organisation.",
-	"cert-revoked":       "Certificate revoked; the CRL and OCSP show it.",
-	"evidence-recorded":  "Evidence recorded.",
-	"ics-saved":          "Conformance statement saved.",
-	"image-uploaded":     "Image uploaded. Its scan runs now; this page shows its findings and verdicts when it is done.",
-	"ixit-saved":         "IXIT item added.",
-	"sbom-imported":      "SBOM imported and the firmware version matched against the vulnerability data.",
-	"rematched":          "Matched again against the current vulnerability data.",
-	"vex-added":          "VEX statement recorded; the matches now reflect it.",
-	"cra-saved":          "CRA report saved.",
-	"notifications-read": "All notifications marked read.",
-	"notify-saved":       "Notification settings saved.",
-	"registry-applied":   "Application sent to the scheme owner.",
-	"registry-moved":     "Recorded, logged and the label re-issued.",
-	"registry-renewal":   "Renewal requested: the scheme owner grants the new period.",
+	"product-created":      "Product created.",
+	"product-saved":        "Product saved.",
+	"product-deleted":      "Product deleted.",
+	"firmware-added":       "Firmware version added.",
+	"firmware-deleted":     "Firmware version deleted.",
+	"device-created":       "Device added.",
+	"device-saved":         "Device saved.",
+	"device-deleted":       "Device deleted.",
+	"token-revoked":        "Token revoked.",
+	"member-added":         "Member added.",
+	"invitation-accepted":  "Invitation accepted: you are a member now, working in that organisation.",
+	"invitation-declined":  "Invitation declined.",
+	"invitation-cancelled": "Invitation cancelled.",
+	"member-saved":         "Role changed.",
+	"member-removed":       "Member removed.",
+	"password-set":         "Password saved.",
+	"org-switched":         "Switched organisation.",
+	"import-created":       "Imported. The schemes and mappings are in this organisation's catalog.",
+	"import-saved":         "Visibility changed.",
+	"import-deleted":       "Import deleted.",
+	"ca-created":           "Certificate authority created.",
+	"roots-added":          "Trust anchors registered.",
+	"root-deleted":         "Trust anchor deleted.",
+	"device-moved":         "Lifecycle step recorded.",
+	"idevid-registered":    "Onboarding identity recorded.",
+	"device-claimed":       "Device transferred to this organisation.",
+	"cert-revoked":         "Certificate revoked; the CRL and OCSP show it.",
+	"evidence-recorded":    "Evidence recorded.",
+	"ics-saved":            "Conformance statement saved.",
+	"image-uploaded":       "Image uploaded. Its scan runs now; this page shows its findings and verdicts when it is done.",
+	"ixit-saved":           "IXIT item added.",
+	"sbom-imported":        "SBOM imported and the firmware version matched against the vulnerability data.",
+	"rematched":            "Matched again against the current vulnerability data.",
+	"vex-added":            "VEX statement recorded; the matches now reflect it.",
+	"cra-saved":            "CRA report saved.",
+	"notifications-read":   "All notifications marked read.",
+	"notify-saved":         "Notification settings saved.",
+	"registry-applied":     "Application sent to the scheme owner.",
+	"registry-moved":       "Recorded, logged and the label re-issued.",
+	"registry-renewal":     "Renewal requested: the scheme owner grants the new period.",
 }
 
 // Error renders an error page, or sends the browser to sign in.

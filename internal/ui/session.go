@@ -56,8 +56,16 @@ func (h *Handler) privateLimit(fn handler, limit int64) handler {
 		if err != nil {
 			return err
 		}
-		if _, ok := sessionFrom(r.Context()); !ok {
+		s, ok := sessionFrom(r.Context())
+		if !ok {
 			return auth.ErrNoCredentials
+		}
+		// The authorisation table decides before the form is read.
+		if err := s.actor.May(iotsec.Operation(r.Pattern)); err != nil {
+			if s.actor.OrgID == "" {
+				return needOrg
+			}
+			return err
 		}
 		if err := h.checkForm(w, r, limit); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -62,6 +63,12 @@ func (h *Handler) members(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, status int, formErr error) error {
+	return h.membersPageWith(w, r, status, formErr, nil)
+}
+
+// membersPageWith shows the page, with a new invitation's one-time link
+// once after it was made.
+func (h *Handler) membersPageWith(w http.ResponseWriter, r *http.Request, status int, formErr error, invited *auth.Invited) error {
 	a := current(r).actor
 	ms, err := h.Store.ListMembers(r.Context(), a)
 	if err != nil {
@@ -73,8 +80,16 @@ func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, status int
 			roles = append(roles, role)
 		}
 	}
+	var invs []iotsec.Invitation
+	canManage := a.Role.Allows(iotsec.PermManageMembers)
+	if canManage {
+		if invs, err = h.Store.ListInvitations(r.Context(), a); err != nil {
+			return err
+		}
+	}
 	return h.render(w, r, status, "members", view{Nav: "members", Data: map[string]any{
-		"Members": ms, "Roles": roles, "CanManage": a.Role.Allows(iotsec.PermManageMembers), "Error": errText(formErr)}})
+		"Members": ms, "Roles": roles, "CanManage": canManage, "Error": errText(formErr),
+		"Pending": invs, "Invited": invited}})
 }
 
 func (h *Handler) memberResult(w http.ResponseWriter, r *http.Request, err error, done string) error {
@@ -88,16 +103,18 @@ func (h *Handler) memberResult(w http.ResponseWriter, r *http.Request, err error
 	return nil
 }
 
+// addMember invites the address; the page then shows the invitation's
+// link once, the same whether or not the address has an account.
 func (h *Handler) addMember(w http.ResponseWriter, r *http.Request) error {
-	a := current(r).actor
-	if err := a.Can(iotsec.PermManageMembers); err != nil {
-		return err
-	}
-	u, err := h.Store.GetUserByEmail(r.Context(), r.PostFormValue("email"))
+	inv, err := h.Auth.Invite(r.Context(), current(r).actor, r.PostFormValue("email"), iotsec.Role(r.PostFormValue("role")))
 	if err != nil {
-		return h.memberResult(w, r, iotsec.Invalid("email", "no account with this email; an administrator creates accounts with iotsec admin user create"), "")
+		return h.memberResult(w, r, err, "")
 	}
-	return h.memberResult(w, r, h.Store.AddMember(r.Context(), a, u.ID, iotsec.Role(r.PostFormValue("role"))), "member-added")
+	return h.membersPageWith(w, r, http.StatusOK, nil, &inv)
+}
+
+func (h *Handler) cancelInvitation(w http.ResponseWriter, r *http.Request) error {
+	return h.memberResult(w, r, h.Store.CancelInvitation(r.Context(), current(r).actor, r.PathValue("id")), "invitation-cancelled")
 }
 
 func (h *Handler) setMemberRole(w http.ResponseWriter, r *http.Request) error {
@@ -122,5 +139,9 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request) error {
 	if len(evs) == per {
 		next = "/audit?before=" + strconv.FormatInt(evs[len(evs)-1].Seq, 10)
 	}
-	return h.render(w, r, http.StatusOK, "audit", view{Nav: "audit", Data: map[string]any{"Events": evs, "Next": next}})
+	lines := make([]auditLine, len(evs))
+	for i, e := range evs {
+		lines[i] = describeAudit(e)
+	}
+	return h.render(w, r, http.StatusOK, "audit", view{Nav: "audit", Data: map[string]any{"Events": lines, "Next": next}})
 }

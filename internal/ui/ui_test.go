@@ -233,8 +233,9 @@ func TestUIPages(t *testing.T) {
 	f.RegistryRecords(&f.A)
 	f.RegistryRecords(&f.B)
 
-	// Countries are public data, the same for every organisation.
-	params := map[string]string{"id": "", "file": "app.css", "pid": "1", "code": "GB"}
+	inv, err := f.App.Auth.Invite(context.Background(), f.A.Actor(), "newcomer@x.example", iotsec.RoleViewer)
+	apptest.Must(t, err)
+	params := map[string]string{"id": "", "file": "app.css", "pid": "1", "code": "GB", "secret": inv.Link[strings.LastIndex(inv.Link, "/")+1:]}
 	pathFor := func(route string, own bool) string {
 		p := route
 		g := f.A
