@@ -360,7 +360,7 @@ func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, jobID
 		hi := min(lo+int64(batch), total)
 		var p *iotsec.Progress
 		if jobID != "" {
-			p = &iotsec.Progress{JobID: jobID, Done: hi, Total: total, Message: fmt.Sprintf("%d of %d devices written", hi, total)}
+			p = &iotsec.Progress{JobID: jobID, Done: hi, Total: total, Message: partial(hi, total)}
 		}
 		r, err := s.UpsertDevices(ctx, a, devices[lo:hi], p)
 		if err != nil {
@@ -409,4 +409,15 @@ func ResultOf(job iotsec.Job) (Result, bool) {
 		return Result{}, false
 	}
 	return res, true
+}
+
+// partial is the job's message while an import is under way: its devices
+// are written in batches, each with this checkpoint, so until the last
+// batch the import is visibly partial (and after a crash it stays so
+// until the queue resumes it from here).
+func partial(done, total int64) string {
+	if done >= total {
+		return fmt.Sprintf("%d of %d devices written", done, total)
+	}
+	return fmt.Sprintf("partial: %d of %d devices written; the import continues from here if interrupted", done, total)
 }
