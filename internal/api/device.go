@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
@@ -15,6 +17,10 @@ type deviceInput struct {
 	ProductID  *string       `json:"product_id"`
 	FirmwareID *string       `json:"firmware_id"` // "" clears it
 	State      *iotsec.State `json:"state"`
+	// Evidence and Note go with a change of state, which is a lifecycle
+	// transition (decommissioning needs the data-wipe record).
+	Evidence *string `json:"evidence,omitempty"`
+	Note     *string `json:"note,omitempty"`
 }
 
 func (in deviceInput) apply(d *iotsec.Device) {
@@ -66,6 +72,9 @@ func (h *Handler) createDevice(w http.ResponseWriter, r *http.Request) error {
 	}
 	var d iotsec.Device
 	in.apply(&d)
+	if d.State != "" && d.State.Valid() && !slices.Contains(inventory.InitialStates(), d.State) {
+		return iotsec.Invalid("state", "a new device starts as one of %v; %s comes only by a lifecycle transition", inventory.InitialStates(), d.State)
+	}
 	if err := h.Store.CreateDevice(r.Context(), actor(r), &d); err != nil {
 		return err
 	}
@@ -89,6 +98,23 @@ func (h *Handler) updateDevice(w http.ResponseWriter, r *http.Request) error {
 	var in deviceInput
 	if err := decode(w, r, h.MaxBody, &in); err != nil {
 		return err
+	}
+	// A change of state is a lifecycle transition, under identity's rules
+	// (certificates held, released or revoked; evidence where needed), or
+	// refused naming the states allowed.
+	if in.State != nil && *in.State != d.State {
+		var m identity.Move
+		m.To = *in.State
+		set(&m.Evidence, in.Evidence)
+		set(&m.Note, in.Note)
+		if _, err := h.Identity.ChangeState(r.Context(), actor(r), d.ID, m); err != nil {
+			return err
+		}
+		d.State = *in.State
+	}
+	in.State = nil
+	if in.UID == nil && in.ProductID == nil && in.FirmwareID == nil {
+		return write(w, http.StatusOK, d)
 	}
 	in.apply(&d)
 	if err := h.Store.UpdateDevice(r.Context(), actor(r), &d); err != nil {
@@ -124,7 +150,7 @@ func (h *Handler) importDevices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := inventory.Resolve(r.Context(), h.Store, a, rows); err != nil {
+	if _, err := inventory.Resolve(r.Context(), h.Store, a, rows, identity.Next); err != nil {
 		return err
 	}
 	job := iotsec.Job{Kind: inventory.Kind, Total: int64(len(rows))}

@@ -25,6 +25,7 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/firmware"
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/postgres"
@@ -163,7 +164,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 	}
 
-	a.Import = &inventory.Handler{Store: store}
+	a.Import = &inventory.Handler{Store: store, Next: identity.Next}
 	// A server runs several scans at once next to everything else: one
 	// scan may unpack what the command line allows (20 times the image, at
 	// least 64 MiB) but never more than the configured cap, and each

@@ -246,7 +246,7 @@ func TestDeviceImport(t *testing.T) {
 	}
 	s.Close()
 	file := filepath.Join(dir, "fleet.json")
-	os.WriteFile(file, []byte(`[{"uid":"SN-1","product":"CAM-1"},{"uid":"SN-2","product":"CAM-1","state":"disposed"}]`), 0o600)
+	os.WriteFile(file, []byte(`[{"uid":"SN-1","product":"CAM-1"},{"uid":"SN-2","product":"CAM-1","state":"provisioned"}]`), 0o600)
 	out, stderr, code := runCLI(t, dir, "device", "import", file, "--org", "acme")
 	if code != 0 || out != "imported 2 devices into Acme: 2 created, 0 updated\n" {
 		t.Errorf("import = %d %q %q", code, out, stderr)

@@ -43,7 +43,10 @@ func newVulnDB(e *env) *cobra.Command {
 files or directories), OSV (JSON files, directories or zip archives such as
 osv.dev's all.zip), the CISA KEV catalogue (JSON), FIRST EPSS scores (CSV,
 optionally gzipped) and vendor VEX (OpenVEX, CycloneDX VEX, CSAF VEX).
-The kind is detected from the content unless --kind says it.
+The kind is detected from the content unless --kind says it. Whatever the
+kind, a file is refused past 8 GiB decompressed, a compression ratio over
+200:1 (past 64 MiB), a megabyte of whitespace in a row or 30 minutes; a
+broken gzip checksum, length trailer or a cut stream is named as such.
 
 Each PATH is one transaction: a truncated or corrupt file changes nothing
 and the error says which file, record and byte offset broke. Importing the

@@ -175,3 +175,29 @@ func (s *Service) CreateEnrolToken(ctx context.Context, a iotsec.Actor, deviceID
 	}
 	return EnrolToken{EnrolToken: t, Secret: secret}, nil
 }
+
+// Next lists the states a device in state from may move to under the
+// lifecycle rules; the doors and the bulk import name them when they
+// refuse a move (app injects it where a service needs it).
+func Next(from iotsec.State) []iotsec.State {
+	var out []iotsec.State
+	for _, s := range stateOf(from).Next() {
+		out = append(out, iotsec.State(s))
+	}
+	return out
+}
+
+// ChangeState is Transition for the device edit doors (PATCH
+// /api/v1/devices/{id}, the device page's form): the same rules,
+// certificate changes and evidence, with the refusal about the field
+// "state" those doors call it, naming the states allowed.
+func (s *Service) ChangeState(ctx context.Context, a iotsec.Actor, deviceID string, m Move) (iotsec.Transition, error) {
+	t, err := s.Transition(ctx, a, deviceID, m)
+	var e *iotsec.Error
+	if errors.As(err, &e) && e.Field == "to" {
+		c := *e
+		c.Field = "state"
+		return t, &c
+	}
+	return t, err
+}

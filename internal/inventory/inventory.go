@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -278,10 +279,35 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Lifecycle says which states a device in state from may move to: the
+// identity service's transition rules (identity.Next), injected so that
+// this service does not import another.
+type Lifecycle func(from iotsec.State) []iotsec.State
+
+// InitialStates are the states a device may be created in by an import:
+// those before any certificate or evidence exists. Later states come only
+// by a lifecycle transition.
+func InitialStates() []iotsec.State {
+	return []iotsec.State{iotsec.StateManufactured, iotsec.StateProvisioned, iotsec.StateOperational}
+}
+
+// Reader is what Resolve reads.
+type Reader interface {
+	iotsec.ProductStore
+	ListDevices(ctx context.Context, a iotsec.Actor, f iotsec.DeviceFilter) ([]iotsec.Device, error)
+}
+
 // Resolve turns rows into devices of the actor's organisation, matching
 // products by ID or model number and firmware by ID or version. Every
 // unknown reference is an error naming its line.
-func Resolve(ctx context.Context, s iotsec.ProductStore, a iotsec.Actor, rows []Row) ([]iotsec.Device, error) {
+//
+// An import never moves a device through its lifecycle: a new device
+// starts in one of InitialStates (operational when the row names none), an
+// existing device keeps its state (the store's upsert does not change it),
+// and a row that names another state for an existing device is refused,
+// with the states next allows (transitions revoke certificates and need
+// evidence, which an import cannot give).
+func Resolve(ctx context.Context, s Reader, a iotsec.Actor, rows []Row, next Lifecycle) ([]iotsec.Device, error) {
 	products, err := s.ListProducts(ctx, a)
 	if err != nil {
 		return nil, err
@@ -301,6 +327,15 @@ func Resolve(ctx context.Context, s iotsec.ProductStore, a iotsec.Actor, rows []
 		fwBy[fwKey{f.ProductID, f.ID}] = f.ID
 		fwBy[fwKey{f.ProductID, f.Version}] = f.ID
 	}
+	var existing map[string]iotsec.Device
+	for _, r := range rows {
+		if r.State != "" {
+			if existing, err = devicesByUID(ctx, s, a); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
 	out := make([]iotsec.Device, len(rows))
 	for i, r := range rows {
 		pid, ok := byKey[r.Product]
@@ -313,17 +348,56 @@ func Resolve(ctx context.Context, s iotsec.ProductStore, a iotsec.Actor, rows []
 				return nil, atErr(r.At, "firmware", "product %q has no firmware version %q", r.Product, r.Firmware)
 			}
 		}
+		if old, ok := existing[r.UID]; ok && d.State != "" && d.State != old.State {
+			allowed := "nothing: it is final"
+			if next != nil {
+				if ns := next(old.State); len(ns) > 0 {
+					allowed = joinStates(ns)
+				}
+			}
+			return nil, atErr(r.At, "state", "device %q is %s and an import does not move devices through the lifecycle; "+
+				"from %s it may become %s, by a transition (POST /api/v1/identity/devices/%s/transitions), which revokes or holds its certificates and records evidence",
+				r.UID, old.State, old.State, allowed, old.ID)
+		} else if !ok && d.State != "" && !slices.Contains(InitialStates(), d.State) {
+			return nil, atErr(r.At, "state", "a new device starts as %s; %s comes only by a lifecycle transition", joinStates(InitialStates()), d.State)
+		}
 		if d.State == "" {
-			d.State = iotsec.StateOperational
+			d.State = iotsec.StateOperational // new devices; the store keeps an existing device's state
 		}
 		out[i] = d
 	}
 	return out, nil
 }
 
+// devicesByUID reads every device of the organisation, a page at a time.
+func devicesByUID(ctx context.Context, s Reader, a iotsec.Actor) (map[string]iotsec.Device, error) {
+	out := map[string]iotsec.Device{}
+	for after := ""; ; {
+		ds, err := s.ListDevices(ctx, a, iotsec.DeviceFilter{After: after, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			out[d.UID] = d
+		}
+		if len(ds) < 1000 {
+			return out, nil
+		}
+		after = ds[len(ds)-1].ID
+	}
+}
+
+func joinStates(ss []iotsec.State) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ", ")
+}
+
 // Store is what an import writes through.
 type Store interface {
-	iotsec.ProductStore
+	Reader
 	UpsertDevices(ctx context.Context, a iotsec.Actor, ds []iotsec.Device, p *iotsec.Progress) (iotsec.BulkResult, error)
 }
 
@@ -339,12 +413,12 @@ type Result struct {
 // set, receives a checkpoint with each batch; skip rows are taken as
 // already written by an earlier attempt. progress, if set, is told after
 // each batch.
-func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, jobID string, skip int64, batch int, progress func(done, total int64)) (Result, error) {
+func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, jobID string, skip int64, batch int, progress func(done, total int64), next Lifecycle) (Result, error) {
 	rows, err := Parse(input)
 	if err != nil {
 		return Result{}, err
 	}
-	devices, err := Resolve(ctx, s, a, rows)
+	devices, err := Resolve(ctx, s, a, rows, next)
 	if err != nil {
 		return Result{}, err
 	}
@@ -360,7 +434,7 @@ func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, jobID
 		hi := min(lo+int64(batch), total)
 		var p *iotsec.Progress
 		if jobID != "" {
-			p = &iotsec.Progress{JobID: jobID, Done: hi, Total: total, Message: fmt.Sprintf("%d of %d devices written", hi, total)}
+			p = &iotsec.Progress{JobID: jobID, Done: hi, Total: total, Message: partial(hi, total)}
 		}
 		r, err := s.UpsertDevices(ctx, a, devices[lo:hi], p)
 		if err != nil {
@@ -379,6 +453,9 @@ func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, jobID
 type Handler struct {
 	Store Store
 	Batch int // rows per transaction; 0 means DefaultBatch
+	// Next is the lifecycle's rules (identity.Next), named in the refusal
+	// of a row that asks to move an existing device.
+	Next Lifecycle
 	// AfterBatch, if set, is called with the job's context after each
 	// batch is written; tests use it to stop a job half way.
 	AfterBatch func(ctx context.Context, done, total int64)
@@ -394,7 +471,7 @@ func (h Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.Ra
 	if h.AfterBatch != nil {
 		progress = func(done, total int64) { h.AfterBatch(ctx, done, total) }
 	}
-	res, err := Import(ctx, h.Store, job.Actor, bytes.NewReader(input), job.ID, job.Done, h.Batch, progress)
+	res, err := Import(ctx, h.Store, job.Actor, bytes.NewReader(input), job.ID, job.Done, h.Batch, progress, h.Next)
 	if err != nil {
 		return nil, err
 	}
@@ -409,4 +486,15 @@ func ResultOf(job iotsec.Job) (Result, bool) {
 		return Result{}, false
 	}
 	return res, true
+}
+
+// partial is the job's message while an import is under way: its devices
+// are written in batches, each with this checkpoint, so until the last
+// batch the import is visibly partial (and after a crash it stays so
+// until the queue resumes it from here).
+func partial(done, total int64) string {
+	if done >= total {
+		return fmt.Sprintf("%d of %d devices written", done, total)
+	}
+	return fmt.Sprintf("partial: %d of %d devices written; the import continues from here if interrupted", done, total)
 }

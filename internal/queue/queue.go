@@ -19,6 +19,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
@@ -61,6 +62,14 @@ type Config struct {
 	// Periodic are further tasks run at start and every Every, each on one
 	// replica at a time, like Sweep.
 	Periodic []Periodic
+	// Heartbeat is how often a running job tells the database it is alive
+	// (River's attempted_at); 0 means 5 s. A job whose heartbeat is older
+	// than StaleAfter (0 means 30 s) belonged to a replica that died
+	// (kill -9, power loss) and is handed to a worker again, checked every
+	// Heartbeat: a crashed import resumes within a minute of the restart,
+	// not after River's hour-long rescue window.
+	Heartbeat  time.Duration
+	StaleAfter time.Duration
 }
 
 // Periodic is a task run on a schedule.
@@ -73,6 +82,10 @@ type Periodic struct {
 // Queue runs jobs.
 type Queue struct {
 	client *river.Client[*sql.Tx]
+	exec   riverdriver.Executor
+	cfg    Config
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // New returns a queue that runs handlers on driver's database. store is
@@ -93,7 +106,14 @@ func New(driver riverdriver.Driver[*sql.Tx], store iotsec.JobStore, handlers []H
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	w := &worker{store: store, handlers: map[string]Handler{}, log: cfg.Logger, now: cfg.Now, timeout: cfg.Timeout}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 5 * time.Second
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 30 * time.Second
+	}
+	w := &worker{store: store, handlers: map[string]Handler{}, log: cfg.Logger, now: cfg.Now, timeout: cfg.Timeout,
+		exec: driver.GetExecutor(), heartbeat: cfg.Heartbeat}
 	for _, h := range handlers {
 		w.handlers[h.Kind()] = h
 	}
@@ -155,7 +175,7 @@ func New(driver riverdriver.Driver[*sql.Tx], store iotsec.JobStore, handlers []H
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	return &Queue{client: client}, nil
+	return &Queue{client: client, exec: driver.GetExecutor(), cfg: cfg}, nil
 }
 
 // sweepArgs is the periodic clean-up of expired sign-in state.
@@ -170,20 +190,100 @@ type periodicArgs struct {
 
 func (periodicArgs) Kind() string { return "iotsec.periodic" }
 
-// Start starts the workers; they run until Stop.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+// Start starts the workers and the rescue of stale jobs; they run until
+// Stop.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return err
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	q.stop, q.done = cancel, make(chan struct{})
+	go func() {
+		defer close(q.done)
+		t := time.NewTicker(q.cfg.Heartbeat)
+		defer t.Stop()
+		for {
+			if err := q.rescue(rctx); err != nil && rctx.Err() == nil {
+				q.cfg.Logger.Warn("rescue stale jobs", "err", err)
+			}
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
 
 // Stop cancels running jobs, which checkpoint and ask to be run again at
 // once, and waits for them to return.
-func (q *Queue) Stop(ctx context.Context) error { return q.client.StopAndCancel(ctx) }
+func (q *Queue) Stop(ctx context.Context) error {
+	if q.stop != nil {
+		q.stop()
+		<-q.done
+	}
+	return q.client.StopAndCancel(ctx)
+}
+
+// rescue makes iotsec jobs whose heartbeat stopped available again. Any
+// replica may do it: River's update is guarded by the same horizon, and
+// its fetch locks a job for one worker.
+func (q *Queue) rescue(ctx context.Context) error {
+	horizon := time.Now().Add(-q.cfg.StaleAfter)
+	stuck, err := q.exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{Max: 100, StuckHorizon: horizon})
+	if err != nil {
+		return err
+	}
+	p := &riverdriver.JobRescueManyParams{StuckHorizon: horizon}
+	now := time.Now().UTC()
+	for _, j := range stuck {
+		if j.Kind != (Args{}).Kind() {
+			continue // River's own tasks keep River's rescue window
+		}
+		msg, _ := json.Marshal(map[string]any{"at": now, "attempt": j.Attempt,
+			"error": fmt.Sprintf("no heartbeat for %s: the replica running it stopped; rescued", q.cfg.StaleAfter)})
+		p.ID = append(p.ID, j.ID)
+		p.Error = append(p.Error, msg)
+		p.FinalizedAt = append(p.FinalizedAt, nil)
+		p.ScheduledAt = append(p.ScheduledAt, now)
+		p.State = append(p.State, string(rivertype.JobStateAvailable))
+		q.cfg.Logger.Info("job rescued", "river_job", j.ID, "attempted_at", j.AttemptedAt)
+	}
+	if len(p.ID) == 0 {
+		return nil
+	}
+	_, err = q.exec.JobRescueMany(ctx, p)
+	return err
+}
 
 type worker struct {
 	river.WorkerDefaults[Args]
-	store    iotsec.JobStore
-	handlers map[string]Handler
-	log      *slog.Logger
-	now      func() time.Time
-	timeout  time.Duration
+	store     iotsec.JobStore
+	handlers  map[string]Handler
+	log       *slog.Logger
+	now       func() time.Time
+	timeout   time.Duration
+	exec      riverdriver.Executor
+	heartbeat time.Duration
+}
+
+// beat keeps the job's attempted_at fresh until ctx ends, so that only a
+// job whose replica died looks stale to rescue.
+func (w *worker) beat(ctx context.Context, id int64) {
+	t := time.NewTicker(w.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now().UTC()
+			if _, err := w.exec.JobUpdateFull(ctx, &riverdriver.JobUpdateFullParams{ID: id, AttemptedAtDoUpdate: true, AttemptedAt: &now}); err != nil && ctx.Err() == nil {
+				w.log.Warn("job heartbeat", "river_job", id, "err", err)
+			}
+		}
+	}
 }
 
 func (w *worker) Timeout(*river.Job[Args]) time.Duration { return w.timeout }
@@ -209,7 +309,12 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 		return err
 	}
 	w.log.Info("job start", "job", id, "kind", job.Kind, "attempt", job.Attempts, "done", job.Done)
+	bctx, stopBeat := context.WithCancel(ctx)
+	beaten := make(chan struct{})
+	go func() { defer close(beaten); w.beat(bctx, rj.ID) }()
 	result, err := h.Run(ctx, job, input)
+	stopBeat()
+	<-beaten
 	var je *iotsec.JobError
 	switch {
 	case err == nil:

@@ -80,7 +80,9 @@ func TestAPIFlowMatchesOpenAPI(t *testing.T) {
 		{"POST", "/api/v1/devices", "application/json", `{"uid":"DB-0001","product_id":"{product}","firmware_id":"{firmware}","state":"operational"}`, 201, &device},
 		{"GET", "/api/v1/devices?limit=1", "", "", 200, nil},
 		{"GET", "/api/v1/devices/{device}", "", "", 200, nil},
-		{"PATCH", "/api/v1/devices/{device}", "application/json", `{"state":"suspended"}`, 200, nil},
+		{"PATCH", "/api/v1/devices/{device}", "application/json", `{"uid":"DB-0001"}`, 200, nil},
+		// A state change is a lifecycle transition: operational cannot be disposed of at once.
+		{"PATCH", "/api/v1/devices/{device}", "application/json", `{"state":"disposed"}`, 409, nil},
 		{"POST", "/api/v1/devices/import", "text/csv", "uid,product,firmware\nDB-0002,DB-1,1.0.0\n", 202, &job},
 		{"POST", "/api/v1/devices/import", "application/json", `[{"uid":"DB-0003","product":"DB-1"}]`, 202, nil},
 		{"GET", "/api/v1/jobs", "", "", 200, nil},

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,9 @@ type Options struct {
 	// Public are protocol endpoints anyone may call (CRLs, OCSP): no
 	// authentication, their own content types and plain-text errors.
 	Public []Route
+	// Fair bounds each organisation's share of the expensive API routes;
+	// nil means DefaultFairness.
+	Fair *Fairness
 }
 
 // Route is a public endpoint.
@@ -81,8 +85,17 @@ func New(o Options) *Server {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(api.OpenAPI())
 	})
+	fc := DefaultFairness()
+	if o.Fair != nil {
+		fc = *o.Fair
+	}
+	share := newFair(fc)
 	for _, rt := range o.API.Routes() {
-		s.mux.Handle(rt.Method+" "+rt.Path, s.apiHandler(rt.Handler))
+		h := rt.Handler
+		if slices.Contains(Expensive(), rt.Method+" "+rt.Path) {
+			h = share.limit(h)
+		}
+		s.mux.Handle(rt.Method+" "+rt.Path, s.apiHandler(h))
 	}
 	for _, rt := range o.UI.Routes() {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.pageHandler(rt.Handler))

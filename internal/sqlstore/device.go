@@ -242,8 +242,11 @@ func (s *Store) UpsertDevices(ctx context.Context, a iotsec.Actor, ds []iotsec.D
 				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
 				args = append(args, s.ids.New(iotsec.PrefixDevice), a.OrgID, d.UID, d.ProductID, nullString(d.FirmwareID), d.State, s.t(now), s.t(now))
 			}
+			// An existing device keeps its lifecycle state: that changes
+			// only by a transition (TransitionDevice), with its
+			// certificate changes and evidence.
 			b.WriteString(` ON CONFLICT (org_id, uid) DO UPDATE SET product_id = excluded.product_id,
-				firmware_id = excluded.firmware_id, state = excluded.state, updated_at = excluded.updated_at`)
+				firmware_id = excluded.firmware_id, updated_at = excluded.updated_at`)
 			if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
 				if iotsec.Kind(s.classify(err)) == iotsec.ErrConflict {
 					return iotsec.Invalid("product_id", "a device names a product or firmware version that is not in this organisation, or a version of another product")

@@ -306,6 +306,14 @@ func testUpsert(t *testing.T, open Opener) {
 	if len(list) != 1 || list[0].FirmwareID != fw2.ID {
 		t.Errorf("new device = %+v, want one on firmware 2.0", list)
 	}
+	// An upsert never moves an existing device through its lifecycle:
+	// that is TransitionDevice's, with its certificate changes.
+	if _, err := f.s.UpsertDevices(f.ctx, f.A, []iotsec.Device{{UID: "E-1", ProductID: p.ID, FirmwareID: fw2.ID, State: iotsec.StateDisposed}}, nil); err != nil {
+		t.Fatalf("UpsertDevices(state): %v", err)
+	}
+	if got, _ := f.s.GetDevice(f.ctx, f.A, existing.ID); got.State != iotsec.StateOperational {
+		t.Errorf("upsert moved an existing device to %s", got.State)
+	}
 	j, _ := f.s.GetJob(f.ctx, f.A, job.ID)
 	if j.Done != 3 || j.Total != 3 || j.Message != "batch 1" {
 		t.Errorf("job progress = %d/%d %q, want 3/3 batch 1", j.Done, j.Total, j.Message)

@@ -101,6 +101,9 @@ func (s *Service) Import(ctx context.Context, by, path, kind string) (iotsec.Vul
 		return imp, err
 	}
 	imp.Kind, imp.SHA256 = kind, sum
+	lim := s.feedLimits()
+	ctx, cancel := context.WithTimeout(ctx, lim.MaxDuration)
+	defer cancel()
 	err = s.Store.ImportVulns(ctx, &imp, func(w iotsec.VulnWriter) error {
 		for _, f := range files {
 			if err := s.importFile(ctx, markedWriter{w}, f, kind); err != nil {
@@ -109,6 +112,9 @@ func (s *Service) Import(ctx context.Context, by, path, kind string) (iotsec.Vul
 		}
 		return nil
 	})
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, vuln.ErrLimit) {
+		err = iotsec.Invalid("file", "%s: the import took longer than its time limit (%s); nothing was imported", path, lim.MaxDuration)
+	}
 	return imp, err
 }
 
@@ -128,7 +134,60 @@ func hashFiles(files []string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// feedLimits are the service's, or the defaults where it has none.
+func (s *Service) feedLimits() vuln.FeedLimits {
+	if s.FeedLimits == (vuln.FeedLimits{}) {
+		return vuln.DefaultFeedLimits()
+	}
+	return s.FeedLimits
+}
+
+// openFeed opens one file of an import behind a vuln.FeedReader: every
+// kind gets the same bounds on decompressed size, compression ratio,
+// whitespace and time before its reader parses a byte.
+func (s *Service) openFeed(ctx context.Context, f string) (*vuln.FeedReader, io.Closer, error) {
+	file, err := os.Open(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	fr, err := vuln.NewFeedReader(ctx, file, f, s.feedLimits())
+	if err != nil {
+		file.Close()
+		return nil, nil, err
+	}
+	return fr, file, nil
+}
+
 func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind string) error {
+	err := s.readFile(ctx, w, f, kind)
+	if err != nil {
+		var se storeError
+		var ie *vuln.InputError
+		if !errors.As(err, &ie) && (errors.As(err, &se) || ctx.Err() != nil) {
+			return err
+		}
+		// Everything else is about the input: the readers' *vuln.InputError
+		// says which file, record and byte offset.
+		msg := err.Error()
+		if !strings.Contains(msg, filepath.Base(f)) {
+			msg = f + ": " + msg
+		}
+		return iotsec.Invalid("file", "%s (nothing was imported)", msg)
+	}
+	return nil
+}
+
+func (s *Service) readFile(ctx context.Context, w iotsec.VulnWriter, f, kind string) error {
+	zipped := kind == KindOSV && strings.EqualFold(filepath.Ext(f), ".zip")
+	var fr *vuln.FeedReader
+	if !zipped {
+		r, closer, err := s.openFeed(ctx, f)
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
+		fr = r
+	}
 	var err error
 	switch kind {
 	case KindNVD, KindOSV:
@@ -179,10 +238,21 @@ func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind s
 			}
 			return nil
 		}
-		if kind == KindNVD {
-			_, err = nvd.ReadFile(f, nvd.DefaultLimits(), yield)
-		} else {
-			_, err = osv.ReadFile(f, osv.DefaultLimits(), yield)
+		switch {
+		case kind == KindNVD:
+			_, err = nvd.Read(fr, f, nvd.DefaultLimits(), yield)
+		case zipped:
+			// The archive reader bounds each entry and the total itself;
+			// the deadline is checked at each record.
+			_, err = osv.ReadZip(f, osv.DefaultLimits(), func(a *vuln.Advisory) error {
+				if ctx.Err() != nil {
+					return &vuln.InputError{File: f, Record: -1, Err: fmt.Errorf("import took longer than its time limit (%s): %w",
+						s.feedLimits().MaxDuration, vuln.ErrLimit)}
+				}
+				return yield(a)
+			})
+		default:
+			err = readOSV(fr, f, yield)
 		}
 		if err == nil {
 			err = flush()
@@ -191,12 +261,12 @@ func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind s
 		<-written
 		// A store error stops the reader at its next batch; report it
 		// rather than what the reader made of the cancellation.
-		if cause := context.Cause(ctx); cause != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
 			err = cause
 		}
 	case KindKEV:
 		var buf []iotsec.KEVRecord
-		_, err = kev.ReadFile(f, kev.DefaultLimits(), func(k vuln.KEV) error {
+		_, err = kev.Read(fr, f, kev.DefaultLimits(), func(k vuln.KEV) error {
 			data, err := json.Marshal(k)
 			if err != nil {
 				return err
@@ -214,7 +284,7 @@ func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind s
 		}
 	case KindEPSS:
 		var buf []iotsec.EPSSRecord
-		_, err = epss.ReadFile(f, epss.DefaultLimits(), func(e vuln.EPSS) error {
+		_, err = epss.Read(fr, f, epss.DefaultLimits(), func(e vuln.EPSS) error {
 			buf = append(buf, iotsec.EPSSRecord{CVE: e.CVE, Score: e.Score, Percentile: e.Percentile, Date: e.Date})
 			if len(buf) >= batch {
 				err := w.PutEPSS(ctx, buf)
@@ -232,7 +302,11 @@ func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind s
 		// an ID) is left out and logged; the rest of the file is imported.
 		lim := vex.DefaultLimits()
 		lim.Warn = func(msg string) { s.Log.Warn("VEX import: entry skipped", "detail", msg) }
-		stmts, err = vex.ReadFile(f, lim)
+		var data []byte
+		data, err = io.ReadAll(io.LimitReader(fr, lim.MaxBytes+1))
+		if err == nil {
+			stmts, err = vex.Read(data, f, lim)
+		}
 		if err == nil {
 			var rs []iotsec.VendorStatement
 			for _, st := range stmts {
@@ -245,20 +319,24 @@ func (s *Service) importFile(ctx context.Context, w iotsec.VulnWriter, f, kind s
 			err = w.PutStatements(ctx, rs)
 		}
 	}
+	return err
+}
+
+// readOSV reads one OSV JSON document (a record) from r.
+func readOSV(r io.Reader, f string, yield func(*vuln.Advisory) error) error {
+	lim := osv.DefaultLimits()
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxRecordBytes+1))
 	if err != nil {
-		var se storeError
-		if errors.As(err, &se) || ctx.Err() != nil {
-			return err
-		}
-		// Everything else is about the input: the readers' *vuln.InputError
-		// says which file, record and byte offset.
-		msg := err.Error()
-		if !strings.Contains(msg, filepath.Base(f)) {
-			msg = f + ": " + msg
-		}
-		return iotsec.Invalid("file", "%s (nothing was imported)", msg)
+		return err
 	}
-	return nil
+	if int64(len(data)) > lim.MaxRecordBytes {
+		return &vuln.InputError{File: f, Record: 0, Offset: lim.MaxRecordBytes, Err: fmt.Errorf("record larger than %d bytes: %w", lim.MaxRecordBytes, vuln.ErrLimit)}
+	}
+	a, err := osv.Parse(data, lim)
+	if err != nil {
+		return &vuln.InputError{File: f, Record: 0, Err: err}
+	}
+	return yield(a)
 }
 
 // storeError marks errors of the database, so they are not reported as

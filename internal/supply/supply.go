@@ -62,6 +62,9 @@ type Service struct {
 	// most that many advisories (some 600 bytes each); above it, and when
 	// zero, Match loads the candidates of each SBOM from the store.
 	IndexLimit int
+	// FeedLimits bound every vulnerability data file Import reads, whatever
+	// its kind; zero means vuln.DefaultFeedLimits.
+	FeedLimits vuln.FeedLimits
 	// Tool names iotsec, with its version, in the documents it writes.
 	Tool string
 	// Publisher is who the CSAF and OpenVEX documents say published them

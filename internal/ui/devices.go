@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/iotsec/iotsec/internal/evaluation"
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/inventory"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/supply"
@@ -76,12 +78,18 @@ func (h *Handler) deviceForm(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	return h.render(w, r, status, "device_new", view{Nav: "devices", Data: map[string]any{
-		"Products": ps, "States": iotsec.States(), "UID": uid, "Error": errText(formErr)}})
+		"Products": ps, "States": inventory.InitialStates(), "UID": uid, "Error": errText(formErr)}})
 }
 
 func (h *Handler) createDevice(w http.ResponseWriter, r *http.Request) error {
 	d := iotsec.Device{UID: r.PostFormValue("uid"), ProductID: r.PostFormValue("product_id"), State: iotsec.State(r.PostFormValue("state"))}
-	if err := h.Store.CreateDevice(r.Context(), current(r).actor, &d); err != nil {
+	var err error
+	if d.State != "" && d.State.Valid() && !slices.Contains(inventory.InitialStates(), d.State) {
+		err = iotsec.Invalid("state", "a new device starts as one of %v; %s comes only by a lifecycle transition", inventory.InitialStates(), d.State)
+	} else {
+		err = h.Store.CreateDevice(r.Context(), current(r).actor, &d)
+	}
+	if err != nil {
 		if formError(err) {
 			return h.deviceForm(w, r, http.StatusBadRequest, d.UID, err)
 		}
@@ -141,7 +149,18 @@ func (h *Handler) updateDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d.State = iotsec.State(r.PostFormValue("state"))
+	// A change of state is a lifecycle transition under identity's rules,
+	// or refused naming the states allowed.
+	if to := iotsec.State(r.PostFormValue("state")); to != "" && to != d.State {
+		m := identity.Move{To: to, Evidence: r.PostFormValue("evidence"), Note: r.PostFormValue("note")}
+		if _, err := h.Identity.ChangeState(r.Context(), a, d.ID, m); err != nil {
+			if formError(err) {
+				return h.devicePage(w, r, http.StatusBadRequest, err)
+			}
+			return err
+		}
+		d.State = to
+	}
 	d.FirmwareID = r.PostFormValue("firmware_id")
 	if err := h.Store.UpdateDevice(r.Context(), a, &d); err != nil {
 		if formError(err) {
@@ -191,7 +210,7 @@ func (h *Handler) importDevices(w http.ResponseWriter, r *http.Request) error {
 	}
 	rows, err := inventory.Parse(bytes.NewReader(body))
 	if err == nil {
-		_, err = inventory.Resolve(r.Context(), h.Store, a, rows)
+		_, err = inventory.Resolve(r.Context(), h.Store, a, rows, identity.Next)
 	}
 	if err != nil {
 		if k := iotsec.Kind(err); k == iotsec.ErrInvalid || k == iotsec.ErrTooLarge {

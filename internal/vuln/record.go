@@ -168,3 +168,16 @@ func (e *InputError) Error() string {
 }
 
 func (e *InputError) Unwrap() error { return e.Err }
+
+// Cause is err without the *InputError a FeedReader below a reader put
+// around it, and the later of the two offsets (the reader's decoder may
+// not have consumed what the FeedReader refused), so the reader's own
+// InputError names the file once and keeps the record; other errors are
+// returned as they are.
+func Cause(err error, off int64) (int64, error) {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return max(off, ie.Offset), ie.Err
+	}
+	return off, err
+}

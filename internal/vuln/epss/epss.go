@@ -68,15 +68,22 @@ func Read(r io.Reader, name string, lim Limits, yield func(vuln.EPSS) error) (He
 		if lr.N <= 0 {
 			err = fmt.Errorf("file larger than %d bytes: %w", lim.MaxBytes, vuln.ErrLimit)
 		}
-		return h, &vuln.InputError{File: name, Record: line - 3, Offset: lim.MaxBytes + 1 - lr.N, Err: fmt.Errorf("line %d: %w", line, err)}
+		off, err := vuln.Cause(err, lim.MaxBytes+1-lr.N)
+		return h, &vuln.InputError{File: name, Record: line - 3, Offset: off, Err: fmt.Errorf("line %d: %w", line, err)}
 	}
 	in := bufio.NewReader(lr)
-	first, err := in.ReadString('\n')
+	// The comment line is short: read at most a buffer of it.
+	first, err := in.ReadSlice('\n')
 	line = 1
-	if err != nil && first == "" {
+	switch {
+	case err == bufio.ErrBufferFull:
+		return fail(fmt.Errorf("first line longer than %d bytes: %w", in.Size(), vuln.ErrLimit))
+	case err != nil && err != io.EOF:
+		return fail(err)
+	case len(first) == 0:
 		return fail(fmt.Errorf("empty file"))
 	}
-	if h, err = parseComment(strings.TrimRight(first, "\r\n")); err != nil {
+	if h, err = parseComment(strings.TrimRight(string(first), "\r\n")); err != nil {
 		return fail(err)
 	}
 	cr := csv.NewReader(in)

@@ -73,7 +73,8 @@ func Read(r io.Reader, name string, lim Limits, yield func(vuln.KEV) error) (Cat
 		} else if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return cat, &vuln.InputError{File: name, Record: rec, Offset: dec.InputOffset(), Err: err}
+		off, err := vuln.Cause(err, dec.InputOffset())
+		return cat, &vuln.InputError{File: name, Record: rec, Offset: off, Err: err}
 	}
 	if tok, err := dec.Token(); err != nil {
 		return fail(err)
@@ -140,6 +141,10 @@ func Read(r io.Reader, name string, lim Limits, yield func(vuln.KEV) error) (Cat
 		return fail(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
+		var se *json.SyntaxError
+		if err != nil && !errors.As(err, &se) {
+			return fail(err) // the reader's: a bad gzip trailer, a limit
+		}
 		return fail(errors.New("data after the catalogue"))
 	}
 	if !sawList {

@@ -96,7 +96,8 @@ func (d *decoder) fail(err error) error {
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	return &vuln.InputError{File: d.name, Record: d.rec, Offset: d.dec.InputOffset(), Err: err}
+	off, err := vuln.Cause(err, d.dec.InputOffset())
+	return &vuln.InputError{File: d.name, Record: d.rec, Offset: off, Err: err}
 }
 
 func (d *decoder) emit(a *vuln.Advisory) error {
@@ -144,6 +145,9 @@ func (d *decoder) run() (int, error) {
 		return d.n, d.fail(err)
 	}
 	if _, err := d.dec.Token(); err != io.EOF {
+		if err != nil && !isSyntax(err) {
+			return d.n, d.fail(err) // the reader's: a bad gzip trailer, a limit
+		}
 		return d.n, d.fail(fmt.Errorf("data after the document"))
 	}
 	if sawArray {
@@ -444,4 +448,11 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.n -= int64(n)
 	return n, err
+}
+
+// isSyntax reports whether err is the JSON decoder's own (a character it
+// did not expect), not one of the reader below it.
+func isSyntax(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se)
 }

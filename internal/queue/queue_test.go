@@ -1,0 +1,92 @@
+package queue_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/app/apptest"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/queue"
+)
+
+// block is a handler whose first run hangs, ignoring cancellation, as a
+// replica that died would never return; later runs return at once.
+type block struct {
+	runs    atomic.Int32
+	release chan struct{}
+}
+
+func (*block) Kind() string { return "test-block" }
+
+func (b *block) Run(ctx context.Context, job iotsec.Job, input []byte) (json.RawMessage, error) {
+	if b.runs.Add(1) == 1 {
+		<-b.release
+	}
+	return json.RawMessage(`{}`), nil
+}
+
+// TestRescue: a job whose heartbeat stops is run again by another
+// replica's queue within seconds; a job whose heartbeat goes on is not.
+func TestRescue(t *testing.T) {
+	for name, st := range apptest.Stores(t, nil) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			o := iotsec.Organisation{Name: "Acme", Country: "NL"}
+			apptest.Must(t, st.CreateOrg(ctx, "t", &o, ""))
+			a := iotsec.System(o.ID, "t")
+			start := func(h *block, cfg queue.Config) *queue.Queue {
+				cfg.PollInterval = 100 * time.Millisecond
+				q, err := queue.New(st.River(), st, []queue.Handler{h}, cfg)
+				apptest.Must(t, err)
+				apptest.Must(t, q.Start(ctx))
+				return q
+			}
+			wait := func(what string, cond func() bool) {
+				t.Helper()
+				for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("timed out waiting for %s", what)
+					}
+				}
+			}
+
+			// Heartbeats every 100 ms, stale after 600 ms: a job running
+			// 1.5 s is left alone.
+			live := &block{release: make(chan struct{})}
+			q1 := start(live, queue.Config{Heartbeat: 100 * time.Millisecond, StaleAfter: 600 * time.Millisecond})
+			j := iotsec.Job{Kind: "test-block", Total: 1}
+			apptest.Must(t, st.CreateJob(ctx, a, &j, nil))
+			wait("the first run", func() bool { return live.runs.Load() == 1 })
+			time.Sleep(1500 * time.Millisecond)
+			if n := live.runs.Load(); n != 1 {
+				t.Fatalf("a job with a live heartbeat ran %d times", n)
+			}
+			close(live.release)
+			wait("the job to finish", func() bool { g, _ := st.GetJob(ctx, a, j.ID); return g.State == iotsec.JobSucceeded })
+			apptest.Must(t, q1.Stop(ctx))
+
+			// A queue whose heartbeat never comes (an hour) is a dead
+			// replica: another queue rescues its job.
+			dead := &block{release: make(chan struct{})}
+			defer close(dead.release)
+			qd := start(dead, queue.Config{Heartbeat: time.Hour, StaleAfter: time.Hour})
+			j2 := iotsec.Job{Kind: "test-block", Total: 1}
+			apptest.Must(t, st.CreateJob(ctx, a, &j2, nil))
+			wait("the doomed run", func() bool { return dead.runs.Load() == 1 })
+			took := time.Now()
+			q2 := start(dead, queue.Config{Heartbeat: 100 * time.Millisecond, StaleAfter: 500 * time.Millisecond})
+			wait("the rescued run", func() bool { g, _ := st.GetJob(ctx, a, j2.ID); return g.State == iotsec.JobSucceeded })
+			t.Logf("rescued and finished %s after the second queue started", time.Since(took).Round(time.Millisecond))
+			if n := dead.runs.Load(); n != 2 {
+				t.Errorf("runs = %d, want 2", n)
+			}
+			stopCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			q2.Stop(stopCtx)
+			qd.Stop(stopCtx)
+		})
+	}
+}
