@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	apiH := api.New(store)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Catalog, a.Identity
 	apiH.Evaluation, apiH.Tool = a.Evaluation, "iotsec "+Version()
-	apiH.Supply, apiH.Registry, apiH.Policy = a.Supply, a.Registry, a.Policy
+	apiH.Supply, apiH.Registry, apiH.Policy, apiH.Workspace = a.Supply, a.Registry, a.Policy, a.Workspace
 	apiH.Auth = a.Auth
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {

@@ -112,26 +112,26 @@ func TestWorkspaceProposalLife(t *testing.T) {
 				Sources: []string{gap}, Targets: []string{target}, Relationship: "equivalent-to", Confidence: "medium",
 				Rationale: "the working group read both texts as asking the same"})
 			must("propose", err)
-			must("maker comments", ws.Comment(ctx, maker, p.ID, "agreed for our camera range"))
-			if _, err := ws.Proposal(ctx, outsider, p.ID); iotsec.Kind(err) != iotsec.ErrNotFound {
+			must("maker comments", ws.Comment(ctx, maker, w.ID, p.ID, "agreed for our camera range"))
+			if _, err := ws.Proposal(ctx, outsider, w.ID, p.ID); iotsec.Kind(err) != iotsec.ErrNotFound {
 				t.Fatalf("outsider reads the proposal: %v, want not found", err)
 			}
-			if _, err := ws.Merge(ctx, lab, p.ID); iotsec.Kind(err) != iotsec.ErrConflict {
+			if _, err := ws.Merge(ctx, lab, w.ID, p.ID); iotsec.Kind(err) != iotsec.ErrConflict {
 				t.Fatalf("merge before approval: %v, want conflict", err)
 			}
 			for _, who := range []iotsec.Actor{maker, ministry} {
-				if _, err := ws.Approve(ctx, who, p.ID); iotsec.Kind(err) != iotsec.ErrForbidden {
+				if _, err := ws.Approve(ctx, who, w.ID, p.ID); iotsec.Kind(err) != iotsec.ErrForbidden {
 					t.Fatalf("approve by %s: %v, want forbidden", who.Label, err)
 				}
 			}
-			_, err = ws.Approve(ctx, lab, p.ID)
+			_, err = ws.Approve(ctx, lab, w.ID, p.ID)
 			must("lab approves", err)
-			m, err := ws.Merge(ctx, ministry, p.ID)
+			m, err := ws.Merge(ctx, ministry, w.ID, p.ID)
 			must("merge", err)
 			if m.Proposal.Status != iotsec.ProposalMerged || len(m.Imports) != 3 {
 				t.Fatalf("merge = %+v", m)
 			}
-			if _, err := ws.Merge(ctx, ministry, p.ID); iotsec.Kind(err) != iotsec.ErrConflict {
+			if _, err := ws.Merge(ctx, ministry, w.ID, p.ID); iotsec.Kind(err) != iotsec.ErrConflict {
 				t.Fatalf("second merge: %v, want conflict", err)
 			}
 

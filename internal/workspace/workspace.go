@@ -139,19 +139,29 @@ func (s *Service) Propose(ctx context.Context, a iotsec.Actor, p iotsec.MappingP
 	return p, err
 }
 
-// Proposal returns one proposal with its comments.
-func (s *Service) Proposal(ctx context.Context, a iotsec.Actor, id string) (iotsec.MappingProposal, error) {
-	return s.store.GetMappingProposal(ctx, a, id)
+// Proposal returns one proposal of workspace wsID with its comments.
+func (s *Service) Proposal(ctx context.Context, a iotsec.Actor, wsID, id string) (iotsec.MappingProposal, error) {
+	p, err := s.store.GetMappingProposal(ctx, a, id)
+	if err == nil && p.WorkspaceID != wsID {
+		return iotsec.MappingProposal{}, iotsec.NotFound("mapping proposal")
+	}
+	return p, err
 }
 
-// Comment adds a comment to a proposal.
-func (s *Service) Comment(ctx context.Context, a iotsec.Actor, id, body string) error {
+// Comment adds a comment to a proposal of workspace wsID.
+func (s *Service) Comment(ctx context.Context, a iotsec.Actor, wsID, id, body string) error {
+	if _, err := s.Proposal(ctx, a, wsID, id); err != nil {
+		return err
+	}
 	return s.store.CommentMappingProposal(ctx, a, id, body)
 }
 
-// Approve approves an open proposal (a reviewer of an organisation other
-// than the proposer's).
-func (s *Service) Approve(ctx context.Context, a iotsec.Actor, id string) (iotsec.MappingProposal, error) {
+// Approve approves an open proposal of workspace wsID (a reviewer of an
+// organisation other than the proposer's).
+func (s *Service) Approve(ctx context.Context, a iotsec.Actor, wsID, id string) (iotsec.MappingProposal, error) {
+	if _, err := s.Proposal(ctx, a, wsID, id); err != nil {
+		return iotsec.MappingProposal{}, err
+	}
 	return s.store.ApproveMappingProposal(ctx, a, id)
 }
 
@@ -176,14 +186,14 @@ type MemberImport struct {
 // "workspace W, approved by R of O". Each member's catalog is checked
 // before any is written, so a proposal that no longer fits one of them
 // merges nowhere.
-func (s *Service) Merge(ctx context.Context, a iotsec.Actor, id string) (*Merged, error) {
+func (s *Service) Merge(ctx context.Context, a iotsec.Actor, wsID, id string) (*Merged, error) {
 	if err := a.Can(iotsec.PermWriteSchemes); err != nil {
 		return nil, err
 	}
 	if s.ImportMappings == nil {
 		return nil, fmt.Errorf("merge: no catalog to merge into")
 	}
-	p, err := s.store.GetMappingProposal(ctx, a, id)
+	p, err := s.Proposal(ctx, a, wsID, id)
 	if err != nil {
 		return nil, err
 	}
