@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Catalog, a.Identity
 	uiH.Evaluation, uiH.Registry = a.Evaluation, a.Registry
-	uiH.Supply, uiH.Policy = a.Supply, a.Policy
+	uiH.Supply, uiH.Policy, uiH.Workspace = a.Supply, a.Policy, a.Workspace
 	var public []server.Route
 	for _, r := range a.Identity.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})

@@ -37,6 +37,17 @@ var access = map[Operation][]Permission{
 	"POST /api/v1/workspaces/{id}/proposals/{proposal}/approve":  {PermWriteSchemes},
 	"POST /api/v1/workspaces/{id}/proposals/{proposal}/merge":    {PermWriteSchemes},
 	"POST /api/v1/workspaces/{id}/reports":                       {PermWriteSchemes},
+	// Web UI: workspaces.
+	"GET /workspaces":                                    {PermRead},
+	"POST /workspaces":                                   {PermManageMembers},
+	"GET /workspaces/{id}":                               {PermRead},
+	"POST /workspaces/{id}/invite":                       {PermManageMembers},
+	"POST /workspaces/{id}/accept":                       {PermManageMembers},
+	"POST /workspaces/{id}/proposals":                    {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/comment": {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/approve": {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/merge":   {PermWriteSchemes},
+	"POST /workspaces/{id}/reports":                      {PermWriteSchemes},
 	// API: the account and the organisation's overview.
 	"GET /api/v1/me":       {SignedIn},
 	"GET /api/v1/overview": {PermRead},
