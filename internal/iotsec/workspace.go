@@ -209,6 +209,8 @@ type WorkspaceStore interface {
 	// CreateMappingProposal stores an open proposal of an accepted member
 	// (PermWriteSchemes).
 	CreateMappingProposal(ctx context.Context, a Actor, p *MappingProposal) error
+	// ListMappingProposals lists a workspace's proposals, newest first,
+	// each with its comments.
 	ListMappingProposals(ctx context.Context, a Actor, workspaceID string) ([]MappingProposal, error)
 	// GetMappingProposal returns a proposal with its comments, oldest first.
 	GetMappingProposal(ctx context.Context, a Actor, id string) (MappingProposal, error)

@@ -226,16 +226,39 @@ func (s *Store) ListMappingProposals(ctx context.Context, a iotsec.Actor, wsID s
 	if err != nil {
 		return nil, fmt.Errorf("list mapping proposals: %w", err)
 	}
-	defer rows.Close()
 	out := []iotsec.MappingProposal{}
+	at := map[string]int{}
 	for rows.Next() {
 		p, err := scanProposal(rows)
 		if err != nil {
+			rows.Close()
 			return nil, err
 		}
+		at[p.ID] = len(out)
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Every proposal's comments in one query, oldest first.
+	crows, err := s.db.QueryContext(ctx, s.q(`SELECT c.proposal_id, c.org_name, c.by_name, c.at, c.body FROM workspace_comments c
+		JOIN workspace_proposals p ON p.id = c.proposal_id WHERE p.workspace_id = ? ORDER BY c.seq`), wsID)
+	if err != nil {
+		return nil, fmt.Errorf("list comments: %w", err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var id string
+		var c iotsec.ProposalComment
+		if err := crows.Scan(&id, &c.OrgName, &c.By, tscan{&c.At}, &c.Body); err != nil {
+			return nil, err
+		}
+		if i, ok := at[id]; ok {
+			out[i].Comments = append(out[i].Comments, c)
+		}
+	}
+	return out, crows.Err()
 }
 
 // proposal reads one proposal of a workspace the actor's organisation has

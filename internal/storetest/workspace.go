@@ -72,6 +72,9 @@ func testWorkspaces(t *testing.T, open Opener) {
 	}
 	_, err = f.s.ApproveMappingProposal(f.ctx, f.A, p.ID)
 	wantKind(t, "Approve twice", err, iotsec.ErrConflict)
+	if l, err := f.s.ListMappingProposals(f.ctx, C, w.ID); err != nil || len(l) != 1 || len(l[0].Comments) != 1 || l[0].Comments[0].Body != "see clause 5.1" {
+		t.Fatalf("ListMappingProposals = %+v, %v", l, err)
+	}
 	got, err = f.s.MarkProposalMerged(f.ctx, f.A, p.ID)
 	wantKind(t, "Merge", err, nil)
 	if got.Status != iotsec.ProposalMerged || got.MergedAt.IsZero() {

@@ -232,20 +232,7 @@ func TestUIPages(t *testing.T) {
 	// A label each, so the registry's record pages render.
 	f.RegistryRecords(&f.A)
 	f.RegistryRecords(&f.B)
-	// A workspace of A's with B in it and a proposal of B's with a
-	// comment; one of B's alone (404 to A) with a report in A's feed.
-	ctx := context.Background()
-	wsA, wsB := iotsec.Workspace{Name: "A's SIG", Focus: "consumer IoT"}, iotsec.Workspace{Name: "B's SIG", Focus: "labs"}
-	apptest.Must(t, f.App.Store.CreateWorkspace(ctx, f.A.Actor(), &wsA))
-	apptest.Must(t, f.App.Store.CreateWorkspace(ctx, f.B.Actor(), &wsB))
-	apptest.Must(t, f.App.Store.InviteToWorkspace(ctx, f.A.Actor(), wsA.ID, f.B.Org.ID, iotsec.WorkspaceMemberRole))
-	apptest.Must(t, f.App.Store.AcceptWorkspace(ctx, f.B.Actor(), wsA.ID))
-	mp := iotsec.MappingProposal{WorkspaceID: wsA.ID, Kind: iotsec.ProposalNew, From: "uk-psti", To: "etsi-en-303-645", Sources: []string{"1"},
-		Targets: []string{"5.1-1"}, Relationship: "intersects-with", Confidence: "low", Rationale: "both about passwords"}
-	apptest.Must(t, f.App.Store.CreateMappingProposal(ctx, f.B.Actor(), &mp))
-	apptest.Must(t, f.App.Store.CommentMappingProposal(ctx, f.A.Actor(), mp.ID, "agreed"))
-	rep := iotsec.WorkspaceReport{WorkspaceID: wsB.ID, Title: "B's March", From: iotsec.NewDate(2026, 3, 1), To: iotsec.NewDate(2026, 3, 31)}
-	apptest.Must(t, f.App.Store.PublishWorkspaceReport(ctx, f.B.Actor(), &rep))
+	wsA, wsB, _ := workspaceFixture(t, f)
 
 	inv, err := f.App.Auth.Invite(context.Background(), f.A.Actor(), "newcomer@x.example", iotsec.RoleViewer)
 	apptest.Must(t, err)
