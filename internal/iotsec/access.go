@@ -168,6 +168,21 @@ var access = map[Operation][]Permission{
 	"POST /api/v1/registry/{id}/review":   {PermCertify},
 	"POST /api/v1/registry/{id}/clear":    {PermCertify},
 	"POST /api/v1/registry/{id}/withdraw": {PermWriteProducts},
+	"POST /api/v1/registry/{id}/renewal":  {PermWriteProducts},
+	"GET /api/v1/labels":                  {PermRead},
+	"GET /api/v1/labels/{id}":             {PermRead},
+	// National measures: public data read by any member; proposals by
+	// those who may change the organisation's catalog, reviews by its
+	// administrators (the service also requires a government body).
+	"GET /api/v1/policy/countries":              {PermRead},
+	"GET /api/v1/policy/countries/{code}":       {PermRead},
+	"GET /api/v1/policy/countries/{code}/brief": {PermRead},
+	"GET /api/v1/policy/measures":               {PermRead},
+	"GET /api/v1/policy/matrix":                 {PermRead},
+	"GET /api/v1/policy/proposals":              {PermRead},
+	"POST /api/v1/policy/proposals":             {PermWriteSchemes},
+	"GET /api/v1/policy/proposals/{id}":         {PermRead},
+	"POST /api/v1/policy/proposals/{id}/review": {PermManageMembers},
 
 	// Web UI: public pages, the account and sessions.
 	"GET /static/{file}":                     {Public},
@@ -278,6 +293,10 @@ var access = map[Operation][]Permission{
 	"GET /registry":                                {PermRead},
 	"POST /registry":                               {PermWriteProducts},
 	"GET /registry/{id}":                           {PermRead},
+	"POST /registry/{id}/renew":                    {PermWriteProducts},
+	"GET /policy":                                  {PermRead},
+	"GET /policy/{code}":                           {PermRead},
+	"GET /policy/{code}/brief":                     {PermRead},
 	// A move is a withdrawal (the maker) or a certifier's move.
 	"POST /registry/{id}/move": {PermWriteProducts, PermCertify},
 }
