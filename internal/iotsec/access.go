@@ -24,6 +24,30 @@ const Public Permission = "public"
 // name at all; internal/server's TestRoleTable walks every route with
 // every role against this table.
 var access = map[Operation][]Permission{
+	// Workspaces: membership is checked by the store; these are the
+	// organisation's own permissions.
+	"GET /api/v1/workspaces":                                     {PermRead},
+	"POST /api/v1/workspaces":                                    {PermManageMembers},
+	"GET /api/v1/workspaces/{id}":                                {PermRead},
+	"POST /api/v1/workspaces/{id}/invitations":                   {PermManageMembers},
+	"POST /api/v1/workspaces/{id}/accept":                        {PermManageMembers},
+	"POST /api/v1/workspaces/{id}/proposals":                     {PermWriteSchemes},
+	"GET /api/v1/workspaces/{id}/proposals/{proposal}":           {PermRead},
+	"POST /api/v1/workspaces/{id}/proposals/{proposal}/comments": {PermWriteSchemes},
+	"POST /api/v1/workspaces/{id}/proposals/{proposal}/approve":  {PermWriteSchemes},
+	"POST /api/v1/workspaces/{id}/proposals/{proposal}/merge":    {PermWriteSchemes},
+	"POST /api/v1/workspaces/{id}/reports":                       {PermWriteSchemes},
+	// Web UI: workspaces.
+	"GET /workspaces":                                    {PermRead},
+	"POST /workspaces":                                   {PermManageMembers},
+	"GET /workspaces/{id}":                               {PermRead},
+	"POST /workspaces/{id}/invite":                       {PermManageMembers},
+	"POST /workspaces/{id}/accept":                       {PermManageMembers},
+	"POST /workspaces/{id}/proposals":                    {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/comment": {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/approve": {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/merge":   {PermWriteSchemes},
+	"POST /workspaces/{id}/reports":                      {PermWriteSchemes},
 	// API: the account and the organisation's overview.
 	"GET /api/v1/me":       {SignedIn},
 	"GET /api/v1/overview": {PermRead},
