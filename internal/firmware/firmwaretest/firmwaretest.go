@@ -4,10 +4,12 @@
 // Debian tools. Tests that need a tool it lacks are skipped with the
 // package to install.
 //
-// It is test support: only _test files and the mkrouter command (which
-// writes the realistic Router image for trying `iotsec scan` by hand)
-// import it, and it must not import storage, HTTP servers or
-// internal/iotsec.
+// It is test and demo support: _test files, the mkrouter command (which
+// writes the realistic Router image for trying `iotsec scan` by hand) and
+// the demo seed of internal/app (which scans Router on first start)
+// import it. It must not import storage, HTTP servers, internal/iotsec or
+// the testing package (the demo links it into the server's binary; TB is
+// the part of testing.TB it needs).
 package firmwaretest
 
 import (
@@ -18,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 )
 
 // File is one entry of a tree.
@@ -151,10 +152,18 @@ func Write(dir string, files []File) error {
 	return nil
 }
 
+// TB is what Squashfs needs of a testing.TB.
+type TB interface {
+	Helper()
+	Skip(args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // Squashfs packs files with mksquashfs using compression comp into
 // dir/root.sqfs and returns its path; it skips tb when mksquashfs is not
 // installed.
-func Squashfs(tb testing.TB, dir string, files []File, comp string) string {
+func Squashfs(tb TB, dir string, files []File, comp string) string {
 	tb.Helper()
 	tool, err := exec.LookPath("mksquashfs")
 	if err != nil {
