@@ -26,7 +26,17 @@ func benchImage(b *testing.B) []byte {
 	if v, err := strconv.Atoi(os.Getenv("IOTSEC_BENCH_MB")); err == nil && v > 0 {
 		mb = int64(v)
 	}
-	p := firmwaretest.Squashfs(b, b.TempDir(), firmwaretest.Tree(1, mb<<20), "xz")
+	files := firmwaretest.Tree(1, mb<<20)
+	if dirs := os.Getenv("IOTSEC_BENCH_REAL"); dirs != "" {
+		// Real programs and libraries (e.g. /usr/bin:/usr/lib/x86_64-linux-gnu
+		// on Debian: what its packages installed) beside the router's
+		// planted problems.
+		var err error
+		if files, err = firmwaretest.RealTree(mb<<20, filepath.SplitList(dirs)...); err != nil {
+			b.Skip("IOTSEC_BENCH_REAL: ", err)
+		}
+	}
+	p := firmwaretest.Squashfs(b, b.TempDir(), files, "xz")
 	data, err := os.ReadFile(p)
 	if err != nil {
 		b.Fatal(err)

@@ -179,3 +179,50 @@ func Squashfs(tb TB, dir string, files []File, comp string) string {
 	}
 	return out
 }
+
+// RealTree returns RouterFiles plus real ELF programs and libraries of
+// about size bytes in all, read from the directories from (on a Debian
+// machine, /usr/bin and /usr/lib/x86_64-linux-gnu hold what Debian
+// packages installed), in name order so the same machine gives the same
+// tree. They go under usr/bin and usr/lib with their base names. It fails
+// when the directories hold less than size bytes of ELF files.
+func RealTree(size int64, from ...string) ([]File, error) {
+	out := RouterFiles()
+	used := Size(out)
+	seen := map[string]bool{}
+	for _, f := range out {
+		seen[f.Path] = true
+	}
+	for _, d := range from {
+		es, err := os.ReadDir(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if used >= size {
+				return out, nil
+			}
+			if !e.Type().IsRegular() {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(d, e.Name()))
+			if err != nil || len(b) < 64 || string(b[:4]) != "\x7fELF" || used+int64(len(b)) > size+size/16 {
+				continue
+			}
+			p := "usr/bin/" + e.Name()
+			if strings.Contains(e.Name(), ".so") {
+				p = "usr/lib/" + e.Name()
+			}
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			out = append(out, File{p, 0o755, b})
+			used += int64(len(b))
+		}
+	}
+	if used < size {
+		return nil, fmt.Errorf("only %d bytes of ELF files in %v, want %d", used, from, size)
+	}
+	return out, nil
+}
