@@ -27,8 +27,10 @@ func benchImage(b *testing.B) []byte {
 	if v, err := strconv.Atoi(os.Getenv("IOTSEC_BENCH_MB")); err == nil && v > 0 {
 		mb = int64(v)
 	}
-	files := firmwaretest.Tree(1, mb<<20)
-	if dirs := os.Getenv("IOTSEC_BENCH_REAL"); dirs != "" {
+	var files []firmwaretest.File
+	if dirs := os.Getenv("IOTSEC_BENCH_REAL"); dirs == "" {
+		files = firmwaretest.Tree(1, mb<<20)
+	} else {
 		// Real programs and libraries (e.g. /usr/bin:/usr/lib/x86_64-linux-gnu
 		// on Debian: what its packages installed) beside the router's
 		// planted problems.
