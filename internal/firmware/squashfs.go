@@ -43,7 +43,11 @@ type squashfs struct {
 	fragOnce []sync.Once
 	fragData [][]byte
 	fragErr  []error
-	xz       sync.Pool // *xz.Reader, reused across blocks
+	// xz holds *xz.Reader, reused across blocks. It is a pointer: the
+	// runtime keeps every sync.Pool reachable until two collections after
+	// its last use, and an embedded pool would keep this whole struct, and
+	// through u the unpacked tree, alive that long after the scan.
+	xz *sync.Pool
 }
 
 type sqMetaBlock struct {
@@ -86,7 +90,7 @@ func readSquashfs(u *unpacker, data []byte, s *sink) (int64, string, error) {
 	if block < 4096 || block > 1<<20 || block&(block-1) != 0 || int64(1)<<blockLog != block || used < 96 {
 		return 0, "", errNotFormat
 	}
-	q := &squashfs{u: u, comp: le.Uint16(data[20:]), block: block, meta: map[int64]sqMetaBlock{}}
+	q := &squashfs{u: u, comp: le.Uint16(data[20:]), block: block, meta: map[int64]sqMetaBlock{}, xz: &sync.Pool{}}
 	info := fmt.Sprintf("v4.%d %s", minor, sqCompName(q.comp))
 	var errs []error
 	if used > int64(len(data)) {
