@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iotsec/iotsec/internal/evaluation"
+	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/pki/ca"
@@ -37,6 +40,9 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 		err = seed(ctx, s, u, a.Auth.Now())
 		if err == nil {
 			err = a.seedSupply(ctx)
+		}
+		if err == nil {
+			err = a.seedScan(ctx)
 		}
 		if err == nil && len(a.Identity.KEK) > 0 {
 			err = a.seedIdentity(ctx)
@@ -117,6 +123,83 @@ func seed(ctx context.Context, s iotsec.Store, admin iotsec.User, now time.Time)
 	}
 	_, err := s.UpsertDevices(ctx, a, devices, nil)
 	return err
+}
+
+// DemoScanned names the demo firmware version whose image is uploaded and
+// scanned at seed time: product model and version.
+const (
+	DemoScannedModel   = "HR-1"
+	DemoScannedVersion = "1.0.7"
+)
+
+// seedScan uploads the realistic router image of firmwaretest (root's
+// password "admin", telnetd at boot, a 1024-bit key with a self-signed
+// SHA-1 certificate, old BusyBox, Dropbear, dnsmasq and OpenSSL) as the
+// old Harbor router firmware and runs its scan job here and now, the way a
+// worker would, so that Evaluation shows findings and verdicts on the
+// first start. The job ends succeeded, so a worker that picks it up later
+// leaves it alone.
+func (a *App) seedScan(ctx context.Context) error {
+	s := a.Store
+	org, err := demoOrg(ctx, s)
+	if err != nil {
+		return err
+	}
+	act := iotsec.System(org.ID, "demo")
+	ps, err := s.ListProducts(ctx, act)
+	if err != nil {
+		return err
+	}
+	fwID := ""
+	for _, p := range ps {
+		if p.Model != DemoScannedModel {
+			continue
+		}
+		fs, err := s.ListFirmware(ctx, act, p.ID)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			if f.Version == DemoScannedVersion {
+				fwID = f.ID
+			}
+		}
+	}
+	if fwID == "" {
+		return fmt.Errorf("demo scan: no firmware %s %s", DemoScannedModel, DemoScannedVersion)
+	}
+	job, err := a.Evaluation.Upload(ctx, act, fwID, "harbor-hr1-1.0.7-sysupgrade.bin", bytes.NewReader(firmwaretest.Router()))
+	if err != nil {
+		return fmt.Errorf("demo scan: upload: %w", err)
+	}
+	job, input, err := s.JobInput(ctx, job.ID)
+	if err != nil {
+		return fmt.Errorf("demo scan: %w", err)
+	}
+	if job, err = s.StartJob(ctx, job.ID, a.Auth.Now()); err != nil {
+		return fmt.Errorf("demo scan: %w", err)
+	}
+	h := &evaluation.Handler{Service: a.Evaluation}
+	res, err := h.Run(ctx, job, input)
+	if err != nil {
+		s.EndJob(ctx, job.ID, iotsec.JobFailed, nil, iotsec.Message(err), a.Auth.Now())
+		return fmt.Errorf("demo scan: %w", err)
+	}
+	return s.EndJob(ctx, job.ID, iotsec.JobSucceeded, res, "", a.Auth.Now())
+}
+
+// demoOrg finds the demo organisation.
+func demoOrg(ctx context.Context, s iotsec.Store) (iotsec.Organisation, error) {
+	orgs, err := s.ListOrgs(ctx)
+	if err != nil {
+		return iotsec.Organisation{}, err
+	}
+	for _, o := range orgs {
+		if o.Name == DemoOrg {
+			return o, nil
+		}
+	}
+	return iotsec.Organisation{}, fmt.Errorf("no organisation %q", DemoOrg)
 }
 
 // seedIdentity gives the demo organisation a CA, a maker's IDevID root,

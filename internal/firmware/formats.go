@@ -163,6 +163,21 @@ func (u *unpacker) scan(data []byte, atZero bool) []hit {
 	return hits
 }
 
+// atZero returns the hit scan(data, false) would sort first when one
+// starts at offset 0: the first format, in table order, whose magic and
+// check hold at offset 0.
+func (u *unpacker) atZero(data []byte) (hit, bool) {
+	for i := range u.formats {
+		f := &u.formats[i]
+		for _, m := range f.magics {
+			if len(data) >= m.at+len(m.b) && bytes.Equal(data[m.at:m.at+len(m.b)], m.b) && (f.valid == nil || f.valid(data)) {
+				return hit{0, f}, true
+			}
+		}
+	}
+	return hit{}, false
+}
+
 // nestable reports whether a file inside a tree starts with a format
 // worth unpacking.
 func (u *unpacker) nestable(data []byte) bool {

@@ -43,7 +43,11 @@ type squashfs struct {
 	fragOnce []sync.Once
 	fragData [][]byte
 	fragErr  []error
-	xz       sync.Pool // *xz.Reader, reused across blocks
+	// xz holds *xz.Reader, reused across blocks. It is a pointer: the
+	// runtime keeps every sync.Pool reachable until two collections after
+	// its last use, and an embedded pool would keep this whole struct, and
+	// through u the unpacked tree, alive that long after the scan.
+	xz *sync.Pool
 }
 
 type sqMetaBlock struct {
@@ -86,7 +90,7 @@ func readSquashfs(u *unpacker, data []byte, s *sink) (int64, string, error) {
 	if block < 4096 || block > 1<<20 || block&(block-1) != 0 || int64(1)<<blockLog != block || used < 96 {
 		return 0, "", errNotFormat
 	}
-	q := &squashfs{u: u, comp: le.Uint16(data[20:]), block: block, meta: map[int64]sqMetaBlock{}}
+	q := &squashfs{u: u, comp: le.Uint16(data[20:]), block: block, meta: map[int64]sqMetaBlock{}, xz: &sync.Pool{}}
 	info := fmt.Sprintf("v4.%d %s", minor, sqCompName(q.comp))
 	var errs []error
 	if used > int64(len(data)) {
@@ -120,8 +124,20 @@ func readSquashfs(u *unpacker, data []byte, s *sink) (int64, string, error) {
 	return used, info, errors.Join(errs...)
 }
 
-// decompress inflates one block that must not exceed max bytes.
+// decompress inflates one block that must not exceed max bytes into a
+// new slice.
 func (q *squashfs) decompress(src []byte, limit int) ([]byte, error) {
+	return q.decompressInto(src, limit, nil)
+}
+
+// decompressInto inflates one block that must not exceed max bytes. When
+// scratch holds at least limit+1 bytes, xz, lz4 and zstd blocks are
+// inflated into it (the result aliases scratch), so reading a file's
+// blocks allocates nothing per block.
+func (q *squashfs) decompressInto(src []byte, limit int, scratch []byte) ([]byte, error) {
+	if len(scratch) < limit+1 {
+		scratch = nil
+	}
 	var out []byte
 	var err error
 	switch q.comp {
@@ -151,16 +167,27 @@ func (q *squashfs) decompress(src []byte, limit int) ([]byte, error) {
 		}
 		if err == nil {
 			r.Multistream(false)
-			out, err = readFull(r, limit)
+			if scratch != nil {
+				out, err = readFullInto(r, scratch[:limit+1], limit)
+			} else {
+				out, err = readFull(r, limit)
+			}
 			q.xz.Put(r)
 		}
 	case 5:
-		out = make([]byte, limit)
+		out = scratch[:min(len(scratch), limit)]
+		if out == nil {
+			out = make([]byte, limit)
+		}
 		var n int
 		n, err = lz4.UncompressBlock(src, out)
 		out = out[:max(n, 0)]
 	case 6:
-		out, err = q.zstd.DecodeAll(src, make([]byte, 0, limit))
+		out = scratch[:0]
+		if out == nil {
+			out = make([]byte, 0, limit)
+		}
+		out, err = q.zstd.DecodeAll(src, out)
 		if len(out) > limit {
 			out, err = out[:limit], errTooBig
 		}
@@ -486,7 +513,8 @@ func orRoot(p string) string {
 	return p
 }
 
-// inflate reads the data of files with one worker per core.
+// inflate reads the data of files with one worker per core; each worker
+// inflates blocks into its own scratch buffer.
 func (q *squashfs) inflate(files []*sqFile) {
 	work := make(chan *sqFile)
 	var wg sync.WaitGroup
@@ -494,8 +522,9 @@ func (q *squashfs) inflate(files []*sqFile) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			scratch := make([]byte, q.block+1)
 			for f := range work {
-				f.data, f.err = q.fileData(f.in)
+				f.data, f.err = q.fileData(f.in, scratch)
 			}
 		}()
 	}
@@ -511,7 +540,7 @@ func (q *squashfs) inflate(files []*sqFile) {
 }
 
 // fileData reads one file's blocks and fragment tail.
-func (q *squashfs) fileData(in *sqInode) ([]byte, error) {
+func (q *squashfs) fileData(in *sqInode, scratch []byte) ([]byte, error) {
 	out := make([]byte, 0, in.size)
 	pos := in.start
 	for i, b := range in.blocks {
@@ -530,7 +559,7 @@ func (q *squashfs) fileData(in *sqInode) ([]byte, error) {
 			out = append(out, raw[:min(int64(len(raw)), want)]...)
 			continue
 		}
-		d, err := q.decompress(raw, int(q.block))
+		d, err := q.decompressInto(raw, int(q.block), scratch)
 		if err != nil {
 			return out, fmt.Errorf("inode %d: data block %d at %d: %w", in.num, i, pos-size, err)
 		}

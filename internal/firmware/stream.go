@@ -24,7 +24,11 @@ const maxDict = 64 << 20
 // readFull reads r to the end into one buffer of at most limit bytes,
 // for blocks whose size is known in advance.
 func readFull(r io.Reader, limit int) ([]byte, error) {
-	buf := make([]byte, limit+1)
+	return readFullInto(r, make([]byte, limit+1), limit)
+}
+
+// readFullInto is readFull into buf, which holds limit+1 bytes.
+func readFullInto(r io.Reader, buf []byte, limit int) ([]byte, error) {
 	n := 0
 	for n < len(buf) {
 		k, err := r.Read(buf[n:])

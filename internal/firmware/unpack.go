@@ -253,17 +253,39 @@ func (u *unpacker) blob(parent *node, name, in string, data []byte, mode blobMod
 		}
 		return
 	}
-	hits := u.scan(data, mode == modeNested)
-	if mode == modeTop && len(hits) == 0 {
+	var hits []hit
+	var claimed int64
+	placed, tried := false, false
+	if h, ok := u.atZero(data); ok && mode != modeNested {
+		tried = true
+		// The format at offset 0 usually claims (nearly) the whole blob,
+		// as a bare squashfs does: carve only what it leaves, rather than
+		// search every byte it claimed for every magic.
+		var elems []string
+		if mode != modeTop {
+			elems = []string{name}
+		}
+		if n, ok := u.try(h, data, parent, elems, in, mode, depth); ok {
+			claimed, placed = max(n, 1), true
+			for _, r := range u.scan(data[min(claimed, int64(len(data))):], false) {
+				hits = append(hits, hit{r.off + claimed, r.f})
+			}
+		}
+	}
+	if !placed {
+		hits = u.scan(data, mode == modeNested)
+		if tried && len(hits) > 0 && hits[0].off == 0 {
+			hits = hits[1:] // the format at offset 0, tried above
+		}
+	}
+	if mode == modeTop && len(hits) == 0 && !tried {
 		// nothing to unpack (a bare program or kernel): the input itself
 		// is the one file, so that analysers still see it
 		u.addFile(parent, u.name, data)
 		u.kernelBanner(path.Join(nodePath(parent), safeName(u.name)), data)
 		return
 	}
-	var claimed int64
-	placed := false
-	if len(hits) > 0 && hits[0].off == 0 {
+	if !tried && len(hits) > 0 && hits[0].off == 0 {
 		var elems []string
 		if mode != modeTop {
 			elems = []string{name}

@@ -4,10 +4,12 @@
 // Debian tools. Tests that need a tool it lacks are skipped with the
 // package to install.
 //
-// It is test support: only _test files and the mkrouter command (which
-// writes the realistic Router image for trying `iotsec scan` by hand)
-// import it, and it must not import storage, HTTP servers or
-// internal/iotsec.
+// It is test and demo support: _test files, the mkrouter command (which
+// writes the realistic Router image for trying `iotsec scan` by hand) and
+// the demo seed of internal/app (which scans Router on first start)
+// import it. It must not import storage, HTTP servers, internal/iotsec or
+// the testing package (the demo links it into the server's binary; TB is
+// the part of testing.TB it needs).
 package firmwaretest
 
 import (
@@ -18,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 )
 
 // File is one entry of a tree.
@@ -151,10 +152,18 @@ func Write(dir string, files []File) error {
 	return nil
 }
 
+// TB is what Squashfs needs of a testing.TB.
+type TB interface {
+	Helper()
+	Skip(args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // Squashfs packs files with mksquashfs using compression comp into
 // dir/root.sqfs and returns its path; it skips tb when mksquashfs is not
 // installed.
-func Squashfs(tb testing.TB, dir string, files []File, comp string) string {
+func Squashfs(tb TB, dir string, files []File, comp string) string {
 	tb.Helper()
 	tool, err := exec.LookPath("mksquashfs")
 	if err != nil {
@@ -169,4 +178,51 @@ func Squashfs(tb testing.TB, dir string, files []File, comp string) string {
 		tb.Fatalf("mksquashfs: %v: %s", err, b)
 	}
 	return out
+}
+
+// RealTree returns RouterFiles plus real ELF programs and libraries of
+// about size bytes in all, read from the directories from (on a Debian
+// machine, /usr/bin and /usr/lib/x86_64-linux-gnu hold what Debian
+// packages installed), in name order so the same machine gives the same
+// tree. They go under usr/bin and usr/lib with their base names. It fails
+// when the directories hold less than size bytes of ELF files.
+func RealTree(size int64, from ...string) ([]File, error) {
+	out := RouterFiles()
+	used := Size(out)
+	seen := map[string]bool{}
+	for _, f := range out {
+		seen[f.Path] = true
+	}
+	for _, d := range from {
+		es, err := os.ReadDir(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if used >= size {
+				return out, nil
+			}
+			if !e.Type().IsRegular() {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(d, e.Name()))
+			if err != nil || len(b) < 64 || string(b[:4]) != "\x7fELF" || used+int64(len(b)) > size+size/16 {
+				continue
+			}
+			p := "usr/bin/" + e.Name()
+			if strings.Contains(e.Name(), ".so") {
+				p = "usr/lib/" + e.Name()
+			}
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			out = append(out, File{p, 0o755, b})
+			used += int64(len(b))
+		}
+	}
+	if used < size {
+		return nil, fmt.Errorf("only %d bytes of ELF files in %v, want %d", used, from, size)
+	}
+	return out, nil
 }

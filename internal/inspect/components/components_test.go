@@ -1,8 +1,10 @@
 package components
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,8 +179,28 @@ func TestRealBinaries(t *testing.T) {
 
 func FuzzMatch(f *testing.F) {
 	f.Add([]byte("BusyBox v1.2.3 OpenSSL 1.0.2k  26 Jan 2017 Linux version 4.1.1 ("))
-	sigs := signatures()
+	m := newMatcher(signatures())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		match(sigs, check.File{Path: "libsqlite3.so.0"}, b)
+		match(m, check.File{Path: "libsqlite3.so.0"}, b)
+	})
+}
+
+// The one-pass anchor index finds exactly what one bytes.Index pass per
+// anchor finds.
+func FuzzAnchors(f *testing.F) {
+	f.Add([]byte("BusyBox vBusyBox v1.2 OpenSSL OpenSSL 1.0 iptables v1.8 deflate 1.2 Wget LuaLua 5.1 xx"))
+	f.Add(bytes.Repeat([]byte("tables v"), 100))
+	m := newMatcher(signatures())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := m.find(b, maxPerAnchor)
+		for a, anc := range m.anchors {
+			want := indexAll(b, anc, maxPerAnchor)
+			if len(want) == 0 && len(got[a]) == 0 {
+				continue
+			}
+			if !slices.Equal(got[a], want) {
+				t.Fatalf("anchor %q: one pass found %v, bytes.Index %v", anc, got[a], want)
+			}
+		}
 	})
 }
