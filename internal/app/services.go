@@ -72,6 +72,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 		s.Catalog = catalog.New(nil, base)
 		s.Catalog.Now = now
 		s.Policy.CatalogGaps = catalogGaps(s.Catalog)
+		s.Policy.CatalogGuide, s.Policy.CheckRules = catalogGuide(s.Catalog), checkRules(hubSlug)
 		return s, nil
 	}
 	s.Catalog = catalog.New(store, base)
@@ -81,6 +82,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	}
 	s.Policy.Now = now
 	s.Policy.CatalogGaps = catalogGaps(s.Catalog)
+	s.Policy.CatalogGuide, s.Policy.CheckRules = catalogGuide(s.Catalog), checkRules(hubSlug)
 	if s.Evaluation, err = newEvaluation(store, base); err != nil {
 		return nil, err
 	}
