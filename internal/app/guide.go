@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/catalog"
@@ -110,5 +111,36 @@ func checkRules(hub string) func() []policy.CheckRule {
 				Source: "docs/evaluation.md, direct evidence table (assess.DirectRules): " + d.Reason})
 		}
 		return out
+	}
+}
+
+// catalogCalls gives the policy service the embedded catalog's gap
+// matrix of every market and sector on a date, grouped into calls.
+func catalogCalls(c *catalog.Service) func(ctx context.Context, date time.Time) (*policy.CallsCatalog, error) {
+	return func(ctx context.Context, date time.Time) (*policy.CallsCatalog, error) {
+		v := c.Base()
+		g, err := v.Gaps(catalog.GapQuery{Date: date})
+		if err != nil {
+			return nil, err
+		}
+		cat := v.Catalog()
+		out := &policy.CallsCatalog{Markets: g.Markets, Matrix: policy.CatalogRef{Scheme: "gaps:" + date.UTC().Format("2006-01-02"),
+			Title:  "iotsec catalog gap matrix (sector × product class × market) on " + date.UTC().Format("2006-01-02"),
+			Clause: "iotsec scheme gaps --date " + date.UTC().Format("2006-01-02") + "; GET /api/v1/schemes/gaps"}}
+		for _, gr := range g.Groups {
+			in := policy.CallGroupIn{Kind: gr.Kind, Markets: gr.Markets, Sectors: gr.Sectors, Classes: gr.Classes, Text: gr.Text}
+			for _, slug := range gr.Schemes {
+				ref := policy.CatalogRef{Scheme: slug, Title: slug}
+				if s, err := cat.Scheme(slug); err == nil {
+					ref.Title, ref.URL, ref.Clause = s.Title, s.Source.URL, s.Source.Clause
+				}
+				in.Schemes = append(in.Schemes, ref)
+			}
+			for _, cell := range gr.Cells {
+				in.Cells = append(in.Cells, policy.CallCellIn{Sector: cell.Sector, Class: cell.Class, Title: cell.Title})
+			}
+			out.Groups = append(out.Groups, in)
+		}
+		return out, nil
 	}
 }

@@ -73,6 +73,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 		s.Catalog.Now = now
 		s.Policy.CatalogGaps = catalogGaps(s.Catalog)
 		s.Policy.CatalogGuide, s.Policy.CheckRules = catalogGuide(s.Catalog), checkRules(hubSlug)
+		s.Policy.CatalogCalls = catalogCalls(s.Catalog)
 		return s, nil
 	}
 	s.Catalog = catalog.New(store, base)
@@ -83,6 +84,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	s.Policy.Now = now
 	s.Policy.CatalogGaps = catalogGaps(s.Catalog)
 	s.Policy.CatalogGuide, s.Policy.CheckRules = catalogGuide(s.Catalog), checkRules(hubSlug)
+	s.Policy.CatalogCalls = catalogCalls(s.Catalog)
 	if s.Evaluation, err = newEvaluation(store, base); err != nil {
 		return nil, err
 	}

@@ -75,3 +75,48 @@ func writeDoc(e *env, f *policyFlags, d document, v any) error {
 	_, err = e.stdout.Write(out)
 	return err
 }
+
+func newStandards(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "standards",
+		Short: "Documents for standards bodies (calls for missing standards)",
+	}
+	cmd.AddCommand(newStandardsCalls(e))
+	return cmd
+}
+
+func newStandardsCalls(e *env) *cobra.Command {
+	var f policyFlags
+	cmd := &cobra.Command{
+		Use:   "calls",
+		Short: "Calls for missing standards, grouped, from the catalog's gap matrix (Markdown, HTML, JSON or PDF)",
+		Long: `The catalog's gap matrix (sector × product class × market) written as calls to
+standards bodies: the cells with no scheme at all (a missing standard) or only
+international standards (a missing scheme of the market), grouped by kind and
+markets, each call with its sectors, product classes, markets and the cells
+behind it, citing the matrix and the standards it names.`,
+		Example: `  iotsec standards calls -o md > calls.md
+  iotsec standards calls -o html > calls.html
+  iotsec standards calls -o json --date 2027-12-11`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := date(f.date)
+			if err != nil {
+				return err
+			}
+			svc, done, err := f.service(cmd, e)
+			if err != nil {
+				return err
+			}
+			defer done()
+			c, err := svc.Calls(cmd.Context(), d)
+			if err != nil {
+				return err
+			}
+			return writeDoc(e, &f, c, c)
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().Lookup("output").Usage = "output: md, html, json or pdf (default md)"
+	return cmd
+}

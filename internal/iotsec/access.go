@@ -86,6 +86,20 @@ var access = map[Operation][]Permission{
 		PermWriteSchemes},
 	"GET /api/v1/schemes/{slug}":                 {PermRead},
 	"GET /api/v1/schemes/{slug}/provisions/{id}": {PermRead},
+	// National measures, proposals by government organisations and their
+	// review (the service also checks the organisation's kind and refuses
+	// the proposer's own review), and the generated documents.
+	"GET /api/v1/policy/countries":              {PermRead},
+	"GET /api/v1/policy/countries/{code}":       {PermRead},
+	"GET /api/v1/policy/countries/{code}/brief": {PermRead},
+	"GET /api/v1/policy/measures":               {PermRead},
+	"GET /api/v1/policy/matrix":                 {PermRead},
+	"GET /api/v1/policy/proposals":              {PermRead},
+	"POST /api/v1/policy/proposals":             {PermWriteSchemes},
+	"GET /api/v1/policy/proposals/{id}":         {PermRead},
+	"POST /api/v1/policy/proposals/{id}/review": {PermManageMembers},
+	"GET /api/v1/guides":                        {PermRead},
+	"GET /api/v1/standards/calls":               {PermRead},
 	// Device identity.
 	"GET /api/v1/identity/roots":                      {PermRead},
 	"POST /api/v1/identity/roots":                     {PermManageIdentity},
@@ -198,6 +212,11 @@ var access = map[Operation][]Permission{
 	"GET /catalog/applies":                         {PermRead},
 	"GET /catalog/baseline":                        {PermRead},
 	"GET /catalog/gaps":                            {PermRead},
+	"GET /policy":                                  {PermRead},
+	"GET /policy/{code}":                           {PermRead},
+	"GET /policy/{code}/brief":                     {PermRead},
+	"GET /guides":                                  {PermRead},
+	"GET /standards/calls":                         {PermRead},
 	"GET /catalog/recognition":                     {PermRead},
 	"GET /catalog/imports":                         {PermRead},
 	"POST /catalog/imports":                        {PermWriteSchemes},

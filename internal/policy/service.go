@@ -35,6 +35,9 @@ type Service struct {
 	// CheckRules, wired in internal/app from the check engines, lists
 	// iotsec's automated checks and the provisions they bear on.
 	CheckRules func() []CheckRule
+	// CatalogCalls, wired in internal/app from the catalog service, gives
+	// the catalog's gap matrix grouped into calls.
+	CatalogCalls func(ctx context.Context, date time.Time) (*CallsCatalog, error)
 }
 
 // New builds the service over store (nil: embedded data only).

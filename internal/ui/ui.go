@@ -206,6 +206,8 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/policy", auth(h.policyHome)},
 		{"GET", "/policy/{code}", auth(h.policyCountry)},
 		{"GET", "/policy/{code}/brief", auth(h.policyBrief)},
+		{"GET", "/guides", auth(h.guides)},
+		{"GET", "/standards/calls", auth(h.standardsCalls)},
 		{"GET", "/registry", auth(h.registryHome)},
 		{"POST", "/registry", auth(h.applyLabel)},
 		{"GET", "/registry/{id}", auth(h.registryRecord)},
