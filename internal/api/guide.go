@@ -11,6 +11,7 @@ import (
 type generated interface {
 	Markdown() ([]byte, error)
 	HTML() ([]byte, error)
+	PDF() ([]byte, error)
 }
 
 // writeDocument writes d as JSON, or ?format=md or html.
@@ -20,6 +21,9 @@ func writeDocument(w http.ResponseWriter, r *http.Request, d generated) error {
 	switch r.URL.Query().Get("format") {
 	case "", "json":
 		return write(w, http.StatusOK, d)
+	case "pdf":
+		out, err = d.PDF()
+		w.Header().Set("Content-Type", "application/pdf")
 	case "md":
 		out, err = d.Markdown()
 		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
@@ -29,7 +33,7 @@ func writeDocument(w http.ResponseWriter, r *http.Request, d generated) error {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+policy.DocumentStyleHashes()+
 			"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 	default:
-		return iotsec.Invalid("format", "must be json, md or html")
+		return iotsec.Invalid("format", "must be json, md, html or pdf")
 	}
 	if err != nil {
 		return err

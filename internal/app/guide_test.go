@@ -1,7 +1,12 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -11,6 +16,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/assess"
+	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/inspect"
@@ -149,4 +155,123 @@ func resolves(cat *crosswalk.Catalog, s policy.GuideSource) string {
 		return ""
 	}
 	return "unknown kind " + s.Kind
+}
+
+// TestDocumentsPDF prints the brief, the guide and the calls as PDF and
+// reads them back with pdftotext (poppler-utils): each opens, has the
+// pages it says in its footer and the headings of its Markdown.
+func TestDocumentsPDF(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (poppler-utils) is not installed: cannot read the PDFs back")
+	}
+	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	sv, err := app.NewServices(nil, config.Config{}, nil, app.Options{Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	brief, err := sv.Policy.Brief(ctx, "GB", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide, err := sv.Policy.Guide(ctx, policy.GuideQuery{Class: "camera", Sector: "consumer", Markets: []string{"EU", "GB", "SG"}, Date: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, err := sv.Policy.Calls(ctx, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]interface {
+		Markdown() ([]byte, error)
+		PDF() ([]byte, error)
+	}{"brief": brief, "guide": guide, "calls": calls} {
+		t.Run(name, func(t *testing.T) {
+			pdf, err := d.PDF()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+				t.Fatalf("not a PDF: %q", pdf[:min(16, len(pdf))])
+			}
+			path := filepath.Join(t.TempDir(), name+".pdf")
+			if err := os.WriteFile(path, pdf, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("pdftotext", path, "-").CombinedOutput()
+			if err != nil {
+				t.Fatalf("pdftotext: %v: %s", err, out)
+			}
+			text := strings.Join(strings.Fields(string(out)), " ")
+			pages := strings.Count(string(out), "\f")
+			if pages < 1 || !strings.Contains(text, fmt.Sprintf("page %d of %d", pages, pages)) {
+				t.Errorf("%d pages, but no footer \"page %d of %d\"", pages, pages, pages)
+			}
+			if name == "guide" && pages < 5 {
+				t.Errorf("the guide has %d pages; 65 requirements need more", pages)
+			}
+			md, err := d.Markdown()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(md), "\n") {
+				if h, ok := strings.CutPrefix(line, "## "); ok {
+					if !strings.Contains(text, strings.Join(strings.Fields(h), " ")) {
+						t.Errorf("heading %q is not in the PDF", h)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCallsCiteTheMatrix: every call names the cells behind it, cites the
+// gap matrix and the standards it names, and together they hold every
+// call of the catalog's matrix.
+func TestCallsCiteTheMatrix(t *testing.T) {
+	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	sv, err := app.NewServices(nil, config.Config{}, nil, app.Options{Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sv.Policy.Calls(context.Background(), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := sv.Catalog.Base().Gaps(catalog.GapQuery{Date: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Calls) != len(g.Groups) || c.Cells != len(g.Calls) || len(c.Calls) == 0 {
+		t.Errorf("%d calls of %d cells; the matrix has %d groups of %d calls", len(c.Calls), c.Cells, len(g.Groups), len(g.Calls))
+	}
+	cat, err := crosswalk.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.Sources {
+		if s.Kind == "matrix" {
+			continue
+		}
+		if err := resolves(cat, s); err != "" {
+			t.Errorf("source %d (%s): %s", s.N, s.Ref, err)
+		}
+	}
+	md, err := c.Markdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range c.Calls {
+		if len(call.Cells) == 0 || len(call.Sectors) == 0 || len(call.Markets) == 0 || call.Cites[0] != 1 || c.Sources[0].Kind != "matrix" {
+			t.Errorf("call %d: %+v", call.N, call)
+		}
+		if len(call.Cites) != 1+len(call.Schemes) {
+			t.Errorf("call %d names %d standards but cites %d sources", call.N, len(call.Schemes), len(call.Cites))
+		}
+		for _, cell := range call.Cells {
+			if !strings.Contains(string(md), "| "+cell.Sector+" | "+cell.Title+" ("+cell.Class+") |") {
+				t.Errorf("call %d: cell %s/%s is not in the Markdown", call.N, cell.Sector, cell.Class)
+			}
+		}
+	}
 }

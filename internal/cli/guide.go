@@ -49,10 +49,11 @@ iotsec rule.`,
 	return cmd
 }
 
-// document is a generated document: Markdown and HTML.
+// document is a generated document: Markdown, HTML and PDF.
 type document interface {
 	Markdown() ([]byte, error)
 	HTML() ([]byte, error)
+	PDF() ([]byte, error)
 }
 
 // writeDoc writes d in the format -o asks for (md by default).
@@ -64,10 +65,12 @@ func writeDoc(e *env, f *policyFlags, d document, v any) error {
 		out, err = d.Markdown()
 	case "html":
 		out, err = d.HTML()
+	case "pdf":
+		out, err = d.PDF()
 	case "json":
 		return f.print(e, v, nil)
 	default:
-		return usagef("-o %q: want md, html or json", f.output)
+		return usagef("-o %q: want md, html, json or pdf", f.output)
 	}
 	if err != nil {
 		return err

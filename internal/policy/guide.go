@@ -366,6 +366,9 @@ func due(d GuideDue) string {
 	return s + ")"
 }
 
+// dueIn is due without the market, for the list of one market's schemes.
+func dueIn(d GuideDue) string { return strings.TrimPrefix(due(d), d.Market+": ") }
+
 func tests(ts []GuideTest) string {
 	var parts []string
 	for _, t := range ts {
@@ -374,7 +377,7 @@ func tests(ts []GuideTest) string {
 	return strings.Join(parts, ", ")
 }
 
-var guideFuncs = map[string]any{"join": strings.Join, "due": due, "tests": tests, "add": func(a, b int) int { return a + b }}
+var guideFuncs = map[string]any{"join": strings.Join, "due": due, "dueIn": dueIn, "tests": tests, "add": func(a, b int) int { return a + b }}
 
 var mdGuide = texttemplate.Must(texttemplate.New("guide.md").Funcs(guideFuncs).Option("missingkey=error").Parse(`# Good practice guide: {{.ClassTitle}} ({{.Sector}}) for {{join .Markets ", "}}
 
@@ -389,7 +392,7 @@ Schemes on {{.Date}}; generated {{.Generated}} by iotsec from its catalog. Every
 
 ## 1. What applies in each market
 {{range .MarketLines}}
-- **{{.Market}}**: {{if .None}}no scheme of the catalog applies{{else}}{{range $i, $d := .Schemes}}{{if $i}}; {{end}}{{due $d}} [{{$d.Cite}}]{{end}}{{end}}{{end}}
+- **{{.Market}}**: {{if .None}}no scheme of the catalog applies{{else}}{{range $i, $d := .Schemes}}{{if $i}}; {{end}}{{dueIn $d}} [{{$d.Cite}}]{{end}}{{end}}{{end}}
 
 ## 2. Requirements
 
@@ -416,7 +419,7 @@ The catalog has no implementation information categories.
 {{.N}}. {{.Title}}{{with .Clause}}, {{.}}{{end}}{{with .URL}} <{{.}}>{{end}} ({{.Kind}} {{.Ref}}){{end}}
 `))
 
-var htmlGuide = htmltemplate.Must(htmltemplate.New("guide.html").Funcs(htmltemplate.FuncMap{"join": strings.Join, "due": due, "tests": tests,
+var htmlGuide = htmltemplate.Must(htmltemplate.New("guide.html").Funcs(htmltemplate.FuncMap{"join": strings.Join, "due": due, "dueIn": dueIn, "tests": tests,
 	"style": func() htmltemplate.CSS { return htmltemplate.CSS(briefStyle) }}).Option("missingkey=error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Good practice guide: {{.ClassTitle}} ({{.Sector}}) for {{join .Markets ", "}}</title>
@@ -427,7 +430,7 @@ var htmlGuide = htmltemplate.Must(htmltemplate.New("guide.html").Funcs(htmltempl
 <li><a href="#requirements">Requirements ({{len .Requirements}}; {{.Automated}} checked automatically by iotsec)</a></li>
 <li><a href="#lab">What a lab asks for</a></li><li><a href="#sources">Sources</a></li></ol></nav>
 <h2 id="markets">1. What applies in each market</h2><ul>{{range .MarketLines}}
-<li><strong>{{.Market}}</strong>: {{if .None}}no scheme of the catalog applies{{else}}{{range $i, $d := .Schemes}}{{if $i}}; {{end}}{{due $d}}
+<li><strong>{{.Market}}</strong>: {{if .None}}no scheme of the catalog applies{{else}}{{range $i, $d := .Schemes}}{{if $i}}; {{end}}{{dueIn $d}}
 <a href="#s{{$d.Cite}}">[{{$d.Cite}}]</a>{{end}}{{end}}</li>{{end}}</ul>
 <h2 id="requirements">2. Requirements</h2>
 <p>The harmonised baseline: one line per requirement, each meeting the provisions of the schemes listed under it.</p>

@@ -71,7 +71,8 @@ func TestPolicyAPIMatchesOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/policy/countries/SG/brief?date=2026-12-07", f.A.Token, "", 200, nil},
 		{"GET", "/api/v1/policy/countries/IL/brief?format=md", f.A.Token, "", 200, nil},
 		{"GET", "/api/v1/policy/countries/GB/brief?format=html", f.A.Token, "", 200, nil},
-		{"GET", "/api/v1/policy/countries/GB/brief?format=pdf", f.A.Token, "", 400, nil},
+		{"GET", "/api/v1/policy/countries/GB/brief?format=pdf", f.A.Token, "", 200, nil},
+		{"GET", "/api/v1/policy/countries/GB/brief?format=doc", f.A.Token, "", 400, nil},
 		{"GET", "/api/v1/policy/matrix", "", "", 401, nil},
 		{"GET", "/api/v1/guides?class=camera&sector=consumer&market=EU,UK&market=SG&date=2026-12-07", f.A.Token, "", 200, nil},
 		{"GET", "/api/v1/guides?class=camera&sector=consumer&market=EU&format=md", f.B.Token, "", 200, nil},
@@ -83,6 +84,8 @@ func TestPolicyAPIMatchesOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/standards/calls?format=md", f.B.Token, "", 200, nil},
 		{"GET", "/api/v1/standards/calls?format=html", f.A.Token, "", 200, nil},
 		{"GET", "/api/v1/standards/calls?format=doc", f.A.Token, "", 400, nil},
+		{"GET", "/api/v1/standards/calls?format=pdf", f.A.Token, "", 200, nil},
+		{"GET", "/api/v1/guides?class=camera&sector=consumer&market=SG&format=pdf", f.A.Token, "", 200, nil},
 		// A manufacturer does not propose national measures.
 		{"POST", "/api/v1/policy/proposals", f.A.Token, `{"action":"add","entry":` + entry + `,"rationale":"r"}`, 403, nil},
 		{"POST", "/api/v1/policy/proposals", owner, `{"action":"add","entry":` + strings.Replace(entry, `"confidence":"high"`, `"confidence":"sure"`, 1) + `,"rationale":"r"}`, 400, nil},

@@ -11,6 +11,7 @@ import (
 type generatedDoc interface {
 	Markdown() ([]byte, error)
 	HTML() ([]byte, error)
+	PDF() ([]byte, error)
 }
 
 // writeGenerated sends d as a standalone page (?format=html, the default)
@@ -24,12 +25,15 @@ func writeGenerated(w http.ResponseWriter, r *http.Request, d generatedDoc, name
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+policy.DocumentStyleHashes()+
 			"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	case "pdf":
+		out, err = d.PDF()
+		w.Header().Set("Content-Type", "application/pdf")
 	case "md":
 		out, err = d.Markdown()
 		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.md"`)
 	default:
-		return iotsec.Invalid("format", "must be html or md")
+		return iotsec.Invalid("format", "must be html, md or pdf")
 	}
 	if err != nil {
 		return err

@@ -25,6 +25,9 @@ func TestUIGuide(t *testing.T) {
 		{"/guides?class=camera&sector=consumer&market=", "market", "text/html", 400},
 		{"/standards/calls", "Calls for missing standards", "text/html", 200},
 		{"/standards/calls?format=md", "| sector | product class |", "text/markdown", 200},
+		{"/standards/calls?format=pdf", "%PDF-", "application/pdf", 200},
+		{"/policy/SG/brief?format=pdf", "%PDF-", "application/pdf", 200},
+		{"/policy/SG", "format=pdf", "text/html", 200},
 	} {
 		resp, body := b.get(tt.path)
 		wantStatus(t, "GET "+tt.path, resp, body, tt.status)

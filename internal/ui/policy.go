@@ -3,8 +3,6 @@ package ui
 import (
 	"net/http"
 
-	"github.com/iotsec/iotsec/internal/iotsec"
-
 	"github.com/iotsec/iotsec/internal/policy"
 )
 
@@ -62,7 +60,7 @@ func (h *Handler) policyCountry(w http.ResponseWriter, r *http.Request) error {
 }
 
 // policyBrief is the strategy brief of a jurisdiction as a download:
-// ?format=html (default) or md.
+// ?format=html (default), md or pdf.
 func (h *Handler) policyBrief(w http.ResponseWriter, r *http.Request) error {
 	day, _, err := h.queryDate(r.URL.Query())
 	if err != nil {
@@ -72,22 +70,5 @@ func (h *Handler) policyBrief(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var out []byte
-	switch r.URL.Query().Get("format") {
-	case "", "html":
-		out, err = b.HTML()
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+policy.BriefStyleHash()+"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-	case "md":
-		out, err = b.Markdown()
-		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="brief-`+b.Code+`.md"`)
-	default:
-		return iotsec.Invalid("format", "must be html or md")
-	}
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(out)
-	return err
+	return writeGenerated(w, r, b, "brief-"+b.Code)
 }
