@@ -19,6 +19,7 @@ func TestUIGuide(t *testing.T) {
 	}{
 		{"/guides", "Generate", "text/html", 200},
 		{"/policy", `href="/guides"`, "text/html", 200},
+		{"/policy?date=2026-12-07", `<svg class="timeline" viewBox="0 0 720`, "text/html", 200},
 		{"/guides?class=camera&sector=consumer&market=EU%2C+UK%2C+SG", "credentials.default-password", "text/html", 200},
 		{"/guides?class=camera&sector=consumer&market=SG&format=md", "## 4. Sources", "text/markdown", 200},
 		{"/guides?class=toaster-oven&sector=consumer&market=EU", "toaster-oven", "text/html", 400},
@@ -37,5 +38,18 @@ func TestUIGuide(t *testing.T) {
 		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, tt.ctype) {
 			t.Errorf("GET %s: Content-Type %q, want %s", tt.path, ct, tt.ctype)
 		}
+	}
+	// The timeline has a dot per dated entry, the same as its list.
+	_, body := b.get("/policy?date=2026-12-07")
+	svg := body[strings.Index(body, `<svg class="timeline"`):]
+	svg = svg[:strings.Index(svg, "</svg>")]
+	dots := strings.Count(svg, "<circle")
+	list := body[strings.Index(body, "dates as a list"):]
+	items := strings.Count(list[:strings.Index(list, "</details>")], "<li>")
+	if dots < 50 || dots != items {
+		t.Errorf("timeline: %d dots, %d list items", dots, items)
+	}
+	if !strings.Contains(svg, "GB UDP_BAN: ") {
+		t.Error("timeline lacks GB's ban of universal default passwords")
 	}
 }

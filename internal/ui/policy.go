@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"net/http"
 
 	"github.com/iotsec/iotsec/internal/policy"
@@ -14,7 +15,8 @@ var policyLetter = map[string]string{policy.InForce: "F", policy.Adopted: "A", p
 // strongest status on the chosen date.
 func (h *Handler) policyHome(w http.ResponseWriter, r *http.Request) error {
 	day, ds, derr := h.queryDate(r.URL.Query())
-	data := map[string]any{"Date": ds, "Error": "", "M": nil, "Measures": []policy.Measure{}, "Letter": policyLetter}
+	data := map[string]any{"Date": ds, "Error": "", "M": nil, "Measures": []policy.Measure{}, "Letter": policyLetter,
+		"Events": []policy.TimelineEvent{}, "Timeline": template.HTML("")}
 	status := http.StatusOK
 	if derr != nil {
 		data["Error"], status = errText(derr), http.StatusBadRequest
@@ -27,7 +29,11 @@ func (h *Handler) policyHome(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data["Measures"], data["M"] = ms, m
+	events, err := h.Policy.Timeline(r.Context(), day)
+	if err != nil {
+		return err
+	}
+	data["Measures"], data["M"], data["Events"], data["Timeline"] = ms, m, events, timeline(events, day)
 	return h.render(w, r, status, "policy", view{Title: "National measures", Nav: "policy", Data: data})
 }
 
