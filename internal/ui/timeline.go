@@ -43,7 +43,7 @@ func timeline(events []policy.TimelineEvent, day time.Time) template.HTML {
 	}
 	slices.Sort(rows)
 	first, last := int(lo), int(hi)+1
-	const left, right, top, rowH, width = 52.0, 12.0, 22.0, 16.0, 720.0
+	const left, right, top, rowH, width = 52.0, 24.0, 22.0, 16.0, 720.0
 	height := top + rowH*float64(len(rows)) + 8
 	x := func(y float64) float64 { return left + (y-float64(first))/float64(last-first)*(width-left-right) }
 	var b strings.Builder
