@@ -83,6 +83,8 @@ func newStandards(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "standards",
 		Short: "Documents for standards bodies (calls for missing standards)",
+		Example: `  iotsec standards calls -o md > calls.md
+  iotsec standards calls -o pdf > calls.pdf`,
 	}
 	cmd.AddCommand(newStandardsCalls(e))
 	return cmd
