@@ -20,6 +20,7 @@ import (
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/inspect"
+	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/policy"
 )
 
@@ -274,4 +275,32 @@ func TestCallsCiteTheMatrix(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzGuideQuery: whatever class, sector and markets a request carries,
+// the guide is built or refused as invalid input (or an unknown name),
+// never a panic or another kind of error.
+func FuzzGuideQuery(f *testing.F) {
+	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	sv, err := app.NewServices(nil, config.Config{}, nil, app.Options{Now: func() time.Time { return at }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("camera", "consumer", "EU,UK,SG")
+	f.Add("", "consumer", "EU")
+	f.Add("camera", "medical", ",,,")
+	f.Add("toaster", "consumer", "ZZ")
+	f.Add("camera", "consumer", strings.Repeat("EU,", 40))
+	f.Fuzz(func(t *testing.T, class, sector, markets string) {
+		g, err := sv.Policy.Guide(context.Background(), policy.GuideQuery{Class: class, Sector: sector, Markets: []string{markets}, Date: at})
+		if err != nil {
+			if k := iotsec.Kind(err); k != iotsec.ErrInvalid && k != iotsec.ErrNotFound {
+				t.Fatalf("%q %q %q: %v (kind %v)", class, sector, markets, err, k)
+			}
+			return
+		}
+		if _, err := g.Markdown(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -186,12 +186,21 @@ type Guide struct {
 	Sources      []GuideSource      `json:"sources"`
 }
 
-// Guide limits: markets per guide.
-const MaxGuideMarkets = 30
+// Guide limits: markets per guide, and the length of a class, sector or
+// market name.
+const (
+	MaxGuideMarkets = 30
+	maxGuideName    = 64
+)
 
 // Guide builds the good practice guide for q from the catalog
 // (CatalogGuide) and the check rules (CheckRules).
 func (s *Service) Guide(ctx context.Context, q GuideQuery) (*Guide, error) {
+	for field, v := range map[string]string{"class": q.Class, "sector": q.Sector} {
+		if len(v) > maxGuideName {
+			return nil, iotsec.Invalid(field, "%d characters; at most %d", len(v), maxGuideName)
+		}
+	}
 	if strings.TrimSpace(q.Class) == "" {
 		return nil, iotsec.Invalid("class", "a product class is required (e.g. camera)")
 	}
@@ -201,6 +210,9 @@ func (s *Service) Guide(ctx context.Context, q GuideQuery) (*Guide, error) {
 	var markets []string
 	for _, m := range q.Markets {
 		for _, p := range strings.Split(m, ",") {
+			if len(p) > maxGuideName {
+				return nil, iotsec.Invalid("market", "a market of %d characters; at most %d", len(p), maxGuideName)
+			}
 			if p = strings.ToUpper(strings.TrimSpace(p)); p != "" && !slices.Contains(markets, p) {
 				markets = append(markets, p)
 			}
@@ -209,7 +221,7 @@ func (s *Service) Guide(ctx context.Context, q GuideQuery) (*Guide, error) {
 	if len(markets) == 0 {
 		return nil, iotsec.Invalid("market", "at least one market is required (e.g. EU,GB,SG)")
 	}
-	if len(markets) > MaxGuideMarkets {
+	if len(markets) > MaxGuideMarkets || len(q.Markets) > MaxGuideMarkets {
 		return nil, iotsec.Invalid("market", "%d markets; at most %d", len(markets), MaxGuideMarkets)
 	}
 	q.Markets = markets
