@@ -32,7 +32,21 @@ func catalogGuide(c *catalog.Service) func(ctx context.Context, q policy.GuideQu
 		}
 		bl, err := v.Baseline(catalog.BaselineQuery{Class: q.Class, Sector: q.Sector, Markets: q.Markets, Date: q.Date, Voluntary: true})
 		if err != nil {
-			return nil, err
+			// Markets with no scheme of their own (only international
+			// standards apply): the baseline of the standards that apply.
+			var refs []catalog.SchemeRef
+			for _, a := range ap.Schemes {
+				if a.Available {
+					refs = append(refs, catalog.ParseRef(a.Slug))
+				}
+			}
+			if len(refs) == 0 {
+				return nil, err
+			}
+			if bl, err = v.Baseline(catalog.BaselineQuery{Schemes: refs, Class: q.Class, Sector: q.Sector, Date: q.Date}); err != nil {
+				return nil, err
+			}
+			bl.Query.Markets = ap.Query.Markets
 		}
 		out := &policy.GuideCatalog{Class: bl.Query.Class, ClassTitle: bl.Query.Class, Sector: bl.Query.Sector, Markets: bl.Query.Markets, Hub: bl.Hub}
 		for _, cl := range cat.Vocabulary().Classes {

@@ -43,8 +43,10 @@ func TestGuideCitationsResolve(t *testing.T) {
 	for _, q := range []policy.GuideQuery{
 		{Class: "camera", Sector: "consumer", Markets: []string{"EU,UK", "SG"}},
 		{Class: "smart-speaker", Sector: "consumer", Markets: []string{"US", "JP", "AU"}},
+		// No scheme of Brazil's own: the international standards that apply.
+		{Class: "camera", Sector: "consumer", Markets: []string{"BR"}},
 	} {
-		t.Run(q.Class, func(t *testing.T) {
+		t.Run(q.Class+"/"+strings.Join(q.Markets, "+"), func(t *testing.T) {
 			g, err := sv.Policy.Guide(context.Background(), q)
 			if err != nil {
 				t.Fatal(err)
