@@ -22,6 +22,7 @@ import (
 	"github.com/iotsec/iotsec/internal/policy"
 	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
+	"github.com/iotsec/iotsec/internal/workspace"
 )
 
 // Route is one API endpoint.
@@ -54,6 +55,8 @@ type Handler struct {
 	// Policy is the policy service behind /policy: national measures and
 	// the proposals to change them.
 	Policy *policy.Service
+	// Workspace is the workspace service behind /workspaces.
+	Workspace *workspace.Service
 	// Auth is the accounts service behind invitations.
 	Auth *auth.Service
 }
@@ -193,6 +196,17 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/policy/proposals/{id}/review", h.reviewPolicyProposal},
 		{"GET", "/api/v1/guides", h.guide},
 		{"GET", "/api/v1/standards/calls", h.standardsCalls},
+		{"GET", "/api/v1/workspaces", h.listWorkspaces},
+		{"POST", "/api/v1/workspaces", h.createWorkspace},
+		{"GET", "/api/v1/workspaces/{id}", h.getWorkspace},
+		{"POST", "/api/v1/workspaces/{id}/invitations", h.inviteToWorkspace},
+		{"POST", "/api/v1/workspaces/{id}/accept", h.acceptWorkspace},
+		{"POST", "/api/v1/workspaces/{id}/proposals", h.createMappingProposal},
+		{"GET", "/api/v1/workspaces/{id}/proposals/{proposal}", h.getMappingProposal},
+		{"POST", "/api/v1/workspaces/{id}/proposals/{proposal}/comments", h.commentMappingProposal},
+		{"POST", "/api/v1/workspaces/{id}/proposals/{proposal}/approve", h.approveMappingProposal},
+		{"POST", "/api/v1/workspaces/{id}/proposals/{proposal}/merge", h.mergeMappingProposal},
+		{"POST", "/api/v1/workspaces/{id}/reports", h.publishWorkspaceReport},
 	}
 }
 

@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	apiH := api.New(store)
 	apiH.MaxBody, apiH.Now, apiH.Schemes, apiH.Identity = cfg.MaxBody, opts.Now, a.Catalog, a.Identity
 	apiH.Evaluation, apiH.Tool = a.Evaluation, "iotsec "+Version()
-	apiH.Supply, apiH.Registry, apiH.Policy = a.Supply, a.Registry, a.Policy
+	apiH.Supply, apiH.Registry, apiH.Policy, apiH.Workspace = a.Supply, a.Registry, a.Policy, a.Workspace
 	apiH.Auth = a.Auth
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Catalog, a.Identity
 	uiH.Evaluation, uiH.Registry = a.Evaluation, a.Registry
-	uiH.Supply, uiH.Policy = a.Supply, a.Policy
+	uiH.Supply, uiH.Policy, uiH.Workspace = a.Supply, a.Policy, a.Workspace
 	var public []server.Route
 	for _, r := range a.Identity.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})

@@ -44,6 +44,11 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 		if err == nil && len(a.Identity.KEK) > 0 {
 			err = a.seedRegistry(ctx)
 		}
+		// The workspace seed goes with the registry's: the demo with a
+		// key is the whole one, the one without stays a single organisation.
+		if err == nil && len(a.Identity.KEK) > 0 {
+			err = a.seedWorkspace(ctx)
+		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("seed demo: %w", err)

@@ -641,8 +641,9 @@ func TestDemoIdentity(t *testing.T) {
 	for _, c := range recs {
 		statuses[c.Status]++
 	}
-	if statuses[iotsec.StatusCertified] != 1 || statuses[iotsec.StatusUnderReview] != 1 || len(orgs) != 2 {
-		t.Errorf("demo registry = %v in %d organisations, want one certified and one under review, and the scheme owner", statuses, len(orgs))
+	if statuses[iotsec.StatusCertified] != 1 || statuses[iotsec.StatusUnderReview] != 1 || len(orgs) != 4 {
+		t.Errorf("demo registry = %v in %d organisations, want one certified and one under review, the scheme owner, and the workspace's ministry and lab",
+			statuses, len(orgs))
 	}
 }
 

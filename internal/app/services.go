@@ -14,6 +14,7 @@ import (
 	"github.com/iotsec/iotsec/internal/policy"
 	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
+	"github.com/iotsec/iotsec/internal/workspace"
 )
 
 // Services are the capability services, built once by NewServices for the
@@ -38,6 +39,9 @@ type Services struct {
 	// Policy is the policy service (national measures dataset, proposals
 	// and their review); without a store it serves the embedded dataset.
 	Policy *policy.Service
+	// Workspace is the workspace service (organisations working together,
+	// mapping proposals merged into the members' catalogs, reports).
+	Workspace *workspace.Service
 }
 
 // NewServices builds the services over store and the configuration. A nil
@@ -85,6 +89,9 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	s.Policy.CatalogGaps = catalogGaps(s.Catalog)
 	s.Policy.CatalogGuide, s.Policy.CheckRules = catalogGuide(s.Catalog), checkRules(hubSlug)
 	s.Policy.CatalogCalls = catalogCalls(s.Catalog)
+	s.Workspace = workspace.New(store)
+	s.Workspace.Now, s.Workspace.BaseURL = now, cfg.URL()
+	s.Workspace.CheckMappings, s.Workspace.ImportMappings = workspaceCatalog(s.Catalog)
 	if s.Evaluation, err = newEvaluation(store, base); err != nil {
 		return nil, err
 	}
@@ -136,6 +143,25 @@ func validityRules(cat *crosswalk.Catalog) func(string) (registry.ValidityRule, 
 		v := sc.Validity
 		return registry.ValidityRule{Scheme: slug, Months: v.Months, RenewalWindowDays: v.RenewalWindowDays, Source: v.Source}, true
 	}
+}
+
+// workspaceCatalog gives the workspace service the catalog's import of a
+// mapping spreadsheet: a dry run to check a proposal, a private import to
+// merge one into a member's catalog.
+func workspaceCatalog(c *catalog.Service) (check func(context.Context, iotsec.Actor, string, []byte) error,
+	imp func(context.Context, iotsec.Actor, string, []byte) (string, error)) {
+	check = func(ctx context.Context, a iotsec.Actor, name string, data []byte) error {
+		_, err := c.Import(ctx, a, catalog.ImportRequest{Name: name, Format: iotsec.SchemeFormatCSV, Visibility: iotsec.VisibilityPrivate, Data: data, DryRun: true})
+		return err
+	}
+	imp = func(ctx context.Context, a iotsec.Actor, name string, data []byte) (string, error) {
+		res, err := c.Import(ctx, a, catalog.ImportRequest{Name: name, Format: iotsec.SchemeFormatCSV, Visibility: iotsec.VisibilityPrivate, Data: data})
+		if err != nil {
+			return "", err
+		}
+		return res.Import.ID, nil
+	}
+	return check, imp
 }
 
 // catalogGaps gives the policy service's briefs the embedded catalog's

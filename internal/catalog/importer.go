@@ -31,6 +31,9 @@ type ImportRequest struct {
 	// import a catalog of another file by UUID or file name); Data is then
 	// ignored and the files are stored as one bundle.
 	Files []ImportFile
+	// DryRun checks the file against the catalog as Import would and
+	// stores nothing (the workspace service checks a mapping proposal so).
+	DryRun bool
 }
 
 // ImportFile is one named file of a multi-file OSCAL import.
@@ -177,6 +180,9 @@ func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 	for _, m := range doc.Mappings {
 		im.MappingSets = append(im.MappingSets, m.ID)
 		im.Maps += len(m.Maps)
+	}
+	if req.DryRun {
+		return describe(im, doc), nil
 	}
 	if err := l.store.CreateSchemeImport(ctx, a, &im); err != nil {
 		return nil, err

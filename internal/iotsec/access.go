@@ -24,6 +24,30 @@ const Public Permission = "public"
 // name at all; internal/server's TestRoleTable walks every route with
 // every role against this table.
 var access = map[Operation][]Permission{
+	// Workspaces: membership is checked by the store; these are the
+	// organisation's own permissions.
+	"GET /api/v1/workspaces":                                     {PermRead},
+	"POST /api/v1/workspaces":                                    {PermManageMembers},
+	"GET /api/v1/workspaces/{id}":                                {PermRead},
+	"POST /api/v1/workspaces/{id}/invitations":                   {PermManageMembers},
+	"POST /api/v1/workspaces/{id}/accept":                        {PermManageMembers},
+	"POST /api/v1/workspaces/{id}/proposals":                     {PermWriteSchemes},
+	"GET /api/v1/workspaces/{id}/proposals/{proposal}":           {PermRead},
+	"POST /api/v1/workspaces/{id}/proposals/{proposal}/comments": {PermWriteSchemes},
+	"POST /api/v1/workspaces/{id}/proposals/{proposal}/approve":  {PermWriteSchemes},
+	"POST /api/v1/workspaces/{id}/proposals/{proposal}/merge":    {PermWriteSchemes},
+	"POST /api/v1/workspaces/{id}/reports":                       {PermWriteSchemes},
+	// Web UI: workspaces.
+	"GET /workspaces":                                    {PermRead},
+	"POST /workspaces":                                   {PermManageMembers},
+	"GET /workspaces/{id}":                               {PermRead},
+	"POST /workspaces/{id}/invite":                       {PermManageMembers},
+	"POST /workspaces/{id}/accept":                       {PermManageMembers},
+	"POST /workspaces/{id}/proposals":                    {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/comment": {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/approve": {PermWriteSchemes},
+	"POST /workspaces/{id}/proposals/{proposal}/merge":   {PermWriteSchemes},
+	"POST /workspaces/{id}/reports":                      {PermWriteSchemes},
 	// API: the account and the organisation's overview.
 	"GET /api/v1/me":       {SignedIn},
 	"GET /api/v1/overview": {PermRead},
@@ -86,20 +110,9 @@ var access = map[Operation][]Permission{
 		PermWriteSchemes},
 	"GET /api/v1/schemes/{slug}":                 {PermRead},
 	"GET /api/v1/schemes/{slug}/provisions/{id}": {PermRead},
-	// National measures, proposals by government organisations and their
-	// review (the service also checks the organisation's kind and refuses
-	// the proposer's own review), and the generated documents.
-	"GET /api/v1/policy/countries":              {PermRead},
-	"GET /api/v1/policy/countries/{code}":       {PermRead},
-	"GET /api/v1/policy/countries/{code}/brief": {PermRead},
-	"GET /api/v1/policy/measures":               {PermRead},
-	"GET /api/v1/policy/matrix":                 {PermRead},
-	"GET /api/v1/policy/proposals":              {PermRead},
-	"POST /api/v1/policy/proposals":             {PermWriteSchemes},
-	"GET /api/v1/policy/proposals/{id}":         {PermRead},
-	"POST /api/v1/policy/proposals/{id}/review": {PermManageMembers},
-	"GET /api/v1/guides":                        {PermRead},
-	"GET /api/v1/standards/calls":               {PermRead},
+	// The policy service's generated documents (guides, calls).
+	"GET /api/v1/guides":          {PermRead},
+	"GET /api/v1/standards/calls": {PermRead},
 	// Device identity.
 	"GET /api/v1/identity/roots":                      {PermRead},
 	"POST /api/v1/identity/roots":                     {PermManageIdentity},
@@ -158,6 +171,21 @@ var access = map[Operation][]Permission{
 	"POST /api/v1/registry/{id}/review":   {PermCertify},
 	"POST /api/v1/registry/{id}/clear":    {PermCertify},
 	"POST /api/v1/registry/{id}/withdraw": {PermWriteProducts},
+	"POST /api/v1/registry/{id}/renewal":  {PermWriteProducts},
+	"GET /api/v1/labels":                  {PermRead},
+	"GET /api/v1/labels/{id}":             {PermRead},
+	// National measures: public data read by any member; proposals by
+	// those who may change the organisation's catalog, reviews by its
+	// administrators (the service also requires a government body).
+	"GET /api/v1/policy/countries":              {PermRead},
+	"GET /api/v1/policy/countries/{code}":       {PermRead},
+	"GET /api/v1/policy/countries/{code}/brief": {PermRead},
+	"GET /api/v1/policy/measures":               {PermRead},
+	"GET /api/v1/policy/matrix":                 {PermRead},
+	"GET /api/v1/policy/proposals":              {PermRead},
+	"POST /api/v1/policy/proposals":             {PermWriteSchemes},
+	"GET /api/v1/policy/proposals/{id}":         {PermRead},
+	"POST /api/v1/policy/proposals/{id}/review": {PermManageMembers},
 
 	// Web UI: public pages, the account and sessions.
 	"GET /static/{file}":                     {Public},
@@ -212,9 +240,6 @@ var access = map[Operation][]Permission{
 	"GET /catalog/applies":                         {PermRead},
 	"GET /catalog/baseline":                        {PermRead},
 	"GET /catalog/gaps":                            {PermRead},
-	"GET /policy":                                  {PermRead},
-	"GET /policy/{code}":                           {PermRead},
-	"GET /policy/{code}/brief":                     {PermRead},
 	"GET /guides":                                  {PermRead},
 	"GET /standards/calls":                         {PermRead},
 	"GET /catalog/recognition":                     {PermRead},
@@ -273,6 +298,10 @@ var access = map[Operation][]Permission{
 	"GET /registry":                                {PermRead},
 	"POST /registry":                               {PermWriteProducts},
 	"GET /registry/{id}":                           {PermRead},
+	"POST /registry/{id}/renew":                    {PermWriteProducts},
+	"GET /policy":                                  {PermRead},
+	"GET /policy/{code}":                           {PermRead},
+	"GET /policy/{code}/brief":                     {PermRead},
 	// A move is a withdrawal (the maker) or a certifier's move.
 	"POST /registry/{id}/move": {PermWriteProducts, PermCertify},
 }

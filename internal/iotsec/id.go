@@ -101,4 +101,7 @@ const (
 	PrefixCertEvent     = "cev"
 	PrefixPolicy        = "pol"
 	PrefixInvitation    = "inv"
+	PrefixWorkspace     = "wsp"
+	PrefixProposal      = "mpr"
+	PrefixReport        = "wsr"
 )

@@ -30,6 +30,7 @@ type Store interface {
 	SupplyStore
 	RegistryStore
 	PolicyStore
+	WorkspaceStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

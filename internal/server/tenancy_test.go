@@ -29,6 +29,13 @@ func TestTenancyEveryRoute(t *testing.T) {
 	// (the service also requires a government organisation).
 	bProposal := iotsec.PolicyProposal{Jurisdiction: "NL", Action: iotsec.PolicyWithdraw, EntryID: "nl-msa-red", Rationale: "B's proposal"}
 	apptest.Must(t, f.App.Store.CreatePolicyProposal(context.Background(), b.Actor(), &bProposal))
+	// B's workspace (A is no member) and a proposal in it, stored as the
+	// service would (the service also checks it against B's catalog).
+	bWS := iotsec.Workspace{Name: "B's SIG", Focus: "B's focus"}
+	apptest.Must(t, f.App.Store.CreateWorkspace(context.Background(), b.Actor(), &bWS))
+	bMP := iotsec.MappingProposal{WorkspaceID: bWS.ID, Kind: iotsec.ProposalNew, From: "uk-psti", To: "etsi-en-303-645", Sources: []string{"1"},
+		Targets: []string{"5.1-1"}, Relationship: "intersects-with", Confidence: "low", Rationale: "B's rationale"}
+	apptest.Must(t, f.App.Store.CreateMappingProposal(context.Background(), b.Actor(), &bMP))
 	bInv, err := f.App.Auth.Invite(context.Background(), b.Actor(), "carol@b.example", iotsec.RoleViewer)
 	apptest.Must(t, err)
 	before := snapshot(f, b)
@@ -96,6 +103,16 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/policy/countries/{code}/brief": "/api/v1/policy/countries/ZZ/brief",
 		"/api/v1/policy/proposals/{id}":         bProposal.ID,
 		"/api/v1/policy/proposals/{id}/review":  bProposal.ID,
+		// B's workspace: A is no member, so everything of it is 404.
+		"/api/v1/workspaces/{id}":                               bWS.ID,
+		"/api/v1/workspaces/{id}/invitations":                   bWS.ID,
+		"/api/v1/workspaces/{id}/accept":                        bWS.ID,
+		"/api/v1/workspaces/{id}/proposals":                     bWS.ID,
+		"/api/v1/workspaces/{id}/reports":                       bWS.ID,
+		"/api/v1/workspaces/{id}/proposals/{proposal}":          "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID,
+		"/api/v1/workspaces/{id}/proposals/{proposal}/comments": "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/comments",
+		"/api/v1/workspaces/{id}/proposals/{proposal}/approve":  "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/approve",
+		"/api/v1/workspaces/{id}/proposals/{proposal}/merge":    "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/merge",
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -114,26 +131,31 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"PATCH /api/v1/schemes/imports/{id}": `{"visibility":"private"}`,
 		// Identity: B's device, certificate and anchor addressed with
 		// bodies that would work on A's own.
-		"POST /api/v1/identity/roots":                     apptest.JSONString(map[string]string{"pem": apptest.NewRootPEM(t)}),
-		"POST /api/v1/identity/roots/{id}/crl":            `{"pem":"x"}`,
-		"POST /api/v1/identity/ca":                        `{}`,
-		"POST /api/v1/identity/devices":                   `{"uid":"SN-NEW","product_id":"` + b.Product.ID + `"}`,
-		"POST /api/v1/identity/devices/{id}/idevid":       apptest.JSONString(map[string]string{"pem": string(apptest.IDevID(t, a.Root, a.IDevKey, b.Device.UID))}),
-		"POST /api/v1/identity/devices/{id}/certificates": apptest.JSONString(map[string]string{"csr": apptest.CSRPEM(t, b.Device.UID)}),
-		"POST /api/v1/identity/devices/{id}/tokens":       `{}`,
-		"POST /api/v1/identity/devices/{id}/transitions":  `{"to":"provisioned"}`,
-		"POST /api/v1/identity/devices/{id}/transfer":     `{}`,
-		"POST /api/v1/identity/transfers/claim":           `{"code":"iotsec_xfr_unknown","product_id":"` + a.Product.ID + `"}`,
-		"POST /api/v1/identity/certificates/{id}/revoke":  `{"reason":"keyCompromise"}`,
-		"POST /api/v1/firmware/{id}/evidence":             `{"provision":"5.1-1","verdict":"PASS","rationale":"x"}`,
-		"PUT /api/v1/firmware/{id}/ics":                   `{"entries":[{"provision":"5.1-1","support":"N/A"}]}`,
-		"PUT /api/v1/firmware/{id}/ixit":                  `[{"category":"1-AuthMech","text":"x"}]`,
-		"POST /api/v1/firmware/{id}/image":                "not really firmware",
-		"PUT /api/v1/firmware/{id}/sbom":                  apptest.SBOM,
-		"POST /api/v1/firmware/{id}/vex":                  `{"vulnerability":"CVE-2023-28450","status":"affected","action":"update"}`,
-		"PATCH /api/v1/cra-reports/{id}":                  `{"sent":["early warning"],"fields":{"general_nature":"pwned"}}`,
-		"POST /api/v1/notifications/read":                 `{"ids":["` + b.Notice + `"]}`,
-		"PUT /api/v1/notify-settings":                     `{"webhook_url":"http://127.0.0.1:9/hook","webhook_secret":"s"}`,
+		"POST /api/v1/identity/roots":                                apptest.JSONString(map[string]string{"pem": apptest.NewRootPEM(t)}),
+		"POST /api/v1/identity/roots/{id}/crl":                       `{"pem":"x"}`,
+		"POST /api/v1/identity/ca":                                   `{}`,
+		"POST /api/v1/identity/devices":                              `{"uid":"SN-NEW","product_id":"` + b.Product.ID + `"}`,
+		"POST /api/v1/identity/devices/{id}/idevid":                  apptest.JSONString(map[string]string{"pem": string(apptest.IDevID(t, a.Root, a.IDevKey, b.Device.UID))}),
+		"POST /api/v1/identity/devices/{id}/certificates":            apptest.JSONString(map[string]string{"csr": apptest.CSRPEM(t, b.Device.UID)}),
+		"POST /api/v1/identity/devices/{id}/tokens":                  `{}`,
+		"POST /api/v1/identity/devices/{id}/transitions":             `{"to":"provisioned"}`,
+		"POST /api/v1/identity/devices/{id}/transfer":                `{}`,
+		"POST /api/v1/identity/transfers/claim":                      `{"code":"iotsec_xfr_unknown","product_id":"` + a.Product.ID + `"}`,
+		"POST /api/v1/identity/certificates/{id}/revoke":             `{"reason":"keyCompromise"}`,
+		"POST /api/v1/firmware/{id}/evidence":                        `{"provision":"5.1-1","verdict":"PASS","rationale":"x"}`,
+		"PUT /api/v1/firmware/{id}/ics":                              `{"entries":[{"provision":"5.1-1","support":"N/A"}]}`,
+		"PUT /api/v1/firmware/{id}/ixit":                             `[{"category":"1-AuthMech","text":"x"}]`,
+		"POST /api/v1/workspaces":                                    `{"name":"A's SIG","focus":"x"}`,
+		"POST /api/v1/workspaces/{id}/invitations":                   `{"org_id":"` + a.Org.ID + `","role":"reviewer"}`,
+		"POST /api/v1/workspaces/{id}/proposals":                     `{"kind":"new","from":"uk-psti","to":"etsi-en-303-645","sources":["1"],"targets":["5.1-1"],"relationship":"equal-to","confidence":"low","rationale":"x"}`,
+		"POST /api/v1/workspaces/{id}/proposals/{proposal}/comments": `{"body":"x"}`,
+		"POST /api/v1/workspaces/{id}/reports":                       `{"title":"x","from":"2026-01-01","to":"2026-01-31"}`,
+		"POST /api/v1/firmware/{id}/image":                           "not really firmware",
+		"PUT /api/v1/firmware/{id}/sbom":                             apptest.SBOM,
+		"POST /api/v1/firmware/{id}/vex":                             `{"vulnerability":"CVE-2023-28450","status":"affected","action":"update"}`,
+		"PATCH /api/v1/cra-reports/{id}":                             `{"sent":["early warning"],"fields":{"general_nature":"pwned"}}`,
+		"POST /api/v1/notifications/read":                            `{"ids":["` + b.Notice + `"]}`,
+		"PUT /api/v1/notify-settings":                                `{"webhook_url":"http://127.0.0.1:9/hook","webhook_secret":"s"}`,
 		// The registry: an application for B's firmware under B's scheme,
 		// and moves of B's record that would work on A's own.
 		"POST /api/v1/registry":                     `{"firmware_id":"` + b.Firmware.ID + `","scheme":"` + b.Scheme + `","level":"2"}`,
@@ -210,9 +232,11 @@ func TestTenancyEveryRoute(t *testing.T) {
 		// organisation's imported schemes).
 		"GET /api/v1/guides":          400, // no class, sector or market
 		"GET /api/v1/standards/calls": 200,
+		"GET /api/v1/workspaces":      200, // A's own: none of B's
+		"POST /api/v1/workspaces":     201, // A's own workspace
 	}
 	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
-		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID, bInv.ID, "carol@b.example"}
+		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID, bInv.ID, bWS.ID, bMP.ID, "B's SIG", "carol@b.example"}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path

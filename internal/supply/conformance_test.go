@@ -205,8 +205,8 @@ func TestDocumentsConform(t *testing.T) {
 		}
 		must(t, json.Unmarshal(buf.Bytes(), &doc))
 		categories[doc.Document.Category]++
-		if doc.Document.Publisher.Namespace != supply.DefaultNamespace {
-			t.Errorf("CSAF of %s: namespace %q, want the base URL %q", p.Name, doc.Document.Publisher.Namespace, supply.DefaultNamespace)
+		if doc.Document.Publisher.Namespace != d.Srv.URL {
+			t.Errorf("CSAF of %s: namespace %q, want the server's base URL %q", p.Name, doc.Document.Publisher.Namespace, d.Srv.URL)
 		}
 		if p.ID == fw.ProductID && (doc.Document.Category != "csaf_vex" || len(doc.Vulns) == 0) {
 			t.Errorf("CSAF of the scanned image: %s with %d vulnerabilities, want csaf_vex with some", doc.Document.Category, len(doc.Vulns))
@@ -228,7 +228,7 @@ func TestDocumentsConform(t *testing.T) {
 				ID string `json:"@id"`
 			}
 			must(t, json.Unmarshal(ov.Bytes(), &head))
-			if want := supply.DefaultNamespace + "/vex/" + v.ID; head.ID != want {
+			if want := d.Srv.URL + "/vex/" + v.ID; head.ID != want {
 				t.Errorf("OpenVEX of %s %s: @id %q, want %q", p.Name, v.Version, head.ID, want)
 			}
 			err = validate(ovSchema, "openvex", ov.Bytes())

@@ -27,6 +27,7 @@ import (
 	"github.com/iotsec/iotsec/internal/policy"
 	"github.com/iotsec/iotsec/internal/registry"
 	"github.com/iotsec/iotsec/internal/supply"
+	"github.com/iotsec/iotsec/internal/workspace"
 )
 
 //go:embed templates/*.html
@@ -67,6 +68,8 @@ type Handler struct {
 	Supply *supply.Service
 	// Policy is the policy service behind the national measures pages.
 	Policy *policy.Service
+	// Workspace is the workspace service behind the Workspaces pages.
+	Workspace *workspace.Service
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
@@ -208,6 +211,16 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/policy/{code}/brief", auth(h.policyBrief)},
 		{"GET", "/guides", auth(h.guides)},
 		{"GET", "/standards/calls", auth(h.standardsCalls)},
+		{"GET", "/workspaces", auth(h.workspaces)},
+		{"POST", "/workspaces", auth(h.createWorkspace)},
+		{"GET", "/workspaces/{id}", auth(h.workspace)},
+		{"POST", "/workspaces/{id}/invite", auth(h.inviteToWorkspace)},
+		{"POST", "/workspaces/{id}/accept", auth(h.acceptWorkspace)},
+		{"POST", "/workspaces/{id}/proposals", auth(h.proposeMapping)},
+		{"POST", "/workspaces/{id}/proposals/{proposal}/comment", auth(h.commentProposal)},
+		{"POST", "/workspaces/{id}/proposals/{proposal}/approve", auth(h.approveProposal)},
+		{"POST", "/workspaces/{id}/proposals/{proposal}/merge", auth(h.mergeProposal)},
+		{"POST", "/workspaces/{id}/reports", auth(h.publishReport)},
 		{"GET", "/registry", auth(h.registryHome)},
 		{"POST", "/registry", auth(h.applyLabel)},
 		{"GET", "/registry/{id}", auth(h.registryRecord)},

@@ -232,6 +232,7 @@ func TestUIPages(t *testing.T) {
 	// A label each, so the registry's record pages render.
 	f.RegistryRecords(&f.A)
 	f.RegistryRecords(&f.B)
+	wsA, wsB, _ := workspaceFixture(t, f)
 
 	inv, err := f.App.Auth.Invite(context.Background(), f.A.Actor(), "newcomer@x.example", iotsec.RoleViewer)
 	apptest.Must(t, err)
@@ -270,6 +271,11 @@ func TestUIPages(t *testing.T) {
 			params["id"] = g.Certification
 		case strings.HasPrefix(route, "/supply/vulnerabilities/{id}"):
 			params["id"] = "CVE-2024-1086"
+		case strings.HasPrefix(route, "/workspaces/{id}"):
+			params["id"] = wsA.ID
+			if !own {
+				params["id"] = wsB.ID
+			}
 		}
 		// Each organisation's private imported scheme: B's is 404 to A.
 		params["slug"] = g.Scheme
