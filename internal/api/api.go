@@ -194,6 +194,8 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/policy/proposals", h.createPolicyProposal},
 		{"GET", "/api/v1/policy/proposals/{id}", h.getPolicyProposal},
 		{"POST", "/api/v1/policy/proposals/{id}/review", h.reviewPolicyProposal},
+		{"GET", "/api/v1/guides", h.guide},
+		{"GET", "/api/v1/standards/calls", h.standardsCalls},
 		{"GET", "/api/v1/workspaces", h.listWorkspaces},
 		{"POST", "/api/v1/workspaces", h.createWorkspace},
 		{"GET", "/api/v1/workspaces/{id}", h.getWorkspace},

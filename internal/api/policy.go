@@ -131,8 +131,8 @@ func (h *Handler) reviewPolicyProposal(w http.ResponseWriter, r *http.Request) e
 	return write(w, http.StatusOK, p)
 }
 
-// policyBrief is a jurisdiction's strategy brief: JSON, or ?format=md or
-// html for the document.
+// policyBrief is a jurisdiction's strategy brief: JSON, or ?format=md,
+// html or pdf for the document.
 func (h *Handler) policyBrief(w http.ResponseWriter, r *http.Request) error {
 	date, err := h.policyDate(r)
 	if err != nil {
@@ -142,24 +142,5 @@ func (h *Handler) policyBrief(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var out []byte
-	switch r.URL.Query().Get("format") {
-	case "", "json":
-		return write(w, http.StatusOK, b)
-	case "md":
-		out, err = b.Markdown()
-		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-	case "html":
-		out, err = b.HTML()
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+policy.BriefStyleHash()+"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-	default:
-		return iotsec.Invalid("format", "must be json, md or html")
-	}
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(out)
-	return err
+	return writeDocument(w, r, b)
 }

@@ -76,6 +76,8 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 		s.Catalog = catalog.New(nil, base)
 		s.Catalog.Now = now
 		s.Policy.CatalogGaps = catalogGaps(s.Catalog)
+		s.Policy.CatalogGuide, s.Policy.CheckRules = catalogGuide(s.Catalog), checkRules(hubSlug)
+		s.Policy.CatalogCalls = catalogCalls(s.Catalog)
 		return s, nil
 	}
 	s.Catalog = catalog.New(store, base)
@@ -85,6 +87,8 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	}
 	s.Policy.Now = now
 	s.Policy.CatalogGaps = catalogGaps(s.Catalog)
+	s.Policy.CatalogGuide, s.Policy.CheckRules = catalogGuide(s.Catalog), checkRules(hubSlug)
+	s.Policy.CatalogCalls = catalogCalls(s.Catalog)
 	s.Workspace = workspace.New(store)
 	s.Workspace.Now, s.Workspace.BaseURL = now, cfg.URL()
 	s.Workspace.CheckMappings, s.Workspace.ImportMappings = workspaceCatalog(s.Catalog)

@@ -237,6 +237,7 @@ recognised abroad, and the catalog's gap cells for its market. Each statement
 cites a numbered source, and each source is a dataset entry with its link.`,
 		Example: `  iotsec policy brief GB -o md > gb.md
   iotsec policy brief SG -o html > sg.html
+  iotsec policy brief SG -o pdf > sg.pdf
   iotsec policy brief IL -o md      # no national measure found`,
 		Args: exactArgs(1, "one country code"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -253,22 +254,7 @@ cites a numbered source, and each source is a dataset entry with its link.`,
 			if err != nil {
 				return err
 			}
-			var out []byte
-			switch f.output {
-			case "", "md", "markdown":
-				out, err = b.Markdown()
-			case "html":
-				out, err = b.HTML()
-			case "json":
-				return f.print(e, b, nil)
-			default:
-				return usagef("-o %q: want md, html or json", f.output)
-			}
-			if err != nil {
-				return err
-			}
-			_, err = e.stdout.Write(out)
-			return err
+			return writeDoc(e, &f, b, b)
 		},
 	}
 	f.register(cmd.Flags())

@@ -110,6 +110,9 @@ var access = map[Operation][]Permission{
 		PermWriteSchemes},
 	"GET /api/v1/schemes/{slug}":                 {PermRead},
 	"GET /api/v1/schemes/{slug}/provisions/{id}": {PermRead},
+	// The policy service's generated documents (guides, calls).
+	"GET /api/v1/guides":          {PermRead},
+	"GET /api/v1/standards/calls": {PermRead},
 	// Device identity.
 	"GET /api/v1/identity/roots":                      {PermRead},
 	"POST /api/v1/identity/roots":                     {PermManageIdentity},
@@ -237,6 +240,8 @@ var access = map[Operation][]Permission{
 	"GET /catalog/applies":                         {PermRead},
 	"GET /catalog/baseline":                        {PermRead},
 	"GET /catalog/gaps":                            {PermRead},
+	"GET /guides":                                  {PermRead},
+	"GET /standards/calls":                         {PermRead},
 	"GET /catalog/recognition":                     {PermRead},
 	"GET /catalog/imports":                         {PermRead},
 	"POST /catalog/imports":                        {PermWriteSchemes},

@@ -276,8 +276,10 @@ const briefStyle = "body{font-family:system-ui,sans-serif;max-width:48rem;margin
 	"a{overflow-wrap:anywhere}@media print{a{color:inherit}nav{display:none}}"
 
 // BriefStyleHash is the CSP source of the brief's style element.
-func BriefStyleHash() string {
-	sum := sha256.Sum256([]byte(briefStyle))
+func BriefStyleHash() string { return styleHash(briefStyle) }
+
+func styleHash(style string) string {
+	sum := sha256.Sum256([]byte(style))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 

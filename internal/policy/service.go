@@ -29,6 +29,15 @@ type Service struct {
 	// CatalogGaps, wired in internal/app from the catalog service, lists
 	// the catalog's cells of a market with no scheme of its own.
 	CatalogGaps func(ctx context.Context, market string, date time.Time) ([]GapCell, error)
+	// CatalogGuide, wired in internal/app from the catalog service, gives
+	// a guide its baseline, schemes and assessment specification.
+	CatalogGuide func(ctx context.Context, q GuideQuery) (*GuideCatalog, error)
+	// CheckRules, wired in internal/app from the check engines, lists
+	// iotsec's automated checks and the provisions they bear on.
+	CheckRules func() []CheckRule
+	// CatalogCalls, wired in internal/app from the catalog service, gives
+	// the catalog's gap matrix grouped into calls.
+	CatalogCalls func(ctx context.Context, date time.Time) (*CallsCatalog, error)
 }
 
 // New builds the service over store (nil: embedded data only).

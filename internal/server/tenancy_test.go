@@ -228,8 +228,12 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/policy/matrix":         200,
 		"GET /api/v1/policy/proposals":      200,
 		"POST /api/v1/policy/proposals":     403, // A is no government organisation
-		"GET /api/v1/workspaces":            200, // A's own: none of B's
-		"POST /api/v1/workspaces":           201, // A's own workspace
+		// Guides and calls come from the embedded catalog only (never an
+		// organisation's imported schemes).
+		"GET /api/v1/guides":          400, // no class, sector or market
+		"GET /api/v1/standards/calls": 200,
+		"GET /api/v1/workspaces":      200, // A's own: none of B's
+		"POST /api/v1/workspaces":     201, // A's own workspace
 	}
 	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
 		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID, bInv.ID, bWS.ID, bMP.ID, "B's SIG", "carol@b.example"}

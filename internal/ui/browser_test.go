@@ -383,6 +383,7 @@ var notPages = map[string]string{
 	"/supply/firmware/{id}/vex":      "a download",
 	"/supply/products/{id}/csaf":     "a download",
 	"/policy/{code}/brief":           "a generated document (its own CSP, no layout)",
+	"/standards/calls":               "a generated document (its own CSP, no layout)",
 }
 
 // filledIn are pages again with a question asked: their empty state

@@ -1,9 +1,8 @@
 package ui
 
 import (
+	"html/template"
 	"net/http"
-
-	"github.com/iotsec/iotsec/internal/iotsec"
 
 	"github.com/iotsec/iotsec/internal/policy"
 )
@@ -16,7 +15,8 @@ var policyLetter = map[string]string{policy.InForce: "F", policy.Adopted: "A", p
 // strongest status on the chosen date.
 func (h *Handler) policyHome(w http.ResponseWriter, r *http.Request) error {
 	day, ds, derr := h.queryDate(r.URL.Query())
-	data := map[string]any{"Date": ds, "Error": "", "M": nil, "Measures": []policy.Measure{}, "Letter": policyLetter}
+	data := map[string]any{"Date": ds, "Error": "", "M": nil, "Measures": []policy.Measure{}, "Letter": policyLetter,
+		"Events": []policy.TimelineEvent{}, "Timeline": template.HTML("")}
 	status := http.StatusOK
 	if derr != nil {
 		data["Error"], status = errText(derr), http.StatusBadRequest
@@ -29,7 +29,11 @@ func (h *Handler) policyHome(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data["Measures"], data["M"] = ms, m
+	events, err := h.Policy.Timeline(r.Context(), day)
+	if err != nil {
+		return err
+	}
+	data["Measures"], data["M"], data["Events"], data["Timeline"] = ms, m, events, timeline(events, day)
 	return h.render(w, r, status, "policy", view{Title: "National measures", Nav: "policy", Data: data})
 }
 
@@ -62,7 +66,7 @@ func (h *Handler) policyCountry(w http.ResponseWriter, r *http.Request) error {
 }
 
 // policyBrief is the strategy brief of a jurisdiction as a download:
-// ?format=html (default) or md.
+// ?format=html (default), md or pdf.
 func (h *Handler) policyBrief(w http.ResponseWriter, r *http.Request) error {
 	day, _, err := h.queryDate(r.URL.Query())
 	if err != nil {
@@ -72,22 +76,5 @@ func (h *Handler) policyBrief(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var out []byte
-	switch r.URL.Query().Get("format") {
-	case "", "html":
-		out, err = b.HTML()
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+policy.BriefStyleHash()+"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-	case "md":
-		out, err = b.Markdown()
-		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="brief-`+b.Code+`.md"`)
-	default:
-		return iotsec.Invalid("format", "must be html or md")
-	}
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(out)
-	return err
+	return writeGenerated(w, r, b, "brief-"+b.Code)
 }

@@ -209,6 +209,8 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/policy", auth(h.policyHome)},
 		{"GET", "/policy/{code}", auth(h.policyCountry)},
 		{"GET", "/policy/{code}/brief", auth(h.policyBrief)},
+		{"GET", "/guides", auth(h.guides)},
+		{"GET", "/standards/calls", auth(h.standardsCalls)},
 		{"GET", "/workspaces", auth(h.workspaces)},
 		{"POST", "/workspaces", auth(h.createWorkspace)},
 		{"GET", "/workspaces/{id}", auth(h.workspace)},
