@@ -16,6 +16,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/dashboard"
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -56,6 +57,8 @@ type Handler struct {
 	Policy *policy.Service
 	// Auth is the accounts service behind invitations.
 	Auth *auth.Service
+	// Dashboard is the service behind the role dashboards.
+	Dashboard *dashboard.Service
 }
 
 // New returns a handler with the default limits.
@@ -69,6 +72,10 @@ func (h *Handler) Routes() []Route {
 	return []Route{
 		{"GET", "/api/v1/me", h.me},
 		{"GET", "/api/v1/overview", h.overview},
+		{"GET", "/api/v1/dashboards/ciso", h.dashboard("ciso")},
+		{"GET", "/api/v1/dashboards/executive", h.dashboard("executive")},
+		{"GET", "/api/v1/dashboards/regulator", h.dashboard("regulator")},
+		{"GET", "/api/v1/dashboards/policy", h.dashboard("policy")},
 		{"GET", "/api/v1/products", h.listProducts},
 		{"POST", "/api/v1/products", h.createProduct},
 		{"GET", "/api/v1/products/{id}", h.getProduct},

@@ -27,6 +27,15 @@ var access = map[Operation][]Permission{
 	// API: the account and the organisation's overview.
 	"GET /api/v1/me":       {SignedIn},
 	"GET /api/v1/overview": {PermRead},
+	// The role dashboards, API and web UI.
+	"GET /api/v1/dashboards/ciso":      {PermRead},
+	"GET /api/v1/dashboards/executive": {PermRead},
+	"GET /api/v1/dashboards/regulator": {PermRead},
+	"GET /api/v1/dashboards/policy":    {PermRead},
+	"GET /dashboard/ciso":              {PermRead},
+	"GET /dashboard/executive":         {PermRead},
+	"GET /dashboard/regulator":         {PermRead},
+	"GET /dashboard/policy":            {PermRead},
 	// Products, firmware versions, devices and jobs.
 	"GET /api/v1/products":                 {PermRead},
 	"POST /api/v1/products":                {PermWriteProducts},

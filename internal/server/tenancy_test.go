@@ -149,21 +149,26 @@ func TestTenancyEveryRoute(t *testing.T) {
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
 	collection := map[string]int{
-		"GET /api/v1/me":              200,
-		"GET /api/v1/overview":        200,
-		"GET /api/v1/products":        200,
-		"POST /api/v1/products":       201, // creates A's own product
-		"GET /api/v1/devices":         200,
-		"POST /api/v1/devices":        400, // B's product is not A's: a body reference, not an addressed thing
-		"POST /api/v1/devices/import": 400,
-		"GET /api/v1/jobs":            200,
-		"GET /api/v1/tokens":          200,
-		"POST /api/v1/tokens":         201,
-		"GET /api/v1/members":         200,
-		"POST /api/v1/members":        201, // an invitation to A, whoever the address is
-		"GET /api/v1/invitations":     200,
-		"GET /api/v1/audit":           200,
-		"GET /api/v1/audit/head":      200, // A's own chain's head
+		"GET /api/v1/me":       200,
+		"GET /api/v1/overview": 200,
+		// The dashboards: A's figures, never B's things.
+		"GET /api/v1/dashboards/ciso":      200,
+		"GET /api/v1/dashboards/executive": 200,
+		"GET /api/v1/dashboards/regulator": 200,
+		"GET /api/v1/dashboards/policy":    200,
+		"GET /api/v1/products":             200,
+		"POST /api/v1/products":            201, // creates A's own product
+		"GET /api/v1/devices":              200,
+		"POST /api/v1/devices":             400, // B's product is not A's: a body reference, not an addressed thing
+		"POST /api/v1/devices/import":      400,
+		"GET /api/v1/jobs":                 200,
+		"GET /api/v1/tokens":               200,
+		"POST /api/v1/tokens":              201,
+		"GET /api/v1/members":              200,
+		"POST /api/v1/members":             201, // an invitation to A, whoever the address is
+		"GET /api/v1/invitations":          200,
+		"GET /api/v1/audit":                200,
+		"GET /api/v1/audit/head":           200, // A's own chain's head
 		// The catalog: B's private scheme is in none of these answers.
 		"GET /api/v1/schemes":                   200,
 		"GET /api/v1/schemes/compare":           400, // no a and b

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/crosswalk"
+	"github.com/iotsec/iotsec/internal/dashboard"
+	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/policy"
+	"github.com/iotsec/iotsec/internal/supply"
+)
+
+// newDashboard builds the dashboard service over the other services'
+// answers: it imports none of them, so each figure it shows is one of
+// theirs.
+func newDashboard(store iotsec.Store, s *Services, now func() time.Time) *dashboard.Service {
+	d := dashboard.New(store, dashboard.Sources{
+		Supply:    supplyFigures(s.Supply),
+		Deadlines: catalogDeadlines(s.Catalog),
+		Countries: policyCountries(s.Policy),
+		Gaps: func(ctx context.Context, market string, date time.Time) ([]dashboard.Gap, error) {
+			gs, err := catalogGaps(s.Catalog)(ctx, market, date)
+			out := make([]dashboard.Gap, 0, len(gs))
+			for _, g := range gs {
+				out = append(out, dashboard.Gap{Sector: g.Sector, Class: g.Class, Title: g.Title, Level: string(g.Level)})
+			}
+			return out, err
+		},
+	})
+	d.Now = now
+	return d
+}
+
+func supplyFigures(sup *supply.Service) func(context.Context, iotsec.Actor) (dashboard.SupplyFigures, error) {
+	return func(ctx context.Context, a iotsec.Actor) (dashboard.SupplyFigures, error) {
+		var out dashboard.SupplyFigures
+		ov, err := sup.Overview(ctx, a)
+		if err != nil {
+			return out, err
+		}
+		for _, k := range ov.KEV {
+			out.KEV = append(out.KEV, dashboard.KEVVersion{ProductID: k.Product.ID, ProductName: k.Product.Name,
+				FirmwareID: k.Firmware.ID, Version: k.Firmware.Version, Vulns: k.Vulns})
+		}
+		for _, c := range ov.CRA {
+			n := c.Next()
+			out.CRA = append(out.CRA, dashboard.CRAClock{ID: c.ID, ProductID: c.ProductID, Product: c.Product.Name,
+				VulnID: c.VulnID, Stage: n.Report, Due: n.Due, Overdue: n.Overdue})
+		}
+		return out, nil
+	}
+}
+
+// catalogDeadlines lists, from the organisation's catalog, every scheme's
+// day-precise start of application and milestones, per jurisdiction.
+func catalogDeadlines(c *catalog.Service) func(context.Context, iotsec.Actor) ([]dashboard.Deadline, error) {
+	return func(ctx context.Context, a iotsec.Actor) ([]dashboard.Deadline, error) {
+		v, err := c.For(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		cat := v.Catalog()
+		var out []dashboard.Deadline
+		for _, sum := range cat.Schemes() {
+			sc, err := cat.Scheme(sum.Slug)
+			if err != nil {
+				return nil, err
+			}
+			events := []crosswalk.Milestone{{Date: sc.Dates.AppliesFrom, Event: "applies"}}
+			events = append(events, sc.Dates.Milestones...)
+			seen := map[string]bool{}
+			for _, m := range events {
+				day, err := iotsec.ParseDate(string(m.Date))
+				if err != nil || day.IsZero() || seen[string(m.Date)+m.Event] {
+					continue // a month or a year only: no deadline to count down to
+				}
+				seen[string(m.Date)+m.Event] = true
+				for _, j := range sc.Jurisdictions {
+					out = append(out, dashboard.Deadline{Market: j, Scheme: sc.Slug, Title: sc.Title, Event: m.Event, Date: day})
+				}
+			}
+		}
+		return out, nil
+	}
+}
+
+func policyCountries(p *policy.Service) func(context.Context, time.Time) ([]dashboard.Country, error) {
+	return func(ctx context.Context, date time.Time) ([]dashboard.Country, error) {
+		rows, err := p.Countries(ctx, date)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]dashboard.Country, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, dashboard.Country{Code: r.Code, Name: r.Name, Entries: r.Entries, Status: r.Status})
+		}
+		return out, nil
+	}
+}
