@@ -101,4 +101,5 @@ const (
 	PrefixCertEvent     = "cev"
 	PrefixPolicy        = "pol"
 	PrefixInvitation    = "inv"
+	PrefixProcurement   = "pcp"
 )

@@ -30,6 +30,7 @@ type Store interface {
 	SupplyStore
 	RegistryStore
 	PolicyStore
+	ProcurementStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

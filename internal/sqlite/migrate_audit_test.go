@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func TestMigrateAuditChains(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate to 0010: %v", err)
 	}
-	if len(applied) == 0 || applied[len(applied)-1] != 10 {
+	if !slices.Contains(applied, 10) { // and any later migrations
 		t.Fatalf("applied %v", applied)
 	}
 	// The whole log still verifies.

@@ -95,6 +95,7 @@ func Run(t *testing.T, open Opener) {
 		{"RegistryLabelAndLogKey", testRegistryLabelAndLogKey},
 		{"RegistryRenewalAndDue", testRegistryRenewalAndDue},
 		{"Policy", testPolicy},
+		{"Procurement", testProcurement},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
