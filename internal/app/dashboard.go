@@ -20,6 +20,18 @@ func newDashboard(store iotsec.Store, s *Services, now func() time.Time) *dashbo
 		Supply:    supplyFigures(s.Supply),
 		Deadlines: catalogDeadlines(s.Catalog),
 		Countries: policyCountries(s.Policy),
+		LevelRank: func(scheme, level string) (int, bool) {
+			sc, err := s.Catalog.Base().Catalog().Scheme(scheme)
+			if err != nil {
+				return 0, false
+			}
+			for _, l := range sc.Levels {
+				if l.ID == level {
+					return l.Rank, true
+				}
+			}
+			return 0, false
+		},
 		Gaps: func(ctx context.Context, market string, date time.Time) ([]dashboard.Gap, error) {
 			gs, err := catalogGaps(s.Catalog)(ctx, market, date)
 			out := make([]dashboard.Gap, 0, len(gs))

@@ -108,6 +108,19 @@ func TestDashboardFigures(t *testing.T) {
 		}
 	})
 
+	// The procurement check's KEV demand is the supply chain's answer.
+	t.Run("procurement-kev", func(t *testing.T) {
+		sup, err := a.Supply.Overview(ctx, maker)
+		apptest.Must(t, err)
+		pol := iotsec.ProcurementPolicy{Name: "no KEV", NoKEV: true}
+		apptest.Must(t, a.Store.CreateProcurementPolicy(ctx, maker, &pol))
+		v, err := a.Dashboard.Check(ctx, maker, pol.ID, sup.KEV[0].Product.ID, "")
+		apptest.Must(t, err)
+		if v.Pass || len(v.Reasons) != 1 || v.Reasons[0].Met {
+			t.Errorf("product with a KEV match = %+v, want refused", v)
+		}
+	})
+
 	t.Run("executive", func(t *testing.T) {
 		e, err := a.Dashboard.Executive(ctx, maker)
 		apptest.Must(t, err)

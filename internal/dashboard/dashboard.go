@@ -93,6 +93,8 @@ type Sources struct {
 	Deadlines func(ctx context.Context, a iotsec.Actor) ([]Deadline, error)
 	// Countries is the policy dataset's country rows on a day.
 	Countries func(ctx context.Context, date time.Time) ([]Country, error)
+	// LevelRank is a level's rank in its scheme's order (the catalog's).
+	LevelRank func(scheme, level string) (int, bool)
 	// Gaps lists a market's gaps in the catalog on a day.
 	Gaps func(ctx context.Context, market string, date time.Time) ([]Gap, error)
 }
