@@ -115,6 +115,8 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/dashboard/executive", auth(h.dashboardPage("executive"))},
 		{"GET", "/dashboard/regulator", auth(h.dashboardPage("regulator"))},
 		{"GET", "/dashboard/policy", auth(h.dashboardPage("policy"))},
+		{"POST", "/dashboard/ciso/check", auth(h.checkProduct)},
+		{"POST", "/dashboard/ciso/policies", auth(h.createPolicy)},
 		{"GET", "/products", auth(h.products)},
 		{"GET", "/products/new", auth(h.newProduct)},
 		{"POST", "/products", auth(h.createProduct)},
