@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/iotsec/iotsec/internal/catalog"
@@ -17,7 +18,7 @@ import (
 // theirs.
 func newDashboard(store iotsec.Store, s *Services, now func() time.Time) *dashboard.Service {
 	d := dashboard.New(store, dashboard.Sources{
-		Supply:    supplyFigures(s.Supply),
+		Supply:    supplyFigures(store, s.Supply),
 		Deadlines: catalogDeadlines(s.Catalog),
 		Countries: policyCountries(s.Policy),
 		LevelRank: func(scheme, level string) (int, bool) {
@@ -45,19 +46,50 @@ func newDashboard(store iotsec.Store, s *Services, now func() time.Time) *dashbo
 	return d
 }
 
-func supplyFigures(sup *supply.Service) func(context.Context, iotsec.Actor) (dashboard.SupplyFigures, error) {
+// supplyFigures reads the open known exploited matches the supply chain
+// stored (its overview's KEV list, without reading every other open match
+// as the overview does: at a fleet's scale that is the difference between
+// milliseconds and a second) and asks it for the CRA reports with a stage
+// not yet sent.
+func supplyFigures(store iotsec.Store, sup *supply.Service) func(context.Context, iotsec.Actor) (dashboard.SupplyFigures, error) {
 	return func(ctx context.Context, a iotsec.Actor) (dashboard.SupplyFigures, error) {
 		var out dashboard.SupplyFigures
-		ov, err := sup.Overview(ctx, a)
+		ms, err := store.ListMatches(ctx, a, iotsec.MatchFilter{KEV: true, Limit: supply.MaxMatches})
 		if err != nil {
 			return out, err
 		}
-		for _, k := range ov.KEV {
-			out.KEV = append(out.KEV, dashboard.KEVVersion{ProductID: k.Product.ID, ProductName: k.Product.Name,
-				FirmwareID: k.Firmware.ID, Version: k.Firmware.Version, Vulns: k.Vulns})
+		var names map[string]string
+		if len(ms) > 0 {
+			ps, err := store.ListProducts(ctx, a)
+			if err != nil {
+				return out, err
+			}
+			names = make(map[string]string, len(ps))
+			for _, p := range ps {
+				names[p.ID] = p.Name
+			}
 		}
-		for _, c := range ov.CRA {
+		at := map[string]int{}
+		for _, m := range ms {
+			i, ok := at[m.FirmwareID]
+			if !ok {
+				i = len(out.KEV)
+				at[m.FirmwareID] = i
+				out.KEV = append(out.KEV, dashboard.KEVVersion{ProductID: m.ProductID, ProductName: names[m.ProductID], FirmwareID: m.FirmwareID, Version: m.Version})
+			}
+			if !slices.Contains(out.KEV[i].Vulns, m.VulnID) {
+				out.KEV[i].Vulns = append(out.KEV[i].Vulns, m.VulnID)
+			}
+		}
+		cras, err := sup.CRAReports(ctx, a)
+		if err != nil {
+			return out, err
+		}
+		for _, c := range cras {
 			n := c.Next()
+			if n == nil {
+				continue
+			}
 			out.CRA = append(out.CRA, dashboard.CRAClock{ID: c.ID, ProductID: c.ProductID, Product: c.Product.Name,
 				VulnID: c.VulnID, Stage: n.Report, Due: n.Due, Overdue: n.Overdue})
 		}
