@@ -16,6 +16,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/dashboard"
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -59,6 +60,8 @@ type Handler struct {
 	Workspace *workspace.Service
 	// Auth is the accounts service behind invitations.
 	Auth *auth.Service
+	// Dashboard is the service behind the role dashboards.
+	Dashboard *dashboard.Service
 }
 
 // New returns a handler with the default limits.
@@ -72,6 +75,16 @@ func (h *Handler) Routes() []Route {
 	return []Route{
 		{"GET", "/api/v1/me", h.me},
 		{"GET", "/api/v1/overview", h.overview},
+		{"GET", "/api/v1/dashboards/ciso", h.dashboard("ciso")},
+		{"GET", "/api/v1/dashboards/executive", h.dashboard("executive")},
+		{"GET", "/api/v1/dashboards/regulator", h.dashboard("regulator")},
+		{"GET", "/api/v1/dashboards/policy", h.dashboard("policy")},
+		{"GET", "/api/v1/procurement/policies", h.listProcurement},
+		{"POST", "/api/v1/procurement/policies", h.createProcurement},
+		{"GET", "/api/v1/procurement/policies/{id}", h.getProcurement},
+		{"PUT", "/api/v1/procurement/policies/{id}", h.updateProcurement},
+		{"DELETE", "/api/v1/procurement/policies/{id}", h.deleteProcurement},
+		{"POST", "/api/v1/procurement/check", h.checkProcurement},
 		{"GET", "/api/v1/products", h.listProducts},
 		{"POST", "/api/v1/products", h.createProduct},
 		{"GET", "/api/v1/products/{id}", h.getProduct},

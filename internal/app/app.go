@@ -143,6 +143,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	apiH.Evaluation, apiH.Tool = a.Evaluation, "iotsec "+Version()
 	apiH.Supply, apiH.Registry, apiH.Policy, apiH.Workspace = a.Supply, a.Registry, a.Policy, a.Workspace
 	apiH.Auth = a.Auth
+	apiH.Dashboard = a.Dashboard
 	uiH, err := ui.New(store, a.Auth, log, Version())
 	if err != nil {
 		return nil, err
@@ -150,6 +151,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	uiH.Now, uiH.SecureCookies, uiH.TrustProxy, uiH.Schemes, uiH.Identity = opts.Now, cfg.SecureCookies, cfg.TrustProxy, a.Catalog, a.Identity
 	uiH.Evaluation, uiH.Registry = a.Evaluation, a.Registry
 	uiH.Supply, uiH.Policy, uiH.Workspace = a.Supply, a.Policy, a.Workspace
+	uiH.Dashboard = a.Dashboard
 	var public []server.Route
 	for _, r := range a.Identity.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})

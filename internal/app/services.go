@@ -8,6 +8,7 @@ import (
 	"github.com/iotsec/iotsec/internal/catalog"
 	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/crosswalk"
+	"github.com/iotsec/iotsec/internal/dashboard"
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -42,6 +43,9 @@ type Services struct {
 	// Workspace is the workspace service (organisations working together,
 	// mapping proposals merged into the members' catalogs, reports).
 	Workspace *workspace.Service
+	// Dashboard computes the role dashboards from the other services'
+	// answers; nil without a store.
+	Dashboard *dashboard.Service
 }
 
 // NewServices builds the services over store and the configuration. A nil
@@ -126,6 +130,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	s.Supply.Tool = "iotsec " + Version()
 	s.Supply.Publisher = supply.Publisher{Name: cfg.CSAFPublisherName, Namespace: cfg.PublisherNamespace(), Category: cfg.CSAFPublisherCategory}
 	s.Supply.SourceDate = cfg.SourceDate
+	s.Dashboard = newDashboard(store, s, now)
 	if cfg.SMTPAddr != "" {
 		s.Supply.Mail = supply.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: string(cfg.SMTPPassword)}
 	}

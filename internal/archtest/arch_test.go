@@ -23,7 +23,7 @@ var (
 	domain  = []string{"internal/iotsec"}
 	engines = []string{"internal/crosswalk", "internal/firmware", "internal/inspect", "internal/assess", "internal/sbom", "internal/vuln", "internal/pki",
 		"internal/probe", "internal/scan", "internal/label", "internal/translog"}
-	services  = []string{"internal/catalog", "internal/evaluation", "internal/identity", "internal/supply", "internal/registry", "internal/policy", "internal/workspace", "internal/inventory", "internal/auth"}
+	services  = []string{"internal/catalog", "internal/evaluation", "internal/identity", "internal/supply", "internal/registry", "internal/policy", "internal/workspace", "internal/dashboard", "internal/inventory", "internal/auth"}
 	renderers = []string{"internal/report"}
 	doors     = []string{"internal/api", "internal/ui", "internal/cli", "internal/server"}
 	storage   = []string{"internal/sqlstore", "internal/sqlite", "internal/postgres"}

@@ -51,6 +51,24 @@ var access = map[Operation][]Permission{
 	// API: the account and the organisation's overview.
 	"GET /api/v1/me":       {SignedIn},
 	"GET /api/v1/overview": {PermRead},
+	// The role dashboards, API and web UI.
+	"GET /api/v1/dashboards/ciso":      {PermRead},
+	"GET /api/v1/dashboards/executive": {PermRead},
+	"GET /api/v1/dashboards/regulator": {PermRead},
+	"GET /api/v1/dashboards/policy":    {PermRead},
+	"GET /dashboard/ciso":              {PermRead},
+	"GET /dashboard/executive":         {PermRead},
+	"GET /dashboard/regulator":         {PermRead},
+	"GET /dashboard/policy":            {PermRead},
+	"POST /dashboard/ciso/check":       {PermRead},
+	"POST /dashboard/ciso/policies":    {PermWriteProducts},
+	// Procurement policies (data the organisation edits) and the check.
+	"GET /api/v1/procurement/policies":         {PermRead},
+	"POST /api/v1/procurement/policies":        {PermWriteProducts},
+	"GET /api/v1/procurement/policies/{id}":    {PermRead},
+	"PUT /api/v1/procurement/policies/{id}":    {PermWriteProducts},
+	"DELETE /api/v1/procurement/policies/{id}": {PermWriteProducts},
+	"POST /api/v1/procurement/check":           {PermRead},
 	// Products, firmware versions, devices and jobs.
 	"GET /api/v1/products":                 {PermRead},
 	"POST /api/v1/products":                {PermWriteProducts},

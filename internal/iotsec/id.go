@@ -104,4 +104,5 @@ const (
 	PrefixWorkspace     = "wsp"
 	PrefixProposal      = "mpr"
 	PrefixReport        = "wsr"
+	PrefixProcurement   = "pcp"
 )

@@ -31,6 +31,7 @@ type Store interface {
 	RegistryStore
 	PolicyStore
 	WorkspaceStore
+	ProcurementStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

@@ -38,6 +38,8 @@ func TestTenancyEveryRoute(t *testing.T) {
 	apptest.Must(t, f.App.Store.CreateMappingProposal(context.Background(), b.Actor(), &bMP))
 	bInv, err := f.App.Auth.Invite(context.Background(), b.Actor(), "carol@b.example", iotsec.RoleViewer)
 	apptest.Must(t, err)
+	bPolicy := iotsec.ProcurementPolicy{Name: "B's policy", NoKEV: true}
+	apptest.Must(t, f.App.Store.CreateProcurementPolicy(context.Background(), b.Actor(), &bPolicy))
 	before := snapshot(f, b)
 
 	// What each path parameter of each route is set to: one of B's things.
@@ -62,6 +64,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/identity/devices/{id}/transfer":     b.Device.ID,
 		"/api/v1/identity/certificates/{id}":         b.CertID,
 		"/api/v1/identity/certificates/{id}/revoke":  b.CertID,
+		"/api/v1/procurement/policies/{id}":          bPolicy.ID,
 		// Routes with two parameters take a whole path.
 		"/api/v1/schemes/{slug}/provisions/{id}": "/api/v1/schemes/" + b.Scheme + "/provisions/1",
 		"/api/v1/firmware/{id}/image":            b.Firmware.ID,
@@ -128,7 +131,10 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/devices/import":         "uid,product\nSN-CAM-B," + b.Product.ID + "\n",
 		"POST /api/v1/schemes/imports": "from,to,sources,relationship,targets,rationale,citation_url\n" +
 			b.Scheme + ",uk-psti,1,equal-to,1,same,https://a.example\n",
-		"PATCH /api/v1/schemes/imports/{id}": `{"visibility":"private"}`,
+		"PATCH /api/v1/schemes/imports/{id}":    `{"visibility":"private"}`,
+		"POST /api/v1/procurement/policies":     `{"name":"A's","labels":[{"market":"EU","scheme":"eu-cra"}]}`,
+		"PUT /api/v1/procurement/policies/{id}": `{"name":"pwned"}`,
+		"POST /api/v1/procurement/check":        `{"policy_id":"` + bPolicy.ID + `","product_id":"` + b.Product.ID + `"}`,
 		// Identity: B's device, certificate and anchor addressed with
 		// bodies that would work on A's own.
 		"POST /api/v1/identity/roots":                                apptest.JSONString(map[string]string{"pem": apptest.NewRootPEM(t)}),
@@ -171,21 +177,30 @@ func TestTenancyEveryRoute(t *testing.T) {
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
 	collection := map[string]int{
-		"GET /api/v1/me":              200,
-		"GET /api/v1/overview":        200,
-		"GET /api/v1/products":        200,
-		"POST /api/v1/products":       201, // creates A's own product
-		"GET /api/v1/devices":         200,
-		"POST /api/v1/devices":        400, // B's product is not A's: a body reference, not an addressed thing
-		"POST /api/v1/devices/import": 400,
-		"GET /api/v1/jobs":            200,
-		"GET /api/v1/tokens":          200,
-		"POST /api/v1/tokens":         201,
-		"GET /api/v1/members":         200,
-		"POST /api/v1/members":        201, // an invitation to A, whoever the address is
-		"GET /api/v1/invitations":     200,
-		"GET /api/v1/audit":           200,
-		"GET /api/v1/audit/head":      200, // A's own chain's head
+		"GET /api/v1/me":       200,
+		"GET /api/v1/overview": 200,
+		// The dashboards: A's figures, never B's things.
+		"GET /api/v1/dashboards/ciso":      200,
+		"GET /api/v1/dashboards/executive": 200,
+		"GET /api/v1/dashboards/regulator": 200,
+		"GET /api/v1/dashboards/policy":    200,
+		// Procurement: A's policies only; B's policy and product are not found.
+		"GET /api/v1/procurement/policies":  200,
+		"POST /api/v1/procurement/policies": 201, // A's own policy
+		"POST /api/v1/procurement/check":    404, // B's policy, B's product
+		"GET /api/v1/products":              200,
+		"POST /api/v1/products":             201, // creates A's own product
+		"GET /api/v1/devices":               200,
+		"POST /api/v1/devices":              400, // B's product is not A's: a body reference, not an addressed thing
+		"POST /api/v1/devices/import":       400,
+		"GET /api/v1/jobs":                  200,
+		"GET /api/v1/tokens":                200,
+		"POST /api/v1/tokens":               201,
+		"GET /api/v1/members":               200,
+		"POST /api/v1/members":              201, // an invitation to A, whoever the address is
+		"GET /api/v1/invitations":           200,
+		"GET /api/v1/audit":                 200,
+		"GET /api/v1/audit/head":            200, // A's own chain's head
 		// The catalog: B's private scheme is in none of these answers.
 		"GET /api/v1/schemes":                   200,
 		"GET /api/v1/schemes/compare":           400, // no a and b
@@ -236,7 +251,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/workspaces":     201, // A's own workspace
 	}
 	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
-		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID, bInv.ID, bWS.ID, bMP.ID, "B's SIG", "carol@b.example"}
+		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID, bInv.ID, bWS.ID, bMP.ID, "B's SIG", "carol@b.example", bPolicy.ID}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -309,6 +324,7 @@ func snapshot(f *apptest.Fixture, g apptest.Tenant) string {
 	ca, err15 := s.ListCertifications(ctx, a, iotsec.CertificationFilter{AsAuthority: true})
 	rk, err16 := s.ListRegistryKeys(ctx, g.Org.ID)
 	invs, err18 := s.ListInvitations(ctx, a)
+	pps, err19 := s.ListProcurementPolicies(ctx, a)
 	var hist []iotsec.CertificationEvent
 	var err17 error
 	if g.Certification != "" {
@@ -317,10 +333,10 @@ func snapshot(f *apptest.Fixture, g apptest.Tenant) string {
 	if errors.Is(err8, iotsec.ErrNotFound) {
 		err8 = nil // fixtures without supply-chain records
 	}
-	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13, err14, err15, err16, err17, err18} {
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13, err14, err15, err16, err17, err18, err19} {
 		apptest.Must(f.T, err)
 	}
-	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm, cs, ca, rk, hist, invs} {
+	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm, cs, ca, rk, hist, invs, pps} {
 		buf.WriteString(apptest.JSONString(v))
 	}
 	return buf.String()

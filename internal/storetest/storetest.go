@@ -96,6 +96,7 @@ func Run(t *testing.T, open Opener) {
 		{"RegistryRenewalAndDue", testRegistryRenewalAndDue},
 		{"Policy", testPolicy},
 		{"Workspaces", testWorkspaces},
+		{"Procurement", testProcurement},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,7 @@ func (h *Handler) funcs() template.FuncMap {
 			return code
 		},
 		"join":  strings.Join,
+		"bars":  bars,
 		"actor": actorName,
 		"when": func(t time.Time) string {
 			if t.IsZero() {

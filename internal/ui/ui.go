@@ -21,6 +21,7 @@ import (
 
 	"github.com/iotsec/iotsec/internal/auth"
 	"github.com/iotsec/iotsec/internal/catalog"
+	"github.com/iotsec/iotsec/internal/dashboard"
 	"github.com/iotsec/iotsec/internal/evaluation"
 	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -70,6 +71,8 @@ type Handler struct {
 	Policy *policy.Service
 	// Workspace is the workspace service behind the Workspaces pages.
 	Workspace *workspace.Service
+	// Dashboard is the service behind the role dashboards.
+	Dashboard *dashboard.Service
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
@@ -111,6 +114,12 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/logout", auth(h.logout)},
 		{"POST", "/session/org", auth(h.switchOrg)},
 		{"GET", "/{$}", auth(h.overview)},
+		{"GET", "/dashboard/ciso", auth(h.dashboardPage("ciso"))},
+		{"GET", "/dashboard/executive", auth(h.dashboardPage("executive"))},
+		{"GET", "/dashboard/regulator", auth(h.dashboardPage("regulator"))},
+		{"GET", "/dashboard/policy", auth(h.dashboardPage("policy"))},
+		{"POST", "/dashboard/ciso/check", auth(h.checkProduct)},
+		{"POST", "/dashboard/ciso/policies", auth(h.createPolicy)},
 		{"GET", "/products", auth(h.products)},
 		{"GET", "/products/new", auth(h.newProduct)},
 		{"POST", "/products", auth(h.createProduct)},

@@ -1,0 +1,324 @@
+// Package dashboard is the service behind the role dashboards: the CISO's
+// fleet, the executive's markets and deadlines, the regulator's labels and
+// the policy maker's matrix. Each dashboard's figures are computed here
+// once; the API answers the struct as JSON and the web UI draws the same
+// struct, so no door computes a figure of its own.
+//
+// The service imports no other service: what another capability knows
+// (known exploited matches, CRA clocks, the catalog's dates, the policy
+// dataset) reaches it as a func wired in internal/app; plain records are
+// read from the store.
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/iotsec"
+)
+
+// Roles are the dashboards there are, by path segment.
+var Roles = []string{"ciso", "executive", "regulator", "policy"}
+
+// Figure is one number on a dashboard and the list behind it.
+type Figure struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Value int    `json:"value"`
+	Href  string `json:"href"` // the web UI's list behind the figure
+}
+
+// KEVVersion is a firmware version with a known exploited match.
+type KEVVersion struct {
+	ProductID   string   `json:"product_id"`
+	ProductName string   `json:"product_name"`
+	FirmwareID  string   `json:"firmware_id"`
+	Version     string   `json:"firmware_version"`
+	Vulns       []string `json:"vulnerabilities"`
+}
+
+// CRAClock is an open CRA report and its next deadline.
+type CRAClock struct {
+	ID        string    `json:"id"`
+	ProductID string    `json:"product_id"`
+	Product   string    `json:"product_name"`
+	VulnID    string    `json:"vulnerability"`
+	Stage     string    `json:"next_stage"`
+	Due       time.Time `json:"due"`
+	Overdue   bool      `json:"overdue"`
+}
+
+// Deadline is a dated obligation of a scheme in a market, from the catalog.
+type Deadline struct {
+	Market string      `json:"market"`
+	Scheme string      `json:"scheme"`
+	Title  string      `json:"title"`
+	Event  string      `json:"event"`
+	Date   iotsec.Date `json:"date"`
+}
+
+// Country is one row of the policy dataset's country matrix.
+type Country struct {
+	Code    string         `json:"code"`
+	Name    string         `json:"name"`
+	Entries int            `json:"entries"`
+	Status  map[string]int `json:"status"`
+}
+
+// Gap is a cell of a market's catalog with no scheme or international
+// standards only.
+type Gap struct {
+	Sector string `json:"sector"`
+	Class  string `json:"class"`
+	Title  string `json:"title"`
+	Level  string `json:"level"`
+}
+
+// SupplyFigures are what the supply chain's overview says.
+type SupplyFigures struct {
+	KEV []KEVVersion
+	CRA []CRAClock
+}
+
+// Sources are what other services answer, wired in internal/app.
+type Sources struct {
+	// Supply is the supply chain's overview: the firmware versions with
+	// an open known exploited match and the CRA reports with a stage not
+	// yet sent.
+	Supply func(ctx context.Context, a iotsec.Actor) (SupplyFigures, error)
+	// Deadlines lists the catalog's dated obligations per market.
+	Deadlines func(ctx context.Context, a iotsec.Actor) ([]Deadline, error)
+	// Countries is the policy dataset's country rows on a day.
+	Countries func(ctx context.Context, date time.Time) ([]Country, error)
+	// LevelRank is a level's rank in its scheme's order (the catalog's).
+	LevelRank func(scheme, level string) (int, bool)
+	// Gaps lists a market's gaps in the catalog on a day.
+	Gaps func(ctx context.Context, market string, date time.Time) ([]Gap, error)
+}
+
+// Service computes the dashboards.
+type Service struct {
+	Store   iotsec.Store
+	Now     func() time.Time
+	Sources Sources
+	// ExpiryDays is how soon a certificate's end counts as expiring;
+	// SupportDays how soon a support period's end counts as ending.
+	ExpiryDays, SupportDays int
+}
+
+// New returns a service over store.
+func New(store iotsec.Store, src Sources) *Service {
+	return &Service{Store: store, Now: time.Now, Sources: src, ExpiryDays: 30, SupportDays: 365}
+}
+
+// Any computes the dashboard of a role, by its name in Roles; market is
+// the policy dashboard's market ("" for the organisation's first).
+func (s *Service) Any(ctx context.Context, a iotsec.Actor, role, market string) (any, error) {
+	switch role {
+	case "ciso":
+		return s.CISO(ctx, a)
+	case "executive":
+		return s.Executive(ctx, a)
+	case "regulator":
+		return s.Regulator(ctx, a)
+	case "policy":
+		return s.Policy(ctx, a, market)
+	}
+	return nil, iotsec.NotFound("dashboard")
+}
+
+// Change counts the audit log's events of one action in the last week.
+type Change struct {
+	Action string `json:"action"`
+	Count  int    `json:"count"`
+}
+
+// IdentityHealth counts the fleet's credentials that need attention.
+type IdentityHealth struct {
+	Active   int `json:"active"`
+	Expiring int `json:"expiring"` // active, ending within ExpiryDays
+	Expired  int `json:"expired"`  // active by status, past their end
+	Revoked  int `json:"revoked"`
+	// Shared counts active certificates whose key is also in another
+	// device's active certificate.
+	Shared int `json:"shared"`
+}
+
+// CISO is the operator's fleet by compliance status.
+type CISO struct {
+	Day            iotsec.Date    `json:"day"`
+	Fleet          []Figure       `json:"fleet"`
+	DevicesByState []Figure       `json:"devices_by_state"`
+	Labels         []Figure       `json:"labels"` // the organisation's records by status
+	KEV            []KEVVersion   `json:"kev_versions"`
+	Identity       IdentityHealth `json:"identity"`
+	IdentityFigs   []Figure       `json:"identity_figures"`
+	// Changes are the last seven days of the audit log by action; nil
+	// when the caller may not read the audit log.
+	Changes      []Change `json:"changes"`
+	ChangesTotal int      `json:"changes_total"`
+}
+
+// CISO computes the operator's dashboard. Its reads are independent of
+// each other and run side by side.
+func (s *Service) CISO(ctx context.Context, a iotsec.Actor) (CISO, error) {
+	day := iotsec.DateOf(s.Now())
+	out := CISO{Day: day}
+	var (
+		o      iotsec.Overview
+		sup    SupplyFigures
+		counts map[string]int
+		recs   []iotsec.Certification
+		errs   [6]error
+		wg     sync.WaitGroup
+	)
+	run := func(i int, fn func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = fn() }()
+	}
+	run(0, func() (err error) { o, err = s.Store.Overview(ctx, a, day); return })
+	run(1, func() (err error) { sup, err = s.Sources.Supply(ctx, a); return })
+	run(2, func() (err error) { counts, err = s.Store.DeviceCounts(ctx, a); return })
+	run(3, func() (err error) {
+		recs, err = s.Store.ListCertifications(ctx, a, iotsec.CertificationFilter{})
+		return
+	})
+	run(4, func() (err error) { out.Identity, err = s.identity(ctx, a, s.Now()); return })
+	run(5, func() (err error) {
+		out.Changes, out.ChangesTotal, err = s.changes(ctx, a, s.Now().AddDate(0, 0, -7))
+		if errors.Is(err, iotsec.ErrForbidden) {
+			err = nil // the role may not read the audit log
+		}
+		return
+	})
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return out, err
+	}
+	kev := sup.KEV
+	out.KEV = kev
+	kevDevices := 0
+	for _, v := range kev {
+		kevDevices += counts[v.FirmwareID]
+	}
+	out.Fleet = []Figure{
+		{"devices", "Devices", o.Devices, "/devices"},
+		{"kev-versions", "Firmware versions with a known exploited vulnerability", len(kev), "/supply/vulnerabilities?kev=1"},
+		{"kev-devices", "Devices on those versions", kevDevices, "/supply/vulnerabilities?kev=1"},
+		{"unsupported-versions", "Firmware versions out of support", o.UnsupportedFirmware, "/supply/support"},
+		{"unsupported-devices", "Devices on unsupported firmware", o.DevicesUnsupported, "/supply/support"},
+		{"no-firmware", "Devices without a known firmware version", o.DevicesNoFirmware, "/devices"},
+	}
+	for _, st := range iotsec.States() {
+		if n := o.DevicesByState[st]; n > 0 {
+			out.DevicesByState = append(out.DevicesByState, Figure{string(st), string(st), n, "/devices?state=" + string(st)})
+		}
+	}
+	out.Labels = byStatus(recs, "/registry")
+	out.IdentityFigs = []Figure{
+		{"active", "Active certificates", out.Identity.Active, "/identity/certificates?status=active"},
+		{"expiring", "Expiring within " + strconv.Itoa(s.ExpiryDays) + " days", out.Identity.Expiring, "/identity/certificates?status=active"},
+		{"expired", "Past their end", out.Identity.Expired, "/identity/certificates?status=active"},
+		{"revoked", "Revoked", out.Identity.Revoked, "/identity/certificates?status=revoked"},
+		{"shared", "Sharing a key with another device", out.Identity.Shared, "/identity/certificates"},
+	}
+	return out, nil
+}
+
+func (s *Service) identity(ctx context.Context, a iotsec.Actor, now time.Time) (IdentityHealth, error) {
+	var h IdentityHealth
+	keys := map[string]map[string]bool{} // key fingerprint -> devices
+	var active []iotsec.DeviceCert
+	f := iotsec.CertFilter{Limit: 1000}
+	for {
+		cs, err := s.Store.ListCertificates(ctx, a, f)
+		if err != nil {
+			return h, err
+		}
+		for _, c := range cs {
+			switch c.Status {
+			case iotsec.CertRevoked:
+				h.Revoked++
+			case iotsec.CertActive:
+				active = append(active, c)
+				if keys[c.KeyFingerprint] == nil {
+					keys[c.KeyFingerprint] = map[string]bool{}
+				}
+				keys[c.KeyFingerprint][c.DeviceID] = true
+			}
+		}
+		if len(cs) < f.Limit {
+			break
+		}
+		f.After = cs[len(cs)-1].ID
+	}
+	soon := now.AddDate(0, 0, s.ExpiryDays)
+	for _, c := range active {
+		h.Active++
+		switch {
+		case c.NotAfter.Before(now):
+			h.Expired++
+		case c.NotAfter.Before(soon):
+			h.Expiring++
+		}
+		if c.KeyFingerprint != "" && len(keys[c.KeyFingerprint]) > 1 {
+			h.Shared++
+		}
+	}
+	return h, nil
+}
+
+func (s *Service) changes(ctx context.Context, a iotsec.Actor, since time.Time) ([]Change, int, error) {
+	count := map[string]int{}
+	total := 0
+	f := iotsec.AuditFilter{Limit: 1000}
+	for {
+		es, err := s.Store.ListAudit(ctx, a, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, e := range es {
+			if e.Time.Before(since) {
+				return sortChanges(count), total, nil
+			}
+			count[e.Action]++
+			total++
+		}
+		if len(es) < f.Limit {
+			break
+		}
+		f.Before = es[len(es)-1].Seq
+	}
+	return sortChanges(count), total, nil
+}
+
+func sortChanges(m map[string]int) []Change {
+	out := make([]Change, 0, len(m))
+	for k, v := range m {
+		out = append(out, Change{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Action < out[j].Action
+	})
+	return out
+}
+
+func byStatus(recs []iotsec.Certification, href string) []Figure {
+	n := map[iotsec.RecordStatus]int{}
+	for _, r := range recs {
+		n[r.Status]++
+	}
+	var out []Figure
+	for _, st := range []iotsec.RecordStatus{iotsec.StatusApplied, iotsec.StatusCertified, iotsec.StatusUnderReview,
+		iotsec.StatusSuspended, iotsec.StatusExpired, iotsec.StatusRevoked, iotsec.StatusWithdrawn} {
+		out = append(out, Figure{string(st), string(st), n[st], href})
+	}
+	return out
+}
