@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -191,8 +193,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// Labels expire and lapse by the clock: the day a period or a
 		// firmware version's support ends, within the hour.
 		expiry := queue.Periodic{Name: "registry-expiry", Every: time.Hour, Run: a.expireLabels}
+		periodic := []queue.Periodic{crls, expiry}
+		if cfg.AuditHeadDir != "" {
+			// Signed heads kept away from the database: deleting the
+			// newest audit events is found against the last one.
+			periodic = append(periodic, queue.Periodic{Name: "audit-heads", Every: time.Hour, Run: a.ExportAuditHeads})
+		}
 		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan, &supply.Handler{Service: a.Supply}, &supply.DeliveryHandler{Service: a.Supply}},
-			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: []queue.Periodic{crls, expiry}})
+			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: periodic})
 		if err != nil {
 			return nil, err
 		}
@@ -201,6 +209,50 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 }
 
 // expireLabels expires and lapses the registry's records as of now.
+// ExportAuditHeads writes each organisation's signed audit head to
+// Config.AuditHeadDir as ORG-ID/SEQ.head (zero-padded, so the newest sorts
+// last), once per head: an unchanged chain writes nothing. `iotsec audit
+// verify --org ORG --head FILE` then finds events deleted since.
+func (a *App) ExportAuditHeads(ctx context.Context) error {
+	dir := a.Config.AuditHeadDir
+	if dir == "" {
+		return nil
+	}
+	orgs, err := a.Store.ListOrgs(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, o := range orgs {
+		h, err := a.Store.AuditHead(ctx, o.ID)
+		if err != nil || h.Seq == 0 {
+			errs = append(errs, err)
+			continue
+		}
+		od := filepath.Join(dir, o.ID)
+		name := filepath.Join(od, fmt.Sprintf("%020d.head", h.Seq))
+		if _, err := os.Stat(name); err == nil {
+			continue
+		}
+		note, _, err := a.Registry.SignAuditHead(ctx, h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("audit head of %s: %w", o.Name, err))
+			continue
+		}
+		if err := os.MkdirAll(od, 0o700); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		tmp := name + ".tmp"
+		if err := os.WriteFile(tmp, note, 0o600); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, os.Rename(tmp, name))
+	}
+	return errors.Join(errs...)
+}
+
 func (a *App) expireLabels(ctx context.Context) error {
 	_, err := a.Registry.Expire(ctx, a.Registry.Now())
 	return err

@@ -41,9 +41,14 @@ type Config struct {
 	ScanMaxBytes int64 `json:"scan_max_bytes"`
 	// ScansPerOrg is how many scans one organisation may run at once;
 	// the others wait in the queue.
-	ScansPerOrg int    `json:"scans_per_org"`
-	LogLevel    string `json:"log_level"`
-	LogFormat   string `json:"log_format"` // text or json
+	ScansPerOrg int `json:"scans_per_org"`
+	// AuditHeadDir, when set, is where the server writes every hour each
+	// organisation's signed audit head (ORG-ID/SEQ.head), for `iotsec
+	// audit verify --org ORG --head FILE`; keep it off the database's
+	// storage.
+	AuditHeadDir string `json:"audit_head_dir"`
+	LogLevel     string `json:"log_level"`
+	LogFormat    string `json:"log_format"` // text or json
 	// CAKeyFile holds the key that encrypts CA private keys at rest (32
 	// bytes: raw, hex or base64). CAKey is the same key given in the
 	// environment (IOTSEC_CA_KEY); it never comes from a flag or the
@@ -189,6 +194,9 @@ func settings() []setting {
 		{"scans-per-org", "IOTSEC_SCANS_PER_ORG", "scans one organisation may run at once",
 			func(c *Config) string { return strconv.Itoa(c.ScansPerOrg) },
 			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.ScansPerOrg = n; return err }},
+		{"audit-head-dir", "IOTSEC_AUDIT_HEAD_DIR", "directory the server writes each organisation's signed audit head to every hour (ORG-ID/SEQ.head)",
+			func(c *Config) string { return c.AuditHeadDir },
+			func(c *Config, v string) error { c.AuditHeadDir = v; return nil }},
 	}
 }
 
