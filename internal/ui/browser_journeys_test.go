@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"net/http"
@@ -38,7 +39,7 @@ func demoActor(t *testing.T, d *apptest.Demo) iotsec.Actor {
 
 // runQueued runs a queued job as the queue would (the test server has
 // no workers).
-func runQueued(t *testing.T, d *apptest.Demo, jobID string, run func(context.Context, iotsec.Job, []byte) ([]byte, error)) {
+func runQueued(t *testing.T, d *apptest.Demo, jobID string, run func(context.Context, iotsec.Job, []byte) (json.RawMessage, error)) {
 	t.Helper()
 	ctx := context.Background()
 	job, input, err := d.App.Store.JobInput(ctx, jobID)
@@ -79,9 +80,7 @@ func TestBrowserImportJourney(t *testing.T) {
 	}
 	tb.expectClean("import queued")
 	jobPath := "/jobs/" + strings.SplitN(loc[strings.LastIndex(loc, "/jobs/")+len("/jobs/"):], "?", 2)[0]
-	runQueued(t, d, strings.TrimPrefix(jobPath, "/jobs/"), func(ctx context.Context, j iotsec.Job, in []byte) ([]byte, error) {
-		return d.App.Import.Run(ctx, j, in)
-	})
+	runQueued(t, d, strings.TrimPrefix(jobPath, "/jobs/"), d.App.Import.Run)
 	if st := tb.open(jobPath); st != http.StatusOK {
 		t.Fatalf("GET %s = %d", jobPath, st)
 	}

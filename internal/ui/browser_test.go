@@ -631,16 +631,7 @@ func TestBrowserFirmwareJourney(t *testing.T) {
 	}
 
 	// Run the queued scan here, as the queue would, then read what it found.
-	jobID := strings.TrimPrefix(jobURL, "/jobs/")
-	job, input, err := d.App.Store.JobInput(context.Background(), jobID)
-	apptest.Must(t, err)
-	_, err = d.App.Store.StartJob(context.Background(), jobID, time.Now())
-	apptest.Must(t, err)
-	res, err := d.App.Scan.Run(context.Background(), job, input)
-	if err != nil {
-		t.Fatalf("scan job: %v", err)
-	}
-	apptest.Must(t, d.App.Store.EndJob(context.Background(), jobID, iotsec.JobSucceeded, res, "", time.Now()))
+	runQueued(t, d, strings.TrimPrefix(jobURL, "/jobs/"), d.App.Scan.Run)
 	for _, p := range []struct{ path, want string }{
 		{jobURL, "The scan found"},
 		{fw, "router.bin"},
