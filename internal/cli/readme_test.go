@@ -305,10 +305,12 @@ trap cleanup EXIT
 		addr := ""
 		if strings.Contains(b.run, "with-demo-server") {
 			addr = freeAddr(t)
-			fmt.Fprintf(&script, "IOTSEC_DATA=$PWD/server-%d iotsec serve --demo --addr %s --base-url http://%s >server-%d.log 2>&1 &\n", bi, addr, addr, bi)
+			// Each such block in a directory of its own, with the demo's
+			// data where a user's would be: ./iotsec-data.
+			fmt.Fprintf(&script, "mkdir server-%d && cd server-%d\n", bi, bi)
+			fmt.Fprintf(&script, "iotsec serve --demo --addr %s --base-url http://%s >server.log 2>&1 &\n", addr, addr)
 			fmt.Fprintf(&script, "for i in $(seq 150); do command curl -sf http://%s/readyz >/dev/null && break; sleep 0.2; done\n", addr)
-			fmt.Fprintf(&script, "command curl -sf http://%s/readyz >/dev/null || { echo 'README.md:%d: the demo server did not start'; cat server-%d.log; exit 1; } >&2\n", addr, b.line, bi)
-			fmt.Fprintf(&script, "export IOTSEC_DATA=$PWD/server-%d\n", bi)
+			fmt.Fprintf(&script, "command curl -sf http://%s/readyz >/dev/null || { echo 'README.md:%d: the demo server did not start'; cat server.log; exit 1; } >&2\n", addr, b.line)
 		}
 		lines, numbers := logicalLines(b)
 		for i, l := range lines {
@@ -324,7 +326,7 @@ trap cleanup EXIT
 			fmt.Fprintf(&script, "echo '+ README.md:%d'\n%s\ncheck $? %s %d\n", numbers[i], l, want, numbers[i])
 		}
 		if addr != "" {
-			script.WriteString("unset IOTSEC_DATA\n")
+			script.WriteString("cd ..\n")
 		}
 	}
 	os.WriteFile(filepath.Join(work, "readme.sh"), []byte(script.String()), 0o644)
