@@ -180,9 +180,8 @@ func (s *Service) CISO(ctx context.Context, a iotsec.Actor) (CISO, error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = fn() }()
 	}
-	run(0, func() (err error) { o, err = s.Store.Overview(ctx, a, day); return })
+	run(0, func() (err error) { o, counts, err = s.Store.FleetTally(ctx, a, day); return })
 	run(1, func() (err error) { sup, err = s.Sources.Supply(ctx, a); return })
-	run(2, func() (err error) { counts, err = s.Store.DeviceCounts(ctx, a); return })
 	run(3, func() (err error) {
 		recs, err = s.Store.ListCertifications(ctx, a, iotsec.CertificationFilter{})
 		return

@@ -279,9 +279,18 @@ func (s *Store) UpsertDevices(ctx context.Context, a iotsec.Actor, ds []iotsec.D
 }
 
 func (s *Store) Overview(ctx context.Context, a iotsec.Actor, today iotsec.Date) (iotsec.Overview, error) {
+	o, _, err := s.FleetTally(ctx, a, today)
+	return o, err
+}
+
+// FleetTally reads the devices once, grouped by firmware version and
+// state (at most versions × states rows), each group marked whether its
+// version's support ended before today; every device figure is a sum of
+// those groups.
+func (s *Store) FleetTally(ctx context.Context, a iotsec.Actor, today iotsec.Date) (iotsec.Overview, map[string]int, error) {
 	o := iotsec.Overview{DevicesByState: map[iotsec.State]int{}}
 	if err := a.Can(iotsec.PermRead); err != nil {
-		return o, err
+		return o, nil, err
 	}
 	counts := []struct {
 		dst   *int
@@ -291,30 +300,42 @@ func (s *Store) Overview(ctx context.Context, a iotsec.Actor, today iotsec.Date)
 		{&o.Products, "SELECT count(*) FROM products WHERE org_id = ?", []any{a.OrgID}},
 		{&o.FirmwareVersions, "SELECT count(*) FROM firmware WHERE org_id = ?", []any{a.OrgID}},
 		{&o.UnsupportedFirmware, "SELECT count(*) FROM firmware WHERE org_id = ? AND support_end < ?", []any{a.OrgID, s.date(today)}},
-		{&o.DevicesUnsupported, `SELECT count(*) FROM devices d JOIN firmware f ON f.id = d.firmware_id
-			WHERE d.org_id = ? AND f.support_end < ?`, []any{a.OrgID, s.date(today)}},
-		{&o.DevicesNoFirmware, "SELECT count(*) FROM devices WHERE org_id = ? AND firmware_id IS NULL", []any{a.OrgID}},
 	}
 	for _, c := range counts {
 		if err := s.db.QueryRowContext(ctx, s.q(c.query), c.args...).Scan(c.dst); err != nil {
-			return o, fmt.Errorf("overview: %w", err)
+			return o, nil, fmt.Errorf("overview: %w", err)
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT state, count(*) FROM devices WHERE org_id = ? GROUP BY state"), a.OrgID)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT g.firmware_id, g.state, g.n, CASE WHEN f.support_end < ? THEN 1 ELSE 0 END
+		FROM (SELECT firmware_id, state, count(*) AS n FROM devices WHERE org_id = ? GROUP BY firmware_id, state) g
+		LEFT JOIN firmware f ON f.id = g.firmware_id`), s.date(today), a.OrgID)
 	if err != nil {
-		return o, fmt.Errorf("overview: %w", err)
+		return o, nil, fmt.Errorf("overview: %w", err)
 	}
 	defer rows.Close()
+	byFirmware := map[string]int{}
 	for rows.Next() {
+		var fw sql.NullString
 		var st iotsec.State
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return o, err
+		var n, unsupported int
+		if err := rows.Scan(&fw, &st, &n, &unsupported); err != nil {
+			return o, nil, err
 		}
-		o.DevicesByState[st] = n
+		o.DevicesByState[st] += n
 		o.Devices += n
+		if !fw.Valid {
+			o.DevicesNoFirmware += n
+			continue
+		}
+		byFirmware[fw.String] += n
+		if unsupported == 1 {
+			o.DevicesUnsupported += n
+		}
 	}
-	return o, rows.Err()
+	if err := rows.Err(); err != nil {
+		return o, nil, err
+	}
+	return o, byFirmware, nil
 }
 
 // checkBatchRefs is checkRefs for a whole batch, in two queries: the

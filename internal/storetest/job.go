@@ -92,6 +92,26 @@ func testOverview(t *testing.T, open Opener) {
 	if got.UnsupportedFirmware != 0 || got.DevicesUnsupported != 0 {
 		t.Errorf("Overview on the last day of support = %+v", got)
 	}
+	// FleetTally is the overview and the per-version device counts in one.
+	tally, byFirmware, err := f.s.FleetTally(f.ctx, f.A, iotsec.NewDate(2026, 1, 1))
+	wantKind(t, "FleetTally", err, nil)
+	if !equalJSON(want, tally) {
+		t.Errorf("FleetTally overview = %+v, want %+v", tally, want)
+	}
+	counts, err := f.s.DeviceCounts(f.ctx, f.A)
+	wantKind(t, "DeviceCounts", err, nil)
+	wantCounts := map[string]int{old.ID: 2, cur.ID: 1}
+	if !equalJSON(wantCounts, byFirmware) || !equalJSON(wantCounts, counts) {
+		t.Errorf("FleetTally counts = %v, DeviceCounts = %v, want %v", byFirmware, counts, wantCounts)
+	}
+	// Another organisation sees none of it; an actor without a role nothing.
+	tally, byFirmware, err = f.s.FleetTally(f.ctx, f.B, iotsec.NewDate(2026, 1, 1))
+	wantKind(t, "FleetTally(B)", err, nil)
+	if tally.Devices != 0 || tally.DevicesUnsupported != 0 || len(byFirmware) != 0 {
+		t.Errorf("FleetTally(B) = %+v, %v; want nothing", tally, byFirmware)
+	}
+	_, _, err = f.s.FleetTally(f.ctx, iotsec.Actor{OrgID: f.a.ID, Role: "nobody"}, iotsec.NewDate(2026, 1, 1))
+	wantKind(t, "FleetTally(no role)", err, iotsec.ErrForbidden)
 }
 
 func equalJSON(a, b any) bool {
