@@ -24,11 +24,7 @@ iotsec rule.`,
   iotsec guide --class smart-speaker --sector consumer --market US -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := date(f.date)
-			if err != nil {
-				return err
-			}
-			svc, done, err := f.service(cmd, e)
+			svc, d, done, err := f.serviceOn(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -105,11 +101,7 @@ behind it, citing the matrix and the standards it names.`,
   iotsec standards calls -o json --date 2027-12-11`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := date(f.date)
-			if err != nil {
-				return err
-			}
-			svc, done, err := f.service(cmd, e)
+			svc, d, done, err := f.serviceOn(cmd, e)
 			if err != nil {
 				return err
 			}

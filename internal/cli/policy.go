@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -54,6 +55,17 @@ func (f *policyFlags) register(fs *pflag.FlagSet) {
 
 // service returns the policy service: offline, or over the database with
 // --changes.
+// serviceOn is service with the day of --date (today without it), the
+// start of every command that computes statuses.
+func (f *policyFlags) serviceOn(cmd *cobra.Command, e *env) (*policy.Service, time.Time, func(), error) {
+	d, err := date(f.date)
+	if err != nil {
+		return nil, time.Time{}, nil, err
+	}
+	svc, done, err := f.service(cmd, e)
+	return svc, d, done, err
+}
+
 func (f *policyFlags) service(cmd *cobra.Command, e *env) (*policy.Service, func(), error) {
 	if !f.changes {
 		sv, err := offline(e)
@@ -83,11 +95,7 @@ func newPolicyCountries(e *env) *cobra.Command {
   iotsec policy countries --date 2027-12-11 -o json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := date(f.date)
-			if err != nil {
-				return err
-			}
-			svc, done, err := f.service(cmd, e)
+			svc, d, done, err := f.serviceOn(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -149,11 +157,7 @@ func newPolicyMatrix(e *env) *cobra.Command {
   iotsec policy matrix --changes --database /var/lib/iotsec/iotsec.db -o json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := date(f.date)
-			if err != nil {
-				return err
-			}
-			svc, done, err := f.service(cmd, e)
+			svc, d, done, err := f.serviceOn(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -189,11 +193,7 @@ func newPolicyShow(e *env) *cobra.Command {
   iotsec policy show IL          # no national measure found`,
 		Args: exactArgs(1, "one country code"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := date(f.date)
-			if err != nil {
-				return err
-			}
-			svc, done, err := f.service(cmd, e)
+			svc, d, done, err := f.serviceOn(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -241,11 +241,7 @@ cites a numbered source, and each source is a dataset entry with its link.`,
   iotsec policy brief IL -o md      # no national measure found`,
 		Args: exactArgs(1, "one country code"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := date(f.date)
-			if err != nil {
-				return err
-			}
-			svc, done, err := f.service(cmd, e)
+			svc, d, done, err := f.serviceOn(cmd, e)
 			if err != nil {
 				return err
 			}
