@@ -7,11 +7,15 @@
 // becomes a mapping import in every accepted member's own catalog, with
 // provenance "expert" and a citation naming the workspace and who
 // approved it, so each member's compare and baseline answers change and
-// no one else's do. Reports of a period's work go to the other
+// no one else's do; a merged change replaces the map it changes. The
+// members' imports and the proposal's move to merged are one transaction
+// of the store. A proposer withdraws, a reviewer of another organisation
+// rejects with a reason; the creating organisation removes members and
+// the others leave. Reports of a period's work go to the other
 // workspaces' feeds.
 //
 // It reaches its records through iotsec.WorkspaceStore and the catalog
-// through two injected funcs (wired in internal/app), never by importing
+// through an injected func (wired in internal/app), never by importing
 // another service.
 package workspace
 
