@@ -219,6 +219,10 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/workspaces/{id}/proposals/{proposal}/comments", h.commentMappingProposal},
 		{"POST", "/api/v1/workspaces/{id}/proposals/{proposal}/approve", h.approveMappingProposal},
 		{"POST", "/api/v1/workspaces/{id}/proposals/{proposal}/merge", h.mergeMappingProposal},
+		{"POST", "/api/v1/workspaces/{id}/proposals/{proposal}/withdraw", h.withdrawMappingProposal},
+		{"POST", "/api/v1/workspaces/{id}/proposals/{proposal}/reject", h.rejectMappingProposal},
+		{"DELETE", "/api/v1/workspaces/{id}/members/{org}", h.removeWorkspaceMember},
+		{"POST", "/api/v1/workspaces/{id}/leave", h.leaveWorkspace},
 		{"POST", "/api/v1/workspaces/{id}/reports", h.publishWorkspaceReport},
 	}
 }

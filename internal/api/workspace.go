@@ -137,3 +137,45 @@ func (h *Handler) publishWorkspaceReport(w http.ResponseWriter, r *http.Request)
 	}
 	return write(w, http.StatusCreated, rep)
 }
+
+func (h *Handler) withdrawMappingProposal(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.Workspace.Withdraw(r.Context(), actor(r), r.PathValue("id"), r.PathValue("proposal"))
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, p)
+}
+
+func (h *Handler) rejectMappingProposal(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(w, r, h.MaxBody, &in); err != nil {
+		return err
+	}
+	p, err := h.Workspace.Reject(r.Context(), actor(r), r.PathValue("id"), r.PathValue("proposal"), in.Reason)
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, p)
+}
+
+func (h *Handler) removeWorkspaceMember(w http.ResponseWriter, r *http.Request) error {
+	a, id := actor(r), r.PathValue("id")
+	if err := h.Workspace.Remove(r.Context(), a, id, r.PathValue("org")); err != nil {
+		return err
+	}
+	ws, err := h.Workspace.Get(r.Context(), a, id)
+	if err != nil {
+		return err
+	}
+	return write(w, http.StatusOK, ws)
+}
+
+func (h *Handler) leaveWorkspace(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Workspace.Leave(r.Context(), actor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -95,7 +95,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	s.Policy.CatalogCalls = catalogCalls(s.Catalog)
 	s.Workspace = workspace.New(store)
 	s.Workspace.Now, s.Workspace.BaseURL = now, cfg.URL()
-	s.Workspace.CheckMappings, s.Workspace.ImportMappings = workspaceCatalog(s.Catalog)
+	s.Workspace.PrepareMappings = workspaceCatalog(s.Catalog)
 	if s.Evaluation, err = newEvaluation(store, base); err != nil {
 		return nil, err
 	}
@@ -150,23 +150,15 @@ func validityRules(cat *crosswalk.Catalog) func(string) (registry.ValidityRule, 
 	}
 }
 
-// workspaceCatalog gives the workspace service the catalog's import of a
-// mapping spreadsheet: a dry run to check a proposal, a private import to
-// merge one into a member's catalog.
-func workspaceCatalog(c *catalog.Service) (check func(context.Context, iotsec.Actor, string, []byte) error,
-	imp func(context.Context, iotsec.Actor, string, []byte) (string, error)) {
-	check = func(ctx context.Context, a iotsec.Actor, name string, data []byte) error {
-		_, err := c.Import(ctx, a, catalog.ImportRequest{Name: name, Format: iotsec.SchemeFormatCSV, Visibility: iotsec.VisibilityPrivate, Data: data, DryRun: true})
-		return err
+// workspaceCatalog gives the workspace service the catalog's check of a
+// mapping spreadsheet: the private import it would make in an
+// organisation's catalog (superseding the maps it changes, for a change
+// proposal), stored by the workspace's merge in one transaction.
+func workspaceCatalog(c *catalog.Service) func(context.Context, iotsec.Actor, string, []byte, bool) (iotsec.SchemeImport, error) {
+	return func(ctx context.Context, a iotsec.Actor, name string, data []byte, supersedes bool) (iotsec.SchemeImport, error) {
+		return c.Prepare(ctx, a, catalog.ImportRequest{Name: name, Format: iotsec.SchemeFormatCSV, Visibility: iotsec.VisibilityPrivate,
+			Data: data, Supersedes: supersedes})
 	}
-	imp = func(ctx context.Context, a iotsec.Actor, name string, data []byte) (string, error) {
-		res, err := c.Import(ctx, a, catalog.ImportRequest{Name: name, Format: iotsec.SchemeFormatCSV, Visibility: iotsec.VisibilityPrivate, Data: data})
-		if err != nil {
-			return "", err
-		}
-		return res.Import.ID, nil
-	}
-	return check, imp
 }
 
 // catalogGaps gives the policy service's briefs the embedded catalog's

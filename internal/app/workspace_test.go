@@ -169,3 +169,186 @@ func TestWorkspaceProposalLife(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkspaceChangeProposalLife is the life of a change proposal across a
+// ministry, a lab and a maker, on each database: the maker proposes to
+// weaken a map the catalog has (a full cover becomes an overlap),
+// withdraws it, proposes again; the lab rejects that one with a reason;
+// the third is approved by the lab and merged by the maker. The merged
+// change replaces the old map in the three members' catalogs (their
+// compare coverage drops, their baseline changes) and in no one else's;
+// the ministry then removes the maker, which sees the workspace no more
+// but keeps the import in its own catalog.
+func TestWorkspaceChangeProposalLife(t *testing.T) {
+	clock := storetest.NewClock(storetest.Start)
+	for name, store := range apptest.Stores(t, clock.Now) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			svcs, err := app.NewServices(store, config.Default(), nil, app.Options{Now: clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			must := func(what string, err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+			}
+			org := func(name string, kind iotsec.OrgKind) iotsec.Actor {
+				u := iotsec.User{Email: strings.ToLower(name) + "@" + name + ".example"}
+				must("user", store.CreateUser(ctx, "system:test", &u))
+				o := iotsec.Organisation{Name: name, Kind: kind, Country: "GB"}
+				must("org", store.CreateOrg(ctx, "system:test", &o, u.ID))
+				return iotsec.Actor{OrgID: o.ID, UserID: u.ID, Role: iotsec.RoleOwner, Label: u.Email}
+			}
+			ministry, lab, maker := org("Ministry", iotsec.OrgGovernment), org("Lab", iotsec.OrgLab), org("Maker", iotsec.OrgManufacturer)
+			outsider := org("Outsider", iotsec.OrgManufacturer)
+
+			// A direct map of the catalog that alone covers its source fully.
+			const from, to = "uk-psti", "etsi-en-303-645"
+			base := svcs.Catalog.Base()
+			c0, err := base.Compare(from, to)
+			must("compare", err)
+			var src string
+			var targets []string
+			for _, p := range c0.Provisions {
+				if p.Coverage == crosswalk.CoverFull && p.Direct && len(p.Hops) == 1 && p.Hops[0].Relationship != crosswalk.IntersectsWith {
+					src, targets = p.ID, p.Hops[0].Targets
+					break
+				}
+			}
+			if src == "" {
+				t.Fatalf("no provision of %s fully covered by one direct map of %s", from, to)
+			}
+			answers := func(a iotsec.Actor) (*crosswalk.Comparison, *crosswalk.Baseline) {
+				t.Helper()
+				v, err := svcs.Catalog.For(ctx, a)
+				must("catalog", err)
+				c, err := v.Compare(from, to)
+				must("compare", err)
+				b, err := v.Baseline(crosswalk.BaselineQuery{Schemes: []crosswalk.SchemeRef{{Slug: from}, {Slug: to}}, Date: storetest.Start})
+				must("baseline", err)
+				return c, b
+			}
+			beforeC, beforeB := answers(outsider)
+
+			ws := svcs.Workspace
+			w, err := ws.Create(ctx, ministry, iotsec.Workspace{Name: "Consumer IoT SIG", Focus: "PSTI and EN 303 645"})
+			must("create", err)
+			must("invite lab", ws.Invite(ctx, ministry, w.ID, lab.OrgID, iotsec.WorkspaceReviewer))
+			must("invite maker", ws.Invite(ctx, ministry, w.ID, maker.OrgID, iotsec.WorkspaceMemberRole))
+			must("lab accepts", ws.Accept(ctx, lab, w.ID))
+			must("maker accepts", ws.Accept(ctx, maker, w.ID))
+
+			change := iotsec.MappingProposal{WorkspaceID: w.ID, Kind: iotsec.ProposalChange, From: from, To: to, Sources: []string{src},
+				Targets: targets, Relationship: crosswalk.IntersectsWith, Confidence: "medium",
+				Rationale: "the statutory requirement is narrower in scope than the two provisions together"}
+			// A change of a map the catalog does not have is refused.
+			missing := change
+			missing.Targets = targets[:len(targets)-1]
+			if len(missing.Targets) == 0 {
+				missing.Targets = []string{c0.BProvisions[len(c0.BProvisions)-1].ID}
+			}
+			if _, err := ws.Propose(ctx, maker, missing); iotsec.Kind(err) != iotsec.ErrInvalid {
+				t.Fatalf("change of a map the catalog lacks: %v, want invalid", err)
+			}
+			first, err := ws.Propose(ctx, maker, change)
+			must("propose", err)
+			if _, err := ws.Withdraw(ctx, lab, w.ID, first.ID); iotsec.Kind(err) != iotsec.ErrForbidden {
+				t.Fatalf("withdraw by the lab: %v, want forbidden", err)
+			}
+			got, err := ws.Withdraw(ctx, maker, w.ID, first.ID)
+			must("withdraw", err)
+			if got.Status != iotsec.ProposalWithdrawn {
+				t.Fatalf("withdrawn = %s", got.Status)
+			}
+			if _, err := ws.Approve(ctx, lab, w.ID, first.ID); iotsec.Kind(err) != iotsec.ErrConflict {
+				t.Fatalf("approve a withdrawn proposal: %v, want conflict", err)
+			}
+			second, err := ws.Propose(ctx, maker, change)
+			must("propose again", err)
+			must("ministry comments", ws.Comment(ctx, ministry, w.ID, second.ID, "which market surveillance cases support this?"))
+			if _, err := ws.Reject(ctx, maker, w.ID, second.ID, "no"); iotsec.Kind(err) != iotsec.ErrForbidden {
+				t.Fatalf("reject by the proposer: %v, want forbidden", err)
+			}
+			got, err = ws.Reject(ctx, lab, w.ID, second.ID, "cite the cases first")
+			must("reject", err)
+			if got.Status != iotsec.ProposalRejected || got.Reason != "cite the cases first" || got.ClosedOrg != "Lab" {
+				t.Fatalf("rejected = %+v", got)
+			}
+			third, err := ws.Propose(ctx, maker, change)
+			must("propose a third time", err)
+			_, err = ws.Approve(ctx, lab, w.ID, third.ID)
+			must("approve", err)
+			m, err := ws.Merge(ctx, maker, w.ID, third.ID)
+			must("merge", err)
+			if len(m.Imports) != 3 {
+				t.Fatalf("merge made %d imports, want 3", len(m.Imports))
+			}
+
+			for _, a := range []iotsec.Actor{ministry, lab, maker} {
+				c, b := answers(a)
+				if c.Stats.Full != beforeC.Stats.Full-1 {
+					t.Errorf("%s: full coverage %d after the change, want %d", a.Label, c.Stats.Full, beforeC.Stats.Full-1)
+				}
+				for _, p := range c.Provisions {
+					if p.ID != src {
+						continue
+					}
+					if p.Coverage != crosswalk.CoverPartial || len(p.Hops) != 1 || p.Hops[0].Relationship != crosswalk.IntersectsWith || p.Hops[0].Rationale != change.Rationale {
+						t.Errorf("%s: %s after the change = %s %+v, want partial through the merged map alone", a.Label, src, p.Coverage, p.Hops)
+					}
+				}
+				if cmp.Equal(b, beforeB) {
+					t.Errorf("%s: baseline unchanged by the merged change", a.Label)
+				}
+			}
+			afterC, afterB := answers(outsider)
+			if d := cmp.Diff(beforeC, afterC); d != "" {
+				t.Errorf("outsider's compare changed (-before +after):\n%s", d)
+			}
+			if d := cmp.Diff(beforeB, afterB); d != "" {
+				t.Errorf("outsider's baseline changed (-before +after):\n%s", d)
+			}
+
+			// The ministry removes the maker: it sees nothing of the
+			// workspace, and its catalog keeps the merged change.
+			must("remove the maker", ws.Remove(ctx, ministry, w.ID, maker.OrgID))
+			if _, err := ws.Detail(ctx, maker, w.ID); iotsec.Kind(err) != iotsec.ErrNotFound {
+				t.Fatalf("removed maker reads the workspace: %v, want not found", err)
+			}
+			if _, err := ws.Proposal(ctx, maker, w.ID, third.ID); iotsec.Kind(err) != iotsec.ErrNotFound {
+				t.Fatalf("removed maker reads a proposal: %v, want not found", err)
+			}
+			if c, _ := answers(maker); c.Stats.Full != beforeC.Stats.Full-1 {
+				t.Errorf("the removed maker's catalog lost the merged change")
+			}
+			must("lab leaves", ws.Leave(ctx, lab, w.ID))
+			if l, err := ws.List(ctx, lab); err != nil || len(l) != 0 {
+				t.Fatalf("lab's workspaces after leaving = %+v, %v", l, err)
+			}
+			// Each move is in the log of the organisation that made it (a
+			// removal also in the removed one's).
+			for _, want := range []struct {
+				a       iotsec.Actor
+				actions []string
+			}{
+				{maker, []string{"workspace.propose", "workspace.withdraw", "workspace.merge", "workspace.remove", "scheme.import"}},
+				{lab, []string{"workspace.reject", "workspace.approve", "workspace.leave", "scheme.import"}},
+				{ministry, []string{"workspace.comment", "workspace.remove", "scheme.import"}},
+			} {
+				log, err := store.ListAudit(ctx, want.a, iotsec.AuditFilter{Limit: 1000})
+				must("audit", err)
+				seen := map[string]bool{}
+				for _, e := range log {
+					seen[e.Action] = true
+				}
+				for _, act := range want.actions {
+					if !seen[act] {
+						t.Errorf("%s's audit log has no %s", want.a.Label, act)
+					}
+				}
+			}
+		})
+	}
+}

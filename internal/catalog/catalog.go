@@ -156,6 +156,13 @@ func (l *Service) build(imps []iotsec.SchemeImport) *View {
 			bad = append(bad, Skipped{Import: meta(im), Reason: fmt.Sprintf("stored content does not decode: %v", err)})
 			continue
 		}
+		// A superseding set changes the catalog of the organisation that
+		// holds it, never another's: only a private import supersedes.
+		if im.Visibility != iotsec.VisibilityPrivate {
+			for j := range docs[i].Mappings {
+				docs[i].Mappings[j].Supersedes = false
+			}
+		}
 		okImps, okDocs = append(okImps, im), append(okDocs, docs[i])
 	}
 	var schemes []crosswalk.Scheme

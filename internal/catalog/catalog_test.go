@@ -496,3 +496,56 @@ func TestProductQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestSupersedingImport: a private spreadsheet marked Supersedes replaces
+// the catalog's map in its organisation's view and nowhere else; Prepare
+// stores nothing; a superseding import is neither made shared nor shared
+// later; one that names no existing map is refused.
+func TestSupersedingImport(t *testing.T) {
+	e := newEnv(t)
+	sheet := func(targets string) []byte {
+		return []byte("from,to,sources,relationship,targets,rationale,provenance,confidence,citation_title,citation_url\n" +
+			"uk-psti,etsi-en-303-645,1,intersects-with," + targets + ",reviewed,expert,medium,workspace W,https://iotsec.example/workspaces/w\n")
+	}
+	full := func(a iotsec.Actor) int {
+		c, err := e.view(t, a).Compare("uk-psti", "etsi-en-303-645")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Stats.Full
+	}
+	before := full(e.A)
+	req := catalog.ImportRequest{Name: "change", Format: iotsec.SchemeFormatCSV, Visibility: iotsec.VisibilityPrivate, Data: sheet("5.1-1;5.1-2"), Supersedes: true}
+	im, err := e.lib.Prepare(e.ctx, e.A, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.ID != "" || len(im.Parsed) == 0 || full(e.A) != before {
+		t.Fatalf("Prepare stored or changed something: %+v", meta(im))
+	}
+	shared := req
+	shared.Visibility = iotsec.VisibilityShared
+	if _, err := e.lib.Import(e.ctx, e.A, shared); iotsec.Kind(err) != iotsec.ErrInvalid {
+		t.Fatalf("shared superseding import: %v, want invalid", err)
+	}
+	bad := req
+	bad.Data = sheet("5.1-1")
+	if _, err := e.lib.Import(e.ctx, e.A, bad); iotsec.Kind(err) != iotsec.ErrInvalid || !strings.Contains(strings.Join(iotsec.DetailsOf(err), " "), "replaces no map") {
+		t.Fatalf("superseding no map: %v %v, want invalid naming it", err, iotsec.DetailsOf(err))
+	}
+	res, err := e.lib.Import(e.ctx, e.A, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := full(e.A); got != before-1 {
+		t.Errorf("A's full coverage = %d after the change, want %d", got, before-1)
+	}
+	if got := full(e.B); got != before {
+		t.Errorf("B's full coverage = %d, want %d (A's change is A's alone)", got, before)
+	}
+	if err := e.lib.SetVisibility(e.ctx, e.A, res.Import.ID, iotsec.VisibilityShared); iotsec.Kind(err) != iotsec.ErrConflict {
+		t.Fatalf("sharing a superseding import: %v, want conflict", err)
+	}
+}
+
+func meta(im iotsec.SchemeImport) string { return im.ID + " " + im.Name }

@@ -34,6 +34,11 @@ type ImportRequest struct {
 	// DryRun checks the file against the catalog as Import would and
 	// stores nothing (the workspace service checks a mapping proposal so).
 	DryRun bool
+	// Supersedes marks a mapping spreadsheet's maps as changes of maps the
+	// catalog has over the same provisions (a merged workspace change):
+	// they replace them in the importing organisation's catalog. Each map
+	// must match one; only a private spreadsheet may supersede.
+	Supersedes bool
 }
 
 // ImportFile is one named file of a multi-file OSCAL import.
@@ -78,11 +83,37 @@ var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,62}[a-z0-9]$`)
 // organisation sees, and stores it. A file with problems is refused whole
 // with an iotsec.ErrInvalid error listing each one (Details).
 func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest) (*ImportResult, error) {
-	if err := a.Can(iotsec.PermWriteSchemes); err != nil {
+	im, doc, err := l.prepare(ctx, a, req)
+	if err != nil {
 		return nil, err
 	}
+	if req.DryRun {
+		return describe(im, doc), nil
+	}
+	if err := l.store.CreateSchemeImport(ctx, a, &im); err != nil {
+		return nil, err
+	}
+	return describe(im, doc), nil
+}
+
+// Prepare checks a file as Import does and returns the import record it
+// would store (content included), storing nothing: for a caller that
+// stores several imports in one transaction of its own (a workspace merge).
+func (l *Service) Prepare(ctx context.Context, a iotsec.Actor, req ImportRequest) (iotsec.SchemeImport, error) {
+	im, _, err := l.prepare(ctx, a, req)
+	return im, err
+}
+
+func (l *Service) prepare(ctx context.Context, a iotsec.Actor, req ImportRequest) (iotsec.SchemeImport, parsed, error) {
+	var none iotsec.SchemeImport
+	if err := a.Can(iotsec.PermWriteSchemes); err != nil {
+		return none, parsed{}, err
+	}
 	if l.store == nil {
-		return nil, fmt.Errorf("import: no database")
+		return none, parsed{}, fmt.Errorf("import: no database")
+	}
+	if req.Supersedes && (req.Visibility != iotsec.VisibilityPrivate || req.Format != iotsec.SchemeFormatCSV || len(req.Files) > 0) {
+		return none, parsed{}, iotsec.Invalid("supersedes", "only a private mapping spreadsheet may replace the catalog's maps")
 	}
 	data := req.Data
 	if len(req.Files) > 0 {
@@ -91,19 +122,19 @@ func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 			total += int64(len(f.Data))
 		}
 		if total > MaxBytes() {
-			return nil, iotsec.Errorf(iotsec.ErrTooLarge, "the files are %d bytes together; the limit is %d", total, MaxBytes())
+			return none, parsed{}, iotsec.Errorf(iotsec.ErrTooLarge, "the files are %d bytes together; the limit is %d", total, MaxBytes())
 		}
 		b, err := bundle(req.Files)
 		if err != nil {
-			return nil, err
+			return none, parsed{}, err
 		}
 		data, req.Format = b, iotsec.SchemeFormatOSCAL
 	}
 	switch {
 	case len(bytes.TrimSpace(data)) == 0:
-		return nil, iotsec.Invalid("body", "is empty; send an OSCAL JSON document or bundle, or a mapping CSV")
+		return none, parsed{}, iotsec.Invalid("body", "is empty; send an OSCAL JSON document or bundle, or a mapping CSV")
 	case int64(len(data)) > MaxBytes():
-		return nil, iotsec.Errorf(iotsec.ErrTooLarge, "the file is %d bytes; the limit is %d", len(data), MaxBytes())
+		return none, parsed{}, iotsec.Errorf(iotsec.ErrTooLarge, "the file is %d bytes; the limit is %d", len(data), MaxBytes())
 	}
 	format := req.Format
 	if format == "" {
@@ -114,14 +145,14 @@ func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 	}
 	view, err := l.For(ctx, a)
 	if err != nil {
-		return nil, err
+		return none, parsed{}, err
 	}
 	var doc parsed
 	switch format {
 	case iotsec.SchemeFormatOSCAL:
 		v, err := l.validator()
 		if err != nil {
-			return nil, err
+			return none, parsed{}, err
 		}
 		files := req.Files
 		if len(files) == 0 {
@@ -129,33 +160,34 @@ func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 		}
 		im, err := oscal.ImportFiles(files, view.cat, v, oscal.DefaultLimits())
 		if err != nil {
-			return nil, problem(err)
+			return none, parsed{}, problem(err)
 		}
 		doc = parsed{Schemes: im.Schemes, Mappings: im.Mappings}
 	case iotsec.SchemeFormatCSV:
 		lim := crosswalk.DefaultCSVLimits()
 		if int64(len(data)) > lim.MaxBytes {
-			return nil, iotsec.Errorf(iotsec.ErrTooLarge, "the spreadsheet is %d bytes; the limit is %d", len(data), lim.MaxBytes)
+			return none, parsed{}, iotsec.Errorf(iotsec.ErrTooLarge, "the spreadsheet is %d bytes; the limit is %d", len(data), lim.MaxBytes)
 		}
 		sets, err := crosswalk.ReadMappingsCSV(bytes.NewReader(data), lim)
 		if err != nil {
 			if p := problem(err); iotsec.Kind(p) != nil {
-				return nil, p
+				return none, parsed{}, p
 			}
-			return nil, invalidFile([]string{err.Error()})
+			return none, parsed{}, invalidFile([]string{err.Error()})
 		}
 		// Mapping set IDs must not clash with the catalog's own sets of the
 		// same pair, nor with another file's.
 		sum := sha256.Sum256(data)
 		for i := range sets {
 			sets[i].ID += ":csv-" + hex.EncodeToString(sum[:4])
+			sets[i].Supersedes = req.Supersedes
 		}
 		if _, err := view.cat.With(nil, sets, nil); err != nil {
-			return nil, problem(err)
+			return none, parsed{}, problem(err)
 		}
 		doc = parsed{Mappings: sets}
 	default:
-		return nil, iotsec.Invalid("format", "must be %s or %s", iotsec.SchemeFormatOSCAL, iotsec.SchemeFormatCSV)
+		return none, parsed{}, iotsec.Invalid("format", "must be %s or %s", iotsec.SchemeFormatOSCAL, iotsec.SchemeFormatCSV)
 	}
 	var bad []string
 	for _, s := range doc.Schemes {
@@ -167,11 +199,11 @@ func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 		}
 	}
 	if len(bad) > 0 {
-		return nil, invalidFile(bad)
+		return none, parsed{}, invalidFile(bad)
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {
-		return nil, err
+		return none, parsed{}, err
 	}
 	im := iotsec.SchemeImport{Name: req.Name, Format: format, Visibility: req.Visibility, Source: data, Parsed: body}
 	for _, s := range doc.Schemes {
@@ -181,13 +213,7 @@ func (l *Service) Import(ctx context.Context, a iotsec.Actor, req ImportRequest)
 		im.MappingSets = append(im.MappingSets, m.ID)
 		im.Maps += len(m.Maps)
 	}
-	if req.DryRun {
-		return describe(im, doc), nil
-	}
-	if err := l.store.CreateSchemeImport(ctx, a, &im); err != nil {
-		return nil, err
-	}
-	return describe(im, doc), nil
+	return im, doc, nil
 }
 
 func describe(im iotsec.SchemeImport, doc parsed) *ImportResult {
@@ -227,10 +253,28 @@ func (l *Service) Get(ctx context.Context, a iotsec.Actor, id string) (iotsec.Sc
 	return l.store.GetSchemeImport(ctx, a, id)
 }
 
-// SetVisibility shares or unshares one of the organisation's imports.
+// SetVisibility shares or unshares one of the organisation's imports. An
+// import whose maps supersede others stays private.
 func (l *Service) SetVisibility(ctx context.Context, a iotsec.Actor, id string, v iotsec.Visibility) error {
 	if l.store == nil {
 		return iotsec.NotFound("scheme import")
+	}
+	if v == iotsec.VisibilityShared {
+		all, err := l.store.LoadSchemeImports(ctx, a)
+		if err != nil {
+			return err
+		}
+		for _, im := range all {
+			var doc parsed
+			if im.ID != id || im.OrgID != a.OrgID || json.Unmarshal(im.Parsed, &doc) != nil {
+				continue
+			}
+			for _, m := range doc.Mappings {
+				if m.Supersedes {
+					return iotsec.Conflict("import %q replaces maps of this organisation's catalog (a merged workspace change); it cannot be shared", im.Name)
+				}
+			}
+		}
 	}
 	return l.store.SetSchemeVisibility(ctx, a, id, v)
 }

@@ -330,6 +330,13 @@ type MappingSet struct {
 	Notes      []string   `json:"notes,omitempty"`
 	Maps       []Map      `json:"maps"`
 	Imported   bool       `json:"imported,omitempty"`
+	// Supersedes says the set's maps replace, in the catalog that holds
+	// it, the maps of other sets between the same two schemes over the same
+	// source and target provisions (read in either direction): a reviewed
+	// change of an existing map's relationship or confidence. Each of its
+	// maps must replace at least one; sets are applied in order, so a
+	// later superseding set replaces an earlier one.
+	Supersedes bool `json:"supersedes,omitempty"`
 }
 
 // Kinds of recognition between labels.

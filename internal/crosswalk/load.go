@@ -241,9 +241,82 @@ func Build(d Data) (*Catalog, error) {
 	}
 	c.data = d
 	for i := range c.data.Mappings {
-		c.index(&c.data.Mappings[i])
+		if !c.data.Mappings[i].Supersedes {
+			c.index(&c.data.Mappings[i])
+		}
+	}
+	if err := c.supersede(); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// supersede indexes the superseding mapping sets in order, after the
+// others: each of their maps first drops the edges of every set that join the
+// same provisions of the same two schemes (in either direction), so the
+// crosswalk algebra sees the new relationship and confidence alone. The
+// sets' data stays as it was (an export still lists both); the answers
+// change. A superseding map that replaces nothing is an error: a change
+// names a map the catalog has.
+func (c *Catalog) supersede() error {
+	v := &validator{}
+	for i := range c.data.Mappings {
+		m := &c.data.Mappings[i]
+		if !m.Supersedes {
+			continue
+		}
+		for j, mp := range m.Maps {
+			n := c.drop(m.From, m.To, mp.Sources, mp.Targets, m.ID)
+			c.drop(m.To, m.From, mp.Targets, mp.Sources, m.ID)
+			if n == 0 {
+				v.add("mapping set %s: map #%d (%s %s %s) replaces no map of the catalog between %s and %s over the same provisions",
+					m.ID, j+1, strings.Join(mp.Sources, "+"), mp.Relationship, strings.Join(mp.Targets, "+"), m.From, m.To)
+			}
+		}
+		c.index(m)
+	}
+	if len(v.problems) > 0 {
+		return &ValidationError{Problems: v.problems}
+	}
+	return nil
+}
+
+// drop removes from the index the edges from scheme `from` to `to`, of a
+// set other than keep, whose sources and targets are exactly the given
+// provisions (in any order), and returns how many it removed.
+func (c *Catalog) drop(from, to string, sources, targets []string, keep string) int {
+	match := func(e *edge) bool {
+		return e.set != keep && sameIDs(e.sources, sources) && sameIDs(e.targets, targets)
+	}
+	n := 0
+	for k, id := range sources {
+		byTo := c.adj[from][id]
+		if byTo == nil {
+			continue
+		}
+		before := len(byTo[to])
+		byTo[to] = slices.DeleteFunc(byTo[to], match)
+		if k == 0 {
+			n = before - len(byTo[to])
+		}
+		if len(byTo[to]) == 0 {
+			delete(byTo, to)
+		}
+	}
+	return n
+}
+
+// sameIDs says a and b hold the same provision IDs, in any order.
+func sameIDs(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, id := range a {
+		if !slices.Contains(b, id) {
+			return false
+		}
+	}
+	return true
 }
 
 // With returns a new catalog holding c's content plus extra schemes,

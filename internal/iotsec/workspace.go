@@ -43,38 +43,47 @@ type WorkspaceMember struct {
 // MappingProposal is a proposed mapping between two schemes' provisions,
 // new or changing an existing one's relationship or confidence.
 type MappingProposal struct {
-	ID           string            `json:"id"`
-	WorkspaceID  string            `json:"workspace_id"`
-	OrgID        string            `json:"org_id"`
-	OrgName      string            `json:"org_name"`
-	Kind         string            `json:"kind"` // new or change
-	From         string            `json:"from"`
-	To           string            `json:"to"`
-	Sources      []string          `json:"sources"`
-	Targets      []string          `json:"targets"`
-	Relationship string            `json:"relationship"`
-	Confidence   string            `json:"confidence"`
-	Rationale    string            `json:"rationale"`
-	Status       ProposalStatus    `json:"status"`
-	ProposedBy   string            `json:"proposed_by"`
-	ProposedAt   time.Time         `json:"proposed_at"`
-	ApprovedBy   string            `json:"approved_by,omitempty"`
-	ApprovedOrg  string            `json:"approved_org,omitempty"` // the reviewing organisation's name
-	ApprovedAt   time.Time         `json:"approved_at,omitzero"`
-	MergedBy     string            `json:"merged_by,omitempty"`
-	MergedAt     time.Time         `json:"merged_at,omitzero"`
-	Comments     []ProposalComment `json:"comments"`
+	ID           string         `json:"id"`
+	WorkspaceID  string         `json:"workspace_id"`
+	OrgID        string         `json:"org_id"`
+	OrgName      string         `json:"org_name"`
+	Kind         string         `json:"kind"` // new or change
+	From         string         `json:"from"`
+	To           string         `json:"to"`
+	Sources      []string       `json:"sources"`
+	Targets      []string       `json:"targets"`
+	Relationship string         `json:"relationship"`
+	Confidence   string         `json:"confidence"`
+	Rationale    string         `json:"rationale"`
+	Status       ProposalStatus `json:"status"`
+	ProposedBy   string         `json:"proposed_by"`
+	ProposedAt   time.Time      `json:"proposed_at"`
+	ApprovedBy   string         `json:"approved_by,omitempty"`
+	ApprovedOrg  string         `json:"approved_org,omitempty"` // the reviewing organisation's name
+	ApprovedAt   time.Time      `json:"approved_at,omitzero"`
+	MergedBy     string         `json:"merged_by,omitempty"`
+	MergedAt     time.Time      `json:"merged_at,omitzero"`
+	// ClosedBy, ClosedOrg, Reason and ClosedAt say who withdrew or
+	// rejected the proposal, and why.
+	ClosedBy  string            `json:"closed_by,omitempty"`
+	ClosedOrg string            `json:"closed_org,omitempty"`
+	Reason    string            `json:"reason,omitempty"`
+	ClosedAt  time.Time         `json:"closed_at,omitzero"`
+	Comments  []ProposalComment `json:"comments"`
 }
 
 // ProposalStatus is where a mapping proposal is in its review.
 type ProposalStatus string
 
 // Proposal statuses: open, approved by a reviewer, merged into the
-// members' catalogs.
+// members' catalogs; or closed without a merge: withdrawn by its
+// proposer, rejected by a reviewer.
 const (
-	ProposalOpen     ProposalStatus = "open"
-	ProposalApproved ProposalStatus = "approved"
-	ProposalMerged   ProposalStatus = "merged"
+	ProposalOpen      ProposalStatus = "open"
+	ProposalApproved  ProposalStatus = "approved"
+	ProposalMerged    ProposalStatus = "merged"
+	ProposalWithdrawn ProposalStatus = "withdrawn"
+	ProposalRejected  ProposalStatus = "rejected"
 )
 
 // Kinds of mapping proposal.
@@ -219,8 +228,31 @@ type WorkspaceStore interface {
 	// organisation must be a reviewer of the workspace and not the
 	// proposer's (PermWriteSchemes).
 	ApproveMappingProposal(ctx context.Context, a Actor, id string) (MappingProposal, error)
-	// MarkProposalMerged moves an approved proposal to merged, once.
-	MarkProposalMerged(ctx context.Context, a Actor, id string) (MappingProposal, error)
+	// MergeMappingProposal moves an approved proposal to merged and stores
+	// imports (one mapping import per member organisation, each with its
+	// OrgID set, mappings only) in the same transaction: every member gets
+	// its import and the proposal is merged, or nothing is written. Each
+	// import's organisation must be an accepted member (PermWriteSchemes).
+	MergeMappingProposal(ctx context.Context, a Actor, id string, imports []SchemeImport) (MappingProposal, error)
+	// WithdrawMappingProposal closes an open proposal of the actor's
+	// organisation (PermWriteSchemes).
+	WithdrawMappingProposal(ctx context.Context, a Actor, id string) (MappingProposal, error)
+	// RejectMappingProposal closes an open proposal with a reason: the
+	// actor's organisation must be a reviewer of the workspace and not the
+	// proposer's (PermWriteSchemes).
+	RejectMappingProposal(ctx context.Context, a Actor, id, reason string) (MappingProposal, error)
+
+	// RemoveWorkspaceMember removes another organisation (a member or an
+	// invited one) from the workspace: only the organisation that created
+	// it may (PermManageMembers). The removed organisation's open
+	// proposals are withdrawn; from then on it sees nothing of the
+	// workspace.
+	RemoveWorkspaceMember(ctx context.Context, a Actor, workspaceID, orgID string) error
+	// LeaveWorkspace takes the actor's organisation out of a workspace it
+	// is in or invited to (declining the invitation), as removal does; the
+	// organisation that created the workspace cannot leave it
+	// (PermManageMembers).
+	LeaveWorkspace(ctx context.Context, a Actor, workspaceID string) error
 
 	// PublishWorkspaceReport publishes a report of a workspace the
 	// organisation is an accepted member of (PermWriteSchemes).

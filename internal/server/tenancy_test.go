@@ -116,6 +116,10 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/workspaces/{id}/proposals/{proposal}/comments": "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/comments",
 		"/api/v1/workspaces/{id}/proposals/{proposal}/approve":  "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/approve",
 		"/api/v1/workspaces/{id}/proposals/{proposal}/merge":    "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/merge",
+		"/api/v1/workspaces/{id}/proposals/{proposal}/withdraw": "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/withdraw",
+		"/api/v1/workspaces/{id}/proposals/{proposal}/reject":   "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/reject",
+		"/api/v1/workspaces/{id}/members/{org}":                 "/api/v1/workspaces/" + bWS.ID + "/members/" + b.Org.ID,
+		"/api/v1/workspaces/{id}/leave":                         bWS.ID,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -155,6 +159,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/workspaces/{id}/invitations":                   `{"org_id":"` + a.Org.ID + `","role":"reviewer"}`,
 		"POST /api/v1/workspaces/{id}/proposals":                     `{"kind":"new","from":"uk-psti","to":"etsi-en-303-645","sources":["1"],"targets":["5.1-1"],"relationship":"equal-to","confidence":"low","rationale":"x"}`,
 		"POST /api/v1/workspaces/{id}/proposals/{proposal}/comments": `{"body":"x"}`,
+		"POST /api/v1/workspaces/{id}/proposals/{proposal}/reject":   `{"reason":"x"}`,
 		"POST /api/v1/workspaces/{id}/reports":                       `{"title":"x","from":"2026-01-01","to":"2026-01-31"}`,
 		"POST /api/v1/firmware/{id}/image":                           "not really firmware",
 		"PUT /api/v1/firmware/{id}/sbom":                             apptest.SBOM,

@@ -174,14 +174,15 @@ func (s *Store) AcceptWorkspace(ctx context.Context, a iotsec.Actor, wsID string
 }
 
 const proposalColumns = `p.id, p.workspace_id, p.org_id, o.name, p.kind, p.from_scheme, p.to_scheme, p.sources, p.targets, p.relationship,
-	p.confidence, p.rationale, p.status, p.proposed_by, p.proposed_at, p.approved_by, p.approved_org, p.approved_at, p.merged_by, p.merged_at`
+	p.confidence, p.rationale, p.status, p.proposed_by, p.proposed_at, p.approved_by, p.approved_org, p.approved_at, p.merged_by, p.merged_at,
+	p.closed_by, p.closed_org, p.closed_reason, p.closed_at`
 
 func scanProposal(r interface{ Scan(...any) error }) (iotsec.MappingProposal, error) {
 	var p iotsec.MappingProposal
 	var src, tgt string
 	err := r.Scan(&p.ID, &p.WorkspaceID, &p.OrgID, &p.OrgName, &p.Kind, &p.From, &p.To, &src, &tgt, &p.Relationship,
 		&p.Confidence, &p.Rationale, &p.Status, &p.ProposedBy, tscan{&p.ProposedAt}, &p.ApprovedBy, &p.ApprovedOrg, tscan{&p.ApprovedAt},
-		&p.MergedBy, tscan{&p.MergedAt})
+		&p.MergedBy, tscan{&p.MergedAt}, &p.ClosedBy, &p.ClosedOrg, &p.Reason, tscan{&p.ClosedAt})
 	p.Sources, p.Targets, p.Comments = strings.Split(src, ";"), strings.Split(tgt, ";"), []iotsec.ProposalComment{}
 	return p, err
 }
@@ -362,9 +363,20 @@ func (s *Store) ApproveMappingProposal(ctx context.Context, a iotsec.Actor, id s
 	return s.GetMappingProposal(ctx, a, id)
 }
 
-func (s *Store) MarkProposalMerged(ctx context.Context, a iotsec.Actor, id string) (iotsec.MappingProposal, error) {
+// MergeMappingProposal writes the merge and every member's import in one
+// transaction.
+func (s *Store) MergeMappingProposal(ctx context.Context, a iotsec.Actor, id string, imports []iotsec.SchemeImport) (iotsec.MappingProposal, error) {
 	if err := a.Can(iotsec.PermWriteSchemes); err != nil {
 		return iotsec.MappingProposal{}, err
+	}
+	for i := range imports {
+		im := &imports[i]
+		if err := im.Normalize(); err != nil {
+			return iotsec.MappingProposal{}, err
+		}
+		if len(im.Slugs) > 0 || im.Visibility != iotsec.VisibilityPrivate {
+			return iotsec.MappingProposal{}, iotsec.Invalid("imports", "a merge stores private mapping imports only")
+		}
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		p, _, err := s.proposal(ctx, tx, a, id)
@@ -382,12 +394,178 @@ func (s *Store) MarkProposalMerged(ctx context.Context, a iotsec.Actor, id strin
 		if n, _ := res.RowsAffected(); n != 1 {
 			return iotsec.Conflict("the proposal was merged meanwhile")
 		}
-		return s.audit(ctx, tx, a.OrgID, a.Name(), "workspace.merge", id, nil)
+		by := "system:workspace " + p.WorkspaceID
+		for i := range imports {
+			im := &imports[i]
+			var acc int
+			err := tx.QueryRowContext(ctx, s.q("SELECT accepted FROM workspace_members WHERE workspace_id = ? AND org_id = ?"), p.WorkspaceID, im.OrgID).Scan(&acc)
+			if err != nil || acc != 1 {
+				return iotsec.Conflict("organisation %q is not an accepted member of the workspace", im.OrgID)
+			}
+			if err := tx.QueryRowContext(ctx, s.q("SELECT name FROM orgs WHERE id = ?"), im.OrgID).Scan(&im.OrgName); err != nil {
+				return notFound(err, "organisation")
+			}
+			im.ID, im.CreatedBy, im.CreatedAt = s.ids.New(iotsec.PrefixImport), by, s.now()
+			im.UpdatedAt = im.CreatedAt
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO scheme_imports (id, org_id, name, format, visibility, slugs, mapping_sets, maps, created_by, created_at, updated_at, source, parsed)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				im.ID, im.OrgID, im.Name, im.Format, im.Visibility, "", strings.Join(im.MappingSets, ","), im.Maps,
+				im.CreatedBy, s.t(im.CreatedAt), s.t(im.UpdatedAt), im.Source, string(im.Parsed)); err != nil {
+				return fmt.Errorf("insert the merge's import for %s: %w", im.OrgName, err)
+			}
+			if err := s.audit(ctx, tx, im.OrgID, by, "scheme.import", im.ID, map[string]any{
+				"name": im.Name, "format": im.Format, "visibility": im.Visibility, "mapping_sets": im.MappingSets, "proposal": id}); err != nil {
+				return err
+			}
+		}
+		if err := s.bumpSchemes(ctx, tx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a.OrgID, a.Name(), "workspace.merge", id, map[string]any{"workspace": p.WorkspaceID, "imports": len(imports)})
 	})
 	if err != nil {
 		return iotsec.MappingProposal{}, err
 	}
 	return s.GetMappingProposal(ctx, a, id)
+}
+
+// closeProposal moves an open proposal to withdrawn or rejected; allow
+// says whether the actor's organisation, in its workspace role, may.
+func (s *Store) closeProposal(ctx context.Context, a iotsec.Actor, id string, to iotsec.ProposalStatus, reason, action string,
+	allow func(p iotsec.MappingProposal, role iotsec.WorkspaceRole) error) (iotsec.MappingProposal, error) {
+	if err := a.Can(iotsec.PermWriteSchemes); err != nil {
+		return iotsec.MappingProposal{}, err
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		p, role, err := s.proposal(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := allow(p, role); err != nil {
+			return err
+		}
+		if p.Status != iotsec.ProposalOpen {
+			return iotsec.Conflict("only an open proposal is %s; this one is %s", to, p.Status)
+		}
+		var org string
+		if err := tx.QueryRowContext(ctx, s.q("SELECT name FROM orgs WHERE id = ?"), a.OrgID).Scan(&org); err != nil {
+			return notFound(err, "organisation")
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE workspace_proposals SET status = ?, closed_by = ?, closed_org = ?, closed_reason = ?, closed_at = ?
+			WHERE id = ? AND status = ?`), to, a.Name(), org, reason, s.t(s.now()), id, iotsec.ProposalOpen)
+		if err != nil {
+			return fmt.Errorf("close proposal: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return iotsec.Conflict("the proposal changed meanwhile")
+		}
+		detail := map[string]any{"workspace": p.WorkspaceID}
+		if reason != "" {
+			detail["reason"] = reason
+		}
+		return s.audit(ctx, tx, a.OrgID, a.Name(), action, id, detail)
+	})
+	if err != nil {
+		return iotsec.MappingProposal{}, err
+	}
+	return s.GetMappingProposal(ctx, a, id)
+}
+
+func (s *Store) WithdrawMappingProposal(ctx context.Context, a iotsec.Actor, id string) (iotsec.MappingProposal, error) {
+	return s.closeProposal(ctx, a, id, iotsec.ProposalWithdrawn, "", "workspace.withdraw", func(p iotsec.MappingProposal, _ iotsec.WorkspaceRole) error {
+		if p.OrgID != a.OrgID {
+			return iotsec.Forbidden("only the proposing organisation withdraws a proposal")
+		}
+		return nil
+	})
+}
+
+func (s *Store) RejectMappingProposal(ctx context.Context, a iotsec.Actor, id, reason string) (iotsec.MappingProposal, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > iotsec.MaxWorkspaceText {
+		return iotsec.MappingProposal{}, iotsec.Invalid("reason", "must be 1 to %d characters: say why the proposal is rejected", iotsec.MaxWorkspaceText)
+	}
+	return s.closeProposal(ctx, a, id, iotsec.ProposalRejected, reason, "workspace.reject", func(p iotsec.MappingProposal, role iotsec.WorkspaceRole) error {
+		switch {
+		case role != iotsec.WorkspaceReviewer:
+			return iotsec.Forbidden("only the workspace's reviewers reject proposals")
+		case p.OrgID == a.OrgID:
+			return iotsec.Forbidden("a proposal is rejected by a reviewer of an organisation other than the proposer's; the proposer withdraws it")
+		}
+		return nil
+	})
+}
+
+// dropMember deletes an organisation's membership of a workspace and
+// withdraws its open proposals, in tx.
+func (s *Store) dropMember(ctx context.Context, tx *sql.Tx, a iotsec.Actor, wsID, orgID, action, why string) error {
+	res, err := tx.ExecContext(ctx, s.q("DELETE FROM workspace_members WHERE workspace_id = ? AND org_id = ?"), wsID, orgID)
+	if err != nil {
+		return fmt.Errorf("remove workspace member: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return iotsec.NotFound("workspace member")
+	}
+	var org string
+	if err := tx.QueryRowContext(ctx, s.q("SELECT name FROM orgs WHERE id = ?"), a.OrgID).Scan(&org); err != nil {
+		return notFound(err, "organisation")
+	}
+	res, err = tx.ExecContext(ctx, s.q(`UPDATE workspace_proposals SET status = ?, closed_by = ?, closed_org = ?, closed_reason = ?, closed_at = ?
+		WHERE workspace_id = ? AND org_id = ? AND status = ?`), iotsec.ProposalWithdrawn, a.Name(), org, why,
+		s.t(s.now()), wsID, orgID, iotsec.ProposalOpen)
+	if err != nil {
+		return fmt.Errorf("withdraw the member's proposals: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	detail := map[string]any{"org": orgID, "withdrawn": n}
+	if orgID != a.OrgID {
+		// The removed organisation's own log says so too.
+		if err := s.audit(ctx, tx, orgID, a.Name(), action, wsID, detail); err != nil {
+			return err
+		}
+	}
+	return s.audit(ctx, tx, a.OrgID, a.Name(), action, wsID, detail)
+}
+
+func (s *Store) RemoveWorkspaceMember(ctx context.Context, a iotsec.Actor, wsID, orgID string) error {
+	if err := a.Can(iotsec.PermManageMembers); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.wsMember(ctx, tx, a, wsID, true); err != nil {
+			return err
+		}
+		var owner string
+		if err := tx.QueryRowContext(ctx, s.q("SELECT org_id FROM workspaces WHERE id = ?"), wsID).Scan(&owner); err != nil {
+			return notFound(err, "workspace")
+		}
+		switch {
+		case owner != a.OrgID:
+			return iotsec.Forbidden("only the organisation that created the workspace removes members")
+		case orgID == a.OrgID:
+			return iotsec.Invalid("org_id", "the organisation that created the workspace cannot remove itself")
+		}
+		return s.dropMember(ctx, tx, a, wsID, orgID, "workspace.remove", "the organisation was removed from the workspace")
+	})
+}
+
+func (s *Store) LeaveWorkspace(ctx context.Context, a iotsec.Actor, wsID string) error {
+	if err := a.Can(iotsec.PermManageMembers); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.wsMember(ctx, tx, a, wsID, false); err != nil {
+			return err
+		}
+		var owner string
+		if err := tx.QueryRowContext(ctx, s.q("SELECT org_id FROM workspaces WHERE id = ?"), wsID).Scan(&owner); err != nil {
+			return notFound(err, "workspace")
+		}
+		if owner == a.OrgID {
+			return iotsec.Conflict("the organisation that created the workspace cannot leave it")
+		}
+		return s.dropMember(ctx, tx, a, wsID, a.OrgID, "workspace.leave", "the organisation left the workspace")
+	})
 }
 
 func (s *Store) PublishWorkspaceReport(ctx context.Context, a iotsec.Actor, r *iotsec.WorkspaceReport) error {

@@ -66,6 +66,7 @@ func (h *Handler) workspacePage(w http.ResponseWriter, r *http.Request, status i
 			reviewer = true
 		}
 	}
+	creator := d.Workspace.OrgID == a.OrgID
 	f := formValues(form, proposalFields...)
 	if f["kind"] == "" {
 		f["kind"] = iotsec.ProposalNew
@@ -73,6 +74,8 @@ func (h *Handler) workspacePage(w http.ResponseWriter, r *http.Request, status i
 	return h.render(w, r, status, "workspace", view{Title: d.Workspace.Name + " · workspace", Nav: "workspaces", Data: map[string]any{
 		"D": d, "OrgID": a.OrgID, "Reviewer": reviewer, "Error": errText(formErr), "Form": f,
 		"CanManage": a.Role.Allows(iotsec.PermManageMembers), "CanWrite": a.Role.Allows(iotsec.PermWriteSchemes),
+		// The creating organisation removes members; every other one may leave.
+		"CanRemove": creator && a.Role.Allows(iotsec.PermManageMembers), "CanLeave": !creator && a.Role.Allows(iotsec.PermManageMembers),
 		"Relationships": []string{"equivalent-to", "equal-to", "subset-of", "superset-of", "intersects-with", "no-relationship"},
 	}})
 }
@@ -141,4 +144,33 @@ func (h *Handler) publishReport(w http.ResponseWriter, r *http.Request) error {
 	_, err := h.Workspace.Publish(r.Context(), current(r).actor, iotsec.WorkspaceReport{WorkspaceID: r.PathValue("id"),
 		Title: r.PostFormValue("title"), From: from, To: to, Merged: merged, OpenQuestions: r.PostFormValue("open_questions"), Gaps: r.PostFormValue("gaps")})
 	return h.wsDone(w, r, err, "report-published")
+}
+
+func (h *Handler) withdrawProposal(w http.ResponseWriter, r *http.Request) error {
+	_, err := h.Workspace.Withdraw(r.Context(), current(r).actor, r.PathValue("id"), r.PathValue("proposal"))
+	return h.wsDone(w, r, err, "proposal-withdrawn")
+}
+
+func (h *Handler) rejectProposal(w http.ResponseWriter, r *http.Request) error {
+	_, err := h.Workspace.Reject(r.Context(), current(r).actor, r.PathValue("id"), r.PathValue("proposal"), r.PostFormValue("reason"))
+	return h.wsDone(w, r, err, "proposal-rejected")
+}
+
+func (h *Handler) removeWorkspaceMember(w http.ResponseWriter, r *http.Request) error {
+	err := h.Workspace.Remove(r.Context(), current(r).actor, r.PathValue("id"), r.PathValue("org"))
+	return h.wsDone(w, r, err, "workspace-member-removed")
+}
+
+// leaveWorkspace takes the organisation out; the workspace's page is
+// then not found for it, so the list is where it lands.
+func (h *Handler) leaveWorkspace(w http.ResponseWriter, r *http.Request) error {
+	err := h.Workspace.Leave(r.Context(), current(r).actor, r.PathValue("id"))
+	if formError(err) {
+		return h.workspacePage(w, r, http.StatusBadRequest, err, r.PostForm)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/workspaces?done=workspace-left", http.StatusSeeOther)
+	return nil
 }

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -52,4 +53,43 @@ func TestUIWorkspace(t *testing.T) {
 	// B's own workspace is 404 to A.
 	resp, body = b.get("/workspaces/" + wsB.ID)
 	wantStatus(t, "B's workspace", resp, body, 404)
+
+	// A created its workspace: it may remove B and reject B's proposal,
+	// and has no leave button; B may leave and withdraw, not remove.
+	_, body = b.get("/workspaces/" + wsA.ID)
+	for _, want := range []string{"/proposals/" + mp.ID + "/reject", "/members/" + f.B.Org.ID + "/remove"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("A's workspace page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "/leave") || strings.Contains(body, "/withdraw") {
+		t.Errorf("A's workspace page offers to leave or to withdraw B's proposal")
+	}
+	f.setPassword(f.B.Owner, "another horse battery")
+	bb := f.browser()
+	bb.login(f.B.Owner.Email, "another horse battery")
+	_, body = bb.get("/workspaces/" + wsA.ID)
+	for _, want := range []string{"/workspaces/" + wsA.ID + "/leave", "/proposals/" + mp.ID + "/withdraw"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("B's view of A's workspace lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "/remove") || strings.Contains(body, "/reject") {
+		t.Errorf("B's view offers to remove a member or reject a proposal")
+	}
+
+	// A rejects: a reason is required, then shown to every member.
+	resp, body = b.post("/workspaces/"+wsA.ID+"/proposals/"+mp.ID+"/reject", url.Values{"reason": {" "}})
+	wantStatus(t, "reject without a reason", resp, body, 400)
+	resp, body = b.post("/workspaces/"+wsA.ID+"/proposals/"+mp.ID+"/reject", url.Values{"reason": {"cite clause 5.1 first"}})
+	wantStatus(t, "reject", resp, body, 303)
+	_, body = bb.get("/workspaces/" + wsA.ID)
+	if !strings.Contains(body, "cite clause 5.1 first") || !strings.Contains(body, "rejected by") {
+		t.Errorf("B's page does not show the rejection and its reason")
+	}
+	// A removes B: the page is 404 to B from then on.
+	resp, body = b.post("/workspaces/"+wsA.ID+"/members/"+f.B.Org.ID+"/remove", url.Values{})
+	wantStatus(t, "remove B", resp, body, 303)
+	resp, body = bb.get("/workspaces/" + wsA.ID)
+	wantStatus(t, "A's workspace after B's removal", resp, body, 404)
 }

@@ -7,11 +7,15 @@
 // becomes a mapping import in every accepted member's own catalog, with
 // provenance "expert" and a citation naming the workspace and who
 // approved it, so each member's compare and baseline answers change and
-// no one else's do. Reports of a period's work go to the other
+// no one else's do; a merged change replaces the map it changes. The
+// members' imports and the proposal's move to merged are one transaction
+// of the store. A proposer withdraws, a reviewer of another organisation
+// rejects with a reason; the creating organisation removes members and
+// the others leave. Reports of a period's work go to the other
 // workspaces' feeds.
 //
 // It reaches its records through iotsec.WorkspaceStore and the catalog
-// through two injected funcs (wired in internal/app), never by importing
+// through an injected func (wired in internal/app), never by importing
 // another service.
 package workspace
 
@@ -33,13 +37,12 @@ type Service struct {
 	// BaseURL is the server's public address; a merged map cites the
 	// workspace's page under it.
 	BaseURL string
-	// CheckMappings checks a mapping spreadsheet against the catalog a's
-	// organisation sees, storing nothing (wired to the catalog's dry-run
-	// import).
-	CheckMappings func(ctx context.Context, a iotsec.Actor, name string, csv []byte) error
-	// ImportMappings stores a mapping spreadsheet as a private import of
-	// a's organisation and returns its ID (wired to the catalog's import).
-	ImportMappings func(ctx context.Context, a iotsec.Actor, name string, csv []byte) (string, error)
+	// PrepareMappings checks a mapping spreadsheet against the catalog a's
+	// organisation sees and returns the private import of a's organisation
+	// it makes, storing nothing (wired to the catalog's Prepare).
+	// supersedes marks the maps as changes of maps the catalog has: they
+	// replace them, and each must match one.
+	PrepareMappings func(ctx context.Context, a iotsec.Actor, name string, csv []byte, supersedes bool) (iotsec.SchemeImport, error)
 }
 
 // New returns the service over store.
@@ -126,12 +129,16 @@ func (s *Service) Propose(ctx context.Context, a iotsec.Actor, p iotsec.MappingP
 	if _, err := s.store.GetWorkspace(ctx, a, p.WorkspaceID); err != nil {
 		return p, err
 	}
-	if s.CheckMappings != nil {
+	if s.PrepareMappings != nil {
 		body, err := spreadsheet(p, "workspace proposal", s.pageURL(p.WorkspaceID))
 		if err != nil {
 			return p, err
 		}
-		if err := s.CheckMappings(ctx, a, "proposal", body); err != nil {
+		if _, err := s.PrepareMappings(ctx, a, "proposal", body, p.Kind == iotsec.ProposalChange); err != nil {
+			if p.Kind == iotsec.ProposalChange && strings.Contains(strings.Join(iotsec.DetailsOf(err), " "), "replaces no map") {
+				return p, iotsec.Invalid("sources", "a change names a map your catalog has: no map joins %s %s and %s %s; propose a new one instead",
+					p.From, strings.Join(p.Sources, ";"), p.To, strings.Join(p.Targets, ";"))
+			}
 			return p, err
 		}
 	}
@@ -183,14 +190,16 @@ type MemberImport struct {
 // member organisation: one private mapping import each, made with the
 // database's authority in that organisation (the workspace's agreement
 // is the member's consent), with provenance expert and a citation
-// "workspace W, approved by R of O". Each member's catalog is checked
-// before any is written, so a proposal that no longer fits one of them
-// merges nowhere.
+// "workspace W, approved by R of O". A change proposal's map replaces
+// the map it changes in each member's catalog. Each member's import is
+// checked against its catalog first, then all of them are written with
+// the proposal's move to merged in one transaction: every member gets
+// its import or none does.
 func (s *Service) Merge(ctx context.Context, a iotsec.Actor, wsID, id string) (*Merged, error) {
 	if err := a.Can(iotsec.PermWriteSchemes); err != nil {
 		return nil, err
 	}
-	if s.ImportMappings == nil {
+	if s.PrepareMappings == nil {
 		return nil, fmt.Errorf("merge: no catalog to merge into")
 	}
 	p, err := s.Proposal(ctx, a, wsID, id)
@@ -209,34 +218,67 @@ func (s *Service) Merge(ctx context.Context, a iotsec.Actor, wsID, id string) (*
 		return nil, err
 	}
 	name := fmt.Sprintf("workspace %s: proposal %s", w.Name, p.ID)
-	var members []iotsec.WorkspaceMember
+	var imports []iotsec.SchemeImport
 	for _, m := range w.Members {
-		if m.Accepted {
-			members = append(members, m)
+		if !m.Accepted {
+			continue
 		}
-	}
-	if s.CheckMappings != nil {
-		for _, m := range members {
-			if err := s.CheckMappings(ctx, iotsec.System(m.OrgID, "workspace "+w.ID), name, body); err != nil {
-				return nil, iotsec.Conflict("the proposal no longer fits the catalog of %s: %s", m.OrgName, iotsec.Message(err))
-			}
+		im, err := s.PrepareMappings(ctx, iotsec.System(m.OrgID, "workspace "+w.ID), name, body, p.Kind == iotsec.ProposalChange)
+		if err != nil {
+			return nil, iotsec.Conflict("the proposal no longer fits the catalog of %s: %s", m.OrgName, detail(err))
 		}
+		im.OrgID = m.OrgID
+		imports = append(imports, im)
 	}
-	// Mark first: a second merge of the same proposal is refused here,
-	// before it could write a second import.
-	merged, err := s.store.MarkProposalMerged(ctx, a, id)
+	merged, err := s.store.MergeMappingProposal(ctx, a, id, imports)
 	if err != nil {
 		return nil, err
 	}
 	out := &Merged{Proposal: merged, Imports: []MemberImport{}}
-	for _, m := range members {
-		imp, err := s.ImportMappings(ctx, iotsec.System(m.OrgID, "workspace "+w.ID), name, body)
-		if err != nil {
-			return out, fmt.Errorf("merge into %s: %w", m.OrgName, err)
-		}
-		out.Imports = append(out.Imports, MemberImport{OrgID: m.OrgID, OrgName: m.OrgName, ImportID: imp})
+	for _, im := range imports {
+		out.Imports = append(out.Imports, MemberImport{OrgID: im.OrgID, OrgName: im.OrgName, ImportID: im.ID})
 	}
 	return out, nil
+}
+
+// detail is an error's message with its details.
+func detail(err error) string {
+	msg := iotsec.Message(err)
+	if ds := iotsec.DetailsOf(err); len(ds) > 0 {
+		msg += ": " + strings.Join(ds, "; ")
+	}
+	return msg
+}
+
+// Withdraw withdraws an open proposal of workspace wsID (its proposing
+// organisation).
+func (s *Service) Withdraw(ctx context.Context, a iotsec.Actor, wsID, id string) (iotsec.MappingProposal, error) {
+	if _, err := s.Proposal(ctx, a, wsID, id); err != nil {
+		return iotsec.MappingProposal{}, err
+	}
+	return s.store.WithdrawMappingProposal(ctx, a, id)
+}
+
+// Reject rejects an open proposal of workspace wsID with a reason (a
+// reviewer of an organisation other than the proposer's).
+func (s *Service) Reject(ctx context.Context, a iotsec.Actor, wsID, id, reason string) (iotsec.MappingProposal, error) {
+	if _, err := s.Proposal(ctx, a, wsID, id); err != nil {
+		return iotsec.MappingProposal{}, err
+	}
+	return s.store.RejectMappingProposal(ctx, a, id, reason)
+}
+
+// Remove removes another organisation from the workspace (the
+// organisation that created it). The imports a merge made in the removed
+// organisation's catalog stay there: they are its own.
+func (s *Service) Remove(ctx context.Context, a iotsec.Actor, wsID, orgID string) error {
+	return s.store.RemoveWorkspaceMember(ctx, a, wsID, orgID)
+}
+
+// Leave takes a's organisation out of the workspace, or declines its
+// invitation.
+func (s *Service) Leave(ctx context.Context, a iotsec.Actor, wsID string) error {
+	return s.store.LeaveWorkspace(ctx, a, wsID)
 }
 
 // Citation is the citation a merged proposal's map carries: the

@@ -15,35 +15,36 @@ import (
 )
 
 // catalogs stands in for the members' catalogs the service is wired to:
-// what was imported where, and which organisation's catalog refuses.
+// the spreadsheet each was asked to take, which organisation's catalog
+// refuses it, and which one's import comes back unstorable.
 type catalogs struct {
-	imported map[string][][]string // org -> rows of the spreadsheet
-	refuse   string
+	asked      map[string][][]string // org -> rows of the spreadsheet
+	supersedes map[string]bool
+	refuse     string
+	broken     string
 }
 
-func (c *catalogs) check(_ context.Context, a iotsec.Actor, _ string, data []byte) error {
+func (c *catalogs) prepare(_ context.Context, a iotsec.Actor, name string, data []byte, supersedes bool) (iotsec.SchemeImport, error) {
 	if a.OrgID == c.refuse {
-		return iotsec.Invalid("body", "scheme uk-psti is not in this catalog")
-	}
-	_, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-	return err
-}
-
-func (c *catalogs) imp(ctx context.Context, a iotsec.Actor, name string, data []byte) (string, error) {
-	if err := c.check(ctx, a, name, data); err != nil {
-		return "", err
+		return iotsec.SchemeImport{}, iotsec.Invalid("body", "scheme uk-psti is not in this catalog")
 	}
 	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
-		return "", err
+		return iotsec.SchemeImport{}, err
 	}
-	c.imported[a.OrgID] = rows
-	return "imp_" + a.OrgID, nil
+	c.asked[a.OrgID], c.supersedes[a.OrgID] = rows, supersedes
+	im := iotsec.SchemeImport{Name: name, Format: iotsec.SchemeFormatCSV, Visibility: iotsec.VisibilityPrivate,
+		MappingSets: []string{rows[1][0] + "--" + rows[1][1]}, Maps: 1, Source: data, Parsed: []byte(`{"mappings":[]}`)}
+	if a.OrgID == c.broken {
+		im.Format = "broken"
+	}
+	return im, nil
 }
 
 // TestMerge: a merge reaches every accepted member and no invited one,
-// its map says who approved it where, and a member whose catalog refuses
-// it stops the whole merge before anything is written.
+// its map says who approved it where, a change proposal's map supersedes,
+// and a member whose catalog refuses it, or whose import cannot be
+// stored, stops the whole merge: no member gets an import.
 func TestMerge(t *testing.T) {
 	clock := apptest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	for name, s := range apptest.Stores(t, clock.Now) {
@@ -57,9 +58,18 @@ func TestMerge(t *testing.T) {
 				return iotsec.Actor{OrgID: o.ID, UserID: u.ID, Role: iotsec.RoleOwner, Label: u.Email}
 			}
 			ministry, lab, maker, late := org("Ministry"), org("Lab"), org("Maker"), org("Late")
-			cats := &catalogs{imported: map[string][][]string{}}
+			cats := &catalogs{asked: map[string][][]string{}, supersedes: map[string]bool{}}
 			svc := workspace.New(s)
-			svc.CheckMappings, svc.ImportMappings, svc.BaseURL = cats.check, cats.imp, "https://iotsec.example/"
+			svc.PrepareMappings, svc.BaseURL = cats.prepare, "https://iotsec.example/"
+			imports := func() int {
+				n := 0
+				for _, a := range []iotsec.Actor{ministry, lab, maker, late} {
+					l, err := s.ListSchemeImports(ctx, a)
+					apptest.Must(t, err)
+					n += len(l)
+				}
+				return n
+			}
 			w, err := svc.Create(ctx, ministry, iotsec.Workspace{Name: "SIG", Focus: "f"})
 			apptest.Must(t, err)
 			apptest.Must(t, svc.Invite(ctx, ministry, w.ID, lab.OrgID, iotsec.WorkspaceReviewer))
@@ -83,10 +93,21 @@ func TestMerge(t *testing.T) {
 			if _, err := svc.Merge(ctx, ministry, w.ID, p.ID); iotsec.Kind(err) != iotsec.ErrConflict || !strings.Contains(iotsec.Message(err), "Maker") {
 				t.Fatalf("merge into a refusing catalog: %v, want a conflict naming the maker", err)
 			}
-			if got, _ := svc.Proposal(ctx, ministry, w.ID, p.ID); got.Status != iotsec.ProposalApproved || len(cats.imported) != 0 {
-				t.Fatalf("after a refused merge: status %s, imports %v", got.Status, cats.imported)
+			if got, _ := svc.Proposal(ctx, ministry, w.ID, p.ID); got.Status != iotsec.ProposalApproved || imports() != 0 {
+				t.Fatalf("after a refused merge: status %s, %d imports", got.Status, imports())
 			}
 			cats.refuse = ""
+			// The lab's import (the second member's) cannot be stored: the
+			// ministry's, written before it in the same transaction, is not
+			// kept either.
+			cats.broken = lab.OrgID
+			if _, err := svc.Merge(ctx, ministry, w.ID, p.ID); err == nil {
+				t.Fatal("merge with an unstorable import succeeded")
+			}
+			if got, _ := svc.Proposal(ctx, ministry, w.ID, p.ID); got.Status != iotsec.ProposalApproved || imports() != 0 {
+				t.Fatalf("after a failed merge: status %s, %d imports", got.Status, imports())
+			}
+			cats.broken = ""
 			// Another workspace's ID does not reach the proposal.
 			other, err := svc.Create(ctx, ministry, iotsec.Workspace{Name: "Other", Focus: "f"})
 			apptest.Must(t, err)
@@ -95,10 +116,15 @@ func TestMerge(t *testing.T) {
 			}
 			m, err := svc.Merge(ctx, ministry, w.ID, p.ID)
 			apptest.Must(t, err)
-			if len(m.Imports) != 3 || len(cats.imported) != 3 || cats.imported[late.OrgID] != nil {
-				t.Fatalf("merge imports %+v into %d catalogs; the invited organisation must get none", m.Imports, len(cats.imported))
+			if len(m.Imports) != 3 || imports() != 3 || cats.asked[late.OrgID] != nil {
+				t.Fatalf("merge imports %+v (%d stored); the invited organisation must get none", m.Imports, imports())
 			}
-			row := cats.imported[lab.OrgID][1]
+			for _, mi := range m.Imports {
+				if mi.ImportID == "" || !cats.supersedes[mi.OrgID] {
+					t.Errorf("import %+v: no ID, or the change was not asked to supersede", mi)
+				}
+			}
+			row := cats.asked[lab.OrgID][1]
 			want := []string{"uk-psti", "etsi-en-303-645", "1", "equivalent-to", "5.1-1;5.1-2", "read together", "expert", "high"}
 			for i, v := range want {
 				if row[i] != v {
