@@ -116,16 +116,34 @@ func Table(w io.Writer, r *scan.Result) error {
 	}
 	fmt.Fprintf(ew, "\nSCHEMES (EN 303 645 verdicts projected through the catalog's mappings)\n")
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	line := func(status, summary, why string) {
+		fmt.Fprintf(tw, "%s\t%s\n", statusWord(status), summary)
+		if why != "" {
+			fmt.Fprintf(tw, "\t  not a FAIL because %s\n", why)
+		}
+	}
 	for _, v := range r.Schemes {
 		if len(v.Levels) == 0 {
-			fmt.Fprintf(tw, "%s\t%s\n", statusWord(v.Status), v.Summary)
+			line(v.Status, v.Summary, v.WhyNotFail)
 			continue
 		}
 		for _, l := range v.Levels {
-			fmt.Fprintf(tw, "%s\t%s\n", statusWord(l.Status), l.Summary)
+			line(l.Status, l.Summary, l.WhyNotFail)
 		}
 	}
 	tw.Flush()
+	if len(r.Schemes) > 0 {
+		fmt.Fprintf(ew, "\nWHY, PROVISION BY PROVISION (%s)\n", basisLegend())
+	}
+	for _, v := range r.Schemes {
+		fmt.Fprintf(ew, "%s\n", schemeName(v))
+		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PROVISION\tVERDICT\tBASIS\tWHY")
+		for _, rd := range readings(v) {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", rd.IDList(), rd.Verdict, rd.Basis, oneLine(rd.Why))
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(ew, "\nAutomated checks only fail or support a provision; PASS needs an assessor's evidence.\n")
 	return ew.err
 }
