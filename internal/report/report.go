@@ -30,14 +30,25 @@ type Meta struct {
 	Product   string    // product and firmware version, when the server renders it
 	Version   string    //
 	Generated time.Time // zero: not shown
+	// NoImage says the firmware version has no image and nothing an
+	// assessor recorded: the reports say "no image uploaded" instead of
+	// a page of verdicts that rest on nothing.
+	NoImage bool
 }
+
+// NoImageNote is what the reports say about a firmware version with no
+// image and nothing recorded.
+const NoImageNote = "No image uploaded: nothing has been scanned and no assessor has recorded evidence, so there are no verdicts yet. Upload the firmware image to scan it."
 
 // Write renders r in format.
 func Write(w io.Writer, format string, r *scan.Result, m Meta) error {
 	switch format {
 	case "table", "":
-		return Table(w, r)
+		return table(w, r, m)
 	case "json":
+		if m.NoImage {
+			return noImageJSON(w, r)
+		}
 		return JSON(w, r)
 	case "sarif":
 		return SARIF(w, r, m)
@@ -53,6 +64,20 @@ func JSON(w io.Writer, r *scan.Result) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
+}
+
+// noImageJSON writes the scan document of a version without an image:
+// no verdicts, and the note saying why.
+func noImageJSON(w io.Writer, r *scan.Result) error {
+	doc := struct {
+		*scan.Result
+		Verdicts map[string]any `json:"verdicts"`
+		NoImage  string         `json:"no_image"`
+	}{r, map[string]any{}, NoImageNote}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
 }
 
 // severities in report order.
@@ -88,8 +113,14 @@ func severityLine(fs []inspect.Finding) string {
 
 // Table writes a plain-text report: the image, findings, components and
 // one line per scheme (and level) saying whether it is met and why.
-func Table(w io.Writer, r *scan.Result) error {
+func Table(w io.Writer, r *scan.Result) error { return table(w, r, Meta{}) }
+
+func table(w io.Writer, r *scan.Result, m Meta) error {
 	ew := &errWriter{w: w}
+	if m.NoImage {
+		fmt.Fprintf(ew, "%s\n", NoImageNote)
+		return ew.err
+	}
 	img := r.Image
 	fmt.Fprintf(ew, "%s  %d bytes  sha256:%s\n", img.Name, img.Size, img.SHA256)
 	fmt.Fprintf(ew, "formats: %s; %d files, %d bytes unpacked\n", strings.Join(img.Formats, ", "), r.Stats.Files, r.Stats.Bytes)

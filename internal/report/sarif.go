@@ -194,6 +194,10 @@ func SARIF(w io.Writer, r *scan.Result, m Meta) error {
 		}
 	}
 	run.Properties = map[string]any{"image": r.Image, "verdicts": verdicts}
+	if m.NoImage {
+		run.Properties["verdicts"], run.Properties["no_image"] = map[string]string{}, NoImageNote
+		clear(whyNot)
+	}
 	if len(whyNot) > 0 {
 		// why each incomplete scheme is not "not met", in the JSON's words
 		run.Properties["why_not_fail"] = whyNot

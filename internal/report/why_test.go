@@ -14,6 +14,7 @@ import (
 	"github.com/iotsec/iotsec/internal/assess"
 	"github.com/iotsec/iotsec/internal/crosswalk"
 	"github.com/iotsec/iotsec/internal/firmware/firmwaretest"
+	"github.com/iotsec/iotsec/internal/inspect"
 	"github.com/iotsec/iotsec/internal/report"
 	"github.com/iotsec/iotsec/internal/scan"
 )
@@ -203,5 +204,49 @@ func TestGoldenAtRisk(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden(t, "atrisk."+format, b.String())
+	}
+}
+
+// TestNoImage: a firmware version with no image and nothing recorded is
+// reported as "no image uploaded" in every format, not as a page of
+// incomplete verdicts; the same empty result without the flag is such a
+// page, so the test can fail.
+func TestNoImage(t *testing.T) {
+	cat, err := crosswalk.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := assess.New(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &scan.Result{Findings: []inspect.Finding{}, Components: []inspect.Component{}, Image: scan.Image{Formats: []string{}},
+		Stats: scan.Stats{Seconds: map[string]float64{}}}
+	if err := r.Assess(e, scan.AssessInput{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range report.Formats() {
+		for _, noImage := range []bool{true, false} {
+			var b bytes.Buffer
+			if err := report.Write(&b, format, r, report.Meta{Tool: "iotsec test", Product: "Hub H-1", Version: "3.0.2", NoImage: noImage}); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			says, pageOf := strings.Contains(out, "No image uploaded"), strings.Contains(out, "incomplete")
+			if noImage && (!says || pageOf) || !noImage && (says || !pageOf) {
+				t.Errorf("%s, no image %v: says no image uploaded %v, incomplete verdicts %v", format, noImage, says, pageOf)
+			}
+			if format == "html" {
+				for _, p := range htmlProblems(out) {
+					t.Errorf("no-image HTML report: %s", p)
+				}
+			}
+			if format == "json" || format == "sarif" {
+				var doc map[string]any
+				if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+					t.Errorf("%s: %v", format, err)
+				}
+			}
+		}
 	}
 }
