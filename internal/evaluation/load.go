@@ -54,7 +54,8 @@ func (s *Service) Report(ctx context.Context, a iotsec.Actor, firmwareID string,
 // the tool (e.g. "iotsec v1.2.0"), the product, the version and when it
 // was scanned.
 func (r *Report) Meta(tool string) report.Meta {
-	return report.Meta{Tool: tool, Product: r.Product.Name + " " + r.Product.Model, Version: r.Firmware.Version, Generated: r.Scan.ScannedAt}
+	return report.Meta{Tool: tool, Product: r.Product.Name + " " + r.Product.Model, Version: r.Firmware.Version, Generated: r.Scan.ScannedAt,
+		NoImage: r.NoImage()}
 }
 
 // Stored is a firmware version's evaluation as stored, with its verdicts
