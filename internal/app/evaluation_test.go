@@ -92,11 +92,11 @@ func TestScanEndToEnd(t *testing.T) {
 				Scanned    bool
 				Verdicts   map[string]any
 				Provisions []any
-				NoImage    string `json:"no_image"`
+				NoVerdicts string `json:"no_verdicts"`
 			}
 			json.Unmarshal(check("GET", "/api/v1/firmware/"+fw+"/verdicts", "", nil, 200), &none)
-			if none.Scanned || len(none.Verdicts) != 0 || len(none.Provisions) != 0 || !strings.HasPrefix(none.NoImage, "No image uploaded") {
-				t.Errorf("verdicts without an image: scanned %v, %d schemes, %d provisions, no_image %q", none.Scanned, len(none.Verdicts), len(none.Provisions), none.NoImage)
+			if none.Scanned || len(none.Verdicts) != 0 || len(none.Provisions) != 0 || !strings.HasPrefix(none.NoVerdicts, "No image uploaded") {
+				t.Errorf("verdicts without an image: scanned %v, %d schemes, %d provisions, no_image %q", none.Scanned, len(none.Verdicts), len(none.Provisions), none.NoVerdicts)
 			}
 			for _, format := range []string{"json", "sarif", "html"} {
 				body := check("GET", "/api/v1/firmware/"+fw+"/report?format="+format, "", nil, 200)
@@ -147,10 +147,10 @@ func TestScanEndToEnd(t *testing.T) {
 				Verdicts map[string]struct {
 					Status, Summary string
 				}
-				NoImage string `json:"no_image"`
+				NoVerdicts string `json:"no_verdicts"`
 			}
 			json.Unmarshal(check("GET", "/api/v1/firmware/"+fw+"/verdicts", "", nil, 200), &vs)
-			if !vs.Scanned || len(vs.Verdicts) != 24 || vs.NoImage != "" || vs.Verdicts["sg-cls"].Status != "not-met" ||
+			if !vs.Scanned || len(vs.Verdicts) != 24 || vs.NoVerdicts != "" || vs.Verdicts["sg-cls"].Status != "not-met" ||
 				!strings.Contains(vs.Verdicts["sg-cls"].Summary, "5.1-1 FAIL") {
 				t.Errorf("verdicts: scanned %v, %d schemes, CLS %+v", vs.Scanned, len(vs.Verdicts), vs.Verdicts["sg-cls"])
 			}

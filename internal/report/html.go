@@ -71,7 +71,6 @@ func HTML(w io.Writer, r *scan.Result, m Meta) error {
 		"SchemeChart":   schemeChart(r.Schemes),
 		"Failing":       failing,
 		"Bases":         bases,
-		"NoImageNote":   NoImageNote,
 		"Readings":      schemeReadings(r.Schemes),
 	}
 	var buf bytes.Buffer

@@ -30,10 +30,11 @@ type Meta struct {
 	Product   string    // product and firmware version, when the server renders it
 	Version   string    //
 	Generated time.Time // zero: not shown
-	// NoImage says the firmware version has no image and nothing an
-	// assessor recorded: the reports say "no image uploaded" instead of
-	// a page of verdicts that rest on nothing.
-	NoImage bool
+	// NoVerdicts, when set, says why the firmware version has no
+	// verdicts (no image uploaded, or its image could not be scanned, and
+	// nothing an assessor recorded): the reports say so instead of a page
+	// of verdicts that rest on nothing.
+	NoVerdicts string
 }
 
 // NoImageNote is what the reports say about a firmware version with no
@@ -46,8 +47,8 @@ func Write(w io.Writer, format string, r *scan.Result, m Meta) error {
 	case "table", "":
 		return table(w, r, m)
 	case "json":
-		if m.NoImage {
-			return noImageJSON(w, r)
+		if m.NoVerdicts != "" {
+			return noVerdictsJSON(w, r, m.NoVerdicts)
 		}
 		return JSON(w, r)
 	case "sarif":
@@ -66,14 +67,14 @@ func JSON(w io.Writer, r *scan.Result) error {
 	return enc.Encode(r)
 }
 
-// noImageJSON writes the scan document of a version without an image:
-// no verdicts, and the note saying why.
-func noImageJSON(w io.Writer, r *scan.Result) error {
+// noVerdictsJSON writes the scan document of a version without
+// verdicts: none, and the note saying why.
+func noVerdictsJSON(w io.Writer, r *scan.Result, why string) error {
 	doc := struct {
 		*scan.Result
-		Verdicts map[string]any `json:"verdicts"`
-		NoImage  string         `json:"no_image"`
-	}{r, map[string]any{}, NoImageNote}
+		Verdicts   map[string]any `json:"verdicts"`
+		NoVerdicts string         `json:"no_verdicts"`
+	}{r, map[string]any{}, why}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -117,8 +118,8 @@ func Table(w io.Writer, r *scan.Result) error { return table(w, r, Meta{}) }
 
 func table(w io.Writer, r *scan.Result, m Meta) error {
 	ew := &errWriter{w: w}
-	if m.NoImage {
-		fmt.Fprintf(ew, "%s\n", NoImageNote)
+	if m.NoVerdicts != "" {
+		fmt.Fprintf(ew, "%s\n", m.NoVerdicts)
 		return ew.err
 	}
 	img := r.Image

@@ -194,8 +194,8 @@ func SARIF(w io.Writer, r *scan.Result, m Meta) error {
 		}
 	}
 	run.Properties = map[string]any{"image": r.Image, "verdicts": verdicts}
-	if m.NoImage {
-		run.Properties["verdicts"], run.Properties["no_image"] = map[string]string{}, NoImageNote
+	if m.NoVerdicts != "" {
+		run.Properties["verdicts"], run.Properties["no_verdicts"] = map[string]string{}, m.NoVerdicts
 		clear(whyNot)
 	}
 	if len(whyNot) > 0 {

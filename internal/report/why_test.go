@@ -227,8 +227,12 @@ func TestNoImage(t *testing.T) {
 	}
 	for _, format := range report.Formats() {
 		for _, noImage := range []bool{true, false} {
+			m := report.Meta{Tool: "iotsec test", Product: "Hub H-1", Version: "3.0.2"}
+			if noImage {
+				m.NoVerdicts = report.NoImageNote
+			}
 			var b bytes.Buffer
-			if err := report.Write(&b, format, r, report.Meta{Tool: "iotsec test", Product: "Hub H-1", Version: "3.0.2", NoImage: noImage}); err != nil {
+			if err := report.Write(&b, format, r, m); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()
