@@ -70,6 +70,11 @@ type Verdicts struct {
 	Provisions []evaluation.ProvisionResult        `json:"provisions"`
 	Counts     map[evaluation.Verdict]int          `json:"counts"`
 	IXIT       []evaluation.IXITEntry              `json:"ixit"`
+	// NoVerdicts, when set, says why there are no verdicts: no image
+	// uploaded, or its image could not be scanned, and nothing an
+	// assessor recorded (instead of a page of "incomplete" that rests on
+	// nothing).
+	NoVerdicts string `json:"no_verdicts,omitempty"`
 }
 
 // load reads the firmware version's evaluation with the verdicts of the
@@ -91,6 +96,10 @@ func (h *Handler) getVerdicts(w http.ResponseWriter, r *http.Request) error {
 	ixit := st.IXIT
 	if ixit == nil {
 		ixit = []evaluation.IXITEntry{}
+	}
+	if why := st.NoVerdicts(); why != "" {
+		return write(w, http.StatusOK, Verdicts{FirmwareID: r.PathValue("id"), Verdicts: map[string]evaluation.SchemeVerdict{},
+			Provisions: []evaluation.ProvisionResult{}, Counts: map[evaluation.Verdict]int{}, IXIT: ixit, NoVerdicts: why})
 	}
 	return write(w, http.StatusOK, Verdicts{FirmwareID: r.PathValue("id"), Scanned: st.Scanned, Verdicts: st.Result.Verdicts,
 		Provisions: a.Provisions, Counts: a.Counts, IXIT: ixit})

@@ -86,6 +86,25 @@ func TestScanEndToEnd(t *testing.T) {
 				return got
 			}
 
+			// Before any image: "no image uploaded", not a page of
+			// "incomplete", in the verdicts and in every report format.
+			var none struct {
+				Scanned    bool
+				Verdicts   map[string]any
+				Provisions []any
+				NoVerdicts string `json:"no_verdicts"`
+			}
+			json.Unmarshal(check("GET", "/api/v1/firmware/"+fw+"/verdicts", "", nil, 200), &none)
+			if none.Scanned || len(none.Verdicts) != 0 || len(none.Provisions) != 0 || !strings.HasPrefix(none.NoVerdicts, "No image uploaded") {
+				t.Errorf("verdicts without an image: scanned %v, %d schemes, %d provisions, no_image %q", none.Scanned, len(none.Verdicts), len(none.Provisions), none.NoVerdicts)
+			}
+			for _, format := range []string{"json", "sarif", "html"} {
+				body := check("GET", "/api/v1/firmware/"+fw+"/report?format="+format, "", nil, 200)
+				if !bytes.Contains(body, []byte("No image uploaded")) || bytes.Contains(body, []byte("incomplete")) {
+					t.Errorf("%s report without an image does not say so, or has incomplete verdicts:\n%.600s", format, body)
+				}
+			}
+
 			img := firmwaretest.Router()
 			sum := sha256.Sum256(img)
 			var job iotsec.Job
@@ -128,9 +147,10 @@ func TestScanEndToEnd(t *testing.T) {
 				Verdicts map[string]struct {
 					Status, Summary string
 				}
+				NoVerdicts string `json:"no_verdicts"`
 			}
 			json.Unmarshal(check("GET", "/api/v1/firmware/"+fw+"/verdicts", "", nil, 200), &vs)
-			if !vs.Scanned || len(vs.Verdicts) != 24 || vs.Verdicts["sg-cls"].Status != "not-met" ||
+			if !vs.Scanned || len(vs.Verdicts) != 24 || vs.NoVerdicts != "" || vs.Verdicts["sg-cls"].Status != "not-met" ||
 				!strings.Contains(vs.Verdicts["sg-cls"].Summary, "5.1-1 FAIL") {
 				t.Errorf("verdicts: scanned %v, %d schemes, CLS %+v", vs.Scanned, len(vs.Verdicts), vs.Verdicts["sg-cls"])
 			}

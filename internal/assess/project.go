@@ -372,7 +372,7 @@ func open(v Verdict) bool {
 // riskWhy says why a provision a failing EN 303 645 provision reaches is
 // only at risk.
 func riskWhy(rev map[string]crosswalk.ProvisionCompare, hubs []string, id string) string {
-	var parts []string
+	var parts, partial []string
 	for _, h := range hubs {
 		rc := rev[h]
 		var others []string
@@ -384,12 +384,19 @@ func riskWhy(rev map[string]crosswalk.ProvisionCompare, hubs []string, id string
 				others = append(others, c.ID)
 			}
 		}
-		switch {
-		case full && len(others) > 0:
+		if full && len(others) > 0 {
 			parts = append(parts, fmt.Sprintf("EN 303 645 %s fails, but only this provision together with %s covers it, so the failure cannot be pinned on this one", h, strings.Join(others, ", ")))
-		default:
-			parts = append(parts, fmt.Sprintf("EN 303 645 %s fails, but the mapping to this provision is partial: meeting this provision would not meet %s, so failing %s does not show this one unmet", h, h, h))
+		} else {
+			partial = append(partial, h)
 		}
+	}
+	switch len(partial) {
+	case 0:
+	case 1:
+		parts = append(parts, fmt.Sprintf("EN 303 645 %s fails, but the mapping to this provision is partial: meeting this provision would not meet %s, so failing %s does not show this one unmet", partial[0], partial[0], partial[0]))
+	default:
+		list := strings.Join(partial[:len(partial)-1], ", ") + " and " + partial[len(partial)-1]
+		parts = append(parts, fmt.Sprintf("EN 303 645 %s fail, but their mappings to this provision are partial: meeting this provision would not meet them, so their failing does not show this one unmet", list))
 	}
 	return strings.Join(parts, "; ") + "; no finding falsifies its own text"
 }

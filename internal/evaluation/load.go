@@ -54,7 +54,8 @@ func (s *Service) Report(ctx context.Context, a iotsec.Actor, firmwareID string,
 // the tool (e.g. "iotsec v1.2.0"), the product, the version and when it
 // was scanned.
 func (r *Report) Meta(tool string) report.Meta {
-	return report.Meta{Tool: tool, Product: r.Product.Name + " " + r.Product.Model, Version: r.Firmware.Version, Generated: r.Scan.ScannedAt}
+	return report.Meta{Tool: tool, Product: r.Product.Name + " " + r.Product.Model, Version: r.Firmware.Version, Generated: r.Scan.ScannedAt,
+		NoVerdicts: r.NoVerdicts()}
 }
 
 // Stored is a firmware version's evaluation as stored, with its verdicts
@@ -70,11 +71,22 @@ type Stored struct {
 	IXIT     []IXITEntry
 }
 
-// NoImage reports a version with no image uploaded and nothing recorded
-// by an assessor: there is nothing its verdicts could rest on, and a page
-// of "incomplete" would say less than "no image uploaded".
-func (s *Stored) NoImage() bool {
-	return s.Scan.State == "" && len(s.Evidence) == 0 && s.ICS == nil && len(s.IXIT) == 0
+// NoVerdicts says why a version has no verdicts to show, or "" when it
+// has some: no image was uploaded, or its image could not be scanned
+// (not firmware, nothing readable within the bounds), and no assessor has
+// recorded anything. Verdicts resting on nothing would be a page of
+// "incomplete".
+func (s *Stored) NoVerdicts() string {
+	if len(s.Evidence) > 0 || s.ICS != nil || len(s.IXIT) > 0 {
+		return ""
+	}
+	switch s.Scan.State {
+	case "":
+		return report.NoImageNote
+	case iotsec.ScanFailed:
+		return "The image could not be scanned (" + s.Scan.Error + ") and no assessor has recorded evidence, so there are no verdicts. Upload a firmware image to scan it."
+	}
+	return ""
 }
 
 // Load reads a firmware version's evaluation and decides its verdicts for

@@ -44,7 +44,8 @@ func upload(t *testing.T, f *apptest.Fixture, g *apptest.Tenant, name string, im
 
 // TestNotFirmwareUpload: a text file uploaded as firmware is refused by
 // its scan job, which fails naming the reason; the firmware's scan says
-// so, and no scheme is given a status from it.
+// so, and no scheme is given a status from it: the verdicts and the
+// report say the image could not be scanned.
 func TestNotFirmwareUpload(t *testing.T) {
 	f := apptest.New(t)
 	g := &f.A
@@ -72,5 +73,23 @@ func TestNotFirmwareUpload(t *testing.T) {
 	apptest.Must(t, json.Unmarshal(body, &sc))
 	if resp.StatusCode != 200 || sc.State != string(iotsec.ScanFailed) || !strings.Contains(sc.Error, "no known image format was recognised") {
 		t.Errorf("scan after a text upload: %d %s", resp.StatusCode, body)
+	}
+	// No verdicts either: the verdicts and the report say why, instead
+	// of a page of "incomplete" resting on nothing.
+	resp, body = f.Do("GET", "/api/v1/firmware/"+g.Firmware.ID+"/verdicts", g.Token, "", nil)
+	var vs struct {
+		Verdicts   map[string]any `json:"verdicts"`
+		NoVerdicts string         `json:"no_verdicts"`
+	}
+	apptest.Must(t, json.Unmarshal(body, &vs))
+	if resp.StatusCode != 200 || len(vs.Verdicts) != 0 || !strings.Contains(vs.NoVerdicts, "could not be scanned") ||
+		!strings.Contains(vs.NoVerdicts, "27 bytes of text") {
+		t.Errorf("verdicts after a text upload: %d %.400s", resp.StatusCode, body)
+	}
+	for _, format := range []string{"json", "html"} {
+		resp, body = f.Do("GET", "/api/v1/firmware/"+g.Firmware.ID+"/report?format="+format, g.Token, "", nil)
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "could not be scanned") || strings.Contains(string(body), "incomplete") {
+			t.Errorf("%s report after a text upload: %d %.400s", format, resp.StatusCode, body)
+		}
 	}
 }

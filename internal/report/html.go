@@ -70,6 +70,8 @@ func HTML(w io.Writer, r *scan.Result, m Meta) error {
 		"CategoryChart": barChart("Findings by category", catBars),
 		"SchemeChart":   schemeChart(r.Schemes),
 		"Failing":       failing,
+		"Bases":         bases,
+		"Readings":      schemeReadings(r.Schemes),
 	}
 	var buf bytes.Buffer
 	if err := pageTmpl.Execute(&buf, data); err != nil {
@@ -77,6 +79,20 @@ func HTML(w io.Writer, r *scan.Result, m Meta) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// schemeReading is a scheme's verdicts read provision by provision.
+type schemeReading struct {
+	Scheme string
+	Rows   []reading
+}
+
+func schemeReadings(vs []assess.SchemeVerdict) []schemeReading {
+	var out []schemeReading
+	for _, v := range vs {
+		out = append(out, schemeReading{Scheme: schemeName(v), Rows: readings(v)})
+	}
+	return out
 }
 
 var sevColour = map[string]string{"critical": "#7a0010", "high": "#c0392b", "medium": "#e67e22", "low": "#d4ac0d", "info": "#7f8c8d"}

@@ -30,14 +30,26 @@ type Meta struct {
 	Product   string    // product and firmware version, when the server renders it
 	Version   string    //
 	Generated time.Time // zero: not shown
+	// NoVerdicts, when set, says why the firmware version has no
+	// verdicts (no image uploaded, or its image could not be scanned, and
+	// nothing an assessor recorded): the reports say so instead of a page
+	// of verdicts that rest on nothing.
+	NoVerdicts string
 }
+
+// NoImageNote is what the reports say about a firmware version with no
+// image and nothing recorded.
+const NoImageNote = "No image uploaded: nothing has been scanned and no assessor has recorded evidence, so there are no verdicts yet. Upload the firmware image to scan it."
 
 // Write renders r in format.
 func Write(w io.Writer, format string, r *scan.Result, m Meta) error {
 	switch format {
 	case "table", "":
-		return Table(w, r)
+		return table(w, r, m)
 	case "json":
+		if m.NoVerdicts != "" {
+			return noVerdictsJSON(w, r, m.NoVerdicts)
+		}
 		return JSON(w, r)
 	case "sarif":
 		return SARIF(w, r, m)
@@ -53,6 +65,20 @@ func JSON(w io.Writer, r *scan.Result) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
+}
+
+// noVerdictsJSON writes the scan document of a version without
+// verdicts: none, and the note saying why.
+func noVerdictsJSON(w io.Writer, r *scan.Result, why string) error {
+	doc := struct {
+		*scan.Result
+		Verdicts   map[string]any `json:"verdicts"`
+		NoVerdicts string         `json:"no_verdicts"`
+	}{r, map[string]any{}, why}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
 }
 
 // severities in report order.
@@ -88,8 +114,14 @@ func severityLine(fs []inspect.Finding) string {
 
 // Table writes a plain-text report: the image, findings, components and
 // one line per scheme (and level) saying whether it is met and why.
-func Table(w io.Writer, r *scan.Result) error {
+func Table(w io.Writer, r *scan.Result) error { return table(w, r, Meta{}) }
+
+func table(w io.Writer, r *scan.Result, m Meta) error {
 	ew := &errWriter{w: w}
+	if m.NoVerdicts != "" {
+		fmt.Fprintf(ew, "%s\n", m.NoVerdicts)
+		return ew.err
+	}
 	img := r.Image
 	fmt.Fprintf(ew, "%s  %d bytes  sha256:%s\n", img.Name, img.Size, img.SHA256)
 	fmt.Fprintf(ew, "formats: %s; %d files, %d bytes unpacked\n", strings.Join(img.Formats, ", "), r.Stats.Files, r.Stats.Bytes)
@@ -116,16 +148,34 @@ func Table(w io.Writer, r *scan.Result) error {
 	}
 	fmt.Fprintf(ew, "\nSCHEMES (EN 303 645 verdicts projected through the catalog's mappings)\n")
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	line := func(status, summary, why string) {
+		fmt.Fprintf(tw, "%s\t%s\n", statusWord(status), summary)
+		if why != "" {
+			fmt.Fprintf(tw, "\t  not a FAIL because %s\n", why)
+		}
+	}
 	for _, v := range r.Schemes {
 		if len(v.Levels) == 0 {
-			fmt.Fprintf(tw, "%s\t%s\n", statusWord(v.Status), v.Summary)
+			line(v.Status, v.Summary, v.WhyNotFail)
 			continue
 		}
 		for _, l := range v.Levels {
-			fmt.Fprintf(tw, "%s\t%s\n", statusWord(l.Status), l.Summary)
+			line(l.Status, l.Summary, l.WhyNotFail)
 		}
 	}
 	tw.Flush()
+	if len(r.Schemes) > 0 {
+		fmt.Fprintf(ew, "\nWHY, PROVISION BY PROVISION (%s)\n", basisLegend())
+	}
+	for _, v := range r.Schemes {
+		fmt.Fprintf(ew, "%s\n", schemeName(v))
+		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PROVISION\tVERDICT\tBASIS\tWHY")
+		for _, rd := range readings(v) {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", rd.IDList(), rd.Verdict, rd.Basis, oneLine(rd.Why))
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(ew, "\nAutomated checks only fail or support a provision; PASS needs an assessor's evidence.\n")
 	return ew.err
 }

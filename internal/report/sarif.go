@@ -186,11 +186,22 @@ func SARIF(w io.Writer, r *scan.Result, m Meta) error {
 			Properties:          props,
 		})
 	}
-	verdicts := map[string]string{}
+	verdicts, whyNot := map[string]string{}, map[string]string{}
 	for _, v := range r.Schemes {
 		verdicts[v.Scheme] = v.Summary
+		if v.WhyNotFail != "" {
+			whyNot[v.Scheme] = v.WhyNotFail
+		}
 	}
 	run.Properties = map[string]any{"image": r.Image, "verdicts": verdicts}
+	if m.NoVerdicts != "" {
+		run.Properties["verdicts"], run.Properties["no_verdicts"] = map[string]string{}, m.NoVerdicts
+		clear(whyNot)
+	}
+	if len(whyNot) > 0 {
+		// why each incomplete scheme is not "not met", in the JSON's words
+		run.Properties["why_not_fail"] = whyNot
+	}
 	if m.Product != "" {
 		run.Properties["product"], run.Properties["firmware_version"] = m.Product, m.Version
 	}

@@ -15,14 +15,15 @@ import (
 // TestUIWhyNotFail: a firmware version without an image says "no image
 // uploaded" instead of a page of "incomplete"; once its image (root
 // password admin) is scanned, UK PSTI is not met, directly, and every
-// scheme still incomplete says why it is not "not met".
+// scheme still incomplete says why it is not "not met"; the printable
+// report says both too.
 func TestUIWhyNotFail(t *testing.T) {
 	f := newFixture(t)
 	f.setPassword(f.A.Owner, "correct horse battery")
 	b := f.browser()
 	b.login("alice@a.example", "correct horse battery")
 	fw := "/firmware/" + f.A.Firmware.ID
-	for _, page := range []string{fw, fw + "/verdicts"} {
+	for _, page := range []string{fw, fw + "/verdicts", fw + "/report"} {
 		resp, body := b.get(page)
 		wantStatus(t, page, resp, body, 200)
 		if !strings.Contains(body, "No image uploaded") || strings.Contains(body, ": incomplete, 0 of") {
@@ -47,6 +48,10 @@ func TestUIWhyNotFail(t *testing.T) {
 		{fw + "/verdicts", `<span class="badge bad">direct</span>`},
 		{fw + "/verdicts", "UK PSTI Schedule 1 para 1"},
 		{fw + "/verdicts", "Why not FAIL: EN 303 645"},
+		// the printable report says the same in its words
+		{fw + "/report", "Not a FAIL because no mandatory provision fails"},
+		{fw + "/report", `<td>direct</td><td>Account &#34;root&#34; has a common or default password`},
+		{fw + "/report", "not a FAIL because EN 303 645 "},
 	} {
 		resp, body := b.get(tt.page)
 		wantStatus(t, tt.page, resp, body, 200)
