@@ -227,3 +227,33 @@ func TestSlots(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitSettings: limits that cannot be applied are refused when the
+// queue is built, with what is wrong.
+func TestLimitSettings(t *testing.T) {
+	st := apptest.Stores(t, nil)["sqlite"]
+	for _, tt := range []struct {
+		name   string
+		limits []queue.Limit
+		want   string
+	}{
+		{"no class", []queue.Limit{{Kinds: []string{"a"}, PerOrg: 1}}, "a limit needs a class and job kinds"},
+		{"no kinds", []queue.Limit{{Class: "scans", PerOrg: 1}}, "a limit needs a class and job kinds"},
+		{"kind twice", []queue.Limit{{Class: "scans", Kinds: []string{"a"}, PerOrg: 1}, {Class: "imports", Kinds: []string{"a"}, PerOrg: 2}},
+			`job kind "a" is limited as scans and as imports`},
+		{"fine", []queue.Limit{{Class: "scans", Kinds: []string{"a"}, PerOrg: 1}, {Class: "imports", Kinds: []string{"b"}, PerOrg: 0}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := queue.New(st.River(), st, nil, queue.Config{Limits: tt.limits})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New() error = %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+}
