@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
 
 	"github.com/iotsec/iotsec/internal/api"
 	"github.com/iotsec/iotsec/internal/auth"
@@ -161,7 +162,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	for _, r := range a.Registry.Routes() {
 		public = append(public, server.Route{Method: r.Method, Path: r.Path, Handler: r.Handler})
 	}
-	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping, Public: public})
+	// Each organisation's share of the expensive requests, API and forms.
+	fair := server.Fairness{Rate: rate.Limit(cfg.FairRate), Burst: cfg.FairBurst, InFlight: cfg.FairInFlight}
+	a.Handler = server.New(server.Options{API: apiH, UI: uiH, Auth: a.Auth, Log: log, Metrics: a.Metrics, Ready: store.Ping, Public: public, Fair: &fair})
 	if cfg.ESTAddr != "" {
 		if a.EST, err = a.estServer(); err != nil {
 			return nil, err
@@ -171,10 +174,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Import = &inventory.Handler{Store: store, Next: identity.Next}
 	// A server runs several scans at once next to everything else: one
 	// scan may unpack what the command line allows (20 times the image, at
-	// least 64 MiB) but never more than the configured cap, and each
-	// organisation runs at most ScansPerOrg scans at once.
+	// least 64 MiB) but never more than the configured cap; the queue
+	// lets each organisation run at most ScansPerOrg scans at once.
 	a.Evaluation.Limits = firmware.Limits{Cap: cfg.ScanMaxBytes}
-	a.Evaluation.ScansPerOrg = cfg.ScansPerOrg
 	a.Evaluation.FreeMemory = true
 	a.Scan = &evaluation.Handler{Service: a.Evaluation}
 	a.Evaluation.AfterScan = func(ctx context.Context, actor iotsec.Actor, firmwareID string) error {
@@ -200,12 +202,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			periodic = append(periodic, queue.Periodic{Name: "audit-heads", Every: time.Hour, Run: a.ExportAuditHeads})
 		}
 		a.Queue, err = queue.New(store.River(), store, []queue.Handler{a.Import, a.Scan, &supply.Handler{Service: a.Supply}, &supply.DeliveryHandler{Service: a.Supply}},
-			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: periodic})
+			queue.Config{Workers: cfg.Workers, Logger: log, Now: opts.Now, Sweep: sweep, Periodic: periodic, Limits: Limits(cfg)})
 		if err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// Limits are the per-organisation limits on concurrent jobs the queue
+// enforces across replicas: scans, device imports and re-matches, each
+// its own class. Deliveries are not limited: they wait on other servers,
+// not on this one.
+func Limits(cfg config.Config) []queue.Limit {
+	return []queue.Limit{
+		{Class: "scans", Kinds: []string{evaluation.JobKind}, PerOrg: cfg.ScansPerOrg},
+		{Class: "imports", Kinds: []string{inventory.Kind}, PerOrg: cfg.ImportsPerOrg},
+		{Class: "matches", Kinds: []string{supply.JobKind}, PerOrg: cfg.MatchesPerOrg},
+	}
 }
 
 // expireLabels expires and lapses the registry's records as of now.

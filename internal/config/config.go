@@ -40,8 +40,19 @@ type Config struct {
 	// image's size (which allows 20 times itself, at least 64 MiB).
 	ScanMaxBytes int64 `json:"scan_max_bytes"`
 	// ScansPerOrg is how many scans one organisation may run at once;
-	// the others wait in the queue.
-	ScansPerOrg int `json:"scans_per_org"`
+	// the others wait in the queue. ImportsPerOrg and MatchesPerOrg are
+	// the same for device imports and for re-matches. The bounds hold
+	// across replicas: the slots are counted in the database.
+	ScansPerOrg   int `json:"scans_per_org"`
+	ImportsPerOrg int `json:"imports_per_org"`
+	MatchesPerOrg int `json:"matches_per_org"`
+	// Each organisation's share of the expensive requests (uploads,
+	// imports, re-matches; API and web forms alike), per replica: FairRate
+	// a second after a burst of FairBurst, and at most FairInFlight at
+	// once. Past them the answer is 429 with Retry-After.
+	FairRate     float64 `json:"fair_rate"`
+	FairBurst    int     `json:"fair_burst"`
+	FairInFlight int     `json:"fair_in_flight"`
 	// AuditHeadDir, when set, is where the server writes every hour each
 	// organisation's signed audit head (ORG-ID/SEQ.head), for `iotsec
 	// audit verify --org ORG --head FILE`; keep it off the database's
@@ -132,6 +143,11 @@ func Default() Config {
 		MaxImage:      512 << 20,
 		ScanMaxBytes:  1 << 30,
 		ScansPerOrg:   1,
+		ImportsPerOrg: 1,
+		MatchesPerOrg: 1,
+		FairRate:      5,
+		FairBurst:     60,
+		FairInFlight:  8,
 		LogLevel:      "info",
 		LogFormat:     "text",
 
@@ -194,6 +210,21 @@ func settings() []setting {
 		{"scans-per-org", "IOTSEC_SCANS_PER_ORG", "scans one organisation may run at once",
 			func(c *Config) string { return strconv.Itoa(c.ScansPerOrg) },
 			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.ScansPerOrg = n; return err }},
+		{"imports-per-org", "IOTSEC_IMPORTS_PER_ORG", "device imports one organisation may run at once",
+			func(c *Config) string { return strconv.Itoa(c.ImportsPerOrg) },
+			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.ImportsPerOrg = n; return err }},
+		{"matches-per-org", "IOTSEC_MATCHES_PER_ORG", "re-match jobs one organisation may run at once",
+			func(c *Config) string { return strconv.Itoa(c.MatchesPerOrg) },
+			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.MatchesPerOrg = n; return err }},
+		{"fair-rate", "IOTSEC_FAIR_RATE", "uploads, imports and re-matches one organisation may send per second, after a burst (per replica)",
+			func(c *Config) string { return strconv.FormatFloat(c.FairRate, 'g', -1, 64) },
+			func(c *Config, v string) error { f, err := strconv.ParseFloat(v, 64); c.FairRate = f; return err }},
+		{"fair-burst", "IOTSEC_FAIR_BURST", "uploads, imports and re-matches one organisation may send at once before fair-rate applies",
+			func(c *Config) string { return strconv.Itoa(c.FairBurst) },
+			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.FairBurst = n; return err }},
+		{"fair-in-flight", "IOTSEC_FAIR_IN_FLIGHT", "uploads, imports and re-matches of one organisation the server handles at once (per replica)",
+			func(c *Config) string { return strconv.Itoa(c.FairInFlight) },
+			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.FairInFlight = n; return err }},
 		{"audit-head-dir", "IOTSEC_AUDIT_HEAD_DIR", "directory the server writes each organisation's signed audit head to every hour (ORG-ID/SEQ.head)",
 			func(c *Config) string { return c.AuditHeadDir },
 			func(c *Config, v string) error { c.AuditHeadDir = v; return nil }},
@@ -333,8 +364,22 @@ func (c *Config) Validate() error {
 	if c.ScanMaxBytes < 64<<20 || c.ScanMaxBytes > 4<<30 {
 		errs = append(errs, fmt.Errorf("scan-max-bytes %d: want 64 MiB to 4 GiB", c.ScanMaxBytes))
 	}
-	if c.ScansPerOrg < 1 || c.ScansPerOrg > 64 {
-		errs = append(errs, fmt.Errorf("scans-per-org %d: want 1 to 64", c.ScansPerOrg))
+	for _, n := range []struct {
+		flag string
+		v    int
+	}{{"scans-per-org", c.ScansPerOrg}, {"imports-per-org", c.ImportsPerOrg}, {"matches-per-org", c.MatchesPerOrg}} {
+		if n.v < 1 || n.v > 64 {
+			errs = append(errs, fmt.Errorf("%s %d: want 1 to 64", n.flag, n.v))
+		}
+	}
+	if !(c.FairRate >= 0.01 && c.FairRate <= 10000) {
+		errs = append(errs, fmt.Errorf("fair-rate %v: want 0.01 to 10000 requests a second", c.FairRate))
+	}
+	if c.FairBurst < 1 || c.FairBurst > 100000 {
+		errs = append(errs, fmt.Errorf("fair-burst %d: want 1 to 100000", c.FairBurst))
+	}
+	if c.FairInFlight < 1 || c.FairInFlight > 1024 {
+		errs = append(errs, fmt.Errorf("fair-in-flight %d: want 1 to 1024", c.FairInFlight))
 	}
 	if c.ESTAddr != "" {
 		if _, _, err := net.SplitHostPort(c.ESTAddr); err != nil {

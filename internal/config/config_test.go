@@ -60,6 +60,14 @@ func TestLoadErrors(t *testing.T) {
 		{"csaf namespace", nil, `{"csaf_namespace":"psirt.example"}`, `csaf-namespace "psirt.example"`},
 		{"csaf placeholder namespace", map[string]string{"IOTSEC_CSAF_NAMESPACE": "https://iotsec.invalid/x"}, "", ".invalid names never resolve"},
 		{"source date", map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, "", "SOURCE_DATE_EPOCH"},
+		{"scans per org", map[string]string{"IOTSEC_SCANS_PER_ORG": "0"}, "", "scans-per-org 0: want 1 to 64"},
+		{"imports per org", map[string]string{"IOTSEC_IMPORTS_PER_ORG": "65"}, "", "imports-per-org 65: want 1 to 64"},
+		{"matches per org", nil, `{"matches_per_org":-1}`, "matches-per-org -1: want 1 to 64"},
+		{"matches per org word", map[string]string{"IOTSEC_MATCHES_PER_ORG": "two"}, "", "IOTSEC_MATCHES_PER_ORG"},
+		{"fair rate", map[string]string{"IOTSEC_FAIR_RATE": "0"}, "", "fair-rate 0: want 0.01 to 10000"},
+		{"fair rate NaN", map[string]string{"IOTSEC_FAIR_RATE": "NaN"}, "", "fair-rate NaN"},
+		{"fair burst", nil, `{"fair_burst":0}`, "fair-burst 0: want 1 to 100000"},
+		{"fair in flight", map[string]string{"IOTSEC_FAIR_IN_FLIGHT": "2000"}, "", "fair-in-flight 2000: want 1 to 1024"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{}
@@ -76,6 +84,50 @@ func TestLoadErrors(t *testing.T) {
 			_, err := Load(fs, func(k string) string { return env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Load() error = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestFairShare: the fair-share settings come from their defaults, the
+// file, the environment and the flags like any other.
+func TestFairShare(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		file string
+		args []string
+		want [6]float64 // rate, burst, in flight, scans, imports, matches
+	}{
+		{"defaults", nil, "", nil, [6]float64{5, 60, 8, 1, 1, 1}},
+		{"file", nil, `{"fair_rate":0.5,"fair_burst":10,"fair_in_flight":2,"scans_per_org":3,"imports_per_org":4,"matches_per_org":5}`, nil, [6]float64{0.5, 10, 2, 3, 4, 5}},
+		{"env", map[string]string{"IOTSEC_FAIR_RATE": "20", "IOTSEC_FAIR_BURST": "100", "IOTSEC_FAIR_IN_FLIGHT": "16",
+			"IOTSEC_SCANS_PER_ORG": "2", "IOTSEC_IMPORTS_PER_ORG": "3", "IOTSEC_MATCHES_PER_ORG": "4"}, "", nil, [6]float64{20, 100, 16, 2, 3, 4}},
+		{"flags beat env", map[string]string{"IOTSEC_FAIR_RATE": "20", "IOTSEC_IMPORTS_PER_ORG": "3"}, "",
+			[]string{"--fair-rate", "1.5", "--fair-burst", "7", "--fair-in-flight", "3", "--imports-per-org", "6", "--matches-per-org", "2"}, [6]float64{1.5, 7, 3, 1, 6, 2}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			if tt.file != "" {
+				f := filepath.Join(t.TempDir(), "c.json")
+				os.WriteFile(f, []byte(tt.file), 0o600)
+				env["IOTSEC_CONFIG"] = f
+			}
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			Flags(fs, true)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(fs, func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := [6]float64{c.FairRate, float64(c.FairBurst), float64(c.FairInFlight), float64(c.ScansPerOrg), float64(c.ImportsPerOrg), float64(c.MatchesPerOrg)}
+			if got != tt.want {
+				t.Errorf("rate, burst, in flight, scans, imports, matches = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -50,14 +50,9 @@ type Service struct {
 	// SpoolDir is where uploads are spooled before they are stored; ""
 	// means the system's temporary directory.
 	SpoolDir string
-	// ScansPerOrg bounds the scans one organisation runs at once (0: no
-	// bound); a scan job over it waits in the queue.
-	ScansPerOrg int
 	// FreeMemory returns the memory of a scan job to the system when it
 	// ends (a server's long-lived process; the command line exits).
 	FreeMemory bool
-
-	running *orgSlots
 	// AfterScan, if set, runs when a scan job has stored its results (the
 	// supply-chain service matches the new components); its error fails
 	// the job. It is a func, not an import, so that services stay apart.
@@ -74,7 +69,7 @@ type Service struct {
 // the command line's scans) with the assessment engine, which decides
 // and projects the verdicts.
 func New(store Store, engine *assess.Engine) *Service {
-	return &Service{store: store, engine: engine, MaxImage: 512 << 20, running: &orgSlots{n: map[string]int{}}}
+	return &Service{store: store, engine: engine, MaxImage: 512 << 20}
 }
 
 // The engine types the doors render, re-exported so that the doors need

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/scan"
@@ -48,50 +46,17 @@ func (h *Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.R
 	return json.Marshal(res)
 }
 
-// scanWait is how long a scan job over its organisation's limit waits
-// before it asks again.
-const scanWait = 5 * time.Second
-
-// orgSlots counts the scans each organisation runs.
-type orgSlots struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (o *orgSlots) take(org string, max int) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.n[org] >= max {
-		return false
-	}
-	o.n[org]++
-	return true
-}
-
-func (o *orgSlots) give(org string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.n[org]--; o.n[org] <= 0 {
-		delete(o.n, org)
-	}
-}
-
 // ScanStored scans a firmware version's stored image as the job's actor
 // (the one who uploaded it) and stores the findings and components, with
 // the job's progress. A scan is one unit of work: an interrupted scan
 // starts again from the image, and its results replace the old ones in
 // one transaction, so there is nothing half-written to resume from. An
 // image nothing can be read from is recorded as the scan's failure and
-// is an invalid input, so the job is not retried.
+// is an invalid input, so the job is not retried. How many scans one
+// organisation runs at once is the queue's to bound (queue.Limit), in the
+// database, so that the bound holds across replicas.
 func (s *Service) ScanStored(ctx context.Context, job iotsec.Job, firmwareID string) (JobResult, error) {
 	a := job.Actor
-	if s.ScansPerOrg > 0 && s.running != nil {
-		if !s.running.take(a.OrgID, s.ScansPerOrg) {
-			return JobResult{}, &iotsec.JobError{Err: fmt.Errorf("the organisation already runs %d scan(s) at once; this one waits its turn", s.ScansPerOrg),
-				Retry: scanWait}
-		}
-		defer s.running.give(a.OrgID)
-	}
 	if s.FreeMemory {
 		// A scan holds its unpacked image in memory; give it back to the
 		// system when the job ends rather than keep the peak of the

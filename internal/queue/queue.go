@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -70,6 +71,42 @@ type Config struct {
 	// not after River's hour-long rescue window.
 	Heartbeat  time.Duration
 	StaleAfter time.Duration
+	// Limits bound how many jobs of a class one organisation runs at
+	// once, across every replica on the database: a job over its
+	// organisation's limit is not started but waits (a River snooze, no
+	// attempt used up) and asks again, while other organisations' jobs
+	// run. Slots keeps the count in the database; nil means the store,
+	// which must then be a Slots.
+	Limits []Limit
+	Slots  Slots
+	// AdmitWait is how long a job over its limit first waits before it
+	// asks again; each further wait is one AdmitWait longer, up to eight
+	// (jitter of a quarter either way). 0 means 1 s.
+	AdmitWait time.Duration
+}
+
+// Limit is one class of job (scans, imports, matches) and how many of
+// them one organisation may run at once.
+type Limit struct {
+	Class  string   // a name for people: "scans"
+	Kinds  []string // the job kinds in the class
+	PerOrg int      // 0 or less: no limit
+}
+
+// Slots hands out each organisation's places to run a class of job. It
+// keeps them in the database the replicas share, so that a limit holds
+// however many replicas run workers; a slot lasts until a given time and
+// is renewed with the job's heartbeat, so that a replica that dies leaves
+// none behind for longer than StaleAfter.
+type Slots interface {
+	// TakeSlot gives job one of org's limit slots of class until the
+	// given time and reports whether there was one: one it already holds,
+	// a free one, or one that expired before now.
+	TakeSlot(ctx context.Context, org, class, job string, limit int, until, now time.Time) (bool, error)
+	// KeepSlot renews the slot job holds, if any.
+	KeepSlot(ctx context.Context, job string, until time.Time) error
+	// FreeSlot gives back the slot job holds, if any.
+	FreeSlot(ctx context.Context, job string) error
 }
 
 // Periodic is a task run on a schedule.
@@ -112,10 +149,37 @@ func New(driver riverdriver.Driver[*sql.Tx], store iotsec.JobStore, handlers []H
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = 30 * time.Second
 	}
+	if cfg.AdmitWait <= 0 {
+		cfg.AdmitWait = time.Second
+	}
 	w := &worker{store: store, handlers: map[string]Handler{}, log: cfg.Logger, now: cfg.Now, timeout: cfg.Timeout,
-		exec: driver.GetExecutor(), heartbeat: cfg.Heartbeat}
+		exec: driver.GetExecutor(), heartbeat: cfg.Heartbeat, stale: cfg.StaleAfter, admitWait: cfg.AdmitWait, limits: map[string]Limit{}}
 	for _, h := range handlers {
 		w.handlers[h.Kind()] = h
+	}
+	for _, l := range cfg.Limits {
+		if l.Class == "" || len(l.Kinds) == 0 {
+			return nil, fmt.Errorf("queue: a limit needs a class and job kinds")
+		}
+		if l.PerOrg <= 0 {
+			continue
+		}
+		for _, k := range l.Kinds {
+			if prev, dup := w.limits[k]; dup {
+				return nil, fmt.Errorf("queue: job kind %q is limited as %s and as %s", k, prev.Class, l.Class)
+			}
+			w.limits[k] = l
+		}
+	}
+	if len(w.limits) > 0 {
+		w.slots = cfg.Slots
+		if w.slots == nil {
+			s, ok := store.(Slots)
+			if !ok {
+				return nil, fmt.Errorf("queue: per-organisation limits need a store that keeps job slots")
+			}
+			w.slots = s
+		}
 	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
@@ -266,11 +330,16 @@ type worker struct {
 	timeout   time.Duration
 	exec      riverdriver.Executor
 	heartbeat time.Duration
+	stale     time.Duration
+	limits    map[string]Limit // by job kind
+	slots     Slots
+	admitWait time.Duration
 }
 
 // beat keeps the job's attempted_at fresh until ctx ends, so that only a
-// job whose replica died looks stale to rescue.
-func (w *worker) beat(ctx context.Context, id int64) {
+// job whose replica died looks stale to rescue, and renews its slot, if it
+// holds one.
+func (w *worker) beat(ctx context.Context, id int64, jobID string, slot bool) {
 	t := time.NewTicker(w.heartbeat)
 	defer t.Stop()
 	for {
@@ -281,6 +350,11 @@ func (w *worker) beat(ctx context.Context, id int64) {
 			now := time.Now().UTC()
 			if _, err := w.exec.JobUpdateFull(ctx, &riverdriver.JobUpdateFullParams{ID: id, AttemptedAtDoUpdate: true, AttemptedAt: &now}); err != nil && ctx.Err() == nil {
 				w.log.Warn("job heartbeat", "river_job", id, "err", err)
+			}
+			if slot {
+				if err := w.slots.KeepSlot(ctx, jobID, now.Add(w.stale)); err != nil && ctx.Err() == nil {
+					w.log.Warn("job slot heartbeat", "job", jobID, "err", err)
+				}
 			}
 		}
 	}
@@ -305,13 +379,37 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 		w.end(ctx, id, iotsec.JobFailed, nil, fmt.Sprintf("no handler for job kind %q", job.Kind))
 		return river.JobCancel(fmt.Errorf("no handler for job kind %q", job.Kind))
 	}
+	lim, limited := w.limits[job.Kind]
+	if limited {
+		now := time.Now()
+		took, err := w.slots.TakeSlot(ctx, job.OrgID, lim.Class, id, lim.PerOrg, now.Add(w.stale), now)
+		if err != nil {
+			return err // database trouble: let River retry
+		}
+		if !took {
+			msg := fmt.Sprintf("waiting: the organisation already runs %d %s at once, its share of this server; this job starts when one ends", lim.PerOrg, lim.Class)
+			if job.Message != msg || job.State != iotsec.JobQueued {
+				w.end(ctx, id, iotsec.JobQueued, nil, msg)
+			}
+			wait := w.admitDelay(rj.Metadata)
+			w.log.Debug("job waits for its organisation's share", "job", id, "class", lim.Class, "after", wait)
+			return river.JobSnooze(wait)
+		}
+		defer func() {
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := w.slots.FreeSlot(fctx, id); err != nil {
+				w.log.Warn("free job slot", "job", id, "err", err) // it expires
+			}
+		}()
+	}
 	if job, err = w.store.StartJob(ctx, id, w.now()); err != nil {
 		return err
 	}
 	w.log.Info("job start", "job", id, "kind", job.Kind, "attempt", job.Attempts, "done", job.Done)
 	bctx, stopBeat := context.WithCancel(ctx)
 	beaten := make(chan struct{})
-	go func() { defer close(beaten); w.beat(bctx, rj.ID) }()
+	go func() { defer close(beaten); w.beat(bctx, rj.ID, id, limited) }()
 	result, err := h.Run(ctx, job, input)
 	stopBeat()
 	<-beaten
@@ -348,6 +446,20 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 		w.log.Warn("job error, will retry", "job", id, "attempt", rj.Attempt, "err", err)
 		return err
 	}
+}
+
+// admitDelay is how long a job over its organisation's limit waits before
+// it asks again: one AdmitWait more for each time it has waited (River
+// counts snoozes in the job's metadata), up to eight, with a quarter of
+// jitter either way, so that many waiting jobs neither ask in step nor
+// keep the database busy asking.
+func (w *worker) admitDelay(metadata []byte) time.Duration {
+	var m struct {
+		Snoozes int `json:"snoozes"`
+	}
+	json.Unmarshal(metadata, &m)
+	d := w.admitWait * time.Duration(min(max(m.Snoozes, 0)+1, 8))
+	return d*3/4 + rand.N(d/2+1)
 }
 
 // end records how the attempt ended, even if ctx has been cancelled.

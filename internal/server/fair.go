@@ -13,11 +13,14 @@ import (
 )
 
 // Fairness bounds what one organisation may ask of the expensive API
-// endpoints (firmware uploads that start scans, SBOM uploads and
-// re-matches, device and scheme imports), so that on a shared server one
-// organisation's flood answers 429 with Retry-After while the others'
-// requests go on as usual. Each organisation has its own token bucket and
-// its own count of such requests in flight.
+// endpoints and their web forms (firmware uploads that start scans, SBOM
+// uploads and re-matches, device and scheme imports: Expensive and
+// ui.ExpensiveForms), so that on a shared server one organisation's flood
+// answers 429 with Retry-After while the others' requests go on as usual.
+// Each organisation has its own token bucket and its own count of such
+// requests in flight, per replica (the config's fair-rate, fair-burst and
+// fair-in-flight). The work those requests queue is bounded across
+// replicas by the queue's per-organisation limits.
 type Fairness struct {
 	Rate     rate.Limit // expensive requests per second per organisation
 	Burst    int        // and the bucket's size
@@ -94,6 +97,9 @@ func (f *fair) limit(h handlerFunc) handlerFunc {
 		if done == nil {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			// The upload is not read: closing the connection spares the
+			// server reading and discarding it to keep the connection.
+			w.Header().Set("Connection", "close")
 			return iotsec.Errorf(iotsec.ErrRateLimited, "your organisation has sent more uploads, imports and matches than its share of this server; try again in %d s", max(secs, 1))
 		}
 		defer done()

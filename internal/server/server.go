@@ -44,8 +44,9 @@ type Options struct {
 	// Public are protocol endpoints anyone may call (CRLs, OCSP): no
 	// authentication, their own content types and plain-text errors.
 	Public []Route
-	// Fair bounds each organisation's share of the expensive API routes;
-	// nil means DefaultFairness.
+	// Fair bounds each organisation's share of the expensive API routes
+	// and web forms; nil means DefaultFairness. New sets UI.Share, so that
+	// an organisation's API requests and forms draw on one share.
 	Fair *Fairness
 }
 
@@ -90,6 +91,9 @@ func New(o Options) *Server {
 		fc = *o.Fair
 	}
 	share := newFair(fc)
+	if o.UI != nil {
+		o.UI.Share = func(org string) (func(), time.Duration) { return share.admit(org, time.Now()) }
+	}
 	for _, rt := range o.API.Routes() {
 		h := rt.Handler
 		if slices.Contains(Expensive(), rt.Method+" "+rt.Path) {

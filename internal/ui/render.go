@@ -162,6 +162,8 @@ func (h *Handler) Error(w http.ResponseWriter, r *http.Request, status int, msg 
 		msg = "Something went wrong on our side. It has been logged; try again in a moment."
 	case http.StatusUnauthorized:
 		title = "Please sign in again"
+	case http.StatusTooManyRequests:
+		title = "Please wait a moment"
 	}
 	if err := h.render(w, r, status, "error", view{Data: map[string]string{"Title": title, "Message": msg}}); err != nil {
 		h.Log.Error("render error page", "err", err)

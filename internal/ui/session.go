@@ -3,9 +3,11 @@ package ui
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/iotsec/iotsec/internal/auth"
@@ -43,14 +45,43 @@ func (h *Handler) upload(fn handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error { return h.privateLimit(fn, h.MaxUpload)(w, r) }
 }
 
-// uploadImageRoute takes firmware images, up to MaxImage.
+// sharedUpload is upload within the organisation's fair share (Share).
+func (h *Handler) sharedUpload(fn handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error { return h.guard(fn, h.MaxUpload, true)(w, r) }
+}
+
+// shared is private within the organisation's fair share (Share).
+func (h *Handler) shared(fn handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error { return h.guard(fn, h.MaxForm, true)(w, r) }
+}
+
+// uploadImageRoute takes firmware images, up to MaxImage, within the
+// organisation's fair share.
 func (h *Handler) uploadImageRoute() handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		return h.privateLimit(h.uploadImage, h.Evaluation.MaxImage+1<<20)(w, r)
+		return h.guard(h.uploadImage, h.Evaluation.MaxImage+1<<20, true)(w, r)
 	}
 }
 
-func (h *Handler) privateLimit(fn handler, limit int64) handler {
+// ExpensiveForms are the forms that take a share of the server the way the
+// API's expensive routes do (server.Expensive): uploads that start scans
+// or matches, re-matches, device and scheme imports.
+func ExpensiveForms() []string {
+	return []string{
+		"POST /firmware/{id}/image",
+		"POST /supply/firmware/{id}/sbom",
+		"POST /supply/firmware/{id}/rematch",
+		"POST /devices/import",
+		"POST /catalog/imports",
+	}
+}
+
+func (h *Handler) privateLimit(fn handler, limit int64) handler { return h.guard(fn, limit, false) }
+
+// guard loads the session, asks the authorisation table, takes the
+// organisation's share when the form is expensive, and only then reads
+// the form, up to limit bytes.
+func (h *Handler) guard(fn handler, limit int64, expensive bool) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		r, err := h.load(r)
 		if err != nil {
@@ -66,6 +97,20 @@ func (h *Handler) privateLimit(fn handler, limit int64) handler {
 				return needOrg
 			}
 			return err
+		}
+		if expensive && h.Share != nil {
+			// A cross-site form must not use up the organisation's share.
+			if err := h.cop.Check(r); err != nil {
+				return iotsec.Forbidden("cross-site form submissions are refused")
+			}
+			done, wait := h.Share(s.actor.OrgID)
+			if done == nil {
+				secs := max(int(math.Ceil(wait.Seconds())), 1)
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				return iotsec.Errorf(iotsec.ErrRateLimited, "Your organisation has sent more uploads, imports and matches than its share of this server allows at once. "+
+					"Wait %d seconds, then send the form again; nothing of this one was kept.", secs)
+			}
+			defer done()
 		}
 		if err := h.checkForm(w, r, limit); err != nil {
 			return err

@@ -73,6 +73,11 @@ type Handler struct {
 	Workspace *workspace.Service
 	// Dashboard is the service behind the role dashboards.
 	Dashboard *dashboard.Service
+	// Share takes the organisation's fair share of the server for one
+	// expensive form (ExpensiveForms), or says how long to wait; done
+	// gives it back. The server sets it to the share its API routes use;
+	// nil admits everything.
+	Share func(orgID string) (done func(), wait time.Duration)
 
 	pages  map[string]*template.Template
 	hashes map[string]string // static file -> content hash, for cache-busting URLs
@@ -133,7 +138,7 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/devices/new", auth(h.newDevice)},
 		{"POST", "/devices", auth(h.createDevice)},
 		{"GET", "/devices/import", auth(h.importForm)},
-		{"POST", "/devices/import", h.upload(h.importDevices)},
+		{"POST", "/devices/import", h.sharedUpload(h.importDevices)},
 		{"GET", "/devices/{id}", auth(h.device)},
 		{"POST", "/devices/{id}", auth(h.updateDevice)},
 		{"POST", "/devices/{id}/delete", auth(h.deleteDevice)},
@@ -164,7 +169,7 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/catalog/gaps", auth(h.gaps)},
 		{"GET", "/catalog/recognition", auth(h.recognition)},
 		{"GET", "/catalog/imports", auth(h.schemeImports)},
-		{"POST", "/catalog/imports", h.upload(h.importSchemes)},
+		{"POST", "/catalog/imports", h.sharedUpload(h.importSchemes)},
 		{"GET", "/catalog/imports/{id}", auth(h.schemeImport)},
 		{"GET", "/catalog/imports/{id}/source", auth(h.importSource)},
 		{"POST", "/catalog/imports/{id}/visibility", auth(h.setImportVisibility)},
@@ -186,8 +191,8 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/supply/vulnerabilities/{id}", auth(h.supplyVuln)},
 		{"GET", "/supply/components", auth(h.supplyComponents)},
 		{"GET", "/supply/firmware/{id}", auth(h.supplyFirmware)},
-		{"POST", "/supply/firmware/{id}/rematch", auth(h.rematch)},
-		{"POST", "/supply/firmware/{id}/sbom", h.upload(h.uploadSBOM)},
+		{"POST", "/supply/firmware/{id}/rematch", h.shared(h.rematch)},
+		{"POST", "/supply/firmware/{id}/sbom", h.sharedUpload(h.uploadSBOM)},
 		{"GET", "/supply/firmware/{id}/sbom", auth(h.downloadSBOM)},
 		{"POST", "/supply/firmware/{id}/vex", auth(h.addVEX)},
 		{"GET", "/supply/firmware/{id}/vex", auth(h.downloadVEX)},

@@ -107,10 +107,20 @@ func Log() *slog.Logger {
 // when t ends.
 func New(t testing.TB) *Fixture {
 	t.Helper()
+	return NewWith(t, nil)
+}
+
+// NewWith is New with the configuration changed by edit, if not nil,
+// before the server starts: another database, other limits.
+func NewWith(t testing.TB, edit func(*config.Config)) *Fixture {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Data = t.TempDir()
 	cfg.Workers = 0
 	cfg.CAKey = config.Secret(strings.Repeat("42", 32))
+	if edit != nil {
+		edit(&cfg)
+	}
 	a, err := app.New(context.Background(), cfg, Log(), app.Options{})
 	if err != nil {
 		t.Fatal(err)

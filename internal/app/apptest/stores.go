@@ -42,3 +42,37 @@ func Stores(t testing.TB, now func() time.Time) map[string]*sqlstore.Store {
 	}
 	return out
 }
+
+// Replicas opens each database of Stores twice, as two replicas of the
+// server share it: two stores, each with its own connections, on one
+// SQLite file and on one PostgreSQL schema (when IOTSEC_TEST_POSTGRES is
+// set).
+func Replicas(t testing.TB) map[string][2]*sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	cfgs := map[string]config.Config{}
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	cfgs["sqlite"] = cfg
+	if os.Getenv("IOTSEC_TEST_POSTGRES") != "" {
+		pg := config.Default()
+		pg.Database = storetest.PostgresDSN(t)
+		cfgs["postgres"] = pg
+	} else {
+		t.Log("IOTSEC_TEST_POSTGRES is not set; PostgreSQL is not tested")
+	}
+	out := map[string][2]*sqlstore.Store{}
+	for name, c := range cfgs {
+		var pair [2]*sqlstore.Store
+		for i := range pair {
+			s, _, err := app.Open(ctx, c, sqlstore.Options{})
+			if err != nil {
+				t.Fatalf("open %s (replica %d): %v", name, i+1, err)
+			}
+			t.Cleanup(func() { s.Close() })
+			pair[i] = s
+		}
+		out[name] = pair
+	}
+	return out
+}
