@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -180,9 +181,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Evaluation.FreeMemory = true
 	a.Scan = &evaluation.Handler{Service: a.Evaluation}
 	a.Evaluation.AfterScan = func(ctx context.Context, actor iotsec.Actor, firmwareID string) error {
-		_, err := a.Supply.Rematch(ctx, actor, firmwareID)
+		// The scan job's own match: it waited its turn in the queue.
+		_, err := a.Supply.Rematch(supply.Queued(ctx), actor, firmwareID)
 		return err
 	}
+	// A re-match asked for in a request counts against the organisation's
+	// match share like its queued re-match jobs, across replicas.
+	a.Supply.MatchSlot = matchSlot(store, cfg.MatchesPerOrg, opts.Now, log)
 	if cfg.Workers > 0 {
 		sweep := func(ctx context.Context) error {
 			n, err := store.Sweep(ctx, opts.Now())
@@ -221,6 +226,39 @@ func Limits(cfg config.Config) []queue.Limit {
 		{Class: "matches", Kinds: []string{supply.JobKind}, PerOrg: cfg.MatchesPerOrg},
 	}
 }
+
+// slotTable is the queue's table of per-organisation slots.
+type slotTable interface {
+	TakeSlot(ctx context.Context, org, class, job string, limit int, until, now time.Time) (bool, error)
+	FreeSlot(ctx context.Context, job string) error
+}
+
+// matchSlot takes one of an organisation's "matches" slots, the class its
+// queued re-match jobs count in (Limits), for a re-match asked for in a
+// request, and gives it back when the match is done. A replica that dies
+// mid-match leaves the slot to expire after matchSlotHold.
+func matchSlot(slots slotTable, perOrg int, now func() time.Time, log *slog.Logger) func(ctx context.Context, org string) (func(), error) {
+	return func(ctx context.Context, org string) (func(), error) {
+		id := "request-" + rand.Text()
+		t := now()
+		took, err := slots.TakeSlot(ctx, org, "matches", id, perOrg, t.Add(matchSlotHold), t)
+		if err != nil {
+			return nil, err
+		}
+		if !took {
+			return nil, iotsec.Errorf(iotsec.ErrRateLimited, "your organisation already runs %d vulnerability match(es) at once, its share of this server; try again in a few seconds", perOrg)
+		}
+		return func() {
+			if err := slots.FreeSlot(context.WithoutCancel(ctx), id); err != nil {
+				log.Warn("free a match slot", "err", err)
+			}
+		}, nil
+	}
+}
+
+// matchSlotHold bounds how long a request's match slot outlives a replica
+// that died holding it; a match takes well under a second.
+const matchSlotHold = 2 * time.Minute
 
 // expireLabels expires and lapses the registry's records as of now.
 // ExportAuditHeads writes each organisation's signed audit head to

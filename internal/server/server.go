@@ -320,6 +320,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="iotsec"`)
 	}
+	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		// A service's refusal (every match slot of the organisation
+		// taken) says no time of its own.
+		w.Header().Set("Retry-After", strconv.Itoa(ui.RetryAfter))
+	}
 	writeJSON(w, status, "application/problem+json", p)
 }
 

@@ -29,6 +29,8 @@ func (h *Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.R
 		}
 	}
 	a := job.Actor
+	// The queue gave this job one of the organisation's match slots.
+	ctx = Queued(ctx)
 	progress := func(done, total int, id string) {
 		// Progress is shown, not resumed from: a lost write costs nothing.
 		h.Service.Store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(done), Total: int64(total), Message: "matched " + id})
@@ -69,3 +71,7 @@ func DeliveryOf(job iotsec.Job) (DeliveryResult, bool) {
 	}
 	return d, true
 }
+
+// Queued marks ctx as the work of a queued job, which waited for its
+// organisation's share in the queue: its re-matches take no MatchSlot.
+func Queued(ctx context.Context) context.Context { return context.WithValue(ctx, slotHeld{}, true) }

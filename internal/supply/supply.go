@@ -80,6 +80,15 @@ type Service struct {
 	// state, not the change, so a retried match repeats it safely; its
 	// error is the match's. A func, not an import: services stay apart.
 	AfterMatch func(ctx context.Context, a iotsec.Actor, firmwareID string, matches []iotsec.VulnMatch) error
+	// MatchSlot, if set, takes one of the organisation's slots for a
+	// re-match asked for by a person or a token (the API's and the UI's
+	// re-match, VEX and SBOM changes), so that one organisation runs at
+	// most its share of matches at once across replicas, like its queued
+	// re-match jobs (internal/app wires the queue's slot table). It
+	// returns the function that gives the slot back, or an error of kind
+	// ErrRateLimited when every slot is taken. The command line and the
+	// server's own re-matches after an import run without it.
+	MatchSlot func(ctx context.Context, org string) (release func(), err error)
 
 	mu    sync.Mutex
 	index cachedIndex
@@ -365,6 +374,13 @@ func (s *Service) Rematch(ctx context.Context, a iotsec.Actor, firmwareID string
 	if err := a.Can(iotsec.PermWriteProducts); err != nil {
 		return Result{}, err
 	}
+	if s.MatchSlot != nil && (a.UserID != "" || a.TokenID != "") && ctx.Value(slotHeld{}) == nil {
+		release, err := s.MatchSlot(ctx, a.OrgID)
+		if err != nil {
+			return Result{}, err
+		}
+		defer release()
+	}
 	t, err := s.Components(ctx, a, firmwareID)
 	if err != nil {
 		return Result{}, err
@@ -583,6 +599,10 @@ func (s *Service) RematchAll(ctx context.Context) (Summary, error) {
 	}
 	return sum, nil
 }
+
+// slotHeld marks a context whose work already holds one of its
+// organisation's match slots (a queued re-match job: the queue took it).
+type slotHeld struct{}
 
 // RematchOrg matches every firmware version of the actor's organisation
 // again; progress, if set, hears of each one done.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -143,6 +144,11 @@ var notices = map[string]string{
 	"registry-renewal":         "Renewal requested: the scheme owner grants the new period.",
 }
 
+// RetryAfter is the Retry-After, in seconds, of a 429 whose cause did not
+// say how long to wait (a service refusing work over the organisation's
+// share of matches).
+const RetryAfter = 5
+
 // Error renders an error page, or sends the browser to sign in.
 func (h *Handler) Error(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
@@ -164,6 +170,9 @@ func (h *Handler) Error(w http.ResponseWriter, r *http.Request, status int, msg 
 		title = "Please sign in again"
 	case http.StatusTooManyRequests:
 		title = "Please wait a moment"
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+		}
 	}
 	if err := h.render(w, r, status, "error", view{Data: map[string]string{"Title": title, "Message": msg}}); err != nil {
 		h.Log.Error("render error page", "err", err)
