@@ -6,8 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/iotsec/iotsec/internal/app"
+	"github.com/iotsec/iotsec/internal/config"
 	"github.com/iotsec/iotsec/internal/iotsec"
+	"github.com/iotsec/iotsec/internal/sqlstore"
 )
 
 // TestSupplyGolden runs the supply-chain commands against the labelled
@@ -47,8 +51,14 @@ func TestSupplyGolden(t *testing.T) {
 	write("truncated.json", string(full[:len(full)/2]))
 
 	vars := map[string]string{}
+	// The version is listed at a fixed earlier time, so the CSAF
+	// revision history always has the listing and the matches as two
+	// revisions however long the steps between them take.
 	product := func(t *testing.T) {
-		s, _, err := openFor(t, dir)
+		cfg := config.Default()
+		cfg.Data = dir
+		listed := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+		s, err := app.OpenStore(context.Background(), cfg, sqlstore.Options{Now: func() time.Time { return listed }})
 		if err != nil {
 			t.Fatal(err)
 		}
