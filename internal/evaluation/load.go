@@ -72,9 +72,9 @@ type Stored struct {
 }
 
 // NoVerdicts says why a version has no verdicts to show, or "" when it
-// has some: no image was uploaded, or its image could not be scanned
-// (not firmware, nothing readable within the bounds), and no assessor has
-// recorded anything. Verdicts resting on nothing would be a page of
+// has some: no image was uploaded, its scan has not ended yet, or its
+// image could not be scanned (not firmware, nothing readable within the
+// bounds), and no assessor has recorded anything. Verdicts resting on nothing would be a page of
 // "incomplete".
 func (s *Stored) NoVerdicts() string {
 	if len(s.Evidence) > 0 || s.ICS != nil || len(s.IXIT) > 0 {
@@ -83,6 +83,8 @@ func (s *Stored) NoVerdicts() string {
 	switch s.Scan.State {
 	case "":
 		return report.NoImageNote
+	case iotsec.ScanQueued:
+		return "The image is being scanned; its verdicts come when the scan ends."
 	case iotsec.ScanFailed:
 		return "The image could not be scanned (" + s.Scan.Error + ") and no assessor has recorded evidence, so there are no verdicts. Upload a firmware image to scan it."
 	}
