@@ -20,17 +20,7 @@ import (
 func Stores(t testing.TB, now func() time.Time) map[string]*sqlstore.Store {
 	t.Helper()
 	ctx := context.Background()
-	cfgs := map[string]config.Config{}
-	cfg := config.Default()
-	cfg.Data = t.TempDir()
-	cfgs["sqlite"] = cfg
-	if os.Getenv("IOTSEC_TEST_POSTGRES") != "" {
-		pg := config.Default()
-		pg.Database = storetest.PostgresDSN(t)
-		cfgs["postgres"] = pg
-	} else {
-		t.Log("IOTSEC_TEST_POSTGRES is not set; PostgreSQL is not tested")
-	}
+	cfgs := databases(t)
 	out := map[string]*sqlstore.Store{}
 	for name, c := range cfgs {
 		s, _, err := app.Open(ctx, c, sqlstore.Options{Now: now})
@@ -50,17 +40,7 @@ func Stores(t testing.TB, now func() time.Time) map[string]*sqlstore.Store {
 func Replicas(t testing.TB) map[string][2]*sqlstore.Store {
 	t.Helper()
 	ctx := context.Background()
-	cfgs := map[string]config.Config{}
-	cfg := config.Default()
-	cfg.Data = t.TempDir()
-	cfgs["sqlite"] = cfg
-	if os.Getenv("IOTSEC_TEST_POSTGRES") != "" {
-		pg := config.Default()
-		pg.Database = storetest.PostgresDSN(t)
-		cfgs["postgres"] = pg
-	} else {
-		t.Log("IOTSEC_TEST_POSTGRES is not set; PostgreSQL is not tested")
-	}
+	cfgs := databases(t)
 	out := map[string][2]*sqlstore.Store{}
 	for name, c := range cfgs {
 		var pair [2]*sqlstore.Store
@@ -75,4 +55,22 @@ func Replicas(t testing.TB) map[string][2]*sqlstore.Store {
 		out[name] = pair
 	}
 	return out
+}
+
+// databases are the configurations of the test's databases: SQLite in a
+// temporary directory and, when IOTSEC_TEST_POSTGRES is set, PostgreSQL
+// in a schema of its own.
+func databases(t testing.TB) map[string]config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	cfgs := map[string]config.Config{"sqlite": cfg}
+	if os.Getenv("IOTSEC_TEST_POSTGRES") != "" {
+		pg := config.Default()
+		pg.Database = storetest.PostgresDSN(t)
+		cfgs["postgres"] = pg
+	} else {
+		t.Log("IOTSEC_TEST_POSTGRES is not set; PostgreSQL is not tested")
+	}
+	return cfgs
 }
