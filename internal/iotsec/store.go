@@ -143,6 +143,9 @@ type DeviceStore interface {
 	CreateDevice(ctx context.Context, a Actor, d *Device) error
 	GetDevice(ctx context.Context, a Actor, id string) (Device, error)
 	ListDevices(ctx context.Context, a Actor, f DeviceFilter) ([]Device, error)
+	// UpdateDevice changes a device's UID, product and firmware version,
+	// never its lifecycle state (TransitionDevice moves that): d.State
+	// empty or as stored keeps it; another state is refused.
 	UpdateDevice(ctx context.Context, a Actor, d *Device) error
 	DeleteDevice(ctx context.Context, a Actor, id string) error
 	// UpsertDevices creates or updates devices by UID in one transaction,

@@ -75,9 +75,8 @@ func testOverview(t *testing.T, open Opener) {
 	f.device(t, f.A, "D1", p.ID, old.ID)
 	f.device(t, f.A, "D2", p.ID, old.ID)
 	f.device(t, f.A, "D3", p.ID, cur.ID)
-	d4 := f.device(t, f.A, "D4", p.ID, "")
-	d4.State = iotsec.StateDisposed
-	if err := f.s.UpdateDevice(f.ctx, f.A, &d4); err != nil {
+	d4 := iotsec.Device{UID: "D4", ProductID: p.ID, State: iotsec.StateDisposed}
+	if err := f.s.CreateDevice(f.ctx, f.A, &d4); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.s.Overview(f.ctx, f.A, iotsec.NewDate(2026, 1, 1))

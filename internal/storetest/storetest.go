@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"Products", testProducts},
 		{"Firmware", testFirmware},
 		{"Devices", testDevices},
+		{"DeviceStateByTransitionOnly", testDeviceStateByTransitionOnly},
 		{"DeviceList", testDeviceList},
 		{"Upsert", testUpsert},
 		{"Roles", testRoles},
