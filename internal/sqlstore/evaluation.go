@@ -59,15 +59,17 @@ func (s *Store) SaveImage(ctx context.Context, a iotsec.Actor, firmwareID string
 		if err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM images WHERE org_id = ? AND digest = ?"), a.OrgID, img.Digest).Scan(&n); err != nil {
-			return err
+		// The same bytes are stored once per organisation. Two uploads of
+		// them at once both get here: on PostgreSQL the second insert
+		// waits for the first transaction and then does nothing (or
+		// inserts, if the first rolled back), so only one of them writes
+		// the chunks and neither fails.
+		inserted, err := affected(tx.ExecContext(ctx, s.q("INSERT INTO images (org_id, digest, size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (org_id, digest) DO NOTHING"),
+			a.OrgID, img.Digest, img.Size, s.t(now)))
+		if err != nil {
+			return fmt.Errorf("insert image: %w", err)
 		}
-		if n == 0 {
-			if _, err := tx.ExecContext(ctx, s.q("INSERT INTO images (org_id, digest, size, created_at) VALUES (?, ?, ?, ?)"),
-				a.OrgID, img.Digest, img.Size, s.t(now)); err != nil {
-				return fmt.Errorf("insert image: %w", err)
-			}
+		if inserted {
 			h := sha256.New()
 			buf := make([]byte, imageChunk)
 			var total int64

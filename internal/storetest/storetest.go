@@ -83,6 +83,7 @@ func Run(t *testing.T, open Opener) {
 		{"Transfers", testTransfers},
 		{"IdentityScope", testIdentityScope},
 		{"Evaluation", testEvaluation},
+		{"ConcurrentImages", testConcurrentImages},
 		{"VulnData", testVulnData},
 		{"Supply", testSupply},
 		{"Deliveries", testDeliveries},
