@@ -69,7 +69,7 @@ func (s *Service) ScanStored(ctx context.Context, job iotsec.Job, firmwareID str
 	}
 	opts := scan.Options{Engine: s.engine, Limits: s.Limits, Progress: func(stage string, done, total int) {
 		// Progress is shown, not resumed from: a lost write costs nothing.
-		s.store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(done), Total: int64(total), Message: stage + " done"})
+		s.store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(done), Total: int64(total), Message: stage + " done", Attempt: job.Attempts})
 	}}
 	res, err := scan.Run(ctx, img.Name, data, opts)
 	if err != nil {
@@ -86,7 +86,8 @@ func (s *Service) ScanStored(ctx context.Context, job iotsec.Job, firmwareID str
 		return JobResult{}, iotsec.Errorf(iotsec.ErrInvalid, "%s", msg)
 	}
 	rec := record(res)
-	done := iotsec.Progress{JobID: job.ID, Done: 10, Total: 10, Message: fmt.Sprintf("scanned: %d findings, %d components", len(rec.Findings), len(rec.Components))}
+	done := iotsec.Progress{JobID: job.ID, Done: 10, Total: 10, Message: fmt.Sprintf("scanned: %d findings, %d components", len(rec.Findings), len(rec.Components)),
+		Attempt: job.Attempts}
 	if err := s.store.SaveScan(ctx, a, firmwareID, rec, "", &done); err != nil {
 		return JobResult{}, err
 	}

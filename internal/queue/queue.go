@@ -380,6 +380,7 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 		return river.JobCancel(fmt.Errorf("no handler for job kind %q", job.Kind))
 	}
 	lim, limited := w.limits[job.Kind]
+	superseded := false
 	if limited {
 		now := time.Now()
 		took, err := w.slots.TakeSlot(ctx, job.OrgID, lim.Class, id, lim.PerOrg, now.Add(w.stale), now)
@@ -396,6 +397,9 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 			return river.JobSnooze(wait)
 		}
 		defer func() {
+			if superseded {
+				return // the slot is the newer attempt's now
+			}
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			if err := w.slots.FreeSlot(fctx, id); err != nil {
@@ -415,6 +419,19 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 	<-beaten
 	var je *iotsec.JobError
 	switch {
+	case errors.Is(err, iotsec.ErrSuperseded):
+		// This replica stalled past StaleAfter, the job was rescued and a
+		// newer attempt carries on from the last checkpoint; this one's
+		// last batch was refused and rolled back. It records nothing and
+		// leaves the job's slot to the newer attempt. River's row is the
+		// newer attempt's too, and any outcome set here is set on it:
+		// snoozing for the longest an attempt may run leaves it to the
+		// newer attempt, which ends (or times out) before the row is
+		// looked at again; if that replica dies meanwhile, the job
+		// resumes then.
+		superseded = true
+		w.log.Warn("job attempt superseded by a newer one; it stops without recording", "job", id, "attempt", job.Attempts, "err", err)
+		return river.JobSnooze(w.timeout)
 	case err == nil:
 		w.end(ctx, id, iotsec.JobSucceeded, result, "")
 		w.log.Info("job done", "job", id)

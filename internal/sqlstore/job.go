@@ -129,10 +129,31 @@ func (s *Store) StartJob(ctx context.Context, id string, at time.Time) (iotsec.J
 	return j, err
 }
 
+// saveProgress writes a checkpoint inside tx, fenced by its attempt: the
+// attempt of a job that has since started again is refused with
+// iotsec.ErrSuperseded, and tx with it.
 func (s *Store) saveProgress(ctx context.Context, tx *sql.Tx, p iotsec.Progress) error {
-	_, err := tx.ExecContext(ctx, s.q("UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?"), p.Done, p.Total, p.Message, p.JobID)
+	if p.Attempt <= 0 {
+		_, err := tx.ExecContext(ctx, s.q("UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?"), p.Done, p.Total, p.Message, p.JobID)
+		if err != nil {
+			return fmt.Errorf("save progress: %w", err)
+		}
+		return nil
+	}
+	ok, err := affected(tx.ExecContext(ctx, s.q("UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ? AND attempts = ?"),
+		p.Done, p.Total, p.Message, p.JobID, p.Attempt))
 	if err != nil {
 		return fmt.Errorf("save progress: %w", err)
+	}
+	if !ok {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM jobs WHERE id = ?"), p.JobID).Scan(&n); err != nil {
+			return fmt.Errorf("save progress: %w", err)
+		}
+		if n == 0 {
+			return iotsec.NotFound("job")
+		}
+		return iotsec.ErrSuperseded
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -117,4 +118,50 @@ func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// testJobFence: a checkpoint carries its attempt; once a newer attempt
+// of the job started (a rescue after the replica stalled), the older
+// attempt's checkpoint is refused with ErrSuperseded and the batch
+// written with it is rolled back; the newer attempt's checkpoint lands.
+func testJobFence(t *testing.T, open Opener) {
+	f := setup(t, open)
+	p := f.product(t, f.A, "FN-1")
+	j := iotsec.Job{Kind: "device-import", Total: 4}
+	wantKind(t, "CreateJob", f.s.CreateJob(f.ctx, f.A, &j, nil), nil)
+	first, err := f.s.StartJob(f.ctx, j.ID, Start)
+	wantKind(t, "StartJob", err, nil)
+	second, err := f.s.StartJob(f.ctx, j.ID, Start.Add(40e9)) // rescued
+	wantKind(t, "StartJob(rescued)", err, nil)
+	if first.Attempts != 1 || second.Attempts != 2 {
+		t.Fatalf("attempts %d, %d; want 1, 2", first.Attempts, second.Attempts)
+	}
+	batch := func(uids ...string) []iotsec.Device {
+		var ds []iotsec.Device
+		for _, u := range uids {
+			ds = append(ds, iotsec.Device{UID: u, ProductID: p.ID})
+		}
+		return ds
+	}
+	_, err = f.s.UpsertDevices(f.ctx, f.A, batch("FN-A", "FN-B"), &iotsec.Progress{JobID: j.ID, Done: 2, Total: 4, Attempt: first.Attempts})
+	if !errors.Is(err, iotsec.ErrSuperseded) {
+		t.Errorf("UpsertDevices with the stale attempt's checkpoint = %v, want ErrSuperseded", err)
+	}
+	if ds, _ := f.s.ListDevices(f.ctx, f.A, iotsec.DeviceFilter{ProductID: p.ID}); len(ds) != 0 {
+		t.Errorf("the stale attempt's batch was written: %d devices", len(ds))
+	}
+	if err := f.s.SaveProgress(f.ctx, iotsec.Progress{JobID: j.ID, Done: 3, Total: 4, Attempt: first.Attempts}); !errors.Is(err, iotsec.ErrSuperseded) {
+		t.Errorf("SaveProgress of the stale attempt = %v, want ErrSuperseded", err)
+	}
+	_, err = f.s.UpsertDevices(f.ctx, f.A, batch("FN-A", "FN-B"), &iotsec.Progress{JobID: j.ID, Done: 2, Total: 4, Message: "newer", Attempt: second.Attempts})
+	wantKind(t, "UpsertDevices(newer attempt)", err, nil)
+	got, _ := f.s.GetJob(f.ctx, f.A, j.ID)
+	if got.Done != 2 || got.Message != "newer" {
+		t.Errorf("job after the newer attempt's batch = %+v", got)
+	}
+	if ds, _ := f.s.ListDevices(f.ctx, f.A, iotsec.DeviceFilter{ProductID: p.ID}); len(ds) != 2 {
+		t.Errorf("the newer attempt's batch: %d devices, want 2", len(ds))
+	}
+	err = f.s.SaveProgress(f.ctx, iotsec.Progress{JobID: "job_missing", Done: 1, Attempt: 1})
+	wantKind(t, "SaveProgress(missing job)", err, iotsec.ErrNotFound)
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"OrgAuditChains", testOrgAuditChains},
 		{"Jobs", testJobs},
+		{"JobFence", testJobFence},
 		{"Overview", testOverview},
 		{"Schemes", testSchemes},
 		{"Anchors", testAnchors},
