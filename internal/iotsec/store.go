@@ -212,4 +212,8 @@ type JobStore interface {
 	// JobFailed with an error message, or JobQueued with a message when it
 	// was interrupted and will resume.
 	EndJob(ctx context.Context, id string, state JobState, result []byte, msg string, at time.Time) error
+	// EndAttempt is EndJob fenced by the attempt (Job.Attempts as
+	// StartJob counted it), like Progress: once a newer attempt started,
+	// it is refused with ErrSuperseded and records nothing. 0 is EndJob.
+	EndAttempt(ctx context.Context, id string, attempt int, state JobState, result []byte, msg string, at time.Time) error
 }

@@ -163,6 +163,10 @@ func (s *Store) SaveProgress(ctx context.Context, p iotsec.Progress) error {
 }
 
 func (s *Store) EndJob(ctx context.Context, id string, state iotsec.JobState, result []byte, msg string, at time.Time) error {
+	return s.EndAttempt(ctx, id, 0, state, result, msg, at)
+}
+
+func (s *Store) EndAttempt(ctx context.Context, id string, attempt int, state iotsec.JobState, result []byte, msg string, at time.Time) error {
 	var finished any
 	errMsg := ""
 	switch state {
@@ -179,10 +183,13 @@ func (s *Store) EndJob(ctx context.Context, id string, state iotsec.JobState, re
 		if err := tx.QueryRowContext(ctx, s.q("SELECT org_id FROM jobs WHERE id = ?"), id).Scan(&org); err != nil {
 			return notFound(err, "job")
 		}
-		_, err := tx.ExecContext(ctx, s.q("UPDATE jobs SET state = ?, result = ?, error = ?, message = ?, finished_at = ? WHERE id = ?"),
-			state, string(result), errMsg, msg, finished, id)
+		ok, err := affected(tx.ExecContext(ctx, s.q("UPDATE jobs SET state = ?, result = ?, error = ?, message = ?, finished_at = ? WHERE id = ? AND (? = 0 OR attempts = ?)"),
+			state, string(result), errMsg, msg, finished, id, attempt, attempt))
 		if err != nil {
 			return fmt.Errorf("end job: %w", err)
+		}
+		if !ok {
+			return iotsec.ErrSuperseded
 		}
 		if state == iotsec.JobQueued {
 			return nil

@@ -164,4 +164,15 @@ func testJobFence(t *testing.T, open Opener) {
 	}
 	err = f.s.SaveProgress(f.ctx, iotsec.Progress{JobID: "job_missing", Done: 1, Attempt: 1})
 	wantKind(t, "SaveProgress(missing job)", err, iotsec.ErrNotFound)
+	// The outcome is fenced too: the stale attempt's is refused.
+	if err := f.s.EndAttempt(f.ctx, j.ID, first.Attempts, iotsec.JobSucceeded, []byte(`{"by":"stale"}`), "", Start.Add(50e9)); !errors.Is(err, iotsec.ErrSuperseded) {
+		t.Errorf("EndAttempt of the stale attempt = %v, want ErrSuperseded", err)
+	}
+	if got, _ := f.s.GetJob(f.ctx, f.A, j.ID); got.State != iotsec.JobRunning || len(got.Result) != 0 {
+		t.Errorf("job after the stale attempt's outcome = %+v, want still running", got)
+	}
+	wantKind(t, "EndAttempt(newer)", f.s.EndAttempt(f.ctx, j.ID, second.Attempts, iotsec.JobSucceeded, []byte(`{"by":"newer"}`), "", Start.Add(60e9)), nil)
+	if got, _ := f.s.GetJob(f.ctx, f.A, j.ID); got.State != iotsec.JobSucceeded || string(got.Result) != `{"by":"newer"}` {
+		t.Errorf("job after the newer attempt's outcome = %+v", got)
+	}
 }
