@@ -80,7 +80,8 @@ func (s *Service) ScanStored(ctx context.Context, job iotsec.Job, firmwareID str
 		if errors.Is(err, scan.ErrNothing) && !strings.Contains(msg, scan.ErrNothing.Error()+":") {
 			msg = "no file could be read from the image: it is encrypted, compressed in a format iotsec does not read, or not firmware"
 		}
-		if serr := s.store.SaveScan(ctx, a, firmwareID, iotsec.ScanRecord{}, msg, nil); serr != nil {
+		failed := iotsec.Progress{JobID: job.ID, Done: 10, Total: 10, Message: "scan failed", Attempt: job.Attempts}
+		if serr := s.store.SaveScan(ctx, a, firmwareID, iotsec.ScanRecord{}, msg, &failed); serr != nil {
 			return JobResult{}, serr
 		}
 		return JobResult{}, iotsec.Errorf(iotsec.ErrInvalid, "%s", msg)
