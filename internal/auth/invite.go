@@ -16,6 +16,9 @@ import (
 type Invited struct {
 	iotsec.Invitation
 	Link string `json:"link"`
+	// Mailed says the link is being e-mailed to the address: the server
+	// has a mail relay. It says nothing about the address.
+	Mailed bool `json:"mailed"`
 }
 
 // Invite invites email to the actor's organisation with role, for
@@ -36,7 +39,7 @@ func (s *Service) Invite(ctx context.Context, a iotsec.Actor, email string, role
 	if err := s.Store.CreateInvitation(ctx, a, &inv); err != nil {
 		return Invited{}, err
 	}
-	out := Invited{Invitation: inv, Link: s.InvitationLink(secret)}
+	out := Invited{Invitation: inv, Link: s.InvitationLink(secret), Mailed: s.Mail != nil}
 	if s.Mail != nil {
 		subject, body := invitationMail(out)
 		s.send(ctx, inv.Email, subject, body, func(ctx context.Context, err error) {

@@ -51,6 +51,9 @@ func TestInviteMember(t *testing.T) {
 		if link, _ := m["link"].(string); !strings.HasPrefix(link, f.App.Config.URL()+"/invitations/"+iotsec.SecretInvite) {
 			t.Errorf("link = %q, want one under the configured base URL %s", link, f.App.Config.URL())
 		}
+		if m["mailed"] != false {
+			t.Errorf("mailed = %v without a mail relay, want false", m["mailed"])
+		}
 	}
 	if diff := cmp.Diff(shapes["carol@c.example"], shapes["nobody@c.example"]); diff != "" {
 		t.Errorf("the answer differs by whether the address has an account:\n%s", diff)
@@ -123,8 +126,14 @@ func TestInvitationMail(t *testing.T) {
 				if resp.StatusCode != http.StatusCreated {
 					t.Fatalf("invite %s = %d %s", email, resp.StatusCode, body)
 				}
-				var inv struct{ ID, Link string }
+				var inv struct {
+					ID, Link string
+					Mailed   bool
+				}
 				apptest.Must(t, json.Unmarshal(body, &inv))
+				if !inv.Mailed {
+					t.Errorf("invitation of %s says mailed false with a mail relay", email)
+				}
 				if !strings.HasPrefix(inv.Link, "https://iotsec.a.example/invitations/"+iotsec.SecretInvite) {
 					t.Errorf("link = %q, want one under the configured base URL", inv.Link)
 				}
