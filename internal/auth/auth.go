@@ -9,6 +9,7 @@ package auth
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	_ "embed"
@@ -117,6 +118,8 @@ type Service struct {
 	// so the answer neither waits for the relay nor tells by its timing
 	// whether anything was sent.
 	Mail func(ctx context.Context, to, subject, body string) error
+	// MailTimeout bounds one message; 0 means 30 s.
+	MailTimeout time.Duration
 	// mailing waits for the messages under way (tests and the command
 	// line wait on it).
 	mailing sync.WaitGroup
@@ -202,17 +205,20 @@ func (s *Service) warnFailures(ctx context.Context, u iotsec.User, account strin
 	s.send(ctx, u.Email, "iotsec: failed sign-ins to your account", body, nil)
 }
 
-// send mails on its own, after the answer, within 30 s; done, if not nil,
-// hears how it went.
+// send mails on its own, after the answer, within MailTimeout; done, if
+// not nil, hears how it went.
 func (s *Service) send(ctx context.Context, to, subject, body string, done func(ctx context.Context, err error)) {
 	s.mailing.Add(1)
 	go func() {
 		defer s.mailing.Done()
-		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(s.MailTimeout, 30*time.Second))
 		defer cancel()
 		err := s.Mail(mctx, to, subject, body)
 		if done != nil {
-			done(mctx, err)
+			// Told even when the relay used up all the time.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			done(dctx, err)
 		}
 	}()
 }

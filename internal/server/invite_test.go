@@ -163,13 +163,17 @@ func TestInvitationMail(t *testing.T) {
 				}
 			}
 
-			// A relay that accepts the connection and never answers.
+			// A relay that accepts connections and never answers.
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			apptest.Must(t, err)
 			defer ln.Close()
-			accepted := make(chan net.Conn, 1)
+			accepted := make(chan net.Conn, 2)
 			go func() {
-				if c, err := ln.Accept(); err == nil {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
 					accepted <- c
 				}
 			}()
@@ -194,6 +198,18 @@ func TestInvitationMail(t *testing.T) {
 			evs = mailEvents()
 			if len(evs) != 3 || !strings.Contains(evs[0].Details, `"result":"failed: `) {
 				t.Errorf("after the relay hung up: %+v, want a third event, failed", evs)
+			}
+			// A relay that holds the message past the time allowed: the
+			// failure is still recorded.
+			f.App.Auth.MailTimeout = 200 * time.Millisecond
+			resp, body = f.JSON("POST", "/api/v1/members", f.A.Token, `{"email":"erin@e.example","role":"viewer"}`)
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("invite with a relay that times out = %d %s", resp.StatusCode, body)
+			}
+			f.App.Auth.WaitMail()
+			evs = mailEvents()
+			if len(evs) != 4 || !strings.Contains(evs[0].Details, "deadline exceeded") {
+				t.Errorf("after the relay timed out: %+v, want a fourth event, failed for the time", evs)
 			}
 		})
 	}
