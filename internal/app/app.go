@@ -120,10 +120,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if a.Services, err = NewServices(store, cfg, log, opts); err != nil {
 		return nil, err
 	}
-	// Repeated failed sign-ins are told to the account's owner by the
-	// same mail relay the notifications use.
+	// Repeated failed sign-ins are told to the account's owner, and
+	// invitations their link, by the same mail relay the notifications use.
 	if a.Supply.Mail != nil {
-		a.Auth.Warn = a.Supply.Mail.Send
+		a.Auth.Mail = a.Supply.Mail.Send
 	}
 	// Webhook secrets stored in the clear by versions before migration
 	// 0010 are sealed under the key-encryption key now.

@@ -9,6 +9,7 @@ package auth
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	_ "embed"
@@ -78,7 +79,7 @@ const DummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2bm6R3y
 //   - One address guessing across accounts is refused after PerAddress
 //     failures within Window; a new address never is.
 //   - After NotifyAfter failures on one account within Window, from any
-//     addresses, the account's owner is told (Warn), and again after each
+//     addresses, the account's owner is told (Mail), and again after each
 //     NotifyAfter more.
 type Limits struct {
 	Window      time.Duration
@@ -111,12 +112,17 @@ type Service struct {
 	Limits     Limits
 	// BaseURL is the server's configured URL, for the links it makes.
 	BaseURL string
-	// Warn tells a user something about their account by e-mail (repeated
-	// failed sign-ins); nil sends nothing. It runs after the answer, on
-	// its own.
-	Warn func(ctx context.Context, to, subject, body string) error
-	// warned waits for the warnings under way (tests wait on it).
-	warned sync.WaitGroup
+	// Mail sends e-mail about an account or an invitation: repeated
+	// failed sign-ins to the account's owner, an invitation's link to the
+	// invitee. nil sends nothing. It runs after the answer, on its own,
+	// so the answer neither waits for the relay nor tells by its timing
+	// whether anything was sent.
+	Mail func(ctx context.Context, to, subject, body string) error
+	// MailTimeout bounds one message; 0 means 30 s.
+	MailTimeout time.Duration
+	// mailing waits for the messages under way (tests and the command
+	// line wait on it).
+	mailing sync.WaitGroup
 }
 
 // New returns a service with default settings.
@@ -189,24 +195,36 @@ func (s *Service) Verify(ctx context.Context, email, password, addr string) (iot
 // sign-ins in the window.
 func (s *Service) warnFailures(ctx context.Context, u iotsec.User, account string, since time.Time) {
 	n, err := s.Store.LoginFailures(ctx, account, since)
-	if err != nil || s.Limits.NotifyAfter <= 0 || n == 0 || n%s.Limits.NotifyAfter != 0 || s.Warn == nil {
+	if err != nil || s.Limits.NotifyAfter <= 0 || n == 0 || n%s.Limits.NotifyAfter != 0 || s.Mail == nil {
 		return
 	}
 	body := fmt.Sprintf("There were %d failed attempts to sign in to your iotsec account %s in the last %d minutes.\n\n"+
 		"If that was not you, someone may be guessing your password. They are slowed down per address, and you can still sign in "+
 		"as usual. Consider changing your password: %s/account\n", n, u.Email, int(s.Limits.Window.Minutes()), strings.TrimRight(s.BaseURL, "/"))
 	s.Store.Audit(ctx, &iotsec.AuditEvent{Actor: "system:auth", Action: "session.login-warned", Target: u.Email, Details: fmt.Sprintf(`{"failures":%d}`, n)})
-	s.warned.Add(1)
+	s.send(ctx, u.Email, "iotsec: failed sign-ins to your account", body, nil)
+}
+
+// send mails on its own, after the answer, within MailTimeout; done, if
+// not nil, hears how it went.
+func (s *Service) send(ctx context.Context, to, subject, body string, done func(ctx context.Context, err error)) {
+	s.mailing.Add(1)
 	go func() {
-		defer s.warned.Done()
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer s.mailing.Done()
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(s.MailTimeout, 30*time.Second))
 		defer cancel()
-		s.Warn(wctx, u.Email, "iotsec: failed sign-ins to your account", body)
+		err := s.Mail(mctx, to, subject, body)
+		if done != nil {
+			// Told even when the relay used up all the time.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			done(dctx, err)
+		}
 	}()
 }
 
-// WaitWarnings waits until the warnings sent so far are out.
-func (s *Service) WaitWarnings() { s.warned.Wait() }
+// WaitMail waits until the messages sent so far are out (or failed).
+func (s *Service) WaitMail() { s.mailing.Wait() }
 
 // LoginLink makes a one-time sign-in link secret for a user, valid for ttl.
 func (s *Service) LoginLink(ctx context.Context, userID string, ttl time.Duration) (string, error) {

@@ -112,7 +112,7 @@ func TestLoginBackoff(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var warned []string
-	e.svc.Warn = func(_ context.Context, to, subject, body string) error {
+	e.svc.Mail = func(_ context.Context, to, subject, body string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		warned = append(warned, to+": "+subject+": "+body)
@@ -152,7 +152,7 @@ func TestLoginBackoff(t *testing.T) {
 			t.Fatalf("guess after waiting %v = %v, want ErrBadLogin", wait, err)
 		}
 	}
-	e.svc.WaitWarnings()
+	e.svc.WaitMail()
 	mu.Lock()
 	if len(warned) == 0 || !strings.HasPrefix(warned[0], "ann@example.org: iotsec: failed sign-ins to your account") ||
 		!strings.Contains(warned[0], "https://iotsec.example.org/account") {

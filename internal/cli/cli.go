@@ -178,7 +178,7 @@ input file there is invalid input, 2).`,
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScheme(e), newIdentity(e), newCA(e), newScan(e), newProbe(e), newVulnDB(e), newMatch(e), newVEX(e), newCSAF(e), newCRA(e), newSBOM(e), newLabel(e), newRegistry(e), newLog(e), newProduct(e), newFirmware(e), newPolicy(e), newGuide(e), newStandards(e), newWorkspace(e))
+	root.AddCommand(newServe(e), newMigrate(e), newVersion(e), newAdmin(e), newAudit(e), newDevice(e), newScheme(e), newIdentity(e), newCA(e), newScan(e), newProbe(e), newVulnDB(e), newMatch(e), newVEX(e), newCSAF(e), newCRA(e), newSBOM(e), newLabel(e), newRegistry(e), newLog(e), newProduct(e), newFirmware(e), newPolicy(e), newGuide(e), newStandards(e), newWorkspace(e), newMember(e), newInvitation(e))
 	// Cobra's own completion command, given examples like every other.
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

@@ -27,8 +27,8 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata")
 func normalize(s, dir string) string {
 	s = strings.ReplaceAll(s, dir, "$DATA")
 	for _, r := range []struct{ re, repl string }{
-		{`\b(org|usr|tok|prd|fw|dev|job|imp|ta|ca|crt|enr|lc|xfr|vex|cra|ntf|vdb)_[0-9a-z]{26}\b`, "${1}_ID"},
-		{`iotsec_(tok|lnk|ses|enr|xfr)_[0-9a-z]{52}`, "iotsec_${1}_SECRET"},
+		{`\b(org|usr|tok|prd|fw|dev|job|imp|ta|ca|crt|enr|lc|xfr|vex|cra|ntf|vdb|inv)_[0-9a-z]{26}\b`, "${1}_ID"},
+		{`iotsec_(tok|lnk|ses|enr|xfr|inv)_[0-9a-z]{52}`, "iotsec_${1}_SECRET"},
 		{`\b[0-9a-f]{64}\b`, "HASH"},
 		{`\b[0-9a-f]{16}\b`, "HASH16"},
 		{`\b[0-9A-F]{24,40}\b`, "SERIAL"},

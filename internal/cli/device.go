@@ -55,7 +55,7 @@ checked before anything is written. Use - to read standard input.`,
 				}
 			}
 			start := time.Now()
-			res, err := inventory.Import(cmd.Context(), s, iotsec.System(o.ID, "cli"), in, "", 0, batch, progress, identity.Next)
+			res, err := inventory.Import(cmd.Context(), s, iotsec.System(o.ID, "cli"), in, inventory.JobRef{}, 0, batch, progress, identity.Next)
 			if err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}

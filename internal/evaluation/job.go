@@ -69,7 +69,7 @@ func (s *Service) ScanStored(ctx context.Context, job iotsec.Job, firmwareID str
 	}
 	opts := scan.Options{Engine: s.engine, Limits: s.Limits, Progress: func(stage string, done, total int) {
 		// Progress is shown, not resumed from: a lost write costs nothing.
-		s.store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(done), Total: int64(total), Message: stage + " done"})
+		s.store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(done), Total: int64(total), Message: stage + " done", Attempt: job.Attempts})
 	}}
 	res, err := scan.Run(ctx, img.Name, data, opts)
 	if err != nil {
@@ -80,13 +80,15 @@ func (s *Service) ScanStored(ctx context.Context, job iotsec.Job, firmwareID str
 		if errors.Is(err, scan.ErrNothing) && !strings.Contains(msg, scan.ErrNothing.Error()+":") {
 			msg = "no file could be read from the image: it is encrypted, compressed in a format iotsec does not read, or not firmware"
 		}
-		if serr := s.store.SaveScan(ctx, a, firmwareID, iotsec.ScanRecord{}, msg, nil); serr != nil {
+		failed := iotsec.Progress{JobID: job.ID, Done: 10, Total: 10, Message: "scan failed", Attempt: job.Attempts}
+		if serr := s.store.SaveScan(ctx, a, firmwareID, iotsec.ScanRecord{}, msg, &failed); serr != nil {
 			return JobResult{}, serr
 		}
 		return JobResult{}, iotsec.Errorf(iotsec.ErrInvalid, "%s", msg)
 	}
 	rec := record(res)
-	done := iotsec.Progress{JobID: job.ID, Done: 10, Total: 10, Message: fmt.Sprintf("scanned: %d findings, %d components", len(rec.Findings), len(rec.Components))}
+	done := iotsec.Progress{JobID: job.ID, Done: 10, Total: 10, Message: fmt.Sprintf("scanned: %d findings, %d components", len(rec.Findings), len(rec.Components)),
+		Attempt: job.Attempts}
 	if err := s.store.SaveScan(ctx, a, firmwareID, rec, "", &done); err != nil {
 		return JobResult{}, err
 	}

@@ -72,7 +72,7 @@ func BenchmarkImport(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := range b.N {
-				res, err := inventory.Import(ctx, s, a, strings.NewReader(files[i]), job.ID, 0, 0, nil, nil)
+				res, err := inventory.Import(ctx, s, a, strings.NewReader(files[i]), inventory.JobRef{ID: job.ID}, 0, 0, nil, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -409,11 +409,19 @@ type Result struct {
 	Skipped int `json:"skipped"` // rows a previous attempt already wrote
 }
 
-// Import parses, resolves and writes input as a, in batches. jobID, if
-// set, receives a checkpoint with each batch; skip rows are taken as
-// already written by an earlier attempt. progress, if set, is told after
-// each batch.
-func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, jobID string, skip int64, batch int, progress func(done, total int64), next Lifecycle) (Result, error) {
+// JobRef names the job attempt an import checkpoints: the job's ID and
+// the attempt (Job.Attempts) that fences its checkpoints.
+type JobRef struct {
+	ID      string
+	Attempt int
+}
+
+// Import parses, resolves and writes input as a, in batches. job, if its
+// ID is set, receives a checkpoint with each batch, refused (and the
+// batch with it) once a newer attempt of the job started; skip rows are
+// taken as already written by an earlier attempt. progress, if set, is
+// told after each batch.
+func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, job JobRef, skip int64, batch int, progress func(done, total int64), next Lifecycle) (Result, error) {
 	rows, err := Parse(input)
 	if err != nil {
 		return Result{}, err
@@ -433,8 +441,8 @@ func Import(ctx context.Context, s Store, a iotsec.Actor, input io.Reader, jobID
 		}
 		hi := min(lo+int64(batch), total)
 		var p *iotsec.Progress
-		if jobID != "" {
-			p = &iotsec.Progress{JobID: jobID, Done: hi, Total: total, Message: partial(hi, total)}
+		if job.ID != "" {
+			p = &iotsec.Progress{JobID: job.ID, Done: hi, Total: total, Message: partial(hi, total), Attempt: job.Attempt}
 		}
 		r, err := s.UpsertDevices(ctx, a, devices[lo:hi], p)
 		if err != nil {
@@ -471,7 +479,7 @@ func (h Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.Ra
 	if h.AfterBatch != nil {
 		progress = func(done, total int64) { h.AfterBatch(ctx, done, total) }
 	}
-	res, err := Import(ctx, h.Store, job.Actor, bytes.NewReader(input), job.ID, job.Done, h.Batch, progress, h.Next)
+	res, err := Import(ctx, h.Store, job.Actor, bytes.NewReader(input), JobRef{ID: job.ID, Attempt: job.Attempts}, job.Done, h.Batch, progress, h.Next)
 	if err != nil {
 		return nil, err
 	}

@@ -158,7 +158,7 @@ func TestImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	var calls [][2]int64
-	res, err := inventory.Import(ctx, s, a, strings.NewReader(b.String()), job.ID, 0, 1000, func(done, total int64) {
+	res, err := inventory.Import(ctx, s, a, strings.NewReader(b.String()), inventory.JobRef{ID: job.ID}, 0, 1000, func(done, total int64) {
 		calls = append(calls, [2]int64{done, total})
 	}, nil)
 	if err != nil {
@@ -179,7 +179,7 @@ func TestImport(t *testing.T) {
 		t.Errorf("imported device = %+v", devs)
 	}
 	// Resuming after 2000 rows writes only the last 500.
-	res, err = inventory.Import(ctx, s, a, strings.NewReader(b.String()), job.ID, 2000, 1000, nil, nil)
+	res, err = inventory.Import(ctx, s, a, strings.NewReader(b.String()), inventory.JobRef{ID: job.ID}, 2000, 1000, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestImport(t *testing.T) {
 	}
 	// A file with one bad row at the end writes nothing.
 	bad := "uid,product\nNEW-1,CAM-1\nNEW-2,NOPE\n"
-	if _, err := inventory.Import(ctx, s, a, strings.NewReader(bad), "", 0, 1, nil, nil); err == nil {
+	if _, err := inventory.Import(ctx, s, a, strings.NewReader(bad), inventory.JobRef{}, 0, 1, nil, nil); err == nil {
 		t.Fatal("Import of a file with a bad row succeeded")
 	}
 	if devs, _ := s.ListDevices(ctx, a, iotsec.DeviceFilter{UID: "NEW-1"}); len(devs) != 0 {

@@ -41,12 +41,26 @@ type Job struct {
 }
 
 // Progress is a checkpoint written together with a unit of work.
+//
+// Attempt fences it: the job's attempt writing it (Job.Attempts as
+// StartJob returned it). A replica that stalled past the queue's rescue
+// window finds its job handed to another worker, which started a newer
+// attempt; the stalled attempt's next checkpoint is then refused with
+// ErrSuperseded, and the unit of work written with it is rolled back, so
+// only the newest attempt writes. 0 writes without a fence (work outside
+// the queue: tests, the demo).
 type Progress struct {
 	JobID   string
 	Done    int64
 	Total   int64
 	Message string
+	Attempt int
 }
+
+// ErrSuperseded refuses the checkpoint of a job's attempt after a newer
+// attempt of the job started: the attempt must stop without recording
+// anything more, since the newer one carries on from the last checkpoint.
+var ErrSuperseded = &Error{Kind: ErrConflict, Message: "a newer attempt of this job has started; this one stops"}
 
 // JobError is what a handler that keeps its own count of attempts returns
 // when an attempt failed, to say how the job goes on: run again after

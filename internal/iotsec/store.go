@@ -143,6 +143,9 @@ type DeviceStore interface {
 	CreateDevice(ctx context.Context, a Actor, d *Device) error
 	GetDevice(ctx context.Context, a Actor, id string) (Device, error)
 	ListDevices(ctx context.Context, a Actor, f DeviceFilter) ([]Device, error)
+	// UpdateDevice changes a device's UID, product and firmware version,
+	// never its lifecycle state (TransitionDevice moves that): d.State
+	// empty or as stored keeps it; another state is refused.
 	UpdateDevice(ctx context.Context, a Actor, d *Device) error
 	DeleteDevice(ctx context.Context, a Actor, id string) error
 	// UpsertDevices creates or updates devices by UID in one transaction,
@@ -209,4 +212,8 @@ type JobStore interface {
 	// JobFailed with an error message, or JobQueued with a message when it
 	// was interrupted and will resume.
 	EndJob(ctx context.Context, id string, state JobState, result []byte, msg string, at time.Time) error
+	// EndAttempt is EndJob fenced by the attempt (Job.Attempts as
+	// StartJob counted it), like Progress: once a newer attempt started,
+	// it is refused with ErrSuperseded and records nothing. 0 is EndJob.
+	EndAttempt(ctx context.Context, id string, attempt int, state JobState, result []byte, msg string, at time.Time) error
 }

@@ -380,6 +380,7 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 		return river.JobCancel(fmt.Errorf("no handler for job kind %q", job.Kind))
 	}
 	lim, limited := w.limits[job.Kind]
+	superseded := false
 	if limited {
 		now := time.Now()
 		took, err := w.slots.TakeSlot(ctx, job.OrgID, lim.Class, id, lim.PerOrg, now.Add(w.stale), now)
@@ -396,6 +397,9 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 			return river.JobSnooze(wait)
 		}
 		defer func() {
+			if superseded {
+				return // the slot is the newer attempt's now
+			}
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			if err := w.slots.FreeSlot(fctx, id); err != nil {
@@ -413,39 +417,60 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[Args]) error {
 	result, err := h.Run(ctx, job, input)
 	stopBeat()
 	<-beaten
+	// The attempt's outcome is recorded fenced by the attempt, like its
+	// checkpoints: an attempt that finished while a newer one runs
+	// records nothing either.
+	attempt := job.Attempts
+	end := func(state iotsec.JobState, result []byte, msg string) bool {
+		return errors.Is(w.endAttempt(ctx, id, attempt, state, result, msg), iotsec.ErrSuperseded)
+	}
 	var je *iotsec.JobError
+	var ret error
 	switch {
+	case errors.Is(err, iotsec.ErrSuperseded):
+		superseded = true
 	case err == nil:
-		w.end(ctx, id, iotsec.JobSucceeded, result, "")
-		w.log.Info("job done", "job", id)
-		return nil
+		if superseded = end(iotsec.JobSucceeded, result, ""); !superseded {
+			w.log.Info("job done", "job", id)
+		}
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		// Interrupted (shutdown or timeout): progress is checkpointed, so
 		// ask to be picked up again straight away, without using up an
 		// attempt.
 		w.log.Info("job interrupted", "job", id, "reason", ctx.Err())
-		w.end(ctx, id, iotsec.JobQueued, nil, "interrupted; resumes from the last checkpoint")
-		return river.JobSnooze(0)
+		superseded, ret = end(iotsec.JobQueued, nil, "interrupted; resumes from the last checkpoint"), river.JobSnooze(0)
 	case errors.As(err, &je) && je.Final:
 		// A handler that counts its own attempts gave up.
-		w.end(ctx, id, iotsec.JobFailed, nil, je.Error())
 		w.log.Warn("job failed", "job", id, "err", err)
-		return river.JobCancel(err)
+		superseded, ret = end(iotsec.JobFailed, nil, je.Error()), river.JobCancel(err)
 	case errors.As(err, &je):
 		// It chose its wait; a snooze does not use up River's attempts,
 		// since the handler keeps the count.
-		w.end(ctx, id, iotsec.JobQueued, nil, fmt.Sprintf("attempt failed, next in %s: %s", je.Retry.Round(time.Second), je.Error()))
 		w.log.Info("job attempt failed, will retry", "job", id, "after", je.Retry, "err", err)
-		return river.JobSnooze(max(je.Retry, 0))
+		superseded = end(iotsec.JobQueued, nil, fmt.Sprintf("attempt failed, next in %s: %s", je.Retry.Round(time.Second), je.Error()))
+		ret = river.JobSnooze(max(je.Retry, 0))
 	case iotsec.Kind(err) != nil || rj.Attempt >= rj.MaxAttempts:
 		// Bad input will not get better by retrying.
-		w.end(ctx, id, iotsec.JobFailed, nil, iotsec.Message(err))
 		w.log.Warn("job failed", "job", id, "err", err)
-		return river.JobCancel(err)
+		superseded, ret = end(iotsec.JobFailed, nil, iotsec.Message(err)), river.JobCancel(err)
 	default:
 		w.log.Warn("job error, will retry", "job", id, "attempt", rj.Attempt, "err", err)
-		return err
+		ret = err
 	}
+	if superseded {
+		// This replica stalled past StaleAfter, the job was rescued and a
+		// newer attempt carries on from the last checkpoint; this one's
+		// last batch (if any) was refused and rolled back. It records
+		// nothing and leaves the job's slot to the newer attempt. River's
+		// row is the newer attempt's too, and any outcome set here is set
+		// on it: snoozing for the longest an attempt may run leaves it to
+		// the newer attempt, which ends (or times out) before the row is
+		// looked at again; if that replica dies meanwhile, the job
+		// resumes then.
+		w.log.Warn("job attempt superseded by a newer one; it stops without recording", "job", id, "attempt", attempt, "err", err)
+		return river.JobSnooze(w.timeout)
+	}
+	return ret
 }
 
 // admitDelay is how long a job over its organisation's limit waits before
@@ -462,11 +487,21 @@ func (w *worker) admitDelay(metadata []byte) time.Duration {
 	return d*3/4 + rand.N(d/2+1)
 }
 
-// end records how the attempt ended, even if ctx has been cancelled.
+// end records how the job stands before an attempt started, even if ctx
+// has been cancelled.
 func (w *worker) end(ctx context.Context, id string, state iotsec.JobState, result []byte, msg string) {
+	w.endAttempt(ctx, id, 0, state, result, msg)
+}
+
+// endAttempt records how the attempt ended, even if ctx has been
+// cancelled; it is refused (iotsec.ErrSuperseded) once a newer attempt
+// started.
+func (w *worker) endAttempt(ctx context.Context, id string, attempt int, state iotsec.JobState, result []byte, msg string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := w.store.EndJob(ctx, id, state, result, msg, w.now()); err != nil {
+	err := w.store.EndAttempt(ctx, id, attempt, state, result, msg, w.now())
+	if err != nil && !errors.Is(err, iotsec.ErrSuperseded) {
 		w.log.Error("record job outcome", "job", id, "err", err)
 	}
+	return err
 }

@@ -135,10 +135,16 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// UpdateDevice changes a device's UID, product and firmware version. It
+// never changes its lifecycle state: that moves only by a transition
+// (TransitionDevice, through the identity service's rules, with their
+// certificate actions and evidence). d.State empty or the stored state is
+// left as stored; any other state is refused, naming the stored one.
 func (s *Store) UpdateDevice(ctx context.Context, a iotsec.Actor, d *iotsec.Device) error {
 	if err := a.Can(iotsec.PermWriteProducts); err != nil {
 		return err
 	}
+	want := d.State
 	if err := d.Normalize(); err != nil {
 		return err
 	}
@@ -147,12 +153,16 @@ func (s *Store) UpdateDevice(ctx context.Context, a iotsec.Actor, d *iotsec.Devi
 		if err != nil {
 			return notFound(err, "device")
 		}
+		if want != "" && want != old.State {
+			return iotsec.Invalid("state", "is %s and changes only by a lifecycle transition, under its rules, not by an update", old.State)
+		}
+		d.State = old.State
 		if err := s.checkRefs(ctx, tx, a.OrgID, d); err != nil {
 			return err
 		}
 		d.OrgID, d.CreatedAt, d.UpdatedAt = old.OrgID, old.CreatedAt, s.now()
-		_, err = tx.ExecContext(ctx, s.q("UPDATE devices SET uid = ?, product_id = ?, firmware_id = ?, state = ?, updated_at = ? WHERE id = ? AND org_id = ?"),
-			d.UID, d.ProductID, nullString(d.FirmwareID), d.State, s.t(d.UpdatedAt), d.ID, a.OrgID)
+		_, err = tx.ExecContext(ctx, s.q("UPDATE devices SET uid = ?, product_id = ?, firmware_id = ?, updated_at = ? WHERE id = ? AND org_id = ?"),
+			d.UID, d.ProductID, nullString(d.FirmwareID), s.t(d.UpdatedAt), d.ID, a.OrgID)
 		if err != nil {
 			if iotsec.Kind(s.classify(err)) == iotsec.ErrConflict {
 				return uidConflict(d.UID)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
@@ -59,15 +60,19 @@ func (s *Store) SaveImage(ctx context.Context, a iotsec.Actor, firmwareID string
 		if err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM images WHERE org_id = ? AND digest = ?"), a.OrgID, img.Digest).Scan(&n); err != nil {
+		if !s.d.OneWriter {
+			// Uploads to one version take turns from here, before any
+			// image is locked, so two of them never wait on each other's
+			// images in opposite order.
+			if _, err := tx.ExecContext(ctx, s.q("SELECT id FROM firmware WHERE id = ? AND org_id = ? FOR UPDATE"), f.ID, a.OrgID); err != nil {
+				return fmt.Errorf("lock firmware version: %w", err)
+			}
+		}
+		inserted, err := s.keepImage(ctx, tx, a.OrgID, img, now)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
-			if _, err := tx.ExecContext(ctx, s.q("INSERT INTO images (org_id, digest, size, created_at) VALUES (?, ?, ?, ?)"),
-				a.OrgID, img.Digest, img.Size, s.t(now)); err != nil {
-				return fmt.Errorf("insert image: %w", err)
-			}
+		if inserted {
 			h := sha256.New()
 			buf := make([]byte, imageChunk)
 			var total int64
@@ -123,9 +128,54 @@ func (s *Store) SaveImage(ctx context.Context, a iotsec.Actor, firmwareID string
 	})
 }
 
+// keepImage makes sure the image's row is there for tx and stays there
+// until tx ends, and reports whether tx inserted it (and must store its
+// bytes). The same bytes are stored once per organisation:
+//
+//   - Two uploads of them at once both get here: on PostgreSQL the second
+//     insert waits for the first transaction and then does nothing (or
+//     inserts, if the first rolled back), so only one of them writes the
+//     chunks and neither fails.
+//   - An image already stored is held FOR SHARE, so a transaction that
+//     stops using it elsewhere (dropImageIfUnused locks it FOR UPDATE
+//     before counting its users) waits until this one has committed its
+//     firmware version's pointer and then sees it; if such a transaction
+//     removed it first, it is stored again.
+//
+// SQLite has one writer at a time, so none of this can interleave there.
+func (s *Store) keepImage(ctx context.Context, tx *sql.Tx, org string, img iotsec.Image, now time.Time) (bool, error) {
+	for range 2 {
+		inserted, err := affected(tx.ExecContext(ctx, s.q("INSERT INTO images (org_id, digest, size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (org_id, digest) DO NOTHING"),
+			org, img.Digest, img.Size, s.t(now)))
+		if err != nil {
+			return false, fmt.Errorf("insert image: %w", err)
+		}
+		if inserted || s.d.OneWriter {
+			return inserted, nil
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, s.q("SELECT 1 FROM images WHERE org_id = ? AND digest = ? FOR SHARE"), org, img.Digest).Scan(&one)
+		if err == nil {
+			return false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("hold image: %w", err)
+		}
+		// Removed by a transaction that committed meanwhile: store it.
+	}
+	return false, iotsec.Conflict("the image was removed and stored again while this upload ran; upload it again")
+}
+
 // dropImageIfUnused deletes an image no firmware version of the
-// organisation points at any more.
+// organisation points at any more. On PostgreSQL it first locks the
+// image, so an upload of the same bytes that holds it (keepImage) has
+// committed its pointer before the count.
 func (s *Store) dropImageIfUnused(ctx context.Context, tx *sql.Tx, org, digest string) error {
+	if !s.d.OneWriter {
+		if _, err := tx.ExecContext(ctx, s.q("SELECT 1 FROM images WHERE org_id = ? AND digest = ? FOR UPDATE"), org, digest); err != nil {
+			return fmt.Errorf("lock image: %w", err)
+		}
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM firmware WHERE org_id = ? AND image_digest = ?"), org, digest).Scan(&n); err != nil {
 		return err

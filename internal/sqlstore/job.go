@@ -129,10 +129,31 @@ func (s *Store) StartJob(ctx context.Context, id string, at time.Time) (iotsec.J
 	return j, err
 }
 
+// saveProgress writes a checkpoint inside tx, fenced by its attempt: the
+// attempt of a job that has since started again is refused with
+// iotsec.ErrSuperseded, and tx with it.
 func (s *Store) saveProgress(ctx context.Context, tx *sql.Tx, p iotsec.Progress) error {
-	_, err := tx.ExecContext(ctx, s.q("UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?"), p.Done, p.Total, p.Message, p.JobID)
+	if p.Attempt <= 0 {
+		_, err := tx.ExecContext(ctx, s.q("UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?"), p.Done, p.Total, p.Message, p.JobID)
+		if err != nil {
+			return fmt.Errorf("save progress: %w", err)
+		}
+		return nil
+	}
+	ok, err := affected(tx.ExecContext(ctx, s.q("UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ? AND attempts = ?"),
+		p.Done, p.Total, p.Message, p.JobID, p.Attempt))
 	if err != nil {
 		return fmt.Errorf("save progress: %w", err)
+	}
+	if !ok {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM jobs WHERE id = ?"), p.JobID).Scan(&n); err != nil {
+			return fmt.Errorf("save progress: %w", err)
+		}
+		if n == 0 {
+			return iotsec.NotFound("job")
+		}
+		return iotsec.ErrSuperseded
 	}
 	return nil
 }
@@ -142,6 +163,10 @@ func (s *Store) SaveProgress(ctx context.Context, p iotsec.Progress) error {
 }
 
 func (s *Store) EndJob(ctx context.Context, id string, state iotsec.JobState, result []byte, msg string, at time.Time) error {
+	return s.EndAttempt(ctx, id, 0, state, result, msg, at)
+}
+
+func (s *Store) EndAttempt(ctx context.Context, id string, attempt int, state iotsec.JobState, result []byte, msg string, at time.Time) error {
 	var finished any
 	errMsg := ""
 	switch state {
@@ -158,10 +183,13 @@ func (s *Store) EndJob(ctx context.Context, id string, state iotsec.JobState, re
 		if err := tx.QueryRowContext(ctx, s.q("SELECT org_id FROM jobs WHERE id = ?"), id).Scan(&org); err != nil {
 			return notFound(err, "job")
 		}
-		_, err := tx.ExecContext(ctx, s.q("UPDATE jobs SET state = ?, result = ?, error = ?, message = ?, finished_at = ? WHERE id = ?"),
-			state, string(result), errMsg, msg, finished, id)
+		ok, err := affected(tx.ExecContext(ctx, s.q("UPDATE jobs SET state = ?, result = ?, error = ?, message = ?, finished_at = ? WHERE id = ? AND (? = 0 OR attempts = ?)"),
+			state, string(result), errMsg, msg, finished, id, attempt, attempt))
 		if err != nil {
 			return fmt.Errorf("end job: %w", err)
+		}
+		if !ok {
+			return iotsec.ErrSuperseded
 		}
 		if state == iotsec.JobQueued {
 			return nil

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -152,5 +156,87 @@ func testEvaluation(t *testing.T, open Opener) {
 	wantKind(t, "SaveImage after delete", f.s.SaveImage(f.ctx, f.A, fw3.ID, img, bytes.NewReader(data), &iotsec.Job{Kind: "firmware-scan"}, nil), nil)
 	if _, d3, err := f.s.Image(f.ctx, f.A, fw3.ID); err != nil || !bytes.Equal(d3, data) {
 		t.Errorf("image after re-upload: %v", err)
+	}
+}
+
+// rendezvous is a reader whose first Read waits, up to a second, until
+// every other reader of its group has begun reading too: two uploads of
+// the same image hold their transactions open together, as two requests
+// at once do, while each stores the bytes (if it stores them at all).
+type rendezvous struct {
+	r      io.Reader
+	group  *sync.WaitGroup
+	joined bool
+}
+
+func (z *rendezvous) Read(p []byte) (int, error) {
+	if !z.joined {
+		z.joined = true
+		z.group.Done()
+		done := make(chan struct{})
+		go func() { z.group.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+	}
+	return z.r.Read(p)
+}
+
+// testConcurrentImages: two uploads of the same bytes at once, to one
+// firmware version (a double submit) or to two, both succeed; the image
+// is stored once, reads back whole, and each upload queued its scan.
+func testConcurrentImages(t *testing.T, open Opener) {
+	f := setup(t, open)
+	p := f.product(t, f.A, "CC-1")
+	for _, tt := range []struct {
+		name     string
+		versions []string
+	}{
+		{"one version", []string{"1.0", "1.0"}},
+		{"two versions", []string{"2.0", "2.1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// Over 2 MiB, so the image spans several stored chunks.
+			data := bytes.Repeat([]byte("concurrent image "+tt.name+" "), 100_000)
+			img := iotsec.Image{Digest: digest(data), Name: "cc.bin", Size: int64(len(data))}
+			ids := map[string]string{}
+			for _, v := range tt.versions {
+				if ids[v] == "" {
+					ids[v] = f.firmware(t, f.A, p.ID, v).ID
+				}
+			}
+			var group sync.WaitGroup
+			group.Add(len(tt.versions))
+			errs := make([]error, len(tt.versions))
+			jobs := make([]iotsec.Job, len(tt.versions))
+			var wg sync.WaitGroup
+			for i, v := range tt.versions {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					jobs[i] = iotsec.Job{Kind: "firmware-scan"}
+					r := &rendezvous{r: bytes.NewReader(data), group: &group}
+					errs[i] = f.s.SaveImage(f.ctx, f.A, ids[v], img, r, &jobs[i], nil)
+					if !r.joined { // it found the image stored and read nothing
+						group.Done()
+					}
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				wantKind(t, fmt.Sprintf("SaveImage %d of %d at once", i+1, len(errs)), err, nil)
+				if err == nil && jobs[i].ID == "" {
+					t.Errorf("upload %d queued no scan", i+1)
+				}
+			}
+			for v, id := range ids {
+				gotImg, gotData, err := f.s.Image(f.ctx, f.A, id)
+				wantKind(t, "Image of "+v, err, nil)
+				if gotImg.Digest != img.Digest || !bytes.Equal(gotData, data) {
+					t.Errorf("Image of %s = %+v, %d bytes; want %s, %d bytes", v, gotImg, len(gotData), img.Digest, len(data))
+				}
+			}
+		})
 	}
 }

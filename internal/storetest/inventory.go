@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -187,11 +188,10 @@ func testDevices(t *testing.T, open Opener) {
 	// The same UID may exist in another organisation.
 	f.device(t, f.B, "SN-1", pb.ID, "")
 
-	d.State = iotsec.StateSuspended
 	d.ProductID, d.FirmwareID = p2.ID, ""
 	wantKind(t, "UpdateDevice", f.s.UpdateDevice(f.ctx, f.A, &d), nil)
 	got, _ = f.s.GetDevice(f.ctx, f.A, d.ID)
-	if got.State != iotsec.StateSuspended || got.ProductID != p2.ID || got.FirmwareID != "" {
+	if got.State != iotsec.StateManufactured || got.ProductID != p2.ID || got.FirmwareID != "" {
 		t.Errorf("after UpdateDevice got %+v", got)
 	}
 	d.ProductID = pb.ID
@@ -351,5 +351,59 @@ func testUpsert(t *testing.T, open Opener) {
 	res, _ = f.s.UpsertDevices(f.ctx, f.A, big, nil)
 	if res.Updated != 1234 || res.Created != 0 {
 		t.Errorf("UpsertDevices(big, again) = %+v, want 1234 updated", res)
+	}
+}
+
+// testDeviceStateByTransitionOnly: UpdateDevice never changes a device's
+// lifecycle state, which moves only by TransitionDevice (the identity
+// service's rules, with their certificate actions and evidence). Another
+// state is refused naming the stored one and changes nothing; an empty
+// or the same state updates the other fields and keeps the stored state,
+// also when the caller read the device before a transition.
+func testDeviceStateByTransitionOnly(t *testing.T, open Opener) {
+	f := setup(t, open)
+	p := f.product(t, f.A, "S-1")
+	fw := f.firmware(t, f.A, p.ID, "1.0")
+	for _, to := range iotsec.States() {
+		t.Run(string(to), func(t *testing.T) {
+			d := f.device(t, f.A, "ST-"+string(to), p.ID, "")
+			if to == d.State {
+				return
+			}
+			before, _ := f.s.GetDevice(f.ctx, f.A, d.ID)
+			e := d
+			e.State, e.FirmwareID = to, fw.ID
+			err := f.s.UpdateDevice(f.ctx, f.A, &e)
+			wantKind(t, "UpdateDevice(state "+string(to)+")", err, iotsec.ErrInvalid)
+			wantField(t, "UpdateDevice(state "+string(to)+")", err, "state")
+			if err != nil && !strings.Contains(err.Error(), string(iotsec.StateOperational)) {
+				t.Errorf("refusal %q does not name the stored state", err)
+			}
+			if got, _ := f.s.GetDevice(f.ctx, f.A, d.ID); !cmp.Equal(before, got) {
+				t.Errorf("a refused update changed the device: %s", cmp.Diff(before, got))
+			}
+		})
+	}
+	// Read, then someone suspends it; the update of the firmware with
+	// the state left empty keeps it suspended.
+	d := f.device(t, f.A, "ST-stale", p.ID, "")
+	move(t, f, f.A, d.ID, iotsec.StateOperational, iotsec.StateSuspended, iotsec.KeepCredentials)
+	d.State, d.FirmwareID = "", fw.ID
+	wantKind(t, "UpdateDevice(no state)", f.s.UpdateDevice(f.ctx, f.A, &d), nil)
+	got, _ := f.s.GetDevice(f.ctx, f.A, d.ID)
+	if got.State != iotsec.StateSuspended || got.FirmwareID != fw.ID || d.State != iotsec.StateSuspended {
+		t.Errorf("after UpdateDevice without a state: stored %s with firmware %q, returned %s; want suspended, %s", got.State, got.FirmwareID, d.State, fw.ID)
+	}
+	// The same state as stored is no change.
+	d.FirmwareID = ""
+	wantKind(t, "UpdateDevice(same state)", f.s.UpdateDevice(f.ctx, f.A, &d), nil)
+	if got, _ := f.s.GetDevice(f.ctx, f.A, d.ID); got.State != iotsec.StateSuspended || got.FirmwareID != "" {
+		t.Errorf("after UpdateDevice with the same state: %+v", got)
+	}
+	// Every change of state is in the device's transitions, none by update.
+	ts, err := f.s.ListTransitions(f.ctx, f.A, d.ID)
+	wantKind(t, "ListTransitions", err, nil)
+	if len(ts) != 1 || ts[0].To != iotsec.StateSuspended {
+		t.Errorf("transitions = %+v, want the one suspension", ts)
 	}
 }

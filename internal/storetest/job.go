@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/iotsec/iotsec/internal/iotsec"
@@ -75,9 +76,8 @@ func testOverview(t *testing.T, open Opener) {
 	f.device(t, f.A, "D1", p.ID, old.ID)
 	f.device(t, f.A, "D2", p.ID, old.ID)
 	f.device(t, f.A, "D3", p.ID, cur.ID)
-	d4 := f.device(t, f.A, "D4", p.ID, "")
-	d4.State = iotsec.StateDisposed
-	if err := f.s.UpdateDevice(f.ctx, f.A, &d4); err != nil {
+	d4 := iotsec.Device{UID: "D4", ProductID: p.ID, State: iotsec.StateDisposed}
+	if err := f.s.CreateDevice(f.ctx, f.A, &d4); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.s.Overview(f.ctx, f.A, iotsec.NewDate(2026, 1, 1))
@@ -118,4 +118,61 @@ func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// testJobFence: a checkpoint carries its attempt; once a newer attempt
+// of the job started (a rescue after the replica stalled), the older
+// attempt's checkpoint is refused with ErrSuperseded and the batch
+// written with it is rolled back; the newer attempt's checkpoint lands.
+func testJobFence(t *testing.T, open Opener) {
+	f := setup(t, open)
+	p := f.product(t, f.A, "FN-1")
+	j := iotsec.Job{Kind: "device-import", Total: 4}
+	wantKind(t, "CreateJob", f.s.CreateJob(f.ctx, f.A, &j, nil), nil)
+	first, err := f.s.StartJob(f.ctx, j.ID, Start)
+	wantKind(t, "StartJob", err, nil)
+	second, err := f.s.StartJob(f.ctx, j.ID, Start.Add(40e9)) // rescued
+	wantKind(t, "StartJob(rescued)", err, nil)
+	if first.Attempts != 1 || second.Attempts != 2 {
+		t.Fatalf("attempts %d, %d; want 1, 2", first.Attempts, second.Attempts)
+	}
+	batch := func(uids ...string) []iotsec.Device {
+		var ds []iotsec.Device
+		for _, u := range uids {
+			ds = append(ds, iotsec.Device{UID: u, ProductID: p.ID})
+		}
+		return ds
+	}
+	_, err = f.s.UpsertDevices(f.ctx, f.A, batch("FN-A", "FN-B"), &iotsec.Progress{JobID: j.ID, Done: 2, Total: 4, Attempt: first.Attempts})
+	if !errors.Is(err, iotsec.ErrSuperseded) {
+		t.Errorf("UpsertDevices with the stale attempt's checkpoint = %v, want ErrSuperseded", err)
+	}
+	if ds, _ := f.s.ListDevices(f.ctx, f.A, iotsec.DeviceFilter{ProductID: p.ID}); len(ds) != 0 {
+		t.Errorf("the stale attempt's batch was written: %d devices", len(ds))
+	}
+	if err := f.s.SaveProgress(f.ctx, iotsec.Progress{JobID: j.ID, Done: 3, Total: 4, Attempt: first.Attempts}); !errors.Is(err, iotsec.ErrSuperseded) {
+		t.Errorf("SaveProgress of the stale attempt = %v, want ErrSuperseded", err)
+	}
+	_, err = f.s.UpsertDevices(f.ctx, f.A, batch("FN-A", "FN-B"), &iotsec.Progress{JobID: j.ID, Done: 2, Total: 4, Message: "newer", Attempt: second.Attempts})
+	wantKind(t, "UpsertDevices(newer attempt)", err, nil)
+	got, _ := f.s.GetJob(f.ctx, f.A, j.ID)
+	if got.Done != 2 || got.Message != "newer" {
+		t.Errorf("job after the newer attempt's batch = %+v", got)
+	}
+	if ds, _ := f.s.ListDevices(f.ctx, f.A, iotsec.DeviceFilter{ProductID: p.ID}); len(ds) != 2 {
+		t.Errorf("the newer attempt's batch: %d devices, want 2", len(ds))
+	}
+	err = f.s.SaveProgress(f.ctx, iotsec.Progress{JobID: "job_missing", Done: 1, Attempt: 1})
+	wantKind(t, "SaveProgress(missing job)", err, iotsec.ErrNotFound)
+	// The outcome is fenced too: the stale attempt's is refused.
+	if err := f.s.EndAttempt(f.ctx, j.ID, first.Attempts, iotsec.JobSucceeded, []byte(`{"by":"stale"}`), "", Start.Add(50e9)); !errors.Is(err, iotsec.ErrSuperseded) {
+		t.Errorf("EndAttempt of the stale attempt = %v, want ErrSuperseded", err)
+	}
+	if got, _ := f.s.GetJob(f.ctx, f.A, j.ID); got.State != iotsec.JobRunning || len(got.Result) != 0 {
+		t.Errorf("job after the stale attempt's outcome = %+v, want still running", got)
+	}
+	wantKind(t, "EndAttempt(newer)", f.s.EndAttempt(f.ctx, j.ID, second.Attempts, iotsec.JobSucceeded, []byte(`{"by":"newer"}`), "", Start.Add(60e9)), nil)
+	if got, _ := f.s.GetJob(f.ctx, f.A, j.ID); got.State != iotsec.JobSucceeded || string(got.Result) != `{"by":"newer"}` {
+		t.Errorf("job after the newer attempt's outcome = %+v", got)
+	}
 }

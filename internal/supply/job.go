@@ -33,7 +33,7 @@ func (h *Handler) Run(ctx context.Context, job iotsec.Job, input []byte) (json.R
 	ctx = Queued(ctx)
 	progress := func(done, total int, id string) {
 		// Progress is shown, not resumed from: a lost write costs nothing.
-		h.Service.Store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(done), Total: int64(total), Message: "matched " + id})
+		h.Service.Store.SaveProgress(ctx, iotsec.Progress{JobID: job.ID, Done: int64(done), Total: int64(total), Message: "matched " + id, Attempt: job.Attempts})
 	}
 	var sum Summary
 	if in.FirmwareID != "" {

@@ -29,7 +29,7 @@ var auditVerbs = map[string]string{
 	"apply": "applied for certification of", "transition": "moved the lifecycle of", "image": "uploaded an image of",
 	"scan": "scanned", "evidence": "recorded evidence on", "inputs": "recorded test inputs of", "draft": "drafted",
 	"password": "set the password of", "enrol": "enrolled", "offer": "offered to transfer", "settings": "changed the settings of",
-	"crl": "added a CRL to", "retire": "retired",
+	"crl": "added a CRL to", "retire": "retired", "mail": "e-mailed",
 }
 
 // auditNouns name the kind of object of an action's first parts.

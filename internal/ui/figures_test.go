@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/iotsec/iotsec/internal/app/apptest"
+	"github.com/iotsec/iotsec/internal/identity"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -46,9 +47,10 @@ func TestUIFiguresMatchAPI(t *testing.T) {
 	}
 
 	// Suspended devices: the identity page counts them as the overview does.
-	d := f.A.Device
-	d.State = iotsec.StateSuspended
-	apptest.Must(t, f.App.Store.UpdateDevice(ctx, f.A.Actor(), &d))
+	for _, to := range []iotsec.State{iotsec.StateProvisioned, iotsec.StateOperational, iotsec.StateSuspended} {
+		_, err := f.App.Identity.ChangeState(ctx, f.A.Actor(), f.A.Device.ID, identity.Move{To: to})
+		apptest.Must(t, err)
+	}
 	var ov iotsec.Overview
 	apiJSON("/api/v1/overview", &ov)
 	resp, body := b.get("/identity")

@@ -101,6 +101,24 @@ func TestUIInvitations(t *testing.T) {
 	if role, _ := memberRole(f, dan.ID); role != iotsec.RoleMaker {
 		t.Errorf("Dan's role = %q, want maker", role)
 	}
+
+	// Without a mail relay the notice says to send the link; with one, that
+	// it is being e-mailed, and it is.
+	if !strings.Contains(pages["dan@d.example"], "this server sends no e-mail") {
+		t.Errorf("the notice without a mail relay does not say none is sent:\n%s", pages["dan@d.example"])
+	}
+	sent := make(chan string, 1)
+	f.App.Auth.Mail = func(_ context.Context, to, _, body string) error { sent <- to + "\n" + body; return nil }
+	t.Cleanup(func() { f.App.Auth.Mail = nil })
+	resp, body = owner.post("/settings/members", url.Values{"email": {"finn@f.example"}, "role": {"viewer"}})
+	wantStatus(t, "invite with a mail relay", resp, body, 200)
+	if !strings.Contains(body, "this server is e-mailing to") {
+		t.Errorf("the notice with a mail relay does not say the link is e-mailed:\n%s", shorten(body))
+	}
+	f.App.Auth.WaitMail()
+	if m := linkRE.FindStringSubmatch(body); m == nil || !strings.Contains(<-sent, m[0]) {
+		t.Errorf("the mail to finn@f.example does not carry the page's link")
+	}
 }
 
 func memberRole(f *fixture, userID string) (iotsec.Role, error) {
