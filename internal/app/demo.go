@@ -55,6 +55,9 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 		if err == nil && len(a.Identity.KEK) > 0 {
 			err = a.seedWorkspace(ctx)
 		}
+		if err == nil {
+			err = a.seedDashboardHistory(ctx)
+		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("seed demo: %w", err)
@@ -297,6 +300,30 @@ func (a *App) seedIdentity(ctx context.Context) error {
 	} {
 		if _, err := svc.Transition(ctx, act, retired, m); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// DemoHistoryWeeks is how many weeks of daily dashboard snapshots the
+// demo starts with.
+const DemoHistoryWeeks = 4
+
+// seedDashboardHistory gives the demo DemoHistoryWeeks weeks of dashboard
+// snapshots, one every day, so "since last week" and the trends have
+// something to show. The demo's data are all made now, so each past
+// snapshot is the dashboards computed over today's data with the clock
+// set back to its day: what depends on the day (support periods ended,
+// certificates expiring, deadlines) moves, nothing else does. They are
+// stored with source "demo", which the pages show.
+func (a *App) seedDashboardHistory(ctx context.Context) error {
+	now := a.Dashboard.Now()
+	for k := 7 * DemoHistoryWeeks; k >= 1; k-- {
+		past := *a.Dashboard
+		at := now.AddDate(0, 0, -k)
+		past.Now = func() time.Time { return at }
+		if _, err := past.SnapshotAll(ctx, "demo", true); err != nil {
+			return fmt.Errorf("demo dashboard history: %w", err)
 		}
 	}
 	return nil
