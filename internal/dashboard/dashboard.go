@@ -201,7 +201,10 @@ func (s *Service) ciso(ctx context.Context, a iotsec.Actor, history bool) (CISO,
 	run(0, func() (err error) { o, counts, err = s.Store.FleetTally(ctx, a, day); return })
 	run(1, func() (err error) { sup, err = s.Sources.Supply(ctx, a); return })
 	if history {
-		run(2, func() (err error) { snaps, err = s.Store.DashboardSnapshots(ctx, a, day.AddDays(-7*TrendWeeks)); return })
+		run(2, func() (err error) {
+			snaps, err = s.Store.DashboardSnapshots(ctx, a, day.AddDays(-7*TrendWeeks))
+			return
+		})
 	}
 	run(3, func() (err error) {
 		recs, err = s.Store.ListCertifications(ctx, a, iotsec.CertificationFilter{})
