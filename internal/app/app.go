@@ -365,9 +365,13 @@ func (a *App) ServeListeners(ctx context.Context, ln, estLn net.Listener, ready 
 	if err := a.expireLabels(ctx); err != nil {
 		a.Log.Error("registry expiry at start", "err", err)
 	}
-	// Today's dashboard snapshots, when the day has none yet.
-	if err := a.snapshotDashboards("start")(ctx); err != nil {
-		a.Log.Error("dashboard snapshots at start", "err", err)
+	// Today's dashboard snapshots, when the day has none yet: the workers'
+	// periodic job takes them when they start; a server without workers
+	// takes them here, once.
+	if a.Queue == nil {
+		if err := a.snapshotDashboards("start")(ctx); err != nil {
+			a.Log.Error("dashboard snapshots at start", "err", err)
+		}
 	}
 	if a.Queue != nil {
 		if err := a.Queue.Start(ctx); err != nil {
