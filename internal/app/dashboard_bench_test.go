@@ -67,6 +67,18 @@ func BenchmarkDashboards(b *testing.B) {
 					}
 				}
 			})
+			// The reference, in the same run: the CISO's dashboard without
+			// migration 16's index of the fleet tally.
+			if _, err := store.DB().ExecContext(ctx, "DROP INDEX devices_tally"); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("ciso-without-tally-index", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.Dashboard.CISO(ctx, a); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

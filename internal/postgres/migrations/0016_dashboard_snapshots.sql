@@ -11,7 +11,10 @@ CREATE TABLE dashboard_snapshots (
 );
 
 -- Grouped reads of the dashboards: the last week's audit events by action,
--- and the certificates sharing a key.
+-- the certificates sharing a key, the reviews of a scheme owner's records,
+-- and the fleet tally (devices by firmware version and state, read from the
+-- index alone, in its order: no sort of the fleet).
+CREATE INDEX devices_tally ON devices (org_id, firmware_id, state);
 CREATE INDEX audit_events_org_at ON audit_events (org_id, at);
 CREATE INDEX device_certs_key ON device_certs (org_id, key_fingerprint, status);
 CREATE INDEX certification_events_to ON certification_events (to_status, certification_id);
