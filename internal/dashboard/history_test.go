@@ -50,8 +50,8 @@ func TestTrends(t *testing.T) {
 		snap(today.AddDays(-7*TrendWeeks-1), "job", map[string]int{"at-risk": 100}), // before the first week
 		snap(today.AddDays(-21), "job", map[string]int{"at-risk": 1, "ready:EU": 10}),
 		snap(today.AddDays(-16), "job", map[string]int{"at-risk": 2, "ready:EU": 20}), // newest of its week
-		snap(today.AddDays(-3), "demo", map[string]int{"at-risk": 3}),                // no ready:EU then
-		snap(today, "job", map[string]int{"at-risk": 50}),                            // today's: the live figure wins
+		snap(today.AddDays(-3), "demo", map[string]int{"at-risk": 3}),                 // no ready:EU then
+		snap(today, "job", map[string]int{"at-risk": 50}),                             // today's: the live figure wins
 	}
 	want := []Trend{
 		{Key: "at-risk", Label: "Products at risk", Href: "/products", Points: []Point{
