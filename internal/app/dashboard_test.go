@@ -119,10 +119,19 @@ func TestDashboardFigures(t *testing.T) {
 			t.Fatalf("since last week = %+v, want the demo's snapshot of %s", w, day.AddDays(-7))
 		}
 		then := snaps[len(snaps)-7].Figures
+		moved := map[string]int{}
 		for _, x := range w.Deltas {
 			if x.Then != then[x.Key] || x.Delta != x.Now-x.Then {
 				t.Errorf("delta %+v, snapshot has %d", x, then[x.Key])
 			}
+			if x.Delta != 0 {
+				moved[x.Key] = x.Delta
+			}
+		}
+		// The camera's 2.1.0 left support three days ago: a version and
+		// its devices more out of support than last week, nothing else.
+		if moved["unsupported-versions"] != 1 || moved["unsupported-devices"] == 0 || len(moved) != 2 {
+			t.Errorf("since last week, moved = %v; want the version whose support ended and its devices", moved)
 		}
 	})
 

@@ -87,7 +87,9 @@ func seed(ctx context.Context, s iotsec.Store, admin iotsec.User, now time.Time)
 	}{
 		{iotsec.Product{Name: "Aurora indoor camera", Model: "AC-200", Class: "camera", Sector: "consumer", Markets: []string{"EU", "GB", "SG", "US"},
 			Description: "1080p Wi-Fi camera with cloud recording and a companion app."},
-			[]fw{{"2.1.0", 900, 730}, {"2.4.3", 400, 1460}, {"2.5.1", 60, 1825}}, 40},
+			// 2.1.0's support ended three days ago: the demo's week of
+			// history shows it (see seedDashboardHistory).
+			[]fw{{"2.1.0", 900, 897}, {"2.4.3", 400, 1460}, {"2.5.1", 60, 1825}}, 40},
 		{iotsec.Product{Name: "Harbor home router", Model: "HR-1", Class: "router", Sector: "consumer", Markets: []string{"EU", "GB"},
 			Description: "Dual-band router with a web administration interface."},
 			[]fw{{"1.0.7", 1200, 1095}, {"1.3.0", 200, 1825}}, 25},
@@ -315,7 +317,9 @@ const DemoHistoryWeeks = 4
 // snapshot is the dashboards computed over today's data with the clock
 // set back to its day: what depends on the day (support periods ended,
 // certificates expiring, deadlines) moves, nothing else does. They are
-// stored with source "demo", which the pages show.
+// stored with source "demo", which the pages show. The oldest camera
+// firmware's support ended three days ago, so last week's snapshot has it
+// still supported.
 func (a *App) seedDashboardHistory(ctx context.Context) error {
 	now := a.Dashboard.Now()
 	for k := 7 * DemoHistoryWeeks; k >= 1; k-- {
