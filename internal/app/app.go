@@ -200,7 +200,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// Labels expire and lapse by the clock: the day a period or a
 		// firmware version's support ends, within the hour.
 		expiry := queue.Periodic{Name: "registry-expiry", Every: time.Hour, Run: a.expireLabels}
-		periodic := []queue.Periodic{crls, expiry}
+		// Each organisation's dashboard figures once a day (the first run
+		// of the day takes them; the others find them taken).
+		snapshots := queue.Periodic{Name: "dashboard-snapshots", Every: time.Hour, Run: a.snapshotDashboards("job")}
+		periodic := []queue.Periodic{crls, expiry, snapshots}
 		if cfg.AuditHeadDir != "" {
 			// Signed heads kept away from the database: deleting the
 			// newest audit events is found against the last one.
@@ -305,6 +308,18 @@ func (a *App) ExportAuditHeads(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// snapshotDashboards stores today's dashboard snapshot of every
+// organisation that has none yet.
+func (a *App) snapshotDashboards(source string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		n, err := a.Dashboard.SnapshotAll(ctx, source, false)
+		if n > 0 {
+			a.Log.Debug("dashboard snapshots", "organisations", n, "source", source)
+		}
+		return err
+	}
+}
+
 func (a *App) expireLabels(ctx context.Context) error {
 	_, err := a.Registry.Expire(ctx, a.Registry.Now())
 	return err
@@ -349,6 +364,14 @@ func (a *App) ServeListeners(ctx context.Context, ln, estLn net.Listener, ready 
 	// expire before the first request.
 	if err := a.expireLabels(ctx); err != nil {
 		a.Log.Error("registry expiry at start", "err", err)
+	}
+	// Today's dashboard snapshots, when the day has none yet: the workers'
+	// periodic job takes them when they start; a server without workers
+	// takes them here, once.
+	if a.Queue == nil {
+		if err := a.snapshotDashboards("start")(ctx); err != nil {
+			a.Log.Error("dashboard snapshots at start", "err", err)
+		}
 	}
 	if a.Queue != nil {
 		if err := a.Queue.Start(ctx); err != nil {

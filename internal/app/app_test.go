@@ -389,3 +389,42 @@ func TestSweepRuns(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// The dashboard snapshots are taken when the server starts: by the
+// workers' periodic job, or by the server itself when it has no workers.
+func TestDashboardSnapshotsAtStart(t *testing.T) {
+	for _, c := range []struct {
+		workers int
+		source  string
+	}{{1, "job"}, {0, "start"}} {
+		t.Run(c.source, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data = t.TempDir()
+			cfg.Workers = c.workers
+			a, err := app.New(context.Background(), cfg, quietLog(), app.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			o := iotsec.Organisation{Name: "Acme", Country: "NL"}
+			if err := a.Store.CreateOrg(context.Background(), "t", &o, ""); err != nil {
+				t.Fatal(err)
+			}
+			serve(t, a)
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				snaps, err := a.Store.DashboardSnapshots(context.Background(), iotsec.System(o.ID, "t"), iotsec.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(snaps) == 1 && snaps[0].Source == c.source && snaps[0].Day == iotsec.DateOf(time.Now()) {
+					return
+				}
+				if len(snaps) > 1 || time.Now().After(deadline) {
+					t.Fatalf("snapshots = %+v, want today's of source %s within 20 s of start", snaps, c.source)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/iotsec/iotsec/internal/iotsec"
 	"github.com/iotsec/iotsec/internal/policy"
 	"github.com/iotsec/iotsec/internal/supply"
+	"github.com/iotsec/iotsec/internal/vuln"
 )
 
 // newDashboard builds the dashboard service over the other services'
@@ -41,9 +42,96 @@ func newDashboard(store iotsec.Store, s *Services, now func() time.Time) *dashbo
 			}
 			return out, err
 		},
+		KEVAdded:     kevAdded(store),
+		Recognitions: recognitions(s.Catalog),
 	})
 	d.Now = now
 	return d
+}
+
+// maxKEVLookups bounds the vulnerabilities whose KEV date one regulator
+// dashboard looks up.
+const maxKEVLookups = 500
+
+// kevAdded reads each vulnerability's KEV date from the shared
+// vulnerability data: the KEV catalogue's entry for the ID, else an
+// advisory's copy of it (NVD's cisaExploitAdd).
+func kevAdded(store iotsec.Store) func(context.Context, []string) (map[string]time.Time, error) {
+	return func(ctx context.Context, ids []string) (map[string]time.Time, error) {
+		out := map[string]time.Time{}
+		for _, id := range ids[:min(len(ids), maxKEVLookups)] {
+			d, err := store.Vulnerability(ctx, id)
+			if iotsec.Kind(err) == iotsec.ErrNotFound {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range d.KEV {
+				if k.CVE == id && !k.DateAdded.IsZero() {
+					out[id] = k.DateAdded
+				}
+			}
+			if _, ok := out[id]; ok {
+				continue
+			}
+			for _, rec := range d.Advisories {
+				adv, err := vuln.UnmarshalAdvisory(rec.Data)
+				if err != nil {
+					return nil, err
+				}
+				if !adv.KEVAdded.IsZero() {
+					out[id] = adv.KEVAdded
+					break
+				}
+			}
+		}
+		return out, nil
+	}
+}
+
+// recognitions lists, from the organisation's catalog, the recognition
+// agreements whose edges touch one of schemes.
+func recognitions(c *catalog.Service) func(context.Context, iotsec.Actor, []string) ([]dashboard.Recognition, error) {
+	return func(ctx context.Context, a iotsec.Actor, schemes []string) ([]dashboard.Recognition, error) {
+		v, err := c.For(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		var out []dashboard.Recognition
+		for _, ag := range v.Agreements() {
+			for _, sc := range schemes {
+				r := dashboard.Recognition{Agreement: ag.ID, Title: ag.Title, Status: ag.Status, Signed: string(ag.Signed),
+					Effective: string(ag.Effective), Scheme: sc, Parties: ag.Parties, Counterparts: []string{}, Kinds: []string{},
+					SourceTitle: ag.Source.Title, SourceURL: ag.Source.URL}
+				for _, e := range ag.Edges {
+					var other crosswalk.LabelRef
+					switch sc {
+					case e.From.Scheme:
+						other = e.To
+					case e.To.Scheme:
+						other = e.From
+					default:
+						continue
+					}
+					name := other.Scheme
+					if name == "" {
+						name = other.External + " (outside the catalog)"
+					}
+					if !slices.Contains(r.Counterparts, name) {
+						r.Counterparts = append(r.Counterparts, name)
+					}
+					if !slices.Contains(r.Kinds, e.Kind) {
+						r.Kinds = append(r.Kinds, e.Kind)
+					}
+				}
+				if len(r.Counterparts) > 0 {
+					out = append(out, r)
+				}
+			}
+		}
+		return out, nil
+	}
 }
 
 // supplyFigures reads the open known exploited matches the supply chain

@@ -11,6 +11,7 @@ import (
 	"github.com/iotsec/iotsec/internal/app"
 	"github.com/iotsec/iotsec/internal/app/apptest"
 	"github.com/iotsec/iotsec/internal/config"
+	"github.com/iotsec/iotsec/internal/dashboard"
 	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
@@ -38,6 +39,16 @@ func BenchmarkDashboards(b *testing.B) {
 			start := time.Now()
 			a := seedFleet(b, store, devices, vulns)
 			b.Logf("%s: seeded %d devices, 1000 firmware versions, %d vulnerability records in %s", dialect, devices, vulns, time.Since(start).Round(time.Second))
+			// Twelve weeks of daily snapshots, as the job leaves them, for
+			// "since last week" and the trends.
+			figs, err := s.Dashboard.SnapshotFigures(ctx, a)
+			if err != nil {
+				b.Fatal(err)
+			}
+			today := iotsec.DateOf(time.Now())
+			for k := 7 * dashboard.TrendWeeks; k >= 1; k-- {
+				apptest.Must(b, store.PutDashboardSnapshot(ctx, iotsec.DashboardSnapshot{OrgID: a.OrgID, Day: today.AddDays(-k), Source: "job", Figures: figs}))
+			}
 			for _, role := range []string{"ciso", "executive", "regulator", "policy"} {
 				b.Run(role, func(b *testing.B) {
 					for b.Loop() {
@@ -47,6 +58,27 @@ func BenchmarkDashboards(b *testing.B) {
 					}
 				})
 			}
+			// The daily job's work for one organisation: both dashboards'
+			// figures, stored.
+			b.Run("snapshot", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.Dashboard.Snapshot(ctx, a, "job"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			// The reference, in the same run: the CISO's dashboard without
+			// migration 16's index of the fleet tally.
+			if _, err := store.DB().ExecContext(ctx, "DROP INDEX devices_tally"); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("ciso-without-tally-index", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.Dashboard.CISO(ctx, a); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,32 @@ func TestDashboardFigures(t *testing.T) {
 		if c.ChangesTotal == 0 {
 			t.Errorf("the demo was seeded just now, yet no change in the last week: %+v", c.Changes)
 		}
+		// The demo's history: a snapshot a day for DemoHistoryWeeks
+		// weeks, marked as the demo's; last week's is the one compared.
+		snaps, err := a.Store.DashboardSnapshots(ctx, maker, iotsec.Date{})
+		apptest.Must(t, err)
+		if len(snaps) != 7*app.DemoHistoryWeeks || snaps[0].Source != "demo" {
+			t.Fatalf("demo snapshots = %d (first %+v), want %d of source demo", len(snaps), snaps[0], 7*app.DemoHistoryWeeks)
+		}
+		w := c.SinceLastWeek
+		if w == nil || w.Source != "demo" || w.Since != day.AddDays(-7) {
+			t.Fatalf("since last week = %+v, want the demo's snapshot of %s", w, day.AddDays(-7))
+		}
+		then := snaps[len(snaps)-7].Figures
+		moved := map[string]int{}
+		for _, x := range w.Deltas {
+			if x.Then != then[x.Key] || x.Delta != x.Now-x.Then {
+				t.Errorf("delta %+v, snapshot has %d", x, then[x.Key])
+			}
+			if x.Delta != 0 {
+				moved[x.Key] = x.Delta
+			}
+		}
+		// The camera's 2.1.0 left support three days ago: a version and
+		// its devices more out of support than last week, nothing else.
+		if moved["unsupported-versions"] != 1 || moved["unsupported-devices"] == 0 || len(moved) != 2 {
+			t.Errorf("since last week, moved = %v; want the version whose support ended and its devices", moved)
+		}
 	})
 
 	// The procurement check's KEV demand is the supply chain's answer.
@@ -139,6 +166,15 @@ func TestDashboardFigures(t *testing.T) {
 		apptest.Must(t, err)
 		if figure(e.Figures, "products") != len(ps) {
 			t.Errorf("products = %d, store lists %d", figure(e.Figures, "products"), len(ps))
+		}
+		// The demo's weeks of history and today make each trend.
+		for _, tr := range e.Trends {
+			if len(tr.Points) != app.DemoHistoryWeeks+1 || tr.Points[len(tr.Points)-1].Source != "now" || tr.Points[0].Source != "demo" {
+				t.Errorf("trend %s = %+v, want %d weekly points ending now", tr.Key, tr.Points, app.DemoHistoryWeeks+1)
+			}
+		}
+		if len(e.Trends) < 3 {
+			t.Errorf("trends = %+v, want at risk, open CRA and a market's readiness", e.Trends)
 		}
 		// Every KEV-matched product is at risk.
 		sup, err := a.Supply.Overview(ctx, maker)
@@ -200,6 +236,35 @@ func TestDashboardFigures(t *testing.T) {
 		if r.KEVReviewDays < 0 {
 			t.Errorf("the demo's review is for a known exploited vulnerability, yet no reaction time: %+v", r.Reviews)
 		}
+		// Each review's reaction is from the supply chain's KEV date of
+		// its vulnerability to the registry's history event.
+		for _, rv := range under {
+			hist, err := a.Registry.History(ctx, authority, rv.ID)
+			apptest.Must(t, err)
+			var at time.Time
+			for _, ev := range hist {
+				if ev.To == iotsec.StatusUnderReview {
+					at = ev.At
+				}
+			}
+			vid := strings.Fields(rv.Reasons[0])[0]
+			vv, err := a.Supply.Vulnerability(ctx, maker, vid)
+			apptest.Must(t, err)
+			if vv.KEV == nil {
+				t.Fatalf("%s has no KEV entry in the supply chain", vid)
+			}
+			want := int(at.Sub(vv.KEV.DateAdded).Hours() / 24)
+			i := slices.IndexFunc(r.Reviews, func(x dashboard.Review) bool { return x.ID == rv.ID })
+			if got := r.Reviews[i]; got.ReactionDays != want || !got.Since.Equal(at) {
+				t.Errorf("review %s: reaction %d days since %s, want %d since %s (KEV %s)", rv.ID, got.ReactionDays, got.Since, want, at, vv.KEV.DateAdded)
+			}
+		}
+		if len(r.KEVReaction) != 1 || r.KEVReaction[0].Scheme != "sg-cls" || r.KEVReaction[0].MedianDays != r.KEVReviewDays || r.KEVReaction[0].Open != len(under) {
+			t.Errorf("KEV reaction per scheme = %+v", r.KEVReaction)
+		}
+		if len(r.Recognitions) == 0 {
+			t.Errorf("the CSA owns sg-cls, yet no recognition agreement: %+v", r.Schemes)
+		}
 	})
 
 	t.Run("policy", func(t *testing.T) {
@@ -224,7 +289,7 @@ func TestDashboardFigures(t *testing.T) {
 	t.Run("api", func(t *testing.T) {
 		secret, hash := iotsec.NewSecret(nil, iotsec.SecretToken)
 		apptest.Must(t, a.Store.CreateToken(ctx, maker, &iotsec.Token{Name: "dashboards", Role: iotsec.RoleOwner, Hash: hash}))
-		for _, role := range []string{"ciso", "executive", "policy"} {
+		for _, role := range []string{"ciso", "executive", "policy"} { // the maker's token; the regulator's is the CSA's
 			req, _ := http.NewRequest("GET", d.Srv.URL+"/api/v1/dashboards/"+role, nil)
 			req.Header.Set("Authorization", "Bearer "+secret)
 			resp, err := http.DefaultClient.Do(req)

@@ -55,6 +55,9 @@ func (a *App) SeedDemo(ctx context.Context) (string, error) {
 		if err == nil && len(a.Identity.KEK) > 0 {
 			err = a.seedWorkspace(ctx)
 		}
+		if err == nil {
+			err = a.seedDashboardHistory(ctx)
+		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("seed demo: %w", err)
@@ -84,7 +87,9 @@ func seed(ctx context.Context, s iotsec.Store, admin iotsec.User, now time.Time)
 	}{
 		{iotsec.Product{Name: "Aurora indoor camera", Model: "AC-200", Class: "camera", Sector: "consumer", Markets: []string{"EU", "GB", "SG", "US"},
 			Description: "1080p Wi-Fi camera with cloud recording and a companion app."},
-			[]fw{{"2.1.0", 900, 730}, {"2.4.3", 400, 1460}, {"2.5.1", 60, 1825}}, 40},
+			// 2.1.0's support ended three days ago: the demo's week of
+			// history shows it (see seedDashboardHistory).
+			[]fw{{"2.1.0", 900, 897}, {"2.4.3", 400, 1460}, {"2.5.1", 60, 1825}}, 40},
 		{iotsec.Product{Name: "Harbor home router", Model: "HR-1", Class: "router", Sector: "consumer", Markets: []string{"EU", "GB"},
 			Description: "Dual-band router with a web administration interface."},
 			[]fw{{"1.0.7", 1200, 1095}, {"1.3.0", 200, 1825}}, 25},
@@ -297,6 +302,32 @@ func (a *App) seedIdentity(ctx context.Context) error {
 	} {
 		if _, err := svc.Transition(ctx, act, retired, m); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// DemoHistoryWeeks is how many weeks of daily dashboard snapshots the
+// demo starts with.
+const DemoHistoryWeeks = 4
+
+// seedDashboardHistory gives the demo DemoHistoryWeeks weeks of dashboard
+// snapshots, one every day, so "since last week" and the trends have
+// something to show. The demo's data are all made now, so each past
+// snapshot is the dashboards computed over today's data with the clock
+// set back to its day: what depends on the day (support periods ended,
+// certificates expiring, deadlines) moves, nothing else does. They are
+// stored with source "demo", which the pages show. The oldest camera
+// firmware's support ended three days ago, so last week's snapshot has it
+// still supported.
+func (a *App) seedDashboardHistory(ctx context.Context) error {
+	now := a.Dashboard.Now()
+	for k := 7 * DemoHistoryWeeks; k >= 1; k-- {
+		past := *a.Dashboard
+		at := now.AddDate(0, 0, -k)
+		past.Now = func() time.Time { return at }
+		if _, err := past.SnapshotAll(ctx, "demo", true); err != nil {
+			return fmt.Errorf("demo dashboard history: %w", err)
 		}
 	}
 	return nil

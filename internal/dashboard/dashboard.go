@@ -98,6 +98,13 @@ type Sources struct {
 	LevelRank func(scheme, level string) (int, bool)
 	// Gaps lists a market's gaps in the catalog on a day.
 	Gaps func(ctx context.Context, market string, date time.Time) ([]Gap, error)
+	// KEVAdded answers, from the vulnerability data, the day each
+	// vulnerability entered CISA's KEV catalogue; IDs without one are
+	// left out.
+	KEVAdded func(ctx context.Context, ids []string) (map[string]time.Time, error)
+	// Recognitions lists the catalog's recognition agreements that
+	// schemes take part in.
+	Recognitions func(ctx context.Context, a iotsec.Actor, schemes []string) ([]Recognition, error)
 }
 
 // Service computes the dashboards.
@@ -161,18 +168,29 @@ type CISO struct {
 	// when the caller may not read the audit log.
 	Changes      []Change `json:"changes"`
 	ChangesTotal int      `json:"changes_total"`
+	// SinceLastWeek compares the figures above with the newest daily
+	// snapshot at least seven days old; null when there is none yet.
+	SinceLastWeek *WeekChange `json:"since_last_week"`
 }
 
 // CISO computes the operator's dashboard. Its reads are independent of
 // each other and run side by side.
 func (s *Service) CISO(ctx context.Context, a iotsec.Actor) (CISO, error) {
-	day := iotsec.DateOf(s.Now())
+	return s.ciso(ctx, a, true)
+}
+
+// ciso computes the CISO's dashboard, with what changed since last week
+// when history is set.
+func (s *Service) ciso(ctx context.Context, a iotsec.Actor, history bool) (CISO, error) {
+	now := s.Now()
+	day := iotsec.DateOf(now)
 	out := CISO{Day: day}
 	var (
 		o      iotsec.Overview
 		sup    SupplyFigures
 		counts map[string]int
 		recs   []iotsec.Certification
+		snaps  []iotsec.DashboardSnapshot
 		errs   [6]error
 		wg     sync.WaitGroup
 	)
@@ -182,13 +200,23 @@ func (s *Service) CISO(ctx context.Context, a iotsec.Actor) (CISO, error) {
 	}
 	run(0, func() (err error) { o, counts, err = s.Store.FleetTally(ctx, a, day); return })
 	run(1, func() (err error) { sup, err = s.Sources.Supply(ctx, a); return })
+	if history {
+		run(2, func() (err error) {
+			snaps, err = s.Store.DashboardSnapshots(ctx, a, day.AddDays(-7*TrendWeeks))
+			return
+		})
+	}
 	run(3, func() (err error) {
 		recs, err = s.Store.ListCertifications(ctx, a, iotsec.CertificationFilter{})
 		return
 	})
-	run(4, func() (err error) { out.Identity, err = s.identity(ctx, a, s.Now()); return })
+	run(4, func() (err error) {
+		h, err := s.Store.CertificateHealth(ctx, a, now, now.AddDate(0, 0, s.ExpiryDays))
+		out.Identity = IdentityHealth(h)
+		return err
+	})
 	run(5, func() (err error) {
-		out.Changes, out.ChangesTotal, err = s.changes(ctx, a, s.Now().AddDate(0, 0, -7))
+		out.Changes, out.ChangesTotal, err = s.changes(ctx, a, now.AddDate(0, 0, -7))
 		if errors.Is(err, iotsec.ErrForbidden) {
 			err = nil // the role may not read the audit log
 		}
@@ -225,72 +253,22 @@ func (s *Service) CISO(ctx context.Context, a iotsec.Actor) (CISO, error) {
 		{"revoked", "Revoked", out.Identity.Revoked, "/identity/certificates?status=revoked"},
 		{"shared", "Sharing a key with another device", out.Identity.Shared, "/identity/certificates"},
 	}
+	if history {
+		out.SinceLastWeek = weekChange(out, snaps)
+	}
 	return out, nil
 }
 
-func (s *Service) identity(ctx context.Context, a iotsec.Actor, now time.Time) (IdentityHealth, error) {
-	var h IdentityHealth
-	keys := map[string]map[string]bool{} // key fingerprint -> devices
-	var active []iotsec.DeviceCert
-	f := iotsec.CertFilter{Limit: 1000}
-	for {
-		cs, err := s.Store.ListCertificates(ctx, a, f)
-		if err != nil {
-			return h, err
-		}
-		for _, c := range cs {
-			switch c.Status {
-			case iotsec.CertRevoked:
-				h.Revoked++
-			case iotsec.CertActive:
-				active = append(active, c)
-				if keys[c.KeyFingerprint] == nil {
-					keys[c.KeyFingerprint] = map[string]bool{}
-				}
-				keys[c.KeyFingerprint][c.DeviceID] = true
-			}
-		}
-		if len(cs) < f.Limit {
-			break
-		}
-		f.After = cs[len(cs)-1].ID
-	}
-	soon := now.AddDate(0, 0, s.ExpiryDays)
-	for _, c := range active {
-		h.Active++
-		switch {
-		case c.NotAfter.Before(now):
-			h.Expired++
-		case c.NotAfter.Before(soon):
-			h.Expiring++
-		}
-		if c.KeyFingerprint != "" && len(keys[c.KeyFingerprint]) > 1 {
-			h.Shared++
-		}
-	}
-	return h, nil
-}
-
+// changes counts the audit log's events since a time by action, in one
+// grouped read.
 func (s *Service) changes(ctx context.Context, a iotsec.Actor, since time.Time) ([]Change, int, error) {
-	count := map[string]int{}
+	count, err := s.Store.AuditCounts(ctx, a, since)
+	if err != nil {
+		return nil, 0, err
+	}
 	total := 0
-	f := iotsec.AuditFilter{Limit: 1000}
-	for {
-		es, err := s.Store.ListAudit(ctx, a, f)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, e := range es {
-			if e.Time.Before(since) {
-				return sortChanges(count), total, nil
-			}
-			count[e.Action]++
-			total++
-		}
-		if len(es) < f.Limit {
-			break
-		}
-		f.Before = es[len(es)-1].Seq
+	for _, n := range count {
+		total += n
 	}
 	return sortChanges(count), total, nil
 }

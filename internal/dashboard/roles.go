@@ -49,10 +49,20 @@ type Executive struct {
 	CRA         []CRAClock    `json:"open_cra_reports"`
 	SupportEnds []SupportEnd  `json:"support_ending"`
 	Figures     []Figure      `json:"figures"`
+	// Trends are weekly series from the daily snapshots (products at
+	// risk, open CRA reports, readiness per market), each ending with
+	// today's figure.
+	Trends []Trend `json:"trends"`
 }
 
 // Executive computes the maker's dashboard.
 func (s *Service) Executive(ctx context.Context, a iotsec.Actor) (Executive, error) {
+	return s.executive(ctx, a, true)
+}
+
+// executive computes the maker's dashboard, with trends when history is
+// set.
+func (s *Service) executive(ctx context.Context, a iotsec.Actor, history bool) (Executive, error) {
 	day := iotsec.DateOf(s.Now())
 	out := Executive{Day: day}
 	ps, err := s.Store.ListProducts(ctx, a)
@@ -162,6 +172,13 @@ func (s *Service) Executive(ctx context.Context, a iotsec.Actor) (Executive, err
 		{"open-cra", "Open CRA reports", len(out.CRA), "/supply/cra"},
 		{"support-ending", "Versions whose support ends within a year", len(out.SupportEnds), "/supply/support"},
 	}
+	if history {
+		snaps, err := s.Store.DashboardSnapshots(ctx, a, day.AddDays(-7*TrendWeeks))
+		if err != nil {
+			return out, err
+		}
+		out.Trends = trends(out, snaps)
+	}
 	return out, nil
 }
 
@@ -178,13 +195,21 @@ func appendOnce(ss []string, s string) []string {
 
 // Review is a record under review or suspended, and why.
 type Review struct {
-	ID       string              `json:"id"`
-	Scheme   string              `json:"scheme"`
-	Level    string              `json:"level"`
-	Status   iotsec.RecordStatus `json:"status"`
-	Reasons  []string            `json:"reasons"`
-	Since    time.Time           `json:"since"`
-	DaysOpen int                 `json:"days_open"`
+	ID      string              `json:"id"`
+	Scheme  string              `json:"scheme"`
+	Level   string              `json:"level"`
+	Status  iotsec.RecordStatus `json:"status"`
+	Reasons []string            `json:"reasons"`
+	// Since is when the record moved to its status (its history's
+	// event; the record's last change when the history has none).
+	Since    time.Time `json:"since"`
+	DaysOpen int       `json:"days_open"`
+	// KEVAdded is, for a review for known exploited vulnerabilities, the
+	// earliest day one of them entered CISA's KEV catalogue (null when
+	// none or the vulnerability data lacks the date); ReactionDays the
+	// days from it to Since (-1 without a date).
+	KEVAdded     *iotsec.Date `json:"kev_added"`
+	ReactionDays int          `json:"reaction_days"`
 }
 
 // LevelCount counts the records of a scheme's level.
@@ -192,6 +217,48 @@ type LevelCount struct {
 	Scheme string `json:"scheme"`
 	Level  string `json:"level"`
 	Count  int    `json:"count"`
+}
+
+// KEVReaction is, for one scheme, how fast its records went under review
+// after a known exploited vulnerability in them entered CISA's KEV
+// catalogue: every review for one in the records' history (cleared ones
+// too), and the reviews still open.
+type KEVReaction struct {
+	Scheme string `json:"scheme"`
+	// Reviews counts the reviews for a known exploited vulnerability
+	// whose KEV date is known; MedianDays is the median of their days
+	// from the earliest KEV date among their vulnerabilities to the
+	// review (-1 when there is none).
+	Reviews    int `json:"reviews"`
+	MedianDays int `json:"median_days"`
+	// NoDate counts the reviews whose vulnerabilities have no KEV date
+	// in the vulnerability data.
+	NoDate int `json:"no_kev_date"`
+	// Open counts the records still under review for a known exploited
+	// vulnerability; OpenMedianAgeDays is the median of the days since
+	// they went under review (-1 when none is open).
+	Open              int `json:"open"`
+	OpenMedianAgeDays int `json:"open_median_age_days"`
+}
+
+// Recognition is one mutual recognition agreement, from the catalog, in
+// which one of the organisation's schemes takes part: what the scheme's
+// holders get abroad and what foreign labels count as at home.
+type Recognition struct {
+	Agreement string `json:"agreement"`
+	Title     string `json:"title"`
+	// Status is the catalog's: active (in force), dormant or pending.
+	Status    string   `json:"status"`
+	Signed    string   `json:"signed,omitempty"`
+	Effective string   `json:"effective,omitempty"`
+	Scheme    string   `json:"scheme"` // the organisation's scheme
+	Parties   []string `json:"parties"`
+	// Counterparts are the other schemes of the agreement's edges that
+	// touch Scheme ("name (outside the catalog)" for an external one).
+	Counterparts []string `json:"counterparts"`
+	Kinds        []string `json:"kinds"` // deemed-equivalence, simplified-route
+	SourceTitle  string   `json:"source_title"`
+	SourceURL    string   `json:"source_url"`
 }
 
 // Regulator is a scheme owner's labels and their surveillance.
@@ -203,32 +270,124 @@ type Regulator struct {
 	// Surveillance counts the records that market surveillance moved
 	// (under review or suspended with reasons) by reason kind.
 	Surveillance []Figure `json:"surveillance"`
-	// KEVReactionDays is, over records under review for a known
-	// exploited vulnerability, the median number of days from the
-	// vulnerability's first match in the maker's firmware to now
-	// (records still open); -1 when there is none.
-	KEVReviewDays int `json:"kev_review_median_days"`
+	// KEVReviewDays is the median, over every review for a known
+	// exploited vulnerability in the history of the records it grants,
+	// of the days from the vulnerability's KEV date (the earliest, when
+	// a review names several) to the review; -1 when there is none.
+	// KEVReaction says the same per scheme, with the open reviews' age.
+	KEVReviewDays int           `json:"kev_review_median_days"`
+	KEVReaction   []KEVReaction `json:"kev_reaction"`
+	// Schemes are the schemes the organisation owns; Recognitions the
+	// catalog's recognition agreements they take part in. iotsec has no
+	// flow for recognition requests: agreements are catalog data.
+	Schemes      []string      `json:"schemes"`
+	Recognitions []Recognition `json:"recognitions"`
 }
 
 // Regulator computes the scheme owner's dashboard: the records it grants.
 func (s *Service) Regulator(ctx context.Context, a iotsec.Actor) (Regulator, error) {
 	now := s.Now()
-	out := Regulator{Day: iotsec.DateOf(now), KEVReviewDays: -1}
-	recs, err := s.Store.ListCertifications(ctx, a, iotsec.CertificationFilter{AsAuthority: true})
+	out := Regulator{Day: iotsec.DateOf(now), KEVReviewDays: -1, KEVReaction: []KEVReaction{}, Schemes: []string{}, Recognitions: []Recognition{}}
+	recs, err := s.Store.ListCertifications(ctx, a, iotsec.CertificationFilter{AsAuthority: true, Limit: 1000})
 	if err != nil {
 		return out, err
 	}
+	events, err := s.Store.AuthorityEvents(ctx, a, iotsec.CertEventFilter{To: iotsec.StatusUnderReview, Limit: 10000})
+	if err != nil {
+		return out, err
+	}
+	ops, err := s.Store.ListSchemeOperators(ctx, a)
+	if err != nil {
+		return out, err
+	}
+	for _, o := range ops {
+		if o.OrgID == a.OrgID && o.Role == iotsec.OperatorOwner && !slices.Contains(out.Schemes, o.Scheme) {
+			out.Schemes = append(out.Schemes, o.Scheme)
+		}
+	}
+	sort.Strings(out.Schemes)
+	if s.Sources.Recognitions != nil && len(out.Schemes) > 0 {
+		if out.Recognitions, err = s.Sources.Recognitions(ctx, a, out.Schemes); err != nil {
+			return out, err
+		}
+	}
+	// The KEV dates of every vulnerability a review names.
+	var ids []string
+	for _, ev := range events {
+		ids = append(ids, kevIDs(ev.Reason)...)
+	}
+	added := map[string]time.Time{}
+	if len(ids) > 0 && s.Sources.KEVAdded != nil {
+		slices.Sort(ids)
+		if added, err = s.Sources.KEVAdded(ctx, slices.Compact(ids)); err != nil {
+			return out, err
+		}
+	}
+	earliest := func(reason string) (time.Time, bool) {
+		var t time.Time
+		for _, id := range kevIDs(reason) {
+			if d, ok := added[id]; ok && (t.IsZero() || d.Before(t)) {
+				t = d
+			}
+		}
+		return t, !t.IsZero()
+	}
+	scheme := map[string]string{}
+	for _, r := range recs {
+		scheme[r.ID] = r.Scheme
+	}
+	lastReview := map[string]iotsec.CertificationEvent{} // record -> its latest move to under review
+	type acc struct {
+		days, open []int
+		noDate     int
+	}
+	per := map[string]*acc{}
+	get := func(sc string) *acc {
+		if per[sc] == nil {
+			per[sc] = &acc{}
+		}
+		return per[sc]
+	}
+	var all []int
+	for _, ev := range events {
+		lastReview[ev.CertificationID] = ev
+		if len(kevIDs(ev.Reason)) == 0 {
+			continue
+		}
+		sc, ok := scheme[ev.CertificationID]
+		if !ok {
+			continue // a record beyond the list's page
+		}
+		t, ok := earliest(ev.Reason)
+		if !ok {
+			get(sc).noDate++
+			continue
+		}
+		d := max(0, days(ev.At.Sub(t)))
+		get(sc).days = append(get(sc).days, d)
+		all = append(all, d)
+	}
+	out.KEVReviewDays = median(all)
+
 	out.ByStatus = byStatus(recs, "/registry")
 	levels := map[[2]string]int{}
 	kinds := map[string]int{}
-	var days []int
 	for _, r := range recs {
 		levels[[2]string{r.Scheme, r.Level}]++
 		if r.Status != iotsec.StatusUnderReview && !(r.Status == iotsec.StatusSuspended && len(r.Reasons) > 0) {
 			continue
 		}
-		d := int(now.Sub(r.UpdatedAt).Hours() / 24)
-		out.Reviews = append(out.Reviews, Review{r.ID, r.Scheme, r.Level, r.Status, r.Reasons, r.UpdatedAt, d})
+		rv := Review{ID: r.ID, Scheme: r.Scheme, Level: r.Level, Status: r.Status, Reasons: r.Reasons, Since: r.UpdatedAt, ReactionDays: -1}
+		ev, reviewed := lastReview[r.ID]
+		if reviewed && r.Status == iotsec.StatusUnderReview {
+			rv.Since = ev.At
+			if t, ok := earliest(ev.Reason); ok {
+				d := iotsec.DateOf(t)
+				rv.KEVAdded, rv.ReactionDays = &d, max(0, days(ev.At.Sub(t)))
+			}
+		}
+		rv.DaysOpen = days(now.Sub(rv.Since))
+		out.Reviews = append(out.Reviews, rv)
 		kev := false
 		for _, why := range r.Reasons {
 			k := reasonKind(why)
@@ -236,8 +395,13 @@ func (s *Service) Regulator(ctx context.Context, a iotsec.Actor) (Regulator, err
 			kev = kev || k == "known exploited vulnerability"
 		}
 		if kev && r.Status == iotsec.StatusUnderReview {
-			days = append(days, d)
+			get(r.Scheme).open = append(get(r.Scheme).open, rv.DaysOpen)
 		}
+	}
+	for _, sc := range sortedKeys(per) {
+		x := per[sc]
+		out.KEVReaction = append(out.KEVReaction, KEVReaction{Scheme: sc, Reviews: len(x.days), MedianDays: median(x.days), NoDate: x.noDate,
+			Open: len(x.open), OpenMedianAgeDays: median(x.open)})
 	}
 	for k, n := range levels {
 		out.ByLevel = append(out.ByLevel, LevelCount{k[0], k[1], n})
@@ -251,11 +415,36 @@ func (s *Service) Regulator(ctx context.Context, a iotsec.Actor) (Regulator, err
 	for _, k := range sortedKeys(kinds) {
 		out.Surveillance = append(out.Surveillance, Figure{k, k, kinds[k], "/registry"})
 	}
-	if len(days) > 0 {
-		sort.Ints(days)
-		out.KEVReviewDays = days[len(days)/2]
-	}
 	return out, nil
+}
+
+// kevIDs are the vulnerability IDs of a review's known exploited reasons
+// (market surveillance writes "ID in component is known to be exploited
+// (CISA KEV)", reasons joined by "; ").
+func kevIDs(reason string) []string {
+	var out []string
+	for _, why := range strings.Split(reason, "; ") {
+		if reasonKind(why) != "known exploited vulnerability" {
+			continue
+		}
+		if f := strings.Fields(why); len(f) > 0 && len(f[0]) <= 100 && strings.ContainsRune(f[0], '-') {
+			out = append(out, strings.TrimSuffix(f[0], ":"))
+		}
+	}
+	return out
+}
+
+func days(d time.Duration) int { return int(d.Hours() / 24) }
+
+// median is the middle of ns (the upper one of an even count); -1 for
+// none.
+func median(ns []int) int {
+	if len(ns) == 0 {
+		return -1
+	}
+	ns = slices.Clone(ns)
+	slices.Sort(ns)
+	return ns[len(ns)/2]
 }
 
 // reasonKind sorts a review reason into a kind for counting.
@@ -269,7 +458,7 @@ func reasonKind(why string) string {
 	return "other"
 }
 
-func sortedKeys(m map[string]int) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -32,6 +32,7 @@ type Store interface {
 	PolicyStore
 	WorkspaceStore
 	ProcurementStore
+	DashboardStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

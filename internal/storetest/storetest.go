@@ -100,6 +100,9 @@ func Run(t *testing.T, open Opener) {
 		{"Policy", testPolicy},
 		{"Workspaces", testWorkspaces},
 		{"Procurement", testProcurement},
+		{"DashboardSnapshots", testDashboardSnapshots},
+		{"DashboardCounts", testDashboardCounts},
+		{"AuthorityEvents", testAuthorityEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -121,3 +121,58 @@ func bars(title string, figs []dashboard.Figure) template.HTML {
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
+
+// trend draws a weekly series as a line over the days of its points, the
+// whole chart a link to the list behind the figure, with a title and a
+// description that says every point for screen readers; the page's table
+// says the same in words. A percentage's axis runs to 100.
+func trend(t dashboard.Trend) template.HTML {
+	if len(t.Points) == 0 {
+		return ""
+	}
+	const width, height, left, right, top, bottom = 480, 150, 36, 16, 12, 28
+	most := 1
+	if t.Unit == "%" {
+		most = 100
+	}
+	for _, p := range t.Points {
+		most = max(most, p.Value)
+	}
+	first, last := t.Points[0].Day.Time(), t.Points[len(t.Points)-1].Day.Time()
+	span := max(1, last.Sub(first).Hours()/24)
+	x := func(p dashboard.Point) int {
+		return left + int(float64(width-left-right)*(p.Day.Time().Sub(first).Hours()/24)/span)
+	}
+	y := func(v int) int { return top + (height-top-bottom)*(most-v)/most }
+	id := "trend-" + strings.NewReplacer(":", "-", " ", "-").Replace(strings.ToLower(t.Key))
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="dash-trend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d">`,
+		width, height, esc(id), esc(id))
+	fmt.Fprintf(&b, `<title id="%s-t">%s, by week</title>`, esc(id), esc(t.Label))
+	var desc []string
+	for _, p := range t.Points {
+		desc = append(desc, fmt.Sprintf("%s: %d%s", p.Day, p.Value, t.Unit))
+	}
+	fmt.Fprintf(&b, `<desc id="%s-d">%s.</desc>`, esc(id), esc(strings.Join(desc, "; ")))
+	fmt.Fprintf(&b, `<a href="%s">`, esc(t.Href))
+	// Axes: the top value and zero on the left, the first and last day
+	// below.
+	fmt.Fprintf(&b, `<line class="dt-axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`, left, y(0), width-right, y(0))
+	fmt.Fprintf(&b, `<text class="dt-tick" x="%d" y="%d" text-anchor="end">%d%s</text>`, left-4, y(most)+4, most, esc(t.Unit))
+	fmt.Fprintf(&b, `<text class="dt-tick" x="%d" y="%d" text-anchor="end">0</text>`, left-4, y(0)+4)
+	fmt.Fprintf(&b, `<text class="dt-tick" x="%d" y="%d">%s</text>`, left, height-6, t.Points[0].Day)
+	if len(t.Points) > 1 {
+		fmt.Fprintf(&b, `<text class="dt-tick" x="%d" y="%d" text-anchor="end">%s</text>`, width-right, height-6, t.Points[len(t.Points)-1].Day)
+		var pts []string
+		for _, p := range t.Points {
+			pts = append(pts, fmt.Sprintf("%d,%d", x(p), y(p.Value)))
+		}
+		fmt.Fprintf(&b, `<polyline class="dt-line" points="%s"/>`, strings.Join(pts, " "))
+	}
+	for _, p := range t.Points {
+		fmt.Fprintf(&b, `<circle class="dt-point dt-%s" cx="%d" cy="%d" r="4"><title>%s: %d%s (%s)</title></circle>`,
+			esc(p.Source), x(p), y(p.Value), p.Day, p.Value, esc(t.Unit), esc(p.Source))
+	}
+	b.WriteString(`</a></svg>`)
+	return template.HTML(b.String())
+}

@@ -2,9 +2,14 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/iotsec/iotsec/internal/dashboard"
+	"github.com/iotsec/iotsec/internal/iotsec"
 )
 
 // TestUIProcurement adds a procurement policy on the CISO dashboard and
@@ -53,5 +58,53 @@ func TestUIProcurement(t *testing.T) {
 	wantStatus(t, "B's product", resp, body, 400)
 	if !strings.Contains(body, "not found") {
 		t.Errorf("B's product: %s", body)
+	}
+}
+
+// TestUIDashboardHistory draws what the service says about history: the
+// CISO's change since a snapshot eight days old, the executive's trends as
+// an SVG chart, and the regulator's time to react and recognitions.
+func TestUIDashboardHistory(t *testing.T) {
+	f := newFixture(t)
+	f.RegistryRecords(&f.A)
+	f.setPassword(f.A.Owner, "correct horse battery")
+	ctx := context.Background()
+	a := f.A.Actor()
+	day := iotsec.DateOf(time.Now())
+	if err := f.App.Store.PutDashboardSnapshot(ctx, iotsec.DashboardSnapshot{OrgID: a.OrgID, Day: day.AddDays(-8), Source: "job",
+		Figures: map[string]int{"devices": 0, "at-risk": 0, "ready:EU": 0}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.App.Dashboard.CISO(ctx, a)
+	if err != nil || c.SinceLastWeek == nil {
+		t.Fatalf("CISO = %+v, %v", c.SinceLastWeek, err)
+	}
+	var devices dashboard.Delta
+	for _, d := range c.SinceLastWeek.Deltas {
+		if d.Key == "devices" {
+			devices = d
+		}
+	}
+	if devices.Now == 0 {
+		t.Fatalf("the fixture has no device: %+v", devices)
+	}
+	b := f.browser()
+	b.login("alice@a.example", "correct horse battery")
+	for _, c := range []struct {
+		path string
+		want []string
+	}{
+		{"/dashboard/ciso", []string{`id="since-last-week"`, "snapshot of " + day.AddDays(-8).String(),
+			fmt.Sprintf(`<td class="num">0</td><td class="num">%d</td>`, devices.Now), fmt.Sprintf("<strong>&#43;%d</strong>", devices.Delta)}},
+		{"/dashboard/executive", []string{`id="trends"`, `<svg class="dash-trend"`, `<polyline class="dt-line"`, day.AddDays(-8).String()}},
+		{"/dashboard/regulator", []string{`id="kev-reaction"`, `id="recognition"`, "iotsec keeps no recognition requests"}},
+	} {
+		resp, body := b.get(c.path)
+		wantStatus(t, c.path, resp, body, 200)
+		for _, w := range c.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", c.path, w)
+			}
+		}
 	}
 }

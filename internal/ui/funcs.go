@@ -27,6 +27,16 @@ func (h *Handler) funcs() template.FuncMap {
 		},
 		"join":  strings.Join,
 		"bars":  bars,
+		"trend": trend,
+		"signed": func(n int) string {
+			if n > 0 {
+				return "+" + strconv.Itoa(n)
+			}
+			if n < 0 {
+				return "−" + strconv.Itoa(-n)
+			}
+			return "0"
+		},
 		"actor": actorName,
 		"when": func(t time.Time) string {
 			if t.IsZero() {
