@@ -1,0 +1,373 @@
+package xzdec
+
+// The LZMA decoder, written from the format's description (the LZMA SDK's
+// lzma-specification.txt and the LZMA2 chunk layout of the xz format).
+// It decodes into a flat output buffer that is also its dictionary: a
+// distance d refers to out[pos-d-1], valid while it stays inside the
+// bytes written since the last dictionary reset and inside the declared
+// dictionary size. The range decoder's state lives in locals of the
+// decoding loop and every bit is decoded by rcBit, which the compiler
+// inlines.
+
+const (
+	numStates   = 12
+	posStatesMx = 1 << 4 // pb ≤ 4
+	probInit    = 1 << 10
+	litSize     = 0x300
+	endPosModel = 14  // distance slots below this use probability trees
+	numSpecial  = 115 // cells 1..114 of the reverse trees of slots 4..13
+	alignBits   = 4
+)
+
+// lenProbs are the probabilities of one length decoder.
+type lenProbs struct {
+	choice  uint16
+	choice2 uint16
+	low     [posStatesMx << 3]uint16
+	mid     [posStatesMx << 3]uint16
+	high    [256]uint16
+}
+
+// lzmaState is the LZMA state that survives from chunk to chunk of an
+// LZMA2 stream until a state reset.
+type lzmaState struct {
+	isMatch    [numStates << 4]uint16
+	isRep      [numStates]uint16
+	isRepG0    [numStates]uint16
+	isRepG1    [numStates]uint16
+	isRepG2    [numStates]uint16
+	isRep0Long [numStates << 4]uint16
+	posSlot    [4 << 6]uint16
+	special    [numSpecial]uint16
+	align      [1 << alignBits]uint16
+	matchLen   lenProbs
+	repLen     lenProbs
+	lit        [litSize << 4]uint16 // lc+lp ≤ 4
+
+	state                  uint32
+	rep0, rep1, rep2, rep3 uint32
+	lc, lp, pb             uint32
+}
+
+func fill(p []uint16) {
+	for i := range p {
+		p[i] = probInit
+	}
+}
+
+// reset puts every probability and the state machine back to their
+// initial values (an LZMA2 state reset), for the current lc/lp.
+func (s *lzmaState) reset() {
+	fill(s.isMatch[:])
+	fill(s.isRep[:])
+	fill(s.isRepG0[:])
+	fill(s.isRepG1[:])
+	fill(s.isRepG2[:])
+	fill(s.isRep0Long[:])
+	fill(s.posSlot[:])
+	fill(s.special[:])
+	fill(s.align[:])
+	for _, l := range []*lenProbs{&s.matchLen, &s.repLen} {
+		l.choice, l.choice2 = probInit, probInit
+		fill(l.low[:])
+		fill(l.mid[:])
+		fill(l.high[:])
+	}
+	fill(s.lit[:litSize<<(s.lc+s.lp)])
+	s.state = 0
+	s.rep0, s.rep1, s.rep2, s.rep3 = 0, 0, 0, 0
+}
+
+// rcBit decodes one bit with probability *p. The range decoder is
+// normalised before the bit, as in the specification; input past the
+// end of in reads as zero and is caught by the caller, which compares ip
+// with the chunk's compressed size.
+func rcBit(p *uint16, rng, code uint32, in []byte, ip int) (uint32, uint32, int, uint32) {
+	if rng < 1<<24 {
+		rng <<= 8
+		code <<= 8
+		if uint(ip) < uint(len(in)) {
+			code |= uint32(in[ip])
+		}
+		ip++
+	}
+	prob := uint32(*p)
+	bound := (rng >> 11) * prob
+	if code < bound {
+		*p = uint16(prob + (2048-prob)>>5)
+		return bound, code, ip, 0
+	}
+	*p = uint16(prob - prob>>5)
+	return rng - bound, code - bound, ip, 1
+}
+
+// rcTree decodes an n-bit symbol, most significant bit first, with the
+// probabilities of a tree p (indexed from 1).
+func rcTree(p []uint16, n uint, rng, code uint32, in []byte, ip int) (uint32, uint32, int, uint32) {
+	sym := uint32(1)
+	lim := uint32(1) << n
+	for sym < lim {
+		var b uint32
+		rng, code, ip, b = rcBit(&p[sym], rng, code, in, ip)
+		sym = sym<<1 | b
+	}
+	return rng, code, ip, sym - lim
+}
+
+// rcReverse decodes an n-bit symbol, least significant bit first.
+func rcReverse(p []uint16, n uint, rng, code uint32, in []byte, ip int) (uint32, uint32, int, uint32) {
+	sym, res := uint32(1), uint32(0)
+	for i := range n {
+		var b uint32
+		rng, code, ip, b = rcBit(&p[sym], rng, code, in, ip)
+		sym = sym<<1 | b
+		res |= b << i
+	}
+	return rng, code, ip, res
+}
+
+// rcLen decodes a match length minus 2.
+func rcLen(l *lenProbs, posState uint32, rng, code uint32, in []byte, ip int) (uint32, uint32, int, uint32) {
+	var b, n uint32
+	rng, code, ip, b = rcBit(&l.choice, rng, code, in, ip)
+	if b == 0 {
+		o := posState << 3
+		rng, code, ip, n = rcTree(l.low[o:o+8], 3, rng, code, in, ip)
+		return rng, code, ip, n
+	}
+	rng, code, ip, b = rcBit(&l.choice2, rng, code, in, ip)
+	if b == 0 {
+		o := posState << 3
+		rng, code, ip, n = rcTree(l.mid[o:o+8], 3, rng, code, in, ip)
+		return rng, code, ip, 8 + n
+	}
+	rng, code, ip, n = rcTree(l.high[:], 8, rng, code, in, ip)
+	return rng, code, ip, 16 + n
+}
+
+// chunkError says what went wrong inside an LZMA chunk; the LZMA2 layer
+// adds where.
+type chunkError string
+
+func (e chunkError) Error() string { return string(e) }
+
+const (
+	errDistance = chunkError("match distance beyond the data decoded since the dictionary reset or beyond the dictionary size")
+	errCrossing = chunkError("match runs past the end of its chunk")
+	errMarker   = chunkError("end-of-payload marker inside an LZMA2 chunk")
+	errTruncOut = chunkError("output limit reached")
+)
+
+// decodeChunk decodes LZMA data from in into out[pos:len(out)], where
+// out[dictStart:pos] is the dictionary. It returns the new position and
+// how many input bytes the range decoder consumed, including its five
+// initial bytes. When limited is true, len(out) is the caller's output
+// limit rather than the chunk's end: a match crossing it is cut there and
+// errTruncOut returned.
+func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32, in []byte, limited bool) (int, int, error) {
+	if len(in) < 5 || in[0] != 0 {
+		return pos, 0, chunkError("range decoder: first byte is not zero")
+	}
+	rng := uint32(0xFFFFFFFF)
+	code := uint32(in[1])<<24 | uint32(in[2])<<16 | uint32(in[3])<<8 | uint32(in[4])
+	ip := 5
+	state := s.state
+	rep0, rep1, rep2, rep3 := s.rep0, s.rep1, s.rep2, s.rep3
+	lc := s.lc
+	lpMask := uint32(1)<<s.lp - 1
+	pbMask := uint32(1)<<s.pb - 1
+	var b uint32
+	var err error
+	for pos < len(out) {
+		rel := uint32(pos - dictStart)
+		posState := rel & pbMask
+		rng, code, ip, b = rcBit(&s.isMatch[state<<4|posState], rng, code, in, ip)
+		if b == 0 {
+			// Literal.
+			prev := uint32(0)
+			if pos > dictStart {
+				prev = uint32(out[pos-1])
+			}
+			o := litSize * ((rel&lpMask)<<lc | prev>>(8-lc))
+			probs := s.lit[o : o+litSize]
+			sym := uint32(1)
+			if state < 7 {
+				for sym < 0x100 {
+					rng, code, ip, b = rcBit(&probs[sym], rng, code, in, ip)
+					sym = sym<<1 | b
+				}
+			} else {
+				m := uint32(out[pos-int(rep0)-1])
+				offs := uint32(0x100)
+				for sym < 0x100 {
+					m <<= 1
+					mb := m & offs
+					rng, code, ip, b = rcBit(&probs[offs+mb+sym], rng, code, in, ip)
+					sym = sym<<1 | b
+					if b != 0 {
+						offs = mb
+					} else {
+						offs ^= mb
+					}
+				}
+			}
+			out[pos] = byte(sym)
+			pos++
+			switch {
+			case state < 4:
+				state = 0
+			case state < 10:
+				state -= 3
+			default:
+				state -= 6
+			}
+			continue
+		}
+		var n uint32
+		rng, code, ip, b = rcBit(&s.isRep[state], rng, code, in, ip)
+		if b == 0 {
+			// Match with a new distance.
+			rep3, rep2, rep1 = rep2, rep1, rep0
+			rng, code, ip, n = rcLen(&s.matchLen, posState, rng, code, in, ip)
+			if state < 7 {
+				state = 7
+			} else {
+				state = 10
+			}
+			ls := min(n, 3) << 6
+			var slot uint32
+			rng, code, ip, slot = rcTree(s.posSlot[ls:ls+64], 6, rng, code, in, ip)
+			if slot < 4 {
+				rep0 = slot
+			} else {
+				nd := uint(slot>>1 - 1)
+				rep0 = (2 | slot&1) << nd
+				if slot < endPosModel {
+					o := rep0 - slot
+					var r uint32
+					rng, code, ip, r = rcReverse(s.special[o:o+(1<<nd)], nd, rng, code, in, ip)
+					rep0 += r
+				} else {
+					// Direct bits, then four bits with the align tree.
+					var d uint32
+					for range nd - alignBits {
+						if rng < 1<<24 {
+							rng <<= 8
+							code <<= 8
+							if uint(ip) < uint(len(in)) {
+								code |= uint32(in[ip])
+							}
+							ip++
+						}
+						rng >>= 1
+						code -= rng
+						t := 0 - code>>31 // all ones when code went below zero
+						code += rng & t
+						d = d<<1 + (t + 1)
+					}
+					var r uint32
+					rng, code, ip, r = rcReverse(s.align[:], alignBits, rng, code, in, ip)
+					rep0 += d<<alignBits + r
+					if rep0 == 0xFFFFFFFF {
+						err = errMarker
+						break
+					}
+				}
+			}
+		} else {
+			rng, code, ip, b = rcBit(&s.isRepG0[state], rng, code, in, ip)
+			if b == 0 {
+				rng, code, ip, b = rcBit(&s.isRep0Long[state<<4|posState], rng, code, in, ip)
+				if b == 0 {
+					// Short rep: one byte at distance rep0.
+					if rep0 >= uint32(pos-dictStart) || rep0 >= dictSize {
+						err = errDistance
+						break
+					}
+					if state < 7 {
+						state = 9
+					} else {
+						state = 11
+					}
+					out[pos] = out[pos-int(rep0)-1]
+					pos++
+					continue
+				}
+			} else {
+				var d uint32
+				rng, code, ip, b = rcBit(&s.isRepG1[state], rng, code, in, ip)
+				if b == 0 {
+					d = rep1
+				} else {
+					rng, code, ip, b = rcBit(&s.isRepG2[state], rng, code, in, ip)
+					if b == 0 {
+						d = rep2
+					} else {
+						d = rep3
+						rep3 = rep2
+					}
+					rep2 = rep1
+				}
+				rep1 = rep0
+				rep0 = d
+			}
+			rng, code, ip, n = rcLen(&s.repLen, posState, rng, code, in, ip)
+			if state < 7 {
+				state = 8
+			} else {
+				state = 11
+			}
+		}
+		// Copy n+2 bytes from distance rep0.
+		if rep0 >= uint32(pos-dictStart) || rep0 >= dictSize {
+			err = errDistance
+			break
+		}
+		length := int(n) + 2
+		if length > len(out)-pos {
+			if !limited {
+				err = errCrossing
+				break
+			}
+			length = len(out) - pos
+			err = errTruncOut
+		}
+		src := pos - int(rep0) - 1
+		end := pos + length
+		if int(rep0)+1 >= length {
+			copy(out[pos:end], out[src:src+length])
+		} else if rep0 == 0 {
+			c := out[src]
+			for i := pos; i < end; i++ {
+				out[i] = c
+			}
+		} else {
+			// Overlapping: the bytes repeat with period rep0+1, so each
+			// copy can take everything written since src.
+			for p := pos; p < end; {
+				p += copy(out[p:end], out[src:p])
+			}
+		}
+		pos = end
+		if err != nil {
+			break
+		}
+	}
+	if err == nil || err == errTruncOut {
+		// Leave the range decoder normalised, so that it has read its
+		// whole chunk.
+		if rng < 1<<24 {
+			code <<= 8
+			if uint(ip) < uint(len(in)) {
+				code |= uint32(in[ip])
+			}
+			ip++
+		}
+		if err == nil && code != 0 && !limited {
+			err = chunkError("range decoder did not end at zero")
+		}
+	}
+	s.state = state
+	s.rep0, s.rep1, s.rep2, s.rep3 = rep0, rep1, rep2, rep3
+	return pos, ip, err
+}
