@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/iotsec/iotsec/internal/firmware/xzdec"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
@@ -156,23 +157,17 @@ func (q *squashfs) decompressInto(src []byte, limit int, scratch []byte) ([]byte
 	case 3:
 		out, err = unlzo(src, limit)
 	case 4:
-		if d, ok := xzDict(src); ok && d > maxDict {
-			return nil, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
+		buf := scratch
+		if buf == nil {
+			buf = make([]byte, 0, limit)
 		}
-		r, _ := q.xz.Get().(*xz.Reader)
-		if r == nil {
-			r, err = xz.NewReader(bytes.NewReader(src), maxDict)
-		} else {
-			err = r.Reset(bytes.NewReader(src))
-		}
-		if err == nil {
-			r.Multistream(false)
-			if scratch != nil {
-				out, err = readFullInto(r, scratch[:limit+1], limit)
-			} else {
-				out, err = readFull(r, limit)
-			}
-			q.xz.Put(r)
+		out, _, err = xzdec.Decode(buf[:0], src, limit, maxDict)
+		switch {
+		case errors.Is(err, xzdec.ErrTooBig):
+			err = errTooBig
+		case errors.Is(err, xzdec.ErrUnsupported):
+			// BCJ or delta filters (mksquashfs -Xbcj): the general decoder.
+			out, err = q.unxzFilters(src, limit, scratch)
 		}
 	case 5:
 		out = scratch[:min(len(scratch), limit)]
@@ -199,6 +194,30 @@ func (q *squashfs) decompressInto(src []byte, limit int, scratch []byte) ([]byte
 		return out, fmt.Errorf("%s: %w", sqCompName(q.comp), err)
 	}
 	return out, nil
+}
+
+// unxzFilters inflates an xz block whose filter chain xzdec does not
+// handle, with therootcompany/xz.
+func (q *squashfs) unxzFilters(src []byte, limit int, scratch []byte) ([]byte, error) {
+	if d, ok := xzDict(src); ok && d > maxDict {
+		return nil, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
+	}
+	r, _ := q.xz.Get().(*xz.Reader)
+	var err error
+	if r == nil {
+		r, err = xz.NewReader(bytes.NewReader(src), maxDict)
+	} else {
+		err = r.Reset(bytes.NewReader(src))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer q.xz.Put(r)
+	r.Multistream(false)
+	if scratch != nil {
+		return readFullInto(r, scratch[:limit+1], limit)
+	}
+	return readFull(r, limit)
 }
 
 // metaBlock reads the metadata block at absolute offset off.

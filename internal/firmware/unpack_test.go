@@ -111,6 +111,11 @@ func TestUnpackSquashfs(t *testing.T) {
 		img := mksquashfs(t, sampleTree(), "xz", "-no-fragments")
 		checkTree(t, unpackT(t, "root.sqfs", img), ".")
 	})
+	// xz with a BCJ filter is not xzdec's: the general decoder takes it.
+	t.Run("xz-bcj-x86", func(t *testing.T) {
+		img := mksquashfs(t, sampleTree(), "xz", "-Xbcj", "x86")
+		checkTree(t, unpackT(t, "root.sqfs", img), ".")
+	})
 }
 
 // kernelBlob is a fake vmlinux starting with a version banner.
