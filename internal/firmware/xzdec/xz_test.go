@@ -31,8 +31,8 @@ func xzCLI(t testing.TB, data []byte, flags ...string) []byte {
 }
 
 // reference decodes the first stream of src with therootcompany/xz.
-func reference(src []byte, limit int) ([]byte, error) {
-	r, err := xz.NewReader(bytes.NewReader(src), testDict)
+func reference(src []byte, limit int, dict uint32) ([]byte, error) {
+	r, err := xz.NewReader(bytes.NewReader(src), dict)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func TestDecodeMatchesReference(t *testing.T) {
 				if !bytes.Equal(got, data) {
 					t.Fatalf("output differs from the input (%d bytes, want %d)", len(got), len(data))
 				}
-				ref, err := reference(src, len(data)+1)
+				ref, err := reference(src, len(data)+1, testDict)
 				if err != nil || !bytes.Equal(ref, got) {
 					t.Fatalf("reference decoder: %v, equal %v", err, bytes.Equal(ref, got))
 				}
@@ -241,7 +241,7 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("error %v is a sentinel", err)
 			}
 			t.Log(err)
-			if _, rerr := reference(tt.src, 1<<30); rerr == nil && tt.want != ErrDictTooBig && tt.want != ErrUnsupported {
+			if _, rerr := reference(tt.src, 1<<30, testDict); rerr == nil && tt.want != ErrDictTooBig && tt.want != ErrUnsupported {
 				t.Errorf("reference decoder accepts what this one rejects")
 			}
 		})
