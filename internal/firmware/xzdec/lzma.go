@@ -1,5 +1,7 @@
 package xzdec
 
+import "encoding/binary"
+
 // The LZMA decoder, written from the format's description (the LZMA SDK's
 // lzma-specification.txt and the LZMA2 chunk layout of the xz format).
 // It decodes into a flat output buffer that is also its dictionary: a
@@ -47,6 +49,7 @@ type lzmaState struct {
 	state                  uint32
 	rep0, rep1, rep2, rep3 uint32
 	lc, lp, pb             uint32
+	lpMask, pbMask         uint32
 }
 
 func fill(p []uint16) {
@@ -158,13 +161,17 @@ const (
 	errTruncOut = chunkError("output limit reached")
 )
 
-// decodeChunk decodes LZMA data from in into out[pos:len(out)], where
-// out[dictStart:pos] is the dictionary. It returns the new position and
-// how many input bytes the range decoder consumed, including its five
-// initial bytes. When limited is true, len(out) is the caller's output
-// limit rather than the chunk's end: a match crossing it is cut there and
-// errTruncOut returned.
-func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32, in []byte, limited bool) (int, int, error) {
+// decodeChunk decodes LZMA data from in into dict[pos:len(dict)], where
+// dict holds the output since the last dictionary reset. It returns the
+// new position and how many input bytes the range decoder consumed,
+// including its five initial bytes. When limited is true, len(dict) is
+// the caller's output limit rather than the chunk's end: a match crossing
+// it is cut there and errTruncOut returned.
+//
+// Only the range decoder, the position and the state are locals: the
+// repeat distances and the properties stay in s, so that the literal
+// loop, which most bits go through, keeps its values in registers.
+func (s *lzmaState) decodeChunk(dict []byte, pos int, dictSize uint32, in []byte, limited bool) (int, int, error) {
 	if len(in) < 5 || in[0] != 0 {
 		return pos, 0, chunkError("range decoder: first byte is not zero")
 	}
@@ -172,24 +179,19 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 	code := uint32(in[1])<<24 | uint32(in[2])<<16 | uint32(in[3])<<8 | uint32(in[4])
 	ip := 5
 	state := s.state
-	rep0, rep1, rep2, rep3 := s.rep0, s.rep1, s.rep2, s.rep3
-	lc := s.lc
-	lpMask := uint32(1)<<s.lp - 1
-	pbMask := uint32(1)<<s.pb - 1
 	var b uint32
 	var err error
-	for pos < len(out) {
-		rel := uint32(pos - dictStart)
-		posState := rel & pbMask
+	for pos < len(dict) {
+		posState := uint32(pos) & s.pbMask
 		rng, code, ip, b = rcBit(&s.isMatch[state<<4|posState], rng, code, in, ip)
 		if b == 0 {
 			// Literal.
 			prev := uint32(0)
-			if pos > dictStart {
-				prev = uint32(out[pos-1])
+			if pos > 0 {
+				prev = uint32(dict[pos-1])
 			}
-			o := litSize * ((rel&lpMask)<<lc | prev>>(8-lc))
-			probs := s.lit[o : o+litSize]
+			o := litSize * ((uint32(pos)&s.lpMask)<<s.lc | prev>>(8-s.lc))
+			probs := (*[litSize]uint16)(s.lit[o : o+litSize])
 			sym := uint32(1)
 			if state < 7 {
 				for sym < 0x100 {
@@ -197,7 +199,7 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 					sym = sym<<1 | b
 				}
 			} else {
-				m := uint32(out[pos-int(rep0)-1])
+				m := uint32(dict[pos-int(s.rep0)-1])
 				offs := uint32(0x100)
 				for sym < 0x100 {
 					m <<= 1
@@ -211,7 +213,7 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 					}
 				}
 			}
-			out[pos] = byte(sym)
+			dict[pos] = byte(sym)
 			pos++
 			switch {
 			case state < 4:
@@ -227,7 +229,7 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 		rng, code, ip, b = rcBit(&s.isRep[state], rng, code, in, ip)
 		if b == 0 {
 			// Match with a new distance.
-			rep3, rep2, rep1 = rep2, rep1, rep0
+			s.rep3, s.rep2, s.rep1 = s.rep2, s.rep1, s.rep0
 			rng, code, ip, n = rcLen(&s.matchLen, posState, rng, code, in, ip)
 			if state < 7 {
 				state = 7
@@ -235,18 +237,18 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 				state = 10
 			}
 			ls := min(n, 3) << 6
-			var slot uint32
+			var slot, dist uint32
 			rng, code, ip, slot = rcTree(s.posSlot[ls:ls+64], 6, rng, code, in, ip)
 			if slot < 4 {
-				rep0 = slot
+				dist = slot
 			} else {
 				nd := uint(slot>>1 - 1)
-				rep0 = (2 | slot&1) << nd
+				dist = (2 | slot&1) << nd
 				if slot < endPosModel {
-					o := rep0 - slot
+					o := dist - slot
 					var r uint32
 					rng, code, ip, r = rcReverse(s.special[o:o+(1<<nd)], nd, rng, code, in, ip)
-					rep0 += r
+					dist += r
 				} else {
 					// Direct bits, then four bits with the align tree.
 					var d uint32
@@ -267,20 +269,21 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 					}
 					var r uint32
 					rng, code, ip, r = rcReverse(s.align[:], alignBits, rng, code, in, ip)
-					rep0 += d<<alignBits + r
-					if rep0 == 0xFFFFFFFF {
+					dist += d<<alignBits + r
+					if dist == 0xFFFFFFFF {
 						err = errMarker
 						break
 					}
 				}
 			}
+			s.rep0 = dist
 		} else {
 			rng, code, ip, b = rcBit(&s.isRepG0[state], rng, code, in, ip)
 			if b == 0 {
 				rng, code, ip, b = rcBit(&s.isRep0Long[state<<4|posState], rng, code, in, ip)
 				if b == 0 {
 					// Short rep: one byte at distance rep0.
-					if rep0 >= uint32(pos-dictStart) || rep0 >= dictSize {
+					if s.rep0 >= uint32(pos) || s.rep0 >= dictSize {
 						err = errDistance
 						break
 					}
@@ -289,7 +292,7 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 					} else {
 						state = 11
 					}
-					out[pos] = out[pos-int(rep0)-1]
+					dict[pos] = dict[pos-int(s.rep0)-1]
 					pos++
 					continue
 				}
@@ -297,19 +300,19 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 				var d uint32
 				rng, code, ip, b = rcBit(&s.isRepG1[state], rng, code, in, ip)
 				if b == 0 {
-					d = rep1
+					d = s.rep1
 				} else {
 					rng, code, ip, b = rcBit(&s.isRepG2[state], rng, code, in, ip)
 					if b == 0 {
-						d = rep2
+						d = s.rep2
 					} else {
-						d = rep3
-						rep3 = rep2
+						d = s.rep3
+						s.rep3 = s.rep2
 					}
-					rep2 = rep1
+					s.rep2 = s.rep1
 				}
-				rep1 = rep0
-				rep0 = d
+				s.rep1 = s.rep0
+				s.rep0 = d
 			}
 			rng, code, ip, n = rcLen(&s.repLen, posState, rng, code, in, ip)
 			if state < 7 {
@@ -319,36 +322,21 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 			}
 		}
 		// Copy n+2 bytes from distance rep0.
-		if rep0 >= uint32(pos-dictStart) || rep0 >= dictSize {
+		dist := s.rep0
+		if dist >= uint32(pos) || dist >= dictSize {
 			err = errDistance
 			break
 		}
 		length := int(n) + 2
-		if length > len(out)-pos {
+		if length > len(dict)-pos {
 			if !limited {
 				err = errCrossing
 				break
 			}
-			length = len(out) - pos
+			length = len(dict) - pos
 			err = errTruncOut
 		}
-		src := pos - int(rep0) - 1
-		end := pos + length
-		if int(rep0)+1 >= length {
-			copy(out[pos:end], out[src:src+length])
-		} else if rep0 == 0 {
-			c := out[src]
-			for i := pos; i < end; i++ {
-				out[i] = c
-			}
-		} else {
-			// Overlapping: the bytes repeat with period rep0+1, so each
-			// copy can take everything written since src.
-			for p := pos; p < end; {
-				p += copy(out[p:end], out[src:p])
-			}
-		}
-		pos = end
+		pos = copyMatch(dict, pos, int(dist)+1, length)
 		if err != nil {
 			break
 		}
@@ -368,6 +356,34 @@ func (s *lzmaState) decodeChunk(out []byte, pos, dictStart int, dictSize uint32,
 		}
 	}
 	s.state = state
-	s.rep0, s.rep1, s.rep2, s.rep3 = rep0, rep1, rep2, rep3
 	return pos, ip, err
+}
+
+// copyMatch copies length bytes from distance d back to dict[pos:] and
+// returns the new position; 1 ≤ d ≤ pos and pos+length ≤ len(dict).
+func copyMatch(dict []byte, pos, d, length int) int {
+	src := pos - d
+	end := pos + length
+	switch {
+	case d >= 8 && end+8 <= len(dict):
+		// Eight bytes at a time; the last word may write past end, into
+		// bytes not decoded yet, and never reads what it wrote.
+		for p := pos; p < end; p, src = p+8, src+8 {
+			binary.LittleEndian.PutUint64(dict[p:], binary.LittleEndian.Uint64(dict[src:]))
+		}
+	case d >= length:
+		copy(dict[pos:end], dict[src:src+length])
+	case d == 1:
+		c := dict[src]
+		for i := pos; i < end; i++ {
+			dict[i] = c
+		}
+	default:
+		// Overlapping: the bytes repeat with period d, so each copy can
+		// take everything written since src.
+		for p := pos; p < end; {
+			p += copy(dict[p:end], dict[src:p])
+		}
+	}
+	return end
 }

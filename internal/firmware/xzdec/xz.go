@@ -403,6 +403,7 @@ func (d *Decoder) lzma2(out, in []byte, base, limit int, dictSize uint32) ([]byt
 				return out, p, errAt(base+p-1, "LZMA properties lc=%d lp=%d exceed lc+lp=4", lc, lp)
 			}
 			s.lc, s.lp, s.pb = lc, lp, pb
+			s.lpMask, s.pbMask = 1<<lp-1, 1<<pb-1
 			needProps = false
 		} else if needProps {
 			return out, p, errAt(base+at, "LZMA2 chunk 0x%02x without the properties a dictionary reset needs", c)
@@ -421,7 +422,8 @@ func (d *Decoder) lzma2(out, in []byte, base, limit int, dictSize uint32) ([]byt
 		if end > cap(out) {
 			out = slices.Grow(out, min(max(end, 2*cap(out)), limit)-len(out))
 		}
-		pos, n, err := s.decodeChunk(out[:end], len(out), dictStart, dictSize, in[p:p+csize], limited)
+		pos, n, err := s.decodeChunk(out[dictStart:end], len(out)-dictStart, dictSize, in[p:p+csize], limited)
+		pos += dictStart
 		out = out[:pos]
 		if limited && (err == nil || err == errTruncOut) {
 			return out, p + csize, &Error{Offset: int64(base + at), What: fmt.Sprintf("output beyond %d bytes", limit), Err: ErrTooBig}
