@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/therootcompany/xz"
 )
@@ -44,6 +46,23 @@ func benchData(b *testing.B) (blocks [][]byte, raw int) {
 	return blocks, len(data)
 }
 
+// cpuTime is the user+system CPU time of this process (who =
+// RUSAGE_SELF) or of its waited-for children (RUSAGE_CHILDREN).
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the CPU throughput, steadier than wall time on a
+// loaded machine.
+func reportCPU(b *testing.B, who int, start time.Duration, raw int) {
+	cpu := cpuTime(who) - start
+	b.ReportMetric(float64(raw)*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
+}
+
 // BenchmarkDecode compares this decoder with therootcompany/xz and with
 // liblzma (the xz command, one process decoding the concatenated
 // blocks: xz reads concatenated streams) on the same squashfs-like
@@ -54,6 +73,8 @@ func BenchmarkDecode(b *testing.B) {
 		b.SetBytes(int64(raw))
 		buf := make([]byte, 128<<10+1)
 		var d Decoder
+		start := cpuTime(syscall.RUSAGE_SELF)
+		defer func() { reportCPU(b, syscall.RUSAGE_SELF, start, raw) }()
 		for b.Loop() {
 			for _, src := range blocks {
 				if _, _, err := d.Decode(buf, src, 128<<10, 1<<20); err != nil {
@@ -66,6 +87,8 @@ func BenchmarkDecode(b *testing.B) {
 		b.SetBytes(int64(raw))
 		buf := make([]byte, 128<<10+1)
 		var r *xz.Reader
+		start := cpuTime(syscall.RUSAGE_SELF)
+		defer func() { reportCPU(b, syscall.RUSAGE_SELF, start, raw) }()
 		for b.Loop() {
 			for _, src := range blocks {
 				var err error
@@ -99,6 +122,8 @@ func BenchmarkDecode(b *testing.B) {
 		}
 		all := bytes.Join(blocks, nil)
 		b.SetBytes(int64(raw))
+		start := cpuTime(syscall.RUSAGE_CHILDREN)
+		defer func() { reportCPU(b, syscall.RUSAGE_CHILDREN, start, raw) }()
 		for b.Loop() {
 			cmd := exec.Command("xz", "-dc", "-T1")
 			cmd.Stdin = bytes.NewReader(all)

@@ -50,7 +50,14 @@ type lzmaState struct {
 	rep0, rep1, rep2, rep3 uint32
 	lc, lp, pb             uint32
 	lpMask, pbMask         uint32
+
+	// in holds the compressed bytes of the chunk being decoded, so that
+	// the range decoder reads with a 16-bit index and no bounds check.
+	in chunkIn
 }
+
+// chunkIn holds an LZMA2 chunk's compressed bytes (at most 64 KiB).
+type chunkIn [1 << 16]byte
 
 func fill(p []uint16) {
 	for i := range p {
@@ -82,16 +89,14 @@ func (s *lzmaState) reset() {
 }
 
 // rcBit decodes one bit with probability *p. The range decoder is
-// normalised before the bit, as in the specification; input past the
-// end of in reads as zero and is caught by the caller, which compares ip
-// with the chunk's compressed size.
-func rcBit(p *uint16, rng, code uint32, in []byte, ip int) (uint32, uint32, int, uint32) {
+// normalised before the bit, as in the specification. in holds the
+// chunk's compressed bytes (at most 64 KiB) and whatever follows them;
+// reading past the chunk is caught by the caller, which compares ip with
+// the chunk's compressed size.
+func rcBit(p *uint16, rng, code uint32, in *chunkIn, ip uint32) (uint32, uint32, uint32, uint32) {
 	if rng < 1<<24 {
 		rng <<= 8
-		code <<= 8
-		if uint(ip) < uint(len(in)) {
-			code |= uint32(in[ip])
-		}
+		code = code<<8 | uint32(in[uint16(ip)])
 		ip++
 	}
 	prob := uint32(*p)
@@ -106,7 +111,7 @@ func rcBit(p *uint16, rng, code uint32, in []byte, ip int) (uint32, uint32, int,
 
 // rcTree decodes an n-bit symbol, most significant bit first, with the
 // probabilities of a tree p (indexed from 1).
-func rcTree(p []uint16, n uint, rng, code uint32, in []byte, ip int) (uint32, uint32, int, uint32) {
+func rcTree(p []uint16, n uint, rng, code uint32, in *chunkIn, ip uint32) (uint32, uint32, uint32, uint32) {
 	sym := uint32(1)
 	lim := uint32(1) << n
 	for sym < lim {
@@ -118,7 +123,7 @@ func rcTree(p []uint16, n uint, rng, code uint32, in []byte, ip int) (uint32, ui
 }
 
 // rcReverse decodes an n-bit symbol, least significant bit first.
-func rcReverse(p []uint16, n uint, rng, code uint32, in []byte, ip int) (uint32, uint32, int, uint32) {
+func rcReverse(p []uint16, n uint, rng, code uint32, in *chunkIn, ip uint32) (uint32, uint32, uint32, uint32) {
 	sym, res := uint32(1), uint32(0)
 	for i := range n {
 		var b uint32
@@ -130,7 +135,7 @@ func rcReverse(p []uint16, n uint, rng, code uint32, in []byte, ip int) (uint32,
 }
 
 // rcLen decodes a match length minus 2.
-func rcLen(l *lenProbs, posState uint32, rng, code uint32, in []byte, ip int) (uint32, uint32, int, uint32) {
+func rcLen(l *lenProbs, posState uint32, rng, code uint32, in *chunkIn, ip uint32) (uint32, uint32, uint32, uint32) {
 	var b, n uint32
 	rng, code, ip, b = rcBit(&l.choice, rng, code, in, ip)
 	if b == 0 {
@@ -171,13 +176,18 @@ const (
 // Only the range decoder, the position and the state are locals: the
 // repeat distances and the properties stay in s, so that the literal
 // loop, which most bits go through, keeps its values in registers.
-func (s *lzmaState) decodeChunk(dict []byte, pos int, dictSize uint32, in []byte, limited bool) (int, int, error) {
-	if len(in) < 5 || in[0] != 0 {
+func (s *lzmaState) decodeChunk(dict []byte, pos int, dictSize uint32, src []byte, limited bool) (int, int, error) {
+	if len(src) < 5 || src[0] != 0 {
 		return pos, 0, chunkError("range decoder: first byte is not zero")
 	}
+	if len(src) > len(s.in) {
+		return pos, 0, chunkError("compressed chunk over 64 KiB")
+	}
+	in := &s.in
+	copy(in[:], src)
 	rng := uint32(0xFFFFFFFF)
 	code := uint32(in[1])<<24 | uint32(in[2])<<16 | uint32(in[3])<<8 | uint32(in[4])
-	ip := 5
+	ip := uint32(5)
 	state := s.state
 	var b uint32
 	var err error
@@ -255,10 +265,7 @@ func (s *lzmaState) decodeChunk(dict []byte, pos int, dictSize uint32, in []byte
 					for range nd - alignBits {
 						if rng < 1<<24 {
 							rng <<= 8
-							code <<= 8
-							if uint(ip) < uint(len(in)) {
-								code |= uint32(in[ip])
-							}
+							code = code<<8 | uint32(in[uint16(ip)])
 							ip++
 						}
 						rng >>= 1
@@ -345,10 +352,7 @@ func (s *lzmaState) decodeChunk(dict []byte, pos int, dictSize uint32, in []byte
 		// Leave the range decoder normalised, so that it has read its
 		// whole chunk.
 		if rng < 1<<24 {
-			code <<= 8
-			if uint(ip) < uint(len(in)) {
-				code |= uint32(in[ip])
-			}
+			code = code<<8 | uint32(in[uint16(ip)])
 			ip++
 		}
 		if err == nil && code != 0 && !limited {
@@ -356,7 +360,7 @@ func (s *lzmaState) decodeChunk(dict []byte, pos int, dictSize uint32, in []byte
 		}
 	}
 	s.state = state
-	return pos, ip, err
+	return pos, int(ip), err
 }
 
 // copyMatch copies length bytes from distance d back to dict[pos:] and
