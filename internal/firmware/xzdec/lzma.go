@@ -109,6 +109,43 @@ func rcBit(p *uint16, rng, code uint32, in *chunkIn, ip uint32) (uint32, uint32,
 	return rng - bound, code - bound, ip, 1
 }
 
+// rcLiteral decodes a literal's eight bits. It is a function of its own
+// so that its loop has the registers to itself: inlined into the decoding
+// loop, whose state is live across it, the range decoder spilled.
+//
+//go:noinline
+func rcLiteral(probs *[litSize]uint16, rng, code uint32, in *chunkIn, ip uint32) (uint32, uint32, uint32, uint32) {
+	sym := uint32(1)
+	for sym < 0x100 {
+		var b uint32
+		rng, code, ip, b = rcBit(&probs[sym], rng, code, in, ip)
+		sym = sym<<1 | b
+	}
+	return rng, code, ip, sym
+}
+
+// rcMatchedLiteral decodes a literal after a match, with the byte at the
+// last distance, m, steering the probabilities while its bits agree.
+//
+//go:noinline
+func rcMatchedLiteral(probs *[litSize]uint16, m, rng, code uint32, in *chunkIn, ip uint32) (uint32, uint32, uint32, uint32) {
+	sym := uint32(1)
+	offs := uint32(0x100)
+	for sym < 0x100 {
+		m <<= 1
+		mb := m & offs
+		var b uint32
+		rng, code, ip, b = rcBit(&probs[offs+mb+sym], rng, code, in, ip)
+		sym = sym<<1 | b
+		if b != 0 {
+			offs = mb
+		} else {
+			offs ^= mb
+		}
+	}
+	return rng, code, ip, sym
+}
+
 // rcTree decodes an n-bit symbol, most significant bit first, with the
 // probabilities of a tree p (indexed from 1).
 func rcTree(p []uint16, n uint, rng, code uint32, in *chunkIn, ip uint32) (uint32, uint32, uint32, uint32) {
@@ -202,26 +239,12 @@ func (s *lzmaState) decodeChunk(dict []byte, pos int, dictSize uint32, src []byt
 			}
 			o := litSize * ((uint32(pos)&s.lpMask)<<s.lc | prev>>(8-s.lc))
 			probs := (*[litSize]uint16)(s.lit[o : o+litSize])
-			sym := uint32(1)
+			var sym uint32
 			if state < 7 {
-				for sym < 0x100 {
-					rng, code, ip, b = rcBit(&probs[sym], rng, code, in, ip)
-					sym = sym<<1 | b
-				}
+				rng, code, ip, sym = rcLiteral(probs, rng, code, in, ip)
 			} else {
 				m := uint32(dict[pos-int(s.rep0)-1])
-				offs := uint32(0x100)
-				for sym < 0x100 {
-					m <<= 1
-					mb := m & offs
-					rng, code, ip, b = rcBit(&probs[offs+mb+sym], rng, code, in, ip)
-					sym = sym<<1 | b
-					if b != 0 {
-						offs = mb
-					} else {
-						offs ^= mb
-					}
-				}
+				rng, code, ip, sym = rcMatchedLiteral(probs, m, rng, code, in, ip)
 			}
 			dict[pos] = byte(sym)
 			pos++
