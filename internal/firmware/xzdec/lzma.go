@@ -221,7 +221,9 @@ func (s *lzmaState) decodeChunk(dict []byte, pos int, dictSize uint32, src []byt
 		return pos, 0, chunkError("compressed chunk over 64 KiB")
 	}
 	in := &s.in
-	copy(in[:], src)
+	// Bytes past the chunk read as zero, as on every call: a corrupt
+	// chunk's output must not depend on the chunk decoded before it.
+	clear(in[copy(in[:], src):])
 	rng := uint32(0xFFFFFFFF)
 	code := uint32(in[1])<<24 | uint32(in[2])<<16 | uint32(in[3])<<8 | uint32(in[4])
 	ip := uint32(5)

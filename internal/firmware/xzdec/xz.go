@@ -425,6 +425,9 @@ func (d *Decoder) lzma2(out, in []byte, base, limit int, dictSize uint32) ([]byt
 		pos, n, err := s.decodeChunk(out[dictStart:end], len(out)-dictStart, dictSize, in[p:p+csize], limited)
 		pos += dictStart
 		out = out[:pos]
+		if n > csize {
+			return out, p, errAt(base+at, "LZMA2 chunk declares %d compressed bytes, its data runs past them", csize)
+		}
 		if limited && (err == nil || err == errTruncOut) {
 			return out, p + csize, &Error{Offset: int64(base + at), What: fmt.Sprintf("output beyond %d bytes", limit), Err: ErrTooBig}
 		}
