@@ -277,8 +277,11 @@ func (d *Decoder) block(out, src []byte, p, max int, maxDict uint32) ([]byte, in
 	}
 	p += size
 	start := len(out)
+	// The header's uncompressed size sizes the buffer, but only up to 16
+	// times the input: a forged header must not allocate what the data
+	// cannot produce (chunks grow the buffer as they decode).
 	if uncompressed >= 0 && int64(max-start) >= uncompressed && int64(cap(out)-start) < uncompressed {
-		out = slices.Grow(out, int(uncompressed))
+		out = slices.Grow(out, int(min(uncompressed, 16*int64(len(src)))))
 	}
 	out, n, err := d.lzma2(out, src[p:], p, max, dict)
 	if err != nil {
