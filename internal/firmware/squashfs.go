@@ -602,6 +602,10 @@ func (q *squashfs) dispatch(f *sqFile, work chan<- sqJob) {
 		if want <= 0 {
 			break
 		}
+		if err := q.u.ctx.Err(); err != nil {
+			f.fail(i, err)
+			return
+		}
 		dst := f.data[off : off+want]
 		off += want
 		size := int64(b & 0xffffff)
