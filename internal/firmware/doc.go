@@ -13,6 +13,10 @@
 // yields what could be read together with an error naming the format,
 // offset and reason.
 //
+// xz streams whose blocks use LZMA2 alone (squashfs's, most firmware's)
+// are decoded by the subpackage xzdec, into the caller's buffer; streams
+// with BCJ or delta filters go to github.com/therootcompany/xz.
+//
 // It is an engine: it must not import storage (database/sql, sqlite, pgx),
 // HTTP servers, or the project's domain package internal/iotsec.
 package firmware

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/iotsec/iotsec/internal/firmware/xzdec"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
@@ -156,23 +157,17 @@ func (q *squashfs) decompressInto(src []byte, limit int, scratch []byte) ([]byte
 	case 3:
 		out, err = unlzo(src, limit)
 	case 4:
-		if d, ok := xzDict(src); ok && d > maxDict {
-			return nil, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
+		buf := scratch
+		if buf == nil {
+			buf = make([]byte, 0, limit)
 		}
-		r, _ := q.xz.Get().(*xz.Reader)
-		if r == nil {
-			r, err = xz.NewReader(bytes.NewReader(src), maxDict)
-		} else {
-			err = r.Reset(bytes.NewReader(src))
-		}
-		if err == nil {
-			r.Multistream(false)
-			if scratch != nil {
-				out, err = readFullInto(r, scratch[:limit+1], limit)
-			} else {
-				out, err = readFull(r, limit)
-			}
-			q.xz.Put(r)
+		out, _, err = xzdec.Decode(buf[:0], src, limit, maxDict)
+		switch {
+		case errors.Is(err, xzdec.ErrTooBig):
+			err = errTooBig
+		case errors.Is(err, xzdec.ErrUnsupported):
+			// BCJ or delta filters (mksquashfs -Xbcj): the general decoder.
+			out, err = q.unxzFilters(src, limit, scratch)
 		}
 	case 5:
 		out = scratch[:min(len(scratch), limit)]
@@ -199,6 +194,30 @@ func (q *squashfs) decompressInto(src []byte, limit int, scratch []byte) ([]byte
 		return out, fmt.Errorf("%s: %w", sqCompName(q.comp), err)
 	}
 	return out, nil
+}
+
+// unxzFilters inflates an xz block whose filter chain xzdec does not
+// handle, with therootcompany/xz.
+func (q *squashfs) unxzFilters(src []byte, limit int, scratch []byte) ([]byte, error) {
+	if d, ok := xzDict(src); ok && d > maxDict {
+		return nil, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
+	}
+	r, _ := q.xz.Get().(*xz.Reader)
+	var err error
+	if r == nil {
+		r, err = xz.NewReader(bytes.NewReader(src), maxDict)
+	} else {
+		err = r.Reset(bytes.NewReader(src))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer q.xz.Put(r)
+	r.Multistream(false)
+	if scratch != nil {
+		return readFullInto(r, scratch[:limit+1], limit)
+	}
+	return readFull(r, limit)
 }
 
 // metaBlock reads the metadata block at absolute offset off.
@@ -430,7 +449,29 @@ type sqFile struct {
 	path string
 	in   *sqInode
 	data []byte
+	mu   sync.Mutex
+	bad  int // index of the first block that failed (len(in.blocks): the tail)
 	err  error
+}
+
+// fail records the error of block i, keeping the first block's.
+func (f *sqFile) fail(i int, err error) {
+	f.mu.Lock()
+	if f.err == nil || i < f.bad {
+		f.bad, f.err = i, err
+	}
+	f.mu.Unlock()
+}
+
+// sqJob is one data block of a file to inflate, or the file's tail in a
+// fragment (tail set).
+type sqJob struct {
+	f    *sqFile
+	i    int    // block index
+	raw  []byte // compressed block
+	at   int64  // its offset in the image
+	dst  []byte // where its bytes go in f.data
+	tail bool
 }
 
 // walk lists the tree, then inflates file data on all cores and adds the
@@ -513,18 +554,24 @@ func orRoot(p string) string {
 	return p
 }
 
-// inflate reads the data of files with one worker per core; each worker
-// inflates blocks into its own scratch buffer.
+// inflate reads the data of files with one worker per core. The work is
+// one data block at a time, not one file, so that a large library keeps
+// every core busy rather than one; each worker inflates into its own
+// scratch buffer and copies the block to its place in the file, whose
+// buffer is allocated at its declared size (already charged to the
+// budget by walk). A file that fails keeps the bytes before its first
+// failed block.
 func (q *squashfs) inflate(files []*sqFile) {
-	work := make(chan *sqFile)
+	n := runtime.GOMAXPROCS(0)
+	work := make(chan sqJob, 2*n)
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			scratch := make([]byte, q.block+1)
-			for f := range work {
-				f.data, f.err = q.fileData(f.in, scratch)
+			for j := range work {
+				q.inflateBlock(j, scratch)
 			}
 		}()
 	}
@@ -533,53 +580,89 @@ func (q *squashfs) inflate(files []*sqFile) {
 			f.err = q.u.ctx.Err()
 			continue
 		}
-		work <- f
+		q.dispatch(f, work)
 	}
 	close(work)
 	wg.Wait()
+	for _, f := range files {
+		if f.err != nil && f.data != nil {
+			f.data = f.data[:min(int64(f.bad)*q.block, int64(len(f.data)))]
+		}
+	}
 }
 
-// fileData reads one file's blocks and fragment tail.
-func (q *squashfs) fileData(in *sqInode, scratch []byte) ([]byte, error) {
-	out := make([]byte, 0, in.size)
+// dispatch sends the blocks of one file to the workers.
+func (q *squashfs) dispatch(f *sqFile, work chan<- sqJob) {
+	in := f.in
+	f.data = make([]byte, in.size)
 	pos := in.start
+	var off int64
 	for i, b := range in.blocks {
-		want := min(q.block, in.size-int64(len(out)))
+		want := min(q.block, in.size-off)
+		if want <= 0 {
+			break
+		}
+		if err := q.u.ctx.Err(); err != nil {
+			f.fail(i, err)
+			return
+		}
+		dst := f.data[off : off+want]
+		off += want
 		size := int64(b & 0xffffff)
-		if size == 0 { // sparse
-			out = append(out, make([]byte, want)...)
+		if size == 0 { // sparse: the buffer is zero already
 			continue
 		}
 		if pos < 0 || pos+size > int64(len(q.data)) {
-			return out, fmt.Errorf("inode %d: data block %d at %d runs past end of image", in.num, i, pos)
+			f.fail(i, fmt.Errorf("inode %d: data block %d at %d runs past end of image", in.num, i, pos))
+			return
 		}
 		raw := q.data[pos : pos+size]
 		pos += size
 		if b&(1<<24) != 0 {
-			out = append(out, raw[:min(int64(len(raw)), want)]...)
+			if copy(dst, raw) < len(dst) {
+				f.fail(i, fmt.Errorf("inode %d: data block %d at %d holds %d of %d bytes", in.num, i, pos-size, len(raw), want))
+				return
+			}
 			continue
 		}
-		d, err := q.decompressInto(raw, int(q.block), scratch)
-		if err != nil {
-			return out, fmt.Errorf("inode %d: data block %d at %d: %w", in.num, i, pos-size, err)
-		}
-		out = append(out, d[:min(int64(len(d)), want)]...)
+		work <- sqJob{f: f, i: i, raw: raw, at: pos - size, dst: dst}
 	}
-	if in.frag != sqNoFragment && int64(len(out)) < in.size {
+	if off < in.size {
+		if in.frag == sqNoFragment {
+			f.fail(len(in.blocks), fmt.Errorf("inode %d: %d of %d bytes read", in.num, off, in.size))
+			return
+		}
+		work <- sqJob{f: f, i: len(in.blocks), dst: f.data[off:], tail: true}
+	}
+}
+
+// inflateBlock inflates one job into its place.
+func (q *squashfs) inflateBlock(j sqJob, scratch []byte) {
+	in := j.f.in
+	if j.tail {
 		fd, err := q.fragment(in.frag)
 		if err != nil {
-			return out, fmt.Errorf("inode %d: %w", in.num, err)
+			j.f.fail(j.i, fmt.Errorf("inode %d: %w", in.num, err))
+			return
 		}
-		n := in.size - int64(len(out))
+		n := int64(len(j.dst))
 		if in.fragAt < 0 || in.fragAt+n > int64(len(fd)) {
-			return out, fmt.Errorf("inode %d: tail runs past end of fragment %d", in.num, in.frag)
+			j.f.fail(j.i, fmt.Errorf("inode %d: tail runs past end of fragment %d", in.num, in.frag))
+			return
 		}
-		out = append(out, fd[in.fragAt:in.fragAt+n]...)
+		copy(j.dst, fd[in.fragAt:in.fragAt+n])
+		return
 	}
-	if int64(len(out)) < in.size {
-		return out, fmt.Errorf("inode %d: %d of %d bytes read", in.num, len(out), in.size)
+	d, err := q.decompressInto(j.raw, int(q.block), scratch)
+	if err != nil {
+		j.f.fail(j.i, fmt.Errorf("inode %d: data block %d at %d: %w", in.num, j.i, j.at, err))
+		return
 	}
-	return out, nil
+	if len(d) < len(j.dst) {
+		j.f.fail(j.i, fmt.Errorf("inode %d: data block %d at %d inflates to %d bytes, want %d", in.num, j.i, j.at, len(d), len(j.dst)))
+		return
+	}
+	copy(j.dst, d)
 }
 
 func (q *squashfs) fragment(i uint32) ([]byte, error) {

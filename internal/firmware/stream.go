@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/anchore/go-lzo"
+	"github.com/iotsec/iotsec/internal/firmware/xzdec"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
@@ -170,6 +172,16 @@ func xzDict(data []byte) (int64, bool) {
 }
 
 func unxz(data []byte, max int64) ([]byte, int64, error) {
+	out, n, err := xzdec.Decode(nil, data, int(min(max, math.MaxInt)), maxDict)
+	switch {
+	case err == nil:
+		return out, int64(n), nil
+	case errors.Is(err, xzdec.ErrTooBig):
+		return out, int64(n), errTooBig
+	case !errors.Is(err, xzdec.ErrUnsupported):
+		return out, int64(n), err
+	}
+	// BCJ or delta filters: the general decoder.
 	if d, ok := xzDict(data); ok && d > maxDict {
 		return nil, 0, fmt.Errorf("xz dictionary of %d bytes exceeds %d", d, maxDict)
 	}
@@ -179,7 +191,7 @@ func unxz(data []byte, max int64) ([]byte, int64, error) {
 		return nil, 0, fmt.Errorf("xz header: %w", err)
 	}
 	zr.Multistream(false)
-	out, err := readLimit(zr, max)
+	out, err = readLimit(zr, max)
 	return out, int64(len(data) - br.Len()), wrapStream("xz", err)
 }
 
