@@ -121,16 +121,7 @@ func (s *Store) AuthorityEvents(ctx context.Context, a iotsec.Actor, f iotsec.Ce
 	if err != nil {
 		return nil, fmt.Errorf("authority events: %w", err)
 	}
-	defer rows.Close()
-	out := []iotsec.CertificationEvent{}
-	for rows.Next() {
-		var ev iotsec.CertificationEvent
-		if err := rows.Scan(&ev.ID, &ev.CertificationID, &ev.From, &ev.To, &ev.Reason, &ev.Actor, &ev.ActorOrgID, tscan{&ev.At}, &ev.LogIndex); err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+	return scanCertEvents(rows)
 }
 
 // certEventColumnsE is certEventColumns on the alias e.

@@ -310,16 +310,7 @@ func (s *Store) CertificationHistory(ctx context.Context, a iotsec.Actor, id str
 	if err != nil {
 		return nil, fmt.Errorf("certification history: %w", err)
 	}
-	defer rows.Close()
-	out := []iotsec.CertificationEvent{}
-	for rows.Next() {
-		var ev iotsec.CertificationEvent
-		if err := rows.Scan(&ev.ID, &ev.CertificationID, &ev.From, &ev.To, &ev.Reason, &ev.Actor, &ev.ActorOrgID, tscan{&ev.At}, &ev.LogIndex); err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+	return scanCertEvents(rows)
 }
 
 func (s *Store) PublicCertification(ctx context.Context, labelID string) (iotsec.PublicCertification, error) {
@@ -873,4 +864,18 @@ func (s *Store) LogKey(ctx context.Context, origin string) (iotsec.LogKey, error
 	err := s.db.QueryRowContext(ctx, s.q("SELECT origin, verifier_key, sealed, created_at FROM translog_keys WHERE origin = ?"), origin).
 		Scan(&k.Origin, &k.VerifierKey, &k.Sealed, tscan{&k.CreatedAt})
 	return k, notFound(err, "log key")
+}
+
+// scanCertEvents reads rows of certEventColumns and closes them.
+func scanCertEvents(rows *sql.Rows) ([]iotsec.CertificationEvent, error) {
+	defer rows.Close()
+	out := []iotsec.CertificationEvent{}
+	for rows.Next() {
+		var ev iotsec.CertificationEvent
+		if err := rows.Scan(&ev.ID, &ev.CertificationID, &ev.From, &ev.To, &ev.Reason, &ev.Actor, &ev.ActorOrgID, tscan{&ev.At}, &ev.LogIndex); err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
 }
