@@ -127,6 +127,19 @@ func TestRecognitionRequestLife(t *testing.T) {
 			if jc || !slices.Equal(before, after) {
 				t.Errorf("third's catalog changed: agreements %v -> %v, recognised %v", before, after, jc)
 			}
+			// The regulator dashboards list the requests as the registry does.
+			for _, c := range []struct {
+				a                           iotsec.Actor
+				pending, answered, outgoing int
+			}{{kisa, 0, 0, 2}, {ipa, 0, 2, 0}, {third, 0, 0, 0}} {
+				d, err := svcs.Dashboard.Regulator(ctx, c.a)
+				apptest.Must(t, err)
+				q := d.Requests
+				if len(q.Pending) != c.pending || len(q.Answered) != c.answered || len(q.Outgoing) != c.outgoing {
+					t.Errorf("%s's dashboard requests: %d pending, %d answered, %d sent; want %d, %d, %d", c.a.Label,
+						len(q.Pending), len(q.Answered), len(q.Outgoing), c.pending, c.answered, c.outgoing)
+				}
+			}
 			// The agreement stays private.
 			if err := svcs.Catalog.SetVisibility(ctx, kisa, r2.Imports[0], iotsec.VisibilityShared); iotsec.Kind(err) != iotsec.ErrConflict {
 				t.Errorf("sharing the agreement import: %v, want conflict", err)
