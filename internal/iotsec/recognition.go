@@ -91,6 +91,13 @@ func (r *RecognitionRequest) Normalize() error {
 	return nil
 }
 
+// MaxPendingRecognitions is how many submitted requests one organisation
+// may have waiting for answers at a time.
+const MaxPendingRecognitions = 50
+
+// MaxListedRecognitions is how many requests a list returns, newest first.
+const MaxListedRecognitions = 1000
+
 // CanRequestRecognition reports whether the actor may submit, agree,
 // refuse or withdraw recognition requests: an owner or admin.
 func (a Actor) CanRequestRecognition() error {

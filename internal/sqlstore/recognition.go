@@ -62,6 +62,14 @@ func (s *Store) CreateRecognitionRequest(ctx context.Context, a iotsec.Actor, r 
 		if err != nil {
 			return fmt.Errorf("scheme owner: %w", err)
 		}
+		var pending int
+		if err := tx.QueryRowContext(ctx, s.q("SELECT count(*) FROM recognition_requests WHERE from_org_id = ? AND status = ?"), a.OrgID,
+			iotsec.RecognitionSubmitted).Scan(&pending); err != nil {
+			return fmt.Errorf("count pending recognition requests: %w", err)
+		}
+		if pending >= iotsec.MaxPendingRecognitions {
+			return iotsec.Conflict("this organisation has %d requests waiting for an answer, the most it may; withdraw one first", pending)
+		}
 		if r.ToOrgID == a.OrgID {
 			return iotsec.Invalid("to_scheme", "this organisation owns %s too; a recognition between its own schemes needs no request", r.ToScheme)
 		}
@@ -90,7 +98,7 @@ func (s *Store) ListRecognitionRequests(ctx context.Context, a iotsec.Actor) ([]
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+recognitionColumns+recognitionFrom+
-		" WHERE r.from_org_id = ? OR r.to_org_id = ? ORDER BY r.requested_at DESC, r.id DESC"), a.OrgID, a.OrgID)
+		" WHERE r.from_org_id = ? OR r.to_org_id = ? ORDER BY r.requested_at DESC, r.id DESC LIMIT ?"), a.OrgID, a.OrgID, iotsec.MaxListedRecognitions)
 	if err != nil {
 		return nil, fmt.Errorf("list recognition requests: %w", err)
 	}

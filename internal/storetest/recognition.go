@@ -93,6 +93,20 @@ func testRecognitionRequests(t *testing.T, open Opener) {
 		t.Fatalf("withdrawn %+v", got)
 	}
 
+	// At most MaxPendingRecognitions wait for answers at a time.
+	var pending []string
+	for i := 0; i < iotsec.MaxPendingRecognitions; i++ {
+		p := req()
+		wantKind(t, "Create pending", f.s.CreateRecognitionRequest(f.ctx, f.A, &p), nil)
+		pending = append(pending, p.ID)
+	}
+	over := req()
+	wantKind(t, "Create over the limit", f.s.CreateRecognitionRequest(f.ctx, f.A, &over), iotsec.ErrConflict)
+	for _, id := range pending {
+		_, err := f.s.CloseRecognitionRequest(f.ctx, f.A, id, iotsec.RecognitionWithdrawn, "")
+		wantKind(t, "Withdraw pending", err, nil)
+	}
+
 	// Agreed: both parties' catalogs get an import, no one else's.
 	g := req()
 	g.FromLevel = "3"
