@@ -114,6 +114,7 @@ func NewServices(store iotsec.Store, cfg config.Config, log *slog.Logger, opts O
 	s.Registry = registry.New(store, kek, cfg.URL(), log)
 	s.Registry.Now = now
 	s.Registry.Rules = validityRules(base)
+	s.Registry.PrepareRecognition = s.Catalog.PrepareRecognition
 	if opts.Rand != nil {
 		s.Registry.Rand = opts.Rand
 	}

@@ -137,6 +137,9 @@ func (l *Service) For(ctx context.Context, a iotsec.Actor) (*View, error) {
 type parsed struct {
 	Schemes  []crosswalk.Scheme     `json:"schemes"`
 	Mappings []crosswalk.MappingSet `json:"mappings"`
+	// Agreements are recognition agreements an agreed recognition
+	// request wrote (iotsec.SchemeFormatAgreement imports).
+	Agreements []crosswalk.Agreement `json:"agreements,omitempty"`
 }
 
 // build merges imports into the embedded catalog. All at once when they
@@ -167,10 +170,12 @@ func (l *Service) build(imps []iotsec.SchemeImport) *View {
 	}
 	var schemes []crosswalk.Scheme
 	var sets []crosswalk.MappingSet
+	var agreements []crosswalk.Agreement
 	for _, d := range okDocs {
 		schemes, sets = append(schemes, d.Schemes...), append(sets, d.Mappings...)
+		agreements = append(agreements, d.Agreements...)
 	}
-	if cat, err := l.base.cat.With(schemes, sets, nil); err == nil {
+	if cat, err := l.base.cat.With(schemes, sets, agreements); err == nil {
 		v := newView(cat)
 		for _, im := range okImps {
 			v.addImport(im)
@@ -181,7 +186,7 @@ func (l *Service) build(imps []iotsec.SchemeImport) *View {
 	cat := l.base.cat
 	var merged []iotsec.SchemeImport
 	for i, im := range okImps {
-		next, err := cat.With(okDocs[i].Schemes, okDocs[i].Mappings, nil)
+		next, err := cat.With(okDocs[i].Schemes, okDocs[i].Mappings, okDocs[i].Agreements)
 		if err != nil {
 			bad = append(bad, Skipped{Import: meta(im), Reason: iotsec.Message(problem(err))})
 			if ds := iotsec.DetailsOf(problem(err)); len(ds) > 0 {

@@ -269,6 +269,9 @@ func (l *Service) SetVisibility(ctx context.Context, a iotsec.Actor, id string, 
 			if im.ID != id || im.OrgID != a.OrgID || json.Unmarshal(im.Parsed, &doc) != nil {
 				continue
 			}
+			if im.Format == iotsec.SchemeFormatAgreement {
+				return iotsec.Conflict("import %q is an agreed recognition between two organisations; it cannot be shared", im.Name)
+			}
 			for _, m := range doc.Mappings {
 				if m.Supersedes {
 					return iotsec.Conflict("import %q replaces maps of this organisation's catalog (a merged workspace change); it cannot be shared", im.Name)

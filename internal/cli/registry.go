@@ -41,7 +41,7 @@ again with its inclusion proof. --org names the organisation acting.`,
   iotsec registry grant cert_... --org CSA
   iotsec registry revoke cert_... --org CSA --reason "breach of declaration"`,
 	}
-	cmd.AddCommand(newRegistryOperator(e), newRegistryApply(e), newRegistryGrant(e), newRegistryList(e), newRegistryShow(e))
+	cmd.AddCommand(newRegistryOperator(e), newRegistryApply(e), newRegistryGrant(e), newRegistryList(e), newRegistryShow(e), newRegistryRecognition(e))
 	for _, m := range []struct {
 		use, short string
 		reasons    bool

@@ -278,20 +278,59 @@ type Regulator struct {
 	KEVReviewDays int           `json:"kev_review_median_days"`
 	KEVReaction   []KEVReaction `json:"kev_reaction"`
 	// Schemes are the schemes the organisation owns; Recognitions the
-	// catalog's recognition agreements they take part in. iotsec has no
-	// flow for recognition requests: agreements are catalog data.
+	// catalog's recognition agreements they take part in (an agreed
+	// recognition request among them).
 	Schemes      []string      `json:"schemes"`
 	Recognitions []Recognition `json:"recognitions"`
+	// Requests are the organisation's recognition requests (the
+	// registry's): received and awaiting its answer, received and
+	// answered lately, and sent.
+	Requests RecognitionRequests `json:"recognition_requests"`
+}
+
+// RecognitionRequests are the recognition requests a scheme owner sent
+// or received, as the registry lists them, newest first.
+type RecognitionRequests struct {
+	Pending  []iotsec.RecognitionRequest `json:"incoming_pending"`
+	Answered []iotsec.RecognitionRequest `json:"incoming_recent"`
+	Outgoing []iotsec.RecognitionRequest `json:"outgoing"`
+}
+
+// RecentRequests is how many answered incoming requests, and how many
+// sent ones, the regulator's dashboard shows.
+const RecentRequests = 20
+
+func recognitionRequests(org string, rs []iotsec.RecognitionRequest) RecognitionRequests {
+	out := RecognitionRequests{Pending: []iotsec.RecognitionRequest{}, Answered: []iotsec.RecognitionRequest{}, Outgoing: []iotsec.RecognitionRequest{}}
+	for _, r := range rs {
+		switch {
+		case r.FromOrgID == org:
+			if len(out.Outgoing) < RecentRequests {
+				out.Outgoing = append(out.Outgoing, r)
+			}
+		case r.Status == iotsec.RecognitionSubmitted:
+			out.Pending = append(out.Pending, r)
+		case len(out.Answered) < RecentRequests:
+			out.Answered = append(out.Answered, r)
+		}
+	}
+	return out
 }
 
 // Regulator computes the scheme owner's dashboard: the records it grants.
 func (s *Service) Regulator(ctx context.Context, a iotsec.Actor) (Regulator, error) {
 	now := s.Now()
-	out := Regulator{Day: iotsec.DateOf(now), KEVReviewDays: -1, KEVReaction: []KEVReaction{}, Schemes: []string{}, Recognitions: []Recognition{}}
+	out := Regulator{Day: iotsec.DateOf(now), KEVReviewDays: -1, KEVReaction: []KEVReaction{}, Schemes: []string{}, Recognitions: []Recognition{},
+		Requests: recognitionRequests(a.OrgID, nil)}
 	recs, err := s.Store.ListCertifications(ctx, a, iotsec.CertificationFilter{AsAuthority: true, Limit: 1000})
 	if err != nil {
 		return out, err
 	}
+	reqs, err := s.Store.ListRecognitionRequests(ctx, a)
+	if err != nil {
+		return out, err
+	}
+	out.Requests = recognitionRequests(a.OrgID, reqs)
 	events, err := s.Store.AuthorityEvents(ctx, a, iotsec.CertEventFilter{To: iotsec.StatusUnderReview, Limit: 10000})
 	if err != nil {
 		return out, err

@@ -198,8 +198,16 @@ var access = map[Operation][]Permission{
 	"POST /api/v1/registry/{id}/clear":    {PermCertify},
 	"POST /api/v1/registry/{id}/withdraw": {PermWriteProducts},
 	"POST /api/v1/registry/{id}/renewal":  {PermWriteProducts},
-	"GET /api/v1/labels":                  {PermRead},
-	"GET /api/v1/labels/{id}":             {PermRead},
+	// Recognition requests between scheme owners: the store lets only the
+	// two parties see one, and owners or admins move it.
+	"GET /api/v1/recognitions":                {PermRead},
+	"POST /api/v1/recognitions":               {PermManageMembers},
+	"GET /api/v1/recognitions/{id}":           {PermRead},
+	"POST /api/v1/recognitions/{id}/agree":    {PermManageMembers},
+	"POST /api/v1/recognitions/{id}/refuse":   {PermManageMembers},
+	"POST /api/v1/recognitions/{id}/withdraw": {PermManageMembers},
+	"GET /api/v1/labels":                      {PermRead},
+	"GET /api/v1/labels/{id}":                 {PermRead},
 	// National measures: public data read by any member; proposals by
 	// those who may change the organisation's catalog, reviews by its
 	// administrators (the service also requires a government body).
@@ -325,6 +333,10 @@ var access = map[Operation][]Permission{
 	"POST /registry":                               {PermWriteProducts},
 	"GET /registry/{id}":                           {PermRead},
 	"POST /registry/{id}/renew":                    {PermWriteProducts},
+	"POST /registry/recognitions":                  {PermManageMembers},
+	"POST /registry/recognitions/{id}/agree":       {PermManageMembers},
+	"POST /registry/recognitions/{id}/refuse":      {PermManageMembers},
+	"POST /registry/recognitions/{id}/withdraw":    {PermManageMembers},
 	"GET /policy":                                  {PermRead},
 	"GET /policy/{code}":                           {PermRead},
 	"GET /policy/{code}/brief":                     {PermRead},

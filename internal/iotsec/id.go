@@ -105,4 +105,5 @@ const (
 	PrefixProposal      = "mpr"
 	PrefixReport        = "wsr"
 	PrefixProcurement   = "pcp"
+	PrefixRecognition   = "rrq"
 )

@@ -23,6 +23,9 @@ func (v Visibility) Valid() bool { return v == VisibilityPrivate || v == Visibil
 const (
 	SchemeFormatOSCAL = "oscal" // an OSCAL catalog, profile, mapping-collection or a bundle of them
 	SchemeFormatCSV   = "csv"   // a mapping spreadsheet
+	// SchemeFormatAgreement is a recognition agreement an agreed
+	// recognition request wrote (JSON); it adds no scheme and no mapping.
+	SchemeFormatAgreement = "agreement"
 )
 
 // SchemeImport is one file of schemes and mappings an organisation added to
@@ -66,10 +69,13 @@ func (im *SchemeImport) Normalize() error {
 	if !im.Visibility.Valid() {
 		return Invalid("visibility", "must be %s or %s", VisibilityPrivate, VisibilityShared)
 	}
-	if im.Format != SchemeFormatOSCAL && im.Format != SchemeFormatCSV {
+	if im.Format != SchemeFormatOSCAL && im.Format != SchemeFormatCSV && im.Format != SchemeFormatAgreement {
 		return Invalid("format", "must be %s or %s", SchemeFormatOSCAL, SchemeFormatCSV)
 	}
-	if len(im.Slugs) == 0 && len(im.MappingSets) == 0 {
+	if im.Format == SchemeFormatAgreement && (len(im.Slugs) > 0 || len(im.MappingSets) > 0 || im.Visibility != VisibilityPrivate) {
+		return Invalid("format", "an agreement import is private and adds no scheme or mapping")
+	}
+	if len(im.Slugs) == 0 && len(im.MappingSets) == 0 && im.Format != SchemeFormatAgreement {
 		return Invalid("body", "the file adds no scheme and no mapping")
 	}
 	for _, list := range [][]string{im.Slugs, im.MappingSets} {

@@ -33,6 +33,7 @@ type Store interface {
 	WorkspaceStore
 	ProcurementStore
 	DashboardStore
+	RecognitionStore
 
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error

@@ -63,6 +63,12 @@ type Service struct {
 	// (the evaluation service's, injected by internal/app); nil: no
 	// surveillance from evaluations.
 	Failing func(ctx context.Context, a iotsec.Actor, firmwareID, scheme, level string) ([]string, error)
+	// PrepareRecognition checks the agreement a recognition request
+	// states against the catalog a's organisation sees and returns the
+	// private agreement import it makes there, storing nothing (the
+	// catalog's PrepareRecognition, injected by internal/app); nil: no
+	// request is agreed.
+	PrepareRecognition func(ctx context.Context, a iotsec.Actor, r iotsec.RecognitionRequest, at time.Time, url string) (iotsec.SchemeImport, error)
 
 	mu     sync.Mutex
 	signer translog.Signer // the log's, opened once

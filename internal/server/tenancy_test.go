@@ -40,6 +40,14 @@ func TestTenancyEveryRoute(t *testing.T) {
 	apptest.Must(t, err)
 	bPolicy := iotsec.ProcurementPolicy{Name: "B's policy", NoKEV: true}
 	apptest.Must(t, f.App.Store.CreateProcurementPolicy(context.Background(), b.Actor(), &bPolicy))
+	// B's recognition request to a third organisation C (the owner of
+	// jp-jc-star), stored as the service would (the service also checks
+	// it against B's catalog): A is a party to neither side.
+	cOrg := iotsec.Organisation{Name: "Org C", Kind: iotsec.OrgGovernment, Country: "JP"}
+	apptest.Must(t, f.App.Store.CreateOrg(context.Background(), "test", &cOrg, ""))
+	apptest.Must(t, f.App.Registry.AddOperator(context.Background(), "system:test", &iotsec.SchemeOperator{OrgID: cOrg.ID, Scheme: "jp-jc-star", Role: iotsec.OperatorOwner}))
+	bRR := iotsec.RecognitionRequest{FromScheme: b.Scheme, ToScheme: "jp-jc-star", ToLevel: "1", Rationale: "B's recognition rationale"}
+	apptest.Must(t, f.App.Store.CreateRecognitionRequest(context.Background(), b.Actor(), &bRR))
 	before := snapshot(f, b)
 
 	// What each path parameter of each route is set to: one of B's things.
@@ -120,6 +128,11 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"/api/v1/workspaces/{id}/proposals/{proposal}/reject":   "/api/v1/workspaces/" + bWS.ID + "/proposals/" + bMP.ID + "/reject",
 		"/api/v1/workspaces/{id}/members/{org}":                 "/api/v1/workspaces/" + bWS.ID + "/members/" + b.Org.ID,
 		"/api/v1/workspaces/{id}/leave":                         bWS.ID,
+		// B's recognition request to C: A is neither party, so 404.
+		"/api/v1/recognitions/{id}":          bRR.ID,
+		"/api/v1/recognitions/{id}/agree":    bRR.ID,
+		"/api/v1/recognitions/{id}/refuse":   bRR.ID,
+		"/api/v1/recognitions/{id}/withdraw": bRR.ID,
 	}
 	// Bodies for writes, each aimed at B where a body can aim.
 	bodies := map[string]string{
@@ -178,6 +191,8 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"POST /api/v1/registry/{id}/withdraw":       `{"reason":"pwned"}`,
 		"POST /api/v1/policy/proposals":             `{"action":"withdraw","entry_id":"nl-msa-red","rationale":"x"}`,
 		"POST /api/v1/policy/proposals/{id}/review": `{"accept":true}`,
+		"POST /api/v1/recognitions":                 `{"from_scheme":"` + b.Scheme + `","to_scheme":"jp-jc-star","rationale":"x"}`,
+		"POST /api/v1/recognitions/{id}/refuse":     `{"reason":"x"}`,
 	}
 	// Routes without a path parameter: their statuses, and that B's IDs
 	// stay out of what they return.
@@ -254,9 +269,13 @@ func TestTenancyEveryRoute(t *testing.T) {
 		"GET /api/v1/standards/calls": 200,
 		"GET /api/v1/workspaces":      200, // A's own: none of B's
 		"POST /api/v1/workspaces":     201, // A's own workspace
+		// Recognition requests: none of B's in A's list; A does not own
+		// B's scheme, so it cannot ask in its name.
+		"GET /api/v1/recognitions":  200,
+		"POST /api/v1/recognitions": 403,
 	}
 	bIDs := []string{b.Org.ID, b.Product.ID, b.Firmware.ID, b.Device.ID, b.Job.ID, b.TokenID, b.Owner.ID, b.Owner.Email, b.Scheme, b.Import, b.AnchorID, b.CertID,
-		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID, bInv.ID, bWS.ID, bMP.ID, "B's SIG", "carol@b.example", bPolicy.ID}
+		b.CRA, b.Notice, b.Delivery, b.Certification, b.LabelID, bProposal.ID, bInv.ID, bWS.ID, bMP.ID, "B's SIG", "carol@b.example", bPolicy.ID, bRR.ID, "B's recognition rationale"}
 
 	for _, r := range api.New(nil).Routes() {
 		key := r.Method + " " + r.Path
@@ -330,6 +349,7 @@ func snapshot(f *apptest.Fixture, g apptest.Tenant) string {
 	rk, err16 := s.ListRegistryKeys(ctx, g.Org.ID)
 	invs, err18 := s.ListInvitations(ctx, a)
 	pps, err19 := s.ListProcurementPolicies(ctx, a)
+	rrs, err20 := s.ListRecognitionRequests(ctx, a)
 	var hist []iotsec.CertificationEvent
 	var err17 error
 	if g.Certification != "" {
@@ -338,10 +358,10 @@ func snapshot(f *apptest.Fixture, g apptest.Tenant) string {
 	if errors.Is(err8, iotsec.ErrNotFound) {
 		err8 = nil // fixtures without supply-chain records
 	}
-	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13, err14, err15, err16, err17, err18, err19} {
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13, err14, err15, err16, err17, err18, err19, err20} {
 		apptest.Must(f.T, err)
 	}
-	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm, cs, ca, rk, hist, invs, pps} {
+	for _, v := range []any{ps, fws, ds, ts, ms, js, ims, sb, string(sb.Document), vx, cr, ns, set, set.WebhookSecret, vm, cs, ca, rk, hist, invs, pps, rrs} {
 		buf.WriteString(apptest.JSONString(v))
 	}
 	return buf.String()

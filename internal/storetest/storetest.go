@@ -99,6 +99,7 @@ func Run(t *testing.T, open Opener) {
 		{"RegistryRenewalAndDue", testRegistryRenewalAndDue},
 		{"Policy", testPolicy},
 		{"Workspaces", testWorkspaces},
+		{"RecognitionRequests", testRecognitionRequests},
 		{"Procurement", testProcurement},
 		{"DashboardSnapshots", testDashboardSnapshots},
 		{"DashboardCounts", testDashboardCounts},

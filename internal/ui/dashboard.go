@@ -23,7 +23,9 @@ func (h *Handler) dashboardPage(role string) func(http.ResponseWriter, *http.Req
 		if err != nil {
 			return err
 		}
-		return h.render(w, r, http.StatusOK, "dash_"+role, view{Nav: "dash-" + role, Data: map[string]any{"D": d}})
+		// CanAnswer: owners and admins move recognition requests.
+		return h.render(w, r, http.StatusOK, "dash_"+role, view{Nav: "dash-" + role, Data: map[string]any{"D": d,
+			"CanAnswer": s.actor.Role.Allows(iotsec.PermManageMembers)}})
 	}
 }
 

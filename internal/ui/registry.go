@@ -115,10 +115,17 @@ func (h *Handler) registryPage(w http.ResponseWriter, r *http.Request, status in
 	if form == nil {
 		form = url.Values{}
 	}
+	var owned []string
+	for _, o := range ops {
+		if o.OrgID == a.OrgID && o.Role == iotsec.OperatorOwner {
+			owned = append(owned, o.Scheme)
+		}
+	}
 	return h.render(w, r, status, "registry", view{Title: "Registry & labels", Nav: "registry", Data: map[string]any{
 		"Queue": queue, "Applications": applications, "Granted": granted, "Own": own, "Operators": ops,
 		"Firmware": options, "Schemes": h.Schemes.Base().Catalog().Schemes(), "Form": form, "Error": errText(formErr),
 		"CanApply": a.Role.Allows(iotsec.PermWriteProducts), "CanCertify": a.Role.Allows(iotsec.PermCertify),
+		"Owned": owned, "CanRecognise": a.Role.Allows(iotsec.PermManageMembers) && len(owned) > 0,
 	}})
 }
 

@@ -244,6 +244,10 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/registry/{id}", auth(h.registryRecord)},
 		{"POST", "/registry/{id}/move", auth(h.moveLabel)},
 		{"POST", "/registry/{id}/renew", auth(h.renewLabel)},
+		{"POST", "/registry/recognitions", auth(h.requestRecognition)},
+		{"POST", "/registry/recognitions/{id}/agree", auth(h.agreeRecognition)},
+		{"POST", "/registry/recognitions/{id}/refuse", auth(h.refuseRecognition)},
+		{"POST", "/registry/recognitions/{id}/withdraw", auth(h.withdrawRecognition)},
 		{"GET", "/l/{file}", pub(h.label)},
 	}
 }
