@@ -47,16 +47,7 @@ func FuzzXZ(f *testing.F) {
 			src = src[:n]
 		}
 		want, rerr := reference(src, limit, dict)
-		if errors.Is(err, ErrTooBig) || errors.Is(rerr, ErrTooBig) {
-			sameTooBig(t, got, want, err, rerr, limit)
-			return
-		}
-		if (err == nil) != (rerr == nil) {
-			t.Fatalf("xzdec: %v; therootcompany: %v", err, rerr)
-		}
-		if err == nil && !bytes.Equal(got, want) {
-			t.Fatalf("outputs differ: %d and %d bytes", len(got), len(want))
-		}
+		agree(t, got, want, err, rerr, limit)
 	})
 }
 
@@ -88,16 +79,7 @@ func FuzzLZMA2(f *testing.F) {
 		src := wrapLZMA2(raw[:n], len(out))
 		got, _, err := Decode(nil, src, limit, dict)
 		want, rerr := reference(src, limit, dict)
-		if errors.Is(err, ErrTooBig) || errors.Is(rerr, ErrTooBig) {
-			sameTooBig(t, got, want, err, rerr, limit)
-			return
-		}
-		if (err == nil) != (rerr == nil) {
-			t.Fatalf("xzdec: %v; therootcompany: %v", err, rerr)
-		}
-		if err == nil && !bytes.Equal(got, want) {
-			t.Fatalf("outputs differ: %d and %d bytes", len(got), len(want))
-		}
+		agree(t, got, want, err, rerr, limit)
 	})
 }
 
@@ -144,5 +126,22 @@ func sameTooBig(t *testing.T, got, want []byte, err, rerr error, limit int) {
 	}
 	if len(got) != limit || len(want) < limit || !bytes.Equal(got, want[:limit]) {
 		t.Fatalf("xzdec: %v, %d bytes; therootcompany: %v, %d bytes; first %d bytes differ", err, len(got), rerr, len(want), limit)
+	}
+}
+
+// agree fails the test unless xzdec's answer (got, err) and
+// therootcompany/xz's (want, rerr) agree: both too big alike, both
+// accept with the same output, or both reject.
+func agree(t *testing.T, got, want []byte, err, rerr error, limit int) {
+	t.Helper()
+	if errors.Is(err, ErrTooBig) || errors.Is(rerr, ErrTooBig) {
+		sameTooBig(t, got, want, err, rerr, limit)
+		return
+	}
+	if (err == nil) != (rerr == nil) {
+		t.Fatalf("xzdec: %v; therootcompany: %v", err, rerr)
+	}
+	if err == nil && !bytes.Equal(got, want) {
+		t.Fatalf("outputs differ: %d and %d bytes", len(got), len(want))
 	}
 }
